@@ -1,0 +1,84 @@
+# leadflow — PGXS build.  `make test` and `make demo` do all set-up on a
+# fresh Debian bookworm machine (as root): see README.md.
+
+EXTENSION = leadflow
+EXTVERSION = $(shell grep default_version $(EXTENSION).control | sed -e "s/default_version[[:space:]]*=[[:space:]]*'\([^']*\)'/\1/")
+
+MODULE_big = leadflow
+OBJS = \
+	src/leadflow.o \
+	src/journey.o \
+	src/pipeline.o \
+	src/rulecache.o
+
+# Like pgvector, the install script is built from sql/leadflow.sql; the
+# build appends the shipped free-mail list from data/.
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+
+# pg_regress inputs in sql/, outputs in expected/ (contrib convention)
+REGRESS = \
+	00_install \
+	50_journey
+REGRESS_OPTS = --load-extension=$(EXTENSION)
+
+# isolation specs live in test/specs, their outputs in test/expected
+ISOLATION = \
+	journey_append
+ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION)
+
+PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
+SHLIB_LINK = -lpsl -lidn2 -lphonenumber -lstdc++
+
+# bitcode for JIT inlining is not worth a clang++ dependency here
+override with_llvm = no
+
+PG_CONFIG ?= pg_config
+PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
+ifneq ($(wildcard $(PGXS)),)
+include $(PGXS)
+endif
+
+# ---------------------------------------------------------------------------
+# Own targets
+
+# Debian packages the build, the tests and the demo need.
+DEB_PACKAGES = \
+	make gcc g++ \
+	postgresql-15 postgresql-client-15 postgresql-contrib \
+	postgresql-server-dev-15 postgresql-15-pgtap pgtap \
+	libpsl-dev libidn2-dev libphonenumber-dev
+
+.PHONY: deps test demo suites
+
+# Install only what is missing; `apt-get update` runs once, and only then.
+deps:
+	@missing=""; \
+	for p in $(DEB_PACKAGES); do \
+		dpkg-query -W -f='$${Status}\n' $$p 2>/dev/null | grep -q '^install ok installed' || missing="$$missing $$p"; \
+	done; \
+	if [ -n "$$missing" ]; then \
+		echo "installing:$$missing"; \
+		apt-get update -q && \
+		DEBIAN_FRONTEND=noninteractive apt-get install -y -q --no-install-recommends $$missing < /dev/null; \
+	else \
+		echo "all build and test packages present"; \
+	fi
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql data/free_email_domains.txt
+	{ cat sql/$(EXTENSION).sql; \
+	  echo; echo '-- free-mail providers, from data/free_email_domains.txt'; \
+	  echo 'INSERT INTO @extschema@.free_email_domains (domain)'; \
+	  echo 'SELECT pg_catalog.regexp_split_to_table(pg_catalog.btrim($$list$$'; \
+	  cat data/free_email_domains.txt; \
+	  echo '$$list$$, pg_catalog.chr(10)), pg_catalog.chr(10));'; } > $@
+
+# Each step is a new make so that PGXS is read after `deps` installed it.
+test: deps
+	$(MAKE) all
+	$(MAKE) install
+	pg_virtualenv -o 'max_connections=40' sh test/run.sh
+
+demo: deps
+	$(MAKE) all
+	$(MAKE) install
+	pg_virtualenv sh data/demo.sh

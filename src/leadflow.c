@@ -1,0 +1,101 @@
+/*-------------------------------------------------------------------------
+ *
+ * leadflow.c
+ *	  Module entry: PG_MODULE_MAGIC, settings, and the small helpers every
+ *	  pipeline stage shares.
+ *
+ *	  The stages live one per file: pipeline.c (the leads trigger that
+ *	  runs them in order) and journey.c (the hash-chained history).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "fmgr.h"
+#include "utils/guc.h"
+
+#include "leadflow.h"
+
+PG_MODULE_MAGIC;
+
+char	   *leadflow_actor = NULL;
+char	   *leadflow_org_id = NULL;
+
+void		_PG_init(void);
+
+/*
+ * leadflow.org_id must be empty or a whole number: row-level security casts
+ * it to bigint, and a typo should fail at SET time, not in a policy.
+ */
+static bool
+check_org_id(char **newval, void **extra, GucSource source)
+{
+	const char *p = *newval;
+
+	if (p == NULL || *p == '\0')
+		return true;
+	if (*p == '-')
+		p++;
+	if (*p == '\0' || strlen(p) > 18)
+		goto bad;
+	for (; *p; p++)
+		if (*p < '0' || *p > '9')
+			goto bad;
+	return true;
+
+bad:
+	GUC_check_errcode(ERRCODE_INVALID_PARAMETER_VALUE);
+	GUC_check_errdetail("leadflow.org_id must be empty or an org id (a whole number).");
+	return false;
+}
+
+void
+_PG_init(void)
+{
+	DefineCustomStringVariable("leadflow.actor",
+							   "Who signs journey rows written by this session.",
+							   "An application or agent sets it, e.g. 'agent:lead-scoring'; "
+							   "when empty the session user signs.",
+							   &leadflow_actor,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   NULL, NULL, NULL);
+
+	DefineCustomStringVariable("leadflow.org_id",
+							   "The org an application session works for.",
+							   "With tenant isolation enabled, row-level security shows "
+							   "and accepts only rows of this org; empty shows nothing.",
+							   &leadflow_org_id,
+							   "",
+							   PGC_USERSET,
+							   0,
+							   check_org_id, NULL, NULL);
+
+	MarkGUCPrefixReserved("leadflow");
+}
+
+/*
+ * LeadflowPrepare
+ *		Returns the kept SPI plan of a call site, preparing it on first use.
+ *
+ * The plan lives in SPI's kept-plan memory for the backend's lifetime; the
+ * plan cache revalidates it after DDL on the tables it reads.  The caller
+ * must be connected to SPI.
+ */
+SPIPlanPtr
+LeadflowPrepare(LeadflowPlan *p)
+{
+	if (p->plan == NULL)
+	{
+		SPIPlanPtr	plan = SPI_prepare(p->sql, p->nargs, p->argtypes);
+
+		if (plan == NULL)
+			elog(ERROR, "leadflow: SPI_prepare failed for \"%s\": %s",
+				 p->sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "leadflow: SPI_keepplan failed");
+		p->plan = plan;
+	}
+	return p->plan;
+}

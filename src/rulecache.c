@@ -1,0 +1,249 @@
+/*-------------------------------------------------------------------------
+ *
+ * rulecache.c
+ *	  Per-backend caches of configuration (orgs, their workflows and
+ *	  stages) that the pipeline reads for every lead.
+ *
+ *	  pg_cron's pattern keeps them right: a statement trigger on each
+ *	  configuration table calls CacheInvalidateRelcache(), which reaches
+ *	  every backend (this one at the next command, others at commit), and
+ *	  our relcache callback marks the cache stale.  A stale cache is not
+ *	  freed in the callback, where a caller may still hold pointers into
+ *	  it: the next lookup hands its memory to the current transaction, so
+ *	  pointers taken earlier stay valid until the transaction ends.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "utils/builtins.h"
+#include "utils/hsearch.h"
+#include "utils/inval.h"
+#include "utils/memutils.h"
+
+#include "leadflow.h"
+
+typedef struct OrgEntry
+{
+	int64		org_id;			/* hash key */
+	LeadflowOrg org;
+} OrgEntry;
+
+static MemoryContext cache_cxt = NULL;
+static HTAB *org_cache = NULL;
+static bool cache_stale = false;
+static bool callback_registered = false;
+
+static LeadflowPlan org_plan = {
+	NULL,
+	"SELECT COALESCE(o.settings OPERATOR(pg_catalog.->>) 'default_region', 'US'),"
+	" COALESCE((o.settings OPERATOR(pg_catalog.->>) 'named_account_routing')::boolean, true),"
+	" COALESCE((o.settings OPERATOR(pg_catalog.->>) 'company_affinity_routing')::boolean, true),"
+	" COALESCE((o.settings OPERATOR(pg_catalog.->>) 'convert_on_qualified')::boolean, false),"
+	" COALESCE((o.settings OPERATOR(pg_catalog.->>) 'require_bant_for_qualified')::boolean, false),"
+	" (SELECT w.workflow_id FROM leadflow.workflows w"
+	"   WHERE w.org_id OPERATOR(pg_catalog.=) o.org_id AND w.is_default)"
+	" FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) $1",
+	1, {INT8OID}
+};
+
+static LeadflowPlan stages_plan = {
+	NULL,
+	"SELECT stage_id, workflow_id, position, status FROM leadflow.workflow_stages"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 ORDER BY workflow_id, position",
+	1, {INT8OID}
+};
+
+/*
+ * Any relcache invalidation may be ours (or a full reset, relid 0): it is
+ * cheaper to reload a few config rows than to tell the tables apart here,
+ * where catalog access is not allowed.
+ */
+static void
+config_relcache_callback(Datum arg, Oid relid)
+{
+	if (org_cache != NULL)
+		cache_stale = true;
+}
+
+static void
+ensure_cache(void)
+{
+	if (!callback_registered)
+	{
+		CacheRegisterRelcacheCallback(config_relcache_callback, (Datum) 0);
+		callback_registered = true;
+	}
+	if (org_cache != NULL && cache_stale)
+	{
+		/* retire: freed with the transaction, after every holder is done */
+		MemoryContextSetParent(cache_cxt, TopTransactionContext);
+		org_cache = NULL;
+	}
+	if (org_cache == NULL)
+	{
+		HASHCTL		ctl;
+
+		cache_cxt = AllocSetContextCreate(CacheMemoryContext, "leadflow config cache",
+										  ALLOCSET_SMALL_SIZES);
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(OrgEntry);
+		ctl.hcxt = cache_cxt;
+		org_cache = hash_create("leadflow orgs", 64, &ctl,
+								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		cache_stale = false;
+	}
+}
+
+static bool
+get_bool(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return !isnull && DatumGetBool(d);
+}
+
+/* Reads one org and its stages into entry; allocations in cache_cxt. */
+static void
+load_org(OrgEntry *entry, int64 org_id)
+{
+	LeadflowOrg *org = &entry->org;
+	Datum		arg = Int64GetDatum(org_id);
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	char	   *region;
+	Datum		d;
+	uint64		i;
+	int			rc;
+
+	rc = SPI_execute_plan(LeadflowPrepare(&org_plan), &arg, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: org lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("org " INT64_FORMAT " does not exist", org_id),
+				 errhint("Create it first: INSERT INTO leadflow.orgs (org_id, name) VALUES (...).")));
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+
+	memset(org, 0, sizeof(LeadflowOrg));
+	org->org_id = org_id;
+	region = SPI_getvalue(tup, desc, 1);
+	strlcpy(org->default_region, region, sizeof(org->default_region));
+	org->named_account_routing = get_bool(tup, desc, 2);
+	org->company_affinity_routing = get_bool(tup, desc, 3);
+	org->convert_on_qualified = get_bool(tup, desc, 4);
+	org->require_bant_for_qualified = get_bool(tup, desc, 5);
+	d = SPI_getbinval(tup, desc, 6, &isnull);
+	org->default_workflow_id = isnull ? 0 : DatumGetInt64(d);
+
+	rc = SPI_execute_plan(LeadflowPrepare(&stages_plan), &arg, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: stage lookup failed: %s", SPI_result_code_string(rc));
+	org->nstages = (int) SPI_processed;
+	org->stages = MemoryContextAllocZero(cache_cxt,
+										 sizeof(LeadflowStage) * Max(org->nstages, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		LeadflowStage *s = &org->stages[i];
+
+		tup = SPI_tuptable->vals[i];
+		desc = SPI_tuptable->tupdesc;
+		s->stage_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		s->workflow_id = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+		s->position = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
+		strlcpy(s->status, SPI_getvalue(tup, desc, 4), sizeof(s->status));
+	}
+}
+
+/*
+ * LeadflowGetOrg
+ *		The org's cached configuration, loaded on first use.
+ *
+ * The result stays valid until the end of the current transaction.  Errors
+ * with 23503 if the org does not exist.  Connects to SPI itself.
+ */
+const LeadflowOrg *
+LeadflowGetOrg(int64 org_id)
+{
+	OrgEntry   *entry;
+	bool		found;
+
+	ensure_cache();
+	entry = hash_search(org_cache, &org_id, HASH_FIND, &found);
+	if (found)
+		return &entry->org;
+
+	SPI_connect();
+	PG_TRY();
+	{
+		OrgEntry	loaded;
+
+		load_org(&loaded, org_id);
+		/* the load may have seen an invalidation: start from a fresh cache */
+		ensure_cache();
+		if (loaded.org.nstages > 0)
+		{
+			LeadflowStage *stages = MemoryContextAlloc(cache_cxt,
+													   sizeof(LeadflowStage) * loaded.org.nstages);
+
+			memcpy(stages, loaded.org.stages, sizeof(LeadflowStage) * loaded.org.nstages);
+			loaded.org.stages = stages;
+		}
+		entry = hash_search(org_cache, &org_id, HASH_ENTER, &found);
+		entry->org = loaded.org;
+	}
+	PG_FINALLY();
+	{
+		SPI_finish();
+	}
+	PG_END_TRY();
+	return &entry->org;
+}
+
+const LeadflowStage *
+LeadflowFindStage(const LeadflowOrg *org, int64 stage_id)
+{
+	int			i;
+
+	for (i = 0; i < org->nstages; i++)
+		if (org->stages[i].stage_id == stage_id)
+			return &org->stages[i];
+	return NULL;
+}
+
+/* The first stage (by position) of the workflow that maps to status. */
+const LeadflowStage *
+LeadflowStageForStatus(const LeadflowOrg *org, int64 workflow_id, const char *status)
+{
+	int			i;
+
+	for (i = 0; i < org->nstages; i++)
+		if (org->stages[i].workflow_id == workflow_id &&
+			strcmp(org->stages[i].status, status) == 0)
+			return &org->stages[i];
+	return NULL;
+}
+
+/*
+ * Statement trigger on every configuration table: tell all backends
+ * (including this one, at the next command) to reload.
+ */
+PG_FUNCTION_INFO_V1(leadflow_config_changed);
+Datum
+leadflow_config_changed(PG_FUNCTION_ARGS)
+{
+	TriggerData *trigdata = (TriggerData *) fcinfo->context;
+
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "config_changed: not called as a trigger");
+	CacheInvalidateRelcache(trigdata->tg_relation);
+	return PointerGetDatum(NULL);
+}

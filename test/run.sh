@@ -1,0 +1,45 @@
+#!/bin/sh
+# Runs every suite against the throwaway cluster pg_virtualenv made (PG*
+# variables point at it): pg_regress and isolation specs (installcheck),
+# pgTAP files (pg_prove), then the lints.  Prints one closing line with the
+# counts and exits non-zero if anything failed.
+set -u
+cd "$(dirname "$0")/.."
+
+passed=0
+failed=0
+log=$(mktemp)
+
+count() {	# count LABEL PASSED FAILED
+	echo "$1: $2 passed, $3 failed"
+	passed=$((passed + $2))
+	failed=$((failed + $3))
+}
+
+# pg_regress and pg_isolation_regress print one "... ok" or "... FAILED"
+# line per test
+{ make -s installcheck ISOLATION= ; make -s installcheck REGRESS= ; } >"$log" 2>&1
+cat "$log"
+ok=$(grep -cE '\.\.\. ok' "$log")
+bad=$(grep -cE '\.\.\. (FAILED|failed)' "$log")
+[ "$ok" -gt 0 ] || bad=$((bad + 1))	# no test ran: a failure too
+count "pg_regress and isolation" "$ok" "$bad"
+[ -f regression.diffs ] && head -200 regression.diffs
+[ -f output_iso/regression.diffs ] && head -200 output_iso/regression.diffs
+
+# pgTAP: one database, each file brings its own org and rolls back
+psql -X -q -c 'DROP DATABASE IF EXISTS leadflow_tap' -c 'CREATE DATABASE leadflow_tap' postgres
+psql -X -q -d leadflow_tap -c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION leadflow'
+pg_prove -d leadflow_tap --ext .sql -r test/pgtap >"$log" 2>&1
+cat "$log"
+total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$log")
+bad=$(sed -n 's/^Failed \([0-9]*\)\/[0-9]* subtests.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+grep -q '^Result: PASS' "$log" || bad=$((bad > 0 ? bad : 1))
+count "pgTAP" "$(( ${total:-0} - bad ))" "$bad"
+
+# lints over the install script
+if sh test/lint.sh; then count "lint" 1 0; else count "lint" 0 1; fi
+
+rm -f "$log"
+echo "leadflow tests: $passed passed, $failed failed"
+[ "$failed" -eq 0 ]
