@@ -9,7 +9,13 @@ OBJS = \
 	src/leadflow.o \
 	src/journey.o \
 	src/pipeline.o \
-	src/rulecache.o
+	src/dedup.o \
+	src/enrich.o \
+	src/score.o \
+	src/rulecache.o \
+	src/predicate.o \
+	src/normalize.o \
+	src/phone.o
 
 # Like pgvector, the install script is built from sql/leadflow.sql; the
 # build appends the shipped free-mail list from data/.
@@ -18,13 +24,20 @@ DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
 # pg_regress inputs in sql/, outputs in expected/ (contrib convention)
 REGRESS = \
 	00_install \
-	50_journey
-REGRESS_OPTS = --load-extension=$(EXTENSION)
+	10_normalize \
+	15_predicate \
+	20_dedup \
+	30_score \
+	50_journey \
+	60_pipeline
+REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
 # isolation specs live in test/specs, their outputs in test/expected
 ISOLATION = \
-	journey_append
-ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION)
+	journey_append \
+	dedup_same_email \
+	rule_change
+ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 SHLIB_LINK = -lpsl -lidn2 -lphonenumber -lstdc++
@@ -37,6 +50,9 @@ PGXS := $(shell $(PG_CONFIG) --pgxs 2>/dev/null)
 ifneq ($(wildcard $(PGXS)),)
 include $(PGXS)
 endif
+
+# every object depends on the shared headers (PGXS tracks no dependencies)
+$(OBJS): $(wildcard src/*.h)
 
 # ---------------------------------------------------------------------------
 # Own targets
@@ -76,9 +92,9 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql data/free_email_domain
 test: deps
 	$(MAKE) all
 	$(MAKE) install
-	pg_virtualenv -o 'max_connections=40' sh test/run.sh
+	pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' -o 'max_connections=40' sh test/run.sh
 
 demo: deps
 	$(MAKE) all
 	$(MAKE) install
-	pg_virtualenv sh data/demo.sh
+	pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' sh data/demo.sh

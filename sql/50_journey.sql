@@ -1,12 +1,15 @@
 -- The journey: appends, the hash chain, verification, tamper detection and
 -- the refused operations (42501 for everyone, also as replica).
 \set VERBOSITY terse
+-- lead ids of this file start at 50001, whatever ran before
+SELECT setval(pg_get_serial_sequence('leadflow.leads', 'lead_id'), 50000) \gset
 
 INSERT INTO leadflow.orgs (org_id, name) VALUES (50, 'Journey Org');
 INSERT INTO leadflow.leads (org_id, email, source) VALUES (50, 'ann@journey.test', 'web_form')
 RETURNING lead_id AS lead \gset
 
--- an insert writes a created row, seq 1, no prev_hash, signed by the session user
+-- an insert writes a created row, seq 1, no prev_hash, signed by the session
+-- user; then the pipeline's own steps (here: scored)
 SELECT seq, kind, actor = session_user AS by_session_user, detail ? 'source' AS has_source,
        prev_hash IS NULL AS first, length(hash) AS hash_bytes
   FROM leadflow.lead_journey WHERE org_id = 50 AND lead_id = :lead;
@@ -25,7 +28,7 @@ SELECT j.seq, j.kind, j.actor = session_user AS by_session_user,
   FROM leadflow.lead_journey j
   LEFT JOIN leadflow.lead_journey p ON p.org_id = j.org_id AND p.lead_id = j.lead_id AND p.seq = j.seq - 1
  WHERE j.org_id = 50 AND j.lead_id = :lead ORDER BY j.seq;
-SELECT actor FROM leadflow.lead_journey WHERE org_id = 50 AND lead_id = :lead AND seq = 2;
+SELECT actor FROM leadflow.lead_journey WHERE org_id = 50 AND lead_id = :lead AND kind = 'note';
 
 -- the hash covers every field: change one, get another hash
 SELECT count(DISTINCT h) AS distinct_hashes FROM (VALUES

@@ -414,10 +414,8 @@ leadflow_append_journey(PG_FUNCTION_ARGS)
 	int64		lead_id = PG_GETARG_INT64(0);
 	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(1));
 	Jsonb	   *detail = PG_GETARG_JSONB_P(2);
-	Datum		arg = Int64GetDatum(lead_id);
 	int64		org_id;
 	bool		isnull;
-	int			rc;
 	int32		seq;
 
 	if (!valid_kind(kind))
@@ -431,18 +429,7 @@ leadflow_append_journey(PG_FUNCTION_ARGS)
 				 errmsg("journey detail must be a JSON object")));
 
 	SPI_connect();
-	rc = SPI_execute_plan(LeadflowPrepare(&lock_lead_plan), &arg, NULL, false, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "leadflow: lead lookup failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("lead " INT64_FORMAT " does not exist", lead_id)));
-	if (SPI_processed > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_CARDINALITY_VIOLATION),
-				 errmsg("lead id " INT64_FORMAT " is used by more than one org", lead_id),
-				 errhint("Set leadflow.org_id and enable tenant isolation, or use distinct lead ids.")));
+	LeadflowFetchLead(&lock_lead_plan, lead_id, false);
 	org_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 	seq = LeadflowJourneyAppend(org_id, lead_id, kind,

@@ -99,3 +99,30 @@ LeadflowPrepare(LeadflowPlan *p)
 	}
 	return p->plan;
 }
+
+/*
+ * LeadflowFetchLead
+ *		Runs a plan that selects one lead by lead_id ($1): error P0002 when
+ *		there is none (or row-level security hides it), 21000 when two orgs
+ *		use the id.  The caller is connected to SPI; the row
+ *		is SPI_tuptable->vals[0].
+ */
+void
+LeadflowFetchLead(LeadflowPlan *plan, int64 lead_id, bool read_only)
+{
+	Datum		arg = Int64GetDatum(lead_id);
+	int			rc;
+
+	rc = SPI_execute_plan(LeadflowPrepare(plan), &arg, NULL, read_only, 2);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: lead lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("lead " INT64_FORMAT " does not exist", lead_id)));
+	if (SPI_processed > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_CARDINALITY_VIOLATION),
+				 errmsg("lead id " INT64_FORMAT " is used by more than one org", lead_id),
+				 errhint("Set leadflow.org_id and enable tenant isolation, or use distinct lead ids.")));
+}

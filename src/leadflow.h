@@ -14,6 +14,7 @@
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
 #include "utils/jsonb.h"
+#include "utils/timestamp.h"
 
 /* settings (leadflow.c) */
 extern char *leadflow_actor;
@@ -41,10 +42,94 @@ typedef struct LeadflowOrg
 	LeadflowStage *stages;		/* ordered by workflow_id, position */
 } LeadflowOrg;
 
+/* the org's active scoring model, compiled (rulecache.c, used by score.c) */
+#define LEADFLOW_NCATEGORIES 4
+
+typedef struct LeadflowPredicate LeadflowPredicate;
+
+typedef struct LeadflowScoreRule
+{
+	int64		rule_id;
+	char	   *name;
+	int			category;		/* index into leadflow_categories */
+	int			points;
+	LeadflowPredicate *predicate;	/* field rule, else NULL */
+	char	   *signal_kind;	/* signal rule, else NULL */
+	double		half_life_secs; /* 0: no decay */
+	int			max_count;		/* 0: no limit */
+} LeadflowScoreRule;
+
+typedef struct LeadflowModel
+{
+	int64		model_id;
+	int			caps[LEADFLOW_NCATEGORIES];
+	int			warm_at;
+	int			hot_at;
+	int			escalate_at;
+	int			archive_below;
+	double		archive_after_secs;
+	double		inactivity_grace_secs;
+	int			inactivity_points_per_week;
+	bool		has_signal_rules;
+	int			nrules;
+	LeadflowScoreRule *rules;
+} LeadflowModel;
+
+extern const char *const leadflow_categories[LEADFLOW_NCATEGORIES];
+
 extern const LeadflowOrg *LeadflowGetOrg(int64 org_id);
+extern const LeadflowModel *LeadflowGetModel(int64 org_id, TupleDesc leads_desc);
+extern bool LeadflowIsFreeMailDomain(const char *domain);
 extern const LeadflowStage *LeadflowFindStage(const LeadflowOrg *org, int64 stage_id);
 extern const LeadflowStage *LeadflowStageForStatus(const LeadflowOrg *org, int64 workflow_id,
 												   const char *status);
+
+/*
+ * pipeline.c: the lead row being written.  The stages read and change its
+ * values in place; the trigger forms the tuple once at the end.
+ */
+#define LEADFLOW_LEAD_COLUMNS(X) \
+	X(org_id) X(lead_id) X(first_name) X(last_name) X(email) X(phone) \
+	X(company) X(job_title) X(industry) X(company_size) X(annual_revenue) \
+	X(country) X(state) X(city) X(postal_code) X(source) X(campaign) \
+	X(attributes) X(status) X(workflow_id) X(stage_id) X(owner_rep_id) \
+	X(team_id) X(account_id) X(merged_into) \
+	X(email_normalized) X(phone_e164) X(company_domain) X(score_demographic) \
+	X(score_firmographic) X(score_behavioral) X(score_engagement) \
+	X(score_manual) X(score) X(temperature) X(created_at) X(updated_at) \
+	X(last_activity_at) X(stage_entered_at) X(escalated_at) X(erased_at)
+
+typedef struct LeadflowLeadColumns
+{
+	Oid			relid;
+#define LEADFLOW_COLUMN_FIELD(c) int c;
+	LEADFLOW_LEAD_COLUMNS(LEADFLOW_COLUMN_FIELD)
+#undef LEADFLOW_COLUMN_FIELD
+} LeadflowLeadColumns;
+
+/* attribute numbers of the leads table, resolved by the trigger */
+extern LeadflowLeadColumns leadflow_cols;
+
+typedef struct LeadflowLead
+{
+	int64		org_id;
+	int64		lead_id;
+	const LeadflowOrg *org;
+	TupleDesc	desc;
+	Datum	   *values;
+	bool	   *nulls;
+	bool	   *replace;
+} LeadflowLead;
+
+extern void LeadflowResolveColumns(TupleDesc leads_desc, Oid relid);
+extern void LeadflowLeadFromTuple(LeadflowLead *lead, TupleDesc desc, HeapTuple tuple);
+extern bool LeadflowLeadIsNull(const LeadflowLead *lead, int attnum);
+extern char *LeadflowLeadText(const LeadflowLead *lead, int attnum);
+extern void LeadflowLeadSet(LeadflowLead *lead, int attnum, Datum value, bool isnull);
+extern void LeadflowLeadSetText(LeadflowLead *lead, int attnum, const char *value);
+
+/* an inserted value quoted for an error message, cut if long */
+extern char *LeadflowQuote(const char *value);
 
 /* journey.c */
 #define LEADFLOW_HASH_LEN 32
@@ -71,9 +156,50 @@ typedef struct LeadflowPlan
 	SPIPlanPtr	plan;
 	const char *sql;
 	int			nargs;
-	Oid			argtypes[10];
+	Oid			argtypes[20];
 } LeadflowPlan;
 
 extern SPIPlanPtr LeadflowPrepare(LeadflowPlan *p);
+extern void LeadflowFetchLead(LeadflowPlan *plan, int64 lead_id, bool read_only);
+
+/* dedup.c */
+extern int64 LeadflowDedupClaim(LeadflowLead *lead, const char *email_normalized);
+extern void LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id);
+extern void LeadflowDedupMoveClaim(LeadflowLead *lead, const char *old_email, const char *new_email);
+
+/* score.c */
+typedef struct LeadflowScore
+{
+	int			category[LEADFLOW_NCATEGORIES];
+	int			manual;
+	int			decay;
+	int			total;
+	const char *temperature;
+} LeadflowScore;
+
+typedef struct LeadflowExplainRow
+{
+	const char *category;		/* NULL for adjustments across categories */
+	int64		rule_id;		/* 0 for adjustments */
+	char	   *rule_name;
+	int			points;
+} LeadflowExplainRow;
+
+typedef struct LeadflowExplain
+{
+	int			n;
+	int			size;
+	LeadflowExplainRow *rows;
+} LeadflowExplain;
+
+extern void LeadflowScoreCompute(const LeadflowLead *lead, const LeadflowModel *m, bool with_signals,
+								 TimestampTz as_of, LeadflowScore *score, LeadflowExplain *ex);
+extern void LeadflowScoreStore(LeadflowLead *lead, const LeadflowScore *score);
+extern bool LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const char *reason);
+extern void LeadflowNotify(const char *event, int64 org_id, int64 lead_id, int64 rep_id);
+extern const char *leadflow_rescore_reason;
+
+/* enrich.c */
+extern void LeadflowEnrich(LeadflowLead *lead);
 
 #endif							/* LEADFLOW_H */

@@ -1,45 +1,40 @@
 /*-------------------------------------------------------------------------
  *
  * pipeline.c
- *	  The leads trigger: runs the pipeline stages on every INSERT (and the
- *	  bookkeeping of every UPDATE) inside the writing transaction.
+ *	  The leads trigger: runs the pipeline stages on every INSERT, and the
+ *	  bookkeeping of every UPDATE, inside the writing transaction.
  *
  *	  A BEFORE ROW trigger, so every stage works on the new row in memory
  *	  and the row is stored once, complete; an error in any stage aborts
- *	  the statement and nothing partial remains.
+ *	  the statement and nothing partial remains.  The executor calls us in
+ *	  its per-tuple memory context, reset after every row, so per-row
+ *	  allocations need no freeing.
+ *
+ *	  Order on INSERT: validate and normalize, place in the workflow,
+ *	  journal "created", deduplicate (a duplicate stops here, stored as
+ *	  merged), enrich.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include <ctype.h>
+
 #include "access/htup_details.h"
 #include "access/xact.h"
+#include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
+#include "mb/pg_wchar.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "leadflow.h"
+#include "normalize.h"
 
-/* attribute numbers of the leads columns the pipeline reads or writes */
-typedef struct LeadColumns
-{
-	Oid			relid;
-	int			org_id;
-	int			lead_id;
-	int			email;
-	int			phone;
-	int			source;
-	int			status;
-	int			workflow_id;
-	int			stage_id;
-	int			created_at;
-	int			updated_at;
-	int			stage_entered_at;
-} LeadColumns;
-
-static LeadColumns cols;
+LeadflowLeadColumns leadflow_cols;
 
 static int
 column(TupleDesc desc, const char *name)
@@ -51,97 +46,222 @@ column(TupleDesc desc, const char *name)
 	return attnum;
 }
 
-static void
-resolve_columns(Relation rel)
+/*
+ * LeadflowResolveColumns
+ *		Finds the attribute numbers of the leads columns; they never change
+ *		for a table, so this is done once per backend (relid is the key).
+ */
+void
+LeadflowResolveColumns(TupleDesc desc, Oid relid)
 {
-	TupleDesc	desc = RelationGetDescr(rel);
-
-	if (cols.relid == RelationGetRelid(rel))
+	if (leadflow_cols.relid == relid)
 		return;
-	cols.org_id = column(desc, "org_id");
-	cols.lead_id = column(desc, "lead_id");
-	cols.email = column(desc, "email");
-	cols.phone = column(desc, "phone");
-	cols.source = column(desc, "source");
-	cols.status = column(desc, "status");
-	cols.workflow_id = column(desc, "workflow_id");
-	cols.stage_id = column(desc, "stage_id");
-	cols.created_at = column(desc, "created_at");
-	cols.updated_at = column(desc, "updated_at");
-	cols.stage_entered_at = column(desc, "stage_entered_at");
-	cols.relid = RelationGetRelid(rel);
+#define RESOLVE(c) leadflow_cols.c = column(desc, #c);
+	LEADFLOW_LEAD_COLUMNS(RESOLVE)
+#undef RESOLVE
+	leadflow_cols.relid = relid;
 }
 
-/*
- * A lead row being written: the values of the new tuple, changed in place
- * by the stages and formed into a tuple once at the end.
- */
-typedef struct Lead
-{
-	TupleDesc	desc;
-	Datum	   *values;
-	bool	   *nulls;
-	bool	   *replace;
-} Lead;
-
-static void
-lead_from_tuple(Lead *lead, Relation rel, HeapTuple tuple)
+/* The values of a leads tuple, to be read and changed by the stages. */
+void
+LeadflowLeadFromTuple(LeadflowLead *lead, TupleDesc desc, HeapTuple tuple)
 {
 	int			natts;
 
-	lead->desc = RelationGetDescr(rel);
+	lead->desc = desc;
 	natts = lead->desc->natts;
 	lead->values = palloc(natts * sizeof(Datum));
 	lead->nulls = palloc(natts * sizeof(bool));
 	lead->replace = palloc0(natts * sizeof(bool));
 	heap_deform_tuple(tuple, lead->desc, lead->values, lead->nulls);
+	lead->org_id = DatumGetInt64(lead->values[leadflow_cols.org_id - 1]);
+	lead->lead_id = DatumGetInt64(lead->values[leadflow_cols.lead_id - 1]);
+	lead->org = NULL;
 }
 
-static void
-lead_set(Lead *lead, int attnum, Datum value, bool isnull)
+bool
+LeadflowLeadIsNull(const LeadflowLead *lead, int attnum)
 {
-	lead->values[attnum - 1] = value;
-	lead->nulls[attnum - 1] = isnull;
-	lead->replace[attnum - 1] = true;
+	return lead->nulls[attnum - 1];
 }
 
-static int64
-lead_int64(Lead *lead, int attnum)
-{
-	return lead->nulls[attnum - 1] ? 0 : DatumGetInt64(lead->values[attnum - 1]);
-}
-
-/* a text column as a palloc'd C string, NULL when null */
-static char *
-lead_text(Lead *lead, int attnum)
+/* a text column as a C string in the current context, NULL when null */
+char *
+LeadflowLeadText(const LeadflowLead *lead, int attnum)
 {
 	if (lead->nulls[attnum - 1])
 		return NULL;
 	return TextDatumGetCString(lead->values[attnum - 1]);
 }
 
-/* Trims a text column; blank becomes NULL.  Returns the trimmed value. */
-static char *
-lead_trim(Lead *lead, int attnum)
+void
+LeadflowLeadSet(LeadflowLead *lead, int attnum, Datum value, bool isnull)
 {
-	char	   *s = lead_text(lead, attnum);
+	lead->values[attnum - 1] = value;
+	lead->nulls[attnum - 1] = isnull;
+	lead->replace[attnum - 1] = true;
+}
+
+void
+LeadflowLeadSetText(LeadflowLead *lead, int attnum, const char *value)
+{
+	if (value == NULL)
+		LeadflowLeadSet(lead, attnum, (Datum) 0, true);
+	else
+		LeadflowLeadSet(lead, attnum, CStringGetTextDatum(value), false);
+}
+
+static int64
+lead_int64(const LeadflowLead *lead, int attnum)
+{
+	return lead->nulls[attnum - 1] ? 0 : DatumGetInt64(lead->values[attnum - 1]);
+}
+
+/*
+ * LeadflowQuote
+ *		A value for an error message: in double quotes, cut after 80 bytes
+ *		at a character boundary so a megabyte of input makes a short line.
+ */
+char *
+LeadflowQuote(const char *value)
+{
+	int			len = strlen(value);
+
+	if (len > 80)
+		return psprintf("\"%.*s...\"", pg_mbcliplen(value, len, 80), value);
+	return psprintf("\"%s\"", value);
+}
+
+static bool
+is_space(char c)
+{
+	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
+}
+
+/* Trims white space off s in place; NULL when nothing is left. */
+static char *
+trim_cstring(char *s)
+{
 	char	   *end;
 
 	if (s == NULL)
 		return NULL;
-	while (*s == ' ' || *s == '\t' || *s == '\n' || *s == '\r')
+	while (is_space(*s))
 		s++;
 	end = s + strlen(s);
-	while (end > s && (end[-1] == ' ' || end[-1] == '\t' || end[-1] == '\n' || end[-1] == '\r'))
+	while (end > s && is_space(end[-1]))
 		end--;
 	*end = '\0';
-	if (*s == '\0')
-	{
-		lead_set(lead, attnum, (Datum) 0, true);
-		return NULL;
-	}
-	lead_set(lead, attnum, CStringGetTextDatum(s), false);
+	return *s ? s : NULL;
+}
+
+/* Trims a text column in place; blank becomes NULL.  Returns the value. */
+static char *
+trim_column(LeadflowLead *lead, int attnum)
+{
+	char	   *s = trim_cstring(LeadflowLeadText(lead, attnum));
+
+	LeadflowLeadSetText(lead, attnum, s);
 	return s;
+}
+
+/* what people type around names and places: spaces, tabs, line breaks */
+static void
+trim_text_columns(LeadflowLead *lead)
+{
+	const int	attnums[] = {
+		leadflow_cols.first_name, leadflow_cols.last_name, leadflow_cols.company,
+		leadflow_cols.job_title, leadflow_cols.industry, leadflow_cols.country,
+		leadflow_cols.state, leadflow_cols.city, leadflow_cols.postal_code,
+		leadflow_cols.source, leadflow_cols.campaign
+	};
+	int			i;
+
+	for (i = 0; i < (int) lengthof(attnums); i++)
+		trim_column(lead, attnums[i]);
+}
+
+static void
+refuse_email(const LeadflowLead *lead, const char *email, const char *reason)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+			 errmsg("invalid email %s: %s", LeadflowQuote(email), reason),
+			 errdetail("Lead " INT64_FORMAT " of org " INT64_FORMAT ", field email.",
+					   lead->lead_id, lead->org_id)));
+}
+
+/*
+ * The region a national phone number is read in: the lead's own country
+ * when it is a two-letter code (a "030 ..." number from Germany is a Berlin
+ * number whatever the org's home), else the org's default_region.
+ */
+static const char *
+phone_region(const char *country, const char *default_region)
+{
+	if (country != NULL && strlen(country) == 2 &&
+		isalpha((unsigned char) country[0]) && isalpha((unsigned char) country[1]))
+		return psprintf("%c%c", pg_ascii_toupper(country[0]), pg_ascii_toupper(country[1]));
+	return default_region;
+}
+
+/*
+ * Validate and normalize: email_normalized, phone_e164 (see
+ * phone_region) and company_domain (registrable domain, NULL for free mail).
+ * Returns true when normalization changed what was typed.
+ */
+static bool
+normalize_lead(LeadflowLead *lead)
+{
+	char	   *email = trim_column(lead, leadflow_cols.email);
+	char	   *phone = trim_column(lead, leadflow_cols.phone);
+	char	   *normalized = NULL;
+	char	   *domain = NULL;
+	char	   *company_domain = NULL;
+	char		e164[64];
+	const char *reason;
+	bool		changed = false;
+
+	if (email == NULL && phone == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("lead " INT64_FORMAT " has neither email nor phone", lead->lead_id),
+				 errdetail("Every lead needs an email or a phone (org " INT64_FORMAT ").",
+						   lead->org_id)));
+
+	if (email != NULL)
+	{
+		normalized = LeadflowNormalizeEmail(email, &domain, &reason);
+		if (normalized == NULL)
+			refuse_email(lead, email, reason);
+		changed |= strcmp(normalized, email) != 0;
+		if (!LeadflowIsFreeMailDomain(domain))
+		{
+			company_domain = LeadflowRegistrableDomain(domain);
+			if (company_domain != NULL && LeadflowIsFreeMailDomain(company_domain))
+				company_domain = NULL;
+		}
+	}
+	LeadflowLeadSetText(lead, leadflow_cols.email_normalized, normalized);
+	LeadflowLeadSetText(lead, leadflow_cols.company_domain, company_domain);
+
+	if (phone != NULL)
+	{
+		const char *region = phone_region(LeadflowLeadText(lead, leadflow_cols.country),
+										  lead->org->default_region);
+
+		if (!leadflow_phone_e164(phone, region, e164, sizeof(e164), &reason))
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid phone %s: %s", LeadflowQuote(phone), reason),
+					 errdetail("Lead " INT64_FORMAT " of org " INT64_FORMAT ", field phone, region %s.",
+							   lead->lead_id, lead->org_id, region)));
+		changed |= strcmp(e164, phone) != 0;
+		LeadflowLeadSetText(lead, leadflow_cols.phone_e164, e164);
+	}
+	else
+		LeadflowLeadSetText(lead, leadflow_cols.phone_e164, NULL);
+	return changed;
 }
 
 /*
@@ -150,14 +270,16 @@ lead_trim(Lead *lead, int attnum)
  * follows the stage).
  */
 static void
-place_in_workflow(Lead *lead, const LeadflowOrg *org, int64 lead_id)
+place_in_workflow(LeadflowLead *lead)
 {
-	int64		workflow_id = lead_int64(lead, cols.workflow_id);
+	const LeadflowOrg *org = lead->org;
+	int64		workflow_id = lead_int64(lead, leadflow_cols.workflow_id);
 	const LeadflowStage *stage;
+	char	   *status;
 
-	if (!lead->nulls[cols.stage_id - 1])
+	if (!LeadflowLeadIsNull(lead, leadflow_cols.stage_id))
 	{
-		int64		stage_id = lead_int64(lead, cols.stage_id);
+		int64		stage_id = lead_int64(lead, leadflow_cols.stage_id);
 
 		stage = LeadflowFindStage(org, stage_id);
 		if (stage == NULL || (workflow_id != 0 && stage->workflow_id != workflow_id))
@@ -165,9 +287,10 @@ place_in_workflow(Lead *lead, const LeadflowOrg *org, int64 lead_id)
 					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 					 errmsg("stage_id " INT64_FORMAT " is not a stage of %s", stage_id,
 							workflow_id != 0 ? "the lead's workflow" : "this org"),
-					 errdetail("Lead " INT64_FORMAT " of org " INT64_FORMAT ".", lead_id, org->org_id)));
-		lead_set(lead, cols.workflow_id, Int64GetDatum(stage->workflow_id), false);
-		lead_set(lead, cols.status, CStringGetTextDatum(stage->status), false);
+					 errdetail("Lead " INT64_FORMAT " of org " INT64_FORMAT ".",
+							   lead->lead_id, org->org_id)));
+		LeadflowLeadSet(lead, leadflow_cols.workflow_id, Int64GetDatum(stage->workflow_id), false);
+		LeadflowLeadSetText(lead, leadflow_cols.status, stage->status);
 		return;
 	}
 
@@ -180,85 +303,258 @@ place_in_workflow(Lead *lead, const LeadflowOrg *org, int64 lead_id)
 					 errmsg("org " INT64_FORMAT " has no default workflow", org->org_id),
 					 errhint("Mark one of its workflows is_default.")));
 	}
-	{
-		char	   *status = lead_text(lead, cols.status);
-
-		stage = LeadflowStageForStatus(org, workflow_id, status);
-		if (stage == NULL)
-			ereport(ERROR,
-					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-					 errmsg("workflow " INT64_FORMAT " has no stage for status \"%s\"",
-							workflow_id, status),
-					 errdetail("Lead " INT64_FORMAT " of org " INT64_FORMAT ".", lead_id, org->org_id)));
-	}
-	lead_set(lead, cols.workflow_id, Int64GetDatum(workflow_id), false);
-	lead_set(lead, cols.stage_id, Int64GetDatum(stage->stage_id), false);
+	status = LeadflowLeadText(lead, leadflow_cols.status);
+	stage = LeadflowStageForStatus(org, workflow_id, status);
+	if (stage == NULL)
+		ereport(ERROR,
+				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+				 errmsg("workflow " INT64_FORMAT " has no stage for status \"%s\"",
+						workflow_id, status),
+				 errdetail("Lead " INT64_FORMAT " of org " INT64_FORMAT ".",
+						   lead->lead_id, org->org_id)));
+	LeadflowLeadSet(lead, leadflow_cols.workflow_id, Int64GetDatum(workflow_id), false);
+	LeadflowLeadSet(lead, leadflow_cols.stage_id, Int64GetDatum(stage->stage_id), false);
 }
 
-/* BEFORE INSERT: validate, place, journal. */
-static HeapTuple
-lead_insert(TriggerData *td)
+static LeadflowPlan references_plan = {
+	NULL,
+	"SELECT $2 IS NULL OR EXISTS (SELECT FROM leadflow.reps r"
+	"        WHERE r.org_id OPERATOR(pg_catalog.=) $1 AND r.rep_id OPERATOR(pg_catalog.=) $2),"
+	"       $3 IS NULL OR EXISTS (SELECT FROM leadflow.teams t"
+	"        WHERE t.org_id OPERATOR(pg_catalog.=) $1 AND t.team_id OPERATOR(pg_catalog.=) $3),"
+	"       $4 IS NULL OR EXISTS (SELECT FROM leadflow.accounts a"
+	"        WHERE a.org_id OPERATOR(pg_catalog.=) $1 AND a.account_id OPERATOR(pg_catalog.=) $4)",
+	4, {INT8OID, INT8OID, INT8OID, INT8OID}
+};
+
+/*
+ * leads has no declarative foreign keys (see the install script): check
+ * owner_rep_id, team_id and account_id here, in the lead's own org.  The
+ * rows they name cannot be deleted while leads refer to them.  Only the
+ * columns in check[] are tested (those set on insert or changed).
+ */
+static void
+check_references(const LeadflowLead *lead, const bool *check)
 {
-	Relation	rel = td->tg_relation;
-	Lead		lead;
-	const LeadflowOrg *org;
-	int64		org_id;
-	int64		lead_id;
-	char	   *email;
-	char	   *phone;
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	const int	attnums[3] = {leadflow_cols.owner_rep_id, leadflow_cols.team_id, leadflow_cols.account_id};
+	static const char *const names[3] = {"owner_rep_id", "team_id", "account_id"};
+	Datum		args[4];
+	char		nulls[4] = "    ";
+	bool		any = false;
+	int			i;
+	int			rc;
+
+	args[0] = Int64GetDatum(lead->org_id);
+	for (i = 0; i < 3; i++)
+	{
+		bool		null = !check[i] || LeadflowLeadIsNull(lead, attnums[i]);
+
+		args[i + 1] = null ? (Datum) 0 : lead->values[attnums[i] - 1];
+		nulls[i + 1] = null ? 'n' : ' ';
+		any |= !null;
+	}
+	if (!any)
+		return;
+
+	SPI_connect();
+	rc = SPI_execute_plan(LeadflowPrepare(&references_plan), args, nulls, true, 1);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "leadflow: reference check failed: %s", SPI_result_code_string(rc));
+	for (i = 0; i < 3; i++)
+	{
+		bool		isnull;
+
+		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull)))
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("%s " INT64_FORMAT " does not exist in org " INT64_FORMAT,
+							names[i], DatumGetInt64(args[i + 1]), lead->org_id),
+					 errdetail("Lead " INT64_FORMAT ".", lead->lead_id)));
+	}
+	SPI_finish();
+}
+
+static void
+journal_created(LeadflowLead *lead)
+{
 	StringInfoData detail;
-	HeapTuple	result;
-
-	lead_from_tuple(&lead, rel, td->tg_trigtuple);
-	org_id = lead_int64(&lead, cols.org_id);
-	lead_id = lead_int64(&lead, cols.lead_id);
-	org = LeadflowGetOrg(org_id);
-
-	email = lead_trim(&lead, cols.email);
-	phone = lead_trim(&lead, cols.phone);
-	if (email == NULL && phone == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("lead " INT64_FORMAT " has neither email nor phone", lead_id),
-				 errdetail("Every lead needs an email or a phone (org " INT64_FORMAT ").", org_id)));
-	lead_trim(&lead, cols.source);
-
-	place_in_workflow(&lead, org, lead_id);
-	lead_set(&lead, cols.created_at, TimestampTzGetDatum(now), false);
-	lead_set(&lead, cols.updated_at, TimestampTzGetDatum(now), false);
-	lead_set(&lead, cols.stage_entered_at, TimestampTzGetDatum(now), false);
 
 	initStringInfo(&detail);
 	appendStringInfoChar(&detail, '{');
-	LeadflowDetailText(&detail, "source", lead_text(&lead, cols.source));
-	LeadflowDetailInt(&detail, "workflow_id", lead_int64(&lead, cols.workflow_id));
-	LeadflowDetailInt(&detail, "stage_id", lead_int64(&lead, cols.stage_id));
+	LeadflowDetailText(&detail, "source", LeadflowLeadText(lead, leadflow_cols.source));
+	LeadflowDetailInt(&detail, "workflow_id", lead_int64(lead, leadflow_cols.workflow_id));
+	LeadflowDetailInt(&detail, "stage_id", lead_int64(lead, leadflow_cols.stage_id));
 	appendStringInfoChar(&detail, '}');
-	LeadflowJourneyStartChain(org_id, lead_id);
-	LeadflowJourneyAppend(org_id, lead_id, "created", detail.data);
-
-	result = heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values, lead.nulls, lead.replace);
-	return result;
+	LeadflowJourneyStartChain(lead->org_id, lead->lead_id);
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "created", detail.data);
 }
 
-/* BEFORE UPDATE: keys stay, updated_at moves. */
+/* which fields normalization produced; never their values */
+static void
+journal_normalized(LeadflowLead *lead)
+{
+	StringInfoData detail;
+
+	initStringInfo(&detail);
+	appendStringInfoString(&detail, "{\"fields\": [");
+	if (!LeadflowLeadIsNull(lead, leadflow_cols.email_normalized))
+		appendStringInfoString(&detail, "\"email_normalized\"");
+	if (!LeadflowLeadIsNull(lead, leadflow_cols.phone_e164))
+		appendStringInfoString(&detail, detail.data[detail.len - 1] == '[' ?
+							   "\"phone_e164\"" : ", \"phone_e164\"");
+	appendStringInfoChar(&detail, ']');
+	LeadflowDetailText(&detail, "company_domain_from",
+					   !LeadflowLeadIsNull(lead, leadflow_cols.company_domain) ? "email" :
+					   LeadflowLeadIsNull(lead, leadflow_cols.email) ? "none" : "free_mail");
+	appendStringInfoChar(&detail, '}');
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "normalized", detail.data);
+}
+
+/* BEFORE INSERT: the pipeline. */
+static HeapTuple
+lead_insert(TriggerData *td)
+{
+	LeadflowLead lead;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	char	   *email_normalized;
+	bool		changed;
+	int64		survivor;
+
+	LeadflowLeadFromTuple(&lead, RelationGetDescr(td->tg_relation), td->tg_trigtuple);
+	lead.org = LeadflowGetOrg(lead.org_id);
+
+	trim_text_columns(&lead);
+	changed = normalize_lead(&lead);
+	place_in_workflow(&lead);
+	LeadflowLeadSet(&lead, leadflow_cols.created_at, TimestampTzGetDatum(now), false);
+	LeadflowLeadSet(&lead, leadflow_cols.updated_at, TimestampTzGetDatum(now), false);
+	LeadflowLeadSet(&lead, leadflow_cols.stage_entered_at, TimestampTzGetDatum(now), false);
+	if (!LeadflowLeadIsNull(&lead, leadflow_cols.merged_into))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("merged_into cannot be set on insert"),
+				 errdetail("Lead " INT64_FORMAT " of org " INT64_FORMAT ".", lead.lead_id, lead.org_id),
+				 errhint("Deduplication sets it; to merge two leads use leadflow.merge_leads().")));
+
+	{
+		const bool	all[3] = {true, true, true};
+
+		check_references(&lead, all);
+	}
+	journal_created(&lead);
+
+	email_normalized = LeadflowLeadText(&lead, leadflow_cols.email_normalized);
+	if (email_normalized != NULL)
+	{
+		survivor = LeadflowDedupClaim(&lead, email_normalized);
+		if (survivor != lead.lead_id)
+		{
+			LeadflowDedupTouchSurvivor(&lead, survivor);
+			return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values,
+									 lead.nulls, lead.replace);
+		}
+	}
+
+	if (changed)
+		journal_normalized(&lead);
+	LeadflowEnrich(&lead);
+	LeadflowScoreApply(&lead, 0, false, "created");
+
+	return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values, lead.nulls, lead.replace);
+}
+
+/* text columns equal, NULLs equal */
+static bool
+same_text(const LeadflowLead *a, const LeadflowLead *b, int attnum)
+{
+	char	   *x = LeadflowLeadText(a, attnum);
+	char	   *y = LeadflowLeadText(b, attnum);
+
+	if (x == NULL || y == NULL)
+		return x == y;
+	return strcmp(x, y) == 0;
+}
+
+/*
+ * Whether a user-visible field changed: anything but what scoring and the
+ * trigger itself write.  Scoring rules may read any other column.
+ */
+static bool
+data_changed(const LeadflowLead *old, const LeadflowLead *lead)
+{
+	const int	derived[] = {
+		leadflow_cols.score_demographic, leadflow_cols.score_firmographic,
+		leadflow_cols.score_behavioral, leadflow_cols.score_engagement,
+		leadflow_cols.score, leadflow_cols.temperature, leadflow_cols.updated_at,
+		leadflow_cols.escalated_at
+	};
+	int			i;
+	int			j;
+
+	for (i = 0; i < lead->desc->natts; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(lead->desc, i);
+		bool		skip = att->attisdropped;
+
+		for (j = 0; j < (int) lengthof(derived) && !skip; j++)
+			skip = derived[j] == i + 1;
+		if (skip)
+			continue;
+		if (old->nulls[i] != lead->nulls[i])
+			return true;
+		if (!lead->nulls[i] &&
+			!datumIsEqual(old->values[i], lead->values[i], att->attbyval, att->attlen))
+			return true;
+	}
+	return false;
+}
+
+/*
+ * BEFORE UPDATE: keys stay; a changed email or phone is normalized again
+ * and a live lead's email claim moves with it; a live lead is rescored
+ * when its data changed or scoring asked for it (new signal, rescore);
+ * updated_at moves.
+ */
 static HeapTuple
 lead_update(TriggerData *td)
 {
-	Relation	rel = td->tg_relation;
-	Lead		old;
-	Lead		lead;
+	LeadflowLead old;
+	LeadflowLead lead;
 
-	lead_from_tuple(&old, rel, td->tg_trigtuple);
-	lead_from_tuple(&lead, rel, td->tg_newtuple);
-	if (lead_int64(&lead, cols.org_id) != lead_int64(&old, cols.org_id) ||
-		lead_int64(&lead, cols.lead_id) != lead_int64(&old, cols.lead_id))
+	LeadflowLeadFromTuple(&old, RelationGetDescr(td->tg_relation), td->tg_trigtuple);
+	LeadflowLeadFromTuple(&lead, RelationGetDescr(td->tg_relation), td->tg_newtuple);
+	if (lead.org_id != old.org_id || lead.lead_id != old.lead_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("cannot change org_id or lead_id of lead " INT64_FORMAT,
-						lead_int64(&old, cols.lead_id))));
-	lead_set(&lead, cols.updated_at, TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
+				 errmsg("cannot change org_id or lead_id of lead " INT64_FORMAT, old.lead_id)));
+
+	if (LeadflowLeadIsNull(&lead, leadflow_cols.erased_at) &&
+		(!same_text(&old, &lead, leadflow_cols.email) || !same_text(&old, &lead, leadflow_cols.phone)))
+	{
+		lead.org = LeadflowGetOrg(lead.org_id);
+		normalize_lead(&lead);
+		if (LeadflowLeadIsNull(&old, leadflow_cols.merged_into) &&
+			!same_text(&old, &lead, leadflow_cols.email_normalized))
+			LeadflowDedupMoveClaim(&lead,
+								   LeadflowLeadText(&old, leadflow_cols.email_normalized),
+								   LeadflowLeadText(&lead, leadflow_cols.email_normalized));
+	}
+	{
+		const bool	changed[3] = {
+			lead_int64(&lead, leadflow_cols.owner_rep_id) != lead_int64(&old, leadflow_cols.owner_rep_id),
+			lead_int64(&lead, leadflow_cols.team_id) != lead_int64(&old, leadflow_cols.team_id),
+			lead_int64(&lead, leadflow_cols.account_id) != lead_int64(&old, leadflow_cols.account_id)
+		};
+
+		check_references(&lead, changed);
+	}
+	if (LeadflowLeadIsNull(&lead, leadflow_cols.merged_into) &&
+		LeadflowLeadIsNull(&lead, leadflow_cols.erased_at) &&
+		(leadflow_rescore_reason != NULL || data_changed(&old, &lead)))
+		LeadflowScoreApply(&lead, DatumGetInt32(old.values[leadflow_cols.score - 1]), true,
+						   leadflow_rescore_reason ? leadflow_rescore_reason : "update");
+	LeadflowLeadSet(&lead, leadflow_cols.updated_at,
+					TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
 	return heap_modify_tuple(td->tg_newtuple, lead.desc, lead.values, lead.nulls, lead.replace);
 }
 
@@ -275,11 +571,43 @@ leadflow_lead_pipeline(PG_FUNCTION_ARGS)
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		elog(ERROR, "lead_pipeline: must be a BEFORE ROW trigger");
 
-	resolve_columns(td->tg_relation);
+	LeadflowResolveColumns(RelationGetDescr(td->tg_relation), RelationGetRelid(td->tg_relation));
 	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
 		return PointerGetDatum(lead_insert(td));
 	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 		return PointerGetDatum(lead_update(td));
 	elog(ERROR, "lead_pipeline: must fire on INSERT or UPDATE");
 	return (Datum) 0;
+}
+
+/*
+ * leadflow.contact_problem(email, phone, country, default_region) RETURNS text
+ *
+ * What the pipeline would refuse about a lead's contact fields, as the
+ * same message it would raise, or NULL when they pass.  process_import
+ * uses it to reject rows up front instead of failing the whole batch.
+ */
+PG_FUNCTION_INFO_V1(leadflow_contact_problem);
+Datum
+leadflow_contact_problem(PG_FUNCTION_ARGS)
+{
+	char	   *email = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
+	char	   *phone = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
+	char	   *country = PG_ARGISNULL(2) ? NULL : trim_cstring(text_to_cstring(PG_GETARG_TEXT_PP(2)));
+	const char *region = phone_region(country, PG_ARGISNULL(3) ? "US" : text_to_cstring(PG_GETARG_TEXT_PP(3)));
+	char		e164[64];
+	const char *reason;
+	char	   *domain;
+
+	email = trim_cstring(email);
+	phone = trim_cstring(phone);
+	if (email == NULL && phone == NULL)
+		PG_RETURN_TEXT_P(cstring_to_text("neither email nor phone"));
+	if (email != NULL && LeadflowNormalizeEmail(email, &domain, &reason) == NULL)
+		PG_RETURN_TEXT_P(cstring_to_text(psprintf("invalid email %s: %s",
+												  LeadflowQuote(email), reason)));
+	if (phone != NULL && !leadflow_phone_e164(phone, region, e164, sizeof(e164), &reason))
+		PG_RETURN_TEXT_P(cstring_to_text(psprintf("invalid phone %s: %s",
+												  LeadflowQuote(phone), reason)));
+	PG_RETURN_NULL();
 }

@@ -26,15 +26,28 @@
 #include "utils/memutils.h"
 
 #include "leadflow.h"
+#include "predicate.h"
 
 typedef struct OrgEntry
 {
 	int64		org_id;			/* hash key */
 	LeadflowOrg org;
+	bool		model_loaded;
+	LeadflowModel *model;		/* NULL: the org has no active model */
 } OrgEntry;
+
+const char *const leadflow_categories[LEADFLOW_NCATEGORIES] = {
+	"demographic", "firmographic", "behavioral", "engagement"
+};
+
+typedef struct FreeMailEntry
+{
+	char		domain[256];	/* hash key */
+} FreeMailEntry;
 
 static MemoryContext cache_cxt = NULL;
 static HTAB *org_cache = NULL;
+static HTAB *free_mail = NULL;	/* NULL until first use after a reset */
 static bool cache_stale = false;
 static bool callback_registered = false;
 
@@ -83,6 +96,7 @@ ensure_cache(void)
 		/* retire: freed with the transaction, after every holder is done */
 		MemoryContextSetParent(cache_cxt, TopTransactionContext);
 		org_cache = NULL;
+		free_mail = NULL;
 	}
 	if (org_cache == NULL)
 	{
@@ -199,6 +213,8 @@ LeadflowGetOrg(int64 org_id)
 		}
 		entry = hash_search(org_cache, &org_id, HASH_ENTER, &found);
 		entry->org = loaded.org;
+		entry->model_loaded = false;
+		entry->model = NULL;
 	}
 	PG_FINALLY();
 	{
@@ -206,6 +222,200 @@ LeadflowGetOrg(int64 org_id)
 	}
 	PG_END_TRY();
 	return &entry->org;
+}
+
+static LeadflowPlan free_mail_plan = {
+	NULL,
+	"SELECT domain FROM leadflow.free_email_domains",
+	0, {InvalidOid}
+};
+
+/*
+ * LeadflowIsFreeMailDomain
+ *		Whether an ASCII domain is a free-mail provider's.  The whole list
+ *		(a few thousand rows) is read into a hash set on first use.
+ */
+bool
+LeadflowIsFreeMailDomain(const char *domain)
+{
+	bool		found;
+
+	if (domain == NULL || strlen(domain) >= sizeof(((FreeMailEntry *) NULL)->domain))
+		return false;
+	ensure_cache();
+	if (free_mail == NULL)
+	{
+		HASHCTL		ctl;
+		HTAB	   *set;
+		uint64		i;
+
+		int			rc;
+
+		ctl.keysize = sizeof(((FreeMailEntry *) NULL)->domain);
+		ctl.entrysize = sizeof(FreeMailEntry);
+		ctl.hcxt = cache_cxt;
+		set = hash_create("leadflow free-mail domains", 8192, &ctl,
+						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+		SPI_connect();
+		rc = SPI_execute_plan(LeadflowPrepare(&free_mail_plan), NULL, NULL, true, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "leadflow: free-mail lookup failed: %s", SPI_result_code_string(rc));
+		for (i = 0; i < SPI_processed; i++)
+		{
+			char	   *d = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+
+			if (d != NULL && strlen(d) < sizeof(((FreeMailEntry *) NULL)->domain))
+				hash_search(set, d, HASH_ENTER, NULL);
+		}
+		SPI_finish();
+		/* an invalidation during the load retires it at the next lookup */
+		free_mail = set;
+	}
+	return hash_search(free_mail, domain, HASH_FIND, &found) != NULL;
+}
+
+static LeadflowPlan model_plan = {
+	NULL,
+	"SELECT model_id, cap_demographic, cap_firmographic, cap_behavioral, cap_engagement,"
+	" warm_at, hot_at, escalate_at, archive_below,"
+	" pg_catalog.date_part('epoch', archive_after), pg_catalog.date_part('epoch', inactivity_grace),"
+	" inactivity_points_per_week"
+	" FROM leadflow.scoring_models WHERE org_id OPERATOR(pg_catalog.=) $1 AND active",
+	1, {INT8OID}
+};
+
+static LeadflowPlan scoring_rules_plan = {
+	NULL,
+	"SELECT rule_id, name, category, points, predicate, signal_kind,"
+	" pg_catalog.date_part('epoch', half_life), max_count"
+	" FROM leadflow.scoring_rules"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND model_id OPERATOR(pg_catalog.=) $2"
+	" ORDER BY rule_id",
+	2, {INT8OID, INT8OID}
+};
+
+static int
+get_int(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? 0 : DatumGetInt32(d);
+}
+
+static double
+get_float(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? 0 : DatumGetFloat8(d);
+}
+
+/* Reads and compiles the active model of an org into cache_cxt. */
+static LeadflowModel *
+load_model(int64 org_id, TupleDesc leads_desc)
+{
+	LeadflowModel *m;
+	Datum		args[2];
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	uint64		i;
+	int			c;
+	int			rc;
+
+	args[0] = Int64GetDatum(org_id);
+	rc = SPI_execute_plan(LeadflowPrepare(&model_plan), args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: scoring model lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		return NULL;
+	tup = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+
+	m = MemoryContextAllocZero(cache_cxt, sizeof(LeadflowModel));
+	m->model_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+	for (c = 0; c < LEADFLOW_NCATEGORIES; c++)
+		m->caps[c] = get_int(tup, desc, 2 + c);
+	m->warm_at = get_int(tup, desc, 6);
+	m->hot_at = get_int(tup, desc, 7);
+	m->escalate_at = get_int(tup, desc, 8);
+	m->archive_below = get_int(tup, desc, 9);
+	m->archive_after_secs = get_float(tup, desc, 10);
+	m->inactivity_grace_secs = get_float(tup, desc, 11);
+	m->inactivity_points_per_week = get_int(tup, desc, 12);
+
+	args[1] = Int64GetDatum(m->model_id);
+	rc = SPI_execute_plan(LeadflowPrepare(&scoring_rules_plan), args, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: scoring rules lookup failed: %s", SPI_result_code_string(rc));
+	m->nrules = (int) SPI_processed;
+	m->rules = MemoryContextAllocZero(cache_cxt, sizeof(LeadflowScoreRule) * Max(m->nrules, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		LeadflowScoreRule *r = &m->rules[i];
+		char	   *category;
+		Datum		pred;
+
+		tup = SPI_tuptable->vals[i];
+		desc = SPI_tuptable->tupdesc;
+		r->rule_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		r->name = MemoryContextStrdup(cache_cxt, SPI_getvalue(tup, desc, 2));
+		category = SPI_getvalue(tup, desc, 3);
+		for (c = 0; c < LEADFLOW_NCATEGORIES; c++)
+			if (strcmp(category, leadflow_categories[c]) == 0)
+				r->category = c;
+		r->points = get_int(tup, desc, 4);
+		pred = SPI_getbinval(tup, desc, 5, &isnull);
+		if (!isnull)
+			r->predicate = LeadflowPredicateCompile(DatumGetJsonbP(pred), leads_desc, cache_cxt);
+		if (SPI_getvalue(tup, desc, 6) != NULL)
+		{
+			r->signal_kind = MemoryContextStrdup(cache_cxt, SPI_getvalue(tup, desc, 6));
+			m->has_signal_rules = true;
+		}
+		r->half_life_secs = get_float(tup, desc, 7);
+		r->max_count = get_int(tup, desc, 8);
+	}
+	return m;
+}
+
+/*
+ * LeadflowGetModel
+ *		The org's active scoring model with its rules compiled, or NULL when
+ *		the org has none.  Valid until the end of the transaction.
+ */
+const LeadflowModel *
+LeadflowGetModel(int64 org_id, TupleDesc leads_desc)
+{
+	OrgEntry   *entry;
+	LeadflowModel *model;
+
+	(void) LeadflowGetOrg(org_id);
+	entry = hash_search(org_cache, &org_id, HASH_FIND, NULL);
+	if (entry != NULL && entry->model_loaded)
+		return entry->model;
+
+	SPI_connect();
+	PG_TRY();
+	{
+		model = load_model(org_id, leads_desc);
+	}
+	PG_FINALLY();
+	{
+		SPI_finish();
+	}
+	PG_END_TRY();
+
+	/* an invalidation during the load: use the model once, load it again next time */
+	entry = hash_search(org_cache, &org_id, HASH_FIND, NULL);
+	if (entry != NULL && !cache_stale)
+	{
+		entry->model = model;
+		entry->model_loaded = true;
+	}
+	return model;
 }
 
 const LeadflowStage *

@@ -1,0 +1,127 @@
+-- Normalization in the pipeline, validation, deduplication on insert
+-- (single rows, INSERT ... SELECT, COPY), enrichment, manual merge/unmerge
+-- and possible duplicates.
+\set VERBOSITY terse
+-- lead ids of this file start at 20001, whatever ran before
+SELECT setval(pg_get_serial_sequence('leadflow.leads', 'lead_id'), 20000) \gset
+INSERT INTO leadflow.orgs (org_id, name) VALUES (20, 'Dedup Org');
+
+-- normalized on insert: email, phone (org default region US), company domain
+INSERT INTO leadflow.leads (org_id, first_name, email, phone, source)
+VALUES (20, 'Ann', '  Ann.Smith+News@Gmail.com ', '(415) 555-0100', 'web_form')
+RETURNING lead_id AS ann \gset
+INSERT INTO leadflow.leads (org_id, first_name, last_name, email, source)
+VALUES (20, 'Bob', 'Stone', 'Bob@Mail.EU.Acme.co.uk', 'trade_show')
+RETURNING lead_id AS bob \gset
+SELECT first_name, email, email_normalized, phone, phone_e164, company_domain, status
+  FROM leadflow.leads WHERE org_id = 20 ORDER BY lead_id;
+SELECT lead_id = :ann AS ann, seq, kind, detail - 'workflow_id' - 'stage_id' - 'model_id' AS detail
+  FROM leadflow.lead_journey WHERE org_id = 20 ORDER BY lead_id, seq;
+
+-- refused input: the field and value are named, nothing is stored
+INSERT INTO leadflow.leads (org_id, email) VALUES (20, 'jane@@example.com');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+INSERT INTO leadflow.leads (org_id, email) VALUES (20, 'john.doe@');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+INSERT INTO leadflow.leads (org_id, phone) VALUES (20, 'call me');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+INSERT INTO leadflow.leads (org_id, first_name, email, phone) VALUES (20, 'Nobody', '  ', '');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+INSERT INTO leadflow.leads (org_id, email) VALUES (20, repeat('x', 1000000) || '@example.com');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+-- one bad row fails the whole statement
+INSERT INTO leadflow.leads (org_id, email) VALUES (20, 'good@example.org'), (20, 'bad@');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT count(*) AS leads, (SELECT count(*) FROM leadflow.lead_emails WHERE org_id = 20) AS claims,
+       (SELECT count(*) FROM leadflow.lead_journey WHERE org_id = 20) AS journey_rows
+  FROM leadflow.leads WHERE org_id = 20;
+
+-- a duplicate (case, +tag, gmail dots, googlemail) is stored merged; the
+-- survivor keeps its owner, gets empty fields filled, a form_submit signal
+INSERT INTO leadflow.reps (org_id, rep_id, name) VALUES (20, 201, 'Rita');
+UPDATE leadflow.leads SET owner_rep_id = 201 WHERE lead_id = :ann;
+INSERT INTO leadflow.leads (org_id, first_name, last_name, email, company, job_title, source)
+VALUES (20, 'Annie', 'Smith', 'ANNSMITH+promo@googlemail.com', 'Smith Consulting', 'Owner', 'meta_ads')
+RETURNING lead_id AS dup, status, merged_into = :ann AS merged_into_ann, stage_id IS NULL AS no_stage \gset
+SELECT :'status' AS status, :'merged_into_ann' AS merged_into_ann, :'no_stage' AS no_stage;
+SELECT first_name, last_name, company, job_title, owner_rep_id, status, last_activity_at IS NOT NULL AS touched
+  FROM leadflow.leads WHERE lead_id = :ann;
+SELECT kind, properties->>'source' AS source, (properties->>'duplicate_lead_id')::bigint = :dup AS names_duplicate
+  FROM leadflow.lead_signals WHERE org_id = 20 AND lead_id = :ann;
+SELECT kind, detail->>'source' AS source, (detail->>'duplicate_lead_id')::bigint = :dup AS names_duplicate,
+       detail->'filled' AS filled
+  FROM leadflow.lead_journey WHERE org_id = 20 AND lead_id = :ann AND kind = 'duplicate_touch';
+SELECT seq, kind, (detail->>'merged_into')::bigint = :ann AS into_ann
+  FROM leadflow.lead_journey WHERE org_id = 20 AND lead_id = :dup ORDER BY seq;
+
+-- within one INSERT ... SELECT and one COPY: one live lead per email
+INSERT INTO leadflow.leads (org_id, email, source)
+SELECT 20, e, 'csv' FROM (VALUES ('carol@example.net'), ('Carol@Example.NET'), ('carol+x@example.net'),
+                                 ('dave@example.net')) v(e);
+COPY leadflow.leads (org_id, email, source) FROM stdin WITH (FORMAT csv);
+20,dave@EXAMPLE.net,copy
+20,erin@example.net,copy
+20, erin@example.net ,copy
+\.
+SELECT email_normalized, count(*) FILTER (WHERE merged_into IS NULL) AS live,
+       count(*) FILTER (WHERE status = 'merged') AS merged
+  FROM leadflow.leads WHERE org_id = 20 AND email_normalized ~ '^(carol|dave|erin)@'
+ GROUP BY 1 ORDER BY 1;
+
+-- phone-only leads are never merged (listed as possible duplicates instead)
+INSERT INTO leadflow.leads (org_id, first_name, phone) VALUES (20, 'Phil', '415-555-0100');
+SELECT count(*) AS phone_leads FROM leadflow.leads
+ WHERE org_id = 20 AND phone_e164 = '+14155550100' AND merged_into IS NULL;
+
+-- enrichment: field by field, higher priority then newer profile wins
+INSERT INTO leadflow.company_profiles (org_id, domain, provider, industry, company_size, annual_revenue, country, priority, updated_at)
+VALUES (20, 'acme.co.uk', 'vendor_a', 'Manufacturing', NULL, 5000000, 'GB', 10, '2026-01-01'),
+       (20, 'acme.co.uk', 'vendor_b', 'Industrial', 250, 6000000, 'IE', 5, '2026-06-01'),
+       (20, 'acme.co.uk', 'vendor_c', NULL, 300, NULL, NULL, 5, '2026-03-01');
+INSERT INTO leadflow.leads (org_id, email, country) VALUES (20, 'cfo@acme.co.uk', 'US')
+RETURNING industry, company_size, annual_revenue, country, company_domain;
+SELECT kind, detail FROM leadflow.lead_journey
+ WHERE org_id = 20 AND kind = 'enriched' ORDER BY lead_id DESC LIMIT 1;
+
+-- changing a live lead's email moves its claim; taking another's is refused
+UPDATE leadflow.leads SET email = 'robert@acme.co.uk' WHERE lead_id = :bob;
+SELECT email_normalized, company_domain FROM leadflow.leads WHERE lead_id = :bob;
+SELECT email_normalized FROM leadflow.lead_emails WHERE org_id = 20 AND lead_id = :bob;
+UPDATE leadflow.leads SET email = 'CFO@acme.co.uk' WHERE lead_id = :bob;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+UPDATE leadflow.leads SET email = NULL, phone = NULL WHERE lead_id = :bob;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+
+-- manual merge moves signals and activities and fills fields; unmerge undoes it
+INSERT INTO leadflow.leads (org_id, first_name, last_name, email, city) VALUES (20, 'Bobby', 'Stone', 'bstone@acme.co.uk', 'Leeds')
+RETURNING lead_id AS bobby \gset
+INSERT INTO leadflow.lead_signals (org_id, lead_id, kind) VALUES (20, :bobby, 'page_view'), (20, :bobby, 'email_open');
+INSERT INTO leadflow.activities (org_id, lead_id, kind, subject) VALUES (20, :bobby, 'note', 'met at booth');
+SELECT leadflow.merge_leads(:bob, :bobby) IS NOT NULL AS merged;
+SELECT status, merged_into = :bob AS into_bob FROM leadflow.leads WHERE lead_id = :bobby;
+SELECT city FROM leadflow.leads WHERE lead_id = :bob;
+SELECT count(*) AS signals_on_bob FROM leadflow.lead_signals WHERE lead_id = :bob;
+SELECT count(*) AS activities_on_bob FROM leadflow.activities WHERE lead_id = :bob;
+SELECT lead_id = :bob AS bob_owns FROM leadflow.lead_emails WHERE org_id = 20 AND email_normalized = 'bstone@acme.co.uk';
+-- a new lead with the merged lead's email now merges into the survivor
+INSERT INTO leadflow.leads (org_id, email) VALUES (20, 'BStone@acme.co.uk') RETURNING merged_into = :bob AS into_bob;
+SELECT leadflow.merge_leads(:bob, :bobby);
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT leadflow.merge_leads(:bob, :bob);
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT leadflow.unmerge_lead(:bobby) = :bob AS unmerged_from_bob;
+SELECT status, merged_into FROM leadflow.leads WHERE lead_id = :bobby;
+SELECT city FROM leadflow.leads WHERE lead_id = :bob;
+SELECT count(*) AS signals_back FROM leadflow.lead_signals WHERE lead_id = :bobby;
+SELECT count(*) AS activities_back FROM leadflow.activities WHERE lead_id = :bobby;
+SELECT lead_id = :bobby AS bobby_owns FROM leadflow.lead_emails WHERE org_id = 20 AND email_normalized = 'bstone@acme.co.uk';
+-- an automatic duplicate shares the survivor's email: unmerging it is refused
+SELECT leadflow.unmerge_lead(:dup);
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT kind FROM leadflow.lead_journey WHERE org_id = 20 AND lead_id = :bobby ORDER BY seq;
+
+-- possible duplicates: same phone, or same company and a similar name
+INSERT INTO leadflow.leads (org_id, first_name, last_name, email) VALUES (20, 'Robert', 'Stone', 'rstone@acme.co.uk');
+SELECT reason, similarity FROM leadflow.possible_duplicates WHERE org_id = 20 ORDER BY reason, similarity;
+
+SELECT * FROM leadflow.verify_journey(20);

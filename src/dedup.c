@@ -1,0 +1,281 @@
+/*-------------------------------------------------------------------------
+ *
+ * dedup.c
+ *	  Deduplication on insert: one live lead per normalized email and org.
+ *
+ *	  leadflow.lead_emails maps (org_id, email_normalized) to the live lead
+ *	  that owns the email.  A new lead claims its email with
+ *	  INSERT ... ON CONFLICT DO UPDATE, which at READ COMMITTED waits for a
+ *	  concurrent claimant to finish and then returns the winner, so any
+ *	  number of sessions inserting one email end with one live lead and no
+ *	  error; under a transaction snapshot the same statement raises a
+ *	  serialization failure instead.  The claim takes no heavyweight lock
+ *	  that lasts, so a million-row load fits the default lock table.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/memutils.h"
+#include "utils/timestamp.h"
+
+#include "leadflow.h"
+
+static LeadflowPlan claim_plan = {
+	NULL,
+	"INSERT INTO leadflow.lead_emails AS e (org_id, email_normalized, lead_id)"
+	" VALUES ($1, $2, $3)"
+	" ON CONFLICT (org_id, email_normalized) DO UPDATE SET lead_id = e.lead_id"
+	" RETURNING e.lead_id",
+	3, {INT8OID, TEXTOID, INT8OID}
+};
+
+static LeadflowPlan release_plan = {
+	NULL,
+	"DELETE FROM leadflow.lead_emails WHERE org_id OPERATOR(pg_catalog.=) $1"
+	" AND email_normalized OPERATOR(pg_catalog.=) $2 AND lead_id OPERATOR(pg_catalog.=) $3",
+	3, {INT8OID, TEXTOID, INT8OID}
+};
+
+static LeadflowPlan take_plan = {
+	NULL,
+	"INSERT INTO leadflow.lead_emails (org_id, email_normalized, lead_id) VALUES ($1, $2, $3)"
+	" ON CONFLICT (org_id, email_normalized) DO NOTHING RETURNING lead_id",
+	3, {INT8OID, TEXTOID, INT8OID}
+};
+
+static LeadflowPlan owner_plan = {
+	NULL,
+	"SELECT lead_id FROM leadflow.lead_emails WHERE org_id OPERATOR(pg_catalog.=) $1"
+	" AND email_normalized OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, TEXTOID}
+};
+
+static LeadflowPlan signal_plan = {
+	NULL,
+	"INSERT INTO leadflow.lead_signals (org_id, lead_id, kind, properties)"
+	" VALUES ($1, $2, 'form_submit',"
+	" pg_catalog.jsonb_build_object('duplicate_lead_id', $3, 'source', $4))",
+	4, {INT8OID, INT8OID, INT8OID, TEXTOID}
+};
+
+/*
+ * The survivor's empty fields are filled from the newcomer.  Both plans are
+ * built from this list on first use; each field is passed with the type
+ * of its leads column.
+ */
+static const char *const fill_fields[] = {
+	"first_name", "last_name", "phone", "company", "job_title", "industry",
+	"company_size", "annual_revenue", "country", "state", "city",
+	"postal_code", "campaign"
+};
+#define NFILL ((int) lengthof(fill_fields))
+
+static LeadflowPlan survivor_plan;
+static LeadflowPlan fill_plan;
+
+static void
+build_fill_plans(const LeadflowLead *lead)
+{
+	StringInfoData select;
+	StringInfoData update;
+	int			i;
+
+	if (fill_plan.sql != NULL)
+		return;
+
+	initStringInfo(&select);
+	initStringInfo(&update);
+	appendStringInfoString(&select, "SELECT ");
+	appendStringInfoString(&update, "UPDATE leadflow.leads SET last_activity_at = $3");
+	fill_plan.argtypes[0] = INT8OID;
+	fill_plan.argtypes[1] = INT8OID;
+	fill_plan.argtypes[2] = TIMESTAMPTZOID;
+	for (i = 0; i < NFILL; i++)
+	{
+		appendStringInfo(&select, "%s%s IS NULL", i > 0 ? ", " : "", fill_fields[i]);
+		appendStringInfo(&update, ", %s = COALESCE(%s, $%d)", fill_fields[i], fill_fields[i], i + 4);
+		fill_plan.argtypes[i + 3] = SPI_gettypeid(lead->desc, SPI_fnumber(lead->desc, fill_fields[i]));
+	}
+	appendStringInfoString(&select, " FROM leadflow.leads WHERE org_id OPERATOR(pg_catalog.=) $1"
+						   " AND lead_id OPERATOR(pg_catalog.=) $2 FOR NO KEY UPDATE");
+	appendStringInfoString(&update, " WHERE org_id OPERATOR(pg_catalog.=) $1"
+						   " AND lead_id OPERATOR(pg_catalog.=) $2");
+
+	StaticAssertStmt(NFILL + 3 <= lengthof(fill_plan.argtypes), "too many fill fields");
+	survivor_plan.nargs = 2;
+	survivor_plan.argtypes[0] = INT8OID;
+	survivor_plan.argtypes[1] = INT8OID;
+	survivor_plan.sql = MemoryContextStrdup(TopMemoryContext, select.data);
+	fill_plan.nargs = NFILL + 3;
+	fill_plan.sql = MemoryContextStrdup(TopMemoryContext, update.data);
+}
+
+/*
+ * LeadflowDedupClaim
+ *		Claims email_normalized for the lead being inserted and returns the
+ *		live lead that owns it: the lead itself, or an earlier lead, in
+ *		which case the new row is marked merged into it.
+ *
+ * Waits for a concurrent claimant of the same email; holds the claim row
+ * lock until commit.
+ */
+int64
+LeadflowDedupClaim(LeadflowLead *lead, const char *email_normalized)
+{
+	Datum		args[3];
+	bool		isnull;
+	int64		owner;
+	int			rc;
+
+	args[0] = Int64GetDatum(lead->org_id);
+	args[1] = CStringGetTextDatum(email_normalized);
+	args[2] = Int64GetDatum(lead->lead_id);
+
+	SPI_connect();
+	rc = SPI_execute_plan(LeadflowPrepare(&claim_plan), args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "leadflow: email claim failed: %s", SPI_result_code_string(rc));
+	owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+
+	if (owner != lead->lead_id)
+	{
+		LeadflowLeadSetText(lead, leadflow_cols.status, "merged");
+		LeadflowLeadSet(lead, leadflow_cols.merged_into, Int64GetDatum(owner), false);
+		LeadflowLeadSet(lead, leadflow_cols.stage_id, (Datum) 0, true);
+	}
+	return owner;
+}
+
+/*
+ * LeadflowDedupTouchSurvivor
+ *		A duplicate arrived: the survivor keeps its owner, gets its empty
+ *		fields filled from the newcomer, a form_submit signal, a
+ *		duplicate_touch journey row and last_activity_at = now().  The
+ *		newcomer's journey records the merge.
+ *
+ * Locks the survivor row (FOR NO KEY UPDATE) before journaling on it.
+ */
+void
+LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
+{
+	const char *source = LeadflowLeadText(lead, leadflow_cols.source);
+	Datum		args[NFILL + 3];
+	char		nulls[NFILL + 3];
+	StringInfoData detail;
+	HeapTuple	row;
+	TupleDesc	desc;
+	bool		isnull;
+	bool		any = false;
+	int			i;
+	int			rc;
+
+	build_fill_plans(lead);
+	SPI_connect();
+
+	args[0] = Int64GetDatum(lead->org_id);
+	args[1] = Int64GetDatum(survivor_id);
+	rc = SPI_execute_plan(LeadflowPrepare(&survivor_plan), args, NULL, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "leadflow: survivor " INT64_FORMAT " of an email claim not found", survivor_id);
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+
+	initStringInfo(&detail);
+	appendStringInfoChar(&detail, '{');
+	LeadflowDetailInt(&detail, "duplicate_lead_id", lead->lead_id);
+	LeadflowDetailText(&detail, "source", source);
+	appendStringInfoString(&detail, ", \"filled\": [");
+	memset(nulls, ' ', sizeof(nulls));
+	args[2] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	for (i = 0; i < NFILL; i++)
+	{
+		int			attnum = SPI_fnumber(lead->desc, fill_fields[i]);
+		bool		empty = DatumGetBool(SPI_getbinval(row, desc, i + 1, &isnull));
+
+		args[i + 3] = lead->values[attnum - 1];
+		nulls[i + 3] = lead->nulls[attnum - 1] ? 'n' : ' ';
+		if (empty && !lead->nulls[attnum - 1])
+		{
+			appendStringInfo(&detail, "%s\"%s\"", any ? ", " : "", fill_fields[i]);
+			any = true;
+		}
+	}
+	appendStringInfoString(&detail, "]}");
+
+	/* first the touch, then what it causes (a rescore on fill and signal) */
+	LeadflowJourneyAppend(lead->org_id, survivor_id, "duplicate_touch", detail.data);
+
+	rc = SPI_execute_plan(LeadflowPrepare(&fill_plan), args, nulls, false, 0);
+	if (rc != SPI_OK_UPDATE)
+		elog(ERROR, "leadflow: survivor update failed: %s", SPI_result_code_string(rc));
+
+	args[0] = Int64GetDatum(lead->org_id);
+	args[1] = Int64GetDatum(survivor_id);
+	args[2] = Int64GetDatum(lead->lead_id);
+	args[3] = source ? CStringGetTextDatum(source) : (Datum) 0;
+	nulls[3] = source ? ' ' : 'n';
+	rc = SPI_execute_plan(LeadflowPrepare(&signal_plan), args, nulls, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "leadflow: form_submit signal failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+
+	resetStringInfo(&detail);
+	appendStringInfoChar(&detail, '{');
+	LeadflowDetailInt(&detail, "merged_into", survivor_id);
+	LeadflowDetailText(&detail, "reason", "same email");
+	appendStringInfoChar(&detail, '}');
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "merged", detail.data);
+}
+
+/*
+ * LeadflowDedupMoveClaim
+ *		A live lead's email changed: release the old claim, take the new
+ *		one, or refuse (23505) when another live lead owns that email.
+ */
+void
+LeadflowDedupMoveClaim(LeadflowLead *lead, const char *old_email, const char *new_email)
+{
+	Datum		args[3];
+	bool		isnull;
+	int			rc;
+
+	args[0] = Int64GetDatum(lead->org_id);
+	args[2] = Int64GetDatum(lead->lead_id);
+	SPI_connect();
+	if (old_email != NULL)
+	{
+		args[1] = CStringGetTextDatum(old_email);
+		rc = SPI_execute_plan(LeadflowPrepare(&release_plan), args, NULL, false, 0);
+		if (rc != SPI_OK_DELETE)
+			elog(ERROR, "leadflow: email release failed: %s", SPI_result_code_string(rc));
+	}
+	if (new_email != NULL)
+	{
+		args[1] = CStringGetTextDatum(new_email);
+		rc = SPI_execute_plan(LeadflowPrepare(&take_plan), args, NULL, false, 0);
+		if (rc != SPI_OK_INSERT_RETURNING)
+			elog(ERROR, "leadflow: email claim failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 0)
+		{
+			int64		owner = 0;
+
+			rc = SPI_execute_plan(LeadflowPrepare(&owner_plan), args, NULL, false, 1);
+			if (rc == SPI_OK_SELECT && SPI_processed == 1)
+				owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
+													SPI_tuptable->tupdesc, 1, &isnull));
+			ereport(ERROR,
+					(errcode(ERRCODE_UNIQUE_VIOLATION),
+					 errmsg("email %s already belongs to lead " INT64_FORMAT,
+							LeadflowQuote(new_email), owner),
+					 errdetail("Lead " INT64_FORMAT " of org " INT64_FORMAT ", field email.",
+							   lead->lead_id, lead->org_id),
+					 errhint("Merge the two leads with leadflow.merge_leads() instead.")));
+		}
+	}
+	SPI_finish();
+}

@@ -1,0 +1,173 @@
+/*-------------------------------------------------------------------------
+ *
+ * phone.cpp
+ *	  Phone numbers to E.164 through libphonenumber, behind one plain C
+ *	  function.
+ *
+ *	  This file calls no PostgreSQL function: palloc and ereport may
+ *	  longjmp, which must never cross C++ frames, and a C++ exception must
+ *	  never reach PostgreSQL.  So the caller passes a buffer, gets a status
+ *	  and a static reason, and every exception is caught here.
+ *	  libphonenumber's log goes to a NullLogger, never to the server's
+ *	  stderr.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include <cstring>
+#include <string>
+
+#include <phonenumbers/logger.h>
+#include <phonenumbers/phonenumber.pb.h>
+#include <phonenumbers/phonenumberutil.h>
+
+#include "normalize.h"
+
+using i18n::phonenumbers::NullLogger;
+using i18n::phonenumbers::PhoneNumber;
+using i18n::phonenumbers::PhoneNumberUtil;
+
+/* libphonenumber refuses longer input too (kMaxInputStringLength) */
+#define PHONE_MAX_INPUT_LEN		250
+
+/*
+ * The libphonenumber singleton, its logger muted on first use.  Called by
+ * leadflow_phone_e164 inside its try block; the instance lives for the
+ * backend (libphonenumber owns it).
+ */
+static const PhoneNumberUtil *
+phone_util(void)
+{
+	static PhoneNumberUtil *util = NULL;
+
+	if (util == NULL)
+	{
+		PhoneNumberUtil *u = PhoneNumberUtil::GetInstance();
+
+		u->SetLogger(new NullLogger());		/* takes ownership */
+		util = u;
+	}
+	return util;
+}
+
+/*
+ * leadflow_phone_e164
+ *		Parses raw (UTF-8) with the default region and writes E.164 into
+ *		out (outlen bytes, NUL-terminated).
+ *
+ * Called by the lead pipeline and leadflow_normalize_phone.  region is an
+ * ISO 3166 alpha-2 code in any case; NULL or "" means numbers must be in
+ * international format.  A number is accepted when it parses and is a
+ * possible number with its area code (IsPossibleNumberWithReason says
+ * IS_POSSIBLE; IS_POSSIBLE_LOCAL_ONLY, a number without its area code, is
+ * "too short").  An extension ("ext. 12") is dropped: E.164 has none.
+ * Returns false with *reason a static phrase otherwise; allocates nothing
+ * the caller must free.
+ */
+extern "C" bool
+leadflow_phone_e164(const char *raw, const char *region, char *out, size_t outlen,
+					const char **reason)
+{
+	char		region_code[3] = "ZZ";	/* libphonenumber's "unknown" */
+
+	*reason = NULL;
+	if (out == NULL || outlen == 0)
+	{
+		*reason = "no room for the result";
+		return false;
+	}
+	out[0] = '\0';
+	if (raw == NULL)
+	{
+		*reason = "not a phone number";
+		return false;
+	}
+	if (strlen(raw) > PHONE_MAX_INPUT_LEN)
+	{
+		*reason = "too long";
+		return false;
+	}
+
+	try
+	{
+		const PhoneNumberUtil *util = phone_util();
+		PhoneNumber number;
+		std::string e164;
+
+		if (region != NULL && region[0] != '\0')
+		{
+			int			i;
+
+			for (i = 0; i < 2; i++)
+			{
+				char		c = region[i];
+
+				if (c >= 'a' && c <= 'z')
+					c -= 'a' - 'A';
+				if (c < 'A' || c > 'Z')
+					break;
+				region_code[i] = c;
+			}
+			if (i < 2 || region[2] != '\0' ||
+				util->GetCountryCodeForRegion(region_code) == 0)
+			{
+				*reason = "unknown region";
+				return false;
+			}
+		}
+
+		switch (util->Parse(raw, region_code, &number))
+		{
+			case PhoneNumberUtil::NO_PARSING_ERROR:
+				break;
+			case PhoneNumberUtil::INVALID_COUNTRY_CODE_ERROR:
+				*reason = "invalid country code";
+				return false;
+			case PhoneNumberUtil::TOO_SHORT_AFTER_IDD:
+			case PhoneNumberUtil::TOO_SHORT_NSN:
+				*reason = "too short";
+				return false;
+			case PhoneNumberUtil::TOO_LONG_NSN:
+				*reason = "too long";
+				return false;
+			case PhoneNumberUtil::NOT_A_NUMBER:
+			default:
+				*reason = "not a phone number";
+				return false;
+		}
+
+		switch (util->IsPossibleNumberWithReason(number))
+		{
+			case PhoneNumberUtil::IS_POSSIBLE:
+				break;
+			case PhoneNumberUtil::INVALID_COUNTRY_CODE:
+				*reason = "invalid country code";
+				return false;
+			case PhoneNumberUtil::IS_POSSIBLE_LOCAL_ONLY:
+			case PhoneNumberUtil::TOO_SHORT:
+				*reason = "too short";
+				return false;
+			case PhoneNumberUtil::TOO_LONG:
+				*reason = "too long";
+				return false;
+			case PhoneNumberUtil::INVALID_LENGTH:
+			default:
+				*reason = "invalid length";
+				return false;
+		}
+
+		util->Format(number, PhoneNumberUtil::E164, &e164);
+		if (e164.size() >= outlen)
+		{
+			*reason = "no room for the result";
+			return false;
+		}
+		memcpy(out, e164.c_str(), e164.size() + 1);
+		return true;
+	}
+	catch (...)
+	{
+		out[0] = '\0';
+		*reason = "phone number library error";
+		return false;
+	}
+}

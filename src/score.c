@@ -1,0 +1,544 @@
+/*-------------------------------------------------------------------------
+ *
+ * score.c
+ *	  Scoring: per-category points from field rules (predicates over the
+ *	  lead) and signal rules (points per signal, at most max_count, each
+ *	  halving every half_life), category caps, the rep's manual adjustment,
+ *	  inactivity decay, the composite 0..100 and the temperature; the
+ *	  thresholds (hot, escalation) and the explanation.
+ *
+ *	  One function computes a score, LeadflowScoreCompute; the pipeline
+ *	  (insert), the leads update trigger (changed fields, new signals,
+ *	  rescore) and explain_score all call it, so what is explained is what
+ *	  was stored.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <math.h>
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "commands/async.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/datetime.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+#include "utils/timestamp.h"
+#include "utils/typcache.h"
+
+#include "leadflow.h"
+#include "predicate.h"
+
+#define SECS_PER_WEEK (7.0 * SECS_PER_DAY)
+
+/* the signals of one lead, as scoring needs them */
+typedef struct Signal
+{
+	char	   *kind;
+	TimestampTz occurred_at;
+} Signal;
+
+static LeadflowPlan signals_plan = {
+	NULL,
+	"SELECT kind, occurred_at FROM leadflow.lead_signals"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2"
+	" ORDER BY occurred_at DESC, signal_id DESC",
+	2, {INT8OID, INT8OID}
+};
+
+/*
+ * points * 0.5^(age / half_life); no decay without a half-life, none for a
+ * signal from the future.
+ */
+static double
+decayed(double points, double age_secs, double half_life_secs)
+{
+	if (half_life_secs <= 0 || age_secs <= 0)
+		return points;
+	return points * pow(0.5, age_secs / half_life_secs);
+}
+
+/* whole weeks of inactivity past the grace period, times the weekly points */
+static int
+inactivity_decay(const LeadflowModel *m, TimestampTz last_activity, TimestampTz as_of)
+{
+	double		idle = (double) (as_of - last_activity) / USECS_PER_SEC - m->inactivity_grace_secs;
+
+	if (idle <= 0 || m->inactivity_points_per_week <= 0)
+		return 0;
+	return (int) Min(floor(idle / SECS_PER_WEEK) * m->inactivity_points_per_week, 1000.0);
+}
+
+static Signal *
+read_signals(int64 org_id, int64 lead_id, int *nsignals)
+{
+	Datum		args[2];
+	Signal	   *signals;
+	uint64		i;
+	int			rc;
+
+	args[0] = Int64GetDatum(org_id);
+	args[1] = Int64GetDatum(lead_id);
+	SPI_connect();
+	rc = SPI_execute_plan(LeadflowPrepare(&signals_plan), args, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: signal lookup failed: %s", SPI_result_code_string(rc));
+	signals = SPI_palloc(sizeof(Signal) * Max(SPI_processed, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		bool		isnull;
+
+		signals[i].kind = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		signals[i].kind = signals[i].kind ? SPI_palloc(strlen(signals[i].kind) + 1) : NULL;
+		if (signals[i].kind)
+			strcpy(signals[i].kind, SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1));
+		signals[i].occurred_at = DatumGetTimestampTz(SPI_getbinval(SPI_tuptable->vals[i],
+																   SPI_tuptable->tupdesc, 2, &isnull));
+	}
+	*nsignals = (int) SPI_processed;
+	SPI_finish();
+	return signals;
+}
+
+static void
+explain_row(LeadflowExplain *ex, int category, int64 rule_id, const char *name, int points)
+{
+	if (ex == NULL || points == 0)
+		return;
+	if (ex->n == ex->size)
+	{
+		ex->size = Max(16, ex->size * 2);
+		ex->rows = ex->rows ? repalloc(ex->rows, sizeof(LeadflowExplainRow) * ex->size)
+			: palloc(sizeof(LeadflowExplainRow) * ex->size);
+	}
+	ex->rows[ex->n].category = category >= 0 ? leadflow_categories[category] : NULL;
+	ex->rows[ex->n].rule_id = rule_id;
+	ex->rows[ex->n].rule_name = pstrdup(name);
+	ex->rows[ex->n].points = points;
+	ex->n++;
+}
+
+/*
+ * LeadflowScoreCompute
+ *		Computes the score of a lead under the org's active model as of a
+ *		time.  Reads the lead's signals when the model has signal rules and
+ *		with_signals is set (a lead being inserted has none).  Fills ex, if
+ *		given, with one row per contributing rule and one per adjustment
+ *		(caps, manual, inactivity, clamping): the rows sum to the score.
+ */
+void
+LeadflowScoreCompute(const LeadflowLead *lead, const LeadflowModel *m, bool with_signals,
+					 TimestampTz as_of, LeadflowScore *score, LeadflowExplain *ex)
+{
+	Signal	   *signals = NULL;
+	int			nsignals = 0;
+	int			raw[LEADFLOW_NCATEGORIES] = {0};
+	int			sum = 0;
+	int			c;
+	int			i;
+	TimestampTz last_activity;
+
+	memset(score, 0, sizeof(LeadflowScore));
+	score->manual = LeadflowLeadIsNull(lead, leadflow_cols.score_manual) ? 0 :
+		DatumGetInt32(lead->values[leadflow_cols.score_manual - 1]);
+
+	if (m != NULL)
+	{
+		if (with_signals && m->has_signal_rules)
+			signals = read_signals(lead->org_id, lead->lead_id, &nsignals);
+
+		for (i = 0; i < m->nrules; i++)
+		{
+			const LeadflowScoreRule *r = &m->rules[i];
+			int			points = 0;
+
+			if (r->predicate != NULL)
+			{
+				if (LeadflowPredicateEval(r->predicate, lead->desc, lead->values, lead->nulls))
+					points = r->points;
+			}
+			else
+			{
+				double		total = 0;
+				int			counted = 0;
+				int			s;
+
+				/* newest first: max_count keeps the most recent signals */
+				for (s = 0; s < nsignals; s++)
+				{
+					if (signals[s].kind == NULL || strcmp(signals[s].kind, r->signal_kind) != 0)
+						continue;
+					if (r->max_count > 0 && counted >= r->max_count)
+						break;
+					total += decayed(r->points,
+									 (double) (as_of - signals[s].occurred_at) / USECS_PER_SEC,
+									 r->half_life_secs);
+					counted++;
+				}
+				points = (int) rint(total);
+			}
+			raw[r->category] += points;
+			explain_row(ex, r->category, r->rule_id, r->name, points);
+		}
+	}
+
+	for (c = 0; c < LEADFLOW_NCATEGORIES; c++)
+	{
+		int			cap = m ? m->caps[c] : 0;
+		int			clamped = Max(0, Min(raw[c], cap));
+
+		score->category[c] = clamped;
+		if (clamped != raw[c])
+			explain_row(ex, c, 0, clamped > raw[c] ? "floor at 0" : psprintf("cap %d", cap),
+						clamped - raw[c]);
+		sum += clamped;
+	}
+
+	explain_row(ex, -1, 0, "manual adjustment", score->manual);
+	sum += score->manual;
+
+	if (m != NULL)
+	{
+		Datum		d = lead->values[leadflow_cols.last_activity_at - 1];
+
+		last_activity = LeadflowLeadIsNull(lead, leadflow_cols.last_activity_at) ?
+			DatumGetTimestampTz(lead->values[leadflow_cols.created_at - 1]) : DatumGetTimestampTz(d);
+		if (LeadflowLeadIsNull(lead, leadflow_cols.created_at) &&
+			LeadflowLeadIsNull(lead, leadflow_cols.last_activity_at))
+			last_activity = as_of;
+		score->decay = inactivity_decay(m, last_activity, as_of);
+		explain_row(ex, -1, 0, "inactivity decay", -score->decay);
+		sum -= score->decay;
+	}
+
+	score->total = Max(0, Min(sum, 100));
+	if (score->total != sum)
+		explain_row(ex, -1, 0, score->total > sum ? "floor at 0" : "cap 100", score->total - sum);
+
+	if (m == NULL || score->total < m->warm_at)
+		score->temperature = "cold";
+	else if (score->total < m->hot_at)
+		score->temperature = "warm";
+	else
+		score->temperature = "hot";
+}
+
+/* Writes a computed score into the lead row. */
+void
+LeadflowScoreStore(LeadflowLead *lead, const LeadflowScore *score)
+{
+	const int	attnums[LEADFLOW_NCATEGORIES] = {
+		leadflow_cols.score_demographic, leadflow_cols.score_firmographic,
+		leadflow_cols.score_behavioral, leadflow_cols.score_engagement
+	};
+	int			c;
+
+	for (c = 0; c < LEADFLOW_NCATEGORIES; c++)
+		LeadflowLeadSet(lead, attnums[c], Int32GetDatum(score->category[c]), false);
+	LeadflowLeadSet(lead, leadflow_cols.score, Int32GetDatum(score->total), false);
+	LeadflowLeadSetText(lead, leadflow_cols.temperature, score->temperature);
+}
+
+/*
+ * LeadflowNotify
+ *		NOTIFY leadflow '{"event": ..., "org_id": ..., "lead_id": ..., "rep_id": ...}';
+ *		PostgreSQL delivers it on commit only.
+ */
+void
+LeadflowNotify(const char *event, int64 org_id, int64 lead_id, int64 rep_id)
+{
+	StringInfoData payload;
+
+	initStringInfo(&payload);
+	appendStringInfoChar(&payload, '{');
+	LeadflowDetailText(&payload, "event", event);
+	LeadflowDetailInt(&payload, "org_id", org_id);
+	LeadflowDetailInt(&payload, "lead_id", lead_id);
+	if (rep_id != 0)
+		LeadflowDetailInt(&payload, "rep_id", rep_id);
+	else
+		appendStringInfoString(&payload, ", \"rep_id\": null");
+	appendStringInfoChar(&payload, '}');
+	Async_Notify("leadflow", payload.data);
+}
+
+/*
+ * LeadflowScoreApply
+ *		Scores the lead, stores the score, and when it changed from
+ *		old_score journals "scored" (old, new, reason) and handles the
+ *		thresholds: crossing hot_at upward notifies "hot"; crossing
+ *		escalate_at upward sets escalated_at, journals "escalated" and
+ *		notifies.  Returns true when the lead crossed hot_at upward.
+ */
+bool
+LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const char *reason)
+{
+	const LeadflowModel *m = LeadflowGetModel(lead->org_id, lead->desc);
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	LeadflowScore score;
+	StringInfoData detail;
+	int64		owner;
+	bool		hot;
+	int			c;
+
+	LeadflowScoreCompute(lead, m, with_signals, now, &score, NULL);
+	LeadflowScoreStore(lead, &score);
+	if (score.total == old_score && strcmp(reason, "created") != 0)
+		return false;
+
+	initStringInfo(&detail);
+	appendStringInfoChar(&detail, '{');
+	LeadflowDetailInt(&detail, "old", old_score);
+	LeadflowDetailInt(&detail, "new", score.total);
+	LeadflowDetailText(&detail, "reason", reason);
+	LeadflowDetailText(&detail, "temperature", score.temperature);
+	for (c = 0; c < LEADFLOW_NCATEGORIES; c++)
+		LeadflowDetailInt(&detail, leadflow_categories[c], score.category[c]);
+	if (score.manual != 0)
+		LeadflowDetailInt(&detail, "manual", score.manual);
+	if (score.decay != 0)
+		LeadflowDetailInt(&detail, "inactivity_decay", score.decay);
+	if (m != NULL)
+		LeadflowDetailInt(&detail, "model_id", m->model_id);
+	appendStringInfoChar(&detail, '}');
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "scored", detail.data);
+
+	if (m == NULL)
+		return false;
+	owner = LeadflowLeadIsNull(lead, leadflow_cols.owner_rep_id) ? 0 :
+		DatumGetInt64(lead->values[leadflow_cols.owner_rep_id - 1]);
+	hot = old_score < m->hot_at && score.total >= m->hot_at;
+	if (hot)
+		LeadflowNotify("hot", lead->org_id, lead->lead_id, owner);
+	if (old_score < m->escalate_at && score.total >= m->escalate_at)
+	{
+		LeadflowLeadSet(lead, leadflow_cols.escalated_at, TimestampTzGetDatum(now), false);
+		resetStringInfo(&detail);
+		appendStringInfoChar(&detail, '{');
+		LeadflowDetailInt(&detail, "score", score.total);
+		LeadflowDetailInt(&detail, "escalate_at", m->escalate_at);
+		appendStringInfoChar(&detail, '}');
+		LeadflowJourneyAppend(lead->org_id, lead->lead_id, "escalated", detail.data);
+		LeadflowNotify("escalated", lead->org_id, lead->lead_id, owner);
+	}
+	return hot;
+}
+
+/*
+ * leadflow.decayed_points(points, age interval, half_life interval)
+ *		RETURNS double precision
+ *
+ * What one signal is worth after age: points * 0.5^(age / half_life).
+ * IMMUTABLE: the caller passes the age.
+ */
+PG_FUNCTION_INFO_V1(leadflow_decayed_points);
+Datum
+leadflow_decayed_points(PG_FUNCTION_ARGS)
+{
+	double		points = PG_GETARG_FLOAT8(0);
+	Interval   *age = PG_GETARG_INTERVAL_P(1);
+	double		age_secs = age->time / (double) USECS_PER_SEC +
+		(age->day + age->month * (double) DAYS_PER_MONTH) * SECS_PER_DAY;
+	double		half_life_secs = 0;
+
+	if (!PG_ARGISNULL(2))
+	{
+		Interval   *hl = PG_GETARG_INTERVAL_P(2);
+
+		half_life_secs = hl->time / (double) USECS_PER_SEC +
+			(hl->day + hl->month * (double) DAYS_PER_MONTH) * SECS_PER_DAY;
+	}
+	PG_RETURN_FLOAT8(decayed(points, age_secs, half_life_secs));
+}
+
+static LeadflowPlan lead_by_id_plan = {
+	NULL,
+	"SELECT l FROM leadflow.leads l WHERE l.lead_id OPERATOR(pg_catalog.=) $1",
+	1, {INT8OID}
+};
+
+/*
+ * leadflow.explain_score(lead_id) RETURNS TABLE (category, rule_id,
+ *		rule_name, points)
+ *
+ * One row per contributing rule, then the adjustments (caps, manual,
+ * inactivity decay, clamping), computed now with the current model: the
+ * points sum to the score the lead would get now.
+ */
+PG_FUNCTION_INFO_V1(leadflow_explain_score);
+Datum
+leadflow_explain_score(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		lead_id = PG_GETARG_INT64(0);
+	LeadflowLead lead;
+	LeadflowExplain ex = {0};
+	LeadflowScore score;
+	HeapTupleHeader row;
+	HeapTupleData tuple;
+	TupleDesc	desc;
+	bool		isnull;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+
+	SPI_connect();
+	LeadflowFetchLead(&lead_by_id_plan, lead_id, true);
+	row = DatumGetHeapTupleHeader(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	desc = lookup_rowtype_tupdesc_copy(HeapTupleHeaderGetTypeId(row), HeapTupleHeaderGetTypMod(row));
+	tuple.t_len = HeapTupleHeaderGetDatumLength(row);
+	tuple.t_data = row;
+	LeadflowResolveColumns(desc, get_typ_typrelid(HeapTupleHeaderGetTypeId(row)));
+	LeadflowLeadFromTuple(&lead, desc, &tuple);
+
+	LeadflowScoreCompute(&lead, LeadflowGetModel(lead.org_id, desc), true,
+						 GetCurrentTransactionStartTimestamp(), &score, &ex);
+	for (i = 0; i < ex.n; i++)
+	{
+		Datum		values[4];
+		bool		nulls[4] = {false, false, false, false};
+
+		nulls[0] = ex.rows[i].category == NULL;
+		values[0] = nulls[0] ? (Datum) 0 : CStringGetTextDatum(ex.rows[i].category);
+		nulls[1] = ex.rows[i].rule_id == 0;
+		values[1] = Int64GetDatum(ex.rows[i].rule_id);
+		values[2] = CStringGetTextDatum(ex.rows[i].rule_name);
+		values[3] = Int32GetDatum(ex.rows[i].points);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	SPI_finish();
+	return (Datum) 0;
+}
+
+/* set while an UPDATE issued by scoring runs: the leads trigger rescores */
+const char *leadflow_rescore_reason = NULL;
+
+static LeadflowPlan touch_plan = {
+	NULL,
+	"UPDATE leadflow.leads SET last_activity_at = GREATEST(last_activity_at, $3)"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2"
+	" AND merged_into IS NULL AND erased_at IS NULL",
+	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
+};
+
+static LeadflowPlan survivor_of_plan = {
+	NULL,
+	"SELECT merged_into FROM leadflow.leads"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, INT8OID}
+};
+
+static LeadflowPlan rescore_plan = {
+	NULL,
+	"UPDATE leadflow.leads SET updated_at = updated_at"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND merged_into IS NULL AND erased_at IS NULL",
+	1, {INT8OID}
+};
+
+/* Runs an UPDATE of leads whose trigger must rescore, giving the reason. */
+static uint64
+update_rescoring(LeadflowPlan *plan, Datum *args, const char *reason)
+{
+	const char *saved = leadflow_rescore_reason;
+	uint64		processed;
+	int			rc;
+
+	leadflow_rescore_reason = reason;
+	PG_TRY();
+	{
+		rc = SPI_execute_plan(LeadflowPrepare(plan), args, NULL, false, 0);
+		if (rc != SPI_OK_UPDATE)
+			elog(ERROR, "leadflow: rescoring update failed: %s", SPI_result_code_string(rc));
+		processed = SPI_processed;
+	}
+	PG_FINALLY();
+	{
+		leadflow_rescore_reason = saved;
+	}
+	PG_END_TRY();
+	return processed;
+}
+
+/*
+ * Trigger on lead_signals.  BEFORE INSERT: a signal for a merged lead goes
+ * to the lead it was merged into, so nothing is lost.  AFTER INSERT: the
+ * lead's last activity moves and the lead is rescored at once.
+ */
+PG_FUNCTION_INFO_V1(leadflow_signal_inserted);
+Datum
+leadflow_signal_inserted(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	tuple;
+	Datum		args[3];
+	bool		isnull;
+	int			org_att;
+	int			lead_att;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BY_INSERT(td->tg_event) ||
+		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		elog(ERROR, "signal_inserted: must be a row trigger on INSERT");
+
+	desc = RelationGetDescr(td->tg_relation);
+	tuple = td->tg_trigtuple;
+	org_att = SPI_fnumber(desc, "org_id");
+	lead_att = SPI_fnumber(desc, "lead_id");
+	args[0] = heap_getattr(tuple, org_att, desc, &isnull);
+	args[1] = heap_getattr(tuple, lead_att, desc, &isnull);
+
+	SPI_connect();
+	if (TRIGGER_FIRED_BEFORE(td->tg_event))
+	{
+		int			rc = SPI_execute_plan(LeadflowPrepare(&survivor_of_plan), args, NULL, true, 1);
+
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "leadflow: lead lookup failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 1)
+		{
+			Datum		survivor = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+			if (!isnull)
+			{
+				int			cols[1] = {lead_att};
+				Datum		vals[1] = {survivor};
+				bool		nulls[1] = {false};
+
+				tuple = heap_modify_tuple_by_cols(tuple, desc, 1, cols, vals, nulls);
+			}
+		}
+		SPI_finish();
+		return PointerGetDatum(tuple);
+	}
+
+	args[2] = heap_getattr(tuple, SPI_fnumber(desc, "occurred_at"), desc, &isnull);
+	update_rescoring(&touch_plan, args, "signal");
+	SPI_finish();
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * leadflow.rescore(org_id) RETURNS bigint
+ *
+ * Recomputes the score of every live lead of an org (after a model
+ * change, or to apply decay); returns how many leads were recomputed.
+ * Each lead whose score changes gets a "scored" journey row.
+ */
+PG_FUNCTION_INFO_V1(leadflow_rescore);
+Datum
+leadflow_rescore(PG_FUNCTION_ARGS)
+{
+	Datum		arg = PG_GETARG_DATUM(0);
+	uint64		n;
+
+	(void) LeadflowGetOrg(DatumGetInt64(arg));	/* 23503 for an unknown org */
+	SPI_connect();
+	n = update_rescoring(&rescore_plan, &arg, "rescore");
+	SPI_finish();
+	PG_RETURN_INT64((int64) n);
+}
