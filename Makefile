@@ -12,6 +12,7 @@ OBJS = \
 	src/dedup.o \
 	src/enrich.o \
 	src/score.o \
+	src/route.o \
 	src/rulecache.o \
 	src/predicate.o \
 	src/normalize.o \
@@ -28,6 +29,7 @@ REGRESS = \
 	15_predicate \
 	20_dedup \
 	30_score \
+	40_route \
 	50_journey \
 	60_pipeline
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
@@ -36,7 +38,8 @@ REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 ISOLATION = \
 	journey_append \
 	dedup_same_email \
-	rule_change
+	rule_change \
+	round_robin
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
@@ -98,3 +101,20 @@ demo: deps
 	$(MAKE) all
 	$(MAKE) install
 	pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' sh data/demo.sh
+
+# Performance figures of spec section 11 (bench/README.md).  Not part of
+# `make test`: the full run takes many minutes.  bench-smoke is the quick
+# run (small sizes, a few seconds, no targets asserted).
+BENCH_CLUSTER = pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' -o 'shared_buffers=1GB' -o 'max_wal_size=8GB' -o 'checkpoint_timeout=30min'
+
+.PHONY: bench bench-smoke
+
+bench: deps
+	$(MAKE) all
+	$(MAKE) install
+	$(BENCH_CLUSTER) sh bench/run.sh full
+
+bench-smoke: deps
+	$(MAKE) all
+	$(MAKE) install
+	$(BENCH_CLUSTER) sh bench/run.sh quick

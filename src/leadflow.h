@@ -77,6 +77,69 @@ typedef struct LeadflowModel
 
 extern const char *const leadflow_categories[LEADFLOW_NCATEGORIES];
 
+/* the org's reps, teams and routing rules (rulecache.c, used by route.c) */
+typedef enum LeadflowStrategy
+{
+	LEADFLOW_ROUND_ROBIN,
+	LEADFLOW_WEIGHTED_ROUND_ROBIN,
+	LEADFLOW_LOAD_BALANCED
+} LeadflowStrategy;
+
+typedef enum LeadflowAssignTo
+{
+	LEADFLOW_ASSIGN_REP,
+	LEADFLOW_ASSIGN_TEAM,
+	LEADFLOW_ASSIGN_QUEUE
+} LeadflowAssignTo;
+
+typedef struct LeadflowRep
+{
+	int64		rep_id;
+	int64		team_id;		/* 0: none */
+	bool		active;
+	bool		accepting_leads;
+	bool		has_away_from;
+	bool		has_away_until;
+	TimestampTz away_from;
+	TimestampTz away_until;
+	int			max_open_leads; /* -1: no cap */
+	int			weight;
+} LeadflowRep;
+
+typedef struct LeadflowTeam
+{
+	int64		team_id;
+	char	   *name;
+	LeadflowStrategy strategy;
+	int			nmembers;
+	int		   *members;		/* indexes into reps, by rep_id */
+} LeadflowTeam;
+
+typedef struct LeadflowRoutingRule
+{
+	int64		rule_id;
+	char	   *name;
+	bool		shadow;
+	LeadflowAssignTo assign_to;
+	int64		rep_id;
+	int64		team_id;
+	LeadflowPredicate *predicate;
+} LeadflowRoutingRule;
+
+typedef struct LeadflowRouting
+{
+	int			nreps;
+	LeadflowRep *reps;			/* sorted by rep_id */
+	int			nteams;
+	LeadflowTeam *teams;		/* sorted by team_id */
+	int			nrules;
+	LeadflowRoutingRule *rules; /* enabled rules by position, rule_id */
+} LeadflowRouting;
+
+extern const LeadflowRouting *LeadflowGetRouting(int64 org_id, TupleDesc leads_desc);
+extern const LeadflowRep *LeadflowFindRep(const LeadflowRouting *r, int64 rep_id);
+extern const LeadflowTeam *LeadflowFindTeam(const LeadflowRouting *r, int64 team_id);
+
 extern const LeadflowOrg *LeadflowGetOrg(int64 org_id);
 extern const LeadflowModel *LeadflowGetModel(int64 org_id, TupleDesc leads_desc);
 extern bool LeadflowIsFreeMailDomain(const char *domain);
@@ -93,7 +156,7 @@ extern const LeadflowStage *LeadflowStageForStatus(const LeadflowOrg *org, int64
 	X(company) X(job_title) X(industry) X(company_size) X(annual_revenue) \
 	X(country) X(state) X(city) X(postal_code) X(source) X(campaign) \
 	X(attributes) X(status) X(workflow_id) X(stage_id) X(owner_rep_id) \
-	X(team_id) X(account_id) X(merged_into) \
+	X(team_id) X(account_id) X(merged_into) X(assigned_at) \
 	X(email_normalized) X(phone_e164) X(company_domain) X(score_demographic) \
 	X(score_firmographic) X(score_behavioral) X(score_engagement) \
 	X(score_manual) X(score) X(temperature) X(created_at) X(updated_at) \
@@ -127,6 +190,9 @@ extern bool LeadflowLeadIsNull(const LeadflowLead *lead, int attnum);
 extern char *LeadflowLeadText(const LeadflowLead *lead, int attnum);
 extern void LeadflowLeadSet(LeadflowLead *lead, int attnum, Datum value, bool isnull);
 extern void LeadflowLeadSetText(LeadflowLead *lead, int attnum, const char *value);
+
+extern void LeadflowNormalizeLead(LeadflowLead *lead);
+extern bool LeadflowStatusIsOpen(const char *status);
 
 /* an inserted value quoted for an error message, cut if long */
 extern char *LeadflowQuote(const char *value);
@@ -198,6 +264,12 @@ extern void LeadflowScoreStore(LeadflowLead *lead, const LeadflowScore *score);
 extern bool LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const char *reason);
 extern void LeadflowNotify(const char *event, int64 org_id, int64 lead_id, int64 rep_id);
 extern const char *leadflow_rescore_reason;
+
+/* route.c */
+extern void LeadflowRouteLead(LeadflowLead *lead, int64 exclude_rep, const char *reason);
+extern void LeadflowRouteAdjustLoad(int64 org_id, int64 rep_id, int delta);
+extern void LeadflowRouteFlush(void);
+extern const char *leadflow_reroute_reason;
 
 /* enrich.c */
 extern void LeadflowEnrich(LeadflowLead *lead);

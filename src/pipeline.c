@@ -264,6 +264,53 @@ normalize_lead(LeadflowLead *lead)
 	return changed;
 }
 
+void
+LeadflowNormalizeLead(LeadflowLead *lead)
+{
+	(void) normalize_lead(lead);
+}
+
+/* open leads count toward a rep's load and can be routed */
+bool
+LeadflowStatusIsOpen(const char *status)
+{
+	return strcmp(status, "new") == 0 || strcmp(status, "contacted") == 0 ||
+		strcmp(status, "qualified") == 0 || strcmp(status, "nurture") == 0;
+}
+
+/* the rep whose open-lead count includes this lead, or 0 */
+static int64
+counted_owner(const LeadflowLead *lead)
+{
+	if (LeadflowLeadIsNull(lead, leadflow_cols.owner_rep_id) ||
+		!LeadflowLeadIsNull(lead, leadflow_cols.merged_into) ||
+		!LeadflowLeadIsNull(lead, leadflow_cols.erased_at) ||
+		!LeadflowStatusIsOpen(LeadflowLeadText(lead, leadflow_cols.status)))
+		return 0;
+	return DatumGetInt64(lead->values[leadflow_cols.owner_rep_id - 1]);
+}
+
+/* An owner given on insert is kept: counted and journaled as routed. */
+static void
+keep_given_owner(LeadflowLead *lead)
+{
+	StringInfoData detail;
+	int64		owner = lead_int64(lead, leadflow_cols.owner_rep_id);
+
+	LeadflowLeadSet(lead, leadflow_cols.assigned_at,
+					TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
+	if (counted_owner(lead) != 0)
+		LeadflowRouteAdjustLoad(lead->org_id, owner, +1);
+	initStringInfo(&detail);
+	appendStringInfoChar(&detail, '{');
+	LeadflowDetailText(&detail, "path", "given");
+	LeadflowDetailText(&detail, "reason", "created");
+	LeadflowDetailInt(&detail, "rep_id", owner);
+	appendStringInfoString(&detail, ", \"candidates\": []}");
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "routed", detail.data);
+	LeadflowNotify("assigned", lead->org_id, lead->lead_id, owner);
+}
+
 /*
  * Places a new lead in its workflow: the org default unless given, the
  * stage that maps to its status unless a stage is given (then the status
@@ -459,6 +506,10 @@ lead_insert(TriggerData *td)
 		journal_normalized(&lead);
 	LeadflowEnrich(&lead);
 	LeadflowScoreApply(&lead, 0, false, "created");
+	if (!LeadflowLeadIsNull(&lead, leadflow_cols.owner_rep_id))
+		keep_given_owner(&lead);
+	else if (LeadflowStatusIsOpen(LeadflowLeadText(&lead, leadflow_cols.status)))
+		LeadflowRouteLead(&lead, 0, "created");
 
 	return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values, lead.nulls, lead.replace);
 }
@@ -548,11 +599,38 @@ lead_update(TriggerData *td)
 
 		check_references(&lead, changed);
 	}
+	/* open-lead counts follow owner and status changes made by the user */
+	{
+		int64		was = counted_owner(&old);
+		int64		is = counted_owner(&lead);
+
+		if (was != is)
+		{
+			if (was != 0)
+				LeadflowRouteAdjustLoad(lead.org_id, was, -1);
+			if (is != 0)
+				LeadflowRouteAdjustLoad(lead.org_id, is, +1);
+		}
+		if (is != 0 && is != was)
+			LeadflowLeadSet(&lead, leadflow_cols.assigned_at,
+							TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
+	}
+
 	if (LeadflowLeadIsNull(&lead, leadflow_cols.merged_into) &&
-		LeadflowLeadIsNull(&lead, leadflow_cols.erased_at) &&
-		(leadflow_rescore_reason != NULL || data_changed(&old, &lead)))
-		LeadflowScoreApply(&lead, DatumGetInt32(old.values[leadflow_cols.score - 1]), true,
-						   leadflow_rescore_reason ? leadflow_rescore_reason : "update");
+		LeadflowLeadIsNull(&lead, leadflow_cols.erased_at))
+	{
+		bool		hot = false;
+
+		if (leadflow_rescore_reason != NULL || data_changed(&old, &lead))
+			hot = LeadflowScoreApply(&lead, DatumGetInt32(old.values[leadflow_cols.score - 1]), true,
+									 leadflow_rescore_reason ? leadflow_rescore_reason : "update");
+		/* reassign_lead; or a hot lead nobody owns gets an owner now */
+		if (leadflow_reroute_reason != NULL)
+			LeadflowRouteLead(&lead, lead_int64(&lead, leadflow_cols.owner_rep_id), leadflow_reroute_reason);
+		else if (hot && LeadflowLeadIsNull(&lead, leadflow_cols.owner_rep_id) &&
+				 LeadflowStatusIsOpen(LeadflowLeadText(&lead, leadflow_cols.status)))
+			LeadflowRouteLead(&lead, 0, "hot");
+	}
 	LeadflowLeadSet(&lead, leadflow_cols.updated_at,
 					TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
 	return heap_modify_tuple(td->tg_newtuple, lead.desc, lead.values, lead.nulls, lead.replace);

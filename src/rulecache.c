@@ -34,6 +34,8 @@ typedef struct OrgEntry
 	LeadflowOrg org;
 	bool		model_loaded;
 	LeadflowModel *model;		/* NULL: the org has no active model */
+	bool		routing_loaded;
+	LeadflowRouting *routing;
 } OrgEntry;
 
 const char *const leadflow_categories[LEADFLOW_NCATEGORIES] = {
@@ -215,6 +217,8 @@ LeadflowGetOrg(int64 org_id)
 		entry->org = loaded.org;
 		entry->model_loaded = false;
 		entry->model = NULL;
+		entry->routing_loaded = false;
+		entry->routing = NULL;
 	}
 	PG_FINALLY();
 	{
@@ -312,6 +316,8 @@ get_float(HeapTuple tup, TupleDesc desc, int col)
 	return isnull ? 0 : DatumGetFloat8(d);
 }
 
+static bool get_bool(HeapTuple tup, TupleDesc desc, int col);
+
 /* Reads and compiles the active model of an org into cache_cxt. */
 static LeadflowModel *
 load_model(int64 org_id, TupleDesc leads_desc)
@@ -382,25 +388,27 @@ load_model(int64 org_id, TupleDesc leads_desc)
 }
 
 /*
- * LeadflowGetModel
- *		The org's active scoring model with its rules compiled, or NULL when
- *		the org has none.  Valid until the end of the transaction.
+ * Runs loader for an org's entry unless done since the last invalidation;
+ * *loaded and *slot are the entry's flag and pointer (found by offset, as
+ * the entry may move when the hash grows).  An invalidation during the
+ * load: the result is used once and loaded again next time.
  */
-const LeadflowModel *
-LeadflowGetModel(int64 org_id, TupleDesc leads_desc)
+static void *
+get_org_part(int64 org_id, TupleDesc leads_desc, size_t loaded_off, size_t slot_off,
+			 void *(*loader) (int64, TupleDesc))
 {
 	OrgEntry   *entry;
-	LeadflowModel *model;
+	void	   *volatile result = NULL;
 
 	(void) LeadflowGetOrg(org_id);
 	entry = hash_search(org_cache, &org_id, HASH_FIND, NULL);
-	if (entry != NULL && entry->model_loaded)
-		return entry->model;
+	if (entry != NULL && *(bool *) ((char *) entry + loaded_off))
+		return *(void **) ((char *) entry + slot_off);
 
 	SPI_connect();
 	PG_TRY();
 	{
-		model = load_model(org_id, leads_desc);
+		result = loader(org_id, leads_desc);
 	}
 	PG_FINALLY();
 	{
@@ -408,14 +416,196 @@ LeadflowGetModel(int64 org_id, TupleDesc leads_desc)
 	}
 	PG_END_TRY();
 
-	/* an invalidation during the load: use the model once, load it again next time */
 	entry = hash_search(org_cache, &org_id, HASH_FIND, NULL);
 	if (entry != NULL && !cache_stale)
 	{
-		entry->model = model;
-		entry->model_loaded = true;
+		*(void **) ((char *) entry + slot_off) = result;
+		*(bool *) ((char *) entry + loaded_off) = true;
 	}
-	return model;
+	return result;
+}
+
+static void *
+load_model_part(int64 org_id, TupleDesc leads_desc)
+{
+	return load_model(org_id, leads_desc);
+}
+
+/*
+ * LeadflowGetModel
+ *		The org's active scoring model with its rules compiled, or NULL when
+ *		the org has none.  Valid until the end of the transaction.
+ */
+const LeadflowModel *
+LeadflowGetModel(int64 org_id, TupleDesc leads_desc)
+{
+	return get_org_part(org_id, leads_desc, offsetof(OrgEntry, model_loaded),
+						offsetof(OrgEntry, model), load_model_part);
+}
+
+static LeadflowPlan reps_plan = {
+	NULL,
+	"SELECT rep_id, team_id, active, accepting_leads, away_from, away_until,"
+	" max_open_leads, weight FROM leadflow.reps"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 ORDER BY rep_id",
+	1, {INT8OID}
+};
+
+static LeadflowPlan teams_plan = {
+	NULL,
+	"SELECT team_id, name, strategy FROM leadflow.teams"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 ORDER BY team_id",
+	1, {INT8OID}
+};
+
+static LeadflowPlan routing_rules_plan = {
+	NULL,
+	"SELECT rule_id, name, mode, assign_to, rep_id, team_id, predicate"
+	" FROM leadflow.routing_rules"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND enabled ORDER BY position, rule_id",
+	1, {INT8OID}
+};
+
+static int64
+get_int64(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
+
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+/* Reads the org's reps, teams and enabled routing rules into cache_cxt. */
+static void *
+load_routing(int64 org_id, TupleDesc leads_desc)
+{
+	LeadflowRouting *r = MemoryContextAllocZero(cache_cxt, sizeof(LeadflowRouting));
+	Datum		arg = Int64GetDatum(org_id);
+	HeapTuple	tup;
+	TupleDesc	desc;
+	bool		isnull;
+	uint64		i;
+	int			t;
+	int			rc;
+
+	rc = SPI_execute_plan(LeadflowPrepare(&reps_plan), &arg, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: reps lookup failed: %s", SPI_result_code_string(rc));
+	r->nreps = (int) SPI_processed;
+	r->reps = MemoryContextAllocZero(cache_cxt, sizeof(LeadflowRep) * Max(r->nreps, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		LeadflowRep *rep = &r->reps[i];
+		Datum		d;
+
+		tup = SPI_tuptable->vals[i];
+		desc = SPI_tuptable->tupdesc;
+		rep->rep_id = get_int64(tup, desc, 1);
+		rep->team_id = get_int64(tup, desc, 2);
+		rep->active = get_bool(tup, desc, 3);
+		rep->accepting_leads = get_bool(tup, desc, 4);
+		d = SPI_getbinval(tup, desc, 5, &isnull);
+		rep->has_away_from = !isnull;
+		rep->away_from = isnull ? 0 : DatumGetTimestampTz(d);
+		d = SPI_getbinval(tup, desc, 6, &isnull);
+		rep->has_away_until = !isnull;
+		rep->away_until = isnull ? 0 : DatumGetTimestampTz(d);
+		d = SPI_getbinval(tup, desc, 7, &isnull);
+		rep->max_open_leads = isnull ? -1 : DatumGetInt32(d);
+		rep->weight = Max(get_int(tup, desc, 8), 1);
+	}
+
+	rc = SPI_execute_plan(LeadflowPrepare(&teams_plan), &arg, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: teams lookup failed: %s", SPI_result_code_string(rc));
+	r->nteams = (int) SPI_processed;
+	r->teams = MemoryContextAllocZero(cache_cxt, sizeof(LeadflowTeam) * Max(r->nteams, 1));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		LeadflowTeam *team = &r->teams[i];
+		char	   *strategy;
+		int			k;
+
+		tup = SPI_tuptable->vals[i];
+		desc = SPI_tuptable->tupdesc;
+		team->team_id = get_int64(tup, desc, 1);
+		team->name = MemoryContextStrdup(cache_cxt, SPI_getvalue(tup, desc, 2));
+		strategy = SPI_getvalue(tup, desc, 3);
+		team->strategy = strcmp(strategy, "weighted_round_robin") == 0 ? LEADFLOW_WEIGHTED_ROUND_ROBIN :
+			strcmp(strategy, "load_balanced") == 0 ? LEADFLOW_LOAD_BALANCED : LEADFLOW_ROUND_ROBIN;
+		team->members = MemoryContextAlloc(cache_cxt, sizeof(int) * Max(r->nreps, 1));
+		for (k = 0; k < r->nreps; k++)
+			if (r->reps[k].team_id == team->team_id)
+				team->members[team->nmembers++] = k;
+	}
+
+	rc = SPI_execute_plan(LeadflowPrepare(&routing_rules_plan), &arg, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: routing rules lookup failed: %s", SPI_result_code_string(rc));
+	r->nrules = (int) SPI_processed;
+	r->rules = MemoryContextAllocZero(cache_cxt, sizeof(LeadflowRoutingRule) * Max(r->nrules, 1));
+	for (t = 0; t < r->nrules; t++)
+	{
+		LeadflowRoutingRule *rule = &r->rules[t];
+		char	   *assign_to;
+
+		tup = SPI_tuptable->vals[t];
+		desc = SPI_tuptable->tupdesc;
+		rule->rule_id = get_int64(tup, desc, 1);
+		rule->name = MemoryContextStrdup(cache_cxt, SPI_getvalue(tup, desc, 2));
+		rule->shadow = strcmp(SPI_getvalue(tup, desc, 3), "shadow") == 0;
+		assign_to = SPI_getvalue(tup, desc, 4);
+		rule->assign_to = strcmp(assign_to, "rep") == 0 ? LEADFLOW_ASSIGN_REP :
+			strcmp(assign_to, "team") == 0 ? LEADFLOW_ASSIGN_TEAM : LEADFLOW_ASSIGN_QUEUE;
+		rule->rep_id = get_int64(tup, desc, 5);
+		rule->team_id = get_int64(tup, desc, 6);
+		rule->predicate = LeadflowPredicateCompile(DatumGetJsonbP(SPI_getbinval(tup, desc, 7, &isnull)),
+												   leads_desc, cache_cxt);
+	}
+	return r;
+}
+
+/*
+ * LeadflowGetRouting
+ *		The org's reps, teams and enabled routing rules (compiled), cached.
+ *		Valid until the end of the transaction.
+ */
+const LeadflowRouting *
+LeadflowGetRouting(int64 org_id, TupleDesc leads_desc)
+{
+	return get_org_part(org_id, leads_desc, offsetof(OrgEntry, routing_loaded),
+						offsetof(OrgEntry, routing), load_routing);
+}
+
+const LeadflowRep *
+LeadflowFindRep(const LeadflowRouting *r, int64 rep_id)
+{
+	int			lo = 0;
+	int			hi = r->nreps - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = (lo + hi) / 2;
+
+		if (r->reps[mid].rep_id == rep_id)
+			return &r->reps[mid];
+		if (r->reps[mid].rep_id < rep_id)
+			lo = mid + 1;
+		else
+			hi = mid - 1;
+	}
+	return NULL;
+}
+
+const LeadflowTeam *
+LeadflowFindTeam(const LeadflowRouting *r, int64 team_id)
+{
+	int			i;
+
+	for (i = 0; i < r->nteams; i++)
+		if (r->teams[i].team_id == team_id)
+			return &r->teams[i];
+	return NULL;
 }
 
 const LeadflowStage *

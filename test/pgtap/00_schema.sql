@@ -10,7 +10,8 @@ SELECT tables_are('leadflow', ARRAY[
     'scoring_rules', 'routing_rules', 'leads', 'lead_signals', 'activities', 'contacts',
     'opportunities', 'lead_imports', 'lead_journey',
     -- internal
-    'lead_emails', 'lead_merges', 'capture_field_names'],
+    'lead_emails', 'lead_merges', 'capture_field_names', 'rep_load', 'team_rotation',
+    'routing_rule_stats'],
     'leadflow has the contract tables and its internal ones');
 
 -- each contract table has at least the contract columns
