@@ -186,6 +186,7 @@ typedef struct LeadflowLead
 
 extern void LeadflowResolveColumns(TupleDesc leads_desc, Oid relid);
 extern void LeadflowLeadFromTuple(LeadflowLead *lead, TupleDesc desc, HeapTuple tuple);
+extern void LeadflowLeadFromRecord(LeadflowLead *lead, Datum record);
 extern bool LeadflowLeadIsNull(const LeadflowLead *lead, int attnum);
 extern char *LeadflowLeadText(const LeadflowLead *lead, int attnum);
 extern void LeadflowLeadSet(LeadflowLead *lead, int attnum, Datum value, bool isnull);

@@ -28,8 +28,10 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
+#include "utils/typcache.h"
 
 #include "leadflow.h"
 #include "normalize.h"
@@ -77,6 +79,26 @@ LeadflowLeadFromTuple(LeadflowLead *lead, TupleDesc desc, HeapTuple tuple)
 	lead->org_id = DatumGetInt64(lead->values[leadflow_cols.org_id - 1]);
 	lead->lead_id = DatumGetInt64(lead->values[leadflow_cols.lead_id - 1]);
 	lead->org = NULL;
+}
+
+/*
+ * LeadflowLeadFromRecord
+ *		The lead in a leads row value (e.g. SELECT l FROM leadflow.leads l),
+ *		for SQL functions that work on stored leads.  The row's descriptor
+ *		is copied into the current context.
+ */
+void
+LeadflowLeadFromRecord(LeadflowLead *lead, Datum record)
+{
+	HeapTupleHeader row = DatumGetHeapTupleHeader(record);
+	TupleDesc	desc = lookup_rowtype_tupdesc_copy(HeapTupleHeaderGetTypeId(row),
+												   HeapTupleHeaderGetTypMod(row));
+	HeapTupleData tuple;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(row);
+	tuple.t_data = row;
+	LeadflowResolveColumns(desc, get_typ_typrelid(HeapTupleHeaderGetTypeId(row)));
+	LeadflowLeadFromTuple(lead, desc, &tuple);
 }
 
 bool

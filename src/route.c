@@ -905,9 +905,6 @@ leadflow_simulate_routing(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum		args[2];
-	HeapTupleHeader row;
-	HeapTupleData tuple;
-	TupleDesc	desc;
 	LeadflowLead lead;
 	LeadflowScore score;
 	RouteCtx	c;
@@ -929,19 +926,14 @@ leadflow_simulate_routing(PG_FUNCTION_ARGS)
 	rc = SPI_execute_plan(LeadflowPrepare(&populate_plan), args, NULL, true, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "leadflow: could not build the simulated lead");
-	row = DatumGetHeapTupleHeader(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	desc = lookup_rowtype_tupdesc_copy(HeapTupleHeaderGetTypeId(row), HeapTupleHeaderGetTypMod(row));
-	tuple.t_len = HeapTupleHeaderGetDatumLength(row);
-	tuple.t_data = row;
-	LeadflowResolveColumns(desc, get_typ_typrelid(HeapTupleHeaderGetTypeId(row)));
-	LeadflowLeadFromTuple(&lead, desc, &tuple);
+	LeadflowLeadFromRecord(&lead, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	lead.org = LeadflowGetOrg(lead.org_id);
 	LeadflowNormalizeLead(&lead);
-	LeadflowScoreCompute(&lead, LeadflowGetModel(lead.org_id, desc), false,
+	LeadflowScoreCompute(&lead, LeadflowGetModel(lead.org_id, lead.desc), false,
 						 GetCurrentTransactionStartTimestamp(), &score, NULL);
 	LeadflowScoreStore(&lead, &score);
 
-	route_ctx_init(&c, lead.org_id, desc, true);
+	route_ctx_init(&c, lead.org_id, lead.desc, true);
 	decide(&c, &lead, &d, NULL, NULL);
 
 	values[0] = CStringGetTextDatum(d.path);
@@ -984,7 +976,6 @@ leadflow_replay_routing(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum		args[2];
 	RouteCtx	c;
-	TupleDesc	desc = NULL;
 	MemoryContext per_lead;
 	MemoryContext old;
 	uint64		i;
@@ -1003,9 +994,6 @@ leadflow_replay_routing(PG_FUNCTION_ARGS)
 	for (i = 0; i < SPI_processed; i++)
 	{
 		bool		isnull;
-		HeapTupleHeader row = DatumGetHeapTupleHeader(SPI_getbinval(SPI_tuptable->vals[i],
-																	 SPI_tuptable->tupdesc, 1, &isnull));
-		HeapTupleData tuple;
 		LeadflowLead lead;
 		RouteDecision d;
 		ShadowDecision *shadows;
@@ -1014,19 +1002,17 @@ leadflow_replay_routing(PG_FUNCTION_ARGS)
 		bool		nulls[7] = {false, false, false, false, false, false, false};
 		int64		actual;
 
-		if (desc == NULL)
+		if (i == 0)
 		{
-			desc = lookup_rowtype_tupdesc_copy(HeapTupleHeaderGetTypeId(row), HeapTupleHeaderGetTypMod(row));
-			LeadflowResolveColumns(desc, get_typ_typrelid(HeapTupleHeaderGetTypeId(row)));
-			route_ctx_init(&c, DatumGetInt64(args[0]), desc, true);
+			/* the simulated state lives for the whole replay */
+			LeadflowLeadFromRecord(&lead, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			route_ctx_init(&c, DatumGetInt64(args[0]), lead.desc, true);
 		}
-		tuple.t_len = HeapTupleHeaderGetDatumLength(row);
-		tuple.t_data = row;
-		LeadflowLeadFromTuple(&lead, desc, &tuple);
+		old = MemoryContextSwitchTo(per_lead);
+		LeadflowLeadFromRecord(&lead, SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
 		actual = LeadflowLeadIsNull(&lead, leadflow_cols.owner_rep_id) ? 0 :
 			DatumGetInt64(lead.values[leadflow_cols.owner_rep_id - 1]);
 
-		old = MemoryContextSwitchTo(per_lead);
 		shadows = palloc(sizeof(ShadowDecision) * Max(c.cfg->nrules, 1));
 		resetStringInfo(c.candidates);
 		decide(&c, &lead, &d, shadows, &nshadows);

@@ -379,9 +379,6 @@ leadflow_explain_score(PG_FUNCTION_ARGS)
 	LeadflowLead lead;
 	LeadflowExplain ex = {0};
 	LeadflowScore score;
-	HeapTupleHeader row;
-	HeapTupleData tuple;
-	TupleDesc	desc;
 	bool		isnull;
 	int			i;
 
@@ -389,14 +386,9 @@ leadflow_explain_score(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	LeadflowFetchLead(&lead_by_id_plan, lead_id, true);
-	row = DatumGetHeapTupleHeader(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	desc = lookup_rowtype_tupdesc_copy(HeapTupleHeaderGetTypeId(row), HeapTupleHeaderGetTypMod(row));
-	tuple.t_len = HeapTupleHeaderGetDatumLength(row);
-	tuple.t_data = row;
-	LeadflowResolveColumns(desc, get_typ_typrelid(HeapTupleHeaderGetTypeId(row)));
-	LeadflowLeadFromTuple(&lead, desc, &tuple);
+	LeadflowLeadFromRecord(&lead, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
-	LeadflowScoreCompute(&lead, LeadflowGetModel(lead.org_id, desc), true,
+	LeadflowScoreCompute(&lead, LeadflowGetModel(lead.org_id, lead.desc), true,
 						 GetCurrentTransactionStartTimestamp(), &score, &ex);
 	for (i = 0; i < ex.n; i++)
 	{
