@@ -128,4 +128,9 @@ SELECT count(*) AS count_mismatches FROM leadflow.rep_load r
  WHERE r.org_id = 40 AND r.open_leads <> (SELECT count(*) FROM leadflow.leads l
         WHERE l.org_id = 40 AND l.owner_rep_id = r.rep_id AND l.merged_into IS NULL
           AND l.status IN ('new', 'contacted', 'qualified', 'nurture'));
+-- colleagues arriving in one statement (a CSV import) share an owner too
+INSERT INTO leadflow.leads (org_id, email, country)
+SELECT 40, n || '@umbrella.example', 'GB' FROM generate_series(1, 4) n;
+SELECT count(DISTINCT owner_rep_id) AS owners, count(*) AS leads
+  FROM leadflow.leads WHERE org_id = 40 AND company_domain = 'umbrella.example';
 SELECT * FROM leadflow.verify_journey(40);

@@ -358,7 +358,9 @@ CREATE TABLE @extschema@.leads (
 -- the only unique key still starts with org_id
 CREATE INDEX leads_lead_id ON @extschema@.leads (lead_id);
 CREATE INDEX leads_owner ON @extschema@.leads (org_id, owner_rep_id) WHERE owner_rep_id IS NOT NULL;
-CREATE INDEX leads_company_domain ON @extschema@.leads (org_id, company_domain) WHERE company_domain IS NOT NULL;
+-- company affinity asks for the latest assigned lead of a domain: one probe
+CREATE INDEX leads_company_domain ON @extschema@.leads (org_id, company_domain, assigned_at DESC NULLS LAST)
+    WHERE company_domain IS NOT NULL;
 CREATE INDEX leads_phone ON @extschema@.leads (org_id, phone_e164) WHERE phone_e164 IS NOT NULL;
 CREATE INDEX leads_merged_into ON @extschema@.leads (org_id, merged_into) WHERE merged_into IS NOT NULL;
 CREATE INDEX leads_created ON @extschema@.leads (org_id, created_at);

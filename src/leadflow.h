@@ -172,6 +172,7 @@ typedef struct LeadflowLeadColumns
 
 /* attribute numbers of the leads table, resolved by the trigger */
 extern LeadflowLeadColumns leadflow_cols;
+extern int	leadflow_pipeline_depth;
 
 typedef struct LeadflowLead
 {

@@ -38,6 +38,9 @@
 
 LeadflowLeadColumns leadflow_cols;
 
+/* > 0 while a lead row is in the pipeline (statements it runs are nested) */
+int			leadflow_pipeline_depth = 0;
+
 static int
 column(TupleDesc desc, const char *name)
 {
@@ -666,18 +669,27 @@ Datum
 leadflow_lead_pipeline(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
+	HeapTuple	result;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
 		elog(ERROR, "lead_pipeline: must be a BEFORE ROW trigger");
 
 	LeadflowResolveColumns(RelationGetDescr(td->tg_relation), RelationGetRelid(td->tg_relation));
-	if (TRIGGER_FIRED_BY_INSERT(td->tg_event))
-		return PointerGetDatum(lead_insert(td));
-	if (TRIGGER_FIRED_BY_UPDATE(td->tg_event))
-		return PointerGetDatum(lead_update(td));
-	elog(ERROR, "lead_pipeline: must fire on INSERT or UPDATE");
-	return (Datum) 0;
+	if (!TRIGGER_FIRED_BY_INSERT(td->tg_event) && !TRIGGER_FIRED_BY_UPDATE(td->tg_event))
+		elog(ERROR, "lead_pipeline: must fire on INSERT or UPDATE");
+
+	leadflow_pipeline_depth++;
+	PG_TRY();
+	{
+		result = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? lead_insert(td) : lead_update(td);
+	}
+	PG_FINALLY();
+	{
+		leadflow_pipeline_depth--;
+	}
+	PG_END_TRY();
+	return PointerGetDatum(result);
 }
 
 /*

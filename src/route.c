@@ -574,7 +574,8 @@ decide(RouteCtx *c, LeadflowLead *lead, RouteDecision *d, ShadowDecision *shadow
 		args[1] = CStringGetTextDatum(domain);
 		args[2] = Int64GetDatum(lead->lead_id);
 		SPI_connect();
-		rc = SPI_execute_plan(LeadflowPrepare(&affinity_plan), args, NULL, true, 1);
+		/* not read-only: see the leads this statement inserted before */
+		rc = SPI_execute_plan(LeadflowPrepare(&affinity_plan), args, NULL, false, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "leadflow: affinity lookup failed: %s", SPI_result_code_string(rc));
 		if (SPI_processed == 1)
@@ -866,7 +867,13 @@ leadflow_routing_flush(PG_FUNCTION_ARGS)
 {
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "routing_flush: not called as a trigger");
-	LeadflowRouteFlush();
+	/*
+	 * Statements the pipeline runs for a row (a survivor's update) end
+	 * inside the outer statement, which flushes once when it ends: flushing
+	 * here would rewrite the same rows once per duplicate.
+	 */
+	if (leadflow_pipeline_depth == 0)
+		LeadflowRouteFlush();
 	return PointerGetDatum(NULL);
 }
 
