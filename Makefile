@@ -13,6 +13,7 @@ OBJS = \
 	src/enrich.o \
 	src/score.o \
 	src/route.o \
+	src/workflow.o \
 	src/rulecache.o \
 	src/predicate.o \
 	src/normalize.o \
@@ -31,7 +32,8 @@ REGRESS = \
 	30_score \
 	40_route \
 	50_journey \
-	60_pipeline
+	60_pipeline \
+	65_lifecycle
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
 # isolation specs live in test/specs, their outputs in test/expected

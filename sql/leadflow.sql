@@ -1295,10 +1295,6 @@ BEGIN
     UPDATE leadflow.lead_merges SET merged_ids = ARRAY(SELECT lead_id FROM moved ORDER BY 1)
      WHERE lead_merges.org_id OPERATOR(pg_catalog.=) m.org_id AND merge_id OPERATOR(pg_catalog.=) m.merge_id;
 
-    -- the duplicate's email now leads to the survivor
-    UPDATE leadflow.lead_emails e SET lead_id = s.lead_id
-     WHERE e.org_id OPERATOR(pg_catalog.=) d.org_id AND e.lead_id OPERATOR(pg_catalog.=) d.lead_id;
-
     UPDATE leadflow.leads x
        SET first_name = COALESCE(x.first_name, d.first_name), last_name = COALESCE(x.last_name, d.last_name),
            phone = COALESCE(x.phone, d.phone), company = COALESCE(x.company, d.company),
@@ -1349,7 +1345,8 @@ BEGIN
        AND x.unmerged_at IS NULL
      ORDER BY x.merge_id DESC LIMIT 1;
 
-    -- the duplicate takes its email back, unless another live lead owns it
+    -- the duplicate takes its email back (the leads trigger moves the
+    -- claim), unless the survivor itself has that email
     IF d.email_normalized IS NOT NULL THEN
         SELECT e.lead_id INTO owner FROM leadflow.lead_emails e
          WHERE e.org_id OPERATOR(pg_catalog.=) d.org_id
@@ -1360,14 +1357,9 @@ BEGIN
                 USING ERRCODE = 'unique_violation',
                       HINT = 'Change the email of one of the two leads first.';
         END IF;
-        IF owner IS NULL THEN
-            INSERT INTO leadflow.lead_emails (org_id, email_normalized, lead_id)
-            VALUES (d.org_id, d.email_normalized, d.lead_id);
-        ELSE
-            UPDATE leadflow.lead_emails e SET lead_id = d.lead_id
-             WHERE e.org_id OPERATOR(pg_catalog.=) d.org_id
-               AND e.email_normalized OPERATOR(pg_catalog.=) d.email_normalized;
-        END IF;
+        DELETE FROM leadflow.lead_emails e
+         WHERE e.org_id OPERATOR(pg_catalog.=) d.org_id
+           AND e.email_normalized OPERATOR(pg_catalog.=) d.email_normalized;
     END IF;
 
     IF m.merge_id IS NOT NULL THEN
@@ -1431,6 +1423,211 @@ COMMENT ON COLUMN @extschema@.possible_duplicates.lead_id IS 'The older lead of 
 COMMENT ON COLUMN @extschema@.possible_duplicates.other_lead_id IS 'The newer lead of the pair.';
 COMMENT ON COLUMN @extschema@.possible_duplicates.reason IS 'same phone, or same company, similar name.';
 COMMENT ON COLUMN @extschema@.possible_duplicates.similarity IS 'Name similarity 0..1 (1 for the same phone).';
+
+------------------------------------------------------------------------------
+-- Activities, conversion, erasure
+------------------------------------------------------------------------------
+
+-- An activity of a merged lead goes to its survivor; a completed call,
+-- email or meeting by a rep is the lead's touch: first_touch_at (once),
+-- last_activity_at, and new -> contacted.
+CREATE FUNCTION @extschema@.activity_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    survivor bigint;
+BEGIN
+    IF TG_WHEN = 'BEFORE' THEN
+        IF TG_OP = 'INSERT' THEN
+            SELECT l.merged_into INTO survivor FROM leadflow.leads l
+             WHERE l.org_id OPERATOR(pg_catalog.=) NEW.org_id AND l.lead_id OPERATOR(pg_catalog.=) NEW.lead_id;
+            IF survivor IS NOT NULL THEN
+                NEW.lead_id := survivor;
+            END IF;
+        END IF;
+        RETURN NEW;
+    END IF;
+
+    IF TG_OP = 'INSERT' THEN
+        PERFORM leadflow.append_journey(NEW.lead_id, 'activity', jsonb_build_object(
+            'activity_id', NEW.activity_id, 'kind', NEW.kind, 'rep_id', NEW.rep_id,
+            'completed', NEW.completed_at IS NOT NULL));
+    END IF;
+    IF NEW.completed_at IS NOT NULL AND NEW.rep_id IS NOT NULL AND NEW.kind IN ('call', 'email', 'meeting')
+       AND (TG_OP = 'INSERT' OR OLD.completed_at IS NULL) THEN
+        UPDATE leadflow.leads l
+           SET first_touch_at = COALESCE(l.first_touch_at, NEW.completed_at),
+               last_activity_at = GREATEST(l.last_activity_at, NEW.completed_at),
+               status = CASE WHEN l.status = 'new' THEN 'contacted' ELSE l.status END
+         WHERE l.org_id OPERATOR(pg_catalog.=) NEW.org_id AND l.lead_id OPERATOR(pg_catalog.=) NEW.lead_id
+           AND l.merged_into IS NULL AND l.erased_at IS NULL;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.activity_changed() IS 'Trigger: a completed call, email or meeting by a rep is a touch of the lead; every activity is journaled.';
+
+CREATE TRIGGER activities_redirect
+    BEFORE INSERT ON @extschema@.activities
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.activity_changed();
+CREATE TRIGGER activities_touch
+    AFTER INSERT OR UPDATE OF completed_at ON @extschema@.activities
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.activity_changed();
+
+CREATE FUNCTION @extschema@.convert_lead(lead_id bigint, opportunity_name text DEFAULT NULL,
+                                         amount numeric DEFAULT NULL, expected_close date DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l leadflow.leads;
+    acct bigint;
+    acct_owner bigint;
+    created_account boolean := false;
+    contact bigint;
+    opp bigint;
+BEGIN
+    SELECT * INTO l FROM leadflow.leads x WHERE x.lead_id OPERATOR(pg_catalog.=) convert_lead.lead_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'lead % does not exist', convert_lead.lead_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF l.erased_at IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot convert lead %: it is erased', l.lead_id USING ERRCODE = 'check_violation';
+    END IF;
+    IF l.status = 'converted' THEN
+        RAISE EXCEPTION 'lead % is already converted', l.lead_id
+            USING ERRCODE = 'unique_violation',
+                  DETAIL = pg_catalog.format('Its opportunity is %s.',
+                      (SELECT o.opportunity_id FROM leadflow.opportunities o
+                        WHERE o.org_id OPERATOR(pg_catalog.=) l.org_id AND o.lead_id OPERATOR(pg_catalog.=) l.lead_id));
+    END IF;
+    IF l.status = 'merged' THEN
+        RAISE EXCEPTION 'cannot convert lead %: it is merged', l.lead_id
+            USING ERRCODE = 'check_violation',
+                  HINT = pg_catalog.format('Convert lead %s, which it was merged into.', l.merged_into);
+    END IF;
+    IF l.status IN ('unqualified', 'archived') THEN
+        RAISE EXCEPTION 'cannot convert lead %: it is %', l.lead_id, l.status USING ERRCODE = 'check_violation';
+    END IF;
+    IF opportunity_name IS NOT NULL AND pg_catalog.length(opportunity_name) NOT BETWEEN 1 AND 300 THEN
+        RAISE EXCEPTION 'invalid opportunity_name: must be 1 to 300 characters' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF amount IS NOT NULL AND amount OPERATOR(pg_catalog.<) 0 THEN
+        RAISE EXCEPTION 'invalid amount %: must not be negative', amount USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    -- the account: by company domain, then by company name, else a new one
+    SELECT a.account_id, a.owner_rep_id INTO acct, acct_owner FROM leadflow.accounts a
+     WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.domain OPERATOR(pg_catalog.=) l.company_domain;
+    IF acct IS NULL AND l.company IS NOT NULL THEN
+        SELECT a.account_id, a.owner_rep_id INTO acct, acct_owner FROM leadflow.accounts a
+         WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id
+           AND pg_catalog.lower(a.name) OPERATOR(pg_catalog.=) pg_catalog.lower(l.company)
+         ORDER BY a.account_id LIMIT 1;
+    END IF;
+    IF acct IS NULL THEN
+        INSERT INTO leadflow.accounts (org_id, name, domain, owner_rep_id)
+        VALUES (l.org_id, COALESCE(l.company, l.company_domain, 'Lead ' || l.lead_id), l.company_domain, l.owner_rep_id)
+        RETURNING account_id, owner_rep_id INTO acct, acct_owner;
+        created_account := true;
+    END IF;
+
+    INSERT INTO leadflow.contacts (org_id, account_id, lead_id, first_name, last_name, email, phone, job_title)
+    VALUES (l.org_id, acct, l.lead_id, l.first_name, l.last_name, l.email_normalized,
+            COALESCE(l.phone_e164, l.phone), l.job_title)
+    RETURNING contact_id INTO contact;
+
+    INSERT INTO leadflow.opportunities (org_id, account_id, contact_id, lead_id, owner_rep_id, name, amount, expected_close)
+    VALUES (l.org_id, acct, contact, l.lead_id, COALESCE(l.owner_rep_id, acct_owner),
+            COALESCE(opportunity_name, COALESCE(l.company, l.company_domain, 'Lead ' || l.lead_id) || ' opportunity'),
+            amount, expected_close)
+    RETURNING opportunity_id INTO opp;
+
+    UPDATE leadflow.leads x SET status = 'converted', account_id = acct
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) l.lead_id;
+    PERFORM leadflow.append_journey(l.lead_id, 'converted', jsonb_build_object(
+        'account_id', acct, 'account_created', created_account, 'contact_id', contact, 'opportunity_id', opp));
+    RETURN opp;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.convert_lead(bigint, text, numeric, date) IS
+    'Converts a lead: links or creates the account (by company domain, then name), creates the contact and the opportunity (owned by the lead owner, else the account owner), marks the lead converted; returns the opportunity id.';
+
+-- convert_on_qualified: the move to qualified converts at once
+CREATE FUNCTION @extschema@.convert_on_qualified()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF (SELECT COALESCE((o.settings ->> 'convert_on_qualified')::boolean, false)
+          FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) NEW.org_id) THEN
+        PERFORM leadflow.convert_lead(NEW.lead_id);
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.convert_on_qualified() IS 'Trigger: with the org setting convert_on_qualified, a lead that becomes qualified is converted.';
+
+CREATE TRIGGER leads_convert_on_qualified
+    AFTER UPDATE OF status ON @extschema@.leads
+    FOR EACH ROW WHEN (NEW.status = 'qualified' AND OLD.status IS DISTINCT FROM 'qualified')
+    EXECUTE FUNCTION @extschema@.convert_on_qualified();
+
+CREATE FUNCTION @extschema@.erase_lead(lead_id bigint, reason text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l leadflow.leads;
+    ids bigint[];
+BEGIN
+    IF reason IS NULL OR pg_catalog.length(reason) NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION 'invalid erasure reason: must be 1 to 200 characters'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Give the request reference, not personal data.';
+    END IF;
+    SELECT * INTO l FROM leadflow.leads x WHERE x.lead_id OPERATOR(pg_catalog.=) erase_lead.lead_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'lead % does not exist', erase_lead.lead_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF l.erased_at IS NOT NULL THEN
+        RAISE EXCEPTION 'lead % is already erased', l.lead_id USING ERRCODE = 'check_violation';
+    END IF;
+
+    -- the lead and the duplicates merged into it
+    SELECT pg_catalog.array_agg(x.lead_id ORDER BY x.lead_id) INTO ids FROM leadflow.leads x
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id
+       AND (x.lead_id OPERATOR(pg_catalog.=) l.lead_id OR x.merged_into OPERATOR(pg_catalog.=) l.lead_id);
+
+    UPDATE leadflow.leads x
+       SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL,
+           email_normalized = NULL, phone_e164 = NULL, state = NULL, city = NULL, postal_code = NULL,
+           attributes = '{}', erased_at = pg_catalog.now()
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.lead_signals s SET properties = '{}'
+     WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.activities a SET subject = NULL, notes = NULL
+     WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.contacts c SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL
+     WHERE c.org_id OPERATOR(pg_catalog.=) l.org_id AND c.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.lead_imports i
+       SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL, state = NULL,
+           city = NULL, postal_code = NULL
+     WHERE i.org_id OPERATOR(pg_catalog.=) l.org_id AND i.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    DELETE FROM leadflow.lead_emails e
+     WHERE e.org_id OPERATOR(pg_catalog.=) l.org_id AND e.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+
+    PERFORM leadflow.append_journey(l.lead_id, 'erased', jsonb_build_object(
+        'reason', reason, 'leads_erased', pg_catalog.cardinality(ids)));
+    RETURN pg_catalog.cardinality(ids);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
+    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes; their signals'' properties, activities'' free text, contact and import rows); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';
 
 ------------------------------------------------------------------------------
 -- Org defaults and settings

@@ -279,3 +279,55 @@ LeadflowDedupMoveClaim(LeadflowLead *lead, const char *old_email, const char *ne
 	}
 	SPI_finish();
 }
+
+static LeadflowPlan hand_over_plan = {
+	NULL,
+	"UPDATE leadflow.lead_emails SET lead_id = $3"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2",
+	3, {INT8OID, INT8OID, INT8OID}
+};
+
+static LeadflowPlan release_all_plan = {
+	NULL,
+	"DELETE FROM leadflow.lead_emails"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, INT8OID}
+};
+
+/*
+ * LeadflowDedupFollowLifecycle
+ *		Keeps the email claims right when a lead stops or starts being live:
+ *		merged (its emails now lead to the survivor), unmerged (it takes its
+ *		email back, 23505 if another live lead has it), erased (its claims
+ *		go).  Called by the leads update trigger.
+ */
+void
+LeadflowDedupFollowLifecycle(const LeadflowLead *old, LeadflowLead *lead)
+{
+	bool		was_merged = !LeadflowLeadIsNull(old, leadflow_cols.merged_into);
+	bool		is_merged = !LeadflowLeadIsNull(lead, leadflow_cols.merged_into);
+	bool		was_erased = !LeadflowLeadIsNull(old, leadflow_cols.erased_at);
+	bool		is_erased = !LeadflowLeadIsNull(lead, leadflow_cols.erased_at);
+	Datum		args[3];
+	int			rc;
+
+	args[0] = Int64GetDatum(lead->org_id);
+	args[1] = Int64GetDatum(lead->lead_id);
+	if (!was_merged && !was_erased && (is_merged || is_erased))
+	{
+		SPI_connect();
+		if (is_erased)
+			rc = SPI_execute_plan(LeadflowPrepare(&release_all_plan), args, NULL, false, 0);
+		else
+		{
+			args[2] = lead->values[leadflow_cols.merged_into - 1];
+			rc = SPI_execute_plan(LeadflowPrepare(&hand_over_plan), args, NULL, false, 0);
+		}
+		if (rc != SPI_OK_UPDATE && rc != SPI_OK_DELETE)
+			elog(ERROR, "leadflow: email claim update failed: %s", SPI_result_code_string(rc));
+		SPI_finish();
+	}
+	else if (was_merged && !is_merged && !is_erased &&
+			 !LeadflowLeadIsNull(lead, leadflow_cols.email_normalized))
+		LeadflowDedupMoveClaim(lead, NULL, LeadflowLeadText(lead, leadflow_cols.email_normalized));
+}

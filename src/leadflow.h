@@ -160,7 +160,10 @@ extern const LeadflowStage *LeadflowStageForStatus(const LeadflowOrg *org, int64
 	X(email_normalized) X(phone_e164) X(company_domain) X(score_demographic) \
 	X(score_firmographic) X(score_behavioral) X(score_engagement) \
 	X(score_manual) X(score) X(temperature) X(created_at) X(updated_at) \
-	X(last_activity_at) X(stage_entered_at) X(escalated_at) X(erased_at)
+	X(last_activity_at) X(stage_entered_at) X(escalated_at) X(erased_at) \
+	X(priority) X(budget_confirmed) X(authority_confirmed) X(need_confirmed) \
+	X(timeline_confirmed) X(first_touch_at) X(qualified_at) X(converted_at) \
+	X(archived_at) X(archive_reason)
 
 typedef struct LeadflowLeadColumns
 {
@@ -234,6 +237,10 @@ extern void LeadflowFetchLead(LeadflowPlan *plan, int64 lead_id, bool read_only)
 extern int64 LeadflowDedupClaim(LeadflowLead *lead, const char *email_normalized);
 extern void LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id);
 extern void LeadflowDedupMoveClaim(LeadflowLead *lead, const char *old_email, const char *new_email);
+extern void LeadflowDedupFollowLifecycle(const LeadflowLead *old, LeadflowLead *lead);
+
+/* workflow.c */
+extern void LeadflowWorkflowUpdate(const LeadflowLead *old, LeadflowLead *lead);
 
 /* score.c */
 typedef struct LeadflowScore

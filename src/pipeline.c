@@ -539,16 +539,28 @@ lead_insert(TriggerData *td)
 	return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values, lead.nulls, lead.replace);
 }
 
-/* text columns equal, NULLs equal */
+/*
+ * Whether a column has the same value in two rows: varlena values by
+ * content, as one may be stored with a short header and the other not.
+ */
 static bool
-same_text(const LeadflowLead *a, const LeadflowLead *b, int attnum)
+same_value(const LeadflowLead *a, const LeadflowLead *b, int attnum)
 {
-	char	   *x = LeadflowLeadText(a, attnum);
-	char	   *y = LeadflowLeadText(b, attnum);
+	Form_pg_attribute att = TupleDescAttr(b->desc, attnum - 1);
+	Datum		x = a->values[attnum - 1];
+	Datum		y = b->values[attnum - 1];
 
-	if (x == NULL || y == NULL)
-		return x == y;
-	return strcmp(x, y) == 0;
+	if (a->nulls[attnum - 1] || b->nulls[attnum - 1])
+		return a->nulls[attnum - 1] == b->nulls[attnum - 1];
+	if (att->attlen == -1)
+	{
+		struct varlena *vx = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(x));
+		struct varlena *vy = pg_detoast_datum_packed((struct varlena *) DatumGetPointer(y));
+
+		return VARSIZE_ANY_EXHDR(vx) == VARSIZE_ANY_EXHDR(vy) &&
+			memcmp(VARDATA_ANY(vx), VARDATA_ANY(vy), VARSIZE_ANY_EXHDR(vx)) == 0;
+	}
+	return datumIsEqual(x, y, att->attbyval, att->attlen);
 }
 
 /*
@@ -569,20 +581,61 @@ data_changed(const LeadflowLead *old, const LeadflowLead *lead)
 
 	for (i = 0; i < lead->desc->natts; i++)
 	{
-		Form_pg_attribute att = TupleDescAttr(lead->desc, i);
-		bool		skip = att->attisdropped;
+		bool		skip = TupleDescAttr(lead->desc, i)->attisdropped;
 
 		for (j = 0; j < (int) lengthof(derived) && !skip; j++)
 			skip = derived[j] == i + 1;
-		if (skip)
-			continue;
-		if (old->nulls[i] != lead->nulls[i])
-			return true;
-		if (!lead->nulls[i] &&
-			!datumIsEqual(old->values[i], lead->values[i], att->attbyval, att->attlen))
+		if (!skip && !same_value(old, lead, i + 1))
 			return true;
 	}
 	return false;
+}
+
+/*
+ * A user's change to a lead is journaled as "updated": which fields, by
+ * whom (the journal's actor), never their values, except the ids of the
+ * owner, team and account.  Status and stage moves have their own
+ * stage_changed rows; what the pipeline derives is not listed.
+ */
+static void
+journal_user_changes(const LeadflowLead *old, const LeadflowLead *lead)
+{
+	const int	fields[] = {
+		leadflow_cols.first_name, leadflow_cols.last_name, leadflow_cols.email,
+		leadflow_cols.phone, leadflow_cols.company, leadflow_cols.job_title,
+		leadflow_cols.industry, leadflow_cols.company_size, leadflow_cols.annual_revenue,
+		leadflow_cols.country, leadflow_cols.state, leadflow_cols.city,
+		leadflow_cols.postal_code, leadflow_cols.source, leadflow_cols.campaign,
+		leadflow_cols.attributes, leadflow_cols.priority, leadflow_cols.score_manual,
+		leadflow_cols.budget_confirmed, leadflow_cols.authority_confirmed,
+		leadflow_cols.need_confirmed, leadflow_cols.timeline_confirmed,
+		leadflow_cols.workflow_id, leadflow_cols.owner_rep_id, leadflow_cols.team_id,
+		leadflow_cols.account_id
+	};
+	StringInfoData detail;
+	int			nchanged = 0;
+	int			i;
+
+	initStringInfo(&detail);
+	appendStringInfoString(&detail, "{\"fields\": [");
+	for (i = 0; i < (int) lengthof(fields); i++)
+	{
+		if (same_value(old, lead, fields[i]))
+			continue;
+		appendStringInfo(&detail, "%s\"%s\"", nchanged++ > 0 ? ", " : "",
+						 NameStr(TupleDescAttr(lead->desc, fields[i] - 1)->attname));
+	}
+	if (nchanged == 0)
+		return;
+	appendStringInfoChar(&detail, ']');
+	if (lead_int64(old, leadflow_cols.owner_rep_id) != lead_int64(lead, leadflow_cols.owner_rep_id))
+		appendStringInfo(&detail, ", \"from_rep_id\": %s, \"to_rep_id\": %s",
+						 old->nulls[leadflow_cols.owner_rep_id - 1] ? "null" :
+						 psprintf(INT64_FORMAT, lead_int64(old, leadflow_cols.owner_rep_id)),
+						 lead->nulls[leadflow_cols.owner_rep_id - 1] ? "null" :
+						 psprintf(INT64_FORMAT, lead_int64(lead, leadflow_cols.owner_rep_id)));
+	appendStringInfoChar(&detail, '}');
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "updated", detail.data);
 }
 
 /*
@@ -605,16 +658,19 @@ lead_update(TriggerData *td)
 				 errmsg("cannot change org_id or lead_id of lead " INT64_FORMAT, old.lead_id)));
 
 	if (LeadflowLeadIsNull(&lead, leadflow_cols.erased_at) &&
-		(!same_text(&old, &lead, leadflow_cols.email) || !same_text(&old, &lead, leadflow_cols.phone)))
+		(!same_value(&old, &lead, leadflow_cols.email) || !same_value(&old, &lead, leadflow_cols.phone)))
 	{
 		lead.org = LeadflowGetOrg(lead.org_id);
 		normalize_lead(&lead);
 		if (LeadflowLeadIsNull(&old, leadflow_cols.merged_into) &&
-			!same_text(&old, &lead, leadflow_cols.email_normalized))
+			LeadflowLeadIsNull(&lead, leadflow_cols.merged_into) &&
+			!same_value(&old, &lead, leadflow_cols.email_normalized))
 			LeadflowDedupMoveClaim(&lead,
 								   LeadflowLeadText(&old, leadflow_cols.email_normalized),
 								   LeadflowLeadText(&lead, leadflow_cols.email_normalized));
 	}
+	LeadflowDedupFollowLifecycle(&old, &lead);
+	LeadflowWorkflowUpdate(&old, &lead);
 	{
 		const bool	changed[3] = {
 			lead_int64(&lead, leadflow_cols.owner_rep_id) != lead_int64(&old, leadflow_cols.owner_rep_id),
@@ -656,6 +712,9 @@ lead_update(TriggerData *td)
 				 LeadflowStatusIsOpen(LeadflowLeadText(&lead, leadflow_cols.status)))
 			LeadflowRouteLead(&lead, 0, "hot");
 	}
+	/* nested updates are the pipeline's own; erasure journals itself */
+	if (leadflow_pipeline_depth == 1 && LeadflowLeadIsNull(&lead, leadflow_cols.erased_at))
+		journal_user_changes(&old, &lead);
 	LeadflowLeadSet(&lead, leadflow_cols.updated_at,
 					TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
 	return heap_modify_tuple(td->tg_newtuple, lead.desc, lead.values, lead.nulls, lead.replace);

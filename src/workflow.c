@@ -1,0 +1,198 @@
+/*-------------------------------------------------------------------------
+ *
+ * workflow.c
+ *	  A lead's way through its workflow: a plain UPDATE of status or of
+ *	  stage_id moves it, the other column follows, and the move is checked
+ *	  and journaled (stage_changed: from, to, hours in the previous stage).
+ *
+ *	  Refused moves (23514): out of converted or archived; out of merged
+ *	  other than by unmerging (clearing merged_into); into converted
+ *	  without an opportunity (convert_lead makes one); into archived
+ *	  without a reason; into qualified without all four BANT flags when the
+ *	  org requires them; to a stage of another workflow; any move of an
+ *	  erased lead.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "leadflow.h"
+
+static LeadflowPlan has_opportunity_plan = {
+	NULL,
+	"SELECT FROM leadflow.opportunities"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, INT8OID}
+};
+
+static int64
+get_int64(const LeadflowLead *lead, int attnum)
+{
+	return LeadflowLeadIsNull(lead, attnum) ? 0 : DatumGetInt64(lead->values[attnum - 1]);
+}
+
+static bool
+get_bool(const LeadflowLead *lead, int attnum)
+{
+	return !LeadflowLeadIsNull(lead, attnum) && DatumGetBool(lead->values[attnum - 1]);
+}
+
+static void
+refuse(const LeadflowLead *lead, const char *from, const char *to, const char *why, const char *hint)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_CHECK_VIOLATION),
+			 errmsg("lead " INT64_FORMAT " cannot move from %s to %s: %s", lead->lead_id, from, to, why),
+			 hint ? errhint("%s", hint) : 0));
+}
+
+static bool
+has_opportunity(const LeadflowLead *lead)
+{
+	Datum		args[2];
+	bool		found;
+	int			rc;
+
+	args[0] = Int64GetDatum(lead->org_id);
+	args[1] = Int64GetDatum(lead->lead_id);
+	SPI_connect();
+	rc = SPI_execute_plan(LeadflowPrepare(&has_opportunity_plan), args, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: opportunity lookup failed: %s", SPI_result_code_string(rc));
+	found = SPI_processed > 0;
+	SPI_finish();
+	return found;
+}
+
+/*
+ * LeadflowWorkflowUpdate
+ *		Called by the leads update trigger with the old row and the row
+ *		being written: keeps status and stage_id in step, refuses illegal
+ *		moves, stamps qualified_at / converted_at / stage_entered_at and
+ *		journals stage_changed.
+ */
+void
+LeadflowWorkflowUpdate(const LeadflowLead *old, LeadflowLead *lead)
+{
+	char	   *from = LeadflowLeadText(old, leadflow_cols.status);
+	char	   *to = LeadflowLeadText(lead, leadflow_cols.status);
+	int64		old_stage = get_int64(old, leadflow_cols.stage_id);
+	int64		stage_id = get_int64(lead, leadflow_cols.stage_id);
+	int64		old_workflow = get_int64(old, leadflow_cols.workflow_id);
+	int64		workflow_id = get_int64(lead, leadflow_cols.workflow_id);
+	bool		status_changed = strcmp(from, to) != 0;
+	bool		stage_changed = stage_id != old_stage;
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	const LeadflowOrg *org;
+	const LeadflowStage *stage = NULL;
+	StringInfoData detail;
+
+	if (!status_changed && !stage_changed && workflow_id == old_workflow)
+		return;
+	org = LeadflowGetOrg(lead->org_id);
+
+	if (!LeadflowLeadIsNull(old, leadflow_cols.erased_at))
+		refuse(lead, from, to, "the lead is erased", NULL);
+
+	/* a stage set by the user decides the status (and the workflow) */
+	if (stage_changed && stage_id != 0)
+	{
+		stage = LeadflowFindStage(org, stage_id);
+		if (stage == NULL)
+			ereport(ERROR,
+					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
+					 errmsg("stage_id " INT64_FORMAT " is not a stage of org " INT64_FORMAT,
+							stage_id, lead->org_id),
+					 errdetail("Lead " INT64_FORMAT ".", lead->lead_id)));
+		if (stage->workflow_id != workflow_id)
+		{
+			if (workflow_id != old_workflow)
+				ereport(ERROR,
+						(errcode(ERRCODE_CHECK_VIOLATION),
+						 errmsg("stage_id " INT64_FORMAT " is not a stage of workflow " INT64_FORMAT,
+								stage_id, workflow_id)));
+			refuse(lead, from, stage->status, "the stage belongs to another workflow",
+				   "To move the lead to another workflow, set workflow_id and stage_id together.");
+		}
+		if (status_changed && strcmp(stage->status, to) != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("status \"%s\" does not match stage " INT64_FORMAT " (status \"%s\")",
+							to, stage_id, stage->status)));
+		to = pstrdup(stage->status);
+		LeadflowLeadSetText(lead, leadflow_cols.status, to);
+		status_changed = strcmp(from, to) != 0;
+	}
+	else if (status_changed || workflow_id != old_workflow)
+	{
+		/* the status decides: the first stage of the workflow with it */
+		stage = LeadflowStageForStatus(org, workflow_id, to);
+		if (stage == NULL && strcmp(to, "merged") != 0 && strcmp(to, "archived") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_CHECK_VIOLATION),
+					 errmsg("workflow " INT64_FORMAT " has no stage for status \"%s\"", workflow_id, to),
+					 errdetail("Lead " INT64_FORMAT ".", lead->lead_id)));
+		LeadflowLeadSet(lead, leadflow_cols.stage_id, stage ? Int64GetDatum(stage->stage_id) : (Datum) 0,
+						stage == NULL);
+	}
+
+	if (status_changed)
+	{
+		bool		unmerging = strcmp(from, "merged") == 0 &&
+			LeadflowLeadIsNull(lead, leadflow_cols.merged_into);
+
+		if (strcmp(from, "converted") == 0 || strcmp(from, "archived") == 0)
+			refuse(lead, from, to, psprintf("a %s lead stays %s", from, from), NULL);
+		if (strcmp(from, "merged") == 0 && !unmerging)
+			refuse(lead, from, to, "it is merged into another lead",
+				   "Use leadflow.unmerge_lead() to make it live again.");
+		if (strcmp(to, "converted") == 0 && !has_opportunity(lead))
+			refuse(lead, from, to, "converting needs an opportunity",
+				   "Use leadflow.convert_lead(), which creates the account, contact and opportunity.");
+		if (strcmp(to, "archived") == 0 && LeadflowLeadIsNull(lead, leadflow_cols.archive_reason))
+			refuse(lead, from, to, "archiving needs an archive_reason", NULL);
+		if (strcmp(to, "merged") == 0 && LeadflowLeadIsNull(lead, leadflow_cols.merged_into))
+			refuse(lead, from, to, "merging needs merged_into",
+				   "Use leadflow.merge_leads().");
+		if (strcmp(to, "qualified") == 0 && org->require_bant_for_qualified &&
+			!(get_bool(lead, leadflow_cols.budget_confirmed) &&
+			  get_bool(lead, leadflow_cols.authority_confirmed) &&
+			  get_bool(lead, leadflow_cols.need_confirmed) &&
+			  get_bool(lead, leadflow_cols.timeline_confirmed)))
+			refuse(lead, from, to, "the org requires budget, authority, need and timeline confirmed",
+				   "Set budget_confirmed, authority_confirmed, need_confirmed and timeline_confirmed first.");
+
+		if (strcmp(to, "qualified") == 0 && LeadflowLeadIsNull(lead, leadflow_cols.qualified_at))
+			LeadflowLeadSet(lead, leadflow_cols.qualified_at, TimestampTzGetDatum(now), false);
+		if (strcmp(to, "converted") == 0 && LeadflowLeadIsNull(lead, leadflow_cols.converted_at))
+			LeadflowLeadSet(lead, leadflow_cols.converted_at, TimestampTzGetDatum(now), false);
+		if (strcmp(to, "archived") == 0 && LeadflowLeadIsNull(lead, leadflow_cols.archived_at))
+			LeadflowLeadSet(lead, leadflow_cols.archived_at, TimestampTzGetDatum(now), false);
+	}
+
+	if (get_int64(lead, leadflow_cols.stage_id) == old_stage && !status_changed)
+		return;
+
+	initStringInfo(&detail);
+	appendStringInfoChar(&detail, '{');
+	LeadflowDetailText(&detail, "from_status", from);
+	LeadflowDetailText(&detail, "to_status", to);
+	if (old_stage != 0)
+		LeadflowDetailInt(&detail, "from_stage_id", old_stage);
+	if (get_int64(lead, leadflow_cols.stage_id) != 0)
+		LeadflowDetailInt(&detail, "to_stage_id", get_int64(lead, leadflow_cols.stage_id));
+	if (!LeadflowLeadIsNull(old, leadflow_cols.stage_entered_at))
+	{
+		TimestampTz entered = DatumGetTimestampTz(old->values[leadflow_cols.stage_entered_at - 1]);
+
+		appendStringInfo(&detail, ", \"hours_in_previous_stage\": %.2f",
+						 (double) (now - entered) / USECS_PER_HOUR);
+	}
+	appendStringInfoChar(&detail, '}');
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "stage_changed", detail.data);
+	LeadflowLeadSet(lead, leadflow_cols.stage_entered_at, TimestampTzGetDatum(now), false);
+}
