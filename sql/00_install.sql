@@ -34,3 +34,26 @@ SET leadflow.org_id = 'acme';
 SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
 RESET leadflow.org_id;
 SET leadflow.no_such_setting = 'x';
+
+-- The pipeline's lookups by key must use the key's index even when planned
+-- on empty tables (generic plans are kept for the session; any other plan
+-- turns a bulk load quadratic).
+SET enable_seqscan = off;   -- as the pipeline runs them (LeadflowExecute)
+SET plan_cache_mode = force_generic_plan;
+PREPARE lead_by_key(bigint, bigint) AS
+    SELECT first_name FROM leadflow.leads WHERE org_id = $1 AND lead_id = $2 FOR NO KEY UPDATE;
+EXPLAIN (COSTS OFF) EXECUTE lead_by_key(1, 1);
+PREPARE signals_of_lead(bigint, bigint) AS
+    SELECT kind, occurred_at FROM leadflow.lead_signals WHERE org_id = $1 AND lead_id = $2
+     ORDER BY occurred_at DESC, signal_id DESC;
+EXPLAIN (COSTS OFF) EXECUTE signals_of_lead(1, 1);
+PREPARE journey_head(bigint, bigint) AS
+    SELECT seq, hash FROM leadflow.lead_journey WHERE org_id = $1 AND lead_id = $2 ORDER BY seq DESC LIMIT 1;
+EXPLAIN (COSTS OFF) EXECUTE journey_head(1, 1);
+PREPARE affinity(bigint, text, bigint) AS
+    SELECT owner_rep_id FROM leadflow.leads
+     WHERE org_id = $1 AND company_domain = $2 AND owner_rep_id IS NOT NULL AND merged_into IS NULL
+       AND erased_at IS NULL AND lead_id <> $3 ORDER BY assigned_at DESC NULLS LAST LIMIT 1;
+EXPLAIN (COSTS OFF) EXECUTE affinity(1, 'x', 1);
+RESET plan_cache_mode;
+RESET enable_seqscan;

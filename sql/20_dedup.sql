@@ -124,4 +124,17 @@ SELECT kind FROM leadflow.lead_journey WHERE org_id = 20 AND lead_id = :bobby OR
 INSERT INTO leadflow.leads (org_id, first_name, last_name, email) VALUES (20, 'Robert', 'Stone', 'rstone@acme.co.uk');
 SELECT reason, similarity FROM leadflow.possible_duplicates WHERE org_id = 20 ORDER BY reason, similarity;
 
+-- one statement of 10,000 leads (beyond the per-transaction caches and
+-- write batches): one live lead per email, every journey complete
+SELECT setval(pg_get_serial_sequence('leadflow.leads', 'lead_id'), 2000000) \gset
+INSERT INTO leadflow.leads (org_id, email, source)
+SELECT 20, 'bulk' || (g % 9000) || '@Bulk' || (g % 50) || '.example', 'bulk' FROM generate_series(1, 10000) g;
+SELECT count(*) AS rows, count(*) FILTER (WHERE merged_into IS NULL) AS live,
+       count(DISTINCT email_normalized) AS emails
+  FROM leadflow.leads WHERE org_id = 20 AND source = 'bulk';
+ANALYZE leadflow.leads, leadflow.lead_journey;
+SELECT count(*) AS leads_without_created_row FROM leadflow.leads l
+ WHERE l.org_id = 20 AND l.source = 'bulk'
+   AND NOT EXISTS (SELECT FROM leadflow.lead_journey j
+                    WHERE j.org_id = 20 AND j.lead_id = l.lead_id AND j.seq = 1 AND j.kind = 'created');
 SELECT * FROM leadflow.verify_journey(20);

@@ -358,12 +358,18 @@ CREATE TABLE @extschema@.leads (
 -- the only unique key still starts with org_id
 CREATE INDEX leads_lead_id ON @extschema@.leads (lead_id);
 CREATE INDEX leads_owner ON @extschema@.leads (org_id, owner_rep_id) WHERE owner_rep_id IS NOT NULL;
--- company affinity asks for the latest assigned lead of a domain: one probe
-CREATE INDEX leads_company_domain ON @extschema@.leads (org_id, company_domain, assigned_at DESC NULLS LAST)
-    WHERE company_domain IS NOT NULL;
+-- company affinity asks for the latest owned live lead of a domain: one
+-- probe, also when nobody at that company has an owner yet
+CREATE INDEX leads_company_owner ON @extschema@.leads (org_id, company_domain, assigned_at DESC NULLS LAST)
+    WHERE company_domain IS NOT NULL AND owner_rep_id IS NOT NULL AND merged_into IS NULL;
 CREATE INDEX leads_phone ON @extschema@.leads (org_id, phone_e164) WHERE phone_e164 IS NOT NULL;
 CREATE INDEX leads_merged_into ON @extschema@.leads (org_id, merged_into) WHERE merged_into IS NOT NULL;
-CREATE INDEX leads_created ON @extschema@.leads (org_id, created_at);
+-- Partial on purpose: a lookup by (org_id, lead_id) must never be planned
+-- on it.  Planned while leads is small, the planner finds it as cheap as
+-- the primary key and keeps the plan, and a bulk load whose leads all share
+-- one created_at then scans them all per row.  Range queries on created_at
+-- imply the predicate and still use it.
+CREATE INDEX leads_created ON @extschema@.leads (org_id, created_at) WHERE created_at IS NOT NULL;
 
 -- One live lead per normalized email and org: the pipeline claims the email
 -- here (INSERT ... ON CONFLICT), which serializes concurrent inserters of the

@@ -136,7 +136,7 @@ LeadflowDedupClaim(LeadflowLead *lead, const char *email_normalized)
 	args[2] = Int64GetDatum(lead->lead_id);
 
 	SPI_connect();
-	rc = SPI_execute_plan(LeadflowPrepare(&claim_plan), args, NULL, false, 0);
+	rc = LeadflowExecute(&claim_plan, args, NULL, false, 0);
 	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
 		elog(ERROR, "leadflow: email claim failed: %s", SPI_result_code_string(rc));
 	owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -179,7 +179,7 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 
 	args[0] = Int64GetDatum(lead->org_id);
 	args[1] = Int64GetDatum(survivor_id);
-	rc = SPI_execute_plan(LeadflowPrepare(&survivor_plan), args, NULL, false, 0);
+	rc = LeadflowExecute(&survivor_plan, args, NULL, false, 0);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "leadflow: survivor " INT64_FORMAT " of an email claim not found", survivor_id);
 	row = SPI_tuptable->vals[0];
@@ -210,7 +210,7 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 	/* first the touch, then what it causes (a rescore on fill and signal) */
 	LeadflowJourneyAppend(lead->org_id, survivor_id, "duplicate_touch", detail.data);
 
-	rc = SPI_execute_plan(LeadflowPrepare(&fill_plan), args, nulls, false, 0);
+	rc = LeadflowExecute(&fill_plan, args, nulls, false, 0);
 	if (rc != SPI_OK_UPDATE)
 		elog(ERROR, "leadflow: survivor update failed: %s", SPI_result_code_string(rc));
 
@@ -219,7 +219,7 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 	args[2] = Int64GetDatum(lead->lead_id);
 	args[3] = source ? CStringGetTextDatum(source) : (Datum) 0;
 	nulls[3] = source ? ' ' : 'n';
-	rc = SPI_execute_plan(LeadflowPrepare(&signal_plan), args, nulls, false, 0);
+	rc = LeadflowExecute(&signal_plan, args, nulls, false, 0);
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "leadflow: form_submit signal failed: %s", SPI_result_code_string(rc));
 	SPI_finish();
@@ -250,21 +250,21 @@ LeadflowDedupMoveClaim(LeadflowLead *lead, const char *old_email, const char *ne
 	if (old_email != NULL)
 	{
 		args[1] = CStringGetTextDatum(old_email);
-		rc = SPI_execute_plan(LeadflowPrepare(&release_plan), args, NULL, false, 0);
+		rc = LeadflowExecute(&release_plan, args, NULL, false, 0);
 		if (rc != SPI_OK_DELETE)
 			elog(ERROR, "leadflow: email release failed: %s", SPI_result_code_string(rc));
 	}
 	if (new_email != NULL)
 	{
 		args[1] = CStringGetTextDatum(new_email);
-		rc = SPI_execute_plan(LeadflowPrepare(&take_plan), args, NULL, false, 0);
+		rc = LeadflowExecute(&take_plan, args, NULL, false, 0);
 		if (rc != SPI_OK_INSERT_RETURNING)
 			elog(ERROR, "leadflow: email claim failed: %s", SPI_result_code_string(rc));
 		if (SPI_processed == 0)
 		{
 			int64		owner = 0;
 
-			rc = SPI_execute_plan(LeadflowPrepare(&owner_plan), args, NULL, false, 1);
+			rc = LeadflowExecute(&owner_plan, args, NULL, false, 1);
 			if (rc == SPI_OK_SELECT && SPI_processed == 1)
 				owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0],
 													SPI_tuptable->tupdesc, 1, &isnull));
@@ -317,11 +317,11 @@ LeadflowDedupFollowLifecycle(const LeadflowLead *old, LeadflowLead *lead)
 	{
 		SPI_connect();
 		if (is_erased)
-			rc = SPI_execute_plan(LeadflowPrepare(&release_all_plan), args, NULL, false, 0);
+			rc = LeadflowExecute(&release_all_plan, args, NULL, false, 0);
 		else
 		{
 			args[2] = lead->values[leadflow_cols.merged_into - 1];
-			rc = SPI_execute_plan(LeadflowPrepare(&hand_over_plan), args, NULL, false, 0);
+			rc = LeadflowExecute(&hand_over_plan, args, NULL, false, 0);
 		}
 		if (rc != SPI_OK_UPDATE && rc != SPI_OK_DELETE)
 			elog(ERROR, "leadflow: email claim update failed: %s", SPI_result_code_string(rc));

@@ -71,7 +71,7 @@ LeadflowEnrich(LeadflowLead *lead)
 	args[1] = CStringGetTextDatum(domain);
 
 	SPI_connect();
-	rc = SPI_execute_plan(LeadflowPrepare(&profiles_plan), args, NULL, true, 0);
+	rc = LeadflowExecute(&profiles_plan, args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: company profile lookup failed: %s", SPI_result_code_string(rc));
 	for (row = 0; row < SPI_processed && filled < nwant; row++)

@@ -25,9 +25,11 @@
 #include "common/cryptohash.h"
 #include "fmgr.h"
 #include "miscadmin.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/json.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/timestamp.h"
 
@@ -50,6 +52,31 @@ typedef struct JourneyHead
 } JourneyHead;
 
 static HTAB *journey_heads = NULL;
+
+/*
+ * Rows appended inside the lead pipeline wait here and are written in one
+ * INSERT ... SELECT FROM unnest(...) per statement (or per 1000 rows): one
+ * executor start-up for many rows instead of one per row.
+ */
+#define JOURNEY_BATCH 1000
+
+typedef struct PendingRow
+{
+	int64		org_id;
+	int64		lead_id;
+	int32		seq;
+	TimestampTz occurred_at;
+	char	   *kind;
+	char	   *actor;
+	Jsonb	   *detail;
+	bool		has_prev;
+	uint8		prev[LEADFLOW_HASH_LEN];
+	uint8		hash[LEADFLOW_HASH_LEN];
+} PendingRow;
+
+static MemoryContext pending_cxt = NULL;
+static PendingRow *pending = NULL;
+static int	npending = 0;
 static bool callbacks_registered = false;
 
 static LeadflowPlan head_plan = {
@@ -60,20 +87,14 @@ static LeadflowPlan head_plan = {
 	2, {INT8OID, INT8OID}
 };
 
-static LeadflowPlan insert_plan = {
-	NULL,
-	"INSERT INTO leadflow.lead_journey"
-	" (org_id, lead_id, seq, occurred_at, kind, actor, detail, prev_hash, hash)"
-	" VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)",
-	9, {INT8OID, INT8OID, INT4OID, TIMESTAMPTZOID, TEXTOID, TEXTOID, JSONBOID, BYTEAOID, BYTEAOID}
-};
-
 static LeadflowPlan lock_lead_plan = {
 	NULL,
 	"SELECT org_id FROM leadflow.leads WHERE lead_id OPERATOR(pg_catalog.=) $1"
 	" FOR NO KEY UPDATE",
 	1, {INT8OID}
 };
+
+static void drop_pending(void);
 
 /*
  * The head cache lives in TopTransactionContext; it is forgotten at the
@@ -84,17 +105,30 @@ static void
 journey_xact_callback(XactEvent event, void *arg)
 {
 	journey_heads = NULL;		/* memory goes with TopTransactionContext */
+	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
+		drop_pending();
 }
 
 static void
 journey_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 						 SubTransactionId parentSubid, void *arg)
 {
-	if (event == SUBXACT_EVENT_ABORT_SUB && journey_heads != NULL)
+	if (event == SUBXACT_EVENT_ABORT_SUB)
 	{
-		hash_destroy(journey_heads);
+		if (journey_heads != NULL)
+			hash_destroy(journey_heads);
 		journey_heads = NULL;
+		drop_pending();
 	}
+}
+
+static void
+drop_pending(void)
+{
+	npending = 0;
+	pending = NULL;
+	if (pending_cxt != NULL)
+		MemoryContextReset(pending_cxt);
 }
 
 static HTAB *
@@ -108,6 +142,8 @@ heads_table(void)
 	}
 	if (journey_heads != NULL && hash_get_num_entries(journey_heads) >= JOURNEY_HEADS_MAX)
 	{
+		/* rows still waiting count on their heads: write them first */
+		LeadflowJourneyFlush();
 		hash_destroy(journey_heads);
 		journey_heads = NULL;
 	}
@@ -221,7 +257,7 @@ chain_head(int64 org_id, int64 lead_id)
 
 	args[0] = Int64GetDatum(org_id);
 	args[1] = Int64GetDatum(lead_id);
-	rc = SPI_execute_plan(LeadflowPrepare(&head_plan), args, NULL, false, 1);
+	rc = LeadflowExecute(&head_plan, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: journey head lookup failed: %s", SPI_result_code_string(rc));
 	head->seq = 0;
@@ -246,63 +282,91 @@ chain_head(int64 org_id, int64 lead_id)
 	return head;
 }
 
-/*
- * LeadflowJourneyAppend
- *		Appends one row to a lead's journey and returns its seq.
- *
- * detail_json is a JSON object as text, holding no personal data.  The
- * caller must hold the lead (see the file header).  Connects to SPI itself,
- * so it may be called with or without an SPI connection; allocates in the
- * caller's memory context.
- */
-int32
-LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind,
-					  const char *detail_json)
+
+static LeadflowPlan batch_plan = {
+	NULL,
+	"INSERT INTO leadflow.lead_journey"
+	" (org_id, lead_id, seq, occurred_at, kind, actor, detail, prev_hash, hash)"
+	" SELECT * FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::bigint[]),"
+	" pg_catalog.unnest($3::integer[]), pg_catalog.unnest($4::timestamptz[]),"
+	" pg_catalog.unnest($5::text[]), pg_catalog.unnest($6::text[]), pg_catalog.unnest($7::jsonb[]),"
+	" pg_catalog.unnest($8::bytea[]), pg_catalog.unnest($9::bytea[]))",
+	9, {INT8ARRAYOID, INT8ARRAYOID, INT4ARRAYOID, TIMESTAMPTZARRAYOID, TEXTARRAYOID,
+		TEXTARRAYOID, JSONBARRAYOID, BYTEAARRAYOID, BYTEAARRAYOID}
+};
+
+static Datum
+make_array(Datum *elems, bool *nulls, int n, Oid elemtype)
 {
-	JourneyHead *head;
-	Jsonb	   *detail;
-	char	   *canonical;
-	const char *actor = LeadflowActor();
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
-	uint8		hash[LEADFLOW_HASH_LEN];
-	Datum		values[9];
-	char		nulls[9] = "         ";
-	int32		seq;
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+	int			dims[1] = {n};
+	int			lbs[1] = {1};
+
+	get_typlenbyvalalign(elemtype, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_md_array(elems, nulls, 1, dims, lbs, elemtype,
+											  typlen, typbyval, typalign));
+}
+
+/*
+ * LeadflowJourneyFlush
+ *		Writes the journey rows waiting in this backend.  Called at the end
+ *		of every statement on leads, before the chain-head cache is
+ *		dropped, and whenever 1000 rows wait.
+ */
+void
+LeadflowJourneyFlush(void)
+{
+	Datum	   *cols[9];
+	bool	   *prev_nulls;
+	Datum		args[9];
+	int			n = npending;
+	int			i;
+	int			c;
 	int			rc;
 
-	detail = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(detail_json)));
-	canonical = JsonbToCString(NULL, &detail->root, VARSIZE(detail));
+	if (n == 0)
+		return;
+	npending = 0;				/* whatever happens, these rows are done */
 
-	SPI_connect();
-	head = chain_head(org_id, lead_id);
-	seq = head->seq + 1;
-	journey_row_hash(head->seq > 0 ? head->hash : NULL, LEADFLOW_HASH_LEN,
-					 org_id, lead_id, seq, now, kind, actor, canonical, hash);
-
-	values[0] = Int64GetDatum(org_id);
-	values[1] = Int64GetDatum(lead_id);
-	values[2] = Int32GetDatum(seq);
-	values[3] = TimestampTzGetDatum(now);
-	values[4] = CStringGetTextDatum(kind);
-	values[5] = CStringGetTextDatum(actor);
-	values[6] = JsonbPGetDatum(detail);
-	if (head->seq > 0)
-		values[7] = PointerGetDatum(hash_to_bytea(head->hash));
-	else
+	for (c = 0; c < 9; c++)
+		cols[c] = palloc(sizeof(Datum) * n);
+	prev_nulls = palloc(sizeof(bool) * n);
+	for (i = 0; i < n; i++)
 	{
-		values[7] = (Datum) 0;
-		nulls[7] = 'n';
+		PendingRow *r = &pending[i];
+
+		cols[0][i] = Int64GetDatum(r->org_id);
+		cols[1][i] = Int64GetDatum(r->lead_id);
+		cols[2][i] = Int32GetDatum(r->seq);
+		cols[3][i] = TimestampTzGetDatum(r->occurred_at);
+		cols[4][i] = CStringGetTextDatum(r->kind);
+		cols[5][i] = CStringGetTextDatum(r->actor);
+		cols[6][i] = JsonbPGetDatum(r->detail);
+		prev_nulls[i] = !r->has_prev;
+		cols[7][i] = r->has_prev ? PointerGetDatum(hash_to_bytea(r->prev)) : (Datum) 0;
+		cols[8][i] = PointerGetDatum(hash_to_bytea(r->hash));
 	}
-	values[8] = PointerGetDatum(hash_to_bytea(hash));
+	args[0] = make_array(cols[0], NULL, n, INT8OID);
+	args[1] = make_array(cols[1], NULL, n, INT8OID);
+	args[2] = make_array(cols[2], NULL, n, INT4OID);
+	args[3] = make_array(cols[3], NULL, n, TIMESTAMPTZOID);
+	args[4] = make_array(cols[4], NULL, n, TEXTOID);
+	args[5] = make_array(cols[5], NULL, n, TEXTOID);
+	args[6] = make_array(cols[6], NULL, n, JSONBOID);
+	args[7] = make_array(cols[7], prev_nulls, n, BYTEAOID);
+	args[8] = make_array(cols[8], NULL, n, BYTEAOID);
 
 	/*
 	 * Under a transaction snapshot a concurrent appender's row can be
 	 * invisible to us; the primary key refuses our fork.  Report that as the
 	 * serialization failure it is, so applications retry.
 	 */
+	SPI_connect();
 	PG_TRY();
 	{
-		rc = SPI_execute_plan(LeadflowPrepare(&insert_plan), values, nulls, false, 0);
+		rc = LeadflowExecute(&batch_plan, args, NULL, false, 0);
 	}
 	PG_CATCH();
 	{
@@ -312,22 +376,74 @@ LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind,
 			ereport(ERROR,
 					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
 					 errmsg("could not serialize access due to a concurrent journey append"),
-					 errdetail("Lead " INT64_FORMAT " got journey row %d in another transaction.",
-							   lead_id, seq),
+					 errdetail("A lead got a journey row in another transaction."),
 					 errhint("The transaction might succeed if retried.")));
 		}
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	if (rc != SPI_OK_INSERT)
+	if (rc != SPI_OK_INSERT || SPI_processed != (uint64) n)
 		elog(ERROR, "leadflow: journey insert failed: %s", SPI_result_code_string(rc));
-
-	/* only now: had the insert failed, the head must stay as it was */
-	head->seq = seq;
-	memcpy(head->hash, hash, LEADFLOW_HASH_LEN);
 	SPI_finish();
-	pfree(canonical);
-	return seq;
+	MemoryContextReset(pending_cxt);
+	pending = NULL;
+}
+
+/*
+ * LeadflowJourneyAppend
+ *		Appends one row to a lead's journey and returns its seq.
+ *
+ * detail_json is a JSON object as text, holding no personal data.  The
+ * caller must hold the lead (see the file header).  Inside the lead
+ * pipeline the row waits for the statement's flush; elsewhere it is
+ * written at once.  Connects to SPI itself when it must read or write.
+ */
+int32
+LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind,
+					  const char *detail_json)
+{
+	JourneyHead *head;
+	PendingRow *r;
+	MemoryContext old;
+	Jsonb	   *detail;
+	char	   *canonical;
+	const char *actor = LeadflowActor();
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+
+	/* first the head: finding it may flush the rows waiting */
+	SPI_connect();
+	head = chain_head(org_id, lead_id);
+	SPI_finish();
+
+	if (pending_cxt == NULL)
+		pending_cxt = AllocSetContextCreate(TopMemoryContext, "leadflow pending journey rows",
+											ALLOCSET_DEFAULT_SIZES);
+	if (pending == NULL)
+		pending = MemoryContextAlloc(pending_cxt, sizeof(PendingRow) * JOURNEY_BATCH);
+
+	old = MemoryContextSwitchTo(pending_cxt);
+	detail = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(detail_json)));
+	canonical = JsonbToCString(NULL, &detail->root, VARSIZE(detail));
+	r = &pending[npending++];
+	r->org_id = org_id;
+	r->lead_id = lead_id;
+	r->seq = head->seq + 1;
+	r->occurred_at = now;
+	r->kind = pstrdup(kind);
+	r->actor = pstrdup(actor);
+	r->detail = detail;
+	r->has_prev = head->seq > 0;
+	if (r->has_prev)
+		memcpy(r->prev, head->hash, LEADFLOW_HASH_LEN);
+	journey_row_hash(r->has_prev ? r->prev : NULL, LEADFLOW_HASH_LEN, org_id, lead_id,
+					 r->seq, now, kind, actor, canonical, r->hash);
+	MemoryContextSwitchTo(old);
+
+	head->seq = r->seq;
+	memcpy(head->hash, r->hash, LEADFLOW_HASH_LEN);
+	if (leadflow_pipeline_depth == 0 || npending >= JOURNEY_BATCH)
+		LeadflowJourneyFlush();
+	return head->seq;
 }
 
 void

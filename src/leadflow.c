@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "fmgr.h"
+#include "optimizer/cost.h"
 #include "utils/guc.h"
 
 #include "leadflow.h"
@@ -101,6 +102,35 @@ LeadflowPrepare(LeadflowPlan *p)
 }
 
 /*
+ * LeadflowExecute
+ *		Executes a call site's kept plan (preparing it on first use), with
+ *		sequential scans disabled while it is planned and run.
+ *
+ * Every leadflow query looks rows up by key.  Planned while a table is
+ * still small, a generic plan would scan it sequentially and keep doing so
+ * as the table grows, which makes a bulk load quadratic; an index path
+ * exists for each of them, and this makes the planner take it.
+ */
+int
+LeadflowExecute(LeadflowPlan *p, Datum *values, const char *nulls, bool read_only, long count)
+{
+	bool		saved = enable_seqscan;
+	int			rc;
+
+	enable_seqscan = false;
+	PG_TRY();
+	{
+		rc = SPI_execute_plan(LeadflowPrepare(p), values, nulls, read_only, count);
+	}
+	PG_FINALLY();
+	{
+		enable_seqscan = saved;
+	}
+	PG_END_TRY();
+	return rc;
+}
+
+/*
  * LeadflowFetchLead
  *		Runs a plan that selects one lead by lead_id ($1): error P0002 when
  *		there is none (or row-level security hides it), 21000 when two orgs
@@ -113,7 +143,7 @@ LeadflowFetchLead(LeadflowPlan *plan, int64 lead_id, bool read_only)
 	Datum		arg = Int64GetDatum(lead_id);
 	int			rc;
 
-	rc = SPI_execute_plan(LeadflowPrepare(plan), &arg, NULL, read_only, 2);
+	rc = LeadflowExecute(plan, &arg, NULL, read_only, 2);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: lead lookup failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 0)

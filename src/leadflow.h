@@ -209,6 +209,7 @@ extern void LeadflowJourneyStartChain(int64 org_id, int64 lead_id);
 extern int32 LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind,
 								   const char *detail_json);
 extern const char *LeadflowActor(void);
+extern void LeadflowJourneyFlush(void);
 
 /*
  * Journey details are small JSON objects built as text; these append one
@@ -231,6 +232,8 @@ typedef struct LeadflowPlan
 } LeadflowPlan;
 
 extern SPIPlanPtr LeadflowPrepare(LeadflowPlan *p);
+extern int	LeadflowExecute(LeadflowPlan *p, Datum *values, const char *nulls, bool read_only,
+							long count);
 extern void LeadflowFetchLead(LeadflowPlan *plan, int64 lead_id, bool read_only);
 
 /* dedup.c */

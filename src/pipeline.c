@@ -429,7 +429,7 @@ check_references(const LeadflowLead *lead, const bool *check)
 		return;
 
 	SPI_connect();
-	rc = SPI_execute_plan(LeadflowPrepare(&references_plan), args, nulls, true, 1);
+	rc = LeadflowExecute(&references_plan, args, nulls, true, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "leadflow: reference check failed: %s", SPI_result_code_string(rc));
 	for (i = 0; i < 3; i++)

@@ -255,11 +255,11 @@ load_reps(RouteCtx *c, const int64 *rep_ids, int n)
 	SPI_connect();
 	if (!c->simulate)
 	{
-		rc = SPI_execute_plan(LeadflowPrepare(&rep_rows_plan), args, NULL, false, 0);
+		rc = LeadflowExecute(&rep_rows_plan, args, NULL, false, 0);
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "leadflow: rep_load insert failed: %s", SPI_result_code_string(rc));
 	}
-	rc = SPI_execute_plan(LeadflowPrepare(c->simulate ? &rep_peek_plan : &rep_lock_plan),
+	rc = LeadflowExecute(c->simulate ? &rep_peek_plan : &rep_lock_plan,
 						  args, NULL, c->simulate, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: rep_load lookup failed: %s", SPI_result_code_string(rc));
@@ -327,7 +327,7 @@ team_state(RouteCtx *c, int64 team_id)
 	args[0] = Int64GetDatum(c->org_id);
 	args[1] = Int64GetDatum(team_id);
 	SPI_connect();
-	rc = SPI_execute_plan(LeadflowPrepare(c->simulate ? &team_peek_plan : &team_lock_plan),
+	rc = LeadflowExecute(c->simulate ? &team_peek_plan : &team_lock_plan,
 						  args, NULL, c->simulate, 0);
 	if (rc != SPI_OK_SELECT && rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "leadflow: team_rotation lookup failed: %s", SPI_result_code_string(rc));
@@ -550,7 +550,7 @@ decide(RouteCtx *c, LeadflowLead *lead, RouteDecision *d, ShadowDecision *shadow
 		args[0] = Int64GetDatum(lead->org_id);
 		args[1] = CStringGetTextDatum(domain);
 		SPI_connect();
-		rc = SPI_execute_plan(LeadflowPrepare(&account_plan), args, NULL, true, 1);
+		rc = LeadflowExecute(&account_plan, args, NULL, true, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "leadflow: account lookup failed: %s", SPI_result_code_string(rc));
 		if (SPI_processed == 1)
@@ -575,7 +575,7 @@ decide(RouteCtx *c, LeadflowLead *lead, RouteDecision *d, ShadowDecision *shadow
 		args[2] = Int64GetDatum(lead->lead_id);
 		SPI_connect();
 		/* not read-only: see the leads this statement inserted before */
-		rc = SPI_execute_plan(LeadflowPrepare(&affinity_plan), args, NULL, false, 1);
+		rc = LeadflowExecute(&affinity_plan, args, NULL, false, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "leadflow: affinity lookup failed: %s", SPI_result_code_string(rc));
 		if (SPI_processed == 1)
@@ -825,7 +825,7 @@ LeadflowRouteFlush(void)
 		args[4] = TimestampTzGetDatum(rs->last_assigned_at);
 		nulls[4] = rs->last_assigned_at == 0 ? 'n' : ' ';
 		args[5] = Int64GetDatum(rs->current_weight);
-		rc = SPI_execute_plan(LeadflowPrepare(&rep_flush_plan), args, nulls, false, 0);
+		rc = LeadflowExecute(&rep_flush_plan, args, nulls, false, 0);
 		if (rc != SPI_OK_UPDATE)
 			elog(ERROR, "leadflow: rep_load update failed: %s", SPI_result_code_string(rc));
 		rs->dirty = false;
@@ -839,7 +839,7 @@ LeadflowRouteFlush(void)
 		args[0] = Int64GetDatum(ts->key.org_id);
 		args[1] = Int64GetDatum(ts->key.id);
 		args[2] = Int64GetDatum(ts->last_rep_id);
-		rc = SPI_execute_plan(LeadflowPrepare(&team_flush_plan), args, NULL, false, 0);
+		rc = LeadflowExecute(&team_flush_plan, args, NULL, false, 0);
 		if (rc != SPI_OK_UPDATE)
 			elog(ERROR, "leadflow: team_rotation update failed: %s", SPI_result_code_string(rc));
 		ts->dirty = false;
@@ -852,7 +852,7 @@ LeadflowRouteFlush(void)
 		args[2] = Int64GetDatum(h->hits);
 		args[3] = Int64GetDatum(h->shadow_hits);
 		args[4] = TimestampTzGetDatum(h->last_hit);
-		rc = SPI_execute_plan(LeadflowPrepare(&hits_flush_plan), args, NULL, false, 0);
+		rc = LeadflowExecute(&hits_flush_plan, args, NULL, false, 0);
 		if (rc != SPI_OK_INSERT)
 			elog(ERROR, "leadflow: routing_rule_stats upsert failed: %s", SPI_result_code_string(rc));
 		hash_search(txn_hits, &h->key, HASH_REMOVE, NULL);
@@ -873,7 +873,10 @@ leadflow_routing_flush(PG_FUNCTION_ARGS)
 	 * here would rewrite the same rows once per duplicate.
 	 */
 	if (leadflow_pipeline_depth == 0)
+	{
+		LeadflowJourneyFlush();
 		LeadflowRouteFlush();
+	}
 	return PointerGetDatum(NULL);
 }
 
@@ -930,7 +933,7 @@ leadflow_simulate_routing(PG_FUNCTION_ARGS)
 				 errmsg("simulate_routing needs a JSON object of lead fields")));
 
 	SPI_connect();
-	rc = SPI_execute_plan(LeadflowPrepare(&populate_plan), args, NULL, true, 1);
+	rc = LeadflowExecute(&populate_plan, args, NULL, true, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "leadflow: could not build the simulated lead");
 	LeadflowLeadFromRecord(&lead, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
@@ -994,7 +997,7 @@ leadflow_replay_routing(PG_FUNCTION_ARGS)
 	(void) LeadflowGetOrg(DatumGetInt64(args[0]));
 
 	SPI_connect();
-	rc = SPI_execute_plan(LeadflowPrepare(&replay_plan), args, NULL, true, 0);
+	rc = LeadflowExecute(&replay_plan, args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: replay lookup failed: %s", SPI_result_code_string(rc));
 	per_lead = AllocSetContextCreate(CurrentMemoryContext, "leadflow replay lead", ALLOCSET_DEFAULT_SIZES);
@@ -1102,7 +1105,7 @@ leadflow_reassign_lead(PG_FUNCTION_ARGS)
 	leadflow_reroute_reason = reason;
 	PG_TRY();
 	{
-		rc = SPI_execute_plan(LeadflowPrepare(&reassign_plan), &arg, NULL, false, 0);
+		rc = LeadflowExecute(&reassign_plan, &arg, NULL, false, 0);
 		if (rc != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
 			elog(ERROR, "leadflow: reassignment update failed: %s", SPI_result_code_string(rc));
 		owner = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &owner_null);

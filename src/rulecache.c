@@ -138,7 +138,7 @@ load_org(OrgEntry *entry, int64 org_id)
 	uint64		i;
 	int			rc;
 
-	rc = SPI_execute_plan(LeadflowPrepare(&org_plan), &arg, NULL, true, 1);
+	rc = LeadflowExecute(&org_plan, &arg, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: org lookup failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 0)
@@ -160,7 +160,7 @@ load_org(OrgEntry *entry, int64 org_id)
 	d = SPI_getbinval(tup, desc, 6, &isnull);
 	org->default_workflow_id = isnull ? 0 : DatumGetInt64(d);
 
-	rc = SPI_execute_plan(LeadflowPrepare(&stages_plan), &arg, NULL, true, 0);
+	rc = LeadflowExecute(&stages_plan, &arg, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: stage lookup failed: %s", SPI_result_code_string(rc));
 	org->nstages = (int) SPI_processed;
@@ -261,7 +261,7 @@ LeadflowIsFreeMailDomain(const char *domain)
 		set = hash_create("leadflow free-mail domains", 8192, &ctl,
 						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 		SPI_connect();
-		rc = SPI_execute_plan(LeadflowPrepare(&free_mail_plan), NULL, NULL, true, 0);
+		rc = LeadflowExecute(&free_mail_plan, NULL, NULL, true, 0);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "leadflow: free-mail lookup failed: %s", SPI_result_code_string(rc));
 		for (i = 0; i < SPI_processed; i++)
@@ -332,7 +332,7 @@ load_model(int64 org_id, TupleDesc leads_desc)
 	int			rc;
 
 	args[0] = Int64GetDatum(org_id);
-	rc = SPI_execute_plan(LeadflowPrepare(&model_plan), args, NULL, true, 1);
+	rc = LeadflowExecute(&model_plan, args, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: scoring model lookup failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 0)
@@ -353,7 +353,7 @@ load_model(int64 org_id, TupleDesc leads_desc)
 	m->inactivity_points_per_week = get_int(tup, desc, 12);
 
 	args[1] = Int64GetDatum(m->model_id);
-	rc = SPI_execute_plan(LeadflowPrepare(&scoring_rules_plan), args, NULL, true, 0);
+	rc = LeadflowExecute(&scoring_rules_plan, args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: scoring rules lookup failed: %s", SPI_result_code_string(rc));
 	m->nrules = (int) SPI_processed;
@@ -488,7 +488,7 @@ load_routing(int64 org_id, TupleDesc leads_desc)
 	int			t;
 	int			rc;
 
-	rc = SPI_execute_plan(LeadflowPrepare(&reps_plan), &arg, NULL, true, 0);
+	rc = LeadflowExecute(&reps_plan, &arg, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: reps lookup failed: %s", SPI_result_code_string(rc));
 	r->nreps = (int) SPI_processed;
@@ -515,7 +515,7 @@ load_routing(int64 org_id, TupleDesc leads_desc)
 		rep->weight = Max(get_int(tup, desc, 8), 1);
 	}
 
-	rc = SPI_execute_plan(LeadflowPrepare(&teams_plan), &arg, NULL, true, 0);
+	rc = LeadflowExecute(&teams_plan, &arg, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: teams lookup failed: %s", SPI_result_code_string(rc));
 	r->nteams = (int) SPI_processed;
@@ -539,7 +539,7 @@ load_routing(int64 org_id, TupleDesc leads_desc)
 				team->members[team->nmembers++] = k;
 	}
 
-	rc = SPI_execute_plan(LeadflowPrepare(&routing_rules_plan), &arg, NULL, true, 0);
+	rc = LeadflowExecute(&routing_rules_plan, &arg, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: routing rules lookup failed: %s", SPI_result_code_string(rc));
 	r->nrules = (int) SPI_processed;

@@ -85,7 +85,7 @@ read_signals(int64 org_id, int64 lead_id, int *nsignals)
 	args[0] = Int64GetDatum(org_id);
 	args[1] = Int64GetDatum(lead_id);
 	SPI_connect();
-	rc = SPI_execute_plan(LeadflowPrepare(&signals_plan), args, NULL, true, 0);
+	rc = LeadflowExecute(&signals_plan, args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: signal lookup failed: %s", SPI_result_code_string(rc));
 	signals = SPI_palloc(sizeof(Signal) * Max(SPI_processed, 1));
@@ -443,7 +443,7 @@ update_rescoring(LeadflowPlan *plan, Datum *args, const char *reason)
 	leadflow_rescore_reason = reason;
 	PG_TRY();
 	{
-		rc = SPI_execute_plan(LeadflowPrepare(plan), args, NULL, false, 0);
+		rc = LeadflowExecute(plan, args, NULL, false, 0);
 		if (rc != SPI_OK_UPDATE)
 			elog(ERROR, "leadflow: rescoring update failed: %s", SPI_result_code_string(rc));
 		processed = SPI_processed;
@@ -487,7 +487,7 @@ leadflow_signal_inserted(PG_FUNCTION_ARGS)
 	SPI_connect();
 	if (TRIGGER_FIRED_BEFORE(td->tg_event))
 	{
-		int			rc = SPI_execute_plan(LeadflowPrepare(&survivor_of_plan), args, NULL, true, 1);
+		int			rc = LeadflowExecute(&survivor_of_plan, args, NULL, true, 1);
 
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "leadflow: lead lookup failed: %s", SPI_result_code_string(rc));

@@ -60,7 +60,7 @@ has_opportunity(const LeadflowLead *lead)
 	args[0] = Int64GetDatum(lead->org_id);
 	args[1] = Int64GetDatum(lead->lead_id);
 	SPI_connect();
-	rc = SPI_execute_plan(LeadflowPrepare(&has_opportunity_plan), args, NULL, false, 1);
+	rc = LeadflowExecute(&has_opportunity_plan, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: opportunity lookup failed: %s", SPI_result_code_string(rc));
 	found = SPI_processed > 0;
