@@ -14,6 +14,7 @@ OBJS = \
 	src/score.o \
 	src/route.o \
 	src/workflow.o \
+	src/maintenance.o \
 	src/rulecache.o \
 	src/predicate.o \
 	src/normalize.o \
@@ -33,7 +34,8 @@ REGRESS = \
 	40_route \
 	50_journey \
 	60_pipeline \
-	65_lifecycle
+	65_lifecycle \
+	75_maintenance
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
 # isolation specs live in test/specs, their outputs in test/expected
@@ -41,7 +43,8 @@ ISOLATION = \
 	journey_append \
 	dedup_same_email \
 	rule_change \
-	round_robin
+	round_robin \
+	notify
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers

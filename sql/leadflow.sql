@@ -332,6 +332,7 @@ CREATE TABLE @extschema@.leads (
     score_behavioral     integer NOT NULL DEFAULT 0,
     score_engagement     integer NOT NULL DEFAULT 0,
     score_manual         integer NOT NULL DEFAULT 0,
+    score_decay          integer NOT NULL DEFAULT 0,
     score                integer NOT NULL DEFAULT 0 CHECK (score BETWEEN 0 AND 100),
     temperature          text NOT NULL DEFAULT 'cold' CHECK (temperature IN ('cold', 'warm', 'hot')),
     budget_confirmed     boolean NOT NULL DEFAULT false,
@@ -418,6 +419,7 @@ COMMENT ON COLUMN @extschema@.leads.score_firmographic IS 'Firmographic points, 
 COMMENT ON COLUMN @extschema@.leads.score_behavioral IS 'Behavioral points, 0..cap.';
 COMMENT ON COLUMN @extschema@.leads.score_engagement IS 'Engagement points, 0..cap.';
 COMMENT ON COLUMN @extschema@.leads.score_manual IS 'Manual adjustment by a rep (any sign).';
+COMMENT ON COLUMN @extschema@.leads.score_decay IS 'Points lost to inactivity, included in score (maintenance brings it up to date).';
 COMMENT ON COLUMN @extschema@.leads.score IS 'Composite score 0..100: categories + manual - inactivity decay.';
 COMMENT ON COLUMN @extschema@.leads.temperature IS 'cold, warm or hot, from the model thresholds.';
 COMMENT ON COLUMN @extschema@.leads.budget_confirmed IS 'BANT: budget confirmed.';
@@ -1634,6 +1636,17 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
     'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes; their signals'' properties, activities'' free text, contact and import rows); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';
+
+------------------------------------------------------------------------------
+-- Maintenance (maintenance.c)
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.run_maintenance(org_id bigint DEFAULT NULL, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS TABLE (action text, leads integer)
+AS 'MODULE_PATHNAME', 'leadflow_run_maintenance'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.run_maintenance(bigint, timestamptz) IS
+    'Periodic work as of a time, for one org or all: inactivity decay, archiving of long-cold leads, escalation catch-up, SLA reassignment (sla_breach), open-lead recount; one row per action with the leads it touched. Idempotent for the same as_of. Schedule it with pg_cron.';
 
 ------------------------------------------------------------------------------
 -- Org defaults and settings

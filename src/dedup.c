@@ -191,7 +191,7 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 	LeadflowDetailText(&detail, "source", source);
 	appendStringInfoString(&detail, ", \"filled\": [");
 	memset(nulls, ' ', sizeof(nulls));
-	args[2] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	args[2] = TimestampTzGetDatum(LeadflowNow());
 	for (i = 0; i < NFILL; i++)
 	{
 		int			attnum = SPI_fnumber(lead->desc, fill_fields[i]);

@@ -11,6 +11,7 @@
  */
 #include "postgres.h"
 
+#include "access/xact.h"
 #include "fmgr.h"
 #include "optimizer/cost.h"
 #include "utils/guc.h"
@@ -20,6 +21,9 @@
 PG_MODULE_MAGIC;
 
 char	   *leadflow_actor = NULL;
+
+/* set by run_maintenance while it works "as of" another time */
+TimestampTz leadflow_now_override = 0;
 char	   *leadflow_org_id = NULL;
 
 void		_PG_init(void);
@@ -99,6 +103,17 @@ LeadflowPrepare(LeadflowPlan *p)
 		p->plan = plan;
 	}
 	return p->plan;
+}
+
+/*
+ * LeadflowNow
+ *		The time the pipeline acts at: the transaction's start, or the as_of
+ *		of the maintenance run in progress.
+ */
+TimestampTz
+LeadflowNow(void)
+{
+	return leadflow_now_override != 0 ? leadflow_now_override : GetCurrentTransactionStartTimestamp();
 }
 
 /*

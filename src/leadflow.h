@@ -19,6 +19,8 @@
 /* settings (leadflow.c) */
 extern char *leadflow_actor;
 extern char *leadflow_org_id;
+extern TimestampTz leadflow_now_override;
+extern TimestampTz LeadflowNow(void);
 
 /* rulecache.c: configuration cached per backend, flushed on change */
 typedef struct LeadflowStage
@@ -159,7 +161,7 @@ extern const LeadflowStage *LeadflowStageForStatus(const LeadflowOrg *org, int64
 	X(team_id) X(account_id) X(merged_into) X(assigned_at) \
 	X(email_normalized) X(phone_e164) X(company_domain) X(score_demographic) \
 	X(score_firmographic) X(score_behavioral) X(score_engagement) \
-	X(score_manual) X(score) X(temperature) X(created_at) X(updated_at) \
+	X(score_manual) X(score_decay) X(score) X(temperature) X(created_at) X(updated_at) \
 	X(last_activity_at) X(stage_entered_at) X(escalated_at) X(erased_at) \
 	X(priority) X(budget_confirmed) X(authority_confirmed) X(need_confirmed) \
 	X(timeline_confirmed) X(first_touch_at) X(qualified_at) X(converted_at) \
@@ -273,7 +275,10 @@ typedef struct LeadflowExplain
 extern void LeadflowScoreCompute(const LeadflowLead *lead, const LeadflowModel *m, bool with_signals,
 								 TimestampTz as_of, LeadflowScore *score, LeadflowExplain *ex);
 extern void LeadflowScoreStore(LeadflowLead *lead, const LeadflowScore *score);
-extern bool LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const char *reason);
+#define LEADFLOW_CROSSED_HOT		1
+#define LEADFLOW_CROSSED_ESCALATE	2
+extern int	LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const char *reason);
+extern void LeadflowScoreNotify(const LeadflowLead *lead, int crossed);
 extern void LeadflowNotify(const char *event, int64 org_id, int64 lead_id, int64 rep_id);
 extern const char *leadflow_rescore_reason;
 

@@ -323,7 +323,7 @@ keep_given_owner(LeadflowLead *lead)
 	int64		owner = lead_int64(lead, leadflow_cols.owner_rep_id);
 
 	LeadflowLeadSet(lead, leadflow_cols.assigned_at,
-					TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
+					TimestampTzGetDatum(LeadflowNow()), false);
 	if (counted_owner(lead) != 0)
 		LeadflowRouteAdjustLoad(lead->org_id, owner, +1);
 	initStringInfo(&detail);
@@ -487,10 +487,11 @@ static HeapTuple
 lead_insert(TriggerData *td)
 {
 	LeadflowLead lead;
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz now = LeadflowNow();
 	char	   *email_normalized;
 	bool		changed;
 	int64		survivor;
+	int			crossed;
 
 	LeadflowLeadFromTuple(&lead, RelationGetDescr(td->tg_relation), td->tg_trigtuple);
 	lead.org = LeadflowGetOrg(lead.org_id);
@@ -530,11 +531,12 @@ lead_insert(TriggerData *td)
 	if (changed)
 		journal_normalized(&lead);
 	LeadflowEnrich(&lead);
-	LeadflowScoreApply(&lead, 0, false, "created");
+	crossed = LeadflowScoreApply(&lead, 0, false, "created");
 	if (!LeadflowLeadIsNull(&lead, leadflow_cols.owner_rep_id))
 		keep_given_owner(&lead);
 	else if (LeadflowStatusIsOpen(LeadflowLeadText(&lead, leadflow_cols.status)))
 		LeadflowRouteLead(&lead, 0, "created");
+	LeadflowScoreNotify(&lead, crossed);
 
 	return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values, lead.nulls, lead.replace);
 }
@@ -573,7 +575,7 @@ data_changed(const LeadflowLead *old, const LeadflowLead *lead)
 	const int	derived[] = {
 		leadflow_cols.score_demographic, leadflow_cols.score_firmographic,
 		leadflow_cols.score_behavioral, leadflow_cols.score_engagement,
-		leadflow_cols.score, leadflow_cols.temperature, leadflow_cols.updated_at,
+		leadflow_cols.score, leadflow_cols.score_decay, leadflow_cols.temperature, leadflow_cols.updated_at,
 		leadflow_cols.escalated_at
 	};
 	int			i;
@@ -694,29 +696,30 @@ lead_update(TriggerData *td)
 		}
 		if (is != 0 && is != was)
 			LeadflowLeadSet(&lead, leadflow_cols.assigned_at,
-							TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
+							TimestampTzGetDatum(LeadflowNow()), false);
 	}
 
 	if (LeadflowLeadIsNull(&lead, leadflow_cols.merged_into) &&
 		LeadflowLeadIsNull(&lead, leadflow_cols.erased_at))
 	{
-		bool		hot = false;
+		int			crossed = 0;
 
 		if (leadflow_rescore_reason != NULL || data_changed(&old, &lead))
-			hot = LeadflowScoreApply(&lead, DatumGetInt32(old.values[leadflow_cols.score - 1]), true,
-									 leadflow_rescore_reason ? leadflow_rescore_reason : "update");
+			crossed = LeadflowScoreApply(&lead, DatumGetInt32(old.values[leadflow_cols.score - 1]), true,
+										 leadflow_rescore_reason ? leadflow_rescore_reason : "update");
 		/* reassign_lead; or a hot lead nobody owns gets an owner now */
 		if (leadflow_reroute_reason != NULL)
 			LeadflowRouteLead(&lead, lead_int64(&lead, leadflow_cols.owner_rep_id), leadflow_reroute_reason);
-		else if (hot && LeadflowLeadIsNull(&lead, leadflow_cols.owner_rep_id) &&
+		else if ((crossed & LEADFLOW_CROSSED_HOT) && LeadflowLeadIsNull(&lead, leadflow_cols.owner_rep_id) &&
 				 LeadflowStatusIsOpen(LeadflowLeadText(&lead, leadflow_cols.status)))
 			LeadflowRouteLead(&lead, 0, "hot");
+		LeadflowScoreNotify(&lead, crossed);
 	}
 	/* nested updates are the pipeline's own; erasure journals itself */
 	if (leadflow_pipeline_depth == 1 && LeadflowLeadIsNull(&lead, leadflow_cols.erased_at))
 		journal_user_changes(&old, &lead);
 	LeadflowLeadSet(&lead, leadflow_cols.updated_at,
-					TimestampTzGetDatum(GetCurrentTransactionStartTimestamp()), false);
+					TimestampTzGetDatum(LeadflowNow()), false);
 	return heap_modify_tuple(td->tg_newtuple, lead.desc, lead.values, lead.nulls, lead.replace);
 }
 

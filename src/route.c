@@ -199,7 +199,7 @@ route_ctx_init(RouteCtx *c, int64 org_id, TupleDesc leads_desc, bool simulate)
 	memset(c, 0, sizeof(RouteCtx));
 	c->org_id = org_id;
 	c->cfg = LeadflowGetRouting(org_id, leads_desc);
-	c->now = GetCurrentTransactionStartTimestamp();
+	c->now = LeadflowNow();
 	c->simulate = simulate;
 	if (simulate)
 	{
@@ -940,7 +940,7 @@ leadflow_simulate_routing(PG_FUNCTION_ARGS)
 	lead.org = LeadflowGetOrg(lead.org_id);
 	LeadflowNormalizeLead(&lead);
 	LeadflowScoreCompute(&lead, LeadflowGetModel(lead.org_id, lead.desc), false,
-						 GetCurrentTransactionStartTimestamp(), &score, NULL);
+						 LeadflowNow(), &score, NULL);
 	LeadflowScoreStore(&lead, &score);
 
 	route_ctx_init(&c, lead.org_id, lead.desc, true);

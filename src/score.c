@@ -240,6 +240,7 @@ LeadflowScoreStore(LeadflowLead *lead, const LeadflowScore *score)
 
 	for (c = 0; c < LEADFLOW_NCATEGORIES; c++)
 		LeadflowLeadSet(lead, attnums[c], Int32GetDatum(score->category[c]), false);
+	LeadflowLeadSet(lead, leadflow_cols.score_decay, Int32GetDatum(score->decay), false);
 	LeadflowLeadSet(lead, leadflow_cols.score, Int32GetDatum(score->total), false);
 	LeadflowLeadSetText(lead, leadflow_cols.temperature, score->temperature);
 }
@@ -270,26 +271,25 @@ LeadflowNotify(const char *event, int64 org_id, int64 lead_id, int64 rep_id)
 /*
  * LeadflowScoreApply
  *		Scores the lead, stores the score, and when it changed from
- *		old_score journals "scored" (old, new, reason) and handles the
- *		thresholds: crossing hot_at upward notifies "hot"; crossing
- *		escalate_at upward sets escalated_at, journals "escalated" and
- *		notifies.  Returns true when the lead crossed hot_at upward.
+ *		old_score journals "scored" (old, new, reason).  Crossing escalate_at
+ *		upward sets escalated_at and journals "escalated".  Returns the
+ *		thresholds crossed (LEADFLOW_CROSSED_*), which the caller notifies
+ *		with LeadflowScoreNotify once the lead has its owner.
  */
-bool
+int
 LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const char *reason)
 {
 	const LeadflowModel *m = LeadflowGetModel(lead->org_id, lead->desc);
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz now = LeadflowNow();
 	LeadflowScore score;
 	StringInfoData detail;
-	int64		owner;
-	bool		hot;
+	int			crossed = 0;
 	int			c;
 
 	LeadflowScoreCompute(lead, m, with_signals, now, &score, NULL);
 	LeadflowScoreStore(lead, &score);
 	if (score.total == old_score && strcmp(reason, "created") != 0)
-		return false;
+		return 0;
 
 	initStringInfo(&detail);
 	appendStringInfoChar(&detail, '{');
@@ -309,14 +309,12 @@ LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const c
 	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "scored", detail.data);
 
 	if (m == NULL)
-		return false;
-	owner = LeadflowLeadIsNull(lead, leadflow_cols.owner_rep_id) ? 0 :
-		DatumGetInt64(lead->values[leadflow_cols.owner_rep_id - 1]);
-	hot = old_score < m->hot_at && score.total >= m->hot_at;
-	if (hot)
-		LeadflowNotify("hot", lead->org_id, lead->lead_id, owner);
+		return 0;
+	if (old_score < m->hot_at && score.total >= m->hot_at)
+		crossed |= LEADFLOW_CROSSED_HOT;
 	if (old_score < m->escalate_at && score.total >= m->escalate_at)
 	{
+		crossed |= LEADFLOW_CROSSED_ESCALATE;
 		LeadflowLeadSet(lead, leadflow_cols.escalated_at, TimestampTzGetDatum(now), false);
 		resetStringInfo(&detail);
 		appendStringInfoChar(&detail, '{');
@@ -324,9 +322,21 @@ LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const c
 		LeadflowDetailInt(&detail, "escalate_at", m->escalate_at);
 		appendStringInfoChar(&detail, '}');
 		LeadflowJourneyAppend(lead->org_id, lead->lead_id, "escalated", detail.data);
-		LeadflowNotify("escalated", lead->org_id, lead->lead_id, owner);
 	}
-	return hot;
+	return crossed;
+}
+
+/* NOTIFY hot / escalated for the thresholds LeadflowScoreApply reported */
+void
+LeadflowScoreNotify(const LeadflowLead *lead, int crossed)
+{
+	int64		owner = LeadflowLeadIsNull(lead, leadflow_cols.owner_rep_id) ? 0 :
+		DatumGetInt64(lead->values[leadflow_cols.owner_rep_id - 1]);
+
+	if (crossed & LEADFLOW_CROSSED_HOT)
+		LeadflowNotify("hot", lead->org_id, lead->lead_id, owner);
+	if (crossed & LEADFLOW_CROSSED_ESCALATE)
+		LeadflowNotify("escalated", lead->org_id, lead->lead_id, owner);
 }
 
 /*
@@ -389,7 +399,7 @@ leadflow_explain_score(PG_FUNCTION_ARGS)
 	LeadflowLeadFromRecord(&lead, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 
 	LeadflowScoreCompute(&lead, LeadflowGetModel(lead.org_id, lead.desc), true,
-						 GetCurrentTransactionStartTimestamp(), &score, &ex);
+						 LeadflowNow(), &score, &ex);
 	for (i = 0; i < ex.n; i++)
 	{
 		Datum		values[4];

@@ -86,7 +86,7 @@ LeadflowWorkflowUpdate(const LeadflowLead *old, LeadflowLead *lead)
 	int64		workflow_id = get_int64(lead, leadflow_cols.workflow_id);
 	bool		status_changed = strcmp(from, to) != 0;
 	bool		stage_changed = stage_id != old_stage;
-	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	TimestampTz now = LeadflowNow();
 	const LeadflowOrg *org;
 	const LeadflowStage *stage = NULL;
 	StringInfoData detail;
@@ -192,6 +192,8 @@ LeadflowWorkflowUpdate(const LeadflowLead *old, LeadflowLead *lead)
 		appendStringInfo(&detail, ", \"hours_in_previous_stage\": %.2f",
 						 (double) (now - entered) / USECS_PER_HOUR);
 	}
+	if (strcmp(to, "archived") == 0)
+		LeadflowDetailText(&detail, "reason", LeadflowLeadText(lead, leadflow_cols.archive_reason));
 	appendStringInfoChar(&detail, '}');
 	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "stage_changed", detail.data);
 	LeadflowLeadSet(lead, leadflow_cols.stage_entered_at, TimestampTzGetDatum(now), false);

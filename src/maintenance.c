@@ -1,0 +1,213 @@
+/*-------------------------------------------------------------------------
+ *
+ * maintenance.c
+ *	  leadflow.run_maintenance(org_id, as_of): the periodic work, meant for
+ *	  pg_cron.  As of a time, for one org or all: inactivity decay,
+ *	  archiving of leads cold for too long, escalation of hot leads that
+ *	  were never escalated, reassignment of leads whose first touch is
+ *	  overdue (sla_breach), and a recount of each rep's open leads.
+ *
+ *	  Each action is one set-based statement over the leads it changes;
+ *	  the leads trigger does the per-lead work (rescoring, moves, routing,
+ *	  journal).  Running it twice for the same as_of changes nothing more.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "catalog/pg_type.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "utils/builtins.h"
+#include "utils/timestamp.h"
+
+#include "leadflow.h"
+
+#define ORG_FILTER " ($1 IS NULL OR l.org_id OPERATOR(pg_catalog.=) $1)"
+#define LIVE_OPEN " l.merged_into IS NULL AND l.erased_at IS NULL" \
+	" AND l.status IN ('new', 'contacted', 'qualified', 'nurture')"
+
+/*
+ * leads whose inactivity decay as of as_of differs from the decay in their
+ * score: rescored (the same arithmetic as score.c's inactivity_decay)
+ */
+static LeadflowPlan decay_plan = {
+	NULL,
+	"UPDATE leadflow.leads l SET updated_at = l.updated_at"
+	"  FROM leadflow.scoring_models m"
+	" WHERE m.org_id OPERATOR(pg_catalog.=) l.org_id AND m.active AND" ORG_FILTER " AND" LIVE_OPEN
+	"   AND l.score_decay OPERATOR(pg_catalog.<>) GREATEST(0, LEAST(1000,"
+	"       pg_catalog.floor((pg_catalog.date_part('epoch', $2 OPERATOR(pg_catalog.-) COALESCE(l.last_activity_at, l.created_at))"
+	"         OPERATOR(pg_catalog.-) pg_catalog.date_part('epoch', m.inactivity_grace)) OPERATOR(pg_catalog./) 604800)"
+	"       OPERATOR(pg_catalog.*) m.inactivity_points_per_week))",
+	2, {INT8OID, TIMESTAMPTZOID}
+};
+
+/* cold for archive_after: archived with the reason */
+static LeadflowPlan archive_plan = {
+	NULL,
+	"UPDATE leadflow.leads l SET status = 'archived',"
+	"       archive_reason = pg_catalog.format('score %s below %s for %s days', l.score, m.archive_below,"
+	"                        pg_catalog.round((pg_catalog.date_part('epoch', m.archive_after) OPERATOR(pg_catalog./) 86400)::numeric, 1))"
+	"  FROM leadflow.scoring_models m"
+	" WHERE m.org_id OPERATOR(pg_catalog.=) l.org_id AND m.active AND" ORG_FILTER " AND" LIVE_OPEN
+	"   AND l.score OPERATOR(pg_catalog.<) m.archive_below"
+	"   AND l.created_at OPERATOR(pg_catalog.<=) ($2 OPERATOR(pg_catalog.-) m.archive_after)"
+	"   AND COALESCE(l.last_activity_at, l.created_at) OPERATOR(pg_catalog.<=) ($2 OPERATOR(pg_catalog.-) m.archive_after)",
+	2, {INT8OID, TIMESTAMPTZOID}
+};
+
+/* hot enough to escalate but never escalated (e.g. the model changed) */
+static LeadflowPlan escalate_plan = {
+	NULL,
+	"UPDATE leadflow.leads l SET escalated_at = $2"
+	"  FROM leadflow.scoring_models m"
+	" WHERE m.org_id OPERATOR(pg_catalog.=) l.org_id AND m.active AND" ORG_FILTER " AND" LIVE_OPEN
+	"   AND l.escalated_at IS NULL AND l.score OPERATOR(pg_catalog.>=) m.escalate_at"
+	" RETURNING l.org_id, l.lead_id, l.owner_rep_id, l.score",
+	2, {INT8OID, TIMESTAMPTZOID}
+};
+
+/* owned, never touched, assigned longer ago than the SLA allows */
+static LeadflowPlan overdue_plan = {
+	NULL,
+	"SELECT l.lead_id, l.org_id, l.owner_rep_id FROM leadflow.leads l"
+	" CROSS JOIN LATERAL (SELECT p.reassign_after FROM leadflow.sla_policies p"
+	"       WHERE p.org_id OPERATOR(pg_catalog.=) l.org_id"
+	"         AND (p.source OPERATOR(pg_catalog.=) l.source OR p.source IS NULL)"
+	"       ORDER BY p.source NULLS LAST LIMIT 1) p"
+	" WHERE" ORG_FILTER " AND" LIVE_OPEN " AND l.owner_rep_id IS NOT NULL AND l.first_touch_at IS NULL"
+	"   AND l.assigned_at OPERATOR(pg_catalog.<=) ($2 OPERATOR(pg_catalog.-) p.reassign_after)"
+	" ORDER BY l.org_id, l.lead_id FOR NO KEY UPDATE OF l",
+	2, {INT8OID, TIMESTAMPTZOID}
+};
+
+static LeadflowPlan reassign_plan = {
+	NULL,
+	"SELECT leadflow.reassign_lead($1, 'sla_breach')",
+	1, {INT8OID}
+};
+
+/* each rep's open leads counted again from the leads themselves */
+static LeadflowPlan recount_plan = {
+	NULL,
+	"UPDATE leadflow.rep_load r SET open_leads = c.n"
+	"  FROM (SELECT r2.org_id, r2.rep_id,"
+	"               (SELECT pg_catalog.count(*) FROM leadflow.leads l"
+	"                 WHERE l.org_id OPERATOR(pg_catalog.=) r2.org_id"
+	"                   AND l.owner_rep_id OPERATOR(pg_catalog.=) r2.rep_id AND" LIVE_OPEN ")::integer AS n"
+	"          FROM leadflow.rep_load r2 WHERE ($1 IS NULL OR r2.org_id OPERATOR(pg_catalog.=) $1)) c"
+	" WHERE r.org_id OPERATOR(pg_catalog.=) c.org_id AND r.rep_id OPERATOR(pg_catalog.=) c.rep_id"
+	"   AND r.open_leads OPERATOR(pg_catalog.<>) c.n",
+	1, {INT8OID}
+};
+
+static void
+emit(ReturnSetInfo *rsinfo, const char *action, uint64 n)
+{
+	Datum		values[2];
+	bool		nulls[2] = {false, false};
+
+	values[0] = CStringGetTextDatum(action);
+	values[1] = Int32GetDatum((int32) Min(n, (uint64) PG_INT32_MAX));
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+static uint64
+run(LeadflowPlan *plan, Datum *args, const char *nulls, int expected)
+{
+	int			rc = LeadflowExecute(plan, args, nulls, false, 0);
+
+	if (rc != expected)
+		elog(ERROR, "leadflow: maintenance statement failed: %s", SPI_result_code_string(rc));
+	return SPI_processed;
+}
+
+static void
+maintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
+{
+	uint64		n;
+	uint64		i;
+	SPITupleTable *rows;
+
+	/* decay first: archiving and escalation look at the decayed score */
+	leadflow_rescore_reason = "inactivity";
+	n = run(&decay_plan, args, nulls, SPI_OK_UPDATE);
+	leadflow_rescore_reason = NULL;
+	emit(rsinfo, "inactivity_decay", n);
+
+	emit(rsinfo, "archived", run(&archive_plan, args, nulls, SPI_OK_UPDATE));
+
+	n = run(&escalate_plan, args, nulls, SPI_OK_UPDATE_RETURNING);
+	rows = SPI_tuptable;
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		int64		org_id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
+		int64		lead_id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
+		Datum		owner = SPI_getbinval(rows->vals[i], rows->tupdesc, 3, &isnull);
+		int32		score = DatumGetInt32(SPI_getbinval(rows->vals[i], rows->tupdesc, 4, &isnull));
+
+		LeadflowJourneyAppend(org_id, lead_id, "escalated",
+							  psprintf("{\"score\": %d, \"reason\": \"maintenance\"}", score));
+		LeadflowNotify("escalated", org_id, lead_id, isnull ? 0 : DatumGetInt64(owner));
+	}
+	emit(rsinfo, "escalated", n);
+
+	n = run(&overdue_plan, args, nulls, SPI_OK_SELECT);
+	rows = SPI_tuptable;
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		Datum		lead = SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull);
+		int64		org_id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
+		int64		owner = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 3, &isnull));
+
+		LeadflowNotify("sla_breach", org_id, DatumGetInt64(lead), owner);
+		run(&reassign_plan, &lead, NULL, SPI_OK_SELECT);
+	}
+	emit(rsinfo, "sla_reassigned", n);
+
+	emit(rsinfo, "open_leads_recounted", run(&recount_plan, args, nulls, SPI_OK_UPDATE));
+}
+
+/*
+ * leadflow.run_maintenance(org_id DEFAULT NULL, as_of DEFAULT now())
+ *		RETURNS TABLE (action text, leads integer)
+ */
+PG_FUNCTION_INFO_V1(leadflow_run_maintenance);
+Datum
+leadflow_run_maintenance(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	Datum		args[2];
+	char		nulls[2] = "  ";
+	TimestampTz saved_now = leadflow_now_override;
+	const char *saved_reason = leadflow_rescore_reason;
+
+	InitMaterializedSRF(fcinfo, 0);
+	if (PG_ARGISNULL(1))
+		ereport(ERROR,
+				(errcode(ERRCODE_NULL_VALUE_NOT_ALLOWED),
+				 errmsg("as_of must not be null")));
+	args[0] = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
+	nulls[0] = PG_ARGISNULL(0) ? 'n' : ' ';
+	args[1] = PG_GETARG_DATUM(1);
+	if (!PG_ARGISNULL(0))
+		(void) LeadflowGetOrg(PG_GETARG_INT64(0));	/* 23503 for an unknown org */
+
+	SPI_connect();
+	leadflow_now_override = PG_GETARG_TIMESTAMPTZ(1);
+	PG_TRY();
+	{
+		maintain(rsinfo, args, nulls);
+	}
+	PG_FINALLY();
+	{
+		leadflow_now_override = saved_now;
+		leadflow_rescore_reason = saved_reason;
+	}
+	PG_END_TRY();
+	SPI_finish();
+	return (Datum) 0;
+}
