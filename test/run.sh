@@ -37,6 +37,9 @@ bad=$(sed -n 's/^Failed \([0-9]*\)\/[0-9]* subtests.*/\1/p' "$log" | awk '{s+=$1
 grep -q '^Result: PASS' "$log" || bad=$((bad > 0 ? bad : 1))
 count "pgTAP" "$(( ${total:-0} - bad ))" "$bad"
 
+# every SQL example of the README runs
+if sh test/readme.sh; then count "README examples" 1 0; else count "README examples" 0 1; fi
+
 # lints over the install script
 if sh test/lint.sh; then count "lint" 1 0; else count "lint" 0 1; fi
 
