@@ -35,6 +35,7 @@ REGRESS = \
 	50_journey \
 	60_pipeline \
 	65_lifecycle \
+	70_reports \
 	75_maintenance
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 

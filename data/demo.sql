@@ -100,13 +100,35 @@ SELECT 1, e.lead_id, r.rep_id, a.kind, a.subject,
   FROM t_activities a JOIN leadflow.lead_emails e ON e.org_id = 1 AND e.email_normalized = leadflow.normalize_email(a.email)
   LEFT JOIN leadflow.reps r ON r.org_id = 1 AND r.email = a.rep_email;
 
+-- a rep qualifies and converts some of their leads
+UPDATE leadflow.leads SET status = 'qualified'
+ WHERE org_id = 1 AND status = 'contacted' AND score >= 40;
+SELECT count(leadflow.convert_lead(lead_id)) AS converted
+  FROM (SELECT lead_id FROM leadflow.leads WHERE org_id = 1 AND status = 'qualified' ORDER BY lead_id LIMIT 40) q \gset
+SELECT count(*) AS maintenance_actions FROM leadflow.run_maintenance(1) \gset
+
 \echo
-\echo '== leads by source =='
-SELECT source, count(*) FILTER (WHERE merged_into IS NULL) AS live_leads,
-       count(*) FILTER (WHERE merged_into IS NOT NULL) AS duplicates_merged,
-       count(*) FILTER (WHERE company_domain IS NULL AND email IS NOT NULL) AS free_mail,
-       count(*) FILTER (WHERE industry IS NOT NULL) AS with_industry
-  FROM leadflow.leads WHERE org_id = 1 GROUP BY ROLLUP (source) ORDER BY source NULLS LAST;
+\echo '== funnel (report_funnel) =='
+SELECT stage, reached, current, round(pct_of_first, 3) AS pct_of_first
+  FROM leadflow.report_funnel WHERE org_id = 1 ORDER BY workflow_id, position;
+
+\echo
+\echo '== source performance (report_source_performance) =='
+SELECT source, leads, qualified, converted, round(conversion_rate, 3) AS conversion_rate,
+       round(spend) AS spend, round(cost_per_lead, 2) AS cost_per_lead
+  FROM leadflow.report_source_performance WHERE org_id = 1 ORDER BY leads DESC;
+
+\echo
+\echo '== rep performance (report_rep_performance) =='
+SELECT r.name AS rep, p.assigned, p.open, p.contacted,
+       round(p.median_first_touch_minutes::numeric, 1) AS median_first_touch_minutes, p.qualified, p.converted
+  FROM leadflow.report_rep_performance p JOIN leadflow.reps r USING (org_id, rep_id)
+ WHERE p.org_id = 1 ORDER BY p.assigned DESC, r.name LIMIT 12;
+
+\echo
+\echo '== routing rules (report_routing) =='
+SELECT rule_id, name, mode, hits, last_hit IS NOT NULL AS ever_hit
+  FROM leadflow.report_routing WHERE org_id = 1 ORDER BY rule_id;
 
 \echo
 \echo '== possible duplicates (not merged: phone or similar name at the same company) =='
