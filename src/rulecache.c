@@ -17,13 +17,16 @@
 #include "postgres.h"
 
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rls.h"
 
 #include "leadflow.h"
 #include "predicate.h"
@@ -142,10 +145,21 @@ load_org(OrgEntry *entry, int64 org_id)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: org lookup failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 0)
+	{
+		Oid			orgs = get_relname_relid("orgs", get_namespace_oid("leadflow", false));
+
+		/* under tenant isolation another org is invisible, not missing */
+		if (OidIsValid(orgs) && check_enable_rls(orgs, InvalidOid, true) == RLS_ENABLED)
+			ereport(ERROR,
+					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+					 errmsg("org " INT64_FORMAT " is not the org of this session", org_id),
+					 errdetail("Tenant isolation is on and leadflow.org_id is \"%s\".",
+							   leadflow_org_id ? leadflow_org_id : "")));
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("org " INT64_FORMAT " does not exist", org_id),
 				 errhint("Create it first: INSERT INTO leadflow.orgs (org_id, name) VALUES (...).")));
+	}
 	tup = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
 

@@ -9,7 +9,7 @@ status=0
 
 fail() { echo "lint: $1"; status=1; }
 
-grep -nE 'CREATE[[:space:]]+OR[[:space:]]+REPLACE|IF[[:space:]]+NOT[[:space:]]+EXISTS' "$f" && fail "CREATE OR REPLACE / IF NOT EXISTS in $f"
+grep -nE 'CREATE[[:space:]]+OR[[:space:]]+REPLACE|(CREATE|ADD)[[:space:]]+[A-Z[:space:]]*IF[[:space:]]+NOT[[:space:]]+EXISTS' "$f" && fail "CREATE OR REPLACE / CREATE ... IF NOT EXISTS in $f"
 grep -niE 'SECURITY[[:space:]]+DEFINER' "$f" && fail "SECURITY DEFINER in $f"
 grep -nE "'[^']*@extschema@[^']*'" "$f" && fail "@extschema@ inside quotes in $f"
 # inside dollar-quoted bodies
