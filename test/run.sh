@@ -40,6 +40,9 @@ count "pgTAP" "$(( ${total:-0} - bad ))" "$bad"
 # every SQL example of the README runs
 if sh test/readme.sh; then count "README examples" 1 0; else count "README examples" 0 1; fi
 
+# the benchmark's smoke run: every figure is produced (no targets asserted)
+if sh bench/run.sh quick > "$log" 2>&1; then count "bench smoke" 1 0; else cat "$log"; count "bench smoke" 0 1; fi
+
 # lints over the install script
 if sh test/lint.sh; then count "lint" 1 0; else count "lint" 0 1; fi
 
