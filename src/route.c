@@ -114,9 +114,14 @@ static LeadflowPlan rep_peek_plan = {
 
 static LeadflowPlan team_lock_plan = {
 	NULL,
-	"INSERT INTO leadflow.team_rotation AS t (org_id, team_id) VALUES ($1, $2)"
-	" ON CONFLICT (org_id, team_id) DO UPDATE SET last_rep_id = t.last_rep_id"
-	" RETURNING t.last_rep_id",
+	"SELECT last_rep_id FROM leadflow.team_rotation"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND team_id OPERATOR(pg_catalog.=) $2 FOR UPDATE",
+	2, {INT8OID, INT8OID}
+};
+
+static LeadflowPlan team_row_plan = {
+	NULL,
+	"INSERT INTO leadflow.team_rotation (org_id, team_id) VALUES ($1, $2) ON CONFLICT DO NOTHING",
 	2, {INT8OID, INT8OID}
 };
 
@@ -253,16 +258,20 @@ load_reps(RouteCtx *c, const int64 *rep_ids, int n)
 	args[0] = Int64GetDatum(c->org_id);
 	args[1] = PointerGetDatum(construct_array(missing, nmissing, INT8OID, 8, true, TYPALIGN_DOUBLE));
 	SPI_connect();
-	if (!c->simulate)
-	{
-		rc = LeadflowExecute(&rep_rows_plan, args, NULL, false, 0);
-		if (rc != SPI_OK_INSERT)
-			elog(ERROR, "leadflow: rep_load insert failed: %s", SPI_result_code_string(rc));
-	}
 	rc = LeadflowExecute(c->simulate ? &rep_peek_plan : &rep_lock_plan,
 						  args, NULL, c->simulate, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: rep_load lookup failed: %s", SPI_result_code_string(rc));
+	if (!c->simulate && SPI_processed < (uint64) nmissing)
+	{
+		/* reps routed to for the first time get their row, then we lock all */
+		rc = LeadflowExecute(&rep_rows_plan, args, NULL, false, 0);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "leadflow: rep_load insert failed: %s", SPI_result_code_string(rc));
+		rc = LeadflowExecute(&rep_lock_plan, args, NULL, false, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "leadflow: rep_load lookup failed: %s", SPI_result_code_string(rc));
+	}
 	/* reps without a row (simulation only) start from zero */
 	for (k = 0; k < nmissing; k++)
 	{
@@ -329,7 +338,15 @@ team_state(RouteCtx *c, int64 team_id)
 	SPI_connect();
 	rc = LeadflowExecute(c->simulate ? &team_peek_plan : &team_lock_plan,
 						  args, NULL, c->simulate, 0);
-	if (rc != SPI_OK_SELECT && rc != SPI_OK_INSERT_RETURNING)
+	if (rc == SPI_OK_SELECT && SPI_processed == 0 && !c->simulate)
+	{
+		/* a team's first routing: make its row, then lock it */
+		rc = LeadflowExecute(&team_row_plan, args, NULL, false, 0);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "leadflow: team_rotation insert failed: %s", SPI_result_code_string(rc));
+		rc = LeadflowExecute(&team_lock_plan, args, NULL, false, 0);
+	}
+	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: team_rotation lookup failed: %s", SPI_result_code_string(rc));
 	if (SPI_processed == 1)
 	{
