@@ -133,4 +133,20 @@ INSERT INTO leadflow.leads (org_id, email, country)
 SELECT 40, n || '@umbrella.example', 'GB' FROM generate_series(1, 4) n;
 SELECT count(DISTINCT owner_rep_id) AS owners, count(*) AS leads
   FROM leadflow.leads WHERE org_id = 40 AND company_domain = 'umbrella.example';
+-- weighted shares over 1,000 leads: exactly 3:1 (smooth weighted rotation)
+UPDATE leadflow.routing_rules SET mode = 'live' WHERE rule_id = 4603;
+SELECT setval(pg_get_serial_sequence('leadflow.leads', 'lead_id'), 4000000) \gset
+INSERT INTO leadflow.leads (org_id, email, country)
+SELECT 40, 'w' || n || '@gmail.com', 'DE' FROM generate_series(1, 1000) n;
+SELECT owner_rep_id, count(*) FROM leadflow.leads
+ WHERE org_id = 40 AND lead_id > 4000000 GROUP BY 1 ORDER BY 1;
+
+-- a lead nobody owns is routed the moment its score crosses hot_at
+UPDATE leadflow.scoring_models SET hot_at = 50 WHERE org_id = 40;
+INSERT INTO leadflow.leads (org_id, email, job_title, country) VALUES (40, 'sleeper@uni.example', 'Student', 'GB')
+RETURNING lead_id AS sleeper, owner_rep_id \gset
+UPDATE leadflow.leads SET score_manual = 60, job_title = 'Head of Research' WHERE lead_id = :sleeper;
+SELECT owner_rep_id IS NOT NULL AS owned, temperature FROM leadflow.leads WHERE lead_id = :sleeper;
+SELECT detail->>'path' AS path, detail->>'reason' AS reason FROM leadflow.lead_journey
+ WHERE lead_id = :sleeper AND kind = 'routed' ORDER BY seq;
 SELECT * FROM leadflow.verify_journey(40);
