@@ -20,6 +20,12 @@ SELECT trusted, relocatable, schema FROM pg_available_extension_versions
 DROP EXTENSION leadflow;
 SELECT count(*) AS leftover_objects FROM pg_class WHERE relnamespace = 'leadflow'::regnamespace;
 DROP SCHEMA leadflow;
+-- an object planted under one of our names is never adopted: the install fails
+CREATE SCHEMA leadflow;
+CREATE TABLE leadflow.orgs (org_id bigint);
+CREATE EXTENSION leadflow;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+DROP SCHEMA leadflow CASCADE;
 CREATE EXTENSION leadflow;
 SELECT count(*) > 3000 AS free_mail_list_shipped FROM leadflow.free_email_domains;
 SELECT domain FROM leadflow.free_email_domains

@@ -1,12 +1,22 @@
 -- Tenant isolation as a non-owner application role, and the privileges of
 -- administrative functions.
 BEGIN;
-SELECT plan(16);
+SELECT plan(18);
 
 SELECT ok(NOT has_function_privilege('public', 'leadflow.' || f, 'EXECUTE'), f || ' is not executable by PUBLIC')
   FROM unnest(ARRAY['rescore(bigint)', 'merge_leads(bigint,bigint)', 'unmerge_lead(bigint)',
                     'erase_lead(bigint,text)', 'run_maintenance(bigint,timestamptz)',
                     'replay_routing(bigint,timestamptz)', 'enable_tenant_isolation()']) f;
+
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang
+     WHERE p.pronamespace = 'leadflow'::regnamespace AND l.lanname <> 'c'
+       AND NOT ('search_path=pg_catalog, pg_temp' = ANY (coalesce(p.proconfig, '{}')))$$,
+    'every SQL and PL/pgSQL function pins search_path = pg_catalog, pg_temp');
+SELECT is_empty($$
+    SELECT p.oid::regprocedure::text FROM pg_proc p
+     WHERE p.pronamespace = 'leadflow'::regnamespace AND p.prosecdef$$,
+    'no function is SECURITY DEFINER');
 
 INSERT INTO leadflow.orgs (org_id, name) VALUES (8101, 'Tenant A'), (8102, 'Tenant B');
 INSERT INTO leadflow.leads (org_id, lead_id, email) VALUES (8101, 810101, 'same@tenant.example'),
