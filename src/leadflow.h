@@ -141,6 +141,7 @@ typedef struct LeadflowRouting
 extern const LeadflowRouting *LeadflowGetRouting(int64 org_id, TupleDesc leads_desc);
 extern const LeadflowRep *LeadflowFindRep(const LeadflowRouting *r, int64 rep_id);
 extern const LeadflowTeam *LeadflowFindTeam(const LeadflowRouting *r, int64 team_id);
+extern bool LeadflowFindAccount(int64 org_id, const char *domain, int64 *account_id, int64 *owner_rep_id);
 
 extern const LeadflowOrg *LeadflowGetOrg(int64 org_id);
 extern const LeadflowModel *LeadflowGetModel(int64 org_id, TupleDesc leads_desc);

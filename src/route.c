@@ -132,13 +132,6 @@ static LeadflowPlan team_peek_plan = {
 	2, {INT8OID, INT8OID}
 };
 
-static LeadflowPlan account_plan = {
-	NULL,
-	"SELECT account_id, owner_rep_id FROM leadflow.accounts"
-	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND domain OPERATOR(pg_catalog.=) $2",
-	2, {INT8OID, TEXTOID}
-};
-
 static LeadflowPlan affinity_plan = {
 	NULL,
 	"SELECT owner_rep_id FROM leadflow.leads"
@@ -564,22 +557,8 @@ decide(RouteCtx *c, LeadflowLead *lead, RouteDecision *d, ShadowDecision *shadow
 	{
 		int64		owner = 0;
 
-		args[0] = Int64GetDatum(lead->org_id);
-		args[1] = CStringGetTextDatum(domain);
-		SPI_connect();
-		rc = LeadflowExecute(&account_plan, args, NULL, true, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "leadflow: account lookup failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed == 1)
-		{
-			Datum		o;
-
-			d->account_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-			o = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-			owner = isnull ? 0 : DatumGetInt64(o);
-		}
-		SPI_finish();
-		if (owner != 0 && (d->rep_id = try_rep(c, "named_account", owner)) != 0)
+		if (LeadflowFindAccount(lead->org_id, domain, &d->account_id, &owner) &&
+			owner != 0 && (d->rep_id = try_rep(c, "named_account", owner)) != 0)
 			d->path = "named_account";
 	}
 

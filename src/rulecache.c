@@ -39,7 +39,16 @@ typedef struct OrgEntry
 	LeadflowModel *model;		/* NULL: the org has no active model */
 	bool		routing_loaded;
 	LeadflowRouting *routing;
+	bool		accounts_loaded;
+	HTAB	   *accounts;		/* domain -> AccountEntry */
 } OrgEntry;
+
+typedef struct AccountEntry
+{
+	char		domain[256];	/* hash key */
+	int64		account_id;
+	int64		owner_rep_id;	/* 0: none */
+} AccountEntry;
 
 const char *const leadflow_categories[LEADFLOW_NCATEGORIES] = {
 	"demographic", "firmographic", "behavioral", "engagement"
@@ -233,6 +242,8 @@ LeadflowGetOrg(int64 org_id)
 		entry->model = NULL;
 		entry->routing_loaded = false;
 		entry->routing = NULL;
+		entry->accounts_loaded = false;
+		entry->accounts = NULL;
 	}
 	PG_FINALLY();
 	{
@@ -620,6 +631,66 @@ LeadflowFindTeam(const LeadflowRouting *r, int64 team_id)
 		if (r->teams[i].team_id == team_id)
 			return &r->teams[i];
 	return NULL;
+}
+
+static LeadflowPlan accounts_plan = {
+	NULL,
+	"SELECT domain, account_id, owner_rep_id FROM leadflow.accounts"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND domain IS NOT NULL",
+	1, {INT8OID}
+};
+
+/* Reads the org's named accounts into a hash by domain, in cache_cxt. */
+static void *
+load_accounts(int64 org_id, TupleDesc leads_desc)
+{
+	HASHCTL		ctl;
+	HTAB	   *accounts;
+	Datum		arg = Int64GetDatum(org_id);
+	uint64		i;
+	int			rc;
+
+	ctl.keysize = sizeof(((AccountEntry *) NULL)->domain);
+	ctl.entrysize = sizeof(AccountEntry);
+	ctl.hcxt = cache_cxt;
+	accounts = hash_create("leadflow accounts", 256, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	rc = LeadflowExecute(&accounts_plan, &arg, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: accounts lookup failed: %s", SPI_result_code_string(rc));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		char	   *domain = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+		AccountEntry *a;
+
+		if (strlen(domain) >= sizeof(((AccountEntry *) NULL)->domain))
+			continue;			/* no registrable domain is that long */
+		a = hash_search(accounts, domain, HASH_ENTER, NULL);
+		a->account_id = get_int64(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
+		a->owner_rep_id = get_int64(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
+	}
+	return accounts;
+}
+
+/*
+ * LeadflowFindAccount
+ *		The named account of a company domain in an org (cached per
+ *		backend): false when there is none.
+ */
+bool
+LeadflowFindAccount(int64 org_id, const char *domain, int64 *account_id, int64 *owner_rep_id)
+{
+	HTAB	   *accounts = get_org_part(org_id, NULL, offsetof(OrgEntry, accounts_loaded),
+										offsetof(OrgEntry, accounts), load_accounts);
+	AccountEntry *a;
+
+	if (strlen(domain) >= sizeof(((AccountEntry *) NULL)->domain))
+		return false;
+	a = hash_search(accounts, domain, HASH_FIND, NULL);
+	if (a == NULL)
+		return false;
+	*account_id = a->account_id;
+	*owner_rep_id = a->owner_rep_id;
+	return true;
 }
 
 const LeadflowStage *
