@@ -2247,6 +2247,9 @@ CREATE TRIGGER scoring_models_config_changed
 CREATE TRIGGER scoring_rules_config_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.scoring_rules
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+CREATE TRIGGER company_profiles_config_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.company_profiles
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
 CREATE TRIGGER accounts_config_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.accounts
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();

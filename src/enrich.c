@@ -7,7 +7,9 @@
  *	  Several vendors may describe one domain.  Field by field, the
  *	  profile with the higher priority wins, then the newer updated_at;
  *	  a vendor that lacks a field leaves it to the next one.  The journey
- *	  records which provider filled which field.
+ *	  records which provider filled which field.  The merged profile of a
+ *	  domain is cached per backend (rulecache.c drops it when profiles
+ *	  change), so a load of many leads per company reads each once.
  *
  *-------------------------------------------------------------------------
  */
@@ -15,6 +17,7 @@
 
 #include "catalog/pg_type.h"
 #include "utils/builtins.h"
+#include "utils/datum.h"
 #include "utils/json.h"
 
 #include "leadflow.h"
@@ -25,6 +28,15 @@ static const char *const enrich_fields[] = {
 };
 #define NENRICH ((int) lengthof(enrich_fields))
 
+/* a domain's merged profile: per field, the winning value and provider */
+typedef struct Profile
+{
+	char		domain[256];	/* hash key */
+	bool		has[NENRICH];
+	Datum		values[NENRICH];
+	char	   *providers[NENRICH];
+} Profile;
+
 static LeadflowPlan profiles_plan = {
 	NULL,
 	"SELECT provider, industry, company_size, annual_revenue, country"
@@ -33,6 +45,53 @@ static LeadflowPlan profiles_plan = {
 	" ORDER BY priority DESC, updated_at DESC, provider",
 	2, {INT8OID, TEXTOID}
 };
+
+/*
+ * Merges the profiles of a domain, best first, into p; values and provider
+ * names are copied into cxt.
+ */
+static void
+read_profile(const LeadflowLead *lead, const char *domain, const int *attnums,
+			 Profile *p, MemoryContext cxt)
+{
+	Datum		args[2];
+	uint64		row;
+	int			i;
+	int			rc;
+
+	memset(p, 0, sizeof(Profile));
+	args[0] = Int64GetDatum(lead->org_id);
+	args[1] = CStringGetTextDatum(domain);
+	SPI_connect();
+	rc = LeadflowExecute(&profiles_plan, args, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: company profile lookup failed: %s", SPI_result_code_string(rc));
+	for (row = 0; row < SPI_processed; row++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[row];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+
+		for (i = 0; i < NENRICH; i++)
+		{
+			Form_pg_attribute att = TupleDescAttr(lead->desc, attnums[i] - 1);
+			MemoryContext old;
+			bool		isnull;
+			Datum		value;
+
+			if (p->has[i])
+				continue;
+			value = SPI_getbinval(tup, desc, i + 2, &isnull);
+			if (isnull)
+				continue;
+			old = MemoryContextSwitchTo(cxt);
+			p->values[i] = datumCopy(value, att->attbyval, att->attlen);
+			p->providers[i] = pstrdup(SPI_getvalue(tup, desc, 1));
+			MemoryContextSwitchTo(old);
+			p->has[i] = true;
+		}
+	}
+	SPI_finish();
+}
 
 /*
  * LeadflowEnrich
@@ -47,14 +106,16 @@ LeadflowEnrich(LeadflowLead *lead)
 	int			attnums[NENRICH];
 	bool		want[NENRICH];
 	StringInfoData detail;
-	Datum		args[2];
-	uint64		row;
+	MemoryContext cxt;
+	HTAB	   *cache;
+	Profile    *p;
+	Profile		local;
+	bool		found = false;
 	int			nwant = 0;
 	int			filled = 0;
 	int			i;
-	int			rc;
 
-	if (domain == NULL)
+	if (domain == NULL || strlen(domain) >= sizeof(local.domain))
 		return;
 	for (i = 0; i < NENRICH; i++)
 	{
@@ -65,42 +126,41 @@ LeadflowEnrich(LeadflowLead *lead)
 	if (nwant == 0)
 		return;
 
-	initStringInfo(&detail);
-	appendStringInfoString(&detail, "{\"filled\": {");
-	args[0] = Int64GetDatum(lead->org_id);
-	args[1] = CStringGetTextDatum(domain);
-
-	SPI_connect();
-	rc = LeadflowExecute(&profiles_plan, args, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "leadflow: company profile lookup failed: %s", SPI_result_code_string(rc));
-	for (row = 0; row < SPI_processed && filled < nwant; row++)
+	cache = LeadflowProfileCache(lead->org_id, sizeof(Profile), &cxt);
+	p = cache ? hash_search(cache, domain, HASH_FIND, &found) : NULL;
+	if (p == NULL)
 	{
-		HeapTuple	tup = SPI_tuptable->vals[row];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
+		MemoryContext read_cxt = cache ? cxt : CurrentMemoryContext;
 
-		for (i = 0; i < NENRICH; i++)
+		/*
+		 * Read it, and keep it only if the cache it was read for is still the
+		 * current one: a configuration change during the read retires the
+		 * cache with the memory the values were copied into.
+		 */
+		read_profile(lead, domain, attnums, &local, read_cxt);
+		cache = LeadflowProfileCache(lead->org_id, sizeof(Profile), &cxt);
+		p = &local;
+		if (cache != NULL && cxt == read_cxt)
 		{
-			Form_pg_attribute att = TupleDescAttr(lead->desc, attnums[i] - 1);
-			bool		isnull;
-			Datum		value;
-
-			if (!want[i])
-				continue;
-			value = SPI_getbinval(tup, desc, i + 2, &isnull);
-			if (isnull)
-				continue;
-			/* copy out of SPI memory into the caller's per-row context */
-			value = SPI_datumTransfer(value, att->attbyval, att->attlen);
-			LeadflowLeadSet(lead, attnums[i], value, false);
-			want[i] = false;
-			filled++;
-			appendStringInfo(&detail, "%s\"%s\": ", filled > 1 ? ", " : "", enrich_fields[i]);
-			escape_json(&detail, SPI_getvalue(tup, desc, 1));
+			p = hash_search(cache, domain, HASH_ENTER, &found);
+			memcpy(p->has, local.has, sizeof(local.has));
+			memcpy(p->values, local.values, sizeof(local.values));
+			memcpy(p->providers, local.providers, sizeof(local.providers));
 		}
 	}
-	SPI_finish();
 
+	initStringInfo(&detail);
+	appendStringInfoString(&detail, "{\"filled\": {");
+	for (i = 0; i < NENRICH; i++)
+	{
+		Form_pg_attribute att = TupleDescAttr(lead->desc, attnums[i] - 1);
+
+		if (!want[i] || !p->has[i])
+			continue;
+		LeadflowLeadSet(lead, attnums[i], datumCopy(p->values[i], att->attbyval, att->attlen), false);
+		appendStringInfo(&detail, "%s\"%s\": ", filled++ > 0 ? ", " : "", enrich_fields[i]);
+		escape_json(&detail, p->providers[i]);
+	}
 	if (filled == 0)
 		return;
 	appendStringInfoString(&detail, "}}");

@@ -13,6 +13,7 @@
 
 #include "executor/spi.h"
 #include "lib/stringinfo.h"
+#include "utils/hsearch.h"
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
@@ -142,6 +143,7 @@ extern const LeadflowRouting *LeadflowGetRouting(int64 org_id, TupleDesc leads_d
 extern const LeadflowRep *LeadflowFindRep(const LeadflowRouting *r, int64 rep_id);
 extern const LeadflowTeam *LeadflowFindTeam(const LeadflowRouting *r, int64 team_id);
 extern bool LeadflowFindAccount(int64 org_id, const char *domain, int64 *account_id, int64 *owner_rep_id);
+extern HTAB *LeadflowProfileCache(int64 org_id, Size entrysize, MemoryContext *cxt);
 
 extern const LeadflowOrg *LeadflowGetOrg(int64 org_id);
 extern const LeadflowModel *LeadflowGetModel(int64 org_id, TupleDesc leads_desc);

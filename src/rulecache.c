@@ -41,6 +41,7 @@ typedef struct OrgEntry
 	LeadflowRouting *routing;
 	bool		accounts_loaded;
 	HTAB	   *accounts;		/* domain -> AccountEntry */
+	HTAB	   *profiles;		/* domain -> enrich.c's merged profile */
 } OrgEntry;
 
 typedef struct AccountEntry
@@ -244,6 +245,7 @@ LeadflowGetOrg(int64 org_id)
 		entry->routing = NULL;
 		entry->accounts_loaded = false;
 		entry->accounts = NULL;
+		entry->profiles = NULL;
 	}
 	PG_FINALLY();
 	{
@@ -691,6 +693,39 @@ LeadflowFindAccount(int64 org_id, const char *domain, int64 *account_id, int64 *
 	*account_id = a->account_id;
 	*owner_rep_id = a->owner_rep_id;
 	return true;
+}
+
+/*
+ * LeadflowProfileCache
+ *		The org's cache of merged company profiles, keyed by domain (a
+ *		char[256]), entries of entrysize bytes filled by enrich.c; *cxt is
+ *		where entry values must live.  Dropped with the rest of the
+ *		configuration cache on any change, company_profiles included.
+ *		NULL when the cache is full (the caller then reads the table).
+ */
+HTAB *
+LeadflowProfileCache(int64 org_id, Size entrysize, MemoryContext *cxt)
+{
+	OrgEntry   *entry;
+
+	(void) LeadflowGetOrg(org_id);
+	entry = hash_search(org_cache, &org_id, HASH_FIND, NULL);
+	if (entry == NULL)
+		return NULL;
+	if (entry->profiles == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = 256;
+		ctl.entrysize = entrysize;
+		ctl.hcxt = cache_cxt;
+		entry->profiles = hash_create("leadflow company profiles", 256, &ctl,
+									  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
+	}
+	if (hash_get_num_entries(entry->profiles) >= 100000)
+		return NULL;
+	*cxt = cache_cxt;
+	return entry->profiles;
 }
 
 const LeadflowStage *
