@@ -138,3 +138,9 @@ SELECT count(*) AS leads_without_created_row FROM leadflow.leads l
    AND NOT EXISTS (SELECT FROM leadflow.lead_journey j
                     WHERE j.org_id = 20 AND j.lead_id = l.lead_id AND j.seq = 1 AND j.kind = 'created');
 SELECT * FROM leadflow.verify_journey(20);
+
+-- enrichment reads a domain's profiles once per backend; a change to the
+-- profiles applies to the next lead
+INSERT INTO leadflow.leads (org_id, email) VALUES (20, 'coo@acme.co.uk') RETURNING industry, company_size;
+UPDATE leadflow.company_profiles SET industry = 'Robotics' WHERE org_id = 20 AND provider = 'vendor_a';
+INSERT INTO leadflow.leads (org_id, email) VALUES (20, 'cto@acme.co.uk') RETURNING industry, company_size;
