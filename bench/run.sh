@@ -31,13 +31,13 @@ full)
 	R8=1000		# figure 8: rules and reps of the big configuration
 	CHUNK=100000	# untimed prefills: rows per statement
 	LOAD_TIMEOUT=${BENCH_LOAD_TIMEOUT:-1200}
-	RESULTS=bench/out/results.txt
+	FINAL=bench/out/results.txt
 	;;
 quick)
 	N_EXIST=1000 N_NEW=1000 PGB_T=2 SMALL=500 BIG=3000 N4=500 ORG7=1000 N8=300 R8=1000
 	CHUNK=1000
 	LOAD_TIMEOUT=${BENCH_LOAD_TIMEOUT:-120}
-	RESULTS=bench/out/results-quick.txt
+	FINAL=bench/out/results-quick.txt
 	;;
 *)
 	echo "usage: sh bench/run.sh [quick|full]" >&2
@@ -54,13 +54,17 @@ report_response_times report_routing report_shadow_routing report_score_distribu
 report_enrichment_coverage report_rep_load"
 
 mkdir -p bench/out
-: >"$RESULTS"
 # the server (user postgres) writes and reads the COPY files here
 TMP=$(mktemp -d /tmp/leadflow-bench.XXXXXX)
 chmod 777 "$TMP"
+# the lines of this run; copied to $FINAL at the end (also after a failure),
+# so that two runs at the same time (make test runs the quick one) never mix
+RESULTS=$TMP/results.txt
+: >"$RESULTS"
 LOADER=
 cleanup() {
 	if [ -n "$LOADER" ]; then kill "$LOADER" 2>/dev/null || true; fi
+	cp "$RESULTS" "$FINAL.$$" 2>/dev/null && mv -f "$FINAL.$$" "$FINAL"
 	rm -rf "$TMP"
 }
 trap cleanup EXIT
@@ -96,12 +100,16 @@ val() {		# val DB SQL: one value
 
 # timed DB SQL: runs one statement in its own transaction and prints the
 # elapsed seconds as psql's \timing sees them (the commit included), or
-# "timeout" when statement_timeout cancelled it; the statement's output is
-# left in $TMP/last.out
+# "timeout" when statement_timeout cancelled it, or (with SOFT=1) "error"
+# when it failed; the statement's output is left in $TMP/last.out
 timed() {
 	if ! psql -X -qAt -v ON_ERROR_STOP=1 -d "$1" -c '\timing on' -c "$2" >"$TMP/last.out" 2>&1; then
 		if grep -q 'statement timeout' "$TMP/last.out"; then
 			echo timeout
+			return 0
+		fi
+		if [ "${SOFT:-0}" = 1 ]; then
+			echo error
 			return 0
 		fi
 		cat "$TMP/last.out" >&2
@@ -156,19 +164,30 @@ load() {	# load DB TABLE ORG 'WHERE ...': one INSERT ... SELECT from bench.src, 
 # "existing" leads, as they would arrive over time: statements of at most
 # CHUNK rows (the first one 5000), each in a new session after ANALYZE, so
 # the pipeline's cached plans never see a table much bigger than its
-# statistics say.  Prints the total seconds.
+# statistics say.  Prints the total seconds.  A statement that fails is
+# retried as two halves (down to 5000 rows), so that the figures that need
+# the rows can still be measured; each failure is reported at the end and
+# makes the run exit non-zero.
 prefill() {
 	p_lo=$4
-	p_hi=$((p_lo + 4999))
+	p_size=5000
 	p_total=0
 	while [ "$p_lo" -le "$5" ]; do
+		p_hi=$((p_lo + p_size - 1))
 		[ "$p_hi" -le "$5" ] || p_hi=$5
-		p_t=$(load "$1" "$2" "$3" "i BETWEEN $p_lo AND $p_hi")
+		p_t=$(SOFT=1 load "$1" "$2" "$3" "i BETWEEN $p_lo AND $p_hi")
 		must "$p_t" "prefill of $2 (org $3, rows $p_lo..$p_hi)"
+		if [ "$p_t" = error ]; then
+			echo "$2, org $3, rows $p_lo..$p_hi: $(sed -n 's/^.*ERROR: *//p' "$TMP/last.out" | head -n 1)" >>"$TMP/prefill_errors"
+			[ "$p_size" -gt 5000 ] || { cat "$TMP/last.out" >&2; die "prefill of $2 (org $3, rows $p_lo..$p_hi) failed"; }
+			p_size=$((p_size / 2))
+			note "prefill of rows $p_lo..$p_hi failed; retrying in statements of $p_size rows"
+			continue
+		fi
 		run "$1" "ANALYZE $2"
 		p_total=$(calc "$p_total + $p_t")
 		p_lo=$((p_hi + 1))
-		p_hi=$((p_lo + CHUNK - 1))
+		p_size=$CHUNK
 	done
 	echo "$p_total"
 }
@@ -189,8 +208,8 @@ mb() {		# kB -> MB
 	calc "sprintf(\"%.0f\", $1 / 1024)"
 }
 
-note "mode $MODE; results go to $RESULTS"
-say "leadflow bench ($MODE): $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, PostgreSQL $(val postgres 'SHOW server_version'), shared_buffers $(val postgres 'SHOW shared_buffers'), leadflow $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src sql 2>/dev/null || echo ' with uncommitted changes')"
+note "mode $MODE; results go to $FINAL"
+say "leadflow bench ($MODE): $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, PostgreSQL $(val postgres 'SHOW server_version'), shared_buffers $(val postgres 'SHOW shared_buffers'), leadflow $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src sql 2>/dev/null || echo ' with uncommitted changes'), module from $(val postgres "SELECT coalesce(nullif(current_setting('extension_destdir', true), ''), 'the system install')")"
 
 ###############################################################################
 # Figures 1-3: org 1 (INSERT ... SELECT, then pgbench) and org 2 (COPY), set
@@ -369,9 +388,13 @@ if wait "$LOADER"; then
 elif grep -q 'statement timeout' "$TMP/load.out"; then
 	status=timeout
 else
+	# a finding, not a harness failure: reported, the run goes on, and
+	# exits non-zero at the end
 	cat "$TMP/load.out" >&2
-	die "the $BIG-row load failed"
+	status=error
+	ERRORS="${ERRORS:-}figure 5 "
 fi
+t_load=$(($(date +%s) - t0))
 LOADER=
 # first and last minute of the progress samples
 speeds=$(awk '{ t[NR] = $1; n[NR] = $2 }
@@ -397,7 +420,12 @@ if [ $status = done ]; then
 	how="loaded by the figure 5 statement"
 else
 	n_done=$(tail -n 1 "$TMP/progress" | cut -d' ' -f2)
-	line5="bench 5 load_1m: did not complete: cancelled by statement_timeout after $LOAD_TIMEOUT s, ${n_done:-?} of $BIG rows processed ($(rate "${n_done:-0}" "$LOAD_TIMEOUT") leads/s on average$speeds); plain $r_plain leads/s $(target 'completes' 0)"
+	if [ $status = timeout ]; then
+		why="cancelled by statement_timeout after $LOAD_TIMEOUT s"
+	else
+		why="failed after $t_load s with ERROR: $(sed -n 's/^.*ERROR: *//p' "$TMP/load.out" | head -n 1)"
+	fi
+	line5="bench 5 load_1m: did not complete: $why; ${n_done:-?} of $BIG rows processed ($(rate "${n_done:-0}" "$t_load") leads/s on average$speeds); plain $r_plain leads/s $(target 'completes' 0)"
 	how="loaded in statements of <= $CHUNK rows, as the figure 5 statement did not complete"
 fi
 
@@ -413,8 +441,10 @@ awk '/RssAnon/ {
 } END { print n, start, peak, end, hwm, s1 }' "$TMP/rss" >"$TMP/rss.sum"
 read -r n_s a_start a_peak a_end hwm rss_start <"$TMP/rss.sum"
 growth=$(mb $((a_peak - a_start)))
-line6="bench 6 memory: backend private memory (RssAnon) during the $BIG-row load ($status after $(($(date +%s) - t0)) s): start $(mb "$a_start") MB, peak $(mb "$a_peak") MB, end $(mb "$a_end") MB ($n_s samples); VmRSS start $(mb "$rss_start") MB, VmHWM $(mb "$hwm") MB (shared buffers included) $(target 'flat: peak - start <= 64 MB' "$growth <= 64")"
+line6="bench 6 memory: backend private memory (RssAnon) during the $BIG-row load ($status after $t_load s): start $(mb "$a_start") MB, peak $(mb "$a_peak") MB, end $(mb "$a_end") MB ($n_s samples); VmRSS start $(mb "$rss_start") MB, VmHWM $(mb "$hwm") MB (shared buffers included) $(target 'flat: peak - start <= 64 MB' "$growth <= 64")"
 
+say "$line5"
+say "$line6"
 if [ $status != done ]; then
 	note "figure 4: loading the $BIG existing leads in statements of <= $CHUNK rows"
 	prefill $DB leadflow.leads 10 1 $BIG >/dev/null
@@ -429,8 +459,6 @@ r_small=$(rate $N4 "$t_small")
 r_big=$(rate $N4 "$t_big")
 q=$(ratio "$r_big" "$r_small")
 say "bench 4 scale: $N4 leads by INSERT ... SELECT: into an org of $SMALL $r_small leads/s; into an org of $BIG ($how) $r_big leads/s; ratio $q $(target 'within 20%: >= 0.80' "$q >= 0.80")"
-say "$line5"
-say "$line6"
 
 ###############################################################################
 # 7. an org of ORG7 leads among the BIG ones: rescore, every report view,
@@ -504,10 +532,15 @@ say "bench 8 routing: $N8 leads, whole pipeline: $R8 rules/$R8 reps $us_big us/l
 run postgres "DROP DATABASE $DB"
 
 ###############################################################################
+if [ -s "$TMP/prefill_errors" ]; then
+	while read -r e; do say "bench 0 prefill error: $e (retried in halves)"; done <"$TMP/prefill_errors"
+	ERRORS="${ERRORS:-}prefill "
+fi
 pass=$(grep -c PASS "$TMP/verdicts" 2>/dev/null || true)
 miss=$(grep -c MISS "$TMP/verdicts" 2>/dev/null || true)
 say "bench summary: ${pass:-0} PASS, ${miss:-0} MISS"
 for f in 1 2 3 4 5 6 7 8; do
-	grep -q "^bench $f " "$RESULTS" || die "figure $f missing from $RESULTS"
+	grep -q "^bench $f " "$RESULTS" || die "figure $f missing"
 done
-note "done; results in $RESULTS"
+[ -z "${ERRORS:-}" ] || die "a step failed: ${ERRORS}(see above)"
+note "done; results in $FINAL"
