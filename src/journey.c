@@ -104,6 +104,14 @@ static void drop_pending(void);
 static void
 journey_xact_callback(XactEvent event, void *arg)
 {
+	/*
+	 * Every statement that buffers rows flushes them when it ends; rows
+	 * still waiting here would be lost, so refuse the commit instead.
+	 */
+	if ((event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE) && npending > 0)
+		elog(ERROR, "leadflow: %d journey rows were never written", npending);
+	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE)
+		return;
 	journey_heads = NULL;		/* memory goes with TopTransactionContext */
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 		drop_pending();
