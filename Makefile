@@ -36,7 +36,8 @@ REGRESS = \
 	60_pipeline \
 	65_lifecycle \
 	70_reports \
-	75_maintenance
+	75_maintenance \
+	80_errors
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
 # isolation specs live in test/specs, their outputs in test/expected

@@ -337,6 +337,7 @@ LeadflowJourneyFlush(void)
 	if (n == 0)
 		return;
 	npending = 0;				/* whatever happens, these rows are done */
+	LeadflowFailpoint("journey");
 
 	for (c = 0; c < 9; c++)
 		cols[c] = palloc(sizeof(Datum) * n);

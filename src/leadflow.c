@@ -25,6 +25,7 @@ char	   *leadflow_actor = NULL;
 /* set by run_maintenance while it works "as of" another time */
 TimestampTz leadflow_now_override = 0;
 char	   *leadflow_org_id = NULL;
+char	   *leadflow_fail_at = NULL;
 
 void		_PG_init(void);
 
@@ -77,6 +78,16 @@ _PG_init(void)
 							   0,
 							   check_org_id, NULL, NULL);
 
+	DefineCustomStringVariable("leadflow.fail_at",
+							   "Makes the lead pipeline fail at one stage (for tests).",
+							   "normalize, dedup, enrich, score, route or journey: an insert "
+							   "fails there, to show that nothing partial remains.",
+							   &leadflow_fail_at,
+							   "",
+							   PGC_SUSET,
+							   0,
+							   NULL, NULL, NULL);
+
 	MarkGUCPrefixReserved("leadflow");
 }
 
@@ -103,6 +114,20 @@ LeadflowPrepare(LeadflowPlan *p)
 		p->plan = plan;
 	}
 	return p->plan;
+}
+
+/*
+ * LeadflowFailpoint
+ *		Raises an error when leadflow.fail_at names this stage.  Only a
+ *		superuser can set it; tests use it to break the pipeline midway.
+ */
+void
+LeadflowFailpoint(const char *stage)
+{
+	if (leadflow_fail_at != NULL && strcmp(leadflow_fail_at, stage) == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_ACTION_EXCEPTION),
+				 errmsg("leadflow.fail_at: failing at %s", stage)));
 }
 
 /*

@@ -21,6 +21,8 @@
 extern char *leadflow_actor;
 extern char *leadflow_org_id;
 extern TimestampTz leadflow_now_override;
+extern char *leadflow_fail_at;
+extern void LeadflowFailpoint(const char *stage);
 extern TimestampTz LeadflowNow(void);
 
 /* rulecache.c: configuration cached per backend, flushed on change */

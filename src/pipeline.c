@@ -498,6 +498,7 @@ lead_insert(TriggerData *td)
 
 	trim_text_columns(&lead);
 	changed = normalize_lead(&lead);
+	LeadflowFailpoint("normalize");
 	place_in_workflow(&lead);
 	LeadflowLeadSet(&lead, leadflow_cols.created_at, TimestampTzGetDatum(now), false);
 	LeadflowLeadSet(&lead, leadflow_cols.updated_at, TimestampTzGetDatum(now), false);
@@ -520,6 +521,7 @@ lead_insert(TriggerData *td)
 	if (email_normalized != NULL)
 	{
 		survivor = LeadflowDedupClaim(&lead, email_normalized);
+		LeadflowFailpoint("dedup");
 		if (survivor != lead.lead_id)
 		{
 			LeadflowDedupTouchSurvivor(&lead, survivor);
@@ -531,11 +533,14 @@ lead_insert(TriggerData *td)
 	if (changed)
 		journal_normalized(&lead);
 	LeadflowEnrich(&lead);
+	LeadflowFailpoint("enrich");
 	crossed = LeadflowScoreApply(&lead, 0, false, "created");
+	LeadflowFailpoint("score");
 	if (!LeadflowLeadIsNull(&lead, leadflow_cols.owner_rep_id))
 		keep_given_owner(&lead);
 	else if (LeadflowStatusIsOpen(LeadflowLeadText(&lead, leadflow_cols.status)))
 		LeadflowRouteLead(&lead, 0, "created");
+	LeadflowFailpoint("route");
 	LeadflowScoreNotify(&lead, crossed);
 
 	return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values, lead.nulls, lead.replace);
