@@ -175,6 +175,8 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 	int			rc;
 
 	build_fill_plans(lead);
+	/* in the caller's per-row context: it outlives our SPI connection */
+	initStringInfo(&detail);
 	SPI_connect();
 
 	args[0] = Int64GetDatum(lead->org_id);
@@ -185,7 +187,6 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 	row = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
 
-	initStringInfo(&detail);
 	appendStringInfoChar(&detail, '{');
 	LeadflowDetailInt(&detail, "duplicate_lead_id", lead->lead_id);
 	LeadflowDetailText(&detail, "source", source);

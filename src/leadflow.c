@@ -26,6 +26,7 @@ char	   *leadflow_actor = NULL;
 TimestampTz leadflow_now_override = 0;
 char	   *leadflow_org_id = NULL;
 char	   *leadflow_fail_at = NULL;
+int			leadflow_notify_limit = 10000;
 
 void		_PG_init(void);
 
@@ -87,6 +88,16 @@ _PG_init(void)
 							   PGC_SUSET,
 							   0,
 							   NULL, NULL, NULL);
+
+	DefineCustomIntVariable("leadflow.notify_limit",
+							"Notifications one transaction sends before a single \"bulk\" one.",
+							"Pending notifications stay in memory until commit; a bulk load "
+							"sends this many, then one {\"event\": \"bulk\"} for the rest.",
+							&leadflow_notify_limit,
+							10000, 0, INT_MAX,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
 
 	MarkGUCPrefixReserved("leadflow");
 }

@@ -22,6 +22,7 @@ extern char *leadflow_actor;
 extern char *leadflow_org_id;
 extern TimestampTz leadflow_now_override;
 extern char *leadflow_fail_at;
+extern int	leadflow_notify_limit;
 extern void LeadflowFailpoint(const char *stage);
 extern TimestampTz LeadflowNow(void);
 

@@ -22,6 +22,7 @@
 #include "catalog/pg_type.h"
 #include "commands/async.h"
 #include "commands/trigger.h"
+#include "storage/proc.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -253,7 +254,27 @@ LeadflowScoreStore(LeadflowLead *lead, const LeadflowScore *score)
 void
 LeadflowNotify(const char *event, int64 org_id, int64 lead_id, int64 rep_id)
 {
+	static LocalTransactionId counted_in = InvalidLocalTransactionId;
+	static int	sent = 0;
 	StringInfoData payload;
+
+	/*
+	 * PostgreSQL keeps every pending notification in memory until commit: a
+	 * bulk load would hold one per lead.  Past leadflow.notify_limit in one
+	 * transaction a single "bulk" notification stands for the rest.
+	 */
+	if (counted_in != MyProc->lxid)
+	{
+		counted_in = MyProc->lxid;
+		sent = 0;
+	}
+	if (++sent > leadflow_notify_limit)
+	{
+		if (sent == leadflow_notify_limit + 1)
+			Async_Notify("leadflow", psprintf("{\"event\": \"bulk\", \"org_id\": " INT64_FORMAT
+											  ", \"lead_id\": null, \"rep_id\": null}", org_id));
+		return;
+	}
 
 	initStringInfo(&payload);
 	appendStringInfoChar(&payload, '{');
