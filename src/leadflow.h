@@ -201,6 +201,7 @@ extern void LeadflowLeadFromTuple(LeadflowLead *lead, TupleDesc desc, HeapTuple 
 extern void LeadflowLeadFromRecord(LeadflowLead *lead, Datum record);
 extern bool LeadflowLeadIsNull(const LeadflowLead *lead, int attnum);
 extern char *LeadflowLeadText(const LeadflowLead *lead, int attnum);
+extern int64 LeadflowLeadInt64(const LeadflowLead *lead, int attnum);
 extern void LeadflowLeadSet(LeadflowLead *lead, int attnum, Datum value, bool isnull);
 extern void LeadflowLeadSetText(LeadflowLead *lead, int attnum, const char *value);
 

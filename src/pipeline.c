@@ -136,8 +136,9 @@ LeadflowLeadSetText(LeadflowLead *lead, int attnum, const char *value)
 		LeadflowLeadSet(lead, attnum, CStringGetTextDatum(value), false);
 }
 
-static int64
-lead_int64(const LeadflowLead *lead, int attnum)
+/* a bigint column (an id), 0 when null */
+int64
+LeadflowLeadInt64(const LeadflowLead *lead, int attnum)
 {
 	return lead->nulls[attnum - 1] ? 0 : DatumGetInt64(lead->values[attnum - 1]);
 }
@@ -320,7 +321,7 @@ static void
 keep_given_owner(LeadflowLead *lead)
 {
 	StringInfoData detail;
-	int64		owner = lead_int64(lead, leadflow_cols.owner_rep_id);
+	int64		owner = LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id);
 
 	LeadflowLeadSet(lead, leadflow_cols.assigned_at,
 					TimestampTzGetDatum(LeadflowNow()), false);
@@ -345,13 +346,13 @@ static void
 place_in_workflow(LeadflowLead *lead)
 {
 	const LeadflowOrg *org = lead->org;
-	int64		workflow_id = lead_int64(lead, leadflow_cols.workflow_id);
+	int64		workflow_id = LeadflowLeadInt64(lead, leadflow_cols.workflow_id);
 	const LeadflowStage *stage;
 	char	   *status;
 
 	if (!LeadflowLeadIsNull(lead, leadflow_cols.stage_id))
 	{
-		int64		stage_id = lead_int64(lead, leadflow_cols.stage_id);
+		int64		stage_id = LeadflowLeadInt64(lead, leadflow_cols.stage_id);
 
 		stage = LeadflowFindStage(org, stage_id);
 		if (stage == NULL || (workflow_id != 0 && stage->workflow_id != workflow_id))
@@ -454,8 +455,8 @@ journal_created(LeadflowLead *lead)
 	initStringInfo(&detail);
 	appendStringInfoChar(&detail, '{');
 	LeadflowDetailText(&detail, "source", LeadflowLeadText(lead, leadflow_cols.source));
-	LeadflowDetailInt(&detail, "workflow_id", lead_int64(lead, leadflow_cols.workflow_id));
-	LeadflowDetailInt(&detail, "stage_id", lead_int64(lead, leadflow_cols.stage_id));
+	LeadflowDetailInt(&detail, "workflow_id", LeadflowLeadInt64(lead, leadflow_cols.workflow_id));
+	LeadflowDetailInt(&detail, "stage_id", LeadflowLeadInt64(lead, leadflow_cols.stage_id));
 	appendStringInfoChar(&detail, '}');
 	LeadflowJourneyStartChain(lead->org_id, lead->lead_id);
 	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "created", detail.data);
@@ -635,12 +636,12 @@ journal_user_changes(const LeadflowLead *old, const LeadflowLead *lead)
 	if (nchanged == 0)
 		return;
 	appendStringInfoChar(&detail, ']');
-	if (lead_int64(old, leadflow_cols.owner_rep_id) != lead_int64(lead, leadflow_cols.owner_rep_id))
+	if (LeadflowLeadInt64(old, leadflow_cols.owner_rep_id) != LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id))
 		appendStringInfo(&detail, ", \"from_rep_id\": %s, \"to_rep_id\": %s",
 						 old->nulls[leadflow_cols.owner_rep_id - 1] ? "null" :
-						 psprintf(INT64_FORMAT, lead_int64(old, leadflow_cols.owner_rep_id)),
+						 psprintf(INT64_FORMAT, LeadflowLeadInt64(old, leadflow_cols.owner_rep_id)),
 						 lead->nulls[leadflow_cols.owner_rep_id - 1] ? "null" :
-						 psprintf(INT64_FORMAT, lead_int64(lead, leadflow_cols.owner_rep_id)));
+						 psprintf(INT64_FORMAT, LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id)));
 	appendStringInfoChar(&detail, '}');
 	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "updated", detail.data);
 }
@@ -680,9 +681,9 @@ lead_update(TriggerData *td)
 	LeadflowWorkflowUpdate(&old, &lead);
 	{
 		const bool	changed[3] = {
-			lead_int64(&lead, leadflow_cols.owner_rep_id) != lead_int64(&old, leadflow_cols.owner_rep_id),
-			lead_int64(&lead, leadflow_cols.team_id) != lead_int64(&old, leadflow_cols.team_id),
-			lead_int64(&lead, leadflow_cols.account_id) != lead_int64(&old, leadflow_cols.account_id)
+			LeadflowLeadInt64(&lead, leadflow_cols.owner_rep_id) != LeadflowLeadInt64(&old, leadflow_cols.owner_rep_id),
+			LeadflowLeadInt64(&lead, leadflow_cols.team_id) != LeadflowLeadInt64(&old, leadflow_cols.team_id),
+			LeadflowLeadInt64(&lead, leadflow_cols.account_id) != LeadflowLeadInt64(&old, leadflow_cols.account_id)
 		};
 
 		check_references(&lead, changed);
@@ -714,7 +715,7 @@ lead_update(TriggerData *td)
 										 leadflow_rescore_reason ? leadflow_rescore_reason : "update");
 		/* reassign_lead; or a hot lead nobody owns gets an owner now */
 		if (leadflow_reroute_reason != NULL)
-			LeadflowRouteLead(&lead, lead_int64(&lead, leadflow_cols.owner_rep_id), leadflow_reroute_reason);
+			LeadflowRouteLead(&lead, LeadflowLeadInt64(&lead, leadflow_cols.owner_rep_id), leadflow_reroute_reason);
 		else if ((crossed & LEADFLOW_CROSSED_HOT) && LeadflowLeadIsNull(&lead, leadflow_cols.owner_rep_id) &&
 				 LeadflowStatusIsOpen(LeadflowLeadText(&lead, leadflow_cols.status)))
 			LeadflowRouteLead(&lead, 0, "hot");

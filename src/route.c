@@ -689,8 +689,7 @@ LeadflowRouteLead(LeadflowLead *lead, int64 exclude_rep, const char *reason)
 	ShadowDecision *shadows;
 	int			nshadows;
 	int			i;
-	int64		old_owner = LeadflowLeadIsNull(lead, leadflow_cols.owner_rep_id) ? 0 :
-		DatumGetInt64(lead->values[leadflow_cols.owner_rep_id - 1]);
+	int64		old_owner = LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id);
 
 	route_ctx_init(&c, lead->org_id, lead->desc, false);
 	c.exclude_rep = exclude_rep;
@@ -1016,8 +1015,7 @@ leadflow_replay_routing(PG_FUNCTION_ARGS)
 		}
 		old = MemoryContextSwitchTo(per_lead);
 		LeadflowLeadFromRecord(&lead, SPI_getbinval(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1, &isnull));
-		actual = LeadflowLeadIsNull(&lead, leadflow_cols.owner_rep_id) ? 0 :
-			DatumGetInt64(lead.values[leadflow_cols.owner_rep_id - 1]);
+		actual = LeadflowLeadInt64(&lead, leadflow_cols.owner_rep_id);
 
 		shadows = palloc(sizeof(ShadowDecision) * Max(c.cfg->nrules, 1));
 		resetStringInfo(c.candidates);

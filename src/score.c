@@ -351,8 +351,7 @@ LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const c
 void
 LeadflowScoreNotify(const LeadflowLead *lead, int crossed)
 {
-	int64		owner = LeadflowLeadIsNull(lead, leadflow_cols.owner_rep_id) ? 0 :
-		DatumGetInt64(lead->values[leadflow_cols.owner_rep_id - 1]);
+	int64		owner = LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id);
 
 	if (crossed & LEADFLOW_CROSSED_HOT)
 		LeadflowNotify("hot", lead->org_id, lead->lead_id, owner);

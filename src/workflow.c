@@ -29,12 +29,6 @@ static LeadflowPlan has_opportunity_plan = {
 	2, {INT8OID, INT8OID}
 };
 
-static int64
-get_int64(const LeadflowLead *lead, int attnum)
-{
-	return LeadflowLeadIsNull(lead, attnum) ? 0 : DatumGetInt64(lead->values[attnum - 1]);
-}
-
 static bool
 get_bool(const LeadflowLead *lead, int attnum)
 {
@@ -80,10 +74,10 @@ LeadflowWorkflowUpdate(const LeadflowLead *old, LeadflowLead *lead)
 {
 	char	   *from = LeadflowLeadText(old, leadflow_cols.status);
 	char	   *to = LeadflowLeadText(lead, leadflow_cols.status);
-	int64		old_stage = get_int64(old, leadflow_cols.stage_id);
-	int64		stage_id = get_int64(lead, leadflow_cols.stage_id);
-	int64		old_workflow = get_int64(old, leadflow_cols.workflow_id);
-	int64		workflow_id = get_int64(lead, leadflow_cols.workflow_id);
+	int64		old_stage = LeadflowLeadInt64(old, leadflow_cols.stage_id);
+	int64		stage_id = LeadflowLeadInt64(lead, leadflow_cols.stage_id);
+	int64		old_workflow = LeadflowLeadInt64(old, leadflow_cols.workflow_id);
+	int64		workflow_id = LeadflowLeadInt64(lead, leadflow_cols.workflow_id);
 	bool		status_changed = strcmp(from, to) != 0;
 	bool		stage_changed = stage_id != old_stage;
 	TimestampTz now = LeadflowNow();
@@ -174,7 +168,7 @@ LeadflowWorkflowUpdate(const LeadflowLead *old, LeadflowLead *lead)
 			LeadflowLeadSet(lead, leadflow_cols.archived_at, TimestampTzGetDatum(now), false);
 	}
 
-	if (get_int64(lead, leadflow_cols.stage_id) == old_stage && !status_changed)
+	if (LeadflowLeadInt64(lead, leadflow_cols.stage_id) == old_stage && !status_changed)
 		return;
 
 	initStringInfo(&detail);
@@ -183,8 +177,8 @@ LeadflowWorkflowUpdate(const LeadflowLead *old, LeadflowLead *lead)
 	LeadflowDetailText(&detail, "to_status", to);
 	if (old_stage != 0)
 		LeadflowDetailInt(&detail, "from_stage_id", old_stage);
-	if (get_int64(lead, leadflow_cols.stage_id) != 0)
-		LeadflowDetailInt(&detail, "to_stage_id", get_int64(lead, leadflow_cols.stage_id));
+	if (LeadflowLeadInt64(lead, leadflow_cols.stage_id) != 0)
+		LeadflowDetailInt(&detail, "to_stage_id", LeadflowLeadInt64(lead, leadflow_cols.stage_id));
 	if (!LeadflowLeadIsNull(old, leadflow_cols.stage_entered_at))
 	{
 		TimestampTz entered = DatumGetTimestampTz(old->values[leadflow_cols.stage_entered_at - 1]);
