@@ -76,6 +76,7 @@ static const char *const fill_fields[] = {
 
 static LeadflowPlan survivor_plan;
 static LeadflowPlan fill_plan;
+static int	fill_attnums[NFILL];
 
 static void
 build_fill_plans(const LeadflowLead *lead)
@@ -98,7 +99,8 @@ build_fill_plans(const LeadflowLead *lead)
 	{
 		appendStringInfo(&select, "%s%s IS NULL", i > 0 ? ", " : "", fill_fields[i]);
 		appendStringInfo(&update, ", %s = COALESCE(%s, $%d)", fill_fields[i], fill_fields[i], i + 4);
-		fill_plan.argtypes[i + 3] = SPI_gettypeid(lead->desc, SPI_fnumber(lead->desc, fill_fields[i]));
+		fill_attnums[i] = SPI_fnumber(lead->desc, fill_fields[i]);
+		fill_plan.argtypes[i + 3] = SPI_gettypeid(lead->desc, fill_attnums[i]);
 	}
 	appendStringInfoString(&select, " FROM leadflow.leads WHERE org_id OPERATOR(pg_catalog.=) $1"
 						   " AND lead_id OPERATOR(pg_catalog.=) $2 FOR NO KEY UPDATE");
@@ -195,7 +197,7 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 	args[2] = TimestampTzGetDatum(LeadflowNow());
 	for (i = 0; i < NFILL; i++)
 	{
-		int			attnum = SPI_fnumber(lead->desc, fill_fields[i]);
+		int			attnum = fill_attnums[i];
 		bool		empty = DatumGetBool(SPI_getbinval(row, desc, i + 1, &isnull));
 
 		args[i + 3] = lead->values[attnum - 1];

@@ -22,7 +22,7 @@
 
 #include "leadflow.h"
 
-/* profile columns, in the order of the query after provider */
+/* profile columns, in the order of the query after provider and of attnums below */
 static const char *const enrich_fields[] = {
 	"industry", "company_size", "annual_revenue", "country"
 };
@@ -103,7 +103,10 @@ void
 LeadflowEnrich(LeadflowLead *lead)
 {
 	char	   *domain = LeadflowLeadText(lead, leadflow_cols.company_domain);
-	int			attnums[NENRICH];
+	const int	attnums[NENRICH] = {
+		leadflow_cols.industry, leadflow_cols.company_size,
+		leadflow_cols.annual_revenue, leadflow_cols.country
+	};
 	bool		want[NENRICH];
 	StringInfoData detail;
 	MemoryContext cxt;
@@ -119,7 +122,6 @@ LeadflowEnrich(LeadflowLead *lead)
 		return;
 	for (i = 0; i < NENRICH; i++)
 	{
-		attnums[i] = SPI_fnumber(lead->desc, enrich_fields[i]);
 		want[i] = LeadflowLeadIsNull(lead, attnums[i]);
 		nwant += want[i];
 	}
