@@ -91,7 +91,7 @@ build_fill_plans(const LeadflowLead *lead)
 	initStringInfo(&select);
 	initStringInfo(&update);
 	appendStringInfoString(&select, "SELECT ");
-	appendStringInfoString(&update, "UPDATE leadflow.leads SET last_activity_at = $3");
+	appendStringInfoString(&update, "UPDATE leadflow.leads SET last_activity_at = GREATEST(last_activity_at, $3)");
 	fill_plan.argtypes[0] = INT8OID;
 	fill_plan.argtypes[1] = INT8OID;
 	fill_plan.argtypes[2] = TIMESTAMPTZOID;
@@ -168,6 +168,8 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 	const char *source = LeadflowLeadText(lead, leadflow_cols.source);
 	Datum		args[NFILL + 3];
 	char		nulls[NFILL + 3];
+	Datum		sargs[4];
+	char		snulls[4];
 	StringInfoData detail;
 	HeapTuple	row;
 	TupleDesc	desc;
@@ -210,21 +212,33 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 	}
 	appendStringInfoString(&detail, "]}");
 
-	/* first the touch, then what it causes (a rescore on fill and signal) */
+	/*
+	 * First the touch, then what it causes: the form_submit signal, and one
+	 * update that fills the empty fields, moves the last activity and
+	 * rescores for both (the signal's trigger leaves the lead to us).
+	 */
 	LeadflowJourneyAppend(lead->org_id, survivor_id, "duplicate_touch", detail.data);
 
-	rc = LeadflowExecute(&fill_plan, args, nulls, false, 0);
-	if (rc != SPI_OK_UPDATE)
-		elog(ERROR, "leadflow: survivor update failed: %s", SPI_result_code_string(rc));
-
-	args[0] = Int64GetDatum(lead->org_id);
-	args[1] = Int64GetDatum(survivor_id);
-	args[2] = Int64GetDatum(lead->lead_id);
-	args[3] = source ? CStringGetTextDatum(source) : (Datum) 0;
-	nulls[3] = source ? ' ' : 'n';
-	rc = LeadflowExecute(&signal_plan, args, nulls, false, 0);
+	sargs[0] = Int64GetDatum(lead->org_id);
+	sargs[1] = Int64GetDatum(survivor_id);
+	sargs[2] = Int64GetDatum(lead->lead_id);
+	sargs[3] = source ? CStringGetTextDatum(source) : (Datum) 0;
+	snulls[0] = snulls[1] = snulls[2] = ' ';
+	snulls[3] = source ? ' ' : 'n';
+	leadflow_signal_lead_updated_by_caller = true;
+	PG_TRY();
+	{
+		rc = LeadflowExecute(&signal_plan, sargs, snulls, false, 0);
+	}
+	PG_FINALLY();
+	{
+		leadflow_signal_lead_updated_by_caller = false;
+	}
+	PG_END_TRY();
 	if (rc != SPI_OK_INSERT)
 		elog(ERROR, "leadflow: form_submit signal failed: %s", SPI_result_code_string(rc));
+
+	LeadflowUpdateRescoring(&fill_plan, args, nulls, "signal");
 	SPI_finish();
 
 	resetStringInfo(&detail);

@@ -288,6 +288,9 @@ extern int	LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signa
 extern void LeadflowScoreNotify(const LeadflowLead *lead, int crossed);
 extern void LeadflowNotify(const char *event, int64 org_id, int64 lead_id, int64 rep_id);
 extern const char *leadflow_rescore_reason;
+extern bool leadflow_signal_lead_updated_by_caller;
+extern uint64 LeadflowUpdateRescoring(LeadflowPlan *plan, Datum *args, const char *nulls,
+									  const char *reason);
 
 /* route.c */
 extern void LeadflowRouteLead(LeadflowLead *lead, int64 exclude_rep, const char *reason);

@@ -462,9 +462,13 @@ static LeadflowPlan rescore_plan = {
 	1, {INT8OID}
 };
 
-/* Runs an UPDATE of leads whose trigger must rescore, giving the reason. */
-static uint64
-update_rescoring(LeadflowPlan *plan, Datum *args, const char *reason)
+/*
+ * LeadflowUpdateRescoring
+ *		Runs an UPDATE of leads (inside the caller's SPI connection) whose
+ *		trigger must rescore, giving the reason; returns the rows updated.
+ */
+uint64
+LeadflowUpdateRescoring(LeadflowPlan *plan, Datum *args, const char *nulls, const char *reason)
 {
 	const char *saved = leadflow_rescore_reason;
 	uint64		processed;
@@ -473,7 +477,7 @@ update_rescoring(LeadflowPlan *plan, Datum *args, const char *reason)
 	leadflow_rescore_reason = reason;
 	PG_TRY();
 	{
-		rc = LeadflowExecute(plan, args, NULL, false, 0);
+		rc = LeadflowExecute(plan, args, nulls, false, 0);
 		if (rc != SPI_OK_UPDATE)
 			elog(ERROR, "leadflow: rescoring update failed: %s", SPI_result_code_string(rc));
 		processed = SPI_processed;
@@ -485,6 +489,12 @@ update_rescoring(LeadflowPlan *plan, Datum *args, const char *reason)
 	PG_END_TRY();
 	return processed;
 }
+
+/*
+ * Set while a caller inserts a signal for a live lead it updates itself
+ * right after, rescoring once for both (the duplicate touch of dedup.c).
+ */
+bool		leadflow_signal_lead_updated_by_caller = false;
 
 /*
  * Trigger on lead_signals.  BEFORE INSERT: a signal for a merged lead goes
@@ -509,6 +519,8 @@ leadflow_signal_inserted(PG_FUNCTION_ARGS)
 
 	desc = RelationGetDescr(td->tg_relation);
 	tuple = td->tg_trigtuple;
+	if (leadflow_signal_lead_updated_by_caller)
+		return TRIGGER_FIRED_BEFORE(td->tg_event) ? PointerGetDatum(tuple) : PointerGetDatum(NULL);
 	org_att = SPI_fnumber(desc, "org_id");
 	lead_att = SPI_fnumber(desc, "lead_id");
 	args[0] = heap_getattr(tuple, org_att, desc, &isnull);
@@ -539,7 +551,7 @@ leadflow_signal_inserted(PG_FUNCTION_ARGS)
 	}
 
 	args[2] = heap_getattr(tuple, SPI_fnumber(desc, "occurred_at"), desc, &isnull);
-	update_rescoring(&touch_plan, args, "signal");
+	LeadflowUpdateRescoring(&touch_plan, args, NULL, "signal");
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }
@@ -560,7 +572,7 @@ leadflow_rescore(PG_FUNCTION_ARGS)
 
 	(void) LeadflowGetOrg(DatumGetInt64(arg));	/* 23503 for an unknown org */
 	SPI_connect();
-	n = update_rescoring(&rescore_plan, &arg, "rescore");
+	n = LeadflowUpdateRescoring(&rescore_plan, &arg, NULL, "rescore");
 	SPI_finish();
 	PG_RETURN_INT64((int64) n);
 }
