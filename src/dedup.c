@@ -16,10 +16,19 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "executor/executor.h"
+#include "miscadmin.h"
+#include "parser/parse_relation.h"
+#include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "leadflow.h"
@@ -117,6 +126,67 @@ build_fill_plans(const LeadflowLead *lead)
 }
 
 /*
+ * Claims a new email without an executor: the speculative insertion of
+ * INSERT ... ON CONFLICT (ExecInsert), for the common case of an email no
+ * lead owns yet.  Returns false, having written nothing, when a row for the
+ * email exists or appears meanwhile; the caller then takes the SPI path,
+ * which locks that row.
+ */
+static bool
+claim_new_email(int64 org_id, const char *email_normalized, int64 lead_id)
+{
+	Relation	rel = table_open(get_relname_relid("lead_emails", get_namespace_oid("leadflow", false)),
+								 RowExclusiveLock);
+	EState	   *estate = CreateExecutorState();
+	ResultRelInfo *rri = makeNode(ResultRelInfo);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), table_slot_callbacks(rel));
+	ItemPointerData conflict;
+	bool		inserted = false;
+
+	InitResultRelInfo(rri, rel, 0, NULL, 0);
+	ExecOpenIndices(rri, true);
+
+	ExecClearTuple(slot);
+	memset(slot->tts_isnull, false, sizeof(bool) * slot->tts_tupleDescriptor->natts);
+	slot->tts_values[attnameAttNum(rel, "org_id", false) - 1] = Int64GetDatum(org_id);
+	slot->tts_values[attnameAttNum(rel, "email_normalized", false) - 1] = CStringGetTextDatum(email_normalized);
+	slot->tts_values[attnameAttNum(rel, "lead_id", false) - 1] = Int64GetDatum(lead_id);
+	ExecStoreVirtualTuple(slot);
+	if (rel->rd_att->constr)
+		ExecConstraints(rri, slot, estate);
+
+	for (;;)
+	{
+		uint32		token;
+		bool		conflicted = false;
+		List	   *recheck;
+
+		CHECK_FOR_INTERRUPTS();
+		/* waits for an in-progress inserter of the same key */
+		if (!ExecCheckIndexConstraints(rri, slot, estate, &conflict, NIL))
+			break;
+		token = SpeculativeInsertionLockAcquire(GetCurrentTransactionId());
+		table_tuple_insert_speculative(rel, slot, GetCurrentCommandId(true), 0, NULL, token);
+		recheck = ExecInsertIndexTuples(rri, slot, estate, false, true, &conflicted, NIL);
+		table_tuple_complete_speculative(rel, slot, token, !conflicted);
+		SpeculativeInsertionLockRelease(GetCurrentTransactionId());
+		list_free(recheck);
+		if (!conflicted)
+		{
+			inserted = true;
+			break;
+		}
+		/* lost a race for the key: look again, now the other row is there */
+	}
+
+	ExecDropSingleTupleTableSlot(slot);
+	ExecCloseIndices(rri);
+	FreeExecutorState(estate);
+	table_close(rel, NoLock);
+	return inserted;
+}
+
+/*
  * LeadflowDedupClaim
  *		Claims email_normalized for the lead being inserted and returns the
  *		live lead that owns it: the lead itself, or an earlier lead, in
@@ -132,6 +202,9 @@ LeadflowDedupClaim(LeadflowLead *lead, const char *email_normalized)
 	bool		isnull;
 	int64		owner;
 	int			rc;
+
+	if (claim_new_email(lead->org_id, email_normalized, lead->lead_id))
+		return lead->lead_id;
 
 	args[0] = Int64GetDatum(lead->org_id);
 	args[1] = CStringGetTextDatum(email_normalized);
