@@ -115,7 +115,13 @@ LeadflowPrepare(LeadflowPlan *p)
 {
 	if (p->plan == NULL)
 	{
-		SPIPlanPtr	plan = SPI_prepare(p->sql, p->nargs, p->argtypes);
+		/*
+		 * Generic plans: a custom plan per execution would re-plan every
+		 * statement the pipeline runs (array parameters, say, never look
+		 * cheaper generic); the plans are made for index access anyway.
+		 */
+		SPIPlanPtr	plan = SPI_prepare_cursor(p->sql, p->nargs, p->argtypes,
+											  CURSOR_OPT_GENERIC_PLAN);
 
 		if (plan == NULL)
 			elog(ERROR, "leadflow: SPI_prepare failed for \"%s\": %s",

@@ -763,95 +763,166 @@ LeadflowRouteAdjustLoad(int64 org_id, int64 rep_id, int delta)
 	st->dirty = true;
 }
 
+/*
+ * The flush writes each kind of state in one statement, whatever the number
+ * of rows: a weighted rotation changes every member of a team on each
+ * assignment, and a statement per rep would cost a single-row insert more
+ * than the rest of its pipeline.
+ */
 static LeadflowPlan rep_flush_plan = {
 	NULL,
-	"UPDATE leadflow.rep_load SET open_leads = $3, assigned_total = $4,"
-	" last_assigned_at = $5, current_weight = $6"
-	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND rep_id OPERATOR(pg_catalog.=) $2",
-	6, {INT8OID, INT8OID, INT4OID, INT8OID, TIMESTAMPTZOID, INT8OID}
+	"UPDATE leadflow.rep_load r SET open_leads = u.open_leads, assigned_total = u.assigned_total,"
+	" last_assigned_at = u.last_assigned_at, current_weight = u.current_weight"
+	" FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::bigint[]),"
+	" pg_catalog.unnest($3::integer[]), pg_catalog.unnest($4::bigint[]),"
+	" pg_catalog.unnest($5::timestamptz[]), pg_catalog.unnest($6::bigint[]))"
+	" AS u(org_id, rep_id, open_leads, assigned_total, last_assigned_at, current_weight)"
+	" WHERE r.org_id OPERATOR(pg_catalog.=) u.org_id AND r.rep_id OPERATOR(pg_catalog.=) u.rep_id",
+	6, {INT8ARRAYOID, INT8ARRAYOID, INT4ARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID, INT8ARRAYOID}
 };
 
 static LeadflowPlan team_flush_plan = {
 	NULL,
-	"UPDATE leadflow.team_rotation SET last_rep_id = $3"
-	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND team_id OPERATOR(pg_catalog.=) $2",
-	3, {INT8OID, INT8OID, INT8OID}
+	"UPDATE leadflow.team_rotation t SET last_rep_id = u.last_rep_id"
+	" FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::bigint[]),"
+	" pg_catalog.unnest($3::bigint[])) AS u(org_id, team_id, last_rep_id)"
+	" WHERE t.org_id OPERATOR(pg_catalog.=) u.org_id AND t.team_id OPERATOR(pg_catalog.=) u.team_id",
+	3, {INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID}
 };
 
 static LeadflowPlan hits_flush_plan = {
 	NULL,
 	"INSERT INTO leadflow.routing_rule_stats AS s (org_id, rule_id, hits, shadow_hits, last_hit)"
-	" VALUES ($1, $2, $3, $4, $5) ON CONFLICT (org_id, rule_id) DO UPDATE"
+	" SELECT * FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::bigint[]),"
+	" pg_catalog.unnest($3::bigint[]), pg_catalog.unnest($4::bigint[]),"
+	" pg_catalog.unnest($5::timestamptz[])) ORDER BY 1, 2"	/* lock order: no deadlock */
+	" ON CONFLICT (org_id, rule_id) DO UPDATE"
 	" SET hits = s.hits OPERATOR(pg_catalog.+) excluded.hits,"
 	" shadow_hits = s.shadow_hits OPERATOR(pg_catalog.+) excluded.shadow_hits,"
 	" last_hit = GREATEST(s.last_hit, excluded.last_hit)",
-	5, {INT8OID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID}
+	5, {INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, INT8ARRAYOID, TIMESTAMPTZARRAYOID}
 };
+
+/* columns of a flush, gathered from a hash table of state */
+typedef struct FlushCols
+{
+	int			n;
+	int			max;
+	Datum	   *v[6];
+	bool	   *isnull[6];
+} FlushCols;
+
+static void
+flush_cols_init(FlushCols *f, long max)
+{
+	int			c;
+
+	f->n = 0;
+	f->max = Max(max, 1);
+	for (c = 0; c < 6; c++)
+	{
+		f->v[c] = palloc(sizeof(Datum) * f->max);
+		f->isnull[c] = palloc0(sizeof(bool) * f->max);
+	}
+}
+
+/* all flushed columns are 8-byte pass-by-value (bigint, timestamptz) or integer */
+static Datum
+flush_array(FlushCols *f, int c, Oid elemtype)
+{
+	int			dims[1] = {f->n};
+	int			lbs[1] = {1};
+	bool		int4 = elemtype == INT4OID;
+
+	return PointerGetDatum(construct_md_array(f->v[c], f->isnull[c], 1, dims, lbs, elemtype,
+											  int4 ? 4 : 8, true,
+											  int4 ? TYPALIGN_INT : TYPALIGN_DOUBLE));
+}
+
+static void
+flush_run(LeadflowPlan *plan, FlushCols *f, const Oid *types, int ncols, int expected_rc)
+{
+	Datum		args[6];
+	int			c;
+	int			rc;
+
+	if (f->n == 0)
+		return;
+	for (c = 0; c < ncols; c++)
+		args[c] = flush_array(f, c, types[c]);
+	rc = LeadflowExecute(plan, args, NULL, false, 0);
+	if (rc != expected_rc)
+		elog(ERROR, "leadflow: routing state flush failed: %s", SPI_result_code_string(rc));
+}
 
 /*
  * LeadflowRouteFlush
  *		Writes the changed rotation state and rule hits of this
- *		transaction: one UPDATE per changed rep and team, one upsert per
- *		rule hit, however many leads the statement routed.
+ *		transaction: one UPDATE of rep_load, one of team_rotation and one
+ *		upsert of routing_rule_stats, however many leads the statement
+ *		routed.
  */
 void
 LeadflowRouteFlush(void)
 {
+	static const Oid rep_types[6] = {INT8OID, INT8OID, INT4OID, INT8OID, TIMESTAMPTZOID, INT8OID};
+	static const Oid team_types[3] = {INT8OID, INT8OID, INT8OID};
+	static const Oid hit_types[5] = {INT8OID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID};
 	HASH_SEQ_STATUS seq;
 	RepState   *rs;
 	TeamState  *ts;
 	RuleHits   *h;
-	Datum		args[6];
-	char		nulls[6] = "      ";
-	int			rc;
+	FlushCols	f;
 
 	if (txn_reps == NULL)
 		return;
 	SPI_connect();
+
+	flush_cols_init(&f, hash_get_num_entries(txn_reps));
 	hash_seq_init(&seq, txn_reps);
 	while ((rs = hash_seq_search(&seq)) != NULL)
 	{
 		if (!rs->dirty)
 			continue;
-		args[0] = Int64GetDatum(rs->key.org_id);
-		args[1] = Int64GetDatum(rs->key.id);
-		args[2] = Int32GetDatum(rs->open_leads);
-		args[3] = Int64GetDatum(rs->assigned_total);
-		args[4] = TimestampTzGetDatum(rs->last_assigned_at);
-		nulls[4] = rs->last_assigned_at == 0 ? 'n' : ' ';
-		args[5] = Int64GetDatum(rs->current_weight);
-		rc = LeadflowExecute(&rep_flush_plan, args, nulls, false, 0);
-		if (rc != SPI_OK_UPDATE)
-			elog(ERROR, "leadflow: rep_load update failed: %s", SPI_result_code_string(rc));
+		f.v[0][f.n] = Int64GetDatum(rs->key.org_id);
+		f.v[1][f.n] = Int64GetDatum(rs->key.id);
+		f.v[2][f.n] = Int32GetDatum(rs->open_leads);
+		f.v[3][f.n] = Int64GetDatum(rs->assigned_total);
+		f.v[4][f.n] = TimestampTzGetDatum(rs->last_assigned_at);
+		f.isnull[4][f.n] = rs->last_assigned_at == 0;
+		f.v[5][f.n] = Int64GetDatum(rs->current_weight);
+		f.n++;
 		rs->dirty = false;
 	}
-	nulls[4] = ' ';
+	flush_run(&rep_flush_plan, &f, rep_types, 6, SPI_OK_UPDATE);
+
+	flush_cols_init(&f, hash_get_num_entries(txn_teams));
 	hash_seq_init(&seq, txn_teams);
 	while ((ts = hash_seq_search(&seq)) != NULL)
 	{
 		if (!ts->dirty)
 			continue;
-		args[0] = Int64GetDatum(ts->key.org_id);
-		args[1] = Int64GetDatum(ts->key.id);
-		args[2] = Int64GetDatum(ts->last_rep_id);
-		rc = LeadflowExecute(&team_flush_plan, args, NULL, false, 0);
-		if (rc != SPI_OK_UPDATE)
-			elog(ERROR, "leadflow: team_rotation update failed: %s", SPI_result_code_string(rc));
+		f.v[0][f.n] = Int64GetDatum(ts->key.org_id);
+		f.v[1][f.n] = Int64GetDatum(ts->key.id);
+		f.v[2][f.n] = Int64GetDatum(ts->last_rep_id);
+		f.n++;
 		ts->dirty = false;
 	}
+	flush_run(&team_flush_plan, &f, team_types, 3, SPI_OK_UPDATE);
+
+	flush_cols_init(&f, hash_get_num_entries(txn_hits));
 	hash_seq_init(&seq, txn_hits);
 	while ((h = hash_seq_search(&seq)) != NULL)
 	{
-		args[0] = Int64GetDatum(h->key.org_id);
-		args[1] = Int64GetDatum(h->key.id);
-		args[2] = Int64GetDatum(h->hits);
-		args[3] = Int64GetDatum(h->shadow_hits);
-		args[4] = TimestampTzGetDatum(h->last_hit);
-		rc = LeadflowExecute(&hits_flush_plan, args, NULL, false, 0);
-		if (rc != SPI_OK_INSERT)
-			elog(ERROR, "leadflow: routing_rule_stats upsert failed: %s", SPI_result_code_string(rc));
+		f.v[0][f.n] = Int64GetDatum(h->key.org_id);
+		f.v[1][f.n] = Int64GetDatum(h->key.id);
+		f.v[2][f.n] = Int64GetDatum(h->hits);
+		f.v[3][f.n] = Int64GetDatum(h->shadow_hits);
+		f.v[4][f.n] = TimestampTzGetDatum(h->last_hit);
+		f.n++;
 		hash_search(txn_hits, &h->key, HASH_REMOVE, NULL);
 	}
+	flush_run(&hits_flush_plan, &f, hit_types, 5, SPI_OK_INSERT);
 	SPI_finish();
 }
 
