@@ -90,13 +90,13 @@ deps:
 		echo "all build and test packages present"; \
 	fi
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql data/free_email_domains.txt
+sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql data/free_email_domains.txt Makefile
 	{ cat sql/$(EXTENSION).sql; \
 	  echo; echo '-- free-mail providers, from data/free_email_domains.txt'; \
-	  echo 'INSERT INTO @extschema@.free_email_domains (domain)'; \
+	  echo 'INSERT INTO @extschema@.free_email_domains (domain, shipped)'; \
 	  echo 'SELECT pg_catalog.regexp_split_to_table(pg_catalog.btrim($$list$$'; \
 	  cat data/free_email_domains.txt; \
-	  echo '$$list$$, pg_catalog.chr(10)), pg_catalog.chr(10));'; } > $@
+	  echo '$$list$$, pg_catalog.chr(10)), pg_catalog.chr(10)), true;'; } > $@
 
 # Each step is a new make so that PGXS is read after `deps` installed it.
 test: deps

@@ -95,10 +95,12 @@ COMMENT ON COLUMN @extschema@.accounts.domain IS 'Registrable company domain (e.
 COMMENT ON COLUMN @extschema@.accounts.owner_rep_id IS 'The rep who owns the account.';
 
 CREATE TABLE @extschema@.free_email_domains (
-    domain  text PRIMARY KEY CHECK (domain = pg_catalog.lower(domain))
+    domain   text PRIMARY KEY CHECK (domain = pg_catalog.lower(domain)),
+    shipped  boolean NOT NULL DEFAULT false
 );
 COMMENT ON TABLE @extschema@.free_email_domains IS 'Free-mail providers (global): an address there has no company domain. Shipped with a maintained public list; editable.';
 COMMENT ON COLUMN @extschema@.free_email_domains.domain IS 'Lower-case ASCII domain, e.g. gmail.com.';
+COMMENT ON COLUMN @extschema@.free_email_domains.shipped IS 'Part of the list leadflow ships (installed by CREATE EXTENSION, so pg_dump leaves it out); false for domains added here.';
 
 CREATE TABLE @extschema@.company_profiles (
     org_id          bigint NOT NULL REFERENCES @extschema@.orgs (org_id) ON DELETE CASCADE,
@@ -2371,7 +2373,7 @@ SELECT pg_catalog.pg_extension_config_dump('leadflow.orgs', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.teams', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.reps', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.accounts', '');
-SELECT pg_catalog.pg_extension_config_dump('leadflow.free_email_domains', '');
+SELECT pg_catalog.pg_extension_config_dump('leadflow.free_email_domains', 'WHERE NOT shipped');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.company_profiles', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.source_spend', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.sla_policies', '');
@@ -2392,3 +2394,20 @@ SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_merges', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.rep_load', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.team_rotation', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.routing_rule_stats', '');
+
+-- Keep this last: the sequences behind the identity columns of every table
+-- above, so that a restored database numbers on where the dumped one stopped
+-- (one call per statement: each updates the extension's catalog row).
+DO $$
+DECLARE
+    seq pg_catalog.regclass;
+BEGIN
+    FOR seq IN SELECT c.oid FROM pg_catalog.pg_class c
+                WHERE c.relkind OPERATOR(pg_catalog.=) 'S'
+                  AND c.relnamespace OPERATOR(pg_catalog.=) 'leadflow'::pg_catalog.regnamespace
+                ORDER BY c.relname
+    LOOP
+        PERFORM pg_catalog.pg_extension_config_dump(seq, '');
+    END LOOP;
+END
+$$;
