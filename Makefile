@@ -37,7 +37,8 @@ REGRESS = \
 	65_lifecycle \
 	70_reports \
 	75_maintenance \
-	80_errors
+	80_errors \
+	85_hostile
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
 # isolation specs live in test/specs, their outputs in test/expected

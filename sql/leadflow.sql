@@ -106,7 +106,7 @@ CREATE TABLE @extschema@.company_profiles (
     provider        text NOT NULL,
     industry        text,
     company_size    integer CHECK (company_size >= 0),
-    annual_revenue  numeric CHECK (annual_revenue >= 0),
+    annual_revenue  numeric CHECK (annual_revenue >= 0 AND annual_revenue < 'Infinity'::numeric),
     country         text,
     priority        integer NOT NULL DEFAULT 0,
     updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -126,7 +126,7 @@ CREATE TABLE @extschema@.source_spend (
     org_id  bigint NOT NULL REFERENCES @extschema@.orgs (org_id) ON DELETE CASCADE,
     source  text NOT NULL,
     month   date NOT NULL CHECK (month = pg_catalog.date_trunc('month', month)::date),
-    amount  numeric NOT NULL CHECK (amount >= 0),
+    amount  numeric NOT NULL CHECK (amount >= 0 AND amount < 'Infinity'::numeric),
     PRIMARY KEY (org_id, source, month)
 );
 COMMENT ON TABLE @extschema@.source_spend IS 'Marketing spend per source and month, for cost-per-lead reports.';
@@ -306,7 +306,7 @@ CREATE TABLE @extschema@.leads (
     job_title            text,
     industry             text,
     company_size         integer CHECK (company_size >= 0),
-    annual_revenue       numeric CHECK (annual_revenue >= 0),
+    annual_revenue       numeric CHECK (annual_revenue >= 0 AND annual_revenue < 'Infinity'::numeric),
     country              text,
     state                text,
     city                 text,
@@ -331,7 +331,7 @@ CREATE TABLE @extschema@.leads (
     score_firmographic   integer NOT NULL DEFAULT 0,
     score_behavioral     integer NOT NULL DEFAULT 0,
     score_engagement     integer NOT NULL DEFAULT 0,
-    score_manual         integer NOT NULL DEFAULT 0,
+    score_manual         integer NOT NULL DEFAULT 0 CHECK (score_manual BETWEEN -1000 AND 1000),
     score_decay          integer NOT NULL DEFAULT 0,
     score                integer NOT NULL DEFAULT 0 CHECK (score BETWEEN 0 AND 100),
     temperature          text NOT NULL DEFAULT 'cold' CHECK (temperature IN ('cold', 'warm', 'hot')),
@@ -418,7 +418,7 @@ COMMENT ON COLUMN @extschema@.leads.score_demographic IS 'Demographic points, 0.
 COMMENT ON COLUMN @extschema@.leads.score_firmographic IS 'Firmographic points, 0..cap.';
 COMMENT ON COLUMN @extschema@.leads.score_behavioral IS 'Behavioral points, 0..cap.';
 COMMENT ON COLUMN @extschema@.leads.score_engagement IS 'Engagement points, 0..cap.';
-COMMENT ON COLUMN @extschema@.leads.score_manual IS 'Manual adjustment by a rep (any sign).';
+COMMENT ON COLUMN @extschema@.leads.score_manual IS 'Manual adjustment by a rep (any sign, at most 1000 either way).';
 COMMENT ON COLUMN @extschema@.leads.score_decay IS 'Points lost to inactivity, included in score (maintenance brings it up to date).';
 COMMENT ON COLUMN @extschema@.leads.score IS 'Composite score 0..100: categories + manual - inactivity decay.';
 COMMENT ON COLUMN @extschema@.leads.temperature IS 'cold, warm or hot, from the model thresholds.';
@@ -522,7 +522,7 @@ CREATE TABLE @extschema@.opportunities (
     lead_id         bigint,
     owner_rep_id    bigint,
     name            text NOT NULL,
-    amount          numeric CHECK (amount >= 0),
+    amount          numeric CHECK (amount >= 0 AND amount < 'Infinity'::numeric),
     expected_close  date,
     stage           text NOT NULL DEFAULT 'prospecting',
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -1131,6 +1131,11 @@ AS $$
 DECLARE
     region text;
 BEGIN
+    IF process_import.org_id IS NULL OR process_import.batch_id IS NULL THEN
+        RAISE EXCEPTION 'process_import needs an org_id and a batch_id, got org_id % and batch_id %',
+            COALESCE(process_import.org_id::text, 'NULL'), COALESCE(process_import.batch_id::text, 'NULL')
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     SELECT COALESCE(o.settings ->> 'default_region', 'US') INTO region
       FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) process_import.org_id;
     IF NOT FOUND THEN
