@@ -73,7 +73,8 @@ DEB_PACKAGES = \
 	make gcc g++ \
 	postgresql-15 postgresql-client-15 postgresql-contrib \
 	postgresql-server-dev-15 postgresql-15-pgtap pgtap \
-	libpsl-dev libidn2-dev libphonenumber-dev
+	libpsl-dev libidn2-dev libphonenumber-dev \
+	sqlsmith libipc-run-perl
 
 .PHONY: deps test demo suites
 

@@ -44,6 +44,10 @@ if sh test/readme.sh; then count "README examples" 1 0; else count "README examp
 # (it must get to its last report: every journey chain intact)
 if sh data/demo.sh > "$log" 2>&1 && grep -A2 'broken_links' "$log" | grep -qE '\| +0$'; then count "demo" 1 0; else cat "$log"; count "demo" 0 1; fi
 
+# sqlsmith: a few thousand random queries as an application role against
+# the demo's data (a copy of it); no crash, no XX000
+if sh test/sqlsmith.sh 3000; then count "sqlsmith" 1 0; else count "sqlsmith" 0 1; fi
+
 # the benchmark's smoke run: every figure is produced (no targets asserted)
 if sh bench/run.sh quick > "$log" 2>&1; then count "bench smoke" 1 0; else cat "$log"; count "bench smoke" 0 1; fi
 
