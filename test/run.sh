@@ -40,16 +40,18 @@ count "pgTAP" "$(( ${total:-0} - bad ))" "$bad"
 # TAP tests (test/t, PostgreSQL::Test::Cluster): crash recovery under load,
 # streaming standby.  They start clusters of their own, loading the same
 # module as this cluster (a private install's extension_destdir is passed
-# on); initdb does not run as root, so root runs them as postgres.
+# on).  initdb does not run as root, so root runs them as postgres, from a
+# copy of test/t and data/ (the checkout may be where postgres cannot read).
 pgxs_dir=$(dirname "$(dirname "$(pg_config --pgxs)")")
 tapdir=$(mktemp -d /tmp/leadflow_tap.XXXXXX)
+mkdir -p "$tapdir/src/test" && cp -R test/t "$tapdir/src/test/" && cp -R data "$tapdir/src/"
 asuser=""
-if [ "$(id -u)" -eq 0 ]; then chown postgres "$tapdir"; asuser="runuser -u postgres --"; fi
-$asuser env TESTDIR="$tapdir" PATH="$(pg_config --bindir):$PATH" \
-	PERL5LIB="$pgxs_dir/test/perl:$(pwd)/test/t" PG_REGRESS="$pgxs_dir/test/regress/pg_regress" \
+if [ "$(id -u)" -eq 0 ]; then chown -R postgres "$tapdir"; asuser="runuser -u postgres --"; fi
+(cd "$tapdir/src" && $asuser env TESTDIR="$tapdir" PATH="$(pg_config --bindir):$PATH" \
+	PERL5LIB="$pgxs_dir/test/perl:$tapdir/src/test/t" PG_REGRESS="$pgxs_dir/test/regress/pg_regress" \
 	LEADFLOW_EXTENSION_DESTDIR="${LEADFLOW_EXTENSION_DESTDIR:-$(psql -X -A -t -c 'SHOW extension_destdir' postgres 2>/dev/null)}" \
 	LEADFLOW_DYNAMIC_LIBRARY_PATH="${LEADFLOW_DYNAMIC_LIBRARY_PATH:-$(psql -X -A -t -c 'SHOW dynamic_library_path' postgres 2>/dev/null)}" \
-	prove ${PROVE_FLAGS:-} ${TAP_TESTS:-test/t/*.pl} >"$log" 2>&1
+	prove ${PROVE_FLAGS:-} ${TAP_TESTS:-test/t/*.pl}) >"$log" 2>&1
 cat "$log"
 total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$log")
 bad=$(sed -n 's/^Failed \([0-9]*\)\/[0-9]* subtests.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
