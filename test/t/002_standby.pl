@@ -30,11 +30,16 @@ SELECT c.relname FROM pg_class c
  WHERE c.relnamespace = 'leadflow'::regnamespace AND c.relkind = 'v'
    AND (c.relname LIKE 'report\_%' OR c.relname IN ('unassigned_queue', 'manager_queue', 'possible_duplicates'))
  ORDER BY 1});
-cmp_ok(scalar(@views), '>=', 15, scalar(@views) . ' report views');
 
 # Columns that move with the clock (hours since ...) differ between two
 # reads a moment apart on any two sessions; they are left out.
 my %clock = map { $_ => 1 } qw(hours_in_stage hours_since_touch);
+my %contract = map { $_ => 1 } qw(report_lead_volume report_source_performance report_funnel
+  report_rep_performance report_lead_aging report_response_times report_routing
+  report_shadow_routing report_score_distribution report_duplicates
+  report_enrichment_coverage report_rep_load unassigned_queue manager_queue possible_duplicates);
+is(scalar(grep { $contract{$_} } @views), scalar(keys %contract),
+	'all ' . scalar(keys %contract) . ' report views of the contract are there (' . scalar(@views) . ' in all)');
 for my $view (@views)
 {
 	my @cols = grep { !$clock{$_} } split /\n/, $primary->safe_psql('postgres', qq{
@@ -46,7 +51,10 @@ SELECT a.attname FROM pg_attribute a
 	my $on_primary = $primary->safe_psql('postgres', $query);
 	my $on_standby = $standby->safe_psql('postgres', $query);
 	my $rows = $on_primary eq '' ? 0 : scalar(split /\n/, $on_primary);
-	cmp_ok($rows, '>', 0, "$view has rows on the primary ($rows)");
+	# the views of the contract all have rows with the sample data (so
+	# the comparison is not of two empty sets); newer ones may be empty
+	if ($contract{$view}) { cmp_ok($rows, '>', 0, "$view has rows on the primary ($rows)"); }
+	else { note "$view: $rows rows on the primary"; }
 	is($on_standby, $on_primary, "$view: the same $rows rows on the standby");
 }
 
