@@ -37,7 +37,8 @@ REGRESS = \
 	65_lifecycle \
 	70_reports \
 	75_maintenance \
-	80_errors
+	80_errors \
+	85_hostile
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
 # isolation specs live in test/specs, their outputs in test/expected
@@ -72,7 +73,8 @@ DEB_PACKAGES = \
 	make gcc g++ \
 	postgresql-15 postgresql-client-15 postgresql-contrib \
 	postgresql-server-dev-15 postgresql-15-pgtap pgtap \
-	libpsl-dev libidn2-dev libphonenumber-dev
+	libpsl-dev libidn2-dev libphonenumber-dev \
+	sqlsmith libipc-run-perl
 
 .PHONY: deps test demo suites
 

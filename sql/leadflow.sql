@@ -108,7 +108,7 @@ CREATE TABLE @extschema@.company_profiles (
     provider        text NOT NULL,
     industry        text,
     company_size    integer CHECK (company_size >= 0),
-    annual_revenue  numeric CHECK (annual_revenue >= 0),
+    annual_revenue  numeric CHECK (annual_revenue >= 0 AND annual_revenue < 'Infinity'::numeric),
     country         text,
     priority        integer NOT NULL DEFAULT 0,
     updated_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -128,7 +128,7 @@ CREATE TABLE @extschema@.source_spend (
     org_id  bigint NOT NULL REFERENCES @extschema@.orgs (org_id) ON DELETE CASCADE,
     source  text NOT NULL,
     month   date NOT NULL CHECK (month = pg_catalog.date_trunc('month', month)::date),
-    amount  numeric NOT NULL CHECK (amount >= 0),
+    amount  numeric NOT NULL CHECK (amount >= 0 AND amount < 'Infinity'::numeric),
     PRIMARY KEY (org_id, source, month)
 );
 COMMENT ON TABLE @extschema@.source_spend IS 'Marketing spend per source and month, for cost-per-lead reports.';
@@ -308,7 +308,7 @@ CREATE TABLE @extschema@.leads (
     job_title            text,
     industry             text,
     company_size         integer CHECK (company_size >= 0),
-    annual_revenue       numeric CHECK (annual_revenue >= 0),
+    annual_revenue       numeric CHECK (annual_revenue >= 0 AND annual_revenue < 'Infinity'::numeric),
     country              text,
     state                text,
     city                 text,
@@ -333,7 +333,7 @@ CREATE TABLE @extschema@.leads (
     score_firmographic   integer NOT NULL DEFAULT 0,
     score_behavioral     integer NOT NULL DEFAULT 0,
     score_engagement     integer NOT NULL DEFAULT 0,
-    score_manual         integer NOT NULL DEFAULT 0,
+    score_manual         integer NOT NULL DEFAULT 0 CHECK (score_manual BETWEEN -1000 AND 1000),
     score_decay          integer NOT NULL DEFAULT 0,
     score                integer NOT NULL DEFAULT 0 CHECK (score BETWEEN 0 AND 100),
     temperature          text NOT NULL DEFAULT 'cold' CHECK (temperature IN ('cold', 'warm', 'hot')),
@@ -420,7 +420,7 @@ COMMENT ON COLUMN @extschema@.leads.score_demographic IS 'Demographic points, 0.
 COMMENT ON COLUMN @extschema@.leads.score_firmographic IS 'Firmographic points, 0..cap.';
 COMMENT ON COLUMN @extschema@.leads.score_behavioral IS 'Behavioral points, 0..cap.';
 COMMENT ON COLUMN @extschema@.leads.score_engagement IS 'Engagement points, 0..cap.';
-COMMENT ON COLUMN @extschema@.leads.score_manual IS 'Manual adjustment by a rep (any sign).';
+COMMENT ON COLUMN @extschema@.leads.score_manual IS 'Manual adjustment by a rep (any sign, at most 1000 either way).';
 COMMENT ON COLUMN @extschema@.leads.score_decay IS 'Points lost to inactivity, included in score (maintenance brings it up to date).';
 COMMENT ON COLUMN @extschema@.leads.score IS 'Composite score 0..100: categories + manual - inactivity decay.';
 COMMENT ON COLUMN @extschema@.leads.temperature IS 'cold, warm or hot, from the model thresholds.';
@@ -524,7 +524,7 @@ CREATE TABLE @extschema@.opportunities (
     lead_id         bigint,
     owner_rep_id    bigint,
     name            text NOT NULL,
-    amount          numeric CHECK (amount >= 0),
+    amount          numeric CHECK (amount >= 0 AND amount < 'Infinity'::numeric),
     expected_close  date,
     stage           text NOT NULL DEFAULT 'prospecting',
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
@@ -918,7 +918,7 @@ BEGIN ATOMIC
          ORDER BY j.seq DESC LIMIT 1)
     SELECT c.value ->> 'step', NULL::bigint, NULL::text, (c.value ->> 'rep_id')::bigint,
            'skipped: ' || (c.value ->> 'skipped')
-      FROM last_routing r, jsonb_array_elements(r.detail -> 'candidates') WITH ORDINALITY c(value, n)
+      FROM last_routing r, pg_catalog.jsonb_array_elements(r.detail -> 'candidates') WITH ORDINALITY c(value, n)
     UNION ALL
     SELECT r.detail ->> 'path', (r.detail ->> 'rule_id')::bigint, r.detail ->> 'rule_name',
            (r.detail ->> 'rep_id')::bigint,
@@ -1004,24 +1004,24 @@ DECLARE
     k text;
     v jsonb;
 BEGIN
-    IF payload IS NULL OR jsonb_typeof(payload) <> 'object' THEN
-        RAISE EXCEPTION 'capture payload must be a JSON object, not %', COALESCE(jsonb_typeof(payload), 'null')
+    IF payload IS NULL OR pg_catalog.jsonb_typeof(payload) <> 'object' THEN
+        RAISE EXCEPTION 'capture payload must be a JSON object, not %', COALESCE(pg_catalog.jsonb_typeof(payload), 'null')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
 
     IF payload ? 'field_data' THEN                      -- Meta Lead Ads
-        IF jsonb_typeof(payload -> 'field_data') <> 'array' THEN
+        IF pg_catalog.jsonb_typeof(payload -> 'field_data') <> 'array' THEN
             RAISE EXCEPTION 'capture payload field_data must be an array'
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
-        FOR item IN SELECT * FROM jsonb_array_elements(payload -> 'field_data') LOOP
-            IF jsonb_typeof(item) <> 'object' OR jsonb_typeof(item -> 'name') IS DISTINCT FROM 'string' THEN
+        FOR item IN SELECT * FROM pg_catalog.jsonb_array_elements(payload -> 'field_data') LOOP
+            IF pg_catalog.jsonb_typeof(item) <> 'object' OR pg_catalog.jsonb_typeof(item -> 'name') IS DISTINCT FROM 'string' THEN
                 RAISE EXCEPTION 'capture payload field_data[%] has no name', i
                     USING ERRCODE = 'invalid_parameter_value';
             END IF;
-            IF jsonb_typeof(item -> 'values') = 'array' AND jsonb_array_length(item -> 'values') > 0 THEN
-                flat := flat || jsonb_build_object(lower(item ->> 'name'), item -> 'values' ->> 0);
-            ELSIF jsonb_typeof(item -> 'values') IS DISTINCT FROM 'array' THEN
+            IF pg_catalog.jsonb_typeof(item -> 'values') = 'array' AND pg_catalog.jsonb_array_length(item -> 'values') > 0 THEN
+                flat := flat || pg_catalog.jsonb_build_object(pg_catalog.lower(item ->> 'name'), item -> 'values' ->> 0);
+            ELSIF pg_catalog.jsonb_typeof(item -> 'values') IS DISTINCT FROM 'array' THEN
                 RAISE EXCEPTION 'capture payload field_data[%] ("%") has no values array', i, item ->> 'name'
                     USING ERRCODE = 'invalid_parameter_value';
             END IF;
@@ -1029,35 +1029,35 @@ BEGIN
         END LOOP;
         extra := payload - 'field_data';
         IF extra ? 'id' THEN
-            extra := (extra - 'id') || jsonb_build_object('meta_lead_id', extra -> 'id');
+            extra := (extra - 'id') || pg_catalog.jsonb_build_object('meta_lead_id', extra -> 'id');
         END IF;
     ELSIF payload ? 'user_column_data' THEN             -- Google Ads lead form
-        IF jsonb_typeof(payload -> 'user_column_data') <> 'array' THEN
+        IF pg_catalog.jsonb_typeof(payload -> 'user_column_data') <> 'array' THEN
             RAISE EXCEPTION 'capture payload user_column_data must be an array'
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
-        FOR item IN SELECT * FROM jsonb_array_elements(payload -> 'user_column_data') LOOP
-            IF jsonb_typeof(item) <> 'object' OR jsonb_typeof(item -> 'column_id') IS DISTINCT FROM 'string' THEN
+        FOR item IN SELECT * FROM pg_catalog.jsonb_array_elements(payload -> 'user_column_data') LOOP
+            IF pg_catalog.jsonb_typeof(item) <> 'object' OR pg_catalog.jsonb_typeof(item -> 'column_id') IS DISTINCT FROM 'string' THEN
                 RAISE EXCEPTION 'capture payload user_column_data[%] has no column_id', i
                     USING ERRCODE = 'invalid_parameter_value';
             END IF;
-            flat := flat || jsonb_build_object(lower(item ->> 'column_id'), item ->> 'string_value');
+            flat := flat || pg_catalog.jsonb_build_object(pg_catalog.lower(item ->> 'column_id'), item ->> 'string_value');
             i := i + 1;
         END LOOP;
         extra := payload - 'user_column_data';
         IF extra ? 'lead_id' THEN
-            extra := (extra - 'lead_id') || jsonb_build_object('google_lead_id', extra -> 'lead_id');
+            extra := (extra - 'lead_id') || pg_catalog.jsonb_build_object('google_lead_id', extra -> 'lead_id');
         END IF;
     ELSE                                                -- a flat object
-        FOR k, v IN SELECT * FROM jsonb_each(payload) LOOP
-            IF jsonb_typeof(v) IN ('object', 'array') THEN
-                extra := extra || jsonb_build_object(k, v);
+        FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(payload) LOOP
+            IF pg_catalog.jsonb_typeof(v) IN ('object', 'array') THEN
+                extra := extra || pg_catalog.jsonb_build_object(k, v);
             ELSE
-                flat := flat || jsonb_build_object(lower(k), v #>> '{}');
+                flat := flat || pg_catalog.jsonb_build_object(pg_catalog.lower(k), v #>> '{}');
             END IF;
         END LOOP;
     END IF;
-    RETURN flat || jsonb_build_object('_extra', extra);
+    RETURN flat || pg_catalog.jsonb_build_object('_extra', extra);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.capture_flatten(jsonb) IS
@@ -1080,24 +1080,24 @@ DECLARE
     new_status text;
     survivor bigint;
 BEGIN
-    FOR k, v IN SELECT e.key, e.value #>> '{}' FROM jsonb_each(flat - '_extra') e LOOP
+    FOR k, v IN SELECT e.key, e.value #>> '{}' FROM pg_catalog.jsonb_each(flat - '_extra') e LOOP
         SELECT m.column_name INTO col FROM leadflow.capture_field_names m WHERE m.name OPERATOR(pg_catalog.=) k;
-        IF col IS NULL OR NULLIF(btrim(v), '') IS NULL THEN
-            IF NULLIF(btrim(v), '') IS NOT NULL THEN
-                attrs := attrs || jsonb_build_object(k, v);
+        IF col IS NULL OR NULLIF(pg_catalog.btrim(v), '') IS NULL THEN
+            IF NULLIF(pg_catalog.btrim(v), '') IS NOT NULL THEN
+                attrs := attrs || pg_catalog.jsonb_build_object(k, v);
             END IF;
         ELSIF col = 'full_name' THEN
-            full_name := btrim(v);
-        ELSIF (col = 'company_size' AND btrim(v) !~ '^[0-9]{1,9}$')
-           OR (col = 'annual_revenue' AND btrim(v) !~ '^[0-9]{1,15}(\.[0-9]{1,4})?$') THEN
-            attrs := attrs || jsonb_build_object(k, v);   -- e.g. "51-200": kept, not guessed
+            full_name := pg_catalog.btrim(v);
+        ELSIF (col = 'company_size' AND pg_catalog.btrim(v) !~ '^[0-9]{1,9}$')
+           OR (col = 'annual_revenue' AND pg_catalog.btrim(v) !~ '^[0-9]{1,15}(\.[0-9]{1,4})?$') THEN
+            attrs := attrs || pg_catalog.jsonb_build_object(k, v);   -- e.g. "51-200": kept, not guessed
         ELSIF NOT f ? col THEN
-            f := f || jsonb_build_object(col, btrim(v));
+            f := f || pg_catalog.jsonb_build_object(col, pg_catalog.btrim(v));
         END IF;
     END LOOP;
     IF full_name IS NOT NULL AND NOT f ? 'first_name' AND NOT f ? 'last_name' THEN
-        f := f || jsonb_build_object('first_name', split_part(full_name, ' ', 1),
-                                     'last_name', NULLIF(btrim(substr(full_name, length(split_part(full_name, ' ', 1)) + 1)), ''));
+        f := f || pg_catalog.jsonb_build_object('first_name', pg_catalog.split_part(full_name, ' ', 1),
+                                     'last_name', NULLIF(pg_catalog.btrim(pg_catalog.substr(full_name, pg_catalog.length(pg_catalog.split_part(full_name, ' ', 1)) + 1)), ''));
     END IF;
     IF NOT f ? 'email' AND NOT f ? 'phone' THEN
         RAISE EXCEPTION 'capture payload has neither an email nor a phone field'
@@ -1133,6 +1133,11 @@ AS $$
 DECLARE
     region text;
 BEGIN
+    IF process_import.org_id IS NULL OR process_import.batch_id IS NULL THEN
+        RAISE EXCEPTION 'process_import needs an org_id and a batch_id, got org_id % and batch_id %',
+            COALESCE(process_import.org_id::text, 'NULL'), COALESCE(process_import.batch_id::text, 'NULL')
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
     SELECT COALESCE(o.settings ->> 'default_region', 'US') INTO region
       FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) process_import.org_id;
     IF NOT FOUND THEN
@@ -1149,17 +1154,17 @@ BEGIN
     UPDATE leadflow.lead_imports i
        SET error = COALESCE(
                leadflow.contact_problem(i.email, i.phone, i.country, region),
-               CASE WHEN NULLIF(btrim(i.company_size), '') IS NOT NULL AND btrim(i.company_size) !~ '^[0-9]{1,9}$'
-                    THEN 'invalid company_size "' || left(i.company_size, 80) || '": not a whole number of employees' END,
-               CASE WHEN NULLIF(btrim(i.annual_revenue), '') IS NOT NULL AND btrim(i.annual_revenue) !~ '^[0-9]{1,15}(\.[0-9]{1,4})?$'
-                    THEN 'invalid annual_revenue "' || left(i.annual_revenue, 80) || '": not a positive amount' END),
-           processed_at = now()
+               CASE WHEN NULLIF(pg_catalog.btrim(i.company_size), '') IS NOT NULL AND pg_catalog.btrim(i.company_size) !~ '^[0-9]{1,9}$'
+                    THEN 'invalid company_size "' || pg_catalog.left(i.company_size, 80) || '": not a whole number of employees' END,
+               CASE WHEN NULLIF(pg_catalog.btrim(i.annual_revenue), '') IS NOT NULL AND pg_catalog.btrim(i.annual_revenue) !~ '^[0-9]{1,15}(\.[0-9]{1,4})?$'
+                    THEN 'invalid annual_revenue "' || pg_catalog.left(i.annual_revenue, 80) || '": not a positive amount' END),
+           processed_at = pg_catalog.now()
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
        AND i.processed_at IS NULL;
 
     UPDATE leadflow.lead_imports i
-       SET lead_id = nextval(pg_get_serial_sequence('leadflow.leads', 'lead_id'))
+       SET lead_id = pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('leadflow.leads', 'lead_id'))
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
        AND i.error IS NULL AND i.lead_id IS NULL;
@@ -1168,8 +1173,8 @@ BEGIN
                                 industry, company_size, annual_revenue, country, state, city,
                                 postal_code, source, campaign)
     SELECT i.org_id, i.lead_id, i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title,
-           i.industry, NULLIF(btrim(i.company_size), '')::integer, NULLIF(btrim(i.annual_revenue), '')::numeric,
-           i.country, i.state, i.city, i.postal_code, COALESCE(NULLIF(btrim(i.source), ''), 'csv_import'), i.campaign
+           i.industry, NULLIF(pg_catalog.btrim(i.company_size), '')::integer, NULLIF(pg_catalog.btrim(i.annual_revenue), '')::numeric,
+           i.country, i.state, i.city, i.postal_code, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'), i.campaign
       FROM leadflow.lead_imports i
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
@@ -1179,9 +1184,9 @@ BEGIN
      ORDER BY i.row_number;
 
     RETURN QUERY
-    SELECT count(*) FILTER (WHERE l.status <> 'merged')::integer,
-           count(*) FILTER (WHERE l.status = 'merged')::integer,
-           (count(*) FILTER (WHERE i.error IS NOT NULL))::integer
+    SELECT pg_catalog.count(*) FILTER (WHERE l.status <> 'merged')::integer,
+           pg_catalog.count(*) FILTER (WHERE l.status = 'merged')::integer,
+           (pg_catalog.count(*) FILTER (WHERE i.error IS NOT NULL))::integer
       FROM leadflow.lead_imports i
       LEFT JOIN leadflow.leads l ON l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
@@ -1280,7 +1285,7 @@ BEGIN
     FOREACH f IN ARRAY ARRAY['first_name', 'last_name', 'phone', 'company', 'job_title', 'industry',
                              'company_size', 'annual_revenue', 'country', 'state', 'city',
                              'postal_code', 'campaign'] LOOP
-        IF to_jsonb(s) -> f = 'null'::jsonb AND to_jsonb(d) -> f <> 'null'::jsonb THEN
+        IF pg_catalog.to_jsonb(s) -> f = 'null'::jsonb AND pg_catalog.to_jsonb(d) -> f <> 'null'::jsonb THEN
             filled := filled || f;
         END IF;
     END LOOP;
@@ -1321,10 +1326,10 @@ BEGIN
 
     SELECT * INTO m FROM leadflow.lead_merges
      WHERE lead_merges.org_id OPERATOR(pg_catalog.=) m.org_id AND merge_id OPERATOR(pg_catalog.=) m.merge_id;
-    PERFORM leadflow.append_journey(s.lead_id, 'merged_lead', jsonb_build_object(
-        'duplicate_lead_id', d.lead_id, 'merge_id', m.merge_id, 'signals_moved', cardinality(m.signal_ids),
-        'activities_moved', cardinality(m.activity_ids), 'filled', to_jsonb(m.filled)));
-    PERFORM leadflow.append_journey(d.lead_id, 'merged', jsonb_build_object(
+    PERFORM leadflow.append_journey(s.lead_id, 'merged_lead', pg_catalog.jsonb_build_object(
+        'duplicate_lead_id', d.lead_id, 'merge_id', m.merge_id, 'signals_moved', pg_catalog.cardinality(m.signal_ids),
+        'activities_moved', pg_catalog.cardinality(m.activity_ids), 'filled', pg_catalog.to_jsonb(m.filled)));
+    PERFORM leadflow.append_journey(d.lead_id, 'merged', pg_catalog.jsonb_build_object(
         'merged_into', s.lead_id, 'merge_id', m.merge_id, 'reason', 'manual'));
     RETURN m.merge_id;
 END
@@ -1381,13 +1386,13 @@ BEGIN
          WHERE x.org_id OPERATOR(pg_catalog.=) d.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (m.merged_ids);
         -- fields the merge filled go back to empty if nobody changed them since
         FOREACH f IN ARRAY m.filled LOOP
-            EXECUTE format('UPDATE leadflow.leads x SET %1$I = NULL
+            EXECUTE pg_catalog.format('UPDATE leadflow.leads x SET %1$I = NULL
                              WHERE x.org_id OPERATOR(pg_catalog.=) $1 AND x.lead_id OPERATOR(pg_catalog.=) $2
                                AND x.%1$I IS NOT DISTINCT FROM (SELECT y.%1$I FROM leadflow.leads y
                                     WHERE y.org_id OPERATOR(pg_catalog.=) $1 AND y.lead_id OPERATOR(pg_catalog.=) $3)', f)
             USING d.org_id, s.lead_id, d.lead_id;
         END LOOP;
-        UPDATE leadflow.lead_merges x SET unmerged_at = now()
+        UPDATE leadflow.lead_merges x SET unmerged_at = pg_catalog.now()
          WHERE x.org_id OPERATOR(pg_catalog.=) m.org_id AND x.merge_id OPERATOR(pg_catalog.=) m.merge_id;
     END IF;
 
@@ -1395,9 +1400,9 @@ BEGIN
        SET status = COALESCE(m.prev_status, 'new'), stage_id = m.prev_stage_id, merged_into = NULL
      WHERE x.org_id OPERATOR(pg_catalog.=) d.org_id AND x.lead_id OPERATOR(pg_catalog.=) d.lead_id;
 
-    PERFORM leadflow.append_journey(d.lead_id, 'unmerged', jsonb_build_object(
+    PERFORM leadflow.append_journey(d.lead_id, 'unmerged', pg_catalog.jsonb_build_object(
         'from_lead_id', s.lead_id, 'merge_id', m.merge_id));
-    PERFORM leadflow.append_journey(s.lead_id, 'unmerged_lead', jsonb_build_object(
+    PERFORM leadflow.append_journey(s.lead_id, 'unmerged_lead', pg_catalog.jsonb_build_object(
         'duplicate_lead_id', d.lead_id, 'merge_id', m.merge_id));
     RETURN s.lead_id;
 END
@@ -1461,7 +1466,7 @@ BEGIN
     END IF;
 
     IF TG_OP = 'INSERT' THEN
-        PERFORM leadflow.append_journey(NEW.lead_id, 'activity', jsonb_build_object(
+        PERFORM leadflow.append_journey(NEW.lead_id, 'activity', pg_catalog.jsonb_build_object(
             'activity_id', NEW.activity_id, 'kind', NEW.kind, 'rep_id', NEW.rep_id,
             'completed', NEW.completed_at IS NOT NULL));
     END IF;
@@ -1558,7 +1563,7 @@ BEGIN
 
     UPDATE leadflow.leads x SET status = 'converted', account_id = acct
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) l.lead_id;
-    PERFORM leadflow.append_journey(l.lead_id, 'converted', jsonb_build_object(
+    PERFORM leadflow.append_journey(l.lead_id, 'converted', pg_catalog.jsonb_build_object(
         'account_id', acct, 'account_created', created_account, 'contact_id', contact, 'opportunity_id', opp));
     RETURN opp;
 END
@@ -1631,7 +1636,7 @@ BEGIN
     DELETE FROM leadflow.lead_emails e
      WHERE e.org_id OPERATOR(pg_catalog.=) l.org_id AND e.lead_id OPERATOR(pg_catalog.=) ANY (ids);
 
-    PERFORM leadflow.append_journey(l.lead_id, 'erased', jsonb_build_object(
+    PERFORM leadflow.append_journey(l.lead_id, 'erased', pg_catalog.jsonb_build_object(
         'reason', reason, 'leads_erased', pg_catalog.cardinality(ids)));
     RETURN pg_catalog.cardinality(ids);
 END

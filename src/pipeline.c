@@ -483,6 +483,27 @@ journal_normalized(LeadflowLead *lead)
 	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "normalized", detail.data);
 }
 
+/*
+ * NOT NULL columns the stages read before the table's own constraints are
+ * checked (after BEFORE triggers): refuse a null there the way the
+ * constraint would (23502), rather than read it as 0 or dereference it.
+ * Called first by lead_insert and lead_update.
+ */
+static void
+refuse_null_keys(const LeadflowLead *lead)
+{
+	const int	attnums[3] = {leadflow_cols.org_id, leadflow_cols.lead_id, leadflow_cols.status};
+	int			i;
+
+	for (i = 0; i < (int) lengthof(attnums); i++)
+		if (LeadflowLeadIsNull(lead, attnums[i]))
+			ereport(ERROR,
+					(errcode(ERRCODE_NOT_NULL_VIOLATION),
+					 errmsg("null value in column \"%s\" of relation \"leads\" violates not-null constraint",
+							NameStr(TupleDescAttr(lead->desc, attnums[i] - 1)->attname)),
+					 errdetail("Every lead needs an org_id, a lead_id and a status.")));
+}
+
 /* BEFORE INSERT: the pipeline. */
 static HeapTuple
 lead_insert(TriggerData *td)
@@ -495,6 +516,7 @@ lead_insert(TriggerData *td)
 	int			crossed;
 
 	LeadflowLeadFromTuple(&lead, RelationGetDescr(td->tg_relation), td->tg_trigtuple);
+	refuse_null_keys(&lead);
 	lead.org = LeadflowGetOrg(lead.org_id);
 
 	trim_text_columns(&lead);
@@ -660,6 +682,7 @@ lead_update(TriggerData *td)
 
 	LeadflowLeadFromTuple(&old, RelationGetDescr(td->tg_relation), td->tg_trigtuple);
 	LeadflowLeadFromTuple(&lead, RelationGetDescr(td->tg_relation), td->tg_newtuple);
+	refuse_null_keys(&lead);
 	if (lead.org_id != old.org_id || lead.lead_id != old.lead_id)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),

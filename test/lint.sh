@@ -1,7 +1,9 @@
 #!/bin/sh
 # Install-script hygiene (README "Development"): plain CREATE only, no
 # SECURITY DEFINER, @extschema@ never inside quotes, every function pins
-# search_path or is C.
+# search_path or is C, no unqualified call of a pg_catalog function (the
+# names come from pg_proc of the cluster the tests run in, so psql must
+# reach one: test/run.sh runs this inside pg_virtualenv).
 set -u
 cd "$(dirname "$0")/.."
 f=sql/leadflow.sql
@@ -21,4 +23,14 @@ awk 'BEGIN { RS = ";\n" }
      /CREATE FUNCTION/ && !/LANGUAGE C/ && !/SET search_path = pg_catalog, pg_temp/ {
          match($0, /CREATE FUNCTION [^(]*/); print substr($0, RSTART, RLENGTH); bad = 1 }
      END { exit bad }' "$f" || fail "function without SET search_path = pg_catalog, pg_temp"
+# every call of a pg_catalog function is qualified, in the install script
+# and in upgrade scripts (test/unqualified_calls.pl says what counts)
+names=$(mktemp)
+if psql -X -A -t -q -d postgres -c "SELECT DISTINCT proname FROM pg_catalog.pg_proc WHERE pronamespace OPERATOR(pg_catalog.=) 'pg_catalog'::pg_catalog.regnamespace" >"$names"; then
+	perl test/unqualified_calls.pl "$names" "$f" $(ls sql/leadflow--*--*.sql 2>/dev/null) ||
+		fail "unqualified pg_catalog function calls (qualify them: perl test/unqualified_calls.pl --fix NAMES $f)"
+else
+	fail "cannot read pg_catalog function names from a server (psql)"
+fi
+rm -f "$names"
 exit $status

@@ -37,6 +37,28 @@ bad=$(sed -n 's/^Failed \([0-9]*\)\/[0-9]* subtests.*/\1/p' "$log" | awk '{s+=$1
 grep -q '^Result: PASS' "$log" || bad=$((bad > 0 ? bad : 1))
 count "pgTAP" "$(( ${total:-0} - bad ))" "$bad"
 
+# TAP tests (test/t, PostgreSQL::Test::Cluster): crash recovery under load,
+# streaming standby.  They start clusters of their own, loading the same
+# module as this cluster (a private install's extension_destdir is passed
+# on).  initdb does not run as root, so root runs them as postgres, from a
+# copy of test/t and data/ (the checkout may be where postgres cannot read).
+pgxs_dir=$(dirname "$(dirname "$(pg_config --pgxs)")")
+tapdir=$(mktemp -d /tmp/leadflow_tap.XXXXXX)
+mkdir -p "$tapdir/src/test" && cp -R test/t "$tapdir/src/test/" && cp -R data "$tapdir/src/"
+asuser=""
+if [ "$(id -u)" -eq 0 ]; then chown -R postgres "$tapdir"; asuser="runuser -u postgres --"; fi
+(cd "$tapdir/src" && $asuser env TESTDIR="$tapdir" PATH="$(pg_config --bindir):$PATH" \
+	PERL5LIB="$pgxs_dir/test/perl:$tapdir/src/test/t" PG_REGRESS="$pgxs_dir/test/regress/pg_regress" \
+	LEADFLOW_EXTENSION_DESTDIR="${LEADFLOW_EXTENSION_DESTDIR:-$(psql -X -A -t -c 'SHOW extension_destdir' postgres 2>/dev/null)}" \
+	LEADFLOW_DYNAMIC_LIBRARY_PATH="${LEADFLOW_DYNAMIC_LIBRARY_PATH:-$(psql -X -A -t -c 'SHOW dynamic_library_path' postgres 2>/dev/null)}" \
+	prove ${PROVE_FLAGS:-} ${TAP_TESTS:-test/t/*.pl}) >"$log" 2>&1
+cat "$log"
+total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$log")
+bad=$(sed -n 's/^Failed \([0-9]*\)\/[0-9]* subtests.*/\1/p' "$log" | awk '{s+=$1} END {print s+0}')
+grep -q '^Result: PASS' "$log" || { bad=$((bad > 0 ? bad : 1)); find "$tapdir" -name '*.log' -path '*log*' | head -20 | xargs tail -n 30; }
+count "TAP (crash, standby)" "$(( ${total:-0} - bad ))" "$bad"
+[ -n "${KEEP_TAP:-}" ] || rm -rf "$tapdir"
+
 # every SQL example of the README runs
 if sh test/readme.sh; then count "README examples" 1 0; else count "README examples" 0 1; fi
 
@@ -46,6 +68,10 @@ if sh data/demo.sh > "$log" 2>&1 && grep -A2 'broken_links' "$log" | grep -qE '\
 
 # backup and restore of that database, the documented way
 if sh test/dump_restore.sh; then count "dump and restore" 1 0; else count "dump and restore" 0 1; fi
+
+# sqlsmith: a few thousand random queries as an application role against
+# the demo's data (a copy of it); no crash, no XX000
+if sh test/sqlsmith.sh 3000; then count "sqlsmith" 1 0; else count "sqlsmith" 0 1; fi
 
 # the benchmark's smoke run: every figure is produced (no targets asserted)
 if sh bench/run.sh quick > "$log" 2>&1; then count "bench smoke" 1 0; else cat "$log"; count "bench smoke" 0 1; fi
