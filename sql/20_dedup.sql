@@ -97,7 +97,11 @@ INSERT INTO leadflow.leads (org_id, first_name, last_name, email, city) VALUES (
 RETURNING lead_id AS bobby \gset
 INSERT INTO leadflow.lead_signals (org_id, lead_id, kind) VALUES (20, :bobby, 'page_view'), (20, :bobby, 'email_open');
 INSERT INTO leadflow.activities (org_id, lead_id, kind, subject) VALUES (20, :bobby, 'note', 'met at booth');
+-- a duplicate bobby absorbed before: it follows bobby into bob, and back
+INSERT INTO leadflow.leads (org_id, email, source) VALUES (20, 'BStone+ads@acme.co.uk', 'ads')
+RETURNING merged_into = :bobby AS into_bobby, lead_id AS bobby_dup \gset
 SELECT leadflow.merge_leads(:bob, :bobby) IS NOT NULL AS merged;
+SELECT merged_into = :bob AS bobby_dup_into_bob FROM leadflow.leads WHERE lead_id = :bobby_dup;
 SELECT status, merged_into = :bob AS into_bob FROM leadflow.leads WHERE lead_id = :bobby;
 SELECT city FROM leadflow.leads WHERE lead_id = :bob;
 SELECT count(*) AS signals_on_bob FROM leadflow.lead_signals WHERE lead_id = :bob;
@@ -115,6 +119,22 @@ SELECT city FROM leadflow.leads WHERE lead_id = :bob;
 SELECT count(*) AS signals_back FROM leadflow.lead_signals WHERE lead_id = :bobby;
 SELECT count(*) AS activities_back FROM leadflow.activities WHERE lead_id = :bobby;
 SELECT lead_id = :bobby AS bobby_owns FROM leadflow.lead_emails WHERE org_id = 20 AND email_normalized = 'bstone@acme.co.uk';
+SELECT merged_into = :bobby AS bobby_dup_back FROM leadflow.leads WHERE lead_id = :bobby_dup;
+-- merged_into only ever names a live lead of the same org: no merge into
+-- itself, no chain through a merged lead (so no cycle), no other org
+UPDATE leadflow.leads SET status = 'merged', merged_into = :bob WHERE lead_id = :bob;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+UPDATE leadflow.leads SET status = 'merged', merged_into = :bobby_dup WHERE lead_id = :bob;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+INSERT INTO leadflow.orgs (org_id, name) VALUES (21, 'Other Dedup Org');
+INSERT INTO leadflow.leads (org_id, email) VALUES (21, 'someone@other.example') RETURNING lead_id AS other_org_lead \gset
+UPDATE leadflow.leads SET status = 'merged', merged_into = :other_org_lead WHERE lead_id = :bob;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+-- nor a workflow of another org, even for a merged lead (no stage to check)
+UPDATE leadflow.leads SET workflow_id = (SELECT workflow_id FROM leadflow.workflows WHERE org_id = 21 LIMIT 1)
+ WHERE lead_id = :bobby_dup;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT status, merged_into = :bobby AS into_bobby FROM leadflow.leads WHERE lead_id IN (:bob, :bobby_dup) ORDER BY lead_id;
 -- an automatic duplicate shares the survivor's email: unmerging it is refused
 SELECT leadflow.unmerge_lead(:dup);
 SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;

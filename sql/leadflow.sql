@@ -1382,8 +1382,6 @@ BEGIN
          WHERE x.org_id OPERATOR(pg_catalog.=) d.org_id AND x.signal_id OPERATOR(pg_catalog.=) ANY (m.signal_ids);
         UPDATE leadflow.activities x SET lead_id = d.lead_id
          WHERE x.org_id OPERATOR(pg_catalog.=) d.org_id AND x.activity_id OPERATOR(pg_catalog.=) ANY (m.activity_ids);
-        UPDATE leadflow.leads x SET merged_into = d.lead_id
-         WHERE x.org_id OPERATOR(pg_catalog.=) d.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (m.merged_ids);
         -- fields the merge filled go back to empty if nobody changed them since
         FOREACH f IN ARRAY m.filled LOOP
             EXECUTE pg_catalog.format('UPDATE leadflow.leads x SET %1$I = NULL
@@ -1399,6 +1397,11 @@ BEGIN
     UPDATE leadflow.leads x
        SET status = COALESCE(m.prev_status, 'new'), stage_id = m.prev_stage_id, merged_into = NULL
      WHERE x.org_id OPERATOR(pg_catalog.=) d.org_id AND x.lead_id OPERATOR(pg_catalog.=) d.lead_id;
+    -- the duplicates it had absorbed follow it, now that it is live again
+    IF m.merge_id IS NOT NULL THEN
+        UPDATE leadflow.leads x SET merged_into = d.lead_id
+         WHERE x.org_id OPERATOR(pg_catalog.=) d.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (m.merged_ids);
+    END IF;
 
     PERFORM leadflow.append_journey(d.lead_id, 'unmerged', pg_catalog.jsonb_build_object(
         'from_lead_id', s.lead_id, 'merge_id', m.merge_id));

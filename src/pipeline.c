@@ -396,29 +396,50 @@ static LeadflowPlan references_plan = {
 	"       $3 IS NULL OR EXISTS (SELECT FROM leadflow.teams t"
 	"        WHERE t.org_id OPERATOR(pg_catalog.=) $1 AND t.team_id OPERATOR(pg_catalog.=) $3),"
 	"       $4 IS NULL OR EXISTS (SELECT FROM leadflow.accounts a"
-	"        WHERE a.org_id OPERATOR(pg_catalog.=) $1 AND a.account_id OPERATOR(pg_catalog.=) $4)",
-	4, {INT8OID, INT8OID, INT8OID, INT8OID}
+	"        WHERE a.org_id OPERATOR(pg_catalog.=) $1 AND a.account_id OPERATOR(pg_catalog.=) $4),"
+	"       $5 IS NULL OR EXISTS (SELECT FROM leadflow.workflows w"
+	"        WHERE w.org_id OPERATOR(pg_catalog.=) $1 AND w.workflow_id OPERATOR(pg_catalog.=) $5),"
+	"       $6 IS NULL OR EXISTS (SELECT FROM leadflow.leads m"
+	"        WHERE m.org_id OPERATOR(pg_catalog.=) $1 AND m.lead_id OPERATOR(pg_catalog.=) $6"
+	"          AND m.merged_into IS NULL AND m.erased_at IS NULL)",
+	6, {INT8OID, INT8OID, INT8OID, INT8OID, INT8OID, INT8OID}
 };
+
+/* the columns check_references tests, in the order of its check[] */
+#define NREFERENCES 5
 
 /*
  * leads has no declarative foreign keys (see the install script): check
- * owner_rep_id, team_id and account_id here, in the lead's own org.  The
- * rows they name cannot be deleted while leads refer to them.  Only the
- * columns in check[] are tested (those set on insert or changed).
+ * owner_rep_id, team_id, account_id and workflow_id here, in the lead's
+ * own org, and that merged_into names a live lead of the org (so merges
+ * never chain, loop or cross orgs).  The rows they name cannot be deleted
+ * while leads refer to them.  Only the columns in check[] are tested
+ * (those set on insert or changed).
  */
 static void
 check_references(const LeadflowLead *lead, const bool *check)
 {
-	const int	attnums[3] = {leadflow_cols.owner_rep_id, leadflow_cols.team_id, leadflow_cols.account_id};
-	static const char *const names[3] = {"owner_rep_id", "team_id", "account_id"};
-	Datum		args[4];
-	char		nulls[4] = "    ";
+	const int	attnums[NREFERENCES] = {
+		leadflow_cols.owner_rep_id, leadflow_cols.team_id, leadflow_cols.account_id,
+		leadflow_cols.workflow_id, leadflow_cols.merged_into
+	};
+	static const char *const names[NREFERENCES] = {
+		"owner_rep_id", "team_id", "account_id", "workflow_id", "merged_into"
+	};
+	Datum		args[NREFERENCES + 1];
+	char		nulls[NREFERENCES + 1];
 	bool		any = false;
 	int			i;
 	int			rc;
 
+	if (check[4] && LeadflowLeadInt64(lead, leadflow_cols.merged_into) == lead->lead_id)
+		ereport(ERROR,
+				(errcode(ERRCODE_CHECK_VIOLATION),
+				 errmsg("lead " INT64_FORMAT " cannot be merged into itself", lead->lead_id)));
+
 	args[0] = Int64GetDatum(lead->org_id);
-	for (i = 0; i < 3; i++)
+	nulls[0] = ' ';
+	for (i = 0; i < NREFERENCES; i++)
 	{
 		bool		null = !check[i] || LeadflowLeadIsNull(lead, attnums[i]);
 
@@ -433,15 +454,16 @@ check_references(const LeadflowLead *lead, const bool *check)
 	rc = LeadflowExecute(&references_plan, args, nulls, true, 1);
 	if (rc != SPI_OK_SELECT || SPI_processed != 1)
 		elog(ERROR, "leadflow: reference check failed: %s", SPI_result_code_string(rc));
-	for (i = 0; i < 3; i++)
+	for (i = 0; i < NREFERENCES; i++)
 	{
 		bool		isnull;
 
 		if (!DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, i + 1, &isnull)))
 			ereport(ERROR,
 					(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
-					 errmsg("%s " INT64_FORMAT " does not exist in org " INT64_FORMAT,
-							names[i], DatumGetInt64(args[i + 1]), lead->org_id),
+					 errmsg("%s " INT64_FORMAT " does not exist in org " INT64_FORMAT "%s",
+							names[i], DatumGetInt64(args[i + 1]), lead->org_id,
+							attnums[i] == leadflow_cols.merged_into ? " as a live lead" : ""),
 					 errdetail("Lead " INT64_FORMAT ".", lead->lead_id)));
 	}
 	SPI_finish();
@@ -534,7 +556,8 @@ lead_insert(TriggerData *td)
 				 errhint("Deduplication sets it; to merge two leads use leadflow.merge_leads().")));
 
 	{
-		const bool	all[3] = {true, true, true};
+		/* the workflow was placed above; dedup sets merged_into below */
+		const bool	all[NREFERENCES] = {true, true, true, false, false};
 
 		check_references(&lead, all);
 	}
@@ -703,10 +726,12 @@ lead_update(TriggerData *td)
 	LeadflowDedupFollowLifecycle(&old, &lead);
 	LeadflowWorkflowUpdate(&old, &lead);
 	{
-		const bool	changed[3] = {
+		const bool	changed[NREFERENCES] = {
 			LeadflowLeadInt64(&lead, leadflow_cols.owner_rep_id) != LeadflowLeadInt64(&old, leadflow_cols.owner_rep_id),
 			LeadflowLeadInt64(&lead, leadflow_cols.team_id) != LeadflowLeadInt64(&old, leadflow_cols.team_id),
-			LeadflowLeadInt64(&lead, leadflow_cols.account_id) != LeadflowLeadInt64(&old, leadflow_cols.account_id)
+			LeadflowLeadInt64(&lead, leadflow_cols.account_id) != LeadflowLeadInt64(&old, leadflow_cols.account_id),
+			LeadflowLeadInt64(&lead, leadflow_cols.workflow_id) != LeadflowLeadInt64(&old, leadflow_cols.workflow_id),
+			LeadflowLeadInt64(&lead, leadflow_cols.merged_into) != LeadflowLeadInt64(&old, leadflow_cols.merged_into)
 		};
 
 		check_references(&lead, changed);
