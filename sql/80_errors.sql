@@ -61,4 +61,15 @@ SET leadflow.fail_at = 'route';
 SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
 RESET ROLE;
 DROP ROLE leadflow_errors_app;
+-- leads are never deleted (their journey stays, their claim would dangle):
+-- refused, also under session_replication_role = replica
+DELETE FROM leadflow.leads WHERE org_id = 80 AND email = 'first@err.example';
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SET session_replication_role = replica;
+DELETE FROM leadflow.leads WHERE org_id = 80;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+TRUNCATE leadflow.leads CASCADE;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+RESET session_replication_role;
+SELECT leads, claims, signals FROM state;
 SELECT * FROM leadflow.verify_journey(80);
