@@ -172,6 +172,9 @@ SELECT 85, lead_id, 'page_view', t FROM leadflow.leads, (VALUES ('infinity'::tim
 SELECT score_behavioral, score FROM leadflow.leads WHERE org_id = 85 AND email = 'neg@mega.example';
 SELECT pg_temp.attempt($$SELECT leadflow.run_maintenance(85, 'infinity')$$) AS maintenance_at_infinity;
 SELECT pg_temp.attempt($$SELECT leadflow.run_maintenance(85, '-infinity')$$) AS maintenance_at_minus_infinity;
+-- a default region libphonenumber does not know (XX) or reserves (ZZ)
+SELECT pg_temp.attempt($$UPDATE leadflow.orgs SET settings = '{"default_region": "XX"}' WHERE org_id = 85$$) AS region_xx;
+SELECT pg_temp.attempt($$UPDATE leadflow.orgs SET settings = '{"default_region": "ZZ"}' WHERE org_id = 85$$) AS region_zz;
 SELECT count(*) AS routed_to_heavy_reps FROM leadflow.leads WHERE org_id = 85 AND owner_rep_id IN (8511, 8512);
 
 -- CSV with broken quoting: COPY itself refuses the file (22P04), and

@@ -2160,10 +2160,12 @@ BEGIN
     END IF;
     FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(NEW.settings) LOOP
         IF k = 'default_region' THEN
-            IF pg_catalog.jsonb_typeof(v) <> 'string' OR (v OPERATOR(pg_catalog.#>>) '{}') !~ '^[A-Z]{2}$' THEN
+            -- a region libphonenumber knows (it reads national numbers with it)
+            IF pg_catalog.jsonb_typeof(v) <> 'string' OR (v OPERATOR(pg_catalog.#>>) '{}') !~ '^[A-Z]{2}$'
+               OR leadflow.contact_problem(NULL, '+12025550100', NULL, v OPERATOR(pg_catalog.#>>) '{}') IS NOT NULL THEN
                 RAISE EXCEPTION 'invalid org setting "default_region": %', v
                     USING ERRCODE = 'invalid_parameter_value',
-                          HINT = 'Use a two-letter upper-case region code such as "US" or "DE".';
+                          HINT = 'Use an upper-case ISO 3166 region code with a telephone numbering plan, such as "US" or "DE".';
             END IF;
         ELSIF k IN ('named_account_routing', 'company_affinity_routing', 'convert_on_qualified',
                     'require_bant_for_qualified') THEN
