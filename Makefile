@@ -15,6 +15,7 @@ OBJS = \
 	src/route.o \
 	src/workflow.o \
 	src/maintenance.o \
+	src/business_hours.o \
 	src/rulecache.o \
 	src/predicate.o \
 	src/normalize.o \
@@ -37,7 +38,8 @@ REGRESS = \
 	65_lifecycle \
 	70_reports \
 	75_maintenance \
-	80_errors
+	80_errors \
+	90_business_hours
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
 # isolation specs live in test/specs, their outputs in test/expected

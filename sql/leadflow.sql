@@ -1649,6 +1649,37 @@ COMMENT ON FUNCTION @extschema@.run_maintenance(bigint, timestamptz) IS
     'Periodic work as of a time, for one org or all: inactivity decay, archiving of long-cold leads, escalation catch-up, SLA reassignment (sla_breach), open-lead recount; one row per action with the leads it touched. Idempotent for the same as_of. Schedule it with pg_cron.';
 
 ------------------------------------------------------------------------------
+-- Business hours for SLA clocks (business_hours.c)
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.check_business_hours(business_hours jsonb)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'leadflow_check_business_hours'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.check_business_hours(jsonb) IS
+    'True for valid business hours ({"time_zone": ..., "mon": "09:00-17:00", ..., "holidays": [...]}); otherwise an error (22023) naming the key and value.';
+
+CREATE FUNCTION @extschema@.business_minutes(from_ts timestamptz, to_ts timestamptz, business_hours jsonb)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'leadflow_business_minutes'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.business_minutes(timestamptz, timestamptz, jsonb) IS
+    'Working minutes between two instants under business hours (an SLA policy''s business_hours: local windows per weekday in a time zone, holidays); NULL hours count around the clock; negative when to_ts is before from_ts.';
+
+CREATE FUNCTION @extschema@.business_deadline(from_ts timestamptz, duration interval, business_hours jsonb)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'leadflow_business_deadline'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.business_deadline(timestamptz, interval, jsonb) IS
+    'The instant at which duration of working time after from_ts has passed under business hours (a day of duration is 24 working hours); NULL hours: from_ts + duration.';
+
+ALTER TABLE @extschema@.sla_policies
+    ADD COLUMN business_hours jsonb
+    CONSTRAINT sla_policies_business_hours_check CHECK (@extschema@.check_business_hours(business_hours));
+COMMENT ON COLUMN @extschema@.sla_policies.business_hours IS
+    'NULL: the clocks run around the clock. Else working time only, e.g. {"time_zone": "Europe/Berlin", "mon": "09:00-17:00", ..., "fri": "09:00-17:00", "holidays": ["2026-12-25"]}: first_touch_within and reassign_after then count working time (leadflow.business_deadline).';
+
+------------------------------------------------------------------------------
 -- Report views (BI)
 ------------------------------------------------------------------------------
 
@@ -1797,11 +1828,11 @@ SELECT r.org_id, r.rep_id, r.name, r.team_id, r.role, r.active,
                         ORDER BY EXTRACT(epoch FROM l.first_touch_at - l.assigned_at)::double precision / 60)
                         FILTER (WHERE l.first_touch_at >= l.assigned_at) AS median_first_touch_minutes,
                     pg_catalog.count(*) FILTER (
-                        WHERE l.first_touch_at <= l.created_at + COALESCE(ps.first_touch_within, pd.first_touch_within)) AS sla_met,
+                        WHERE l.first_touch_at <= leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END)) AS sla_met,
                     pg_catalog.count(*) FILTER (
                         WHERE COALESCE(ps.first_touch_within, pd.first_touch_within) IS NOT NULL
                           AND (l.first_touch_at IS NOT NULL
-                               OR l.created_at + COALESCE(ps.first_touch_within, pd.first_touch_within) < pg_catalog.now())) AS sla_due,
+                               OR leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END) < pg_catalog.now())) AS sla_due,
                     pg_catalog.count(l.qualified_at) AS qualified,
                     pg_catalog.count(l.converted_at) AS converted
                FROM leadflow.leads l
@@ -1821,7 +1852,7 @@ COMMENT ON COLUMN @extschema@.report_rep_performance.assigned IS 'Live leads the
 COMMENT ON COLUMN @extschema@.report_rep_performance.open IS 'Of those, leads with status new, contacted, qualified or nurture.';
 COMMENT ON COLUMN @extschema@.report_rep_performance.contacted IS 'Of those, leads touched (first_touch_at set).';
 COMMENT ON COLUMN @extschema@.report_rep_performance.median_first_touch_minutes IS 'Median minutes from assigned_at to first_touch_at, over owned leads first touched after they were assigned to the rep (a touch before a reassignment is not the rep''s); NULL when there are none.';
-COMMENT ON COLUMN @extschema@.report_rep_performance.sla_met IS 'Owned leads first touched within their SLA (first_touch_at <= created_at + first_touch_within).';
+COMMENT ON COLUMN @extschema@.report_rep_performance.sla_met IS 'Owned leads first touched within their SLA (first_touch_at <= created_at + first_touch_within, counted in working time when the policy has business_hours).';
 COMMENT ON COLUMN @extschema@.report_rep_performance.sla_due IS 'Owned leads the SLA can be judged on: touched, or untouched with the SLA time passed.';
 COMMENT ON COLUMN @extschema@.report_rep_performance.sla_met_pct IS 'sla_met / sla_due, 0..1; NULL when sla_due is 0.';
 COMMENT ON COLUMN @extschema@.report_rep_performance.qualified IS 'Owned leads that reached qualified (qualified_at set).';
@@ -1834,10 +1865,10 @@ SELECT l.org_id, l.lead_id, l.owner_rep_id, l.team_id, l.status, l.stage_id, st.
        pg_catalog.round(EXTRACT(epoch FROM pg_catalog.now() - l.stage_entered_at) / 3600, 2) AS hours_in_stage,
        pg_catalog.round(EXTRACT(epoch FROM pg_catalog.now()
                                 - COALESCE(l.last_activity_at, l.first_touch_at, l.created_at)) / 3600, 2) AS hours_since_touch,
-       l.created_at + COALESCE(ps.first_touch_within, pd.first_touch_within) AS first_touch_due_at,
+       leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END) AS first_touch_due_at,
        COALESCE(t.overdue_tasks, 0) AS overdue_tasks,
        COALESCE(l.first_touch_at IS NULL
-                AND l.created_at + COALESCE(ps.first_touch_within, pd.first_touch_within) < pg_catalog.now(), false)
+                AND leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END) < pg_catalog.now(), false)
        OR t.overdue_tasks IS NOT NULL AS overdue
   FROM leadflow.leads l
   LEFT JOIN leadflow.workflow_stages st ON st.org_id = l.org_id AND st.stage_id = l.stage_id
@@ -1866,7 +1897,7 @@ COMMENT ON COLUMN @extschema@.report_lead_aging.stage_entered_at IS 'When it ent
 COMMENT ON COLUMN @extschema@.report_lead_aging.first_touch_at IS 'First touch by a rep; NULL if none yet.';
 COMMENT ON COLUMN @extschema@.report_lead_aging.hours_in_stage IS 'Hours since it entered its current stage (now() - stage_entered_at), 2 decimals.';
 COMMENT ON COLUMN @extschema@.report_lead_aging.hours_since_touch IS 'Hours since it was last touched: now() - COALESCE(last_activity_at, first_touch_at, created_at), 2 decimals.';
-COMMENT ON COLUMN @extschema@.report_lead_aging.first_touch_due_at IS 'When the first touch is due: created_at + first_touch_within of its SLA policy (its source''s, else the org default); NULL without a policy.';
+COMMENT ON COLUMN @extschema@.report_lead_aging.first_touch_due_at IS 'When the first touch is due: created_at + first_touch_within of its SLA policy (working time under its business_hours) (its source''s, else the org default); NULL without a policy.';
 COMMENT ON COLUMN @extschema@.report_lead_aging.overdue_tasks IS 'Open tasks of the lead (activities of kind task, not completed) past their due_at.';
 COMMENT ON COLUMN @extschema@.report_lead_aging.overdue IS 'True when the lead has no first touch and first_touch_due_at has passed, or it has an overdue task.';
 
@@ -1880,17 +1911,17 @@ SELECT l.org_id, l.source,
            ORDER BY EXTRACT(epoch FROM l.first_touch_at - l.created_at)::double precision / 60) AS p90_minutes,
        pg_catalog.min(COALESCE(ps.first_touch_within, pd.first_touch_within)) AS first_touch_within,
        pg_catalog.count(*) FILTER (
-           WHERE l.first_touch_at <= l.created_at + COALESCE(ps.first_touch_within, pd.first_touch_within)) AS sla_met,
+           WHERE l.first_touch_at <= leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END)) AS sla_met,
        pg_catalog.count(*) FILTER (
            WHERE COALESCE(ps.first_touch_within, pd.first_touch_within) IS NOT NULL
              AND (l.first_touch_at IS NOT NULL
-                  OR l.created_at + COALESCE(ps.first_touch_within, pd.first_touch_within) < pg_catalog.now())) AS sla_due,
+                  OR leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END) < pg_catalog.now())) AS sla_due,
        pg_catalog.count(*) FILTER (
-           WHERE l.first_touch_at <= l.created_at + COALESCE(ps.first_touch_within, pd.first_touch_within))::numeric
+           WHERE l.first_touch_at <= leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END))::numeric
        / NULLIF(pg_catalog.count(*) FILTER (
            WHERE COALESCE(ps.first_touch_within, pd.first_touch_within) IS NOT NULL
              AND (l.first_touch_at IS NOT NULL
-                  OR l.created_at + COALESCE(ps.first_touch_within, pd.first_touch_within) < pg_catalog.now())), 0) AS sla_met_pct
+                  OR leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END) < pg_catalog.now())), 0) AS sla_met_pct
   FROM leadflow.leads l
   LEFT JOIN leadflow.sla_policies ps ON ps.org_id = l.org_id AND ps.source = l.source
   LEFT JOIN leadflow.sla_policies pd ON pd.org_id = l.org_id AND pd.source IS NULL
