@@ -16,6 +16,8 @@ OBJS = \
 	src/workflow.o \
 	src/maintenance.o \
 	src/business_hours.o \
+	src/reassign.o \
+	src/nurture.o \
 	src/rulecache.o \
 	src/predicate.o \
 	src/normalize.o \
@@ -39,7 +41,8 @@ REGRESS = \
 	70_reports \
 	75_maintenance \
 	80_errors \
-	90_business_hours
+	90_business_hours \
+	91_lifecycle_automation
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
 # isolation specs live in test/specs, their outputs in test/expected

@@ -22,7 +22,7 @@ CREATE TABLE @extschema@.orgs (
 COMMENT ON TABLE @extschema@.orgs IS 'Tenants. Inserting an org creates its default workflow, scoring model and SLA policies.';
 COMMENT ON COLUMN @extschema@.orgs.org_id IS 'Tenant id; first column of every key in leadflow.';
 COMMENT ON COLUMN @extschema@.orgs.name IS 'Display name of the org.';
-COMMENT ON COLUMN @extschema@.orgs.settings IS 'Options: default_region (text, "US"), named_account_routing (bool, true), company_affinity_routing (bool, true), convert_on_qualified (bool, false), require_bant_for_qualified (bool, false).';
+COMMENT ON COLUMN @extschema@.orgs.settings IS 'Options: default_region (text, "US"), named_account_routing (bool, true), company_affinity_routing (bool, true), convert_on_qualified (bool, false), require_bant_for_qualified (bool, false), nurture_after_attempts (int, 5), nurture_schedule (object step -> days, welcome 0 / educational 7 / case_study 21 / re_engagement 45), nurture_requires_consent (bool, true), account_hot_at (int, 150).';
 COMMENT ON COLUMN @extschema@.orgs.created_at IS 'When the org was created.';
 
 CREATE TABLE @extschema@.teams (
@@ -1646,7 +1646,7 @@ RETURNS TABLE (action text, leads integer)
 AS 'MODULE_PATHNAME', 'leadflow_run_maintenance'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.run_maintenance(bigint, timestamptz) IS
-    'Periodic work as of a time, for one org or all: inactivity decay, archiving of long-cold leads, escalation catch-up, SLA reassignment (sla_breach), open-lead recount; one row per action with the leads it touched. Idempotent for the same as_of. Schedule it with pg_cron.';
+    'Periodic work as of a time, for one org or all: inactivity decay, archiving of long-cold leads, escalation catch-up, SLA reassignment (sla_breach, in working time under business hours), nurture (moves after unanswered contact attempts, cancels and queues nurture mail), open-lead recount; one row per action with the leads it touched. Idempotent for the same as_of. Schedule it with pg_cron.';
 
 ------------------------------------------------------------------------------
 -- Business hours for SLA clocks (business_hours.c)
@@ -2147,8 +2147,24 @@ BEGIN
                     USING ERRCODE = 'invalid_parameter_value',
                           HINT = 'Use a two-letter upper-case region code such as "US" or "DE".';
             END IF;
+        ELSIF k IN ('nurture_after_attempts', 'account_hot_at') THEN
+            IF pg_catalog.jsonb_typeof(v) <> 'number' OR (v OPERATOR(pg_catalog.#>>) '{}') !~ '^[0-9]+$'
+               OR (v OPERATOR(pg_catalog.#>>) '{}')::numeric NOT BETWEEN 1 AND 1000000 THEN
+                RAISE EXCEPTION 'invalid org setting "%": %', k, v
+                    USING ERRCODE = 'invalid_parameter_value', HINT = 'Use a whole number from 1 to 1000000.';
+            END IF;
+        ELSIF k = 'nurture_schedule' THEN
+            IF pg_catalog.jsonb_typeof(v) <> 'object' OR v OPERATOR(pg_catalog.=) '{}'::jsonb OR EXISTS (
+                   SELECT FROM pg_catalog.jsonb_each(v) e
+                    WHERE pg_catalog.jsonb_typeof(e.value) <> 'number' OR (e.value OPERATOR(pg_catalog.#>>) '{}') !~ '^[0-9]+$'
+                       OR (e.value OPERATOR(pg_catalog.#>>) '{}')::numeric > 3650
+                       OR pg_catalog.length(e.key) NOT BETWEEN 1 AND 100) THEN
+                RAISE EXCEPTION 'invalid org setting "nurture_schedule": %', v
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Use an object of step name to days after entering nurture (0 to 3650), e.g. {"welcome": 0, "educational": 7}.';
+            END IF;
         ELSIF k IN ('named_account_routing', 'company_affinity_routing', 'convert_on_qualified',
-                    'require_bant_for_qualified') THEN
+                    'require_bant_for_qualified', 'nurture_requires_consent') THEN
             IF pg_catalog.jsonb_typeof(v) <> 'boolean' THEN
                 RAISE EXCEPTION 'invalid org setting "%": %', k, v
                     USING ERRCODE = 'invalid_parameter_value', HINT = 'Use true or false.';
@@ -2156,7 +2172,7 @@ BEGIN
         ELSE
             RAISE EXCEPTION 'unknown org setting "%"', k
                 USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified.';
+                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified, nurture_after_attempts, nurture_schedule, nurture_requires_consent, account_hot_at.';
         END IF;
     END LOOP;
     RETURN NEW;
@@ -2415,3 +2431,296 @@ SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_merges', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.rep_load', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.team_rotation', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.routing_rule_stats', '');
+
+------------------------------------------------------------------------------
+-- Bulk reassignment (reassign.c)
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.reassign_rep_leads(rep_id bigint, reason text)
+RETURNS TABLE (owner_rep_id bigint, leads integer)
+AS 'MODULE_PATHNAME', 'leadflow_reassign_rep_leads'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reassign_rep_leads(bigint, text) IS
+    'Routes every open live lead of a rep again (a rep who leaves or changes territory), never to that rep, in one statement; each lead journals "routed" with the reason. Returns how many leads each new owner got (owner_rep_id NULL: the unassigned queue). With leadflow.org_id set, the rep is looked up in that org.';
+REVOKE EXECUTE ON FUNCTION @extschema@.reassign_rep_leads(bigint, text) FROM PUBLIC;
+
+------------------------------------------------------------------------------
+-- Bounces and consent
+------------------------------------------------------------------------------
+
+ALTER TABLE @extschema@.leads
+    ADD COLUMN email_status text NOT NULL DEFAULT 'ok' CONSTRAINT leads_email_status_check CHECK (email_status IN ('ok', 'bounced')),
+    ADD COLUMN email_bounced_at timestamptz;
+COMMENT ON COLUMN @extschema@.leads.email_status IS 'ok, or bounced after an email_bounce signal (no nurture mail; listed in bounce_review_queue). Changing the email sets it back to ok.';
+COMMENT ON COLUMN @extschema@.leads.email_bounced_at IS 'When the last email_bounce signal occurred.';
+
+-- A signal of kind email_bounce flags the lead, cancels its pending nurture
+-- mail and journals email_bounced (the WHEN clause keeps other signals free).
+CREATE FUNCTION @extschema@.signal_email_bounce()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE leadflow.leads l
+       SET email_status = 'bounced',
+           email_bounced_at = GREATEST(l.email_bounced_at, NEW.occurred_at)
+     WHERE l.org_id OPERATOR(pg_catalog.=) NEW.org_id AND l.lead_id OPERATOR(pg_catalog.=) NEW.lead_id;
+    UPDATE leadflow.nurture_queue q
+       SET cancelled_at = pg_catalog.now(), cancel_reason = 'email_bounced'
+     WHERE q.org_id OPERATOR(pg_catalog.=) NEW.org_id AND q.lead_id OPERATOR(pg_catalog.=) NEW.lead_id
+       AND q.sent_at IS NULL AND q.cancelled_at IS NULL;
+    PERFORM leadflow.append_journey(NEW.lead_id, 'email_bounced', pg_catalog.jsonb_build_object(
+        'signal_id', NEW.signal_id,
+        'bounce_type', NEW.properties OPERATOR(pg_catalog.->>) 'type'));
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.signal_email_bounce() IS 'Trigger: an email_bounce signal sets the lead''s email_status to bounced, cancels its pending nurture mail and journals email_bounced.';
+
+CREATE TRIGGER lead_signals_email_bounce
+    AFTER INSERT ON @extschema@.lead_signals
+    FOR EACH ROW WHEN (NEW.kind = 'email_bounce')
+    EXECUTE FUNCTION @extschema@.signal_email_bounce();
+
+-- a new email address has not bounced
+CREATE FUNCTION @extschema@.lead_email_status_reset()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    NEW.email_status := 'ok';
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.lead_email_status_reset() IS 'Trigger: a bounced lead whose email changes is ok again.';
+
+CREATE TRIGGER leads_email_status_reset
+    BEFORE UPDATE OF email ON @extschema@.leads
+    FOR EACH ROW WHEN (OLD.email_status = 'bounced' AND NEW.email IS DISTINCT FROM OLD.email
+                       AND NEW.email_status = 'bounced')
+    EXECUTE FUNCTION @extschema@.lead_email_status_reset();
+
+CREATE VIEW @extschema@.bounce_review_queue WITH (security_invoker = true) AS
+SELECT l.org_id, l.lead_id, l.owner_rep_id, l.status, l.source, l.score, l.email_bounced_at
+  FROM leadflow.leads l
+ WHERE l.email_status = 'bounced' AND l.merged_into IS NULL AND l.erased_at IS NULL
+   AND l.status IN ('new', 'contacted', 'qualified', 'nurture');
+COMMENT ON VIEW @extschema@.bounce_review_queue IS 'Open live leads whose email bounced: for a rep to correct the address or archive the lead.';
+COMMENT ON COLUMN @extschema@.bounce_review_queue.org_id IS 'Org.';
+COMMENT ON COLUMN @extschema@.bounce_review_queue.lead_id IS 'The lead.';
+COMMENT ON COLUMN @extschema@.bounce_review_queue.owner_rep_id IS 'Owner; NULL in the unassigned queue.';
+COMMENT ON COLUMN @extschema@.bounce_review_queue.status IS 'Current status.';
+COMMENT ON COLUMN @extschema@.bounce_review_queue.source IS 'Lead source.';
+COMMENT ON COLUMN @extschema@.bounce_review_queue.score IS 'Current score.';
+COMMENT ON COLUMN @extschema@.bounce_review_queue.email_bounced_at IS 'When the email last bounced.';
+
+CREATE TABLE @extschema@.consents (
+    org_id        bigint NOT NULL,
+    consent_id    bigint GENERATED BY DEFAULT AS IDENTITY,
+    lead_id       bigint NOT NULL,
+    channel       text NOT NULL CHECK (channel IN ('email', 'phone', 'sms', 'post')),
+    basis         text NOT NULL DEFAULT 'consent'
+                  CHECK (basis IN ('consent', 'legitimate_interest', 'contract', 'legal_obligation',
+                                   'vital_interest', 'public_task')),
+    granted_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    withdrawn_at  timestamptz,
+    source        text CHECK (pg_catalog.length(source) <= 200),
+    PRIMARY KEY (org_id, consent_id),
+    FOREIGN KEY (org_id, lead_id) REFERENCES @extschema@.leads (org_id, lead_id),
+    CONSTRAINT consents_withdrawn_check CHECK (withdrawn_at IS NULL OR withdrawn_at >= granted_at)
+);
+-- one standing consent per lead and channel
+CREATE UNIQUE INDEX consents_standing ON @extschema@.consents (org_id, lead_id, channel) WHERE withdrawn_at IS NULL;
+COMMENT ON TABLE @extschema@.consents IS 'Consent per lead and channel (GDPR, CCPA): granted, and perhaps withdrawn; the nurture queue honours it. Granting and withdrawing are journaled; rows are never deleted.';
+COMMENT ON COLUMN @extschema@.consents.consent_id IS 'Consent id.';
+COMMENT ON COLUMN @extschema@.consents.lead_id IS 'The lead (a merged lead''s consent goes to its survivor).';
+COMMENT ON COLUMN @extschema@.consents.channel IS 'email, phone, sms or post.';
+COMMENT ON COLUMN @extschema@.consents.basis IS 'Lawful basis: consent, legitimate_interest, contract, legal_obligation, vital_interest or public_task.';
+COMMENT ON COLUMN @extschema@.consents.granted_at IS 'When it was given.';
+COMMENT ON COLUMN @extschema@.consents.withdrawn_at IS 'When it was withdrawn; NULL while it stands. Once set it stays.';
+COMMENT ON COLUMN @extschema@.consents.source IS 'Where it was given (form, double opt-in, call, ...).';
+
+CREATE FUNCTION @extschema@.consent_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    survivor bigint;
+BEGIN
+    IF TG_WHEN = 'BEFORE' THEN
+        IF TG_OP = 'DELETE' THEN
+            RAISE EXCEPTION 'consent % cannot be deleted', OLD.consent_id
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'Set withdrawn_at to withdraw it; the record stays as evidence.';
+        ELSIF TG_OP = 'INSERT' THEN
+            SELECT l.merged_into INTO survivor FROM leadflow.leads l
+             WHERE l.org_id OPERATOR(pg_catalog.=) NEW.org_id AND l.lead_id OPERATOR(pg_catalog.=) NEW.lead_id;
+            IF survivor IS NOT NULL THEN
+                NEW.lead_id := survivor;
+            END IF;
+        ELSIF OLD.withdrawn_at IS NOT NULL AND NEW.withdrawn_at IS DISTINCT FROM OLD.withdrawn_at THEN
+            RAISE EXCEPTION 'consent % was withdrawn and stays withdrawn', OLD.consent_id
+                USING ERRCODE = 'check_violation', HINT = 'Record a new consent instead.';
+        ELSIF (NEW.org_id, NEW.lead_id, NEW.channel, NEW.basis, NEW.granted_at, NEW.source)
+              IS DISTINCT FROM (OLD.org_id, OLD.lead_id, OLD.channel, OLD.basis, OLD.granted_at, OLD.source) THEN
+            RAISE EXCEPTION 'consent % cannot be changed, only withdrawn', OLD.consent_id
+                USING ERRCODE = 'check_violation', HINT = 'Set withdrawn_at, or record a new consent.';
+        END IF;
+        RETURN NEW;
+    END IF;
+
+    IF TG_OP = 'INSERT' THEN
+        PERFORM leadflow.append_journey(NEW.lead_id, 'consent_granted', pg_catalog.jsonb_build_object(
+            'consent_id', NEW.consent_id, 'channel', NEW.channel, 'basis', NEW.basis));
+    END IF;
+    IF NEW.withdrawn_at IS NOT NULL AND (TG_OP = 'INSERT' OR OLD.withdrawn_at IS NULL) THEN
+        PERFORM leadflow.append_journey(NEW.lead_id, 'consent_withdrawn', pg_catalog.jsonb_build_object(
+            'consent_id', NEW.consent_id, 'channel', NEW.channel));
+        IF NEW.channel = 'email' THEN
+            UPDATE leadflow.nurture_queue q
+               SET cancelled_at = pg_catalog.now(), cancel_reason = 'consent_withdrawn'
+             WHERE q.org_id OPERATOR(pg_catalog.=) NEW.org_id AND q.lead_id OPERATOR(pg_catalog.=) NEW.lead_id
+               AND q.sent_at IS NULL AND q.cancelled_at IS NULL;
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.consent_changed() IS 'Trigger: consent of a merged lead goes to its survivor; granting and withdrawing are journaled; a withdrawal stays and cancels pending nurture mail; consents are never deleted.';
+
+CREATE TRIGGER consents_check
+    BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.consents
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.consent_changed();
+CREATE TRIGGER consents_journal
+    AFTER INSERT OR UPDATE ON @extschema@.consents
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.consent_changed();
+
+-- Whether the lead may get email from the org as of a time: a standing
+-- email consent when the org requires one (nurture_requires_consent,
+-- default true), else no withdrawal without a newer grant.
+CREATE FUNCTION @extschema@.may_email(org_id bigint, lead_id bigint, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN COALESCE((SELECT (o.settings OPERATOR(pg_catalog.->>) 'nurture_requires_consent')::boolean
+                                 FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) $1), true)
+                THEN EXISTS (SELECT FROM leadflow.consents c
+                              WHERE c.org_id OPERATOR(pg_catalog.=) $1 AND c.lead_id OPERATOR(pg_catalog.=) $2
+                                AND c.channel OPERATOR(pg_catalog.=) 'email' AND c.granted_at OPERATOR(pg_catalog.<=) $3
+                                AND (c.withdrawn_at IS NULL OR c.withdrawn_at OPERATOR(pg_catalog.>) $3))
+                ELSE NOT EXISTS (SELECT FROM leadflow.consents c
+                                  WHERE c.org_id OPERATOR(pg_catalog.=) $1 AND c.lead_id OPERATOR(pg_catalog.=) $2
+                                    AND c.channel OPERATOR(pg_catalog.=) 'email'
+                                    AND c.withdrawn_at OPERATOR(pg_catalog.<=) $3
+                                    AND NOT EXISTS (SELECT FROM leadflow.consents g
+                                                     WHERE g.org_id OPERATOR(pg_catalog.=) $1 AND g.lead_id OPERATOR(pg_catalog.=) $2
+                                                       AND g.channel OPERATOR(pg_catalog.=) 'email'
+                                                       AND g.granted_at OPERATOR(pg_catalog.>) c.withdrawn_at
+                                                       AND g.granted_at OPERATOR(pg_catalog.<=) $3))
+           END
+$$;
+COMMENT ON FUNCTION @extschema@.may_email(bigint, bigint, timestamptz) IS
+    'Whether the org may email the lead as of a time by its consents: a standing email consent when the org setting nurture_requires_consent is true (the default), else no withdrawal that a newer grant did not replace.';
+
+------------------------------------------------------------------------------
+-- Nurture and recycling (nurture.c)
+------------------------------------------------------------------------------
+
+ALTER TABLE @extschema@.leads ADD COLUMN recycled_at timestamptz;
+COMMENT ON COLUMN @extschema@.leads.recycled_at IS 'When the lead last came back from nurture (its score crossed hot_at); contact attempts before it do not count toward nurture again.';
+
+-- The outbox of nurture mail: run_maintenance queues each step of the
+-- org's nurture schedule when it is due; an external mailer sends the
+-- pending rows and marks them sent (UPDATE ... SET sent_at), which is
+-- journaled.
+CREATE TABLE @extschema@.nurture_queue (
+    org_id              bigint NOT NULL,
+    item_id             bigint GENERATED BY DEFAULT AS IDENTITY,
+    lead_id             bigint NOT NULL,
+    step                text NOT NULL,
+    step_days           integer NOT NULL,
+    nurture_started_at  timestamptz NOT NULL,
+    due_at              timestamptz NOT NULL,
+    queued_at           timestamptz NOT NULL,
+    sent_at             timestamptz,
+    cancelled_at        timestamptz,
+    cancel_reason       text,
+    PRIMARY KEY (org_id, item_id),
+    UNIQUE (org_id, lead_id, nurture_started_at, step),
+    FOREIGN KEY (org_id, lead_id) REFERENCES @extschema@.leads (org_id, lead_id),
+    CONSTRAINT nurture_queue_done_check CHECK (sent_at IS NULL OR cancelled_at IS NULL)
+);
+CREATE INDEX nurture_queue_pending ON @extschema@.nurture_queue (org_id, due_at)
+    WHERE sent_at IS NULL AND cancelled_at IS NULL;
+COMMENT ON TABLE @extschema@.nurture_queue IS 'Outbox of nurture mail: which lead is due for which step (welcome, educational, case_study, re_engagement) by days since it entered nurture. A mailer sends the rows with sent_at and cancelled_at NULL and sets sent_at (journaled nurture_sent). Bounced leads and leads without email consent are never queued.';
+COMMENT ON COLUMN @extschema@.nurture_queue.item_id IS 'Queue item id.';
+COMMENT ON COLUMN @extschema@.nurture_queue.lead_id IS 'The lead in nurture.';
+COMMENT ON COLUMN @extschema@.nurture_queue.step IS 'Nurture step (a key of the org''s nurture_schedule).';
+COMMENT ON COLUMN @extschema@.nurture_queue.step_days IS 'Days after entering nurture the step is due.';
+COMMENT ON COLUMN @extschema@.nurture_queue.nurture_started_at IS 'When the lead entered nurture (a lead that enters again gets the steps again).';
+COMMENT ON COLUMN @extschema@.nurture_queue.due_at IS 'nurture_started_at + step_days.';
+COMMENT ON COLUMN @extschema@.nurture_queue.queued_at IS 'When maintenance queued it.';
+COMMENT ON COLUMN @extschema@.nurture_queue.sent_at IS 'Set by the mailer when sent.';
+COMMENT ON COLUMN @extschema@.nurture_queue.cancelled_at IS 'When it was cancelled instead (bounce, consent withdrawn, lead left nurture).';
+COMMENT ON COLUMN @extschema@.nurture_queue.cancel_reason IS 'email_bounced, consent_withdrawn, no_consent or left_nurture.';
+
+CREATE FUNCTION @extschema@.nurture_queue_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_WHEN = 'BEFORE' THEN
+        IF (NEW.org_id, NEW.item_id, NEW.lead_id, NEW.step, NEW.step_days, NEW.nurture_started_at, NEW.due_at, NEW.queued_at)
+           IS DISTINCT FROM (OLD.org_id, OLD.item_id, OLD.lead_id, OLD.step, OLD.step_days, OLD.nurture_started_at, OLD.due_at, OLD.queued_at) THEN
+            RAISE EXCEPTION 'nurture queue item % cannot be changed, only marked sent or cancelled', OLD.item_id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF OLD.cancelled_at IS NOT NULL AND NEW.sent_at IS NOT NULL THEN
+            RAISE EXCEPTION 'nurture queue item % was cancelled (%), it must not be sent', OLD.item_id, OLD.cancel_reason
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF OLD.sent_at IS NOT NULL AND NEW.sent_at IS DISTINCT FROM OLD.sent_at THEN
+            RAISE EXCEPTION 'nurture queue item % was already sent', OLD.item_id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF NEW.sent_at IS NOT NULL AND OLD.sent_at IS NULL THEN
+        PERFORM leadflow.append_journey(NEW.lead_id, 'nurture_sent', pg_catalog.jsonb_build_object(
+            'item_id', NEW.item_id, 'step', NEW.step));
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.nurture_queue_changed() IS 'Trigger: a nurture queue item may only be marked sent (once, journaled nurture_sent) or cancelled.';
+
+CREATE TRIGGER nurture_queue_check
+    BEFORE UPDATE ON @extschema@.nurture_queue
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.nurture_queue_changed();
+CREATE TRIGGER nurture_queue_journal
+    AFTER UPDATE ON @extschema@.nurture_queue
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.nurture_queue_changed();
+
+-- the default nurture schedule: step -> days after entering nurture
+CREATE FUNCTION @extschema@.nurture_schedule(org_id bigint)
+RETURNS TABLE (step text, step_days integer)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.key, s.value::integer
+      FROM pg_catalog.jsonb_each_text(COALESCE(
+               (SELECT o.settings OPERATOR(pg_catalog.->) 'nurture_schedule' FROM leadflow.orgs o
+                 WHERE o.org_id OPERATOR(pg_catalog.=) $1),
+               '{"welcome": 0, "educational": 7, "case_study": 21, "re_engagement": 45}'::jsonb)) s
+     ORDER BY s.value::integer, s.key
+$$;
+COMMENT ON FUNCTION @extschema@.nurture_schedule(bigint) IS
+    'The org''s nurture steps and the days after entering nurture each is due: the org setting nurture_schedule, else welcome 0, educational 7, case_study 21, re_engagement 45.';
+
+SELECT pg_catalog.pg_extension_config_dump('leadflow.consents', '');
+SELECT pg_catalog.pg_extension_config_dump('leadflow.nurture_queue', '');

@@ -298,4 +298,8 @@ extern const char *leadflow_reroute_reason;
 /* enrich.c */
 extern void LeadflowEnrich(LeadflowLead *lead);
 
+/* nurture.c: nurture and recycling (issue 10) */
+extern void LeadflowNurtureMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls);
+extern void LeadflowNurtureRecycle(const LeadflowLead *old, LeadflowLead *lead, int crossed);
+
 #endif							/* LEADFLOW_H */

@@ -713,6 +713,7 @@ lead_update(TriggerData *td)
 		if (leadflow_rescore_reason != NULL || data_changed(&old, &lead))
 			crossed = LeadflowScoreApply(&lead, DatumGetInt32(old.values[leadflow_cols.score - 1]), true,
 										 leadflow_rescore_reason ? leadflow_rescore_reason : "update");
+		LeadflowNurtureRecycle(&old, &lead, crossed);
 		/* reassign_lead; or a hot lead nobody owns gets an owner now */
 		if (leadflow_reroute_reason != NULL)
 			LeadflowRouteLead(&lead, LeadflowLeadInt64(&lead, leadflow_cols.owner_rep_id), leadflow_reroute_reason);
