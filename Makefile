@@ -18,6 +18,7 @@ OBJS = \
 	src/business_hours.o \
 	src/reassign.o \
 	src/nurture.o \
+	src/account.o \
 	src/rulecache.o \
 	src/predicate.o \
 	src/normalize.o \
@@ -42,7 +43,8 @@ REGRESS = \
 	75_maintenance \
 	80_errors \
 	90_business_hours \
-	91_lifecycle_automation
+	91_lifecycle_automation \
+	92_account_scoring
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
 # isolation specs live in test/specs, their outputs in test/expected

@@ -302,4 +302,7 @@ extern void LeadflowEnrich(LeadflowLead *lead);
 extern void LeadflowNurtureMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls);
 extern void LeadflowNurtureRecycle(const LeadflowLead *old, LeadflowLead *lead, int crossed);
 
+/* account.c: account-based scoring (issue 10) */
+extern void LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls);
+
 #endif							/* LEADFLOW_H */

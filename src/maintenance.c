@@ -170,6 +170,7 @@ maintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 	emit(rsinfo, "sla_reassigned", n);
 
 	LeadflowNurtureMaintain(rsinfo, args, nulls);
+	LeadflowAccountMaintain(rsinfo, args, nulls);
 
 	emit(rsinfo, "open_leads_recounted", run(&recount_plan, args, nulls, SPI_OK_UPDATE));
 }
