@@ -19,6 +19,7 @@ OBJS = \
 	src/reassign.o \
 	src/nurture.o \
 	src/account.o \
+	src/predict.o \
 	src/rulecache.o \
 	src/predicate.o \
 	src/normalize.o \
@@ -44,7 +45,8 @@ REGRESS = \
 	80_errors \
 	90_business_hours \
 	91_lifecycle_automation \
-	92_account_scoring
+	92_account_scoring \
+	93_predictive_scoring
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
 # isolation specs live in test/specs, their outputs in test/expected

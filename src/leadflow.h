@@ -305,4 +305,7 @@ extern void LeadflowNurtureRecycle(const LeadflowLead *old, LeadflowLead *lead, 
 /* account.c: account-based scoring (issue 10) */
 extern void LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls);
 
+/* predict.c: predictive scoring (issue 10) */
+extern void LeadflowPredictLead(const LeadflowLead *old, LeadflowLead *lead);
+
 #endif							/* LEADFLOW_H */

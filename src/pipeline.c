@@ -536,6 +536,7 @@ lead_insert(TriggerData *td)
 	LeadflowEnrich(&lead);
 	LeadflowFailpoint("enrich");
 	crossed = LeadflowScoreApply(&lead, 0, false, "created");
+	LeadflowPredictLead(NULL, &lead);
 	LeadflowFailpoint("score");
 	if (!LeadflowLeadIsNull(&lead, leadflow_cols.owner_rep_id))
 		keep_given_owner(&lead);
@@ -722,6 +723,7 @@ lead_update(TriggerData *td)
 			LeadflowRouteLead(&lead, 0, "hot");
 		LeadflowScoreNotify(&lead, crossed);
 	}
+	LeadflowPredictLead(&old, &lead);
 	/* nested updates are the pipeline's own; erasure journals itself */
 	if (leadflow_pipeline_depth == 1 && LeadflowLeadIsNull(&lead, leadflow_cols.erased_at))
 		journal_user_changes(&old, &lead);

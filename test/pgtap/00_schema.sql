@@ -10,7 +10,7 @@ SELECT tables_are('leadflow', ARRAY[
     'scoring_rules', 'routing_rules', 'leads', 'lead_signals', 'activities', 'contacts',
     'opportunities', 'lead_imports', 'lead_journey',
     -- lifecycle automation (issue 10)
-    'consents', 'nurture_queue', 'account_hot_state',
+    'consents', 'nurture_queue', 'account_hot_state', 'prediction_models', 'prediction_counts',
     -- internal
     'lead_emails', 'lead_merges', 'capture_field_names', 'rep_load', 'team_rotation',
     'routing_rule_stats'],
