@@ -55,7 +55,8 @@ ISOLATION = \
 	dedup_same_email \
 	rule_change \
 	round_robin \
-	notify
+	notify \
+	prediction_counts
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers

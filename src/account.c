@@ -49,19 +49,38 @@
 	"         GROUP BY 1, 2, 3) e" \
 	"  JOIN leadflow.orgs o ON o.org_id OPERATOR(pg_catalog.=) e.org_id"
 
-/* accounts that reached the threshold and were not hot: now they are */
+/*
+ * Accounts that reached the threshold and were not hot: now they are.  With
+ * each, its open live leads, best first (one row with lead NULL when it has
+ * none); joined by account_id or by company domain, so that a hash join
+ * reads the leads once however many accounts turn hot.
+ */
+#define HOT_LEADS(key_join, key_filter) \
+	" SELECT h.org_id, h.account_id, h.company_domain, h.account_score, a.owner_rep_id," \
+	"        l.lead_id, l.owner_rep_id, l.score" \
+	"   FROM h LEFT JOIN leadflow.accounts a" \
+	"     ON a.org_id OPERATOR(pg_catalog.=) h.org_id AND a.account_id OPERATOR(pg_catalog.=) h.account_id" \
+	"   LEFT JOIN leadflow.leads l ON l.org_id OPERATOR(pg_catalog.=) h.org_id AND " key_join \
+	"    AND l.merged_into IS NULL AND l.erased_at IS NULL" \
+	"    AND l.status IN ('new', 'contacted', 'qualified', 'nurture')" \
+	"  WHERE " key_filter
+
 static LeadflowPlan heat_plan = {
 	NULL,
-	"WITH e AS (" ENGAGEMENT_AS_OF ")"
-	" INSERT INTO leadflow.account_hot_state AS h (org_id, account_id, company_domain, hot_since, account_score)"
-	" SELECT e.org_id, e.account_id, e.company_domain, $2, e.account_score FROM e"
-	"  WHERE e.account_score OPERATOR(pg_catalog.>=) e.hot_at"
-	" ON CONFLICT (org_id, account_id, company_domain) DO UPDATE"
-	"    SET hot_since = EXCLUDED.hot_since, account_score = EXCLUDED.account_score"
-	"  WHERE h.hot_since IS NULL"
-	" RETURNING h.org_id, h.account_id, h.company_domain, h.account_score,"
-	"   (SELECT a.owner_rep_id FROM leadflow.accounts a"
-	"     WHERE a.org_id OPERATOR(pg_catalog.=) h.org_id AND a.account_id OPERATOR(pg_catalog.=) h.account_id)",
+	"WITH e AS (" ENGAGEMENT_AS_OF "),"
+	" h AS ("
+	"  INSERT INTO leadflow.account_hot_state AS s (org_id, account_id, company_domain, hot_since, account_score)"
+	"  SELECT e.org_id, e.account_id, e.company_domain, $2, e.account_score FROM e"
+	"   WHERE e.account_score OPERATOR(pg_catalog.>=) e.hot_at"
+	"  ON CONFLICT (org_id, account_id, company_domain) DO UPDATE"
+	"     SET hot_since = EXCLUDED.hot_since, account_score = EXCLUDED.account_score"
+	"   WHERE s.hot_since IS NULL"
+	"  RETURNING s.org_id, s.account_id, s.company_domain, s.account_score)"
+	HOT_LEADS("l.account_id OPERATOR(pg_catalog.=) h.account_id", "h.account_id IS NOT NULL")
+	" UNION ALL"
+	HOT_LEADS("l.account_id IS NULL AND l.company_domain OPERATOR(pg_catalog.=) h.company_domain",
+			  "h.account_id IS NULL")
+	" ORDER BY 1, 2, 3, 8 DESC, 6",
 	2, {INT8OID, TIMESTAMPTZOID}
 };
 
@@ -80,18 +99,38 @@ static LeadflowPlan cool_plan = {
 	2, {INT8OID, TIMESTAMPTZOID}
 };
 
-/* the open live leads of an account (or domain), best first */
-static LeadflowPlan leads_plan = {
-	NULL,
-	"SELECT l.lead_id, l.owner_rep_id FROM leadflow.leads l"
-	" WHERE l.org_id OPERATOR(pg_catalog.=) $1"
-	"   AND ((l.account_id OPERATOR(pg_catalog.=) $2)"
-	"        OR ($2 IS NULL AND l.account_id IS NULL AND l.company_domain OPERATOR(pg_catalog.=) $3))"
-	"   AND l.merged_into IS NULL AND l.erased_at IS NULL"
-	"   AND l.status IN ('new', 'contacted', 'qualified', 'nurture')"
-	" ORDER BY l.score DESC, l.lead_id",
-	3, {INT8OID, INT8OID, TEXTOID}
-};
+/* whether two result rows are of the same account (or domain) */
+static bool
+equal_key(HeapTuple a, HeapTuple b, TupleDesc desc)
+{
+	bool		an;
+	bool		bn;
+	Datum		x = SPI_getbinval(a, desc, 2, &an);
+	Datum		y = SPI_getbinval(b, desc, 2, &bn);
+
+	if (an != bn || (!an && DatumGetInt64(x) != DatumGetInt64(y)))
+		return false;
+	if (an)
+	{
+		char	   *p = SPI_getvalue(a, desc, 3);
+		char	   *q = SPI_getvalue(b, desc, 3);
+
+		return p != NULL && q != NULL && strcmp(p, q) == 0;
+	}
+	return true;
+}
+
+/*
+ * Runs a kept plan with the planner's defaults: these statements read
+ * whole orgs (aggregates, joins of many rows), where a sequential scan and
+ * a hash join are right; LeadflowExecute, made for key lookups, would
+ * disable sequential scans.
+ */
+static int
+execute_set(LeadflowPlan *plan, Datum *args, const char *nulls)
+{
+	return SPI_execute_plan(LeadflowPrepare(plan), args, nulls, false, 0);
+}
 
 static void
 emit(ReturnSetInfo *rsinfo, const char *action, uint64 n)
@@ -113,70 +152,69 @@ emit(ReturnSetInfo *rsinfo, const char *action, uint64 n)
 void
 LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 {
-	SPITupleTable *hot;
-	uint64		nhot;
+	SPITupleTable *rows;
+	uint64		n;
 	uint64		i;
 	uint64		cooled;
+	uint64		nhot = 0;
+	char	   *detail = NULL;
 	int			rc;
 
-	rc = LeadflowExecute(&cool_plan, args, nulls, false, 0);
+	rc = execute_set(&cool_plan, args, nulls);
 	if (rc != SPI_OK_UPDATE)
 		elog(ERROR, "leadflow: account statement failed: %s", SPI_result_code_string(rc));
 	cooled = SPI_processed;
 
-	rc = LeadflowExecute(&heat_plan, args, nulls, false, 0);
-	if (rc != SPI_OK_INSERT_RETURNING)
+	rc = execute_set(&heat_plan, args, nulls);
+	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: account statement failed: %s", SPI_result_code_string(rc));
-	hot = SPI_tuptable;
-	nhot = SPI_processed;
-	for (i = 0; i < nhot; i++)
+	rows = SPI_tuptable;
+	n = SPI_processed;
+	for (i = 0; i < n; i++)
 	{
-		Datum		largs[3];
-		char		lnulls[3] = "   ";
+		TupleDesc	desc = rows->tupdesc;
+		HeapTuple	row = rows->vals[i];
 		bool		isnull;
-		bool		owner_null;
-		int64		org_id = DatumGetInt64(SPI_getbinval(hot->vals[i], hot->tupdesc, 1, &isnull));
-		char	   *domain = SPI_getvalue(hot->vals[i], hot->tupdesc, 3);
-		int32		score = DatumGetInt32(SPI_getbinval(hot->vals[i], hot->tupdesc, 4, &isnull));
-		Datum		owner = SPI_getbinval(hot->vals[i], hot->tupdesc, 5, &owner_null);
-		StringInfoData detail;
-		SPITupleTable *leads;
-		uint64		nleads;
-		uint64		j;
+		bool		first;
+		int64		org_id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
+		Datum		lead_id;
+		bool		no_lead;
 
-		largs[0] = Int64GetDatum(org_id);
-		largs[1] = SPI_getbinval(hot->vals[i], hot->tupdesc, 2, &isnull);
-		lnulls[1] = isnull ? 'n' : ' ';
-		largs[2] = domain ? CStringGetTextDatum(domain) : (Datum) 0;
-		lnulls[2] = domain ? ' ' : 'n';
-
-		initStringInfo(&detail);
-		appendStringInfoChar(&detail, '{');
-		if (!isnull)
-			LeadflowDetailInt(&detail, "account_id", DatumGetInt64(largs[1]));
-		else
-			LeadflowDetailText(&detail, "company_domain", domain);
-		LeadflowDetailInt(&detail, "account_score", score);
-		appendStringInfoChar(&detail, '}');
-
-		rc = LeadflowExecute(&leads_plan, largs, lnulls, false, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "leadflow: account leads lookup failed: %s", SPI_result_code_string(rc));
-		leads = SPI_tuptable;
-		nleads = SPI_processed;
-		for (j = 0; j < nleads; j++)
+		/* rows come by account; the first row of each is its best lead */
+		first = i == 0 ||
+			org_id != DatumGetInt64(SPI_getbinval(rows->vals[i - 1], desc, 1, &isnull)) ||
+			!equal_key(rows->vals[i - 1], row, desc);
+		if (first)
 		{
-			int64		lead_id = DatumGetInt64(SPI_getbinval(leads->vals[j], leads->tupdesc, 1, &isnull));
+			StringInfoData buf;
+			bool		account_null;
+			Datum		account = SPI_getbinval(row, desc, 2, &account_null);
 
-			LeadflowJourneyAppend(org_id, lead_id, "account_hot", detail.data);
+			nhot++;
+			initStringInfo(&buf);
+			appendStringInfoChar(&buf, '{');
+			if (!account_null)
+				LeadflowDetailInt(&buf, "account_id", DatumGetInt64(account));
+			else
+				LeadflowDetailText(&buf, "company_domain", SPI_getvalue(row, desc, 3));
+			LeadflowDetailInt(&buf, "account_score", DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull)));
+			appendStringInfoChar(&buf, '}');
+			detail = buf.data;
 		}
-		if (nleads > 0)
+		lead_id = SPI_getbinval(row, desc, 6, &no_lead);
+		if (no_lead)
+			continue;
+		LeadflowJourneyAppend(org_id, DatumGetInt64(lead_id), "account_hot", detail);
+		if (first)
 		{
-			Datum		lead_owner = SPI_getbinval(leads->vals[0], leads->tupdesc, 2, &isnull);
-			int64		rep = !owner_null ? DatumGetInt64(owner) : isnull ? 0 : DatumGetInt64(lead_owner);
+			bool		owner_null;
+			bool		lead_owner_null;
+			Datum		owner = SPI_getbinval(row, desc, 5, &owner_null);
+			Datum		lead_owner = SPI_getbinval(row, desc, 7, &lead_owner_null);
 
-			LeadflowNotify("account_hot",
-						   org_id, DatumGetInt64(SPI_getbinval(leads->vals[0], leads->tupdesc, 1, &isnull)), rep);
+			LeadflowNotify("account_hot", org_id, DatumGetInt64(lead_id),
+						   !owner_null ? DatumGetInt64(owner) :
+						   lead_owner_null ? 0 : DatumGetInt64(lead_owner));
 		}
 	}
 	emit(rsinfo, "account_hot", nhot);
