@@ -2789,8 +2789,8 @@ SELECT e.org_id, e.account_id, a.name AS account_name, a.owner_rep_id,
   JOIN leadflow.orgs o ON o.org_id = e.org_id
   LEFT JOIN leadflow.accounts a ON a.org_id = e.org_id AND a.account_id = e.account_id
   LEFT JOIN leadflow.account_hot_state h
-         ON h.org_id = e.org_id AND h.account_id IS NOT DISTINCT FROM e.account_id
-        AND h.company_domain IS NOT DISTINCT FROM e.company_domain AND h.hot_since IS NOT NULL;
+         ON h.org_id = e.org_id AND COALESCE(h.account_id, 0) = COALESCE(e.account_id, 0)
+        AND COALESCE(h.company_domain, '') = COALESCE(e.company_domain, '') AND h.hot_since IS NOT NULL;
 COMMENT ON VIEW @extschema@.report_account_engagement IS 'Per org and account (or company domain of leads without an account): how engaged the company is, from its live leads that are open or converted. Crossing account_hot_at (org setting, default 150) is announced by run_maintenance (account_hot journey rows and notification).';
 COMMENT ON COLUMN @extschema@.report_account_engagement.org_id IS 'Org.';
 COMMENT ON COLUMN @extschema@.report_account_engagement.account_id IS 'The account; NULL for a company domain without an account.';
@@ -2848,9 +2848,16 @@ COMMENT ON COLUMN @extschema@.prediction_counts.lost IS 'Unqualified or archived
 CREATE TRIGGER prediction_models_config_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.prediction_models
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
-CREATE TRIGGER prediction_counts_config_changed
-    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.prediction_counts
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+-- The leads trigger collects count changes; they are written once per
+-- statement (a bulk update does not rewrite the same counters per row).
+CREATE FUNCTION @extschema@.prediction_flush()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'leadflow_prediction_flush'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.prediction_flush() IS 'Trigger: writes the prediction count changes of the statement that ends.';
+CREATE TRIGGER leads_prediction_flush
+    AFTER INSERT OR UPDATE ON @extschema@.leads
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.prediction_flush();
 
 CREATE FUNCTION @extschema@.lead_features(lead @extschema@.leads)
 RETURNS TABLE (feature text, value text)

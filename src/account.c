@@ -8,7 +8,9 @@
  *	  org's account_hot_at (default 150), journals account_hot on each of
  *	  its open live leads and notifies once (event account_hot, the lead
  *	  with the highest score and the account owner, else that lead's
- *	  owner).  leadflow.account_hot_state remembers which accounts are hot,
+ *	  owner).  The leads are read in one pass over the companies' open
+ *	  leads of the orgs concerned, matched in a hash table: no query per
+ *	  account.  leadflow.account_hot_state remembers which accounts are hot,
  *	  so a crossing is announced once; an account that falls below is
  *	  announced again when it crosses again.  Idempotent for one as_of.
  *
@@ -19,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 
 #include "leadflow.h"
@@ -49,76 +52,81 @@
 	"         GROUP BY 1, 2, 3) e" \
 	"  JOIN leadflow.orgs o ON o.org_id OPERATOR(pg_catalog.=) e.org_id"
 
-/*
- * Accounts that reached the threshold and were not hot: now they are.  With
- * each, its open live leads, best first (one row with lead NULL when it has
- * none); joined by account_id or by company domain, so that a hash join
- * reads the leads once however many accounts turn hot.
- */
-#define HOT_LEADS(key_join, key_filter) \
-	" SELECT h.org_id, h.account_id, h.company_domain, h.account_score, a.owner_rep_id," \
-	"        l.lead_id, l.owner_rep_id, l.score" \
-	"   FROM h LEFT JOIN leadflow.accounts a" \
-	"     ON a.org_id OPERATOR(pg_catalog.=) h.org_id AND a.account_id OPERATOR(pg_catalog.=) h.account_id" \
-	"   LEFT JOIN leadflow.leads l ON l.org_id OPERATOR(pg_catalog.=) h.org_id AND " key_join \
-	"    AND l.merged_into IS NULL AND l.erased_at IS NULL" \
-	"    AND l.status IN ('new', 'contacted', 'qualified', 'nurture')" \
-	"  WHERE " key_filter
-
+/* accounts that reached the threshold and were not hot: now they are */
 static LeadflowPlan heat_plan = {
 	NULL,
-	"WITH e AS (" ENGAGEMENT_AS_OF "),"
-	" h AS ("
-	"  INSERT INTO leadflow.account_hot_state AS s (org_id, account_id, company_domain, hot_since, account_score)"
-	"  SELECT e.org_id, e.account_id, e.company_domain, $2, e.account_score FROM e"
-	"   WHERE e.account_score OPERATOR(pg_catalog.>=) e.hot_at"
-	"  ON CONFLICT (org_id, account_id, company_domain) DO UPDATE"
-	"     SET hot_since = EXCLUDED.hot_since, account_score = EXCLUDED.account_score"
-	"   WHERE s.hot_since IS NULL"
-	"  RETURNING s.org_id, s.account_id, s.company_domain, s.account_score)"
-	HOT_LEADS("l.account_id OPERATOR(pg_catalog.=) h.account_id", "h.account_id IS NOT NULL")
-	" UNION ALL"
-	HOT_LEADS("l.account_id IS NULL AND l.company_domain OPERATOR(pg_catalog.=) h.company_domain",
-			  "h.account_id IS NULL")
-	" ORDER BY 1, 2, 3, 8 DESC, 6",
+	"WITH e AS (" ENGAGEMENT_AS_OF ")"
+	" INSERT INTO leadflow.account_hot_state AS s (org_id, account_id, company_domain, hot_since, account_score)"
+	" SELECT e.org_id, e.account_id, e.company_domain, $2, e.account_score FROM e"
+	"  WHERE e.account_score OPERATOR(pg_catalog.>=) e.hot_at"
+	" ON CONFLICT (org_id, account_id, company_domain) DO UPDATE"
+	"    SET hot_since = EXCLUDED.hot_since, account_score = EXCLUDED.account_score"
+	"  WHERE s.hot_since IS NULL"
+	" RETURNING s.org_id, s.account_id, s.company_domain, s.account_score,"
+	"   (SELECT a.owner_rep_id FROM leadflow.accounts a"
+	"     WHERE a.org_id OPERATOR(pg_catalog.=) s.org_id AND a.account_id OPERATOR(pg_catalog.=) s.account_id)",
 	2, {INT8OID, TIMESTAMPTZOID}
 };
+
+/*
+ * the open live leads with a company of the orgs that have a newly hot
+ * account: read once (the caller picks those of hot accounts), so the
+ * work stays linear however many accounts turn hot
+ */
+static LeadflowPlan company_leads_plan = {
+	NULL,
+	"SELECT l.org_id, l.account_id, l.company_domain, l.lead_id, l.owner_rep_id, l.score"
+	"  FROM leadflow.leads l"
+	" WHERE l.org_id OPERATOR(pg_catalog.=) ANY ($1::bigint[])"
+	"   AND l.merged_into IS NULL AND l.erased_at IS NULL"
+	"   AND l.status IN ('new', 'contacted', 'qualified', 'nurture')"
+	"   AND (l.account_id IS NOT NULL OR l.company_domain IS NOT NULL)",
+	1, {INT8ARRAYOID}
+};
+
+typedef struct HotKey
+{
+	int64		org_id;
+	int64		account_id;		/* 0: by domain */
+	char		domain[256];
+} HotKey;
+
+typedef struct HotAccount
+{
+	HotKey		key;
+	char	   *detail;			/* journey detail of account_hot */
+	int64		owner;			/* account owner, 0: none */
+	int64		best_lead;		/* 0: no open lead */
+	int64		best_owner;
+	int32		best_score;
+} HotAccount;
+
+static void
+make_hot_key(HotKey *key, int64 org_id, int64 account_id, const char *domain)
+{
+	memset(key, 0, sizeof(HotKey));
+	key->org_id = org_id;
+	key->account_id = account_id;
+	if (account_id == 0 && domain != NULL)
+		strlcpy(key->domain, domain, sizeof(key->domain));
+}
 
 /* hot accounts now below their threshold: cooled, may cross again */
 static LeadflowPlan cool_plan = {
 	NULL,
 	"WITH e AS (" ENGAGEMENT_AS_OF ")"
-	" UPDATE leadflow.account_hot_state h SET hot_since = NULL, account_score = COALESCE(e.account_score, 0)"
-	"   FROM leadflow.account_hot_state h2 LEFT JOIN e"
-	"     ON e.org_id OPERATOR(pg_catalog.=) h2.org_id"
-	"    AND e.account_id IS NOT DISTINCT FROM h2.account_id AND e.company_domain IS NOT DISTINCT FROM h2.company_domain"
-	"  WHERE h.org_id OPERATOR(pg_catalog.=) h2.org_id AND h.state_id OPERATOR(pg_catalog.=) h2.state_id"
-	"    AND ($1 IS NULL OR h.org_id OPERATOR(pg_catalog.=) $1) AND h.hot_since IS NOT NULL"
-	"    AND h.hot_since OPERATOR(pg_catalog.<=) $2"
-	"    AND (e.org_id IS NULL OR e.account_score OPERATOR(pg_catalog.<) e.hot_at)",
+	" UPDATE leadflow.account_hot_state h SET hot_since = NULL, account_score = COALESCE(x.account_score, 0)"
+	"   FROM (SELECT h2.org_id, h2.state_id, e.account_score"
+	"           FROM leadflow.account_hot_state h2 LEFT JOIN e"
+	"             ON e.org_id OPERATOR(pg_catalog.=) h2.org_id"
+	"            AND COALESCE(e.account_id, 0) OPERATOR(pg_catalog.=) COALESCE(h2.account_id, 0)"
+	"            AND COALESCE(e.company_domain, '') OPERATOR(pg_catalog.=) COALESCE(h2.company_domain, '')"
+	"          WHERE ($1 IS NULL OR h2.org_id OPERATOR(pg_catalog.=) $1) AND h2.hot_since IS NOT NULL"
+	"            AND h2.hot_since OPERATOR(pg_catalog.<=) $2"
+	"            AND (e.org_id IS NULL OR e.account_score OPERATOR(pg_catalog.<) e.hot_at)) x"
+	"  WHERE h.org_id OPERATOR(pg_catalog.=) x.org_id AND h.state_id OPERATOR(pg_catalog.=) x.state_id",
 	2, {INT8OID, TIMESTAMPTZOID}
 };
-
-/* whether two result rows are of the same account (or domain) */
-static bool
-equal_key(HeapTuple a, HeapTuple b, TupleDesc desc)
-{
-	bool		an;
-	bool		bn;
-	Datum		x = SPI_getbinval(a, desc, 2, &an);
-	Datum		y = SPI_getbinval(b, desc, 2, &bn);
-
-	if (an != bn || (!an && DatumGetInt64(x) != DatumGetInt64(y)))
-		return false;
-	if (an)
-	{
-		char	   *p = SPI_getvalue(a, desc, 3);
-		char	   *q = SPI_getvalue(b, desc, 3);
-
-		return p != NULL && q != NULL && strcmp(p, q) == 0;
-	}
-	return true;
-}
 
 /*
  * Runs a kept plan with the planner's defaults: these statements read
@@ -153,11 +161,15 @@ void
 LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 {
 	SPITupleTable *rows;
-	uint64		n;
-	uint64		i;
+	uint64		nhot;
 	uint64		cooled;
-	uint64		nhot = 0;
-	char	   *detail = NULL;
+	uint64		i;
+	HTAB	   *hot;
+	HASHCTL		ctl;
+	HASH_SEQ_STATUS seq;
+	HotAccount *acc;
+	Datum	   *orgs;
+	int			norgs = 0;
 	int			rc;
 
 	rc = execute_set(&cool_plan, args, nulls);
@@ -166,57 +178,102 @@ LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 	cooled = SPI_processed;
 
 	rc = execute_set(&heat_plan, args, nulls);
-	if (rc != SPI_OK_SELECT)
+	if (rc != SPI_OK_INSERT_RETURNING)
 		elog(ERROR, "leadflow: account statement failed: %s", SPI_result_code_string(rc));
 	rows = SPI_tuptable;
-	n = SPI_processed;
-	for (i = 0; i < n; i++)
+	nhot = SPI_processed;
+	emit(rsinfo, "account_hot", nhot);
+	emit(rsinfo, "account_cooled", cooled);
+	if (nhot == 0)
+		return;
+
+	ctl.keysize = sizeof(HotKey);
+	ctl.entrysize = sizeof(HotAccount);
+	ctl.hcxt = CurrentMemoryContext;
+	hot = hash_create("leadflow hot accounts", (long) nhot, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	orgs = palloc(sizeof(Datum) * nhot);
+	for (i = 0; i < nhot; i++)
 	{
 		TupleDesc	desc = rows->tupdesc;
 		HeapTuple	row = rows->vals[i];
 		bool		isnull;
-		bool		first;
+		bool		account_null;
+		bool		owner_null;
 		int64		org_id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
-		Datum		lead_id;
-		bool		no_lead;
+		Datum		account = SPI_getbinval(row, desc, 2, &account_null);
+		char	   *domain = SPI_getvalue(row, desc, 3);
+		Datum		owner = SPI_getbinval(row, desc, 5, &owner_null);
+		HotKey		key;
+		StringInfoData buf;
+		int			j;
 
-		/* rows come by account; the first row of each is its best lead */
-		first = i == 0 ||
-			org_id != DatumGetInt64(SPI_getbinval(rows->vals[i - 1], desc, 1, &isnull)) ||
-			!equal_key(rows->vals[i - 1], row, desc);
-		if (first)
-		{
-			StringInfoData buf;
-			bool		account_null;
-			Datum		account = SPI_getbinval(row, desc, 2, &account_null);
-
-			nhot++;
-			initStringInfo(&buf);
-			appendStringInfoChar(&buf, '{');
-			if (!account_null)
-				LeadflowDetailInt(&buf, "account_id", DatumGetInt64(account));
-			else
-				LeadflowDetailText(&buf, "company_domain", SPI_getvalue(row, desc, 3));
-			LeadflowDetailInt(&buf, "account_score", DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull)));
-			appendStringInfoChar(&buf, '}');
-			detail = buf.data;
-		}
-		lead_id = SPI_getbinval(row, desc, 6, &no_lead);
-		if (no_lead)
-			continue;
-		LeadflowJourneyAppend(org_id, DatumGetInt64(lead_id), "account_hot", detail);
-		if (first)
-		{
-			bool		owner_null;
-			bool		lead_owner_null;
-			Datum		owner = SPI_getbinval(row, desc, 5, &owner_null);
-			Datum		lead_owner = SPI_getbinval(row, desc, 7, &lead_owner_null);
-
-			LeadflowNotify("account_hot", org_id, DatumGetInt64(lead_id),
-						   !owner_null ? DatumGetInt64(owner) :
-						   lead_owner_null ? 0 : DatumGetInt64(lead_owner));
-		}
+		make_hot_key(&key, org_id, account_null ? 0 : DatumGetInt64(account), domain);
+		acc = hash_search(hot, &key, HASH_ENTER, NULL);
+		initStringInfo(&buf);
+		appendStringInfoChar(&buf, '{');
+		if (!account_null)
+			LeadflowDetailInt(&buf, "account_id", DatumGetInt64(account));
+		else
+			LeadflowDetailText(&buf, "company_domain", domain);
+		LeadflowDetailInt(&buf, "account_score", DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull)));
+		appendStringInfoChar(&buf, '}');
+		acc->detail = buf.data;
+		acc->owner = owner_null ? 0 : DatumGetInt64(owner);
+		acc->best_lead = 0;
+		for (j = 0; j < norgs && DatumGetInt64(orgs[j]) != org_id; j++)
+			;
+		if (j == norgs)
+			orgs[norgs++] = Int64GetDatum(org_id);
 	}
-	emit(rsinfo, "account_hot", nhot);
-	emit(rsinfo, "account_cooled", cooled);
+
+	/* one pass over the companies' open leads of those orgs */
+	{
+		Datum		arg = PointerGetDatum(construct_array(orgs, norgs, INT8OID, sizeof(int64),
+														  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
+		Portal		portal = SPI_cursor_open(NULL, LeadflowPrepare(&company_leads_plan), &arg, NULL, false);
+
+		for (;;)
+		{
+			SPI_cursor_fetch(portal, true, 10000);
+			if (SPI_processed == 0)
+				break;
+			rows = SPI_tuptable;
+			for (i = 0; i < SPI_processed; i++)
+			{
+				TupleDesc	desc = rows->tupdesc;
+				HeapTuple	row = rows->vals[i];
+				bool		isnull;
+				bool		account_null;
+				bool		owner_null;
+				int64		org_id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
+				Datum		account = SPI_getbinval(row, desc, 2, &account_null);
+				int64		lead_id = DatumGetInt64(SPI_getbinval(row, desc, 4, &isnull));
+				Datum		owner = SPI_getbinval(row, desc, 5, &owner_null);
+				int32		score = DatumGetInt32(SPI_getbinval(row, desc, 6, &isnull));
+				HotKey		key;
+
+				make_hot_key(&key, org_id, account_null ? 0 : DatumGetInt64(account),
+							 account_null ? SPI_getvalue(row, desc, 3) : NULL);
+				acc = hash_search(hot, &key, HASH_FIND, NULL);
+				if (acc == NULL)
+					continue;
+				if (acc->best_lead == 0 || score > acc->best_score ||
+					(score == acc->best_score && lead_id < acc->best_lead))
+				{
+					acc->best_lead = lead_id;
+					acc->best_score = score;
+					acc->best_owner = owner_null ? 0 : DatumGetInt64(owner);
+				}
+				LeadflowJourneyAppend(org_id, lead_id, "account_hot", acc->detail);
+			}
+			SPI_freetuptable(rows);
+		}
+		SPI_cursor_close(portal);
+	}
+
+	hash_seq_init(&seq, hot);
+	while ((acc = hash_seq_search(&seq)) != NULL)
+		if (acc->best_lead != 0)
+			LeadflowNotify("account_hot", acc->key.org_id, acc->best_lead,
+						   acc->owner != 0 ? acc->owner : acc->best_owner);
 }

@@ -307,5 +307,6 @@ extern void LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const ch
 
 /* predict.c: predictive scoring (issue 10) */
 extern void LeadflowPredictLead(const LeadflowLead *old, LeadflowLead *lead);
+extern void LeadflowPredictFlush(void);
 
 #endif							/* LEADFLOW_H */

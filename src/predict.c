@@ -27,9 +27,13 @@
  *	  are log((C + alpha) / (L + alpha)) plus, per feature,
  *	  log((c_v + alpha) / (C + alpha K_f)) - log((l_v + alpha) / (L + alpha K_f)).
  *
- *	  The counts of each org with a model are cached per backend; a
- *	  statement trigger on prediction_models and prediction_counts
- *	  (config_changed) invalidates the cache, as for the rule caches.
+ *	  Count changes collect in memory and are written once per statement
+ *	  (LeadflowPredictFlush, from a statement trigger on leads, in key
+ *	  order): a bulk update closing many leads writes each counter once.
+ *	  The model of each org is cached per backend and reloaded on any
+ *	  configuration change (config_changed on prediction_models); its
+ *	  counts are reloaded after this backend wrote them, and at most
+ *	  COUNTS_MAX_AGE_USECS after another backend did.
  *
  *-------------------------------------------------------------------------
  */
@@ -38,7 +42,9 @@
 #include <ctype.h>
 #include <math.h>
 
+#include "access/xact.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
@@ -77,10 +83,20 @@ typedef struct PredictOrg
 	bool		has_model;
 	bool		use[NFEATURES];
 	double		alpha;
+	bool		counts_loaded;
+	TimestampTz counts_loaded_at;	/* transaction start of the load */
 	int64		total_converted;
 	int64		total_lost;
 	int			nvalues[NFEATURES];
 } PredictOrg;
+
+/* a count change not written yet (pending until the statement ends) */
+typedef struct PendingCount
+{
+	CountKey	key;
+	int64		converted;
+	int64		lost;
+} PendingCount;
 
 typedef char FeatureValues[NFEATURES][VALUE_LEN + 4];
 
@@ -89,6 +105,11 @@ static HTAB *predict_orgs = NULL;
 static HTAB *predict_counts = NULL;
 static bool predict_stale = false;
 static bool predict_callback = false;
+static HTAB *pending = NULL;	/* in TopTransactionContext */
+static bool xact_callbacks = false;
+
+/* counts other backends changed are seen after at most this long */
+#define COUNTS_MAX_AGE_USECS	(5 * USECS_PER_SEC)
 
 /* leads.conversion_probability, resolved once per leads relation */
 static Oid	prob_relid = InvalidOid;
@@ -111,23 +132,24 @@ static LeadflowPlan counts_plan = {
 static LeadflowPlan add_plan = {
 	NULL,
 	"INSERT INTO leadflow.prediction_counts AS c (org_id, feature, value, converted, lost)"
-	" SELECT $1, u.f, u.v, pg_catalog.sum(u.dc), pg_catalog.sum(u.dl)"
-	"   FROM ROWS FROM (pg_catalog.unnest($2::text[]), pg_catalog.unnest($3::text[]),"
-	"                   pg_catalog.unnest($4::bigint[]), pg_catalog.unnest($5::bigint[])) AS u(f, v, dc, dl)"
-	"  GROUP BY u.f, u.v ORDER BY u.f, u.v"
+	" SELECT u.o, u.f, u.v, pg_catalog.sum(u.dc), pg_catalog.sum(u.dl)"
+	"   FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::text[]),"
+	"                   pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::bigint[]),"
+	"                   pg_catalog.unnest($5::bigint[])) AS u(o, f, v, dc, dl)"
+	"  GROUP BY u.o, u.f, u.v ORDER BY u.o, u.f, u.v"
 	" ON CONFLICT (org_id, feature, value) DO UPDATE"
 	"    SET converted = c.converted OPERATOR(pg_catalog.+) EXCLUDED.converted,"
 	"        lost = c.lost OPERATOR(pg_catalog.+) EXCLUDED.lost",
-	5, {INT8OID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID}
+	5, {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID}
 };
 
 /* a value no labelled lead has any more: gone, as in a full retrain */
 static LeadflowPlan prune_plan = {
 	NULL,
 	"DELETE FROM leadflow.prediction_counts"
-	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND feature OPERATOR(pg_catalog.=) ANY ($2::text[])"
+	" WHERE org_id OPERATOR(pg_catalog.=) ANY ($1::bigint[])"
 	"   AND converted OPERATOR(pg_catalog.=) 0 AND lost OPERATOR(pg_catalog.=) 0",
-	2, {INT8OID, TEXTARRAYOID}
+	1, {INT8ARRAYOID}
 };
 
 static LeadflowPlan lead_plan = {
@@ -197,14 +219,13 @@ make_key(CountKey *key, int64 org_id, int feature, const char *value)
 	strlcpy(key->value, value, sizeof(key->value));
 }
 
-/* the org's model and counts, loaded on first use; NULL-free */
+/* the org's model (features, smoothing), loaded on first use */
 static PredictOrg *
 get_predict_org(int64 org_id)
 {
 	PredictOrg *org;
 	PredictOrg	loaded;
 	bool		found;
-	uint64		i;
 	int			rc;
 
 	ensure_predict_cache();
@@ -218,7 +239,6 @@ get_predict_org(int64 org_id)
 	{
 		Datum		arg = Int64GetDatum(org_id);
 
-		/* not read-only: counts this transaction just changed are seen */
 		rc = LeadflowExecute(&model_plan, &arg, NULL, false, 1);
 		if (rc != SPI_OK_SELECT)
 			elog(ERROR, "leadflow: prediction model lookup failed: %s", SPI_result_code_string(rc));
@@ -241,36 +261,6 @@ get_predict_org(int64 org_id)
 					loaded.use[f] = true;
 			}
 			loaded.alpha = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-
-			rc = LeadflowExecute(&counts_plan, &arg, NULL, false, 0);
-			if (rc != SPI_OK_SELECT)
-				elog(ERROR, "leadflow: prediction counts lookup failed: %s", SPI_result_code_string(rc));
-			for (i = 0; i < SPI_processed; i++)
-			{
-				HeapTuple	tup = SPI_tuptable->vals[i];
-				TupleDesc	desc = SPI_tuptable->tupdesc;
-				char	   *feature = SPI_getvalue(tup, desc, 1);
-				char	   *value = SPI_getvalue(tup, desc, 2);
-				int64		c = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
-				int64		l = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
-				int			f = strcmp(feature, "_total") == 0 ? NFEATURES : feature_index(feature);
-				CountKey	key;
-				CountEntry *entry;
-
-				if (f < 0)
-					continue;
-				if (f == NFEATURES)
-				{
-					loaded.total_converted = c;
-					loaded.total_lost = l;
-					continue;
-				}
-				loaded.nvalues[f]++;
-				make_key(&key, org_id, f, value);
-				entry = hash_search(predict_counts, &key, HASH_ENTER, NULL);
-				entry->converted = c;
-				entry->lost = l;
-			}
 		}
 	}
 	SPI_finish();
@@ -280,6 +270,133 @@ get_predict_org(int64 org_id)
 	org = hash_search(predict_orgs, &org_id, HASH_ENTER, &found);
 	*org = loaded;
 	return org;
+}
+
+/*
+ * The org's counts in the cache: loaded when missing, after this backend
+ * changed them, or when older than COUNTS_MAX_AGE_USECS (other backends'
+ * changes).  Counts not flushed yet are not included.
+ */
+static void
+ensure_counts(PredictOrg *org)
+{
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	HASH_SEQ_STATUS seq;
+	CountEntry *entry;
+	Datum		arg = Int64GetDatum(org->org_id);
+	uint64		i;
+	int			f;
+	int			rc;
+
+	if (org->counts_loaded && now - org->counts_loaded_at <= COUNTS_MAX_AGE_USECS)
+		return;
+
+	/* forget what the cache has of this org */
+	hash_seq_init(&seq, predict_counts);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+		if (entry->key.org_id == org->org_id)
+			hash_search(predict_counts, &entry->key, HASH_REMOVE, NULL);
+	org->total_converted = org->total_lost = 0;
+	for (f = 0; f < NFEATURES; f++)
+		org->nvalues[f] = 0;
+
+	SPI_connect();
+	/* not read-only: counts this transaction just wrote are seen */
+	rc = LeadflowExecute(&counts_plan, &arg, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: prediction counts lookup failed: %s", SPI_result_code_string(rc));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		char	   *feature = SPI_getvalue(tup, desc, 1);
+		char	   *value = SPI_getvalue(tup, desc, 2);
+		int64		c = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
+		int64		l = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+		CountKey	key;
+
+		f = strcmp(feature, "_total") == 0 ? NFEATURES : feature_index(feature);
+		if (f < 0)
+			continue;
+		if (f == NFEATURES)
+		{
+			org->total_converted = c;
+			org->total_lost = l;
+			continue;
+		}
+		org->nvalues[f]++;
+		make_key(&key, org->org_id, f, value);
+		entry = hash_search(predict_counts, &key, HASH_ENTER, NULL);
+		entry->converted = c;
+		entry->lost = l;
+	}
+	SPI_finish();
+	org->counts_loaded = true;
+	org->counts_loaded_at = now;
+}
+
+static void
+predict_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_PRE_COMMIT && pending != NULL && hash_get_num_entries(pending) > 0)
+		LeadflowPredictFlush();
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+		pending = NULL;			/* freed with the transaction */
+}
+
+/* as for routing state: a failed subtransaction's changes are forgotten */
+static void
+predict_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		pending = NULL;
+}
+
+/* adds a lead's contribution (sign +1 or -1) to the pending changes */
+static void
+add_pending(const PredictOrg *org, FeatureValues values, int label, int sign)
+{
+	int			i;
+
+	if (label < 0)
+		return;
+	if (!xact_callbacks)
+	{
+		RegisterXactCallback(predict_xact_callback, NULL);
+		RegisterSubXactCallback(predict_subxact_callback, NULL);
+		xact_callbacks = true;
+	}
+	if (pending == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(CountKey);
+		ctl.entrysize = sizeof(PendingCount);
+		ctl.hcxt = TopTransactionContext;
+		pending = hash_create("leadflow pending prediction counts", 64, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	for (i = 0; i <= NFEATURES; i++)
+	{
+		CountKey	key;
+		PendingCount *p;
+		bool		found;
+
+		if (i < NFEATURES && !org->use[i])
+			continue;
+		make_key(&key, org->org_id, i, i < NFEATURES ? values[i] : "");
+		p = hash_search(pending, &key, HASH_ENTER, &found);
+		if (!found)
+			p->converted = p->lost = 0;
+		if (label == 1)
+			p->converted += sign;
+		else
+			p->lost += sign;
+	}
 }
 
 /* value cut to VALUE_LEN bytes at a character boundary */
@@ -431,27 +548,6 @@ probability(double lo)
 	return 1.0 / (1.0 + exp(-lo));
 }
 
-/* the lead's contribution to the counts: features and label, with sign */
-static void
-add_contribution(const PredictOrg *org, FeatureValues values, int label, int sign,
-				 Datum *f, Datum *v, Datum *dc, Datum *dl, int *n)
-{
-	int			i;
-
-	if (label < 0)
-		return;
-	for (i = 0; i <= NFEATURES; i++)
-	{
-		if (i < NFEATURES && !org->use[i])
-			continue;
-		f[*n] = CStringGetTextDatum(i < NFEATURES ? feature_names[i] : "_total");
-		v[*n] = CStringGetTextDatum(i < NFEATURES ? values[i] : "");
-		dc[*n] = Int64GetDatum(label == 1 ? sign : 0);
-		dl[*n] = Int64GetDatum(label == 0 ? sign : 0);
-		(*n)++;
-	}
-}
-
 static Datum
 array_of(Datum *elems, int n, Oid type)
 {
@@ -491,54 +587,126 @@ LeadflowPredictLead(const LeadflowLead *old, LeadflowLead *lead)
 
 	lead_features(lead, new_values);
 	new_label = lead_label(lead);
+	if (old != NULL)
 	{
 		FeatureValues old_values;
-		int			old_label = -1;
-		bool		same = false;
+		int			old_label = lead_label(old);
 
-		if (old != NULL)
+		lead_features(old, old_values);
+		if (old_label != new_label || memcmp(old_values, new_values, sizeof(FeatureValues)) != 0)
 		{
-			lead_features(old, old_values);
-			old_label = lead_label(old);
-			same = old_label == new_label && memcmp(old_values, new_values, sizeof(FeatureValues)) == 0;
-		}
-		if (!same && (old_label >= 0 || new_label >= 0))
-		{
-			Datum		f[2 * (NFEATURES + 1)];
-			Datum		v[2 * (NFEATURES + 1)];
-			Datum		dc[2 * (NFEATURES + 1)];
-			Datum		dl[2 * (NFEATURES + 1)];
-			Datum		args[5];
-			int			n = 0;
-			int			rc;
-
-			if (old != NULL)
-				add_contribution(org, old_values, old_label, -1, f, v, dc, dl, &n);
-			add_contribution(org, new_values, new_label, +1, f, v, dc, dl, &n);
-			args[0] = Int64GetDatum(lead->org_id);
-			args[1] = array_of(f, n, TEXTOID);
-			args[2] = array_of(v, n, TEXTOID);
-			args[3] = array_of(dc, n, INT8OID);
-			args[4] = array_of(dl, n, INT8OID);
-			SPI_connect();
-			rc = LeadflowExecute(&add_plan, args, NULL, false, 0);
-			if (rc != SPI_OK_INSERT)
-				elog(ERROR, "leadflow: prediction counts update failed: %s", SPI_result_code_string(rc));
-			rc = LeadflowExecute(&prune_plan, args, NULL, false, 0);
-			if (rc != SPI_OK_DELETE)
-				elog(ERROR, "leadflow: prediction counts update failed: %s", SPI_result_code_string(rc));
-			SPI_finish();
-			/* the counts changed: reload them now */
-			predict_stale = true;
-			org = get_predict_org(lead->org_id);
+			add_pending(org, old_values, old_label, -1);
+			add_pending(org, new_values, new_label, +1);
 		}
 	}
+	else
+		add_pending(org, new_values, new_label, +1);
 
 	status = LeadflowLeadText(lead, leadflow_cols.status);
 	if (LeadflowStatusIsOpen(status) && LeadflowLeadIsNull(lead, leadflow_cols.merged_into) &&
-		LeadflowLeadIsNull(lead, leadflow_cols.erased_at) && org->has_model)
+		LeadflowLeadIsNull(lead, leadflow_cols.erased_at))
+	{
+		ensure_counts(org);
 		LeadflowLeadSet(lead, prob_attnum,
 						Float8GetDatum(probability(log_odds(org, new_values, NULL, NULL, NULL, NULL))), false);
+	}
+}
+
+/*
+ * LeadflowPredictFlush
+ *		Writes the count changes of the statement that ends, in key order,
+ *		then drops the values no closed lead has any more (as a full
+ *		retrain would not count them).  Called by the statement trigger on
+ *		leads, and before commit for changes left over.  One upsert per
+ *		statement, however many leads it closed: a bulk update does not
+ *		pile up row versions of the same counters.
+ */
+void
+LeadflowPredictFlush(void)
+{
+	HASH_SEQ_STATUS seq;
+	PendingCount *p;
+	long		n;
+	Datum	   *o;
+	Datum	   *f;
+	Datum	   *v;
+	Datum	   *dc;
+	Datum	   *dl;
+	Datum	   *orgs;
+	int			norgs = 0;
+	int			i = 0;
+	int			j;
+	Datum		args[5];
+	HTAB	   *flushing = pending;
+	int			rc;
+
+	if (flushing == NULL || (n = hash_get_num_entries(flushing)) == 0)
+		return;
+	pending = NULL;
+	o = palloc(n * sizeof(Datum));
+	f = palloc(n * sizeof(Datum));
+	v = palloc(n * sizeof(Datum));
+	dc = palloc(n * sizeof(Datum));
+	dl = palloc(n * sizeof(Datum));
+	orgs = palloc(n * sizeof(Datum));
+	hash_seq_init(&seq, flushing);
+	while ((p = hash_seq_search(&seq)) != NULL)
+	{
+		if (p->converted == 0 && p->lost == 0)
+			continue;
+		o[i] = Int64GetDatum(p->key.org_id);
+		f[i] = CStringGetTextDatum(p->key.feature < NFEATURES ? feature_names[p->key.feature] : "_total");
+		v[i] = CStringGetTextDatum(p->key.value);
+		dc[i] = Int64GetDatum(p->converted);
+		dl[i] = Int64GetDatum(p->lost);
+		for (j = 0; j < norgs && DatumGetInt64(orgs[j]) != p->key.org_id; j++)
+			;
+		if (j == norgs)
+			orgs[norgs++] = o[i];
+		i++;
+	}
+	hash_destroy(flushing);
+	if (i == 0)
+		return;
+
+	args[0] = array_of(o, i, INT8OID);
+	args[1] = array_of(f, i, TEXTOID);
+	args[2] = array_of(v, i, TEXTOID);
+	args[3] = array_of(dc, i, INT8OID);
+	args[4] = array_of(dl, i, INT8OID);
+	SPI_connect();
+	rc = LeadflowExecute(&add_plan, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "leadflow: prediction counts update failed: %s", SPI_result_code_string(rc));
+	args[0] = array_of(orgs, norgs, INT8OID);
+	rc = LeadflowExecute(&prune_plan, args, NULL, false, 0);
+	if (rc != SPI_OK_DELETE)
+		elog(ERROR, "leadflow: prediction counts update failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+
+	/* this backend sees its own changes at once */
+	if (predict_orgs != NULL)
+		for (j = 0; j < norgs; j++)
+		{
+			int64		org_id = DatumGetInt64(orgs[j]);
+			PredictOrg *org = hash_search(predict_orgs, &org_id, HASH_FIND, NULL);
+
+			if (org != NULL)
+				org->counts_loaded = false;
+		}
+}
+
+/* AFTER INSERT OR UPDATE ... FOR EACH STATEMENT on leads */
+PG_FUNCTION_INFO_V1(leadflow_prediction_flush);
+Datum
+leadflow_prediction_flush(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "prediction_flush: not called as a trigger");
+	/* statements the pipeline runs for a row end inside the outer one */
+	if (leadflow_pipeline_depth == 0)
+		LeadflowPredictFlush();
+	return PointerGetDatum(NULL);
 }
 
 /*
@@ -610,6 +778,7 @@ leadflow_explain_prediction(PG_FUNCTION_ARGS)
 	org = get_predict_org(lead.org_id);
 	if (!org->has_model)
 		return (Datum) 0;
+	ensure_counts(org);
 	lo = log_odds(org, values, &prior, weights, conv, lost);
 
 	row[0] = CStringGetTextDatum("prior");
