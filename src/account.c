@@ -52,19 +52,43 @@
 	"         GROUP BY 1, 2, 3) e" \
 	"  JOIN leadflow.orgs o ON o.org_id OPERATOR(pg_catalog.=) e.org_id"
 
-/* accounts that reached the threshold and were not hot: now they are */
+/*
+ * One statement, the engagement computed once: hot accounts now below
+ * their threshold are cooled (they may cross again); accounts that reached
+ * it and were not hot are now.  The two sets are disjoint.  Returns the
+ * newly hot accounts, every row with the number cooled (a row of NULLs
+ * carries it when none turned hot).
+ */
 static LeadflowPlan heat_plan = {
 	NULL,
-	"WITH e AS (" ENGAGEMENT_AS_OF ")"
-	" INSERT INTO leadflow.account_hot_state AS s (org_id, account_id, company_domain, hot_since, account_score)"
-	" SELECT e.org_id, e.account_id, e.company_domain, $2, e.account_score FROM e"
-	"  WHERE e.account_score OPERATOR(pg_catalog.>=) e.hot_at"
-	" ON CONFLICT (org_id, account_id, company_domain) DO UPDATE"
-	"    SET hot_since = EXCLUDED.hot_since, account_score = EXCLUDED.account_score"
-	"  WHERE s.hot_since IS NULL"
-	" RETURNING s.org_id, s.account_id, s.company_domain, s.account_score,"
-	"   (SELECT a.owner_rep_id FROM leadflow.accounts a"
-	"     WHERE a.org_id OPERATOR(pg_catalog.=) s.org_id AND a.account_id OPERATOR(pg_catalog.=) s.account_id)",
+	"WITH e AS MATERIALIZED (" ENGAGEMENT_AS_OF "),"
+	" cooled AS ("
+	"  UPDATE leadflow.account_hot_state h SET hot_since = NULL, account_score = COALESCE(x.account_score, 0)"
+	"    FROM (SELECT h2.org_id, h2.state_id, e.account_score"
+	"            FROM leadflow.account_hot_state h2 LEFT JOIN e"
+	"              ON e.org_id OPERATOR(pg_catalog.=) h2.org_id"
+	"             AND COALESCE(e.account_id, 0) OPERATOR(pg_catalog.=) COALESCE(h2.account_id, 0)"
+	"             AND COALESCE(e.company_domain, '') OPERATOR(pg_catalog.=) COALESCE(h2.company_domain, '')"
+	"           WHERE ($1 IS NULL OR h2.org_id OPERATOR(pg_catalog.=) $1) AND h2.hot_since IS NOT NULL"
+	"             AND h2.hot_since OPERATOR(pg_catalog.<=) $2"
+	"             AND (e.org_id IS NULL OR e.account_score OPERATOR(pg_catalog.<) e.hot_at)) x"
+	"   WHERE h.org_id OPERATOR(pg_catalog.=) x.org_id AND h.state_id OPERATOR(pg_catalog.=) x.state_id"
+	"  RETURNING h.state_id),"
+	" heated AS ("
+	"  INSERT INTO leadflow.account_hot_state AS s (org_id, account_id, company_domain, hot_since, account_score)"
+	"  SELECT e.org_id, e.account_id, e.company_domain, $2, e.account_score FROM e"
+	"   WHERE e.account_score OPERATOR(pg_catalog.>=) e.hot_at"
+	"  ON CONFLICT (org_id, account_id, company_domain) DO UPDATE"
+	"     SET hot_since = EXCLUDED.hot_since, account_score = EXCLUDED.account_score"
+	"   WHERE s.hot_since IS NULL"
+	"  RETURNING s.org_id, s.account_id, s.company_domain, s.account_score,"
+	"    (SELECT a.owner_rep_id FROM leadflow.accounts a"
+	"      WHERE a.org_id OPERATOR(pg_catalog.=) s.org_id AND a.account_id OPERATOR(pg_catalog.=) s.account_id) AS owner)"
+	" SELECT h.org_id, h.account_id, h.company_domain, h.account_score, h.owner,"
+	"        (SELECT pg_catalog.count(*) FROM cooled) FROM heated h"
+	" UNION ALL"
+	" SELECT NULL, NULL, NULL, NULL, NULL, (SELECT pg_catalog.count(*) FROM cooled)"
+	"  WHERE NOT EXISTS (SELECT FROM heated)",
 	2, {INT8OID, TIMESTAMPTZOID}
 };
 
@@ -111,45 +135,7 @@ make_hot_key(HotKey *key, int64 org_id, int64 account_id, const char *domain)
 		strlcpy(key->domain, domain, sizeof(key->domain));
 }
 
-/* hot accounts now below their threshold: cooled, may cross again */
-static LeadflowPlan cool_plan = {
-	NULL,
-	"WITH e AS (" ENGAGEMENT_AS_OF ")"
-	" UPDATE leadflow.account_hot_state h SET hot_since = NULL, account_score = COALESCE(x.account_score, 0)"
-	"   FROM (SELECT h2.org_id, h2.state_id, e.account_score"
-	"           FROM leadflow.account_hot_state h2 LEFT JOIN e"
-	"             ON e.org_id OPERATOR(pg_catalog.=) h2.org_id"
-	"            AND COALESCE(e.account_id, 0) OPERATOR(pg_catalog.=) COALESCE(h2.account_id, 0)"
-	"            AND COALESCE(e.company_domain, '') OPERATOR(pg_catalog.=) COALESCE(h2.company_domain, '')"
-	"          WHERE ($1 IS NULL OR h2.org_id OPERATOR(pg_catalog.=) $1) AND h2.hot_since IS NOT NULL"
-	"            AND h2.hot_since OPERATOR(pg_catalog.<=) $2"
-	"            AND (e.org_id IS NULL OR e.account_score OPERATOR(pg_catalog.<) e.hot_at)) x"
-	"  WHERE h.org_id OPERATOR(pg_catalog.=) x.org_id AND h.state_id OPERATOR(pg_catalog.=) x.state_id",
-	2, {INT8OID, TIMESTAMPTZOID}
-};
 
-/*
- * Runs a kept plan with the planner's defaults: these statements read
- * whole orgs (aggregates, joins of many rows), where a sequential scan and
- * a hash join are right; LeadflowExecute, made for key lookups, would
- * disable sequential scans.
- */
-static int
-execute_set(LeadflowPlan *plan, Datum *args, const char *nulls)
-{
-	return SPI_execute_plan(LeadflowPrepare(plan), args, nulls, false, 0);
-}
-
-static void
-emit(ReturnSetInfo *rsinfo, const char *action, uint64 n)
-{
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
-
-	values[0] = CStringGetTextDatum(action);
-	values[1] = Int32GetDatum((int32) Min(n, (uint64) PG_INT32_MAX));
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-}
 
 /*
  * LeadflowAccountMaintain
@@ -172,18 +158,19 @@ LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 	int			norgs = 0;
 	int			rc;
 
-	rc = execute_set(&cool_plan, args, nulls);
-	if (rc != SPI_OK_UPDATE)
-		elog(ERROR, "leadflow: account statement failed: %s", SPI_result_code_string(rc));
-	cooled = SPI_processed;
-
-	rc = execute_set(&heat_plan, args, nulls);
-	if (rc != SPI_OK_INSERT_RETURNING)
+	rc = LeadflowExecuteSet(&heat_plan, args, nulls);
+	if (rc != SPI_OK_SELECT || SPI_processed == 0)
 		elog(ERROR, "leadflow: account statement failed: %s", SPI_result_code_string(rc));
 	rows = SPI_tuptable;
-	nhot = SPI_processed;
-	emit(rsinfo, "account_hot", nhot);
-	emit(rsinfo, "account_cooled", cooled);
+	{
+		bool		isnull;
+
+		cooled = (uint64) DatumGetInt64(SPI_getbinval(rows->vals[0], rows->tupdesc, 6, &isnull));
+		(void) SPI_getbinval(rows->vals[0], rows->tupdesc, 1, &isnull);
+		nhot = isnull ? 0 : SPI_processed;
+	}
+	LeadflowMaintenanceEmit(rsinfo, "account_hot", nhot);
+	LeadflowMaintenanceEmit(rsinfo, "account_cooled", cooled);
 	if (nhot == 0)
 		return;
 

@@ -103,8 +103,9 @@ static LeadflowPlan recount_plan = {
 	1, {INT8OID}
 };
 
-static void
-emit(ReturnSetInfo *rsinfo, const char *action, uint64 n)
+/* one row of run_maintenance's result; also for the actions of nurture.c and account.c */
+void
+LeadflowMaintenanceEmit(ReturnSetInfo *rsinfo, const char *action, uint64 n)
 {
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
@@ -135,9 +136,9 @@ maintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 	leadflow_rescore_reason = "inactivity";
 	n = run(&decay_plan, args, nulls, SPI_OK_UPDATE);
 	leadflow_rescore_reason = NULL;
-	emit(rsinfo, "inactivity_decay", n);
+	LeadflowMaintenanceEmit(rsinfo, "inactivity_decay", n);
 
-	emit(rsinfo, "archived", run(&archive_plan, args, nulls, SPI_OK_UPDATE));
+	LeadflowMaintenanceEmit(rsinfo, "archived", run(&archive_plan, args, nulls, SPI_OK_UPDATE));
 
 	n = run(&escalate_plan, args, nulls, SPI_OK_UPDATE_RETURNING);
 	rows = SPI_tuptable;
@@ -153,7 +154,7 @@ maintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 							  psprintf("{\"score\": %d, \"reason\": \"maintenance\"}", score));
 		LeadflowNotify("escalated", org_id, lead_id, isnull ? 0 : DatumGetInt64(owner));
 	}
-	emit(rsinfo, "escalated", n);
+	LeadflowMaintenanceEmit(rsinfo, "escalated", n);
 
 	n = run(&overdue_plan, args, nulls, SPI_OK_SELECT);
 	rows = SPI_tuptable;
@@ -167,12 +168,12 @@ maintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 		LeadflowNotify("sla_breach", org_id, DatumGetInt64(lead), owner);
 		run(&reassign_plan, &lead, NULL, SPI_OK_SELECT);
 	}
-	emit(rsinfo, "sla_reassigned", n);
+	LeadflowMaintenanceEmit(rsinfo, "sla_reassigned", n);
 
 	LeadflowNurtureMaintain(rsinfo, args, nulls);
 	LeadflowAccountMaintain(rsinfo, args, nulls);
 
-	emit(rsinfo, "open_leads_recounted", run(&recount_plan, args, nulls, SPI_OK_UPDATE));
+	LeadflowMaintenanceEmit(rsinfo, "open_leads_recounted", run(&recount_plan, args, nulls, SPI_OK_UPDATE));
 }
 
 /*

@@ -98,18 +98,19 @@ static LeadflowPlan queue_plan = {
 	NULL,
 	"INSERT INTO leadflow.nurture_queue (org_id, lead_id, step, step_days, nurture_started_at, due_at, queued_at)"
 	" SELECT d.org_id, d.lead_id, d.step, d.step_days, d.started, d.due_at, $2"
-	"   FROM (SELECT DISTINCT ON (l.org_id, l.lead_id) l.org_id, l.lead_id, s.key AS step,"
-	"                s.value::integer AS step_days, l.stage_entered_at AS started,"
-	"                l.stage_entered_at OPERATOR(pg_catalog.+) pg_catalog.make_interval(days => s.value::integer) AS due_at"
-	"           FROM leadflow.leads l JOIN leadflow.orgs o ON o.org_id OPERATOR(pg_catalog.=) l.org_id"
-	"          CROSS JOIN LATERAL pg_catalog.jsonb_each_text(COALESCE(o.settings OPERATOR(pg_catalog.->) 'nurture_schedule',"
-	"                '{\"welcome\": 0, \"educational\": 7, \"case_study\": 21, \"re_engagement\": 45}'::jsonb)) s"
+	"   FROM (SELECT DISTINCT ON (l.org_id, l.lead_id) l.org_id, l.lead_id, s.step, s.step_days,"
+	"                l.stage_entered_at AS started,"
+	"                l.stage_entered_at OPERATOR(pg_catalog.+) pg_catalog.make_interval(days => s.step_days) AS due_at"
+	"           FROM leadflow.leads l"
+	"           JOIN (SELECT o.org_id, n.step, n.step_days FROM leadflow.orgs o"
+	"                  CROSS JOIN LATERAL leadflow.nurture_schedule(o.org_id) n"
+	"                  WHERE" ORG_FILTER("o") ") s ON s.org_id OPERATOR(pg_catalog.=) l.org_id"
 	"          WHERE" ORG_FILTER("l") " AND l.status OPERATOR(pg_catalog.=) 'nurture'"
 	"            AND l.merged_into IS NULL AND l.erased_at IS NULL"
 	"            AND l.email IS NOT NULL AND l.email_status OPERATOR(pg_catalog.=) 'ok'"
-	"            AND l.stage_entered_at OPERATOR(pg_catalog.+) pg_catalog.make_interval(days => s.value::integer)"
+	"            AND l.stage_entered_at OPERATOR(pg_catalog.+) pg_catalog.make_interval(days => s.step_days)"
 	"                OPERATOR(pg_catalog.<=) $2"
-	"          ORDER BY l.org_id, l.lead_id, s.value::integer DESC, s.key) d"
+	"          ORDER BY l.org_id, l.lead_id, s.step_days DESC, s.step) d"
 	"  WHERE NOT EXISTS (SELECT FROM leadflow.nurture_queue q"
 	"                     WHERE q.org_id OPERATOR(pg_catalog.=) d.org_id AND q.lead_id OPERATOR(pg_catalog.=) d.lead_id"
 	"                       AND q.nurture_started_at OPERATOR(pg_catalog.=) d.started"
@@ -120,33 +121,10 @@ static LeadflowPlan queue_plan = {
 	2, {INT8OID, TIMESTAMPTZOID}
 };
 
-/*
- * Runs a kept plan with the planner's defaults: these statements read
- * whole orgs (aggregates, joins of many rows), where a sequential scan and
- * a hash join are right; LeadflowExecute, made for key lookups, would
- * disable sequential scans.
- */
-static int
-execute_set(LeadflowPlan *plan, Datum *args, const char *nulls)
-{
-	return SPI_execute_plan(LeadflowPrepare(plan), args, nulls, false, 0);
-}
-
-static void
-emit(ReturnSetInfo *rsinfo, const char *action, uint64 n)
-{
-	Datum		values[2];
-	bool		nulls[2] = {false, false};
-
-	values[0] = CStringGetTextDatum(action);
-	values[1] = Int32GetDatum((int32) Min(n, (uint64) PG_INT32_MAX));
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
-}
-
 static uint64
 run(LeadflowPlan *plan, Datum *args, const char *nulls, int expected)
 {
-	int			rc = execute_set(plan, args, nulls);
+	int			rc = LeadflowExecuteSet(plan, args, nulls);
 
 	if (rc != expected)
 		elog(ERROR, "leadflow: nurture statement failed: %s", SPI_result_code_string(rc));
@@ -187,9 +165,9 @@ LeadflowNurtureMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 									   "\"%d contact attempts without a reply or meeting\"}",
 									   attempts, after, attempts));
 	}
-	emit(rsinfo, "nurture_entered", n);
+	LeadflowMaintenanceEmit(rsinfo, "nurture_entered", n);
 
-	emit(rsinfo, "nurture_cancelled", run(&cancel_plan, args, nulls, SPI_OK_UPDATE));
+	LeadflowMaintenanceEmit(rsinfo, "nurture_cancelled", run(&cancel_plan, args, nulls, SPI_OK_UPDATE));
 
 	n = run(&queue_plan, args, nulls, SPI_OK_INSERT_RETURNING);
 	rows = SPI_tuptable;
@@ -204,7 +182,7 @@ LeadflowNurtureMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 		appendStringInfoChar(&detail, '}');
 		LeadflowJourneyAppend(get_int64(rows, i, 1), get_int64(rows, i, 2), "nurture_queued", detail.data);
 	}
-	emit(rsinfo, "nurture_queued", n);
+	LeadflowMaintenanceEmit(rsinfo, "nurture_queued", n);
 }
 
 /* attribute number of leads.recycled_at, resolved once per leads relation */
