@@ -276,34 +276,62 @@ is_holiday(const BusinessHours *bh, int julian)
 		bsearch(&julian, bh->holidays, bh->nholidays, sizeof(int), cmp_int) != NULL;
 }
 
+/* walks the open windows of the business hours, day by day from a date */
+typedef struct WindowWalk
+{
+	const BusinessHours *bh;
+	int			julian;			/* the day being walked */
+	int			last;			/* the last day to walk */
+	int			next;			/* the next window of that day */
+} WindowWalk;
+
+static void
+walk_start(WindowWalk *w, const BusinessHours *bh, int first, int last)
+{
+	w->bh = bh;
+	w->julian = first;
+	w->last = last;
+	w->next = 0;
+}
+
+/* the next window as instants [*start, *end); false after the last day */
+static bool
+walk_next(WindowWalk *w, TimestampTz *start, TimestampTz *end)
+{
+	const BusinessHours *bh = w->bh;
+
+	for (; w->julian <= w->last; w->julian++, w->next = 0)
+	{
+		int			dow = j2day(w->julian);
+
+		if (w->next >= bh->nwindows[dow] || is_holiday(bh, w->julian))
+			continue;
+		*start = local_instant(w->julian, bh->windows[dow][w->next].start, bh->tz);
+		*end = local_instant(w->julian, bh->windows[dow][w->next].end, bh->tz);
+		w->next++;
+		return true;
+	}
+	return false;
+}
+
 /* working microseconds in [from, to), from <= to */
 static int64
 working_usecs(const BusinessHours *bh, TimestampTz from, TimestampTz to)
 {
-	int			first = local_julian(from, bh->tz);
-	int			last = local_julian(to, bh->tz);
+	WindowWalk	w;
+	TimestampTz s;
+	TimestampTz e;
 	int64		total = 0;
-	int			j;
-	int			i;
 
-	for (j = first; j <= last; j++)
+	walk_start(&w, bh, local_julian(from, bh->tz), local_julian(to, bh->tz));
+	while (walk_next(&w, &s, &e))
 	{
-		int			dow = j2day(j);
-
-		if (bh->nwindows[dow] == 0 || is_holiday(bh, j))
-			continue;
-		for (i = 0; i < bh->nwindows[dow]; i++)
-		{
-			TimestampTz s = local_instant(j, bh->windows[dow][i].start, bh->tz);
-			TimestampTz e = local_instant(j, bh->windows[dow][i].end, bh->tz);
-
-			if (s < from)
-				s = from;
-			if (e > to)
-				e = to;
-			if (e > s)
-				total += e - s;
-		}
+		if (s < from)
+			s = from;
+		if (e > to)
+			e = to;
+		if (e > s)
+			total += e - s;
 	}
 	return total;
 }
@@ -312,29 +340,21 @@ working_usecs(const BusinessHours *bh, TimestampTz from, TimestampTz to)
 static TimestampTz
 working_deadline(const BusinessHours *bh, TimestampTz from, int64 usecs)
 {
+	WindowWalk	w;
+	TimestampTz s;
+	TimestampTz e;
 	int			first = local_julian(from, bh->tz);
-	int			j;
-	int			i;
 
-	for (j = first; j < first + BH_MAX_DAYS; j++)
+	walk_start(&w, bh, first, first + BH_MAX_DAYS);
+	while (walk_next(&w, &s, &e))
 	{
-		int			dow = j2day(j);
-
-		if (bh->nwindows[dow] == 0 || is_holiday(bh, j))
+		if (s < from)
+			s = from;
+		if (e <= s)
 			continue;
-		for (i = 0; i < bh->nwindows[dow]; i++)
-		{
-			TimestampTz s = local_instant(j, bh->windows[dow][i].start, bh->tz);
-			TimestampTz e = local_instant(j, bh->windows[dow][i].end, bh->tz);
-
-			if (s < from)
-				s = from;
-			if (e <= s)
-				continue;
-			if (e - s >= usecs)
-				return s + usecs;
-			usecs -= e - s;
-		}
+		if (e - s >= usecs)
+			return s + usecs;
+		usecs -= e - s;
 	}
 	return DT_NOEND;
 }
