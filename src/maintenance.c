@@ -103,9 +103,8 @@ static LeadflowPlan recount_plan = {
 	1, {INT8OID}
 };
 
-/* one row of run_maintenance's result; also for the actions of nurture.c and account.c */
-void
-LeadflowMaintenanceEmit(ReturnSetInfo *rsinfo, const char *action, uint64 n)
+static void
+emit(ReturnSetInfo *rsinfo, const char *action, uint64 n)
 {
 	Datum		values[2];
 	bool		nulls[2] = {false, false};
@@ -113,6 +112,13 @@ LeadflowMaintenanceEmit(ReturnSetInfo *rsinfo, const char *action, uint64 n)
 	values[0] = CStringGetTextDatum(action);
 	values[1] = Int32GetDatum((int32) Min(n, (uint64) PG_INT32_MAX));
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* one row of run_maintenance's result, for the actions of nurture.c and account.c */
+void
+LeadflowMaintenanceEmit(ReturnSetInfo *rsinfo, const char *action, uint64 n)
+{
+	emit(rsinfo, action, n);
 }
 
 static uint64
@@ -136,9 +142,9 @@ maintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 	leadflow_rescore_reason = "inactivity";
 	n = run(&decay_plan, args, nulls, SPI_OK_UPDATE);
 	leadflow_rescore_reason = NULL;
-	LeadflowMaintenanceEmit(rsinfo, "inactivity_decay", n);
+	emit(rsinfo, "inactivity_decay", n);
 
-	LeadflowMaintenanceEmit(rsinfo, "archived", run(&archive_plan, args, nulls, SPI_OK_UPDATE));
+	emit(rsinfo, "archived", run(&archive_plan, args, nulls, SPI_OK_UPDATE));
 
 	n = run(&escalate_plan, args, nulls, SPI_OK_UPDATE_RETURNING);
 	rows = SPI_tuptable;
@@ -154,7 +160,7 @@ maintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 							  psprintf("{\"score\": %d, \"reason\": \"maintenance\"}", score));
 		LeadflowNotify("escalated", org_id, lead_id, isnull ? 0 : DatumGetInt64(owner));
 	}
-	LeadflowMaintenanceEmit(rsinfo, "escalated", n);
+	emit(rsinfo, "escalated", n);
 
 	n = run(&overdue_plan, args, nulls, SPI_OK_SELECT);
 	rows = SPI_tuptable;
@@ -168,12 +174,12 @@ maintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 		LeadflowNotify("sla_breach", org_id, DatumGetInt64(lead), owner);
 		run(&reassign_plan, &lead, NULL, SPI_OK_SELECT);
 	}
-	LeadflowMaintenanceEmit(rsinfo, "sla_reassigned", n);
+	emit(rsinfo, "sla_reassigned", n);
 
 	LeadflowNurtureMaintain(rsinfo, args, nulls);
 	LeadflowAccountMaintain(rsinfo, args, nulls);
 
-	LeadflowMaintenanceEmit(rsinfo, "open_leads_recounted", run(&recount_plan, args, nulls, SPI_OK_UPDATE));
+	emit(rsinfo, "open_leads_recounted", run(&recount_plan, args, nulls, SPI_OK_UPDATE));
 }
 
 /*
