@@ -2731,15 +2731,8 @@ SELECT pg_catalog.pg_extension_config_dump('leadflow.nurture_queue', '');
 
 CREATE FUNCTION @extschema@.account_score(people integer, score_sum bigint, score_max integer, signals_30d bigint)
 RETURNS integer
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    -- OPERATOR() syntax binds left to right: every product is parenthesized
-    SELECT (COALESCE($3, 0)
-            OPERATOR(pg_catalog.+) ((COALESCE($2, 0) OPERATOR(pg_catalog.-) COALESCE($3, 0)) OPERATOR(pg_catalog./) 2)
-            OPERATOR(pg_catalog.+) (10 OPERATOR(pg_catalog.*) GREATEST(COALESCE($1, 0) OPERATOR(pg_catalog.-) 1, 0))
-            OPERATOR(pg_catalog.+) (2 OPERATOR(pg_catalog.*) LEAST(COALESCE($4, 0), 50)))::integer
-$$;
+AS 'MODULE_PATHNAME', 'leadflow_account_score'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.account_score(integer, bigint, integer, bigint) IS
     'An account''s score: the best lead''s score, plus half the scores of the other leads, plus 10 per person beyond the first, plus 2 per signal in the last 30 days (at most 50 signals count).';
 

@@ -264,3 +264,27 @@ LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 			LeadflowNotify("account_hot", acc->key.org_id, acc->best_lead,
 						   acc->owner != 0 ? acc->owner : acc->best_owner);
 }
+
+/*
+ * leadflow.account_score(people, score_sum, score_max, signals_30d) RETURNS integer
+ *
+ * The best lead's score, plus half the other leads' scores (rounded down),
+ * plus 10 per person beyond the first, plus 2 per signal in the last 30
+ * days (at most 50 count).  NULLs count as 0.  In C because the view
+ * calls it per account, where an SQL function with its own search_path
+ * cannot be inlined.
+ */
+PG_FUNCTION_INFO_V1(leadflow_account_score);
+Datum
+leadflow_account_score(PG_FUNCTION_ARGS)
+{
+	int64		people = PG_ARGISNULL(0) ? 0 : PG_GETARG_INT32(0);
+	int64		score_sum = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT64(1);
+	int64		score_max = PG_ARGISNULL(2) ? 0 : PG_GETARG_INT32(2);
+	int64		signals = PG_ARGISNULL(3) ? 0 : PG_GETARG_INT64(3);
+	int64		score;
+
+	score = score_max + (score_sum - score_max) / 2 + 10 * Max(people - 1, 0) + 2 * Min(signals, 50);
+	PG_RETURN_INT32((int32) Max(Min(score, PG_INT32_MAX), PG_INT32_MIN));
+}
+
