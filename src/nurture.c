@@ -98,7 +98,7 @@ static LeadflowPlan queue_plan = {
 	NULL,
 	"INSERT INTO leadflow.nurture_queue (org_id, lead_id, step, step_days, nurture_started_at, due_at, queued_at)"
 	" SELECT d.org_id, d.lead_id, d.step, d.step_days, d.started, d.due_at, $2"
-	"   FROM (SELECT DISTINCT ON (l.org_id, l.lead_id) l.org_id, l.lead_id, s.step, s.step_days,"
+	" FROM (SELECT d.* FROM (SELECT DISTINCT ON (l.org_id, l.lead_id) l.org_id, l.lead_id, s.step, s.step_days,"
 	"                l.stage_entered_at AS started,"
 	"                l.stage_entered_at OPERATOR(pg_catalog.+) pg_catalog.make_interval(days => s.step_days) AS due_at"
 	"           FROM leadflow.leads l"
@@ -115,7 +115,8 @@ static LeadflowPlan queue_plan = {
 	"                     WHERE q.org_id OPERATOR(pg_catalog.=) d.org_id AND q.lead_id OPERATOR(pg_catalog.=) d.lead_id"
 	"                       AND q.nurture_started_at OPERATOR(pg_catalog.=) d.started"
 	"                       AND q.step OPERATOR(pg_catalog.=) d.step)"
-	"    AND leadflow.may_email(d.org_id, d.lead_id, $2)"
+	"  OFFSET 0) d"		/* consent is asked only of leads with a step to queue */
+	" WHERE leadflow.may_email(d.org_id, d.lead_id, $2)"
 	" ON CONFLICT (org_id, lead_id, nurture_started_at, step) DO NOTHING"
 	" RETURNING org_id, lead_id, item_id, step",
 	2, {INT8OID, TIMESTAMPTZOID}
