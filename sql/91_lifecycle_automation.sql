@@ -147,6 +147,14 @@ SELECT lead_id, status FROM leadflow.leads WHERE lead_id IN (91003, 91006) ORDER
 UPDATE leadflow.leads SET email = 'fixed@example.com' WHERE lead_id = 91002;
 SELECT lead_id, email_status FROM leadflow.leads WHERE lead_id = 91002;
 
+-- consent follows the person: a withdrawal on a lead merged into another
+-- stops email to the survivor too
+SELECT leadflow.may_email(91, 91003) AS before_merge;
+INSERT INTO leadflow.consents (org_id, lead_id, channel, source) VALUES (91, 91009, 'email', 'form');
+UPDATE leadflow.consents SET withdrawn_at = now() WHERE lead_id = 91009 AND channel = 'email';
+SELECT leadflow.merge_leads(91003, 91009) IS NOT NULL AS merged;
+SELECT leadflow.may_email(91, 91003) AS after_merge;
+
 -- settings are checked
 UPDATE leadflow.orgs SET settings = '{"nurture_after_attempts": 0}' WHERE org_id = 91;
 UPDATE leadflow.orgs SET settings = '{"nurture_schedule": {"welcome": "soon"}}' WHERE org_id = 91;

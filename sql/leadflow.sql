@@ -2598,9 +2598,11 @@ CREATE TRIGGER consents_journal
     AFTER INSERT OR UPDATE ON @extschema@.consents
     FOR EACH ROW EXECUTE FUNCTION @extschema@.consent_changed();
 
--- Whether the lead may get email from the org as of a time: a standing
--- email consent when the org requires one (nurture_requires_consent,
--- default true), else no withdrawal without a newer grant.
+-- Whether the lead may get email from the org as of a time, by the email
+-- consents of the lead and of the leads merged into it (one person): g is
+-- the latest grant still standing, w the latest withdrawal.  A withdrawal
+-- counts unless a later grant replaced it; when the org requires consent
+-- (nurture_requires_consent, default true) a standing grant is needed too.
 CREATE FUNCTION @extschema@.may_email(org_id bigint, lead_id bigint, as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS boolean
 LANGUAGE sql STABLE PARALLEL SAFE
@@ -2608,23 +2610,22 @@ SET search_path = pg_catalog, pg_temp
 AS $$
     SELECT CASE WHEN COALESCE((SELECT (o.settings OPERATOR(pg_catalog.->>) 'nurture_requires_consent')::boolean
                                  FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) $1), true)
-                THEN EXISTS (SELECT FROM leadflow.consents c
-                              WHERE c.org_id OPERATOR(pg_catalog.=) $1 AND c.lead_id OPERATOR(pg_catalog.=) $2
-                                AND c.channel OPERATOR(pg_catalog.=) 'email' AND c.granted_at OPERATOR(pg_catalog.<=) $3
-                                AND (c.withdrawn_at IS NULL OR c.withdrawn_at OPERATOR(pg_catalog.>) $3))
-                ELSE NOT EXISTS (SELECT FROM leadflow.consents c
-                                  WHERE c.org_id OPERATOR(pg_catalog.=) $1 AND c.lead_id OPERATOR(pg_catalog.=) $2
-                                    AND c.channel OPERATOR(pg_catalog.=) 'email'
-                                    AND c.withdrawn_at OPERATOR(pg_catalog.<=) $3
-                                    AND NOT EXISTS (SELECT FROM leadflow.consents g
-                                                     WHERE g.org_id OPERATOR(pg_catalog.=) $1 AND g.lead_id OPERATOR(pg_catalog.=) $2
-                                                       AND g.channel OPERATOR(pg_catalog.=) 'email'
-                                                       AND g.granted_at OPERATOR(pg_catalog.>) c.withdrawn_at
-                                                       AND g.granted_at OPERATOR(pg_catalog.<=) $3))
+                THEN c.g IS NOT NULL AND (c.w IS NULL OR c.w OPERATOR(pg_catalog.<) c.g)
+                ELSE c.w IS NULL OR (c.g IS NOT NULL AND c.w OPERATOR(pg_catalog.<) c.g)
            END
+      FROM (SELECT pg_catalog.max(c.granted_at) FILTER (
+                       WHERE c.granted_at OPERATOR(pg_catalog.<=) $3
+                         AND (c.withdrawn_at IS NULL OR c.withdrawn_at OPERATOR(pg_catalog.>) $3)) AS g,
+                   pg_catalog.max(c.withdrawn_at) FILTER (WHERE c.withdrawn_at OPERATOR(pg_catalog.<=) $3) AS w
+              FROM leadflow.consents c
+             WHERE c.org_id OPERATOR(pg_catalog.=) $1 AND c.channel OPERATOR(pg_catalog.=) 'email'
+               AND (c.lead_id OPERATOR(pg_catalog.=) $2
+                    OR c.lead_id IN (SELECT d.lead_id FROM leadflow.leads d
+                                      WHERE d.org_id OPERATOR(pg_catalog.=) $1
+                                        AND d.merged_into OPERATOR(pg_catalog.=) $2))) c
 $$;
 COMMENT ON FUNCTION @extschema@.may_email(bigint, bigint, timestamptz) IS
-    'Whether the org may email the lead as of a time by its consents: a standing email consent when the org setting nurture_requires_consent is true (the default), else no withdrawal that a newer grant did not replace.';
+    'Whether the org may email the lead as of a time by the email consents of the lead and of the leads merged into it: no withdrawal that a later grant did not replace, and, when the org setting nurture_requires_consent is true (the default), a standing grant.';
 
 ------------------------------------------------------------------------------
 -- Nurture and recycling (nurture.c)
