@@ -15,6 +15,11 @@ OBJS = \
 	src/route.o \
 	src/workflow.o \
 	src/maintenance.o \
+	src/business_hours.o \
+	src/reassign.o \
+	src/nurture.o \
+	src/account.o \
+	src/predict.o \
 	src/rulecache.o \
 	src/predicate.o \
 	src/normalize.o \
@@ -38,7 +43,11 @@ REGRESS = \
 	70_reports \
 	75_maintenance \
 	80_errors \
-	85_hostile
+	85_hostile \
+	90_business_hours \
+	91_lifecycle_automation \
+	92_account_scoring \
+	93_predictive_scoring
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
 # isolation specs live in test/specs, their outputs in test/expected
@@ -47,7 +56,8 @@ ISOLATION = \
 	dedup_same_email \
 	rule_change \
 	round_robin \
-	notify
+	notify \
+	prediction_counts
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers

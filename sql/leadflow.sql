@@ -22,7 +22,7 @@ CREATE TABLE @extschema@.orgs (
 COMMENT ON TABLE @extschema@.orgs IS 'Tenants. Inserting an org creates its default workflow, scoring model and SLA policies.';
 COMMENT ON COLUMN @extschema@.orgs.org_id IS 'Tenant id; first column of every key in leadflow.';
 COMMENT ON COLUMN @extschema@.orgs.name IS 'Display name of the org.';
-COMMENT ON COLUMN @extschema@.orgs.settings IS 'Options: default_region (text, "US"), named_account_routing (bool, true), company_affinity_routing (bool, true), convert_on_qualified (bool, false), require_bant_for_qualified (bool, false).';
+COMMENT ON COLUMN @extschema@.orgs.settings IS 'Options: default_region (text, "US"), named_account_routing (bool, true), company_affinity_routing (bool, true), convert_on_qualified (bool, false), require_bant_for_qualified (bool, false), nurture_after_attempts (int, 5), nurture_schedule (object step -> days, welcome 0 / educational 7 / case_study 21 / re_engagement 45), nurture_requires_consent (bool, true), account_hot_at (int, 150).';
 COMMENT ON COLUMN @extschema@.orgs.created_at IS 'When the org was created.';
 
 CREATE TABLE @extschema@.teams (
@@ -1687,7 +1687,38 @@ RETURNS TABLE (action text, leads integer)
 AS 'MODULE_PATHNAME', 'leadflow_run_maintenance'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.run_maintenance(bigint, timestamptz) IS
-    'Periodic work as of a time, for one org or all: inactivity decay, archiving of long-cold leads, escalation catch-up, SLA reassignment (sla_breach), open-lead recount; one row per action with the leads it touched. Idempotent for the same as_of. Schedule it with pg_cron.';
+    'Periodic work as of a time, for one org or all: inactivity decay, archiving of long-cold leads, escalation catch-up, SLA reassignment (sla_breach, in working time under business hours), nurture (moves after unanswered contact attempts, cancels and queues nurture mail), open-lead recount; one row per action with the leads it touched. Idempotent for the same as_of. Schedule it with pg_cron.';
+
+------------------------------------------------------------------------------
+-- Business hours for SLA clocks (business_hours.c)
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.check_business_hours(business_hours jsonb)
+RETURNS boolean
+AS 'MODULE_PATHNAME', 'leadflow_check_business_hours'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.check_business_hours(jsonb) IS
+    'True for valid business hours ({"time_zone": ..., "mon": "09:00-17:00", ..., "holidays": [...]}); otherwise an error (22023) naming the key and value.';
+
+CREATE FUNCTION @extschema@.business_minutes(from_ts timestamptz, to_ts timestamptz, business_hours jsonb)
+RETURNS double precision
+AS 'MODULE_PATHNAME', 'leadflow_business_minutes'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.business_minutes(timestamptz, timestamptz, jsonb) IS
+    'Working minutes between two instants under business hours (an SLA policy''s business_hours: local windows per weekday in a time zone, holidays); NULL hours count around the clock; negative when to_ts is before from_ts.';
+
+CREATE FUNCTION @extschema@.business_deadline(from_ts timestamptz, duration interval, business_hours jsonb)
+RETURNS timestamptz
+AS 'MODULE_PATHNAME', 'leadflow_business_deadline'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.business_deadline(timestamptz, interval, jsonb) IS
+    'The instant at which duration of working time after from_ts has passed under business hours (a day of duration is 24 working hours); NULL hours: from_ts + duration.';
+
+ALTER TABLE @extschema@.sla_policies
+    ADD COLUMN business_hours jsonb
+    CONSTRAINT sla_policies_business_hours_check CHECK (@extschema@.check_business_hours(business_hours));
+COMMENT ON COLUMN @extschema@.sla_policies.business_hours IS
+    'NULL: the clocks run around the clock. Else working time only, e.g. {"time_zone": "Europe/Berlin", "mon": "09:00-17:00", ..., "fri": "09:00-17:00", "holidays": ["2026-12-25"]}: first_touch_within and reassign_after then count working time (leadflow.business_deadline).';
 
 ------------------------------------------------------------------------------
 -- Report views (BI)
@@ -1846,11 +1877,11 @@ SELECT r.org_id, r.rep_id, r.name, r.team_id, r.role, r.active,
                         ORDER BY EXTRACT(epoch FROM l.first_touch_at - l.assigned_at)::double precision / 60)
                         FILTER (WHERE l.first_touch_at >= l.assigned_at) AS median_first_touch_minutes,
                     pg_catalog.count(*) FILTER (
-                        WHERE l.first_touch_at <= l.created_at + COALESCE(ps.first_touch_within, pd.first_touch_within)) AS sla_met,
+                        WHERE l.first_touch_at <= leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END)) AS sla_met,
                     pg_catalog.count(*) FILTER (
                         WHERE COALESCE(ps.first_touch_within, pd.first_touch_within) IS NOT NULL
                           AND (l.first_touch_at IS NOT NULL
-                               OR l.created_at + COALESCE(ps.first_touch_within, pd.first_touch_within) < pg_catalog.now())) AS sla_due,
+                               OR leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END) < pg_catalog.now())) AS sla_due,
                     pg_catalog.count(l.qualified_at) AS qualified,
                     pg_catalog.count(l.converted_at) AS converted
                FROM leadflow.leads l
@@ -1870,7 +1901,7 @@ COMMENT ON COLUMN @extschema@.report_rep_performance.assigned IS 'Live leads the
 COMMENT ON COLUMN @extschema@.report_rep_performance.open IS 'Of those, leads with status new, contacted, qualified or nurture.';
 COMMENT ON COLUMN @extschema@.report_rep_performance.contacted IS 'Of those, leads touched (first_touch_at set).';
 COMMENT ON COLUMN @extschema@.report_rep_performance.median_first_touch_minutes IS 'Median minutes from assigned_at to first_touch_at, over owned leads first touched after they were assigned to the rep (a touch before a reassignment is not the rep''s); NULL when there are none.';
-COMMENT ON COLUMN @extschema@.report_rep_performance.sla_met IS 'Owned leads first touched within their SLA (first_touch_at <= created_at + first_touch_within).';
+COMMENT ON COLUMN @extschema@.report_rep_performance.sla_met IS 'Owned leads first touched within their SLA (first_touch_at <= created_at + first_touch_within, counted in working time when the policy has business_hours).';
 COMMENT ON COLUMN @extschema@.report_rep_performance.sla_due IS 'Owned leads the SLA can be judged on: touched, or untouched with the SLA time passed.';
 COMMENT ON COLUMN @extschema@.report_rep_performance.sla_met_pct IS 'sla_met / sla_due, 0..1; NULL when sla_due is 0.';
 COMMENT ON COLUMN @extschema@.report_rep_performance.qualified IS 'Owned leads that reached qualified (qualified_at set).';
@@ -1883,10 +1914,10 @@ SELECT l.org_id, l.lead_id, l.owner_rep_id, l.team_id, l.status, l.stage_id, st.
        pg_catalog.round(EXTRACT(epoch FROM pg_catalog.now() - l.stage_entered_at) / 3600, 2) AS hours_in_stage,
        pg_catalog.round(EXTRACT(epoch FROM pg_catalog.now()
                                 - COALESCE(l.last_activity_at, l.first_touch_at, l.created_at)) / 3600, 2) AS hours_since_touch,
-       l.created_at + COALESCE(ps.first_touch_within, pd.first_touch_within) AS first_touch_due_at,
+       leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END) AS first_touch_due_at,
        COALESCE(t.overdue_tasks, 0) AS overdue_tasks,
        COALESCE(l.first_touch_at IS NULL
-                AND l.created_at + COALESCE(ps.first_touch_within, pd.first_touch_within) < pg_catalog.now(), false)
+                AND leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END) < pg_catalog.now(), false)
        OR t.overdue_tasks IS NOT NULL AS overdue
   FROM leadflow.leads l
   LEFT JOIN leadflow.workflow_stages st ON st.org_id = l.org_id AND st.stage_id = l.stage_id
@@ -1915,7 +1946,7 @@ COMMENT ON COLUMN @extschema@.report_lead_aging.stage_entered_at IS 'When it ent
 COMMENT ON COLUMN @extschema@.report_lead_aging.first_touch_at IS 'First touch by a rep; NULL if none yet.';
 COMMENT ON COLUMN @extschema@.report_lead_aging.hours_in_stage IS 'Hours since it entered its current stage (now() - stage_entered_at), 2 decimals.';
 COMMENT ON COLUMN @extschema@.report_lead_aging.hours_since_touch IS 'Hours since it was last touched: now() - COALESCE(last_activity_at, first_touch_at, created_at), 2 decimals.';
-COMMENT ON COLUMN @extschema@.report_lead_aging.first_touch_due_at IS 'When the first touch is due: created_at + first_touch_within of its SLA policy (its source''s, else the org default); NULL without a policy.';
+COMMENT ON COLUMN @extschema@.report_lead_aging.first_touch_due_at IS 'When the first touch is due: created_at + first_touch_within of its SLA policy (working time under its business_hours) (its source''s, else the org default); NULL without a policy.';
 COMMENT ON COLUMN @extschema@.report_lead_aging.overdue_tasks IS 'Open tasks of the lead (activities of kind task, not completed) past their due_at.';
 COMMENT ON COLUMN @extschema@.report_lead_aging.overdue IS 'True when the lead has no first touch and first_touch_due_at has passed, or it has an overdue task.';
 
@@ -1929,17 +1960,17 @@ SELECT l.org_id, l.source,
            ORDER BY EXTRACT(epoch FROM l.first_touch_at - l.created_at)::double precision / 60) AS p90_minutes,
        pg_catalog.min(COALESCE(ps.first_touch_within, pd.first_touch_within)) AS first_touch_within,
        pg_catalog.count(*) FILTER (
-           WHERE l.first_touch_at <= l.created_at + COALESCE(ps.first_touch_within, pd.first_touch_within)) AS sla_met,
+           WHERE l.first_touch_at <= leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END)) AS sla_met,
        pg_catalog.count(*) FILTER (
            WHERE COALESCE(ps.first_touch_within, pd.first_touch_within) IS NOT NULL
              AND (l.first_touch_at IS NOT NULL
-                  OR l.created_at + COALESCE(ps.first_touch_within, pd.first_touch_within) < pg_catalog.now())) AS sla_due,
+                  OR leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END) < pg_catalog.now())) AS sla_due,
        pg_catalog.count(*) FILTER (
-           WHERE l.first_touch_at <= l.created_at + COALESCE(ps.first_touch_within, pd.first_touch_within))::numeric
+           WHERE l.first_touch_at <= leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END))::numeric
        / NULLIF(pg_catalog.count(*) FILTER (
            WHERE COALESCE(ps.first_touch_within, pd.first_touch_within) IS NOT NULL
              AND (l.first_touch_at IS NOT NULL
-                  OR l.created_at + COALESCE(ps.first_touch_within, pd.first_touch_within) < pg_catalog.now())), 0) AS sla_met_pct
+                  OR leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END) < pg_catalog.now())), 0) AS sla_met_pct
   FROM leadflow.leads l
   LEFT JOIN leadflow.sla_policies ps ON ps.org_id = l.org_id AND ps.source = l.source
   LEFT JOIN leadflow.sla_policies pd ON pd.org_id = l.org_id AND pd.source IS NULL
@@ -2167,8 +2198,24 @@ BEGIN
                     USING ERRCODE = 'invalid_parameter_value',
                           HINT = 'Use an upper-case ISO 3166 region code with a telephone numbering plan, such as "US" or "DE".';
             END IF;
+        ELSIF k IN ('nurture_after_attempts', 'account_hot_at') THEN
+            IF pg_catalog.jsonb_typeof(v) <> 'number' OR (v OPERATOR(pg_catalog.#>>) '{}') !~ '^[0-9]+$'
+               OR (v OPERATOR(pg_catalog.#>>) '{}')::numeric NOT BETWEEN 1 AND 1000000 THEN
+                RAISE EXCEPTION 'invalid org setting "%": %', k, v
+                    USING ERRCODE = 'invalid_parameter_value', HINT = 'Use a whole number from 1 to 1000000.';
+            END IF;
+        ELSIF k = 'nurture_schedule' THEN
+            IF pg_catalog.jsonb_typeof(v) <> 'object' OR v OPERATOR(pg_catalog.=) '{}'::jsonb OR EXISTS (
+                   SELECT FROM pg_catalog.jsonb_each(v) e
+                    WHERE pg_catalog.jsonb_typeof(e.value) <> 'number' OR (e.value OPERATOR(pg_catalog.#>>) '{}') !~ '^[0-9]+$'
+                       OR (e.value OPERATOR(pg_catalog.#>>) '{}')::numeric > 3650
+                       OR pg_catalog.length(e.key) NOT BETWEEN 1 AND 100) THEN
+                RAISE EXCEPTION 'invalid org setting "nurture_schedule": %', v
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Use an object of step name to days after entering nurture (0 to 3650), e.g. {"welcome": 0, "educational": 7}.';
+            END IF;
         ELSIF k IN ('named_account_routing', 'company_affinity_routing', 'convert_on_qualified',
-                    'require_bant_for_qualified') THEN
+                    'require_bant_for_qualified', 'nurture_requires_consent') THEN
             IF pg_catalog.jsonb_typeof(v) <> 'boolean' THEN
                 RAISE EXCEPTION 'invalid org setting "%": %', k, v
                     USING ERRCODE = 'invalid_parameter_value', HINT = 'Use true or false.';
@@ -2176,7 +2223,7 @@ BEGIN
         ELSE
             RAISE EXCEPTION 'unknown org setting "%"', k
                 USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified.';
+                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified, nurture_after_attempts, nurture_schedule, nurture_requires_consent, account_hot_at.';
         END IF;
     END LOOP;
     RETURN NEW;
@@ -2435,6 +2482,521 @@ SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_merges', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.rep_load', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.team_rotation', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.routing_rule_stats', '');
+
+------------------------------------------------------------------------------
+-- Bulk reassignment (reassign.c)
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.reassign_rep_leads(rep_id bigint, reason text)
+RETURNS TABLE (owner_rep_id bigint, leads integer)
+AS 'MODULE_PATHNAME', 'leadflow_reassign_rep_leads'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.reassign_rep_leads(bigint, text) IS
+    'Routes every open live lead of a rep again (a rep who leaves or changes territory), never to that rep, in one statement; each lead journals "routed" with the reason. Returns how many leads each new owner got (owner_rep_id NULL: the unassigned queue). With leadflow.org_id set, the rep is looked up in that org.';
+REVOKE EXECUTE ON FUNCTION @extschema@.reassign_rep_leads(bigint, text) FROM PUBLIC;
+
+------------------------------------------------------------------------------
+-- Bounces and consent
+------------------------------------------------------------------------------
+
+ALTER TABLE @extschema@.leads
+    ADD COLUMN email_status text NOT NULL DEFAULT 'ok' CONSTRAINT leads_email_status_check CHECK (email_status IN ('ok', 'bounced')),
+    ADD COLUMN email_bounced_at timestamptz;
+COMMENT ON COLUMN @extschema@.leads.email_status IS 'ok, or bounced after an email_bounce signal (no nurture mail; listed in bounce_review_queue). Changing the email sets it back to ok.';
+COMMENT ON COLUMN @extschema@.leads.email_bounced_at IS 'When the last email_bounce signal occurred.';
+
+-- A signal of kind email_bounce flags the lead, cancels its pending nurture
+-- mail and journals email_bounced (the WHEN clause keeps other signals free).
+CREATE FUNCTION @extschema@.signal_email_bounce()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE leadflow.leads l
+       SET email_status = 'bounced',
+           email_bounced_at = GREATEST(l.email_bounced_at, NEW.occurred_at)
+     WHERE l.org_id OPERATOR(pg_catalog.=) NEW.org_id AND l.lead_id OPERATOR(pg_catalog.=) NEW.lead_id;
+    UPDATE leadflow.nurture_queue q
+       SET cancelled_at = pg_catalog.now(), cancel_reason = 'email_bounced'
+     WHERE q.org_id OPERATOR(pg_catalog.=) NEW.org_id AND q.lead_id OPERATOR(pg_catalog.=) NEW.lead_id
+       AND q.sent_at IS NULL AND q.cancelled_at IS NULL;
+    PERFORM leadflow.append_journey(NEW.lead_id, 'email_bounced', pg_catalog.jsonb_build_object(
+        'signal_id', NEW.signal_id,
+        'bounce_type', NEW.properties OPERATOR(pg_catalog.->>) 'type'));
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.signal_email_bounce() IS 'Trigger: an email_bounce signal sets the lead''s email_status to bounced, cancels its pending nurture mail and journals email_bounced.';
+
+CREATE TRIGGER lead_signals_email_bounce
+    AFTER INSERT ON @extschema@.lead_signals
+    FOR EACH ROW WHEN (NEW.kind = 'email_bounce')
+    EXECUTE FUNCTION @extschema@.signal_email_bounce();
+
+-- a new email address has not bounced
+CREATE FUNCTION @extschema@.lead_email_status_reset()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    NEW.email_status := 'ok';
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.lead_email_status_reset() IS 'Trigger: a bounced lead whose email changes is ok again.';
+
+CREATE TRIGGER leads_email_status_reset
+    BEFORE UPDATE OF email ON @extschema@.leads
+    FOR EACH ROW WHEN (OLD.email_status = 'bounced' AND NEW.email IS DISTINCT FROM OLD.email
+                       AND NEW.email_status = 'bounced')
+    EXECUTE FUNCTION @extschema@.lead_email_status_reset();
+
+CREATE VIEW @extschema@.bounce_review_queue WITH (security_invoker = true) AS
+SELECT l.org_id, l.lead_id, l.owner_rep_id, l.status, l.source, l.score, l.email_bounced_at
+  FROM leadflow.leads l
+ WHERE l.email_status = 'bounced' AND l.merged_into IS NULL AND l.erased_at IS NULL
+   AND l.status IN ('new', 'contacted', 'qualified', 'nurture');
+COMMENT ON VIEW @extschema@.bounce_review_queue IS 'Open live leads whose email bounced: for a rep to correct the address or archive the lead.';
+COMMENT ON COLUMN @extschema@.bounce_review_queue.org_id IS 'Org.';
+COMMENT ON COLUMN @extschema@.bounce_review_queue.lead_id IS 'The lead.';
+COMMENT ON COLUMN @extschema@.bounce_review_queue.owner_rep_id IS 'Owner; NULL in the unassigned queue.';
+COMMENT ON COLUMN @extschema@.bounce_review_queue.status IS 'Current status.';
+COMMENT ON COLUMN @extschema@.bounce_review_queue.source IS 'Lead source.';
+COMMENT ON COLUMN @extschema@.bounce_review_queue.score IS 'Current score.';
+COMMENT ON COLUMN @extschema@.bounce_review_queue.email_bounced_at IS 'When the email last bounced.';
+
+CREATE TABLE @extschema@.consents (
+    org_id        bigint NOT NULL,
+    consent_id    bigint GENERATED BY DEFAULT AS IDENTITY,
+    lead_id       bigint NOT NULL,
+    channel       text NOT NULL CHECK (channel IN ('email', 'phone', 'sms', 'post')),
+    basis         text NOT NULL DEFAULT 'consent'
+                  CHECK (basis IN ('consent', 'legitimate_interest', 'contract', 'legal_obligation',
+                                   'vital_interest', 'public_task')),
+    granted_at    timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    withdrawn_at  timestamptz,
+    source        text CHECK (pg_catalog.length(source) <= 200),
+    PRIMARY KEY (org_id, consent_id),
+    FOREIGN KEY (org_id, lead_id) REFERENCES @extschema@.leads (org_id, lead_id),
+    CONSTRAINT consents_withdrawn_check CHECK (withdrawn_at IS NULL OR withdrawn_at >= granted_at)
+);
+-- one standing consent per lead and channel
+CREATE UNIQUE INDEX consents_standing ON @extschema@.consents (org_id, lead_id, channel) WHERE withdrawn_at IS NULL;
+COMMENT ON TABLE @extschema@.consents IS 'Consent per lead and channel (GDPR, CCPA): granted, and perhaps withdrawn; the nurture queue honours it. Granting and withdrawing are journaled; rows are never deleted.';
+COMMENT ON COLUMN @extschema@.consents.consent_id IS 'Consent id.';
+COMMENT ON COLUMN @extschema@.consents.lead_id IS 'The lead (a merged lead''s consent goes to its survivor).';
+COMMENT ON COLUMN @extschema@.consents.channel IS 'email, phone, sms or post.';
+COMMENT ON COLUMN @extschema@.consents.basis IS 'Lawful basis: consent, legitimate_interest, contract, legal_obligation, vital_interest or public_task.';
+COMMENT ON COLUMN @extschema@.consents.granted_at IS 'When it was given.';
+COMMENT ON COLUMN @extschema@.consents.withdrawn_at IS 'When it was withdrawn; NULL while it stands. Once set it stays.';
+COMMENT ON COLUMN @extschema@.consents.source IS 'Where it was given (form, double opt-in, call, ...).';
+
+CREATE FUNCTION @extschema@.consent_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    survivor bigint;
+BEGIN
+    IF TG_WHEN = 'BEFORE' THEN
+        IF TG_OP = 'DELETE' THEN
+            RAISE EXCEPTION 'consent % cannot be deleted', OLD.consent_id
+                USING ERRCODE = 'insufficient_privilege',
+                      HINT = 'Set withdrawn_at to withdraw it; the record stays as evidence.';
+        ELSIF TG_OP = 'INSERT' THEN
+            SELECT l.merged_into INTO survivor FROM leadflow.leads l
+             WHERE l.org_id OPERATOR(pg_catalog.=) NEW.org_id AND l.lead_id OPERATOR(pg_catalog.=) NEW.lead_id;
+            IF survivor IS NOT NULL THEN
+                NEW.lead_id := survivor;
+            END IF;
+        ELSIF OLD.withdrawn_at IS NOT NULL AND NEW.withdrawn_at IS DISTINCT FROM OLD.withdrawn_at THEN
+            RAISE EXCEPTION 'consent % was withdrawn and stays withdrawn', OLD.consent_id
+                USING ERRCODE = 'check_violation', HINT = 'Record a new consent instead.';
+        ELSIF (NEW.org_id, NEW.lead_id, NEW.channel, NEW.basis, NEW.granted_at, NEW.source)
+              IS DISTINCT FROM (OLD.org_id, OLD.lead_id, OLD.channel, OLD.basis, OLD.granted_at, OLD.source) THEN
+            RAISE EXCEPTION 'consent % cannot be changed, only withdrawn', OLD.consent_id
+                USING ERRCODE = 'check_violation', HINT = 'Set withdrawn_at, or record a new consent.';
+        END IF;
+        RETURN NEW;
+    END IF;
+
+    IF TG_OP = 'INSERT' THEN
+        PERFORM leadflow.append_journey(NEW.lead_id, 'consent_granted', pg_catalog.jsonb_build_object(
+            'consent_id', NEW.consent_id, 'channel', NEW.channel, 'basis', NEW.basis));
+    END IF;
+    IF NEW.withdrawn_at IS NOT NULL AND (TG_OP = 'INSERT' OR OLD.withdrawn_at IS NULL) THEN
+        PERFORM leadflow.append_journey(NEW.lead_id, 'consent_withdrawn', pg_catalog.jsonb_build_object(
+            'consent_id', NEW.consent_id, 'channel', NEW.channel));
+        IF NEW.channel = 'email' THEN
+            UPDATE leadflow.nurture_queue q
+               SET cancelled_at = pg_catalog.now(), cancel_reason = 'consent_withdrawn'
+             WHERE q.org_id OPERATOR(pg_catalog.=) NEW.org_id AND q.lead_id OPERATOR(pg_catalog.=) NEW.lead_id
+               AND q.sent_at IS NULL AND q.cancelled_at IS NULL;
+        END IF;
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.consent_changed() IS 'Trigger: consent of a merged lead goes to its survivor; granting and withdrawing are journaled; a withdrawal stays and cancels pending nurture mail; consents are never deleted.';
+
+CREATE TRIGGER consents_check
+    BEFORE INSERT OR UPDATE OR DELETE ON @extschema@.consents
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.consent_changed();
+CREATE TRIGGER consents_journal
+    AFTER INSERT OR UPDATE ON @extschema@.consents
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.consent_changed();
+
+-- Whether the lead may get email from the org as of a time, by the email
+-- consents of the lead and of the leads merged into it (one person): g is
+-- the latest grant still standing, w the latest withdrawal.  A withdrawal
+-- counts unless a later grant replaced it; when the org requires consent
+-- (nurture_requires_consent, default true) a standing grant is needed too.
+CREATE FUNCTION @extschema@.may_email(org_id bigint, lead_id bigint, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN COALESCE((SELECT (o.settings OPERATOR(pg_catalog.->>) 'nurture_requires_consent')::boolean
+                                 FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) $1), true)
+                THEN c.g IS NOT NULL AND (c.w IS NULL OR c.w OPERATOR(pg_catalog.<) c.g)
+                ELSE c.w IS NULL OR (c.g IS NOT NULL AND c.w OPERATOR(pg_catalog.<) c.g)
+           END
+      FROM (SELECT pg_catalog.max(c.granted_at) FILTER (
+                       WHERE c.granted_at OPERATOR(pg_catalog.<=) $3
+                         AND (c.withdrawn_at IS NULL OR c.withdrawn_at OPERATOR(pg_catalog.>) $3)) AS g,
+                   pg_catalog.max(c.withdrawn_at) FILTER (WHERE c.withdrawn_at OPERATOR(pg_catalog.<=) $3) AS w
+              FROM leadflow.consents c
+             WHERE c.org_id OPERATOR(pg_catalog.=) $1 AND c.channel OPERATOR(pg_catalog.=) 'email'
+               AND (c.lead_id OPERATOR(pg_catalog.=) $2
+                    OR c.lead_id IN (SELECT d.lead_id FROM leadflow.leads d
+                                      WHERE d.org_id OPERATOR(pg_catalog.=) $1
+                                        AND d.merged_into OPERATOR(pg_catalog.=) $2))) c
+$$;
+COMMENT ON FUNCTION @extschema@.may_email(bigint, bigint, timestamptz) IS
+    'Whether the org may email the lead as of a time by the email consents of the lead and of the leads merged into it: no withdrawal that a later grant did not replace, and, when the org setting nurture_requires_consent is true (the default), a standing grant.';
+
+------------------------------------------------------------------------------
+-- Nurture and recycling (nurture.c)
+------------------------------------------------------------------------------
+
+ALTER TABLE @extschema@.leads ADD COLUMN recycled_at timestamptz;
+COMMENT ON COLUMN @extschema@.leads.recycled_at IS 'When the lead last came back from nurture (its score crossed hot_at); contact attempts before it do not count toward nurture again.';
+
+-- The outbox of nurture mail: run_maintenance queues each step of the
+-- org's nurture schedule when it is due; an external mailer sends the
+-- pending rows and marks them sent (UPDATE ... SET sent_at), which is
+-- journaled.
+CREATE TABLE @extschema@.nurture_queue (
+    org_id              bigint NOT NULL,
+    item_id             bigint GENERATED BY DEFAULT AS IDENTITY,
+    lead_id             bigint NOT NULL,
+    step                text NOT NULL,
+    step_days           integer NOT NULL,
+    nurture_started_at  timestamptz NOT NULL,
+    due_at              timestamptz NOT NULL,
+    queued_at           timestamptz NOT NULL,
+    sent_at             timestamptz,
+    cancelled_at        timestamptz,
+    cancel_reason       text,
+    PRIMARY KEY (org_id, item_id),
+    UNIQUE (org_id, lead_id, nurture_started_at, step),
+    FOREIGN KEY (org_id, lead_id) REFERENCES @extschema@.leads (org_id, lead_id),
+    CONSTRAINT nurture_queue_done_check CHECK (sent_at IS NULL OR cancelled_at IS NULL)
+);
+CREATE INDEX nurture_queue_pending ON @extschema@.nurture_queue (org_id, due_at)
+    WHERE sent_at IS NULL AND cancelled_at IS NULL;
+COMMENT ON TABLE @extschema@.nurture_queue IS 'Outbox of nurture mail: which lead is due for which step (welcome, educational, case_study, re_engagement) by days since it entered nurture. A mailer sends the rows with sent_at and cancelled_at NULL and sets sent_at (journaled nurture_sent). Bounced leads and leads without email consent are never queued.';
+COMMENT ON COLUMN @extschema@.nurture_queue.item_id IS 'Queue item id.';
+COMMENT ON COLUMN @extschema@.nurture_queue.lead_id IS 'The lead in nurture.';
+COMMENT ON COLUMN @extschema@.nurture_queue.step IS 'Nurture step (a key of the org''s nurture_schedule).';
+COMMENT ON COLUMN @extschema@.nurture_queue.step_days IS 'Days after entering nurture the step is due.';
+COMMENT ON COLUMN @extschema@.nurture_queue.nurture_started_at IS 'When the lead entered nurture (a lead that enters again gets the steps again).';
+COMMENT ON COLUMN @extschema@.nurture_queue.due_at IS 'nurture_started_at + step_days.';
+COMMENT ON COLUMN @extschema@.nurture_queue.queued_at IS 'When maintenance queued it.';
+COMMENT ON COLUMN @extschema@.nurture_queue.sent_at IS 'Set by the mailer when sent.';
+COMMENT ON COLUMN @extschema@.nurture_queue.cancelled_at IS 'When it was cancelled instead (bounce, consent withdrawn, lead left nurture).';
+COMMENT ON COLUMN @extschema@.nurture_queue.cancel_reason IS 'email_bounced, consent_withdrawn, no_consent or left_nurture.';
+
+CREATE FUNCTION @extschema@.nurture_queue_changed()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_WHEN = 'BEFORE' THEN
+        IF (NEW.org_id, NEW.item_id, NEW.lead_id, NEW.step, NEW.step_days, NEW.nurture_started_at, NEW.due_at, NEW.queued_at)
+           IS DISTINCT FROM (OLD.org_id, OLD.item_id, OLD.lead_id, OLD.step, OLD.step_days, OLD.nurture_started_at, OLD.due_at, OLD.queued_at) THEN
+            RAISE EXCEPTION 'nurture queue item % cannot be changed, only marked sent or cancelled', OLD.item_id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF OLD.cancelled_at IS NOT NULL AND NEW.sent_at IS NOT NULL THEN
+            RAISE EXCEPTION 'nurture queue item % was cancelled (%), it must not be sent', OLD.item_id, OLD.cancel_reason
+                USING ERRCODE = 'check_violation';
+        END IF;
+        IF OLD.sent_at IS NOT NULL AND NEW.sent_at IS DISTINCT FROM OLD.sent_at THEN
+            RAISE EXCEPTION 'nurture queue item % was already sent', OLD.item_id
+                USING ERRCODE = 'check_violation';
+        END IF;
+        RETURN NEW;
+    END IF;
+    IF NEW.sent_at IS NOT NULL AND OLD.sent_at IS NULL THEN
+        PERFORM leadflow.append_journey(NEW.lead_id, 'nurture_sent', pg_catalog.jsonb_build_object(
+            'item_id', NEW.item_id, 'step', NEW.step));
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.nurture_queue_changed() IS 'Trigger: a nurture queue item may only be marked sent (once, journaled nurture_sent) or cancelled.';
+
+CREATE TRIGGER nurture_queue_check
+    BEFORE UPDATE ON @extschema@.nurture_queue
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.nurture_queue_changed();
+CREATE TRIGGER nurture_queue_journal
+    AFTER UPDATE ON @extschema@.nurture_queue
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.nurture_queue_changed();
+
+-- the default nurture schedule: step -> days after entering nurture
+CREATE FUNCTION @extschema@.nurture_schedule(org_id bigint)
+RETURNS TABLE (step text, step_days integer)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.key, s.value::integer
+      FROM pg_catalog.jsonb_each_text(COALESCE(
+               (SELECT o.settings OPERATOR(pg_catalog.->) 'nurture_schedule' FROM leadflow.orgs o
+                 WHERE o.org_id OPERATOR(pg_catalog.=) $1),
+               '{"welcome": 0, "educational": 7, "case_study": 21, "re_engagement": 45}'::jsonb)) s
+     ORDER BY s.value::integer, s.key
+$$;
+COMMENT ON FUNCTION @extschema@.nurture_schedule(bigint) IS
+    'The org''s nurture steps and the days after entering nurture each is due: the org setting nurture_schedule, else welcome 0, educational 7, case_study 21, re_engagement 45.';
+
+SELECT pg_catalog.pg_extension_config_dump('leadflow.consents', '');
+SELECT pg_catalog.pg_extension_config_dump('leadflow.nurture_queue', '');
+
+------------------------------------------------------------------------------
+-- Account-based scoring (account.c)
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.account_score(people integer, score_sum bigint, score_max integer, signals_30d bigint)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'leadflow_account_score'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.account_score(integer, bigint, integer, bigint) IS
+    'An account''s score: the best lead''s score, plus half the scores of the other leads, plus 10 per person beyond the first, plus 2 per signal in the last 30 days (at most 50 signals count).';
+
+CREATE TABLE @extschema@.account_hot_state (
+    org_id          bigint NOT NULL REFERENCES @extschema@.orgs (org_id) ON DELETE CASCADE,
+    state_id        bigint GENERATED BY DEFAULT AS IDENTITY,
+    account_id      bigint,
+    company_domain  text,
+    hot_since       timestamptz,
+    account_score   integer NOT NULL,
+    PRIMARY KEY (org_id, state_id),
+    UNIQUE NULLS NOT DISTINCT (org_id, account_id, company_domain),
+    CHECK ((account_id IS NULL) <> (company_domain IS NULL))
+);
+COMMENT ON TABLE @extschema@.account_hot_state IS 'Internal: which accounts (or company domains without an account) maintenance found hot, so that account_hot is announced once per crossing.';
+COMMENT ON COLUMN @extschema@.account_hot_state.account_id IS 'The account; NULL for a company domain without an account.';
+COMMENT ON COLUMN @extschema@.account_hot_state.company_domain IS 'The company domain of leads without an account.';
+COMMENT ON COLUMN @extschema@.account_hot_state.hot_since IS 'When maintenance found the account at or above account_hot_at; NULL after it fell below.';
+COMMENT ON COLUMN @extschema@.account_hot_state.account_score IS 'The account score when last changed state.';
+
+CREATE VIEW @extschema@.report_account_engagement WITH (security_invoker = true) AS
+SELECT e.org_id, e.account_id, a.name AS account_name, a.owner_rep_id,
+       COALESCE(a.domain, e.company_domain) AS company_domain,
+       e.live_leads, e.people, e.score_sum, e.score_max, e.signals_30d,
+       @extschema@.account_score(e.people, e.score_sum, e.score_max, e.signals_30d) AS account_score,
+       COALESCE((o.settings OPERATOR(pg_catalog.->>) 'account_hot_at')::integer, 150) AS account_hot_at,
+       @extschema@.account_score(e.people, e.score_sum, e.score_max, e.signals_30d)
+           >= COALESCE((o.settings OPERATOR(pg_catalog.->>) 'account_hot_at')::integer, 150) AS hot,
+       h.hot_since
+  FROM (SELECT l.org_id, l.account_id,
+               CASE WHEN l.account_id IS NULL THEN l.company_domain END AS company_domain,
+               pg_catalog.count(*) AS live_leads,
+               pg_catalog.count(DISTINCT COALESCE(l.email_normalized, l.phone_e164, l.lead_id::text))::integer AS people,
+               pg_catalog.sum(l.score)::bigint AS score_sum,
+               pg_catalog.max(l.score) AS score_max,
+               COALESCE(pg_catalog.sum(s.n), 0)::bigint AS signals_30d
+          FROM leadflow.leads l
+          LEFT JOIN (SELECT s.org_id, s.lead_id, pg_catalog.count(*) AS n
+                       FROM leadflow.lead_signals s
+                      WHERE s.occurred_at > pg_catalog.now() - '30 days'::interval AND s.occurred_at <= pg_catalog.now()
+                      GROUP BY s.org_id, s.lead_id) s
+                 ON s.org_id = l.org_id AND s.lead_id = l.lead_id
+         WHERE l.merged_into IS NULL AND l.erased_at IS NULL
+           AND l.status IN ('new', 'contacted', 'qualified', 'nurture', 'converted')
+           AND (l.account_id IS NOT NULL OR l.company_domain IS NOT NULL)
+         GROUP BY l.org_id, l.account_id, CASE WHEN l.account_id IS NULL THEN l.company_domain END) e
+  JOIN leadflow.orgs o ON o.org_id = e.org_id
+  LEFT JOIN leadflow.accounts a ON a.org_id = e.org_id AND a.account_id = e.account_id
+  LEFT JOIN leadflow.account_hot_state h
+         ON h.org_id = e.org_id AND COALESCE(h.account_id, 0) = COALESCE(e.account_id, 0)
+        AND COALESCE(h.company_domain, '') = COALESCE(e.company_domain, '') AND h.hot_since IS NOT NULL;
+COMMENT ON VIEW @extschema@.report_account_engagement IS 'Per org and account (or company domain of leads without an account): how engaged the company is, from its live leads that are open or converted. Crossing account_hot_at (org setting, default 150) is announced by run_maintenance (account_hot journey rows and notification).';
+COMMENT ON COLUMN @extschema@.report_account_engagement.org_id IS 'Org.';
+COMMENT ON COLUMN @extschema@.report_account_engagement.account_id IS 'The account; NULL for a company domain without an account.';
+COMMENT ON COLUMN @extschema@.report_account_engagement.account_name IS 'Account name.';
+COMMENT ON COLUMN @extschema@.report_account_engagement.owner_rep_id IS 'Account owner.';
+COMMENT ON COLUMN @extschema@.report_account_engagement.company_domain IS 'The account''s domain, else the leads'' company domain.';
+COMMENT ON COLUMN @extschema@.report_account_engagement.live_leads IS 'Live leads (not merged or erased) open or converted.';
+COMMENT ON COLUMN @extschema@.report_account_engagement.people IS 'Distinct people among them (by normalized email, else phone).';
+COMMENT ON COLUMN @extschema@.report_account_engagement.score_sum IS 'Sum of their scores.';
+COMMENT ON COLUMN @extschema@.report_account_engagement.score_max IS 'Highest score among them.';
+COMMENT ON COLUMN @extschema@.report_account_engagement.signals_30d IS 'Their signals in the last 30 days.';
+COMMENT ON COLUMN @extschema@.report_account_engagement.account_score IS 'leadflow.account_score(people, score_sum, score_max, signals_30d).';
+COMMENT ON COLUMN @extschema@.report_account_engagement.account_hot_at IS 'The org''s account threshold (setting account_hot_at, default 150).';
+COMMENT ON COLUMN @extschema@.report_account_engagement.hot IS 'account_score >= account_hot_at now.';
+COMMENT ON COLUMN @extschema@.report_account_engagement.hot_since IS 'When maintenance announced the account hot (NULL: not announced, or cooled since).';
+
+SELECT pg_catalog.pg_extension_config_dump('leadflow.account_hot_state', '');
+
+------------------------------------------------------------------------------
+-- Predictive scoring (predict.c)
+------------------------------------------------------------------------------
+
+ALTER TABLE @extschema@.leads
+    ADD COLUMN conversion_probability double precision
+    CONSTRAINT leads_conversion_probability_check CHECK (conversion_probability BETWEEN 0 AND 1);
+COMMENT ON COLUMN @extschema@.leads.conversion_probability IS 'Predicted probability (0..1) that the lead converts, from the org''s model (train_model): computed when the lead is inserted or changes (signals included) while open, and for every open lead by train_model; kept as it was once the lead is closed; NULL without a model. explain_prediction computes it afresh.';
+
+CREATE TABLE @extschema@.prediction_models (
+    org_id          bigint PRIMARY KEY REFERENCES @extschema@.orgs (org_id) ON DELETE CASCADE,
+    features        text[] NOT NULL,
+    alpha           double precision NOT NULL DEFAULT 1 CHECK (alpha > 0),
+    trained_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    training_leads  bigint NOT NULL DEFAULT 0
+);
+COMMENT ON TABLE @extschema@.prediction_models IS 'Predictive scoring model per org (naive Bayes), made by train_model; its counts are in prediction_counts.';
+COMMENT ON COLUMN @extschema@.prediction_models.features IS 'Features the model uses: source, industry, company_size, country, seniority, activity.';
+COMMENT ON COLUMN @extschema@.prediction_models.alpha IS 'Laplace smoothing.';
+COMMENT ON COLUMN @extschema@.prediction_models.trained_at IS 'When train_model last counted from scratch.';
+COMMENT ON COLUMN @extschema@.prediction_models.training_leads IS 'Closed leads counted then.';
+
+CREATE TABLE @extschema@.prediction_counts (
+    org_id     bigint NOT NULL REFERENCES @extschema@.orgs (org_id) ON DELETE CASCADE,
+    feature    text NOT NULL,
+    value      text NOT NULL,
+    converted  bigint NOT NULL,
+    lost       bigint NOT NULL,
+    PRIMARY KEY (org_id, feature, value)
+);
+COMMENT ON TABLE @extschema@.prediction_counts IS 'Per org, feature and value: closed leads that converted and that were lost (unqualified, archived); feature _total holds the class totals. Counted by train_model, then kept up to date by the leads trigger as leads close, reopen or change.';
+COMMENT ON COLUMN @extschema@.prediction_counts.feature IS 'Feature name, or _total.';
+COMMENT ON COLUMN @extschema@.prediction_counts.value IS 'Feature value (see lead_features); empty for _total.';
+COMMENT ON COLUMN @extschema@.prediction_counts.converted IS 'Converted leads with this value.';
+COMMENT ON COLUMN @extschema@.prediction_counts.lost IS 'Unqualified or archived leads with this value.';
+
+CREATE TRIGGER prediction_models_config_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.prediction_models
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+-- The leads trigger collects count changes; they are written once per
+-- statement (a bulk update does not rewrite the same counters per row).
+CREATE FUNCTION @extschema@.prediction_flush()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'leadflow_prediction_flush'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.prediction_flush() IS 'Trigger: writes the prediction count changes of the statement that ends.';
+CREATE TRIGGER leads_prediction_flush
+    AFTER INSERT OR UPDATE ON @extschema@.leads
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.prediction_flush();
+
+CREATE FUNCTION @extschema@.lead_features(lead @extschema@.leads)
+RETURNS TABLE (feature text, value text)
+AS 'MODULE_PATHNAME', 'leadflow_lead_features'
+LANGUAGE C STABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.lead_features(@extschema@.leads) IS
+    'The features predictive scoring sees in a lead: source, industry (lower case), company_size band (1-49, 50-199, 200-999, 1000-4999, 5000+), country (upper case), seniority of the job title (c_level, vp, director, manager, student, other), activity (behavioral + engagement points: none, low < 10, medium < 25, high); (none) when missing.';
+
+CREATE FUNCTION @extschema@.explain_prediction(lead_id bigint)
+RETURNS TABLE (factor text, value text, converted bigint, lost bigint, weight double precision)
+AS 'MODULE_PATHNAME', 'leadflow_explain_prediction'
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.explain_prediction(bigint) IS
+    'Why the model predicts what it does for a lead: the prior (class totals), then per feature the lead''s value, how many closed leads with it converted and were lost, and its weight of evidence (log-odds); the weights sum to the last row''s weight, whose value is the probability. No rows without a model.';
+
+CREATE FUNCTION @extschema@.train_model(org_id bigint, features text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    all_features constant text[] := ARRAY['source', 'industry', 'company_size', 'country', 'seniority', 'activity'];
+    chosen text[] := COALESCE(features, all_features);
+    bad text;
+    n bigint;
+BEGIN
+    IF NOT EXISTS (SELECT FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) train_model.org_id) THEN
+        RAISE EXCEPTION 'org % does not exist', train_model.org_id USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    SELECT f INTO bad FROM pg_catalog.unnest(chosen) f WHERE f IS NULL OR f OPERATOR(pg_catalog.<>) ALL (all_features) LIMIT 1;
+    IF FOUND OR pg_catalog.cardinality(chosen) OPERATOR(pg_catalog.=) 0 THEN
+        RAISE EXCEPTION 'invalid prediction feature: %', COALESCE(pg_catalog.quote_ident(bad), 'none given')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Features are source, industry, company_size, country, seniority and activity.';
+    END IF;
+    -- no lead closes while the counts are rebuilt
+    LOCK TABLE leadflow.prediction_counts IN SHARE ROW EXCLUSIVE MODE;
+    DELETE FROM leadflow.prediction_counts c WHERE c.org_id OPERATOR(pg_catalog.=) train_model.org_id;
+    INSERT INTO leadflow.prediction_counts (org_id, feature, value, converted, lost)
+    SELECT train_model.org_id, f.feature, f.value,
+           pg_catalog.count(*) FILTER (WHERE l.status OPERATOR(pg_catalog.=) 'converted'),
+           pg_catalog.count(*) FILTER (WHERE l.status OPERATOR(pg_catalog.<>) 'converted')
+      FROM leadflow.leads l CROSS JOIN LATERAL leadflow.lead_features(l) f
+     WHERE l.org_id OPERATOR(pg_catalog.=) train_model.org_id
+       AND l.status IN ('converted', 'unqualified', 'archived')
+       AND f.feature OPERATOR(pg_catalog.=) ANY (chosen)
+     GROUP BY f.feature, f.value;
+    INSERT INTO leadflow.prediction_counts (org_id, feature, value, converted, lost)
+    SELECT train_model.org_id, '_total', '',
+           pg_catalog.count(*) FILTER (WHERE l.status OPERATOR(pg_catalog.=) 'converted'),
+           pg_catalog.count(*) FILTER (WHERE l.status OPERATOR(pg_catalog.<>) 'converted')
+      FROM leadflow.leads l
+     WHERE l.org_id OPERATOR(pg_catalog.=) train_model.org_id
+       AND l.status IN ('converted', 'unqualified', 'archived')
+    HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
+    SELECT COALESCE(pg_catalog.sum(c.converted OPERATOR(pg_catalog.+) c.lost), 0) INTO n
+      FROM leadflow.prediction_counts c
+     WHERE c.org_id OPERATOR(pg_catalog.=) train_model.org_id AND c.feature OPERATOR(pg_catalog.=) '_total';
+    INSERT INTO leadflow.prediction_models AS m (org_id, features, trained_at, training_leads)
+    VALUES (train_model.org_id, chosen, pg_catalog.now(), n)
+    ON CONFLICT ON CONSTRAINT prediction_models_pkey DO UPDATE
+       SET features = EXCLUDED.features, trained_at = EXCLUDED.trained_at, training_leads = EXCLUDED.training_leads;
+    -- every open live lead gets its probability (the leads trigger computes it)
+    UPDATE leadflow.leads l SET updated_at = l.updated_at
+     WHERE l.org_id OPERATOR(pg_catalog.=) train_model.org_id AND l.merged_into IS NULL AND l.erased_at IS NULL
+       AND l.status IN ('new', 'contacted', 'qualified', 'nurture');
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.train_model(bigint, text[]) IS
+    'Counts, from scratch, the org''s closed leads (converted vs. unqualified or archived) per feature value (all six features unless named), stores the model, and gives every open live lead its conversion_probability; returns the number of closed leads counted. From then on the counts follow every lead that closes, reopens or changes, and probabilities follow every insert and update.';
+REVOKE EXECUTE ON FUNCTION @extschema@.train_model(bigint, text[]) FROM PUBLIC;
+
+CREATE VIEW @extschema@.report_prediction_calibration WITH (security_invoker = true) AS
+SELECT l.org_id,
+       LEAST(pg_catalog.floor(l.conversion_probability * 10)::integer, 9) + 1 AS decile,
+       pg_catalog.count(*) AS leads,
+       pg_catalog.avg(l.conversion_probability) AS predicted,
+       pg_catalog.count(*) FILTER (WHERE l.status = 'converted') AS converted,
+       pg_catalog.count(*) FILTER (WHERE l.status = 'converted')::double precision / pg_catalog.count(*) AS actual
+  FROM leadflow.leads l
+ WHERE l.merged_into IS NULL AND l.conversion_probability IS NOT NULL
+   AND l.status IN ('converted', 'unqualified', 'archived')
+ GROUP BY l.org_id, LEAST(pg_catalog.floor(l.conversion_probability * 10)::integer, 9) + 1;
+COMMENT ON VIEW @extschema@.report_prediction_calibration IS 'Per org and probability decile: predicted vs. actual conversion of closed leads (their probability as it was before the outcome). A trustworthy model has predicted close to actual in every decile.';
+COMMENT ON COLUMN @extschema@.report_prediction_calibration.org_id IS 'Org.';
+COMMENT ON COLUMN @extschema@.report_prediction_calibration.decile IS 'Probability band: 1 = [0, 0.1), 2 = [0.1, 0.2), ..., 10 = [0.9, 1].';
+COMMENT ON COLUMN @extschema@.report_prediction_calibration.leads IS 'Closed live leads with a probability in the band.';
+COMMENT ON COLUMN @extschema@.report_prediction_calibration.predicted IS 'Their average conversion_probability.';
+COMMENT ON COLUMN @extschema@.report_prediction_calibration.converted IS 'How many of them converted.';
+COMMENT ON COLUMN @extschema@.report_prediction_calibration.actual IS 'converted / leads.';
+
+SELECT pg_catalog.pg_extension_config_dump('leadflow.prediction_models', '');
+SELECT pg_catalog.pg_extension_config_dump('leadflow.prediction_counts', '');
 
 -- Keep this last: the sequences behind the identity columns of every table
 -- above, so that a restored database numbers on where the dumped one stopped

@@ -188,6 +188,19 @@ LeadflowExecute(LeadflowPlan *p, Datum *values, const char *nulls, bool read_onl
 }
 
 /*
+ * LeadflowExecuteSet
+ *		Executes a call site's kept plan with the planner's defaults, for
+ *		statements that read whole orgs (aggregates, joins of many rows),
+ *		where a sequential scan and a hash join are right; LeadflowExecute
+ *		is made for key lookups.  Not read-only.
+ */
+int
+LeadflowExecuteSet(LeadflowPlan *p, Datum *values, const char *nulls)
+{
+	return SPI_execute_plan(LeadflowPrepare(p), values, nulls, false, 0);
+}
+
+/*
  * LeadflowFetchLead
  *		Runs a plan that selects one lead by lead_id ($1): error P0002 when
  *		there is none (or row-level security hides it), 21000 when two orgs

@@ -243,6 +243,7 @@ typedef struct LeadflowPlan
 extern SPIPlanPtr LeadflowPrepare(LeadflowPlan *p);
 extern int	LeadflowExecute(LeadflowPlan *p, Datum *values, const char *nulls, bool read_only,
 							long count);
+extern int	LeadflowExecuteSet(LeadflowPlan *p, Datum *values, const char *nulls);
 extern void LeadflowFetchLead(LeadflowPlan *plan, int64 lead_id, bool read_only);
 
 /* dedup.c */
@@ -300,5 +301,19 @@ extern const char *leadflow_reroute_reason;
 
 /* enrich.c */
 extern void LeadflowEnrich(LeadflowLead *lead);
+
+/* maintenance.c */
+extern void LeadflowMaintenanceEmit(ReturnSetInfo *rsinfo, const char *action, uint64 n);
+
+/* nurture.c: nurture and recycling (issue 10) */
+extern void LeadflowNurtureMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls);
+extern void LeadflowNurtureRecycle(const LeadflowLead *old, LeadflowLead *lead, int crossed);
+
+/* account.c: account-based scoring (issue 10) */
+extern void LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls);
+
+/* predict.c: predictive scoring (issue 10) */
+extern void LeadflowPredictLead(const LeadflowLead *old, LeadflowLead *lead);
+extern void LeadflowPredictFlush(void);
 
 #endif							/* LEADFLOW_H */

@@ -68,16 +68,17 @@ static LeadflowPlan escalate_plan = {
 	2, {INT8OID, TIMESTAMPTZOID}
 };
 
-/* owned, never touched, assigned longer ago than the SLA allows */
+/* owned, never touched, assigned longer ago than the SLA allows (in working
+ * time when the policy names business hours: business_hours.c) */
 static LeadflowPlan overdue_plan = {
 	NULL,
 	"SELECT l.lead_id, l.org_id, l.owner_rep_id FROM leadflow.leads l"
-	" CROSS JOIN LATERAL (SELECT p.reassign_after FROM leadflow.sla_policies p"
+	" CROSS JOIN LATERAL (SELECT p.reassign_after, p.business_hours FROM leadflow.sla_policies p"
 	"       WHERE p.org_id OPERATOR(pg_catalog.=) l.org_id"
 	"         AND (p.source OPERATOR(pg_catalog.=) l.source OR p.source IS NULL)"
 	"       ORDER BY p.source NULLS LAST LIMIT 1) p"
 	" WHERE" ORG_FILTER " AND" LIVE_OPEN " AND l.owner_rep_id IS NOT NULL AND l.first_touch_at IS NULL"
-	"   AND l.assigned_at OPERATOR(pg_catalog.<=) ($2 OPERATOR(pg_catalog.-) p.reassign_after)"
+	"   AND leadflow.business_deadline(l.assigned_at, p.reassign_after, p.business_hours) OPERATOR(pg_catalog.<=) $2"
 	" ORDER BY l.org_id, l.lead_id FOR NO KEY UPDATE OF l",
 	2, {INT8OID, TIMESTAMPTZOID}
 };
@@ -111,6 +112,13 @@ emit(ReturnSetInfo *rsinfo, const char *action, uint64 n)
 	values[0] = CStringGetTextDatum(action);
 	values[1] = Int32GetDatum((int32) Min(n, (uint64) PG_INT32_MAX));
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+}
+
+/* one row of run_maintenance's result, for the actions of nurture.c and account.c */
+void
+LeadflowMaintenanceEmit(ReturnSetInfo *rsinfo, const char *action, uint64 n)
+{
+	emit(rsinfo, action, n);
 }
 
 static uint64
@@ -167,6 +175,9 @@ maintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 		run(&reassign_plan, &lead, NULL, SPI_OK_SELECT);
 	}
 	emit(rsinfo, "sla_reassigned", n);
+
+	LeadflowNurtureMaintain(rsinfo, args, nulls);
+	LeadflowAccountMaintain(rsinfo, args, nulls);
 
 	emit(rsinfo, "open_leads_recounted", run(&recount_plan, args, nulls, SPI_OK_UPDATE));
 }

@@ -581,6 +581,7 @@ lead_insert(TriggerData *td)
 	LeadflowEnrich(&lead);
 	LeadflowFailpoint("enrich");
 	crossed = LeadflowScoreApply(&lead, 0, false, "created");
+	LeadflowPredictLead(NULL, &lead);
 	LeadflowFailpoint("score");
 	if (!LeadflowLeadIsNull(&lead, leadflow_cols.owner_rep_id))
 		keep_given_owner(&lead);
@@ -761,6 +762,7 @@ lead_update(TriggerData *td)
 		if (leadflow_rescore_reason != NULL || data_changed(&old, &lead))
 			crossed = LeadflowScoreApply(&lead, DatumGetInt32(old.values[leadflow_cols.score - 1]), true,
 										 leadflow_rescore_reason ? leadflow_rescore_reason : "update");
+		LeadflowNurtureRecycle(&old, &lead, crossed);
 		/* reassign_lead; or a hot lead nobody owns gets an owner now */
 		if (leadflow_reroute_reason != NULL)
 			LeadflowRouteLead(&lead, LeadflowLeadInt64(&lead, leadflow_cols.owner_rep_id), leadflow_reroute_reason);
@@ -769,6 +771,7 @@ lead_update(TriggerData *td)
 			LeadflowRouteLead(&lead, 0, "hot");
 		LeadflowScoreNotify(&lead, crossed);
 	}
+	LeadflowPredictLead(&old, &lead);
 	/* nested updates are the pipeline's own; erasure journals itself */
 	if (leadflow_pipeline_depth == 1 && LeadflowLeadIsNull(&lead, leadflow_cols.erased_at))
 		journal_user_changes(&old, &lead);

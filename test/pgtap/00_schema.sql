@@ -9,6 +9,8 @@ SELECT tables_are('leadflow', ARRAY[
     'source_spend', 'sla_policies', 'workflows', 'workflow_stages', 'scoring_models',
     'scoring_rules', 'routing_rules', 'leads', 'lead_signals', 'activities', 'contacts',
     'opportunities', 'lead_imports', 'lead_journey',
+    -- lifecycle automation (issue 10)
+    'consents', 'nurture_queue', 'account_hot_state', 'prediction_models', 'prediction_counts',
     -- internal
     'lead_emails', 'lead_merges', 'capture_field_names', 'rep_load', 'team_rotation',
     'routing_rule_stats'],
@@ -36,7 +38,9 @@ INSERT INTO contract VALUES
  ('activities', '{org_id,activity_id,lead_id,rep_id,kind,subject,notes,due_at,completed_at,created_at}'),
  ('contacts', '{org_id,contact_id,account_id,lead_id}'),
  ('opportunities', '{org_id,opportunity_id,account_id,contact_id,lead_id,owner_rep_id,name,amount,expected_close,stage}'),
- ('lead_journey', '{org_id,lead_id,seq,step_id,occurred_at,kind,actor,detail,prev_hash,hash}');
+ ('lead_journey', '{org_id,lead_id,seq,step_id,occurred_at,kind,actor,detail,prev_hash,hash}'),
+ ('consents', '{org_id,lead_id,channel,basis,granted_at,withdrawn_at,source}'),
+ ('nurture_queue', '{org_id,lead_id,step,due_at,sent_at}');
 
 SELECT is_empty($$
     SELECT c.tbl || '.' || col

@@ -1,12 +1,13 @@
 -- Tenant isolation as a non-owner application role, and the privileges of
 -- administrative functions.
 BEGIN;
-SELECT plan(18);
+SELECT plan(20);
 
 SELECT ok(NOT has_function_privilege('public', 'leadflow.' || f, 'EXECUTE'), f || ' is not executable by PUBLIC')
   FROM unnest(ARRAY['rescore(bigint)', 'merge_leads(bigint,bigint)', 'unmerge_lead(bigint)',
                     'erase_lead(bigint,text)', 'run_maintenance(bigint,timestamptz)',
-                    'replay_routing(bigint,timestamptz)', 'enable_tenant_isolation()']) f;
+                    'replay_routing(bigint,timestamptz)', 'enable_tenant_isolation()',
+                    'reassign_rep_leads(bigint,text)', 'train_model(bigint,text[])']) f;
 
 SELECT is_empty($$
     SELECT p.oid::regprocedure::text FROM pg_proc p JOIN pg_language l ON l.oid = p.prolang

@@ -1,0 +1,808 @@
+/*-------------------------------------------------------------------------
+ *
+ * predict.c
+ *	  Predictive scoring: naive Bayes over an org's closed leads.
+ *
+ *	  A lead is described by six features, each a short text computed from
+ *	  its row alone (lead_features): source, industry, company-size band,
+ *	  country, title seniority and signal activity (the band of its
+ *	  behavioral + engagement points, which its signals earn).  Its label
+ *	  is converted (status converted) or lost (unqualified, archived);
+ *	  other leads have none.  leadflow.prediction_counts holds, per org,
+ *	  feature and value, how many labelled leads converted and were lost
+ *	  (feature "_total": the class totals).
+ *
+ *	  leadflow.train_model(org_id, features) counts from scratch.  From
+ *	  then on the leads trigger (LeadflowPredictLead) keeps the counts up
+ *	  to date: whenever a lead's label or features change, its old
+ *	  contribution is taken away and the new one added, so the counts
+ *	  always equal what a full retrain would count.  It also stores every
+ *	  open live lead's conversion_probability, in the inserting
+ *	  transaction and on every update (signals included); a closed lead
+ *	  keeps the probability it had before its outcome, which is what the
+ *	  calibration report compares against.
+ *
+ *	  With Laplace smoothing alpha and K_f the number of values of feature
+ *	  f seen (plus one for an unseen value), the log-odds of converting
+ *	  are log((C + alpha) / (L + alpha)) plus, per feature,
+ *	  log((c_v + alpha) / (C + alpha K_f)) - log((l_v + alpha) / (L + alpha K_f)).
+ *
+ *	  Count changes collect in memory and are written once per statement
+ *	  (LeadflowPredictFlush, from a statement trigger on leads, in key
+ *	  order): a bulk update closing many leads writes each counter once.
+ *	  The model of each org is cached per backend and reloaded on any
+ *	  configuration change (config_changed on prediction_models); its
+ *	  counts are reloaded after this backend wrote them, and at most
+ *	  COUNTS_MAX_AGE_USECS after another backend did.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <ctype.h>
+#include <math.h>
+
+#include "access/xact.h"
+#include "catalog/pg_type.h"
+#include "commands/trigger.h"
+#include "fmgr.h"
+#include "funcapi.h"
+#include "mb/pg_wchar.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/inval.h"
+#include "utils/lsyscache.h"
+#include "utils/memutils.h"
+
+#include "leadflow.h"
+
+#define NFEATURES		6
+#define VALUE_LEN		100		/* feature values are cut to this many bytes */
+
+static const char *const feature_names[NFEATURES] = {
+	"source", "industry", "company_size", "country", "seniority", "activity"
+};
+
+typedef struct CountKey
+{
+	int64		org_id;
+	int32		feature;		/* index into feature_names, NFEATURES: totals */
+	char		value[VALUE_LEN + 4];
+} CountKey;
+
+typedef struct CountEntry
+{
+	CountKey	key;
+	int64		converted;
+	int64		lost;
+} CountEntry;
+
+typedef struct PredictOrg
+{
+	int64		org_id;			/* hash key */
+	bool		has_model;
+	bool		use[NFEATURES];
+	double		alpha;
+	bool		counts_loaded;
+	TimestampTz counts_loaded_at;	/* transaction start of the load */
+	int64		total_converted;
+	int64		total_lost;
+	int			nvalues[NFEATURES];
+} PredictOrg;
+
+/* a count change not written yet (pending until the statement ends) */
+typedef struct PendingCount
+{
+	CountKey	key;
+	int64		converted;
+	int64		lost;
+} PendingCount;
+
+typedef char FeatureValues[NFEATURES][VALUE_LEN + 4];
+
+static MemoryContext predict_cxt = NULL;
+static HTAB *predict_orgs = NULL;
+static HTAB *predict_counts = NULL;
+static bool predict_stale = false;
+static bool predict_callback = false;
+static HTAB *pending = NULL;	/* in TopTransactionContext */
+static bool xact_callbacks = false;
+
+/* counts other backends changed are seen after at most this long */
+#define COUNTS_MAX_AGE_USECS	(5 * USECS_PER_SEC)
+
+/* leads.conversion_probability, resolved once per leads relation */
+static Oid	prob_relid = InvalidOid;
+static int	prob_attnum = 0;
+
+static LeadflowPlan model_plan = {
+	NULL,
+	"SELECT features, alpha FROM leadflow.prediction_models WHERE org_id OPERATOR(pg_catalog.=) $1",
+	1, {INT8OID}
+};
+
+static LeadflowPlan counts_plan = {
+	NULL,
+	"SELECT feature, value, converted, lost FROM leadflow.prediction_counts"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1",
+	1, {INT8OID}
+};
+
+/* adds deltas, in key order (no deadlock between two closing leads) */
+static LeadflowPlan add_plan = {
+	NULL,
+	"INSERT INTO leadflow.prediction_counts AS c (org_id, feature, value, converted, lost)"
+	" SELECT u.o, u.f, u.v, pg_catalog.sum(u.dc), pg_catalog.sum(u.dl)"
+	"   FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::text[]),"
+	"                   pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::bigint[]),"
+	"                   pg_catalog.unnest($5::bigint[])) AS u(o, f, v, dc, dl)"
+	"  GROUP BY u.o, u.f, u.v ORDER BY u.o, u.f, u.v"
+	" ON CONFLICT (org_id, feature, value) DO UPDATE"
+	"    SET converted = c.converted OPERATOR(pg_catalog.+) EXCLUDED.converted,"
+	"        lost = c.lost OPERATOR(pg_catalog.+) EXCLUDED.lost",
+	5, {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID}
+};
+
+/* a value no labelled lead has any more: gone, as in a full retrain */
+static LeadflowPlan prune_plan = {
+	NULL,
+	"DELETE FROM leadflow.prediction_counts"
+	" WHERE org_id OPERATOR(pg_catalog.=) ANY ($1::bigint[])"
+	"   AND converted OPERATOR(pg_catalog.=) 0 AND lost OPERATOR(pg_catalog.=) 0",
+	1, {INT8ARRAYOID}
+};
+
+static LeadflowPlan lead_plan = {
+	NULL,
+	"SELECT l FROM leadflow.leads l WHERE l.lead_id OPERATOR(pg_catalog.=) $1",
+	1, {INT8OID}
+};
+
+static void
+predict_relcache_callback(Datum arg, Oid relid)
+{
+	if (predict_orgs != NULL)
+		predict_stale = true;
+}
+
+static void
+ensure_predict_cache(void)
+{
+	if (!predict_callback)
+	{
+		CacheRegisterRelcacheCallback(predict_relcache_callback, (Datum) 0);
+		predict_callback = true;
+	}
+	if (predict_orgs != NULL && predict_stale)
+	{
+		/* freed with the transaction, after any holder of a pointer */
+		MemoryContextSetParent(predict_cxt, TopTransactionContext);
+		predict_orgs = NULL;
+		predict_counts = NULL;
+	}
+	if (predict_orgs == NULL)
+	{
+		HASHCTL		ctl;
+
+		predict_cxt = AllocSetContextCreate(CacheMemoryContext, "leadflow prediction cache",
+											ALLOCSET_SMALL_SIZES);
+		ctl.keysize = sizeof(int64);
+		ctl.entrysize = sizeof(PredictOrg);
+		ctl.hcxt = predict_cxt;
+		predict_orgs = hash_create("leadflow prediction orgs", 16, &ctl,
+								   HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		ctl.keysize = sizeof(CountKey);
+		ctl.entrysize = sizeof(CountEntry);
+		predict_counts = hash_create("leadflow prediction counts", 256, &ctl,
+									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		predict_stale = false;
+	}
+}
+
+static int
+feature_index(const char *name)
+{
+	int			i;
+
+	for (i = 0; i < NFEATURES; i++)
+		if (strcmp(name, feature_names[i]) == 0)
+			return i;
+	return -1;
+}
+
+static void
+make_key(CountKey *key, int64 org_id, int feature, const char *value)
+{
+	memset(key, 0, sizeof(CountKey));
+	key->org_id = org_id;
+	key->feature = feature;
+	strlcpy(key->value, value, sizeof(key->value));
+}
+
+/* the org's model (features, smoothing), loaded on first use */
+static PredictOrg *
+get_predict_org(int64 org_id)
+{
+	PredictOrg *org;
+	PredictOrg	loaded;
+	bool		found;
+	int			rc;
+
+	ensure_predict_cache();
+	org = hash_search(predict_orgs, &org_id, HASH_FIND, NULL);
+	if (org != NULL)
+		return org;
+
+	memset(&loaded, 0, sizeof(loaded));
+	loaded.org_id = org_id;
+	SPI_connect();
+	{
+		Datum		arg = Int64GetDatum(org_id);
+
+		rc = LeadflowExecute(&model_plan, &arg, NULL, false, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "leadflow: prediction model lookup failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 1)
+		{
+			bool		isnull;
+			Datum	   *elems;
+			bool	   *enulls;
+			int			n;
+			int			j;
+
+			loaded.has_model = true;
+			deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
+							  TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &n);
+			for (j = 0; j < n; j++)
+			{
+				int			f = enulls[j] ? -1 : feature_index(TextDatumGetCString(elems[j]));
+
+				if (f >= 0)
+					loaded.use[f] = true;
+			}
+			loaded.alpha = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		}
+	}
+	SPI_finish();
+
+	/* an invalidation while loading: the table was just replaced */
+	ensure_predict_cache();
+	org = hash_search(predict_orgs, &org_id, HASH_ENTER, &found);
+	*org = loaded;
+	return org;
+}
+
+/*
+ * The org's counts in the cache: loaded when missing, after this backend
+ * changed them, or when older than COUNTS_MAX_AGE_USECS (other backends'
+ * changes).  Counts not flushed yet are not included.
+ */
+static void
+ensure_counts(PredictOrg *org)
+{
+	TimestampTz now = GetCurrentTransactionStartTimestamp();
+	HASH_SEQ_STATUS seq;
+	CountEntry *entry;
+	Datum		arg = Int64GetDatum(org->org_id);
+	uint64		i;
+	int			f;
+	int			rc;
+
+	if (org->counts_loaded && now - org->counts_loaded_at <= COUNTS_MAX_AGE_USECS)
+		return;
+
+	/* forget what the cache has of this org */
+	hash_seq_init(&seq, predict_counts);
+	while ((entry = hash_seq_search(&seq)) != NULL)
+		if (entry->key.org_id == org->org_id)
+			hash_search(predict_counts, &entry->key, HASH_REMOVE, NULL);
+	org->total_converted = org->total_lost = 0;
+	for (f = 0; f < NFEATURES; f++)
+		org->nvalues[f] = 0;
+
+	SPI_connect();
+	/* not read-only: counts this transaction just wrote are seen */
+	rc = LeadflowExecute(&counts_plan, &arg, NULL, false, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: prediction counts lookup failed: %s", SPI_result_code_string(rc));
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		char	   *feature = SPI_getvalue(tup, desc, 1);
+		char	   *value = SPI_getvalue(tup, desc, 2);
+		int64		c = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
+		int64		l = DatumGetInt64(SPI_getbinval(tup, desc, 4, &isnull));
+		CountKey	key;
+
+		f = strcmp(feature, "_total") == 0 ? NFEATURES : feature_index(feature);
+		if (f < 0)
+			continue;
+		if (f == NFEATURES)
+		{
+			org->total_converted = c;
+			org->total_lost = l;
+			continue;
+		}
+		org->nvalues[f]++;
+		make_key(&key, org->org_id, f, value);
+		entry = hash_search(predict_counts, &key, HASH_ENTER, NULL);
+		entry->converted = c;
+		entry->lost = l;
+	}
+	SPI_finish();
+	org->counts_loaded = true;
+	org->counts_loaded_at = now;
+}
+
+static void
+predict_xact_callback(XactEvent event, void *arg)
+{
+	if (event == XACT_EVENT_PRE_COMMIT && pending != NULL && hash_get_num_entries(pending) > 0)
+		LeadflowPredictFlush();
+	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
+		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
+		event == XACT_EVENT_PREPARE)
+		pending = NULL;			/* freed with the transaction */
+}
+
+/* as for routing state: a failed subtransaction's changes are forgotten */
+static void
+predict_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
+						 SubTransactionId parentSubid, void *arg)
+{
+	if (event == SUBXACT_EVENT_ABORT_SUB)
+		pending = NULL;
+}
+
+/* adds a lead's contribution (sign +1 or -1) to the pending changes */
+static void
+add_pending(const PredictOrg *org, FeatureValues values, int label, int sign)
+{
+	int			i;
+
+	if (label < 0)
+		return;
+	if (!xact_callbacks)
+	{
+		RegisterXactCallback(predict_xact_callback, NULL);
+		RegisterSubXactCallback(predict_subxact_callback, NULL);
+		xact_callbacks = true;
+	}
+	if (pending == NULL)
+	{
+		HASHCTL		ctl;
+
+		ctl.keysize = sizeof(CountKey);
+		ctl.entrysize = sizeof(PendingCount);
+		ctl.hcxt = TopTransactionContext;
+		pending = hash_create("leadflow pending prediction counts", 64, &ctl,
+							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+	}
+	for (i = 0; i <= NFEATURES; i++)
+	{
+		CountKey	key;
+		PendingCount *p;
+		bool		found;
+
+		if (i < NFEATURES && !org->use[i])
+			continue;
+		make_key(&key, org->org_id, i, i < NFEATURES ? values[i] : "");
+		p = hash_search(pending, &key, HASH_ENTER, &found);
+		if (!found)
+			p->converted = p->lost = 0;
+		if (label == 1)
+			p->converted += sign;
+		else
+			p->lost += sign;
+	}
+}
+
+/* value cut to VALUE_LEN bytes at a character boundary */
+static void
+set_value(char *dst, const char *src, bool lower)
+{
+	int			len = strlen(src);
+	int			i;
+
+	if (len > VALUE_LEN)
+		len = pg_mbcliplen(src, len, VALUE_LEN);
+	memcpy(dst, src, len);
+	dst[len] = '\0';
+	for (i = 0; i < len; i++)
+		dst[i] = lower ? pg_ascii_tolower((unsigned char) dst[i]) : pg_ascii_toupper((unsigned char) dst[i]);
+}
+
+static bool
+has_word(const char *title, const char *word)
+{
+	int			n = strlen(word);
+	const char *p = title;
+
+	while ((p = strstr(p, word)) != NULL)
+	{
+		if ((p == title || !isalnum((unsigned char) p[-1])) && !isalnum((unsigned char) p[n]))
+			return true;
+		p++;
+	}
+	return false;
+}
+
+static const char *
+seniority(const char *job_title)
+{
+	static const char *const c_level[] = {"ceo", "cto", "cfo", "coo", "cmo", "cro", "cio", "owner"};
+	char	   *t;
+	int			i;
+
+	if (job_title == NULL)
+		return "(none)";
+	t = pstrdup(job_title);
+	for (i = 0; t[i]; i++)
+		t[i] = pg_ascii_tolower((unsigned char) t[i]);
+	if (strstr(t, "vice president") != NULL || has_word(t, "vp") || strncmp(t, "vp", 2) == 0 ||
+		strncmp(t, "svp", 3) == 0 || strncmp(t, "evp", 3) == 0)
+		return "vp";
+	if (strstr(t, "chief") != NULL || strstr(t, "founder") != NULL || strstr(t, "president") != NULL)
+		return "c_level";
+	for (i = 0; i < (int) lengthof(c_level); i++)
+		if (has_word(t, c_level[i]))
+			return "c_level";
+	if (strstr(t, "director") != NULL || strstr(t, "head of") != NULL)
+		return "director";
+	if (strstr(t, "manager") != NULL || strstr(t, "lead") != NULL)
+		return "manager";
+	if (strstr(t, "student") != NULL || strstr(t, "intern") != NULL)
+		return "student";
+	return "other";
+}
+
+/* the six feature values of a lead */
+static void
+lead_features(const LeadflowLead *lead, FeatureValues values)
+{
+	char	   *s;
+	int			points;
+
+	s = LeadflowLeadText(lead, leadflow_cols.source);
+	set_value(values[0], s && s[0] ? s : "(none)", true);
+	s = LeadflowLeadText(lead, leadflow_cols.industry);
+	set_value(values[1], s && s[0] ? s : "(none)", true);
+	if (LeadflowLeadIsNull(lead, leadflow_cols.company_size))
+		strcpy(values[2], "(none)");
+	else
+	{
+		int32		size = DatumGetInt32(lead->values[leadflow_cols.company_size - 1]);
+
+		strcpy(values[2], size < 50 ? "1-49" : size < 200 ? "50-199" : size < 1000 ? "200-999" :
+			   size < 5000 ? "1000-4999" : "5000+");
+	}
+	s = LeadflowLeadText(lead, leadflow_cols.country);
+	set_value(values[3], s && s[0] ? s : "(none)", s == NULL || !s[0]);
+	strcpy(values[4], seniority(LeadflowLeadText(lead, leadflow_cols.job_title)));
+	points = DatumGetInt32(lead->values[leadflow_cols.score_behavioral - 1]) +
+		DatumGetInt32(lead->values[leadflow_cols.score_engagement - 1]);
+	strcpy(values[5], points <= 0 ? "none" : points < 10 ? "low" : points < 25 ? "medium" : "high");
+}
+
+/* 1 converted, 0 lost, -1 no label */
+static int
+lead_label(const LeadflowLead *lead)
+{
+	char	   *status = LeadflowLeadText(lead, leadflow_cols.status);
+
+	if (strcmp(status, "converted") == 0)
+		return 1;
+	if (strcmp(status, "unqualified") == 0 || strcmp(status, "archived") == 0)
+		return 0;
+	return -1;
+}
+
+/* log-odds of converting; per-feature weights into weights[] when given */
+static double
+log_odds(const PredictOrg *org, FeatureValues values, double *prior, double *weights,
+		 int64 *conv, int64 *lost)
+{
+	double		a = org->alpha;
+	double		C = (double) org->total_converted;
+	double		L = (double) org->total_lost;
+	double		sum = log((C + a) / (L + a));
+	int			f;
+
+	if (prior)
+		*prior = sum;
+	for (f = 0; f < NFEATURES; f++)
+	{
+		CountKey	key;
+		CountEntry *e;
+		double		k = org->nvalues[f] + 1;
+		double		c = 0;
+		double		l = 0;
+		double		w;
+
+		if (!org->use[f])
+			continue;
+		make_key(&key, org->org_id, f, values[f]);
+		e = hash_search(predict_counts, &key, HASH_FIND, NULL);
+		if (e != NULL)
+		{
+			c = (double) e->converted;
+			l = (double) e->lost;
+		}
+		w = log((c + a) / (C + a * k)) - log((l + a) / (L + a * k));
+		if (weights)
+		{
+			weights[f] = w;
+			conv[f] = (int64) c;
+			lost[f] = (int64) l;
+		}
+		sum += w;
+	}
+	return sum;
+}
+
+static double
+probability(double lo)
+{
+	return 1.0 / (1.0 + exp(-lo));
+}
+
+static Datum
+array_of(Datum *elems, int n, Oid type)
+{
+	int16		typlen;
+	bool		typbyval;
+	char		typalign;
+
+	get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
+	return PointerGetDatum(construct_array(elems, n, type, typlen, typbyval, typalign));
+}
+
+/*
+ * LeadflowPredictLead
+ *		Called by the leads trigger with the old row (NULL on insert) and
+ *		the row being written, after scoring.  When the org has a model:
+ *		moves the lead's contribution to the counts if its label or
+ *		features changed, and stores conversion_probability on an open
+ *		live lead.  Nothing to do (one hash lookup) without a model.
+ */
+void
+LeadflowPredictLead(const LeadflowLead *old, LeadflowLead *lead)
+{
+	PredictOrg *org = get_predict_org(lead->org_id);
+	FeatureValues new_values;
+	int			new_label;
+	char	   *status;
+
+	if (!org->has_model)
+		return;
+	if (prob_relid != leadflow_cols.relid)
+	{
+		prob_attnum = get_attnum(leadflow_cols.relid, "conversion_probability");
+		if (prob_attnum == InvalidAttrNumber)
+			elog(ERROR, "leadflow: leads has no column conversion_probability");
+		prob_relid = leadflow_cols.relid;
+	}
+
+	lead_features(lead, new_values);
+	new_label = lead_label(lead);
+	if (old != NULL)
+	{
+		FeatureValues old_values;
+		int			old_label = lead_label(old);
+
+		lead_features(old, old_values);
+		if (old_label != new_label || memcmp(old_values, new_values, sizeof(FeatureValues)) != 0)
+		{
+			add_pending(org, old_values, old_label, -1);
+			add_pending(org, new_values, new_label, +1);
+		}
+	}
+	else
+		add_pending(org, new_values, new_label, +1);
+
+	status = LeadflowLeadText(lead, leadflow_cols.status);
+	if (LeadflowStatusIsOpen(status) && LeadflowLeadIsNull(lead, leadflow_cols.merged_into) &&
+		LeadflowLeadIsNull(lead, leadflow_cols.erased_at))
+	{
+		ensure_counts(org);
+		LeadflowLeadSet(lead, prob_attnum,
+						Float8GetDatum(probability(log_odds(org, new_values, NULL, NULL, NULL, NULL))), false);
+	}
+}
+
+/*
+ * LeadflowPredictFlush
+ *		Writes the count changes of the statement that ends, in key order,
+ *		then drops the values no closed lead has any more (as a full
+ *		retrain would not count them).  Called by the statement trigger on
+ *		leads, and before commit for changes left over.  One upsert per
+ *		statement, however many leads it closed: a bulk update does not
+ *		pile up row versions of the same counters.
+ */
+void
+LeadflowPredictFlush(void)
+{
+	HASH_SEQ_STATUS seq;
+	PendingCount *p;
+	long		n;
+	Datum	   *o;
+	Datum	   *f;
+	Datum	   *v;
+	Datum	   *dc;
+	Datum	   *dl;
+	Datum	   *orgs;
+	int			norgs = 0;
+	int			i = 0;
+	int			j;
+	Datum		args[5];
+	HTAB	   *flushing = pending;
+	int			rc;
+
+	if (flushing == NULL || (n = hash_get_num_entries(flushing)) == 0)
+		return;
+	pending = NULL;
+	o = palloc(n * sizeof(Datum));
+	f = palloc(n * sizeof(Datum));
+	v = palloc(n * sizeof(Datum));
+	dc = palloc(n * sizeof(Datum));
+	dl = palloc(n * sizeof(Datum));
+	orgs = palloc(n * sizeof(Datum));
+	hash_seq_init(&seq, flushing);
+	while ((p = hash_seq_search(&seq)) != NULL)
+	{
+		if (p->converted == 0 && p->lost == 0)
+			continue;
+		o[i] = Int64GetDatum(p->key.org_id);
+		f[i] = CStringGetTextDatum(p->key.feature < NFEATURES ? feature_names[p->key.feature] : "_total");
+		v[i] = CStringGetTextDatum(p->key.value);
+		dc[i] = Int64GetDatum(p->converted);
+		dl[i] = Int64GetDatum(p->lost);
+		for (j = 0; j < norgs && DatumGetInt64(orgs[j]) != p->key.org_id; j++)
+			;
+		if (j == norgs)
+			orgs[norgs++] = o[i];
+		i++;
+	}
+	hash_destroy(flushing);
+	if (i == 0)
+		return;
+
+	args[0] = array_of(o, i, INT8OID);
+	args[1] = array_of(f, i, TEXTOID);
+	args[2] = array_of(v, i, TEXTOID);
+	args[3] = array_of(dc, i, INT8OID);
+	args[4] = array_of(dl, i, INT8OID);
+	SPI_connect();
+	rc = LeadflowExecute(&add_plan, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT)
+		elog(ERROR, "leadflow: prediction counts update failed: %s", SPI_result_code_string(rc));
+	args[0] = array_of(orgs, norgs, INT8OID);
+	rc = LeadflowExecute(&prune_plan, args, NULL, false, 0);
+	if (rc != SPI_OK_DELETE)
+		elog(ERROR, "leadflow: prediction counts update failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+
+	/* this backend sees its own changes at once */
+	if (predict_orgs != NULL)
+		for (j = 0; j < norgs; j++)
+		{
+			int64		org_id = DatumGetInt64(orgs[j]);
+			PredictOrg *org = hash_search(predict_orgs, &org_id, HASH_FIND, NULL);
+
+			if (org != NULL)
+				org->counts_loaded = false;
+		}
+}
+
+/* AFTER INSERT OR UPDATE ... FOR EACH STATEMENT on leads */
+PG_FUNCTION_INFO_V1(leadflow_prediction_flush);
+Datum
+leadflow_prediction_flush(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "prediction_flush: not called as a trigger");
+	/* statements the pipeline runs for a row end inside the outer one */
+	if (leadflow_pipeline_depth == 0)
+		LeadflowPredictFlush();
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * leadflow.lead_features(lead leadflow.leads) RETURNS TABLE (feature text, value text)
+ *
+ * The six features of a lead as predictive scoring sees them; train_model
+ * counts these.
+ */
+PG_FUNCTION_INFO_V1(leadflow_lead_features);
+Datum
+leadflow_lead_features(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	LeadflowLead lead;
+	FeatureValues values;
+	int			f;
+
+	InitMaterializedSRF(fcinfo, 0);
+	LeadflowLeadFromRecord(&lead, PG_GETARG_DATUM(0));
+	lead_features(&lead, values);
+	for (f = 0; f < NFEATURES; f++)
+	{
+		Datum		row[2];
+		bool		nulls[2] = {false, false};
+
+		row[0] = CStringGetTextDatum(feature_names[f]);
+		row[1] = CStringGetTextDatum(values[f]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+	}
+	return (Datum) 0;
+}
+
+/*
+ * leadflow.explain_prediction(lead_id) RETURNS TABLE (factor text, value
+ *		text, converted bigint, lost bigint, weight double precision)
+ *
+ * The prior (class totals) and one row per feature the model uses: the
+ * lead's value, how many labelled leads with it converted and were lost,
+ * and its weight of evidence; the weights sum to the log-odds, and the
+ * last row (probability) gives 1 / (1 + exp(-sum)).  No rows when the
+ * org has no model.
+ */
+PG_FUNCTION_INFO_V1(leadflow_explain_prediction);
+Datum
+leadflow_explain_prediction(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int64		lead_id = PG_GETARG_INT64(0);
+	LeadflowLead lead;
+	PredictOrg *org;
+	FeatureValues values;
+	double		weights[NFEATURES];
+	int64		conv[NFEATURES];
+	int64		lost[NFEATURES];
+	double		prior;
+	double		lo;
+	bool		isnull;
+	int			f;
+	Datum		row[5];
+	bool		nulls[5] = {false, false, false, false, false};
+
+	InitMaterializedSRF(fcinfo, 0);
+	SPI_connect();
+	LeadflowFetchLead(&lead_plan, lead_id, true);
+	LeadflowLeadFromRecord(&lead, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	lead_features(&lead, values);
+	SPI_finish();
+
+	org = get_predict_org(lead.org_id);
+	if (!org->has_model)
+		return (Datum) 0;
+	ensure_counts(org);
+	lo = log_odds(org, values, &prior, weights, conv, lost);
+
+	row[0] = CStringGetTextDatum("prior");
+	nulls[1] = true;
+	row[2] = Int64GetDatum(org->total_converted);
+	row[3] = Int64GetDatum(org->total_lost);
+	row[4] = Float8GetDatum(prior);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+	nulls[1] = false;
+	for (f = 0; f < NFEATURES; f++)
+	{
+		if (!org->use[f])
+			continue;
+		row[0] = CStringGetTextDatum(feature_names[f]);
+		row[1] = CStringGetTextDatum(values[f]);
+		row[2] = Int64GetDatum(conv[f]);
+		row[3] = Int64GetDatum(lost[f]);
+		row[4] = Float8GetDatum(weights[f]);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+	}
+	row[0] = CStringGetTextDatum("probability");
+	row[1] = CStringGetTextDatum(psprintf("%.4f", probability(lo)));
+	nulls[2] = nulls[3] = true;
+	row[4] = Float8GetDatum(lo);
+	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
+	return (Datum) 0;
+}
