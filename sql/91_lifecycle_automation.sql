@@ -45,7 +45,11 @@ UPDATE leadflow.reps SET active = true WHERE org_id = 91;
 ------------------------------------------------------------------------------
 -- Bounces and consent
 ------------------------------------------------------------------------------
+CREATE TEMP TABLE before_bounce AS SELECT last_activity_at FROM leadflow.leads WHERE lead_id = 91002;
 INSERT INTO leadflow.lead_signals (org_id, lead_id, kind, properties) VALUES (91, 91002, 'email_bounce', '{"type": "hard"}');
+-- the mail system answered, not the lead: no activity
+SELECT l.last_activity_at IS NOT DISTINCT FROM b.last_activity_at AS activity_unmoved
+  FROM leadflow.leads l, before_bounce b WHERE l.lead_id = 91002;
 SELECT lead_id, email_status, email_bounced_at IS NOT NULL AS bounced FROM leadflow.leads WHERE lead_id = 91002;
 SELECT lead_id, status FROM leadflow.bounce_review_queue WHERE org_id = 91 ORDER BY lead_id;
 SELECT j.kind, j.detail->>'bounce_type' AS bounce_type, (j.detail->>'signal_id')::bigint = s.signal_id AS names_signal

@@ -87,15 +87,64 @@ static LeadflowPlan stages_plan = {
 };
 
 /*
- * Any relcache invalidation may be ours (or a full reset, relid 0): it is
- * cheaper to reload a few config rows than to tell the tables apart here,
- * where catalog access is not allowed.
+ * The configuration tables: those with the config_changed trigger, read
+ * when a cache is built (the callback may not read catalogs).  -1: not
+ * known, every invalidation counts.
+ */
+#define MAX_CONFIG_RELS 64
+static Oid	config_rels[MAX_CONFIG_RELS];
+static int	nconfig_rels = -1;
+
+static LeadflowPlan config_rels_plan = {
+	NULL,
+	"SELECT DISTINCT t.tgrelid FROM pg_catalog.pg_trigger t"
+	" WHERE t.tgfoid OPERATOR(pg_catalog.=) 'leadflow.config_changed()'::pg_catalog.regprocedure",
+	0, {InvalidOid}
+};
+
+static void
+read_config_rels(void)
+{
+	uint64		i;
+	int			rc;
+
+	nconfig_rels = -1;
+	SPI_connect();
+	rc = LeadflowExecute(&config_rels_plan, NULL, NULL, true, 0);
+	if (rc == SPI_OK_SELECT && SPI_processed <= MAX_CONFIG_RELS)
+	{
+		for (i = 0; i < SPI_processed; i++)
+		{
+			bool		isnull;
+
+			config_rels[i] = DatumGetObjectId(SPI_getbinval(SPI_tuptable->vals[i],
+															SPI_tuptable->tupdesc, 1, &isnull));
+		}
+		nconfig_rels = (int) SPI_processed;
+	}
+	SPI_finish();
+}
+
+/*
+ * An invalidation of a configuration table, or a full reset (relid 0),
+ * makes the cache stale.  Others do not: autovacuum analyzing the leads
+ * during a long load must not make each row reload the configuration.
  */
 static void
 config_relcache_callback(Datum arg, Oid relid)
 {
-	if (org_cache != NULL)
+	int			i;
+
+	if (org_cache == NULL)
+		return;
+	if (relid == InvalidOid || nconfig_rels < 0)
+	{
 		cache_stale = true;
+		return;
+	}
+	for (i = 0; i < nconfig_rels; i++)
+		if (config_rels[i] == relid)
+			cache_stale = true;
 }
 
 static void
@@ -117,6 +166,7 @@ ensure_cache(void)
 	{
 		HASHCTL		ctl;
 
+		read_config_rels();
 		cache_cxt = AllocSetContextCreate(CacheMemoryContext, "leadflow config cache",
 										  ALLOCSET_SMALL_SIZES);
 		ctl.keysize = sizeof(int64);

@@ -550,8 +550,21 @@ leadflow_signal_inserted(PG_FUNCTION_ARGS)
 		return PointerGetDatum(tuple);
 	}
 
-	args[2] = heap_getattr(tuple, SPI_fnumber(desc, "occurred_at"), desc, &isnull);
-	LeadflowUpdateRescoring(&touch_plan, args, NULL, "signal");
+	/*
+	 * A bounce is the mail system answering, not the lead: it is scored
+	 * like any signal but does not move the last activity (GREATEST
+	 * ignores the NULL).
+	 */
+	{
+		Datum		kind = heap_getattr(tuple, SPI_fnumber(desc, "kind"), desc, &isnull);
+		bool		bounce = !isnull && strcmp(TextDatumGetCString(kind), "email_bounce") == 0;
+		char		nulls[3] = {' ', ' ', bounce ? 'n' : ' '};
+
+		args[2] = heap_getattr(tuple, SPI_fnumber(desc, "occurred_at"), desc, &isnull);
+		if (isnull)
+			nulls[2] = 'n';
+		LeadflowUpdateRescoring(&touch_plan, args, nulls, "signal");
+	}
 	SPI_finish();
 	return PointerGetDatum(NULL);
 }
