@@ -213,15 +213,26 @@ LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 			orgs[norgs++] = Int64GetDatum(org_id);
 	}
 
-	/* one pass over the companies' open leads of those orgs */
+	/*
+	 * One pass over the companies' open leads of those orgs, a fetch of
+	 * LEADFLOW_JOURNEY_PREFETCH_MAX at a time: their chain heads read in one
+	 * query, their rows written in batches.
+	 */
 	{
 		Datum		arg = PointerGetDatum(construct_array(orgs, norgs, INT8OID, sizeof(int64),
 														  FLOAT8PASSBYVAL, TYPALIGN_DOUBLE));
 		Portal		portal = SPI_cursor_open(NULL, LeadflowPrepare(&company_leads_plan), &arg, NULL, false);
+		int64	   *org_ids = palloc(sizeof(int64) * LEADFLOW_JOURNEY_PREFETCH_MAX);
+		int64	   *lead_ids = palloc(sizeof(int64) * LEADFLOW_JOURNEY_PREFETCH_MAX);
+		HotAccount **accs = palloc(sizeof(HotAccount *) * LEADFLOW_JOURNEY_PREFETCH_MAX);
 
+		LeadflowJourneyHold();
 		for (;;)
 		{
-			SPI_cursor_fetch(portal, true, 10000);
+			int			n = 0;
+			int			k;
+
+			SPI_cursor_fetch(portal, true, LEADFLOW_JOURNEY_PREFETCH_MAX);
 			if (SPI_processed == 0)
 				break;
 			rows = SPI_tuptable;
@@ -251,10 +262,16 @@ LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 					acc->best_score = score;
 					acc->best_owner = owner_null ? 0 : DatumGetInt64(owner);
 				}
-				LeadflowJourneyAppend(org_id, lead_id, "account_hot", acc->detail);
+				org_ids[n] = org_id;
+				lead_ids[n] = lead_id;
+				accs[n++] = acc;
 			}
 			SPI_freetuptable(rows);
+			LeadflowJourneyPrefetch(org_ids, lead_ids, n);
+			for (k = 0; k < n; k++)
+				LeadflowJourneyAppend(org_ids[k], lead_ids[k], "account_hot", accs[k]->detail);
 		}
+		LeadflowJourneyRelease();
 		SPI_cursor_close(portal);
 	}
 

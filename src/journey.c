@@ -33,6 +33,7 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "parser/parse_relation.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/json.h"
@@ -85,6 +86,7 @@ typedef struct PendingRow
 static MemoryContext pending_cxt = NULL;
 static PendingRow *pending = NULL;
 static int	npending = 0;
+static int	hold_depth = 0;		/* LeadflowJourneyHold outside the pipeline */
 static bool callbacks_registered = false;
 
 static LeadflowPlan head_plan = {
@@ -121,6 +123,7 @@ journey_xact_callback(XactEvent event, void *arg)
 	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE)
 		return;
 	journey_heads = NULL;		/* memory goes with TopTransactionContext */
+	hold_depth = 0;
 	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
 		drop_pending();
 }
@@ -257,6 +260,21 @@ LeadflowJourneyStartChain(int64 org_id, int64 lead_id)
 	head->seq = 0;
 }
 
+/* Sets a head from a (seq, hash) pair read from the table. */
+static void
+set_head(JourneyHead *head, int64 lead_id, Datum seq, Datum hash)
+{
+	bytea	   *h = DatumGetByteaPP(hash);
+
+	head->seq = DatumGetInt32(seq);
+	if (VARSIZE_ANY_EXHDR(h) != LEADFLOW_HASH_LEN)
+		ereport(ERROR,
+				(errcode(ERRCODE_DATA_CORRUPTED),
+				 errmsg("journey of lead " INT64_FORMAT " has a malformed hash at seq %d",
+						lead_id, head->seq)));
+	memcpy(head->hash, VARDATA_ANY(h), LEADFLOW_HASH_LEN);
+}
+
 /* Finds the chain head, reading it from the table on a cache miss. */
 static JourneyHead *
 chain_head(int64 org_id, int64 lead_id)
@@ -280,19 +298,10 @@ chain_head(int64 org_id, int64 lead_id)
 	if (SPI_processed == 1)
 	{
 		bool		isnull;
-		Datum		d;
-		bytea	   *h;
 
-		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
-		head->seq = DatumGetInt32(d);
-		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-		h = DatumGetByteaPP(d);
-		if (VARSIZE_ANY_EXHDR(h) != LEADFLOW_HASH_LEN)
-			ereport(ERROR,
-					(errcode(ERRCODE_DATA_CORRUPTED),
-					 errmsg("journey of lead " INT64_FORMAT " has a malformed hash at seq %d",
-							lead_id, head->seq)));
-		memcpy(head->hash, VARDATA_ANY(h), LEADFLOW_HASH_LEN);
+		set_head(head, lead_id,
+				 SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
+				 SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	}
 	SPI_freetuptable(SPI_tuptable);
 	return head;
@@ -478,9 +487,116 @@ LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind,
 
 	head->seq = r->seq;
 	memcpy(head->hash, r->hash, LEADFLOW_HASH_LEN);
-	if (leadflow_pipeline_depth == 0 || npending >= JOURNEY_BATCH)
+	if ((leadflow_pipeline_depth == 0 && hold_depth == 0) || npending >= JOURNEY_BATCH)
 		LeadflowJourneyFlush();
 	return head->seq;
+}
+
+/*
+ * LeadflowJourneyHold, LeadflowJourneyRelease
+ *		Around a loop that journals many existing leads outside the lead
+ *		pipeline (maintenance): rows wait and are written in batches, as
+ *		inside the pipeline; Release writes what is left.
+ */
+void
+LeadflowJourneyHold(void)
+{
+	hold_depth++;
+}
+
+void
+LeadflowJourneyRelease(void)
+{
+	if (hold_depth > 0)
+		hold_depth--;
+	if (hold_depth == 0)
+		LeadflowJourneyFlush();
+}
+
+static LeadflowPlan heads_plan = {
+	NULL,
+	"SELECT l.org_id, l.lead_id, h.seq, h.hash"
+	" FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::bigint[])) AS l(org_id, lead_id)"
+	" CROSS JOIN LATERAL (SELECT j.seq, j.hash FROM leadflow.lead_journey j"
+	"   WHERE j.org_id OPERATOR(pg_catalog.=) l.org_id AND j.lead_id OPERATOR(pg_catalog.=) l.lead_id"
+	"   ORDER BY j.seq DESC LIMIT 1) h",
+	2, {INT8ARRAYOID, INT8ARRAYOID}
+};
+
+/*
+ * LeadflowJourneyPrefetch
+ *		Reads the chain heads of n existing leads in one query, so that
+ *		appending to each of them costs no lookup of its own.  At most
+ *		LEADFLOW_JOURNEY_PREFETCH_MAX leads; heads already known are kept.
+ *		Connects to SPI itself.
+ */
+void
+LeadflowJourneyPrefetch(const int64 *org_ids, const int64 *lead_ids, int n)
+{
+	HTAB	   *heads;
+	Datum	   *orgs;
+	Datum	   *leads;
+	Datum		args[2];
+	int			nmissing = 0;
+	uint64		i;
+	int			k;
+	int			rc;
+
+	Assert(n <= LEADFLOW_JOURNEY_PREFETCH_MAX);
+	if (n <= 0)
+		return;
+	/* room for them all, so that none is dropped before its append */
+	heads = heads_table();
+	if (hash_get_num_entries(heads) + n >= JOURNEY_HEADS_MAX)
+	{
+		LeadflowJourneyFlush();
+		hash_destroy(journey_heads);
+		journey_heads = NULL;
+		heads = heads_table();
+	}
+	orgs = palloc(sizeof(Datum) * n);
+	leads = palloc(sizeof(Datum) * n);
+	for (k = 0; k < n; k++)
+	{
+		JourneyKey	key = {org_ids[k], lead_ids[k]};
+
+		if (hash_search(heads, &key, HASH_FIND, NULL) != NULL)
+			continue;
+		orgs[nmissing] = Int64GetDatum(org_ids[k]);
+		leads[nmissing++] = Int64GetDatum(lead_ids[k]);
+	}
+	if (nmissing == 0)
+		return;
+	args[0] = PointerGetDatum(construct_array(orgs, nmissing, INT8OID, 8, true, TYPALIGN_DOUBLE));
+	args[1] = PointerGetDatum(construct_array(leads, nmissing, INT8OID, 8, true, TYPALIGN_DOUBLE));
+
+	SPI_connect();
+	rc = LeadflowExecute(&heads_plan, args, NULL, true, 0);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: journey head lookup failed: %s", SPI_result_code_string(rc));
+	/* a lead without any row yet starts its chain at 1 */
+	for (k = 0; k < nmissing; k++)
+	{
+		JourneyKey	key = {DatumGetInt64(orgs[k]), DatumGetInt64(leads[k])};
+		JourneyHead *head = hash_search(heads, &key, HASH_ENTER, NULL);
+
+		head->seq = 0;
+	}
+	for (i = 0; i < SPI_processed; i++)
+	{
+		HeapTuple	tup = SPI_tuptable->vals[i];
+		TupleDesc	desc = SPI_tuptable->tupdesc;
+		bool		isnull;
+		JourneyKey	key;
+		JourneyHead *head;
+
+		key.org_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
+		key.lead_id = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
+		head = hash_search(heads, &key, HASH_ENTER, NULL);
+		set_head(head, key.lead_id, SPI_getbinval(tup, desc, 3, &isnull),
+				 SPI_getbinval(tup, desc, 4, &isnull));
+	}
+	SPI_finish();
 }
 
 void

@@ -219,6 +219,10 @@ extern int32 LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind
 								   const char *detail_json);
 extern const char *LeadflowActor(void);
 extern void LeadflowJourneyFlush(void);
+extern void LeadflowJourneyHold(void);
+extern void LeadflowJourneyRelease(void);
+#define LEADFLOW_JOURNEY_PREFETCH_MAX 4096
+extern void LeadflowJourneyPrefetch(const int64 *org_ids, const int64 *lead_ids, int n);
 
 /*
  * Journey details are small JSON objects built as text; these append one
