@@ -17,6 +17,10 @@ SELECT :'status' AS status, :'in_new_stage' AS in_new_stage;
 UPDATE leadflow.leads SET stage_entered_at = now() - interval '36 hours' WHERE lead_id = :greta;
 UPDATE leadflow.leads SET status = 'contacted' WHERE lead_id = :greta;
 SELECT status, stage_id = :s_contacted AS in_contacted_stage FROM leadflow.leads WHERE lead_id = :greta;
+-- a stage set to null is the status's stage again; a workflow cannot be null
+UPDATE leadflow.leads SET stage_id = NULL WHERE lead_id = :greta RETURNING status, stage_id = :s_contacted AS in_contacted_stage;
+UPDATE leadflow.leads SET workflow_id = NULL WHERE lead_id = :greta;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
 UPDATE leadflow.leads SET stage_id = :s_new WHERE lead_id = :greta;
 SELECT status FROM leadflow.leads WHERE lead_id = :greta;
 SELECT detail->>'from_status' AS from_status, detail->>'to_status' AS to_status,

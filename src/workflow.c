@@ -91,6 +91,11 @@ LeadflowWorkflowUpdate(const LeadflowLead *old, LeadflowLead *lead)
 
 	if (!LeadflowLeadIsNull(old, leadflow_cols.erased_at))
 		refuse(lead, from, to, "the lead is erased", NULL);
+	if (workflow_id == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NOT_NULL_VIOLATION),
+				 errmsg("workflow_id of lead " INT64_FORMAT " cannot be set to null", lead->lead_id),
+				 errhint("Set it to one of the org's workflows.")));
 
 	/* a stage set by the user decides the status (and the workflow) */
 	if (stage_changed && stage_id != 0)
@@ -121,9 +126,12 @@ LeadflowWorkflowUpdate(const LeadflowLead *old, LeadflowLead *lead)
 		LeadflowLeadSetText(lead, leadflow_cols.status, to);
 		status_changed = strcmp(from, to) != 0;
 	}
-	else if (status_changed || workflow_id != old_workflow)
+	else if (status_changed || workflow_id != old_workflow || stage_changed)
 	{
-		/* the status decides: the first stage of the workflow with it */
+		/*
+		 * The status decides: the first stage of the workflow with it (also
+		 * when the stage was set to null).
+		 */
 		stage = LeadflowStageForStatus(org, workflow_id, to);
 		if (stage == NULL && strcmp(to, "merged") != 0 && strcmp(to, "archived") != 0)
 			ereport(ERROR,
