@@ -20,12 +20,22 @@ SELECT trusted, relocatable, schema FROM pg_available_extension_versions
 DROP EXTENSION leadflow;
 SELECT count(*) AS leftover_objects FROM pg_class WHERE relnamespace = 'leadflow'::regnamespace;
 DROP SCHEMA leadflow;
--- an object planted under one of our names is never adopted: the install fails
+-- an object planted in the schema is never adopted, nor an operator that
+-- would capture a name: the install fails; an empty schema is fine
 CREATE SCHEMA leadflow;
 CREATE TABLE leadflow.orgs (org_id bigint);
 CREATE EXTENSION leadflow;
 SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+DROP TABLE leadflow.orgs;
+CREATE FUNCTION leadflow.planted_eq(bigint, integer) RETURNS boolean LANGUAGE sql AS 'SELECT true';
+CREATE OPERATOR leadflow.= (LEFTARG = bigint, RIGHTARG = integer, FUNCTION = leadflow.planted_eq);
+CREATE EXTENSION leadflow;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
 DROP SCHEMA leadflow CASCADE;
+CREATE SCHEMA leadflow;
+CREATE EXTENSION leadflow;
+DROP EXTENSION leadflow;
+DROP SCHEMA leadflow;
 CREATE EXTENSION leadflow;
 SELECT count(*) > 3000 AS free_mail_list_shipped FROM leadflow.free_email_domains;
 SELECT domain FROM leadflow.free_email_domains

@@ -9,6 +9,30 @@
 
 \echo Use "CREATE EXTENSION leadflow" to load this file. \quit
 
+-- leadflow installs into a schema of its own.  A schema "leadflow" that
+-- already holds objects is refused: an operator or function planted there
+-- could otherwise capture a name the views below resolve at install time.
+DO $$
+DECLARE
+    n bigint;
+BEGIN
+    SELECT (SELECT pg_catalog.count(*) FROM pg_catalog.pg_class c WHERE c.relnamespace OPERATOR(pg_catalog.=) s.oid)
+         OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM pg_catalog.pg_proc p WHERE p.pronamespace OPERATOR(pg_catalog.=) s.oid)
+         OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM pg_catalog.pg_type t WHERE t.typnamespace OPERATOR(pg_catalog.=) s.oid)
+         OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM pg_catalog.pg_operator o WHERE o.oprnamespace OPERATOR(pg_catalog.=) s.oid)
+         OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM pg_catalog.pg_opfamily f WHERE f.opfnamespace OPERATOR(pg_catalog.=) s.oid)
+         OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM pg_catalog.pg_collation l WHERE l.collnamespace OPERATOR(pg_catalog.=) s.oid)
+         OPERATOR(pg_catalog.+) (SELECT pg_catalog.count(*) FROM pg_catalog.pg_conversion v WHERE v.connamespace OPERATOR(pg_catalog.=) s.oid)
+      INTO n
+      FROM pg_catalog.pg_namespace s WHERE s.nspname OPERATOR(pg_catalog.=) 'leadflow';
+    IF n OPERATOR(pg_catalog.>) 0 THEN
+        RAISE EXCEPTION 'schema "leadflow" already holds % objects', n
+            USING ERRCODE = 'duplicate_schema',
+                  HINT = 'leadflow installs into a schema of its own: drop or rename the existing schema "leadflow" first.';
+    END IF;
+END
+$$;
+
 ------------------------------------------------------------------------------
 -- Orgs and configuration
 ------------------------------------------------------------------------------
