@@ -301,6 +301,7 @@ extern uint64 LeadflowUpdateRescoring(LeadflowPlan *plan, Datum *args, const cha
 extern void LeadflowRouteLead(LeadflowLead *lead, int64 exclude_rep, const char *reason);
 extern void LeadflowRouteAdjustLoad(int64 org_id, int64 rep_id, int delta);
 extern void LeadflowRouteFlush(void);
+extern void LeadflowCheckReassignReason(const char *reason);
 extern const char *leadflow_reroute_reason;
 
 /* enrich.c */

@@ -67,11 +67,7 @@ leadflow_reassign_rep_leads(PG_FUNCTION_ARGS)
 	int			rc;
 
 	InitMaterializedSRF(fcinfo, 0);
-	if (reason[0] == '\0' || strlen(reason) > 200)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid reassignment reason: %s", LeadflowQuote(reason)),
-				 errdetail("A reason is 1 to 200 characters.")));
+	LeadflowCheckReassignReason(reason);
 
 	SPI_connect();
 	args[1] = Int64GetDatum(rep_id);

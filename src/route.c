@@ -1130,6 +1130,20 @@ static LeadflowPlan lead_state_plan = {
 };
 
 /*
+ * LeadflowCheckReassignReason
+ *		A reassignment's reason is journaled: 1 to 200 characters (22023).
+ */
+void
+LeadflowCheckReassignReason(const char *reason)
+{
+	if (reason[0] == '\0' || strlen(reason) > 200)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid reassignment reason: %s", LeadflowQuote(reason)),
+				 errdetail("A reason is 1 to 200 characters.")));
+}
+
+/*
  * leadflow.reassign_lead(lead_id, reason) RETURNS bigint
  *
  * Routes an open lead again, never to its current owner (SLA breach, a rep
@@ -1150,11 +1164,7 @@ leadflow_reassign_lead(PG_FUNCTION_ARGS)
 	bool		owner_null = true;
 	int			rc;
 
-	if (reason[0] == '\0' || strlen(reason) > 200)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid reassignment reason: %s", LeadflowQuote(reason)),
-				 errdetail("A reason is 1 to 200 characters.")));
+	LeadflowCheckReassignReason(reason);
 
 	SPI_connect();
 	LeadflowFetchLead(&lead_state_plan, lead_id, false);
