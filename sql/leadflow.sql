@@ -688,7 +688,7 @@ SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     SELECT j.lead_id, j.seq,
            CASE
-               WHEN j.seq <> j.expected_seq THEN 'expected seq ' || j.expected_seq
+               WHEN j.seq OPERATOR(pg_catalog.<>) j.expected_seq THEN 'expected seq ' OPERATOR(pg_catalog.||) j.expected_seq
                WHEN j.prev_hash IS DISTINCT FROM j.expected_prev THEN 'prev_hash does not match the previous row'
                ELSE 'hash does not match the row content'
            END
@@ -698,9 +698,9 @@ BEGIN ATOMIC
                    leadflow.journey_hash(x.prev_hash, x.org_id, x.lead_id, x.seq, x.occurred_at,
                                          x.kind, x.actor, x.detail) AS computed
               FROM leadflow.lead_journey x
-             WHERE x.org_id = verify_journey.org_id
+             WHERE x.org_id OPERATOR(pg_catalog.=) verify_journey.org_id
             WINDOW w AS (PARTITION BY x.lead_id ORDER BY x.seq)) j
-     WHERE j.seq <> j.expected_seq
+     WHERE j.seq OPERATOR(pg_catalog.<>) j.expected_seq
         OR j.prev_hash IS DISTINCT FROM j.expected_prev
         OR j.hash IS DISTINCT FROM j.computed
      ORDER BY j.lead_id, j.seq;
@@ -969,16 +969,20 @@ SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
     WITH last_routing AS (
         SELECT j.detail FROM leadflow.lead_journey j
-         WHERE j.lead_id = explain_routing.lead_id AND j.kind = 'routed'
+         WHERE j.lead_id OPERATOR(pg_catalog.=) explain_routing.lead_id AND j.kind OPERATOR(pg_catalog.=) 'routed'
          ORDER BY j.seq DESC LIMIT 1)
-    SELECT c.value ->> 'step', NULL::bigint, NULL::text, (c.value ->> 'rep_id')::bigint,
-           'skipped: ' || (c.value ->> 'skipped')
-      FROM last_routing r, pg_catalog.jsonb_array_elements(r.detail -> 'candidates') WITH ORDINALITY c(value, n)
+    SELECT c.value OPERATOR(pg_catalog.->>) 'step', NULL::bigint, NULL::text,
+           (c.value OPERATOR(pg_catalog.->>) 'rep_id')::bigint,
+           'skipped: ' OPERATOR(pg_catalog.||) (c.value OPERATOR(pg_catalog.->>) 'skipped')
+      FROM last_routing r, pg_catalog.jsonb_array_elements(r.detail OPERATOR(pg_catalog.->) 'candidates') WITH ORDINALITY c(value, n)
     UNION ALL
-    SELECT r.detail ->> 'path', (r.detail ->> 'rule_id')::bigint, r.detail ->> 'rule_name',
-           (r.detail ->> 'rep_id')::bigint,
-           CASE WHEN r.detail ->> 'rep_id' IS NULL THEN 'unassigned' ELSE 'assigned' END
-             || COALESCE(' via ' || (r.detail ->> 'strategy'), '') || ' (' || (r.detail ->> 'reason') || ')'
+    SELECT r.detail OPERATOR(pg_catalog.->>) 'path', (r.detail OPERATOR(pg_catalog.->>) 'rule_id')::bigint,
+           r.detail OPERATOR(pg_catalog.->>) 'rule_name',
+           (r.detail OPERATOR(pg_catalog.->>) 'rep_id')::bigint,
+           CASE WHEN r.detail OPERATOR(pg_catalog.->>) 'rep_id' IS NULL THEN 'unassigned' ELSE 'assigned' END
+             OPERATOR(pg_catalog.||) COALESCE(' via ' OPERATOR(pg_catalog.||) (r.detail OPERATOR(pg_catalog.->>) 'strategy'), '')
+             OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) (r.detail OPERATOR(pg_catalog.->>) 'reason')
+             OPERATOR(pg_catalog.||) ')'
       FROM last_routing r;
 END;
 COMMENT ON FUNCTION @extschema@.explain_routing(bigint) IS
