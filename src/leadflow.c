@@ -201,28 +201,38 @@ LeadflowExecuteSet(LeadflowPlan *p, Datum *values, const char *nulls)
 }
 
 /*
- * LeadflowFetchLead
- *		Runs a plan that selects one lead by lead_id ($1): error P0002 when
- *		there is none (or row-level security hides it), 21000 when two orgs
- *		use the id.  The caller is connected to SPI; the row
- *		is SPI_tuptable->vals[0].
+ * LeadflowFetchById
+ *		Runs a plan that selects one row by an id ($1) that is unique within
+ *		an org ("lead", "rep"): error P0002 when there is none (or
+ *		row-level security hides it), 21000 with ambiguous_hint when two
+ *		orgs use the id.  The caller is connected to SPI; the row is
+ *		SPI_tuptable->vals[0].
  */
 void
-LeadflowFetchLead(LeadflowPlan *plan, int64 lead_id, bool read_only)
+LeadflowFetchById(LeadflowPlan *plan, const char *what, int64 id, bool read_only,
+				  const char *ambiguous_hint)
 {
-	Datum		arg = Int64GetDatum(lead_id);
+	Datum		arg = Int64GetDatum(id);
 	int			rc;
 
 	rc = LeadflowExecute(plan, &arg, NULL, read_only, 2);
 	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "leadflow: lead lookup failed: %s", SPI_result_code_string(rc));
+		elog(ERROR, "leadflow: %s lookup failed: %s", what, SPI_result_code_string(rc));
 	if (SPI_processed == 0)
 		ereport(ERROR,
 				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("lead " INT64_FORMAT " does not exist", lead_id)));
+				 errmsg("%s " INT64_FORMAT " does not exist", what, id)));
 	if (SPI_processed > 1)
 		ereport(ERROR,
 				(errcode(ERRCODE_CARDINALITY_VIOLATION),
-				 errmsg("lead id " INT64_FORMAT " is used by more than one org", lead_id),
-				 errhint("Set leadflow.org_id and enable tenant isolation, or use distinct lead ids.")));
+				 errmsg("%s id " INT64_FORMAT " is used by more than one org", what, id),
+				 errhint("%s", ambiguous_hint)));
+}
+
+/* LeadflowFetchById for a lead */
+void
+LeadflowFetchLead(LeadflowPlan *plan, int64 lead_id, bool read_only)
+{
+	LeadflowFetchById(plan, "lead", lead_id, read_only,
+					  "Set leadflow.org_id and enable tenant isolation, or use distinct lead ids.");
 }

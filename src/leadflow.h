@@ -248,6 +248,8 @@ extern SPIPlanPtr LeadflowPrepare(LeadflowPlan *p);
 extern int	LeadflowExecute(LeadflowPlan *p, Datum *values, const char *nulls, bool read_only,
 							long count);
 extern int	LeadflowExecuteSet(LeadflowPlan *p, Datum *values, const char *nulls);
+extern void LeadflowFetchById(LeadflowPlan *plan, const char *what, int64 id, bool read_only,
+							  const char *ambiguous_hint);
 extern void LeadflowFetchLead(LeadflowPlan *plan, int64 lead_id, bool read_only);
 
 /* dedup.c */

@@ -71,18 +71,7 @@ leadflow_reassign_rep_leads(PG_FUNCTION_ARGS)
 
 	SPI_connect();
 	args[1] = Int64GetDatum(rep_id);
-	rc = LeadflowExecute(&rep_org_plan, &args[1], NULL, true, 2);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "leadflow: rep lookup failed: %s", SPI_result_code_string(rc));
-	if (SPI_processed == 0)
-		ereport(ERROR,
-				(errcode(ERRCODE_NO_DATA_FOUND),
-				 errmsg("rep " INT64_FORMAT " does not exist", rep_id)));
-	if (SPI_processed > 1)
-		ereport(ERROR,
-				(errcode(ERRCODE_CARDINALITY_VIOLATION),
-				 errmsg("rep id " INT64_FORMAT " is used by more than one org", rep_id),
-				 errhint("Set leadflow.org_id to the org of the rep.")));
+	LeadflowFetchById(&rep_org_plan, "rep", rep_id, true, "Set leadflow.org_id to the org of the rep.");
 	args[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
 	leadflow_reroute_reason = reason;
