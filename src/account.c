@@ -125,17 +125,31 @@ typedef struct HotAccount
 	int32		best_score;
 } HotAccount;
 
+/*
+ * The key of a row whose first columns are org_id, account_id and
+ * company_domain (both queries below): the account, or the domain of leads
+ * without one.
+ */
 static void
-make_hot_key(HotKey *key, int64 org_id, int64 account_id, const char *domain)
+row_hot_key(HotKey *key, HeapTuple row, TupleDesc desc)
 {
+	bool		isnull;
+	bool		account_null;
+	Datum		account;
+
 	memset(key, 0, sizeof(HotKey));
-	key->org_id = org_id;
-	key->account_id = account_id;
-	if (account_id == 0 && domain != NULL)
-		strlcpy(key->domain, domain, sizeof(key->domain));
+	key->org_id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
+	account = SPI_getbinval(row, desc, 2, &account_null);
+	if (!account_null)
+		key->account_id = DatumGetInt64(account);
+	else
+	{
+		char	   *domain = SPI_getvalue(row, desc, 3);
+
+		if (domain != NULL)
+			strlcpy(key->domain, domain, sizeof(key->domain));
+	}
 }
-
-
 
 /*
  * LeadflowAccountMaintain
@@ -184,24 +198,22 @@ LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 		TupleDesc	desc = rows->tupdesc;
 		HeapTuple	row = rows->vals[i];
 		bool		isnull;
-		bool		account_null;
 		bool		owner_null;
-		int64		org_id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
-		Datum		account = SPI_getbinval(row, desc, 2, &account_null);
-		char	   *domain = SPI_getvalue(row, desc, 3);
 		Datum		owner = SPI_getbinval(row, desc, 5, &owner_null);
 		HotKey		key;
+		int64		org_id;
 		StringInfoData buf;
 		int			j;
 
-		make_hot_key(&key, org_id, account_null ? 0 : DatumGetInt64(account), domain);
+		row_hot_key(&key, row, desc);
+		org_id = key.org_id;
 		acc = hash_search(hot, &key, HASH_ENTER, NULL);
 		initStringInfo(&buf);
 		appendStringInfoChar(&buf, '{');
-		if (!account_null)
-			LeadflowDetailInt(&buf, "account_id", DatumGetInt64(account));
+		if (key.account_id != 0)
+			LeadflowDetailInt(&buf, "account_id", key.account_id);
 		else
-			LeadflowDetailText(&buf, "company_domain", domain);
+			LeadflowDetailText(&buf, "company_domain", key.domain);
 		LeadflowDetailInt(&buf, "account_score", DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull)));
 		appendStringInfoChar(&buf, '}');
 		acc->detail = buf.data;
@@ -241,17 +253,13 @@ LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 				TupleDesc	desc = rows->tupdesc;
 				HeapTuple	row = rows->vals[i];
 				bool		isnull;
-				bool		account_null;
 				bool		owner_null;
-				int64		org_id = DatumGetInt64(SPI_getbinval(row, desc, 1, &isnull));
-				Datum		account = SPI_getbinval(row, desc, 2, &account_null);
 				int64		lead_id = DatumGetInt64(SPI_getbinval(row, desc, 4, &isnull));
 				Datum		owner = SPI_getbinval(row, desc, 5, &owner_null);
 				int32		score = DatumGetInt32(SPI_getbinval(row, desc, 6, &isnull));
 				HotKey		key;
 
-				make_hot_key(&key, org_id, account_null ? 0 : DatumGetInt64(account),
-							 account_null ? SPI_getvalue(row, desc, 3) : NULL);
+				row_hot_key(&key, row, desc);
 				acc = hash_search(hot, &key, HASH_FIND, NULL);
 				if (acc == NULL)
 					continue;
@@ -262,7 +270,7 @@ LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 					acc->best_score = score;
 					acc->best_owner = owner_null ? 0 : DatumGetInt64(owner);
 				}
-				org_ids[n] = org_id;
+				org_ids[n] = key.org_id;
 				lead_ids[n] = lead_id;
 				accs[n++] = acc;
 			}
