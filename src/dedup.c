@@ -16,17 +16,13 @@
  */
 #include "postgres.h"
 
-#include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
-#include "parser/parse_relation.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
-#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
@@ -135,22 +131,24 @@ build_fill_plans(const LeadflowLead *lead)
 static bool
 claim_new_email(int64 org_id, const char *email_normalized, int64 lead_id)
 {
-	Relation	rel = table_open(get_relname_relid("lead_emails", get_namespace_oid("leadflow", false)),
-								 RowExclusiveLock);
-	EState	   *estate = CreateExecutorState();
-	ResultRelInfo *rri = makeNode(ResultRelInfo);
-	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), table_slot_callbacks(rel));
+	LeadflowDirect d;
+	Relation	rel;
+	EState	   *estate;
+	ResultRelInfo *rri;
+	TupleTableSlot *slot;
 	ItemPointerData conflict;
 	bool		inserted = false;
 
-	InitResultRelInfo(rri, rel, 0, NULL, 0);
-	ExecOpenIndices(rri, true);
-
+	LeadflowDirectOpen(&d, "lead_emails", true);
+	rel = d.rel;
+	estate = d.estate;
+	rri = d.rri;
+	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), table_slot_callbacks(rel));
 	ExecClearTuple(slot);
 	memset(slot->tts_isnull, false, sizeof(bool) * slot->tts_tupleDescriptor->natts);
-	slot->tts_values[attnameAttNum(rel, "org_id", false) - 1] = Int64GetDatum(org_id);
-	slot->tts_values[attnameAttNum(rel, "email_normalized", false) - 1] = CStringGetTextDatum(email_normalized);
-	slot->tts_values[attnameAttNum(rel, "lead_id", false) - 1] = Int64GetDatum(lead_id);
+	slot->tts_values[LeadflowDirectAttnum(&d, "org_id") - 1] = Int64GetDatum(org_id);
+	slot->tts_values[LeadflowDirectAttnum(&d, "email_normalized") - 1] = CStringGetTextDatum(email_normalized);
+	slot->tts_values[LeadflowDirectAttnum(&d, "lead_id") - 1] = Int64GetDatum(lead_id);
 	ExecStoreVirtualTuple(slot);
 	if (rel->rd_att->constr)
 		ExecConstraints(rri, slot, estate);
@@ -180,9 +178,7 @@ claim_new_email(int64 org_id, const char *email_normalized, int64 lead_id)
 	}
 
 	ExecDropSingleTupleTableSlot(slot);
-	ExecCloseIndices(rri);
-	FreeExecutorState(estate);
-	table_close(rel, NoLock);
+	LeadflowDirectClose(&d);
 	return inserted;
 }
 

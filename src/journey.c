@@ -20,26 +20,23 @@
 #include "postgres.h"
 
 #include "access/heapam.h"
-#include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
-#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
-#include "executor/executor.h"
 #include "common/cryptohash.h"
+#include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "parser/parse_relation.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
-#include "utils/rel.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
 #include "utils/timestamp.h"
 
 #include "leadflow.h"
@@ -150,6 +147,15 @@ drop_pending(void)
 		MemoryContextReset(pending_cxt);
 }
 
+/* Drops the head cache; rows still waiting count on their heads: written first. */
+static void
+forget_heads(void)
+{
+	LeadflowJourneyFlush();
+	hash_destroy(journey_heads);
+	journey_heads = NULL;
+}
+
 static HTAB *
 heads_table(void)
 {
@@ -160,12 +166,7 @@ heads_table(void)
 		callbacks_registered = true;
 	}
 	if (journey_heads != NULL && hash_get_num_entries(journey_heads) >= JOURNEY_HEADS_MAX)
-	{
-		/* rows still waiting count on their heads: write them first */
-		LeadflowJourneyFlush();
-		hash_destroy(journey_heads);
-		journey_heads = NULL;
-	}
+		forget_heads();
 	if (journey_heads == NULL)
 	{
 		HASHCTL		ctl;
@@ -321,11 +322,11 @@ chain_head(int64 org_id, int64 lead_id)
 static void
 write_rows(PendingRow *rows, int n)
 {
-	Relation	rel = table_open(get_relname_relid("lead_journey", get_namespace_oid("leadflow", false)),
-								 RowExclusiveLock);
-	TupleDesc	desc = RelationGetDescr(rel);
-	EState	   *estate = CreateExecutorState();
-	ResultRelInfo *rri = makeNode(ResultRelInfo);
+	LeadflowDirect d;
+	Relation	rel;
+	TupleDesc	desc;
+	EState	   *estate;
+	ResultRelInfo *rri;
 	BulkInsertState bistate = GetBulkInsertState();
 	TupleTableSlot **slots = palloc(sizeof(TupleTableSlot *) * n);
 	Oid			step_seq;
@@ -336,16 +337,14 @@ write_rows(PendingRow *rows, int n)
 		"detail", "prev_hash", "hash"
 	};
 
+	LeadflowDirectOpen(&d, "lead_journey", false);
+	rel = d.rel;
+	desc = RelationGetDescr(rel);
+	estate = d.estate;
+	rri = d.rri;
 	for (i = 0; i < 10; i++)
-	{
-		att[i] = attnameAttNum(rel, names[i], false);
-		if (att[i] == InvalidAttrNumber)
-			elog(ERROR, "leadflow: lead_journey has no column \"%s\"", names[i]);
-	}
+		att[i] = LeadflowDirectAttnum(&d, names[i]);
 	step_seq = getIdentitySequence(RelationGetRelid(rel), att[3], false);
-
-	InitResultRelInfo(rri, rel, 0, NULL, 0);
-	ExecOpenIndices(rri, false);
 
 	for (i = 0; i < n; i++)
 	{
@@ -387,9 +386,7 @@ write_rows(PendingRow *rows, int n)
 	}
 
 	FreeBulkInsertState(bistate);
-	ExecCloseIndices(rri);
-	FreeExecutorState(estate);
-	table_close(rel, NoLock);
+	LeadflowDirectClose(&d);
 }
 
 /*
@@ -549,9 +546,7 @@ LeadflowJourneyPrefetch(const int64 *org_ids, const int64 *lead_ids, int n)
 	heads = heads_table();
 	if (hash_get_num_entries(heads) + n >= JOURNEY_HEADS_MAX)
 	{
-		LeadflowJourneyFlush();
-		hash_destroy(journey_heads);
-		journey_heads = NULL;
+		forget_heads();
 		heads = heads_table();
 	}
 	orgs = palloc(sizeof(Datum) * n);

@@ -11,10 +11,16 @@
  */
 #include "postgres.h"
 
+#include "access/table.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
+#include "executor/executor.h"
 #include "fmgr.h"
 #include "optimizer/cost.h"
+#include "parser/parse_relation.h"
 #include "utils/guc.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
 
 #include "leadflow.h"
 
@@ -198,6 +204,41 @@ int
 LeadflowExecuteSet(LeadflowPlan *p, Datum *values, const char *nulls)
 {
 	return SPI_execute_plan(LeadflowPrepare(p), values, nulls, false, 0);
+}
+
+/*
+ * LeadflowDirectOpen, LeadflowDirectAttnum, LeadflowDirectClose
+ *		Open (RowExclusiveLock) and close a table of the leadflow schema for
+ *		rows written below the executor; Attnum resolves a column, an error
+ *		if the table lacks it.
+ */
+void
+LeadflowDirectOpen(LeadflowDirect *d, const char *relname, bool speculative)
+{
+	d->rel = table_open(get_relname_relid(relname, get_namespace_oid("leadflow", false)),
+						RowExclusiveLock);
+	d->estate = CreateExecutorState();
+	d->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(d->rri, d->rel, 0, NULL, 0);
+	ExecOpenIndices(d->rri, speculative);
+}
+
+AttrNumber
+LeadflowDirectAttnum(const LeadflowDirect *d, const char *column)
+{
+	AttrNumber	attnum = attnameAttNum(d->rel, column, false);
+
+	if (attnum == InvalidAttrNumber)
+		elog(ERROR, "leadflow: %s has no column \"%s\"", RelationGetRelationName(d->rel), column);
+	return attnum;
+}
+
+void
+LeadflowDirectClose(LeadflowDirect *d)
+{
+	ExecCloseIndices(d->rri);
+	FreeExecutorState(d->estate);
+	table_close(d->rel, NoLock);
 }
 
 /*

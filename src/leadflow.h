@@ -248,6 +248,23 @@ extern SPIPlanPtr LeadflowPrepare(LeadflowPlan *p);
 extern int	LeadflowExecute(LeadflowPlan *p, Datum *values, const char *nulls, bool read_only,
 							long count);
 extern int	LeadflowExecuteSet(LeadflowPlan *p, Datum *values, const char *nulls);
+
+/*
+ * A leadflow table opened for rows written below the executor (journey
+ * rows, email claims): its indexes open (with what speculative insertion
+ * needs when asked), an executor state for index expressions, predicates
+ * and constraints.
+ */
+typedef struct LeadflowDirect
+{
+	Relation	rel;
+	struct EState *estate;
+	struct ResultRelInfo *rri;
+} LeadflowDirect;
+
+extern void LeadflowDirectOpen(LeadflowDirect *d, const char *relname, bool speculative);
+extern AttrNumber LeadflowDirectAttnum(const LeadflowDirect *d, const char *column);
+extern void LeadflowDirectClose(LeadflowDirect *d);
 extern void LeadflowFetchById(LeadflowPlan *plan, const char *what, int64 id, bool read_only,
 							  const char *ambiguous_hint);
 extern void LeadflowFetchLead(LeadflowPlan *plan, int64 lead_id, bool read_only);
