@@ -252,6 +252,8 @@ t_plain=$(load $DB bench.plain_leads 1 "i > $N_EXIST")
 must "$t_plain" "figure 1 (plain)"
 run $DB CHECKPOINT
 maxid=$(val $DB "SELECT coalesce(max(lead_id), 0) FROM leadflow.leads")
+maxstep=$(val $DB "SELECT coalesce(max(step_id), 0) FROM leadflow.lead_journey")
+maxsig=$(val $DB "SELECT coalesce(max(signal_id), 0) FROM leadflow.lead_signals")
 t_lf=$(load $DB leadflow.leads 1 "i > $N_EXIST")
 must "$t_lf" "figure 1"
 r_lf=$(rate $N_NEW "$t_lf")
@@ -266,6 +268,36 @@ say "bench 1 outcome: $(val $DB "SELECT format('of the %s new leads: %s%% merged
 	round(100.0 * count(owner_rep_id) / count(*), 1),
 	round((SELECT count(*) FROM leadflow.lead_journey j WHERE j.org_id = 1 AND j.lead_id > $maxid)::numeric / count(*), 1))
 	FROM leadflow.leads WHERE org_id = 1 AND lead_id > $maxid")"
+
+# 1. floor: what the pipeline stored for those leads (the leads with their
+# derived columns, journey rows, email claims, signals of touched survivors),
+# written by plain INSERT ... SELECT into copies of the tables with the same
+# indexes and as many rows already there: the rate no pipeline writing these
+# rows can exceed (the survivors' updates are left out, so it is a ceiling)
+note "figure 1 floor: the stored rows as plain inserts"
+run $DB "CREATE TABLE bench.floor_leads (LIKE leadflow.leads INCLUDING DEFAULTS INCLUDING INDEXES)" \
+	"CREATE TABLE bench.floor_journey (LIKE leadflow.lead_journey INCLUDING DEFAULTS INCLUDING INDEXES)" \
+	"CREATE TABLE bench.floor_emails (LIKE leadflow.lead_emails INCLUDING INDEXES)" \
+	"CREATE TABLE bench.floor_signals (LIKE leadflow.lead_signals INCLUDING DEFAULTS INCLUDING INDEXES)" \
+	"INSERT INTO bench.floor_leads SELECT * FROM leadflow.leads WHERE org_id = 1 AND lead_id <= $maxid" \
+	"INSERT INTO bench.floor_journey SELECT * FROM leadflow.lead_journey WHERE org_id = 1 AND step_id <= $maxstep" \
+	"INSERT INTO bench.floor_emails SELECT * FROM leadflow.lead_emails WHERE org_id = 1 AND lead_id <= $maxid" \
+	"INSERT INTO bench.floor_signals SELECT * FROM leadflow.lead_signals WHERE org_id = 1 AND signal_id <= $maxsig" \
+	"CREATE UNLOGGED TABLE bench.new_leads AS SELECT * FROM leadflow.leads WHERE org_id = 1 AND lead_id > $maxid ORDER BY lead_id" \
+	"CREATE UNLOGGED TABLE bench.new_journey AS SELECT * FROM leadflow.lead_journey WHERE org_id = 1 AND step_id > $maxstep ORDER BY step_id" \
+	"CREATE UNLOGGED TABLE bench.new_emails AS SELECT * FROM leadflow.lead_emails WHERE org_id = 1 AND lead_id > $maxid ORDER BY lead_id" \
+	"CREATE UNLOGGED TABLE bench.new_signals AS SELECT * FROM leadflow.lead_signals WHERE org_id = 1 AND signal_id > $maxsig ORDER BY signal_id"
+settle $DB
+floor_rows=$(val $DB "SELECT format('%s journey rows, %s email claims, %s signals', (SELECT count(*) FROM bench.new_journey),
+	(SELECT count(*) FROM bench.new_emails), (SELECT count(*) FROM bench.new_signals))")
+t_floor=$(timed $DB "INSERT INTO bench.floor_leads SELECT * FROM bench.new_leads ORDER BY lead_id;
+	INSERT INTO bench.floor_journey SELECT * FROM bench.new_journey ORDER BY step_id;
+	INSERT INTO bench.floor_emails SELECT * FROM bench.new_emails ORDER BY lead_id;
+	INSERT INTO bench.floor_signals SELECT * FROM bench.new_signals ORDER BY signal_id")
+must "$t_floor" "figure 1 floor"
+r_floor=$(rate $N_NEW "$t_floor")
+say "bench 1 floor: the rows the pipeline stored for them ($N_NEW leads, $floor_rows) as plain inserts, one transaction: $t_floor s = $r_floor leads/s, the most any pipeline storing them can reach; leadflow reached $(ratio "$r_lf" "$r_floor") of it; 25% of the plain table's rate ($((r_plain / 4)) leads/s) is $(ratio "$((r_plain / 4))" "$r_floor") of it"
+run $DB "DROP TABLE bench.floor_leads, bench.floor_journey, bench.floor_emails, bench.floor_signals, bench.new_leads, bench.new_journey, bench.new_emails, bench.new_signals"
 
 # 2. COPY of the same rows (into org 2, whose existing leads are those of org 1)
 note "figure 2: COPY of $N_NEW leads"
