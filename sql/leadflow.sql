@@ -380,7 +380,12 @@ CREATE TABLE @extschema@.leads (
     PRIMARY KEY (org_id, lead_id),
     CONSTRAINT leads_contact_check CHECK (email IS NOT NULL OR phone IS NOT NULL OR erased_at IS NOT NULL),
     CONSTRAINT leads_merged_check CHECK ((status = 'merged') = (merged_into IS NOT NULL))
-);
+)
+-- a lead is updated all its life (duplicate touches, rescoring, activities,
+-- stage moves): room left in each page keeps those updates HOT, with no new
+-- entries in the seven indexes (measured: 84% of a bulk load's survivor
+-- touches instead of 2%)
+WITH (fillfactor = 90);
 -- lookups by lead_id alone (functions that take a lead id); not unique, so
 -- the only unique key still starts with org_id
 CREATE INDEX leads_lead_id ON @extschema@.leads (lead_id);

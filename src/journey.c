@@ -193,10 +193,21 @@ LeadflowActor(void)
 	return GetUserNameFromId(GetSessionUserId(), false);
 }
 
+/* an integer and a colon; pg_lltoa, not printf: this runs for every row */
+static void
+append_int(StringInfo buf, int64 value)
+{
+	char		digits[MAXINT8LEN + 1];
+	int			len = pg_lltoa(value, digits);
+
+	digits[len] = ':';
+	appendBinaryStringInfo(buf, digits, len + 1);
+}
+
 static void
 append_field(StringInfo buf, const char *data, int len)
 {
-	appendStringInfo(buf, "%d:", len);
+	append_int(buf, len);
 	appendBinaryStringInfo(buf, data, len);
 }
 
@@ -220,8 +231,10 @@ journey_row_hash(const uint8 *prev, int prev_len, int64 org_id, int64 lead_id,
 		append_field(&buf, (const char *) prev, prev_len);
 	else
 		appendStringInfoString(&buf, "-:");
-	appendStringInfo(&buf, INT64_FORMAT ":" INT64_FORMAT ":%d:" INT64_FORMAT ":",
-					 org_id, lead_id, seq, (int64) occurred_at);
+	append_int(&buf, org_id);
+	append_int(&buf, lead_id);
+	append_int(&buf, seq);
+	append_int(&buf, (int64) occurred_at);
 	append_field(&buf, kind, strlen(kind));
 	append_field(&buf, actor, strlen(actor));
 	append_field(&buf, detail, strlen(detail));
@@ -292,6 +305,7 @@ chain_head(int64 org_id, int64 lead_id)
 
 	args[0] = Int64GetDatum(org_id);
 	args[1] = Int64GetDatum(lead_id);
+	SPI_connect();
 	rc = LeadflowExecute(&head_plan, args, NULL, false, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: journey head lookup failed: %s", SPI_result_code_string(rc));
@@ -304,7 +318,7 @@ chain_head(int64 org_id, int64 lead_id)
 				 SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
 				 SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
 	}
-	SPI_freetuptable(SPI_tuptable);
+	SPI_finish();
 	return head;
 }
 
@@ -345,6 +359,8 @@ write_rows(PendingRow *rows, int n)
 	for (i = 0; i < 10; i++)
 		att[i] = LeadflowDirectAttnum(&d, names[i]);
 	step_seq = getIdentitySequence(RelationGetRelid(rel), att[3], false);
+	/* an unpinned copy: a thousand slots would each pin the relcache's */
+	desc = CreateTupleDescCopy(desc);
 
 	for (i = 0; i < n; i++)
 	{
@@ -454,9 +470,7 @@ LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind,
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 
 	/* first the head: finding it may flush the rows waiting */
-	SPI_connect();
 	head = chain_head(org_id, lead_id);
-	SPI_finish();
 
 	if (pending_cxt == NULL)
 		pending_cxt = AllocSetContextCreate(TopMemoryContext, "leadflow pending journey rows",
