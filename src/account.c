@@ -118,7 +118,7 @@ typedef struct HotKey
 typedef struct HotAccount
 {
 	HotKey		key;
-	char	   *detail;			/* journey detail of account_hot */
+	LeadflowJourneyDetail detail;	/* of its account_hot rows */
 	int64		owner;			/* account owner, 0: none */
 	int64		best_lead;		/* 0: no open lead */
 	int64		best_owner;
@@ -216,7 +216,7 @@ LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 			LeadflowDetailText(&buf, "company_domain", key.domain);
 		LeadflowDetailInt(&buf, "account_score", DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull)));
 		appendStringInfoChar(&buf, '}');
-		acc->detail = buf.data;
+		LeadflowJourneyParseDetail(&acc->detail, buf.data);
 		acc->owner = owner_null ? 0 : DatumGetInt64(owner);
 		acc->best_lead = 0;
 		for (j = 0; j < norgs && DatumGetInt64(orgs[j]) != org_id; j++)
@@ -277,7 +277,7 @@ LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 			SPI_freetuptable(rows);
 			LeadflowJourneyPrefetch(org_ids, lead_ids, n);
 			for (k = 0; k < n; k++)
-				LeadflowJourneyAppend(org_ids[k], lead_ids[k], "account_hot", accs[k]->detail);
+				LeadflowJourneyAppendDetail(org_ids[k], lead_ids[k], "account_hot", &accs[k]->detail);
 		}
 		LeadflowJourneyRelease();
 		SPI_cursor_close(portal);

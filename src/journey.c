@@ -449,38 +449,21 @@ LeadflowJourneyFlush(void)
 }
 
 /*
- * LeadflowJourneyAppend
- *		Appends one row to a lead's journey and returns its seq.
- *
- * detail_json is a JSON object as text, holding no personal data.  The
- * caller must hold the lead (see the file header).  Inside the lead
- * pipeline the row waits for the statement's flush; elsewhere it is
- * written at once.  Connects to SPI itself when it must read or write.
+ * Appends one row to the chain whose head is given; detail lives in
+ * pending_cxt, canonical anywhere (the hash is computed here).
  */
-int32
-LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind,
-					  const char *detail_json)
+static int32
+append_row(JourneyHead *head, int64 org_id, int64 lead_id, const char *kind,
+		   Jsonb *detail, const char *canonical)
 {
-	JourneyHead *head;
 	PendingRow *r;
 	MemoryContext old;
-	Jsonb	   *detail;
-	char	   *canonical;
 	const char *actor = LeadflowActor();
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 
-	/* first the head: finding it may flush the rows waiting */
-	head = chain_head(org_id, lead_id);
-
-	if (pending_cxt == NULL)
-		pending_cxt = AllocSetContextCreate(TopMemoryContext, "leadflow pending journey rows",
-											ALLOCSET_DEFAULT_SIZES);
-	if (pending == NULL)
-		pending = MemoryContextAlloc(pending_cxt, sizeof(PendingRow) * JOURNEY_BATCH);
-
 	old = MemoryContextSwitchTo(pending_cxt);
-	detail = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(detail_json)));
-	canonical = JsonbToCString(NULL, &detail->root, VARSIZE(detail));
+	if (pending == NULL)
+		pending = palloc(sizeof(PendingRow) * JOURNEY_BATCH);
 	r = &pending[npending++];
 	r->org_id = org_id;
 	r->lead_id = lead_id;
@@ -501,6 +484,71 @@ LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind,
 	if ((leadflow_pipeline_depth == 0 && hold_depth == 0) || npending >= JOURNEY_BATCH)
 		LeadflowJourneyFlush();
 	return head->seq;
+}
+
+/*
+ * The head first: finding it may flush the rows waiting, which empties
+ * pending_cxt.
+ */
+static JourneyHead *
+head_for_append(int64 org_id, int64 lead_id)
+{
+	JourneyHead *head = chain_head(org_id, lead_id);
+
+	if (pending_cxt == NULL)
+		pending_cxt = AllocSetContextCreate(TopMemoryContext, "leadflow pending journey rows",
+											ALLOCSET_DEFAULT_SIZES);
+	return head;
+}
+
+/*
+ * LeadflowJourneyAppend
+ *		Appends one row to a lead's journey and returns its seq.
+ *
+ * detail_json is a JSON object as text, holding no personal data.  The
+ * caller must hold the lead (see the file header).  Inside the lead
+ * pipeline the row waits for the statement's flush; elsewhere it is
+ * written at once.  Connects to SPI itself when it must read or write.
+ */
+int32
+LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind,
+					  const char *detail_json)
+{
+	JourneyHead *head = head_for_append(org_id, lead_id);
+	LeadflowJourneyDetail detail;
+	MemoryContext old = MemoryContextSwitchTo(pending_cxt);
+
+	LeadflowJourneyParseDetail(&detail, detail_json);
+	MemoryContextSwitchTo(old);
+	return append_row(head, org_id, lead_id, kind, detail.jsonb, detail.canonical);
+}
+
+/*
+ * LeadflowJourneyParseDetail
+ *		Parses a detail (JSON object as text) into detail, in the current
+ *		memory context, for LeadflowJourneyAppendDetail.
+ */
+void
+LeadflowJourneyParseDetail(LeadflowJourneyDetail *detail, const char *detail_json)
+{
+	detail->jsonb = DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(detail_json)));
+	detail->canonical = JsonbToCString(NULL, &detail->jsonb->root, VARSIZE(detail->jsonb));
+}
+
+/*
+ * LeadflowJourneyAppendDetail
+ *		LeadflowJourneyAppend with a detail parsed beforehand: for many rows
+ *		with the same detail (the leads of an account turning hot).
+ */
+int32
+LeadflowJourneyAppendDetail(int64 org_id, int64 lead_id, const char *kind,
+							const LeadflowJourneyDetail *detail)
+{
+	JourneyHead *head = head_for_append(org_id, lead_id);
+	Jsonb	   *copy = MemoryContextAlloc(pending_cxt, VARSIZE(detail->jsonb));
+
+	memcpy(copy, detail->jsonb, VARSIZE(detail->jsonb));
+	return append_row(head, org_id, lead_id, kind, copy, detail->canonical);
 }
 
 /*

@@ -217,6 +217,17 @@ extern char *LeadflowQuote(const char *value);
 extern void LeadflowJourneyStartChain(int64 org_id, int64 lead_id);
 extern int32 LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind,
 								   const char *detail_json);
+
+/* a detail parsed once, for many rows that carry the same one */
+typedef struct LeadflowJourneyDetail
+{
+	Jsonb	   *jsonb;
+	char	   *canonical;		/* its text form, which the hash covers */
+} LeadflowJourneyDetail;
+
+extern void LeadflowJourneyParseDetail(LeadflowJourneyDetail *detail, const char *detail_json);
+extern int32 LeadflowJourneyAppendDetail(int64 org_id, int64 lead_id, const char *kind,
+										 const LeadflowJourneyDetail *detail);
 extern const char *LeadflowActor(void);
 extern void LeadflowJourneyFlush(void);
 extern void LeadflowJourneyHold(void);
