@@ -577,8 +577,9 @@ fi
 pass=$(grep -c PASS "$TMP/verdicts" 2>/dev/null || true)
 miss=$(grep -c MISS "$TMP/verdicts" 2>/dev/null || true)
 say "bench summary: ${pass:-0} PASS, ${miss:-0} MISS"
-for f in 1 2 3 4 5 6 7 8; do
-	grep -q "^bench $f " "$RESULTS" || die "figure $f missing"
+for f in "1 insert_select" "1 outcome" "1 floor" "2 copy" "3 pgbench" "4 scale" "5 load_1m" "6 memory" \
+	"7 rescore" "7 report_" "7 run_maintenance (first run)" "7 run_maintenance (second run)" "8 routing"; do
+	grep -qF "bench $f" "$RESULTS" || die "figure line 'bench $f' missing"
 done
 [ -z "${ERRORS:-}" ] || die "a step failed: ${ERRORS}(see above)"
 note "done; results in $FINAL"
