@@ -55,3 +55,18 @@ SELECT lead_id, count(*) FROM leadflow.lead_journey WHERE org_id = 92 AND kind =
 -- a bad threshold
 UPDATE leadflow.orgs SET settings = '{"account_hot_at": "high"}' WHERE org_id = 92;
 SELECT * FROM leadflow.verify_journey(92);
+-- people: phone-only leads (no company from an email) linked to an account
+-- by hand; two with one phone are one person, in the view and in
+-- maintenance alike
+INSERT INTO leadflow.accounts (org_id, account_id, name) VALUES (92, 922, 'Gamma');
+INSERT INTO leadflow.leads (org_id, phone, country, job_title, account_id) VALUES
+  (92, '+1 415 555 0101', 'US', 'CEO', 922),
+  (92, '(415) 555-0101', 'US', 'CFO', 922),
+  (92, '+1 415 555 0199', 'US', 'VP Sales', 922);
+SELECT live_leads, people, account_score FROM leadflow.report_account_engagement WHERE org_id = 92 AND account_id = 922;
+UPDATE leadflow.orgs SET settings = '{"account_hot_at": 1}' WHERE org_id = 92;
+SELECT * FROM leadflow.run_maintenance(92, :'t0') WHERE action = 'account_hot';
+SELECT h.account_score, h.account_score = e.account_score AS same_as_view
+  FROM leadflow.account_hot_state h
+  JOIN leadflow.report_account_engagement e ON e.org_id = h.org_id AND e.account_id = h.account_id
+ WHERE h.org_id = 92 AND h.account_id = 922;

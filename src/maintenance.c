@@ -68,17 +68,23 @@ static LeadflowPlan escalate_plan = {
 	2, {INT8OID, TIMESTAMPTZOID}
 };
 
-/* owned, never touched, assigned longer ago than the SLA allows (in working
- * time when the policy names business hours: business_hours.c) */
+/*
+ * owned, never touched, assigned longer ago than the SLA allows (in working
+ * time when the policy names business hours: business_hours.c).  The
+ * policy of the lead's source, else the org's default (source NULL): two
+ * hash joins, not a policy lookup per lead.
+ */
 static LeadflowPlan overdue_plan = {
 	NULL,
 	"SELECT l.lead_id, l.org_id, l.owner_rep_id FROM leadflow.leads l"
-	" CROSS JOIN LATERAL (SELECT p.reassign_after, p.business_hours FROM leadflow.sla_policies p"
-	"       WHERE p.org_id OPERATOR(pg_catalog.=) l.org_id"
-	"         AND (p.source OPERATOR(pg_catalog.=) l.source OR p.source IS NULL)"
-	"       ORDER BY p.source NULLS LAST LIMIT 1) p"
+	"  LEFT JOIN leadflow.sla_policies ps"
+	"    ON ps.org_id OPERATOR(pg_catalog.=) l.org_id AND ps.source OPERATOR(pg_catalog.=) l.source"
+	"  LEFT JOIN leadflow.sla_policies pd"
+	"    ON pd.org_id OPERATOR(pg_catalog.=) l.org_id AND pd.source IS NULL"
 	" WHERE" ORG_FILTER " AND" LIVE_OPEN " AND l.owner_rep_id IS NOT NULL AND l.first_touch_at IS NULL"
-	"   AND leadflow.business_deadline(l.assigned_at, p.reassign_after, p.business_hours) OPERATOR(pg_catalog.<=) $2"
+	"   AND leadflow.business_deadline(l.assigned_at, COALESCE(ps.reassign_after, pd.reassign_after),"
+	"         CASE WHEN ps.org_id IS NOT NULL THEN ps.business_hours ELSE pd.business_hours END)"
+	"       OPERATOR(pg_catalog.<=) $2"
 	" ORDER BY l.org_id, l.lead_id FOR NO KEY UPDATE OF l",
 	2, {INT8OID, TIMESTAMPTZOID}
 };
@@ -89,17 +95,23 @@ static LeadflowPlan reassign_plan = {
 	1, {INT8OID}
 };
 
-/* each rep's open leads counted again from the leads themselves */
+/*
+ * each rep's open leads counted again from the leads themselves: one
+ * aggregate over the leads, not a count per rep (which would visit every
+ * owned lead through the owner index)
+ */
 static LeadflowPlan recount_plan = {
 	NULL,
-	"UPDATE leadflow.rep_load r SET open_leads = c.n"
-	"  FROM (SELECT r2.org_id, r2.rep_id,"
-	"               (SELECT pg_catalog.count(*) FROM leadflow.leads l"
-	"                 WHERE l.org_id OPERATOR(pg_catalog.=) r2.org_id"
-	"                   AND l.owner_rep_id OPERATOR(pg_catalog.=) r2.rep_id AND" LIVE_OPEN ")::integer AS n"
-	"          FROM leadflow.rep_load r2 WHERE ($1 IS NULL OR r2.org_id OPERATOR(pg_catalog.=) $1)) c"
-	" WHERE r.org_id OPERATOR(pg_catalog.=) c.org_id AND r.rep_id OPERATOR(pg_catalog.=) c.rep_id"
-	"   AND r.open_leads OPERATOR(pg_catalog.<>) c.n",
+	"UPDATE leadflow.rep_load r SET open_leads = COALESCE(c.n, 0)"
+	"  FROM leadflow.rep_load r2"
+	"  LEFT JOIN (SELECT l.org_id, l.owner_rep_id, pg_catalog.count(*)::integer AS n"
+	"               FROM leadflow.leads l"
+	"              WHERE" ORG_FILTER " AND" LIVE_OPEN " AND l.owner_rep_id IS NOT NULL"
+	"              GROUP BY l.org_id, l.owner_rep_id) c"
+	"    ON c.org_id OPERATOR(pg_catalog.=) r2.org_id AND c.owner_rep_id OPERATOR(pg_catalog.=) r2.rep_id"
+	" WHERE ($1 IS NULL OR r2.org_id OPERATOR(pg_catalog.=) $1)"
+	"   AND r.org_id OPERATOR(pg_catalog.=) r2.org_id AND r.rep_id OPERATOR(pg_catalog.=) r2.rep_id"
+	"   AND r.open_leads OPERATOR(pg_catalog.<>) COALESCE(c.n, 0)",
 	1, {INT8OID}
 };
 
