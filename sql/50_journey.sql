@@ -88,3 +88,15 @@ SELECT lead_id = :lead2 AS tampered_lead, seq, problem FROM leadflow.verify_jour
 DELETE FROM leadflow.lead_journey WHERE org_id = 50 AND lead_id = :lead AND seq = 2;
 SELECT lead_id = :lead AS lead1, seq, problem FROM leadflow.verify_journey(50);
 ALTER TABLE leadflow.lead_journey ENABLE ALWAYS TRIGGER lead_journey_immutable;
+
+-- details are parsed once per text and kept (journey.c): more distinct
+-- details than the cache holds (it is emptied when full), each of them
+-- twice or once, stay exact and verifiable
+INSERT INTO leadflow.leads (org_id, email) VALUES (50, 'cache@journey.example') RETURNING lead_id AS lead3 \gset
+SELECT count(*) AS appended
+  FROM (SELECT leadflow.append_journey(:lead3, 'note', jsonb_build_object('n', g % 6000)) FROM generate_series(1, 10000) g) a;
+SELECT count(*) AS notes, count(DISTINCT detail) AS distinct_details,
+       count(*) FILTER (WHERE (detail->>'n')::int <> k % 6000) AS wrong_details
+  FROM (SELECT row_number() OVER (ORDER BY seq) AS k, detail FROM leadflow.lead_journey
+         WHERE org_id = 50 AND lead_id = :lead3 AND kind = 'note') x;
+SELECT * FROM leadflow.verify_journey(50) WHERE lead_id = :lead3;
