@@ -408,7 +408,9 @@ CREATE INDEX leads_created ON @extschema@.leads (org_id, created_at) WHERE creat
 -- same email without a lasting heavyweight lock.
 CREATE TABLE @extschema@.lead_emails (
     org_id            bigint NOT NULL,
-    email_normalized  text NOT NULL,
+    -- byte order: every insert probes this key, and only equality matters;
+    -- a linguistic collation would pay strcoll at each step of the descent
+    email_normalized  text COLLATE "C" NOT NULL,
     lead_id           bigint NOT NULL,
     PRIMARY KEY (org_id, email_normalized)
 );
