@@ -506,9 +506,10 @@ head_for_append(int64 org_id, int64 lead_id)
  * so entries never go stale; most details repeat (a few hundred distinct
  * "scored" or "routed" details among 200,000 leads), and the parse into
  * jsonb and back to canonical text was a tenth of a lead's cost.  Longer
- * texts are parsed each time; a full cache is emptied.
+ * texts are parsed each time; a full cache is emptied.  At most about
+ * 1.5 MB: a bulk load's memory must stay flat.
  */
-#define DETAIL_CACHE_MAX	4096
+#define DETAIL_CACHE_MAX	1024
 #define DETAIL_KEY_LEN		512
 
 typedef struct DetailEntry
