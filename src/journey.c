@@ -60,9 +60,9 @@ typedef struct JourneyHead
 static HTAB *journey_heads = NULL;
 
 /*
- * Rows appended inside the lead pipeline wait here and are written in one
- * INSERT ... SELECT FROM unnest(...) per statement (or per 1000 rows): one
- * executor start-up for many rows instead of one per row.
+ * Rows appended inside the lead pipeline wait here and are written by one
+ * heap multi-insert per statement (or per 1000 rows, see write_rows): one
+ * relation open and one batch of pages for many rows instead of one each.
  */
 #define JOURNEY_BATCH 1000
 
@@ -575,7 +575,7 @@ parse_detail_cached(LeadflowJourneyDetail *detail, const char *json)
  * detail_json is a JSON object as text, holding no personal data.  The
  * caller must hold the lead (see the file header).  Inside the lead
  * pipeline the row waits for the statement's flush; elsewhere it is
- * written at once.  Connects to SPI itself when it must read or write.
+ * written at once.  Connects to SPI itself when it must read a chain head.
  */
 int32
 LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind,
