@@ -78,15 +78,27 @@ $(OBJS): $(wildcard src/*.h)
 # ---------------------------------------------------------------------------
 # Own targets
 
-# Debian packages the build, the tests and the demo need.
+# The server major the build targets: pg_config's, else the newest server
+# installed, else the one Debian's `postgresql` package stands for.  Package
+# names follow it, so `make deps` works on bookworm (15), trixie (17) and
+# forky (18) alike; `make test-matrix` passes it into its chroots.
+ifndef PG_MAJOR
+PG_MAJOR := $(or \
+	$(shell $(PG_CONFIG) --version 2>/dev/null | sed -n 's/^PostgreSQL \([0-9]*\).*/\1/p'), \
+	$(lastword $(sort $(notdir $(wildcard /usr/lib/postgresql/[0-9]*)))), \
+	$(shell apt-cache show postgresql 2>/dev/null | sed -n 's/^Depends: postgresql-\([0-9]*\).*/\1/p' | head -n 1))
+endif
+
+# Debian packages the build, the tests and the demo need (contrib, with
+# pg_trgm, unaccent and amcheck, is part of postgresql-NN).
 DEB_PACKAGES = \
 	make gcc g++ \
-	postgresql-15 postgresql-client-15 postgresql-contrib \
-	postgresql-server-dev-15 postgresql-15-pgtap pgtap \
+	postgresql-$(PG_MAJOR) postgresql-client-$(PG_MAJOR) \
+	postgresql-server-dev-$(PG_MAJOR) postgresql-$(PG_MAJOR)-pgtap pgtap \
 	libpsl-dev libidn2-dev libphonenumber-dev \
 	sqlsmith libipc-run-perl
 
-.PHONY: deps test demo suites
+.PHONY: deps deps-list test test-matrix demo
 
 # Install only what is missing; `apt-get update` runs once, and only then.
 deps:
@@ -102,6 +114,10 @@ deps:
 		echo "all build and test packages present"; \
 	fi
 
+# the package list alone (test/matrix.sh keys its cached chroots on it)
+deps-list:
+	@echo $(DEB_PACKAGES)
+
 sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql data/free_email_domains.txt Makefile
 	{ cat sql/$(EXTENSION).sql; \
 	  echo; echo '-- free-mail providers, from data/free_email_domains.txt'; \
@@ -116,6 +132,10 @@ test: deps
 	$(MAKE) install
 	pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' -o 'max_connections=40' sh test/run.sh
 
+# PostgreSQL 15 (this host), 17 and 18 (Debian chroots): test/matrix.sh
+test-matrix:
+	bash test/matrix.sh
+
 demo: deps
 	$(MAKE) all
 	$(MAKE) install
@@ -125,14 +145,20 @@ demo: deps
 # takes many minutes and is not part of `make test`; bench-smoke is the quick
 # run (small sizes, about 20 s, no targets asserted).  Besides the usual
 # install, each run installs the module into a directory of its own under
-# bench/out and the cluster loads it from there (Debian's extension_destdir),
-# so that another `make install` during a long run cannot swap the module
-# under it.
+# bench/out and the cluster loads it from there, so that another `make
+# install` during a long run cannot swap the module under it.  Below 18 that
+# is Debian's extension_destdir; 18 has extension_control_path instead (its
+# elements are share directories: "/extension" is appended).
 BENCH_CLUSTER = pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' \
 	-o 'shared_buffers=1GB' -o 'max_wal_size=8GB' -o 'checkpoint_timeout=30min'
+ifeq ($(shell test '$(PG_MAJOR)' -ge 18 2>/dev/null && echo new),new)
+private_module_opts = -o "extension_control_path=$$d$(datadir):\$$system"
+else
+private_module_opts = -o "extension_destdir=$$d"
+endif
 bench_run = mkdir -p bench/out && d=$$(mktemp -d $(CURDIR)/bench/out/install.XXXXXX) && chmod 755 $$d && \
 	$(MAKE) install DESTDIR=$$d >/dev/null && \
-	{ $(BENCH_CLUSTER) -o "extension_destdir=$$d" -o "dynamic_library_path=$$d$(pkglibdir):\$$libdir" \
+	{ $(BENCH_CLUSTER) $(private_module_opts) -o "dynamic_library_path=$$d$(pkglibdir):\$$libdir" \
 	  sh bench/run.sh $(1); rc=$$?; rm -rf $$d; exit $$rc; }
 
 .PHONY: bench bench-smoke

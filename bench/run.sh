@@ -213,7 +213,7 @@ mb() {		# kB -> MB
 }
 
 note "mode $MODE; results go to $FINAL"
-say "leadflow bench ($MODE): $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, PostgreSQL $(val postgres 'SHOW server_version'), shared_buffers $(val postgres 'SHOW shared_buffers'), leadflow $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src sql 2>/dev/null || echo ' with uncommitted changes'), module from $(val postgres "SELECT coalesce(nullif(current_setting('extension_destdir', true), ''), 'the system install')")"
+say "leadflow bench ($MODE): $(date -u +%Y-%m-%dT%H:%M:%SZ), $(nproc) cores, PostgreSQL $(val postgres 'SHOW server_version'), shared_buffers $(val postgres 'SHOW shared_buffers'), leadflow $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src sql 2>/dev/null || echo ' with uncommitted changes'), module from $(val postgres "SELECT coalesce(nullif(current_setting('extension_destdir', true), ''), nullif(current_setting('extension_control_path', true), '\$system'), 'the system install')")"
 
 ###############################################################################
 # Figures 1-3: org 1 (INSERT ... SELECT, then pgbench) and org 2 (COPY), set

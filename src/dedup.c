@@ -27,6 +27,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "leadflow.h"
 
 static LeadflowPlan claim_plan = {
@@ -161,11 +162,11 @@ claim_new_email(int64 org_id, const char *email_normalized, int64 lead_id)
 
 		CHECK_FOR_INTERRUPTS();
 		/* waits for an in-progress inserter of the same key */
-		if (!ExecCheckIndexConstraints(rri, slot, estate, &conflict, NIL))
+		if (!LeadflowCheckIndexConstraints(rri, slot, estate, &conflict))
 			break;
 		token = SpeculativeInsertionLockAcquire(GetCurrentTransactionId());
 		table_tuple_insert_speculative(rel, slot, GetCurrentCommandId(true), 0, NULL, token);
-		recheck = ExecInsertIndexTuples(rri, slot, estate, false, true, &conflicted, NIL);
+		recheck = LeadflowInsertIndexTuples(rri, slot, estate, true, &conflicted);
 		table_tuple_complete_speculative(rel, slot, token, !conflicted);
 		SpeculativeInsertionLockRelease(GetCurrentTransactionId());
 		list_free(recheck);

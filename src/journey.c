@@ -39,6 +39,7 @@
 #include "utils/rel.h"
 #include "utils/timestamp.h"
 
+#include "compat.h"
 #include "leadflow.h"
 
 /* entries beyond this are dropped and re-read from the table on demand */
@@ -358,7 +359,7 @@ write_rows(PendingRow *rows, int n)
 	rri = d.rri;
 	for (i = 0; i < 10; i++)
 		att[i] = LeadflowDirectAttnum(&d, names[i]);
-	step_seq = getIdentitySequence(RelationGetRelid(rel), att[3], false);
+	step_seq = LeadflowIdentitySequence(rel, att[3]);
 	/* an unpinned copy: a thousand slots would each pin the relcache's */
 	desc = CreateTupleDescCopy(desc);
 
@@ -395,7 +396,7 @@ write_rows(PendingRow *rows, int n)
 	{
 		List	   *recheck;
 
-		recheck = ExecInsertIndexTuples(rri, slots[i], estate, false, false, NULL, NIL);
+		recheck = LeadflowInsertIndexTuples(rri, slots[i], estate, false, NULL);
 		list_free(recheck);
 		ResetPerTupleExprContext(estate);
 		ExecDropSingleTupleTableSlot(slots[i]);

@@ -204,7 +204,7 @@ leadflow_run_maintenance(PG_FUNCTION_ARGS)
 {
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum		args[2];
-	char		nulls[2] = "  ";
+	char		nulls[2] = {' ', ' '};
 	TimestampTz saved_now = leadflow_now_override;
 	const char *saved_reason = leadflow_rescore_reason;
 

@@ -48,6 +48,7 @@
 #include "utils/typcache.h"
 #include "utils/varlena.h"
 
+#include "compat.h"
 #include "predicate.h"
 
 #define PREDICATE_MAX_DEPTH		32
@@ -225,9 +226,9 @@ PG_FUNCTION_INFO_V1(leadflow_predicate_matches);
  *		<problem> at <path>", with an optional hint.  Called throughout
  *		compilation; does not return.
  */
-static void
+pg_noreturn static void
 predicate_error(const char *path, const char *hint, const char *fmt,...)
-pg_attribute_printf(3, 4) pg_attribute_noreturn();
+pg_attribute_printf(3, 4);
 
 static void
 predicate_error(const char *path, const char *hint, const char *fmt,...)
@@ -663,7 +664,7 @@ parse_iso_timestamp(const char *s, int len, TimestampTz *result)
 	if (ParseDateTime(str, workbuf, sizeof(workbuf), field, ftype,
 					  MAXDATEFIELDS, &nf) != 0)
 		return false;
-	if (DecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz) != 0)
+	if (LeadflowDecodeDateTime(field, ftype, nf, &dtype, &tt, &fsec, &tz) != 0)
 		return false;
 	if (dtype != DTK_DATE)
 		return false;

@@ -32,6 +32,7 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
+#include "compat.h"
 #include "leadflow.h"
 #include "predicate.h"
 
@@ -263,9 +264,9 @@ LeadflowNotify(const char *event, int64 org_id, int64 lead_id, int64 rep_id)
 	 * bulk load would hold one per lead.  Past leadflow.notify_limit in one
 	 * transaction a single "bulk" notification stands for the rest.
 	 */
-	if (counted_in != MyProc->lxid)
+	if (counted_in != LeadflowLocalXid())
 	{
-		counted_in = MyProc->lxid;
+		counted_in = LeadflowLocalXid();
 		sent = 0;
 	}
 	if (++sent > leadflow_notify_limit)

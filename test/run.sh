@@ -16,12 +16,13 @@ count() {	# count LABEL PASSED FAILED
 	failed=$((failed + $3))
 }
 
-# pg_regress and pg_isolation_regress print one "... ok" or "... FAILED"
-# line per test
+# pg_regress and pg_isolation_regress print one line per test: up to 15
+# "name ... ok" / "name ... FAILED", from 16 on TAP ("ok 1 - name",
+# "not ok 2 - name"); both formats are counted
 { make -s installcheck ISOLATION= ; make -s installcheck REGRESS= ; } >"$log" 2>&1
 cat "$log"
-ok=$(grep -cE '\.\.\. ok' "$log")
-bad=$(grep -cE '\.\.\. (FAILED|failed)' "$log")
+ok=$(grep -cE '\.\.\. ok|^ok [0-9]+ ' "$log")
+bad=$(grep -cE '\.\.\. (FAILED|failed)|^not ok [0-9]+ ' "$log")
 [ "$ok" -gt 0 ] || bad=$((bad + 1))	# no test ran: a failure too
 count "pg_regress and isolation" "$ok" "$bad"
 [ -f regression.diffs ] && head -200 regression.diffs
@@ -39,9 +40,14 @@ count "pgTAP" "$(( ${total:-0} - bad ))" "$bad"
 
 # TAP tests (test/t, PostgreSQL::Test::Cluster): crash recovery under load,
 # streaming standby.  They start clusters of their own, loading the same
-# module as this cluster (a private install's extension_destdir is passed
-# on).  initdb does not run as root, so root runs them as postgres, from a
-# copy of test/t and data/ (the checkout may be where postgres cannot read).
+# module as this cluster: the settings that point this cluster at a private
+# install (extension_destdir below 18, extension_control_path from 18 on,
+# dynamic_library_path) are passed on.  initdb does not run as root, so root
+# runs them as postgres, from a copy of test/t and data/ (the checkout may
+# be where postgres cannot read).
+module_conf=$(psql -X -A -t -q -d postgres -c "SELECT string_agg(name || ' = ' || quote_literal(setting), E'\n')
+  FROM pg_settings WHERE name IN ('extension_destdir', 'extension_control_path', 'dynamic_library_path')
+   AND source <> 'default'" 2>/dev/null)
 pgxs_dir=$(dirname "$(dirname "$(pg_config --pgxs)")")
 tapdir=$(mktemp -d /tmp/leadflow_tap.XXXXXX)
 mkdir -p "$tapdir/src/test" && cp -R test/t "$tapdir/src/test/" && cp -R data "$tapdir/src/"
@@ -49,8 +55,7 @@ asuser=""
 if [ "$(id -u)" -eq 0 ]; then chown -R postgres "$tapdir"; asuser="runuser -u postgres --"; fi
 (cd "$tapdir/src" && $asuser env TESTDIR="$tapdir" PATH="$(pg_config --bindir):$PATH" \
 	PERL5LIB="$pgxs_dir/test/perl:$tapdir/src/test/t" PG_REGRESS="$pgxs_dir/test/regress/pg_regress" \
-	LEADFLOW_EXTENSION_DESTDIR="${LEADFLOW_EXTENSION_DESTDIR:-$(psql -X -A -t -c 'SHOW extension_destdir' postgres 2>/dev/null)}" \
-	LEADFLOW_DYNAMIC_LIBRARY_PATH="${LEADFLOW_DYNAMIC_LIBRARY_PATH:-$(psql -X -A -t -c 'SHOW dynamic_library_path' postgres 2>/dev/null)}" \
+	LEADFLOW_MODULE_CONF="${LEADFLOW_MODULE_CONF:-$module_conf}" \
 	prove ${PROVE_FLAGS:-} ${TAP_TESTS:-test/t/*.pl}) >"$log" 2>&1
 cat "$log"
 total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$log")

@@ -2,8 +2,9 @@
 #
 # The nodes load the leadflow module the other suites use: the installed
 # one, or a private install when the environment names it, as test/run.sh
-# does from the cluster it runs in (Debian's extension_destdir):
-#   LEADFLOW_EXTENSION_DESTDIR, LEADFLOW_DYNAMIC_LIBRARY_PATH
+# does from the cluster it runs in: LEADFLOW_MODULE_CONF holds the
+# postgresql.conf lines (extension_destdir below 18, extension_control_path
+# from 18 on, dynamic_library_path).
 package LeadflowTAP;
 
 use strict;
@@ -20,10 +21,7 @@ sub leadflow_node
 	my $node = PostgreSQL::Test::Cluster->new($name);
 	$node->init(%init);
 	my $conf = "max_connections = 40\n";
-	$conf .= "extension_destdir = '$ENV{LEADFLOW_EXTENSION_DESTDIR}'\n"
-	  if $ENV{LEADFLOW_EXTENSION_DESTDIR};
-	$conf .= "dynamic_library_path = '$ENV{LEADFLOW_DYNAMIC_LIBRARY_PATH}'\n"
-	  if $ENV{LEADFLOW_DYNAMIC_LIBRARY_PATH};
+	$conf .= "$ENV{LEADFLOW_MODULE_CONF}\n" if $ENV{LEADFLOW_MODULE_CONF};
 	$node->append_conf('postgresql.conf', $conf);
 	return $node;
 }
