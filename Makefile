@@ -127,10 +127,12 @@ sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql data/free_email_domain
 	  echo '$$list$$, pg_catalog.chr(10)), pg_catalog.chr(10)), true;'; } > $@
 
 # Each step is a new make so that PGXS is read after `deps` installed it.
+# The tests load the module from a private install of this tree (see
+# private_run below), so that two checkouts testing at once on one machine,
+# or a `make install` meanwhile, never swap the module under a run.
 test: deps
 	$(MAKE) all
-	$(MAKE) install
-	pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' -o 'max_connections=40' sh test/run.sh
+	$(call private_run,$(TEST_CLUSTER),test/run.sh)
 
 # PostgreSQL 15 (this host), 17 and 18 (Debian chroots): test/matrix.sh
 test-matrix:
@@ -141,34 +143,38 @@ demo: deps
 	$(MAKE) install
 	pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' sh data/demo.sh
 
-# Performance figures of spec section 11 (bench/README.md).  The full run
-# takes many minutes and is not part of `make test`; bench-smoke is the quick
-# run (small sizes, about 20 s, no targets asserted).  Besides the usual
-# install, each run installs the module into a directory of its own under
-# bench/out and the cluster loads it from there, so that another `make
-# install` during a long run cannot swap the module under it.  Below 18 that
-# is Debian's extension_destdir; 18 has extension_control_path instead (its
-# elements are share directories: "/extension" is appended).
-BENCH_CLUSTER = pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' \
-	-o 'shared_buffers=1GB' -o 'max_wal_size=8GB' -o 'checkpoint_timeout=30min'
+# private_run CLUSTER SCRIPT: installs the module into a directory of its own
+# and runs SCRIPT in a throwaway cluster that loads it from there.  Below 18
+# that is Debian's extension_destdir; 18 has extension_control_path instead
+# (its elements are share directories: "/extension" is appended); the module
+# itself is found through dynamic_library_path.
 ifeq ($(shell test '$(PG_MAJOR)' -ge 18 2>/dev/null && echo new),new)
 private_module_opts = -o "extension_control_path=$$d$(datadir):\$$system"
 else
 private_module_opts = -o "extension_destdir=$$d"
 endif
-bench_run = mkdir -p bench/out && d=$$(mktemp -d $(CURDIR)/bench/out/install.XXXXXX) && chmod 755 $$d && \
+private_run = d=$$(mktemp -d /tmp/leadflow-install.XXXXXX) && chmod 755 $$d && \
 	$(MAKE) install DESTDIR=$$d >/dev/null && \
-	{ $(BENCH_CLUSTER) $(private_module_opts) -o "dynamic_library_path=$$d$(pkglibdir):\$$libdir" \
-	  sh bench/run.sh $(1); rc=$$?; rm -rf $$d; exit $$rc; }
+	{ $(1) $(private_module_opts) -o "dynamic_library_path=$$d$(pkglibdir):\$$libdir" \
+	  sh $(2); rc=$$?; rm -rf $$d; exit $$rc; }
+TEST_CLUSTER = pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' -o 'max_connections=40'
+
+# Performance figures of spec section 11 (bench/README.md).  The full run
+# takes many minutes and is not part of `make test`; bench-smoke is the quick
+# run (small sizes, about 20 s, no targets asserted).  Both run on a private
+# install (above), so that another `make install` during a long run cannot
+# swap the module under it.
+BENCH_CLUSTER = pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' \
+	-o 'shared_buffers=1GB' -o 'max_wal_size=8GB' -o 'checkpoint_timeout=30min'
 
 .PHONY: bench bench-smoke
 
 bench: deps
 	$(MAKE) all
 	$(MAKE) install
-	$(call bench_run,full)
+	$(call private_run,$(BENCH_CLUSTER),bench/run.sh full)
 
 bench-smoke: deps
 	$(MAKE) all
 	$(MAKE) install
-	$(call bench_run,quick)
+	$(call private_run,$(BENCH_CLUSTER),bench/run.sh quick)
