@@ -5,25 +5,15 @@ EXTENSION = leadflow
 EXTVERSION = $(shell grep default_version $(EXTENSION).control | sed -e "s/default_version[[:space:]]*=[[:space:]]*'\([^']*\)'/\1/")
 
 MODULE_big = leadflow
+# by layer, bottom up (README "Development"; test/layers.sh checks includes)
 OBJS = \
-	src/leadflow.o \
-	src/journey.o \
+	src/text.o src/email.o src/names.o src/phone.o src/predicate.o src/predicate_field.o src/predicate_eval.o src/business_hours.o \
+	src/leadflow.o src/spi.o src/request.o src/lead.o src/notify.o \
+	src/rulecache.o src/journey.o \
+	src/validate.o src/dedup.o src/enrich.o src/score.o src/predict.o src/route.o \
+	src/workflow.o src/nurture.o src/account.o \
 	src/pipeline.o \
-	src/dedup.o \
-	src/enrich.o \
-	src/score.o \
-	src/route.o \
-	src/workflow.o \
-	src/maintenance.o \
-	src/business_hours.o \
-	src/reassign.o \
-	src/nurture.o \
-	src/account.o \
-	src/predict.o \
-	src/rulecache.o \
-	src/predicate.o \
-	src/normalize.o \
-	src/phone.o
+	src/reassign.o src/maintenance.o
 
 # Like pgvector, the install script is built from sql/leadflow.sql; the
 # build appends the shipped free-mail list from data/.

@@ -24,7 +24,13 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
-#include "leadflow.h"
+#include "account.h"
+#include "journey.h"
+#include "notify.h"
+#include "request.h"
+#include "spi.h"
+#include "text.h"
+
 
 /*
  * Engagement of every account of one org or all ($1) as of $2; the same
@@ -154,11 +160,12 @@ row_hot_key(HotKey *key, HeapTuple row, TupleDesc desc)
 /*
  * LeadflowAccountMaintain
  *		run_maintenance's account actions (args: org_id or NULL, as_of);
- *		emits account_hot (accounts that crossed) and account_cooled.  The
+ *		returns the counts of account_hot (accounts that crossed) and
+ *		account_cooled.  The
  *		caller is connected to SPI.
  */
 void
-LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
+LeadflowAccountMaintain(Datum *args, const char *nulls, uint64 *hot_out, uint64 *cooled_out)
 {
 	SPITupleTable *rows;
 	uint64		nhot;
@@ -183,8 +190,8 @@ LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 		(void) SPI_getbinval(rows->vals[0], rows->tupdesc, 1, &isnull);
 		nhot = isnull ? 0 : SPI_processed;
 	}
-	LeadflowMaintenanceEmit(rsinfo, "account_hot", nhot);
-	LeadflowMaintenanceEmit(rsinfo, "account_cooled", cooled);
+	*hot_out = nhot;
+	*cooled_out = cooled;
 	if (nhot == 0)
 		return;
 

@@ -28,7 +28,13 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
-#include "leadflow.h"
+#include "dedup.h"
+#include "journey.h"
+#include "lead.h"
+#include "request.h"
+#include "spi.h"
+#include "text.h"
+
 
 static LeadflowPlan claim_plan = {
 	NULL,
@@ -247,6 +253,7 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 	bool		any = false;
 	int			i;
 	int			rc;
+	LeadflowRequest request;
 
 	build_fill_plans(lead);
 	/* in the caller's per-row context: it outlives our SPI connection */
@@ -295,20 +302,13 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 	sargs[3] = source ? CStringGetTextDatum(source) : (Datum) 0;
 	snulls[0] = snulls[1] = snulls[2] = ' ';
 	snulls[3] = source ? ' ' : 'n';
-	leadflow_signal_lead_updated_by_caller = true;
-	PG_TRY();
-	{
-		rc = LeadflowExecute(&signal_plan, sargs, snulls, false, 0);
-	}
-	PG_FINALLY();
-	{
-		leadflow_signal_lead_updated_by_caller = false;
-	}
-	PG_END_TRY();
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "leadflow: form_submit signal failed: %s", SPI_result_code_string(rc));
+	request = *LeadflowCurrentRequest();
+	request.signal_lead_updated = true;
+	(void) LeadflowExecuteUnder(&request, &signal_plan, sargs, snulls, SPI_OK_INSERT);
 
-	LeadflowUpdateRescoring(&fill_plan, args, nulls, "signal");
+	request = *LeadflowCurrentRequest();
+	request.rescore_reason = "signal";
+	(void) LeadflowExecuteUnder(&request, &fill_plan, args, nulls, SPI_OK_UPDATE);
 	SPI_finish();
 
 	resetStringInfo(&detail);

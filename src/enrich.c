@@ -20,7 +20,13 @@
 #include "utils/datum.h"
 #include "utils/json.h"
 
-#include "leadflow.h"
+#include "enrich.h"
+#include "journey.h"
+#include "lead.h"
+#include "rulecache.h"
+#include "spi.h"
+#include "text.h"
+
 
 /* profile columns, in the order of the query after provider and of attnums below */
 static const char *const enrich_fields[] = {

@@ -40,7 +40,12 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
+#include "journey.h"
 #include "leadflow.h"
+#include "request.h"
+#include "spi.h"
+#include "text.h"
+
 
 /* entries beyond this are dropped and re-read from the table on demand */
 #define JOURNEY_HEADS_MAX 8192
@@ -482,7 +487,7 @@ append_row(JourneyHead *head, int64 org_id, int64 lead_id, const char *kind,
 
 	head->seq = r->seq;
 	memcpy(head->hash, r->hash, LEADFLOW_HASH_LEN);
-	if ((leadflow_pipeline_depth == 0 && hold_depth == 0) || npending >= JOURNEY_BATCH)
+	if ((LeadflowCurrentRequest()->pipeline_depth == 0 && hold_depth == 0) || npending >= JOURNEY_BATCH)
 		LeadflowJourneyFlush();
 	return head->seq;
 }
@@ -719,28 +724,6 @@ LeadflowJourneyPrefetch(const int64 *org_ids, const int64 *lead_ids, int n)
 				 SPI_getbinval(tup, desc, 4, &isnull));
 	}
 	SPI_finish();
-}
-
-void
-LeadflowDetailInt(StringInfo buf, const char *key, int64 value)
-{
-	if (buf->len > 0 && buf->data[buf->len - 1] != '{')
-		appendStringInfoString(buf, ", ");
-	escape_json(buf, key);
-	appendStringInfo(buf, ": " INT64_FORMAT, value);
-}
-
-void
-LeadflowDetailText(StringInfo buf, const char *key, const char *value)
-{
-	if (buf->len > 0 && buf->data[buf->len - 1] != '{')
-		appendStringInfoString(buf, ", ");
-	escape_json(buf, key);
-	appendStringInfoString(buf, ": ");
-	if (value == NULL)
-		appendStringInfoString(buf, "null");
-	else
-		escape_json(buf, value);
 }
 
 /*

@@ -5,7 +5,8 @@
  *	  and name similarity.  No SPI, no table access; the lead pipeline and
  *	  the SQL functions of the same names call these.
  *
- *	  normalize.c implements everything but the phone number, which lives
+ *	  email.c (emails, company domains) and names.c implement everything
+ *	  but the phone number, which lives
  *	  in phone.cpp behind a plain C interface.  This header is included
  *	  from C (after postgres.h) and from C++ (phone.cpp, without any
  *	  PostgreSQL header), so it uses only <stdbool.h> and <stddef.h>.

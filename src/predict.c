@@ -54,7 +54,12 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
-#include "leadflow.h"
+#include "lead.h"
+#include "predict.h"
+#include "request.h"
+#include "spi.h"
+#include "text.h"
+
 
 #define NFEATURES		6
 #define VALUE_LEN		100		/* feature values are cut to this many bytes */
@@ -704,7 +709,7 @@ leadflow_prediction_flush(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "prediction_flush: not called as a trigger");
 	/* statements the pipeline runs for a row end inside the outer one */
-	if (leadflow_pipeline_depth == 0)
+	if (LeadflowCurrentRequest()->pipeline_depth == 0)
 		LeadflowPredictFlush();
 	return PointerGetDatum(NULL);
 }

@@ -37,8 +37,18 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
-#include "leadflow.h"
+#include "journey.h"
+#include "lead.h"
+#include "notify.h"
 #include "predicate.h"
+#include "request.h"
+#include "route.h"
+#include "rulecache.h"
+#include "score.h"
+#include "spi.h"
+#include "text.h"
+#include "validate.h"
+
 
 typedef struct StateKey
 {
@@ -938,7 +948,7 @@ leadflow_routing_flush(PG_FUNCTION_ARGS)
 	 * inside the outer statement, which flushes once when it ends: flushing
 	 * here would rewrite the same rows once per duplicate.
 	 */
-	if (leadflow_pipeline_depth == 0)
+	if (LeadflowCurrentRequest()->pipeline_depth == 0)
 	{
 		LeadflowJourneyFlush();
 		LeadflowRouteFlush();
@@ -1004,7 +1014,7 @@ leadflow_simulate_routing(PG_FUNCTION_ARGS)
 		elog(ERROR, "leadflow: could not build the simulated lead");
 	LeadflowLeadFromRecord(&lead, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 	lead.org = LeadflowGetOrg(lead.org_id);
-	LeadflowNormalizeLead(&lead);
+	(void) LeadflowValidateLead(&lead);
 	LeadflowScoreCompute(&lead, LeadflowGetModel(lead.org_id, lead.desc), false,
 						 LeadflowNow(), &score, NULL);
 	LeadflowScoreStore(&lead, &score);
@@ -1110,88 +1120,4 @@ leadflow_replay_routing(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	return (Datum) 0;
-}
-
-/* set while reassign_lead's UPDATE runs: the leads trigger routes again */
-const char *leadflow_reroute_reason = NULL;
-
-static LeadflowPlan reassign_plan = {
-	NULL,
-	"UPDATE leadflow.leads SET updated_at = updated_at"
-	" WHERE lead_id OPERATOR(pg_catalog.=) $1 RETURNING owner_rep_id",
-	1, {INT8OID}
-};
-
-static LeadflowPlan lead_state_plan = {
-	NULL,
-	"SELECT status, merged_into, erased_at FROM leadflow.leads"
-	" WHERE lead_id OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
-	1, {INT8OID}
-};
-
-/*
- * LeadflowCheckReassignReason
- *		A reassignment's reason is journaled: 1 to 200 characters (22023).
- */
-void
-LeadflowCheckReassignReason(const char *reason)
-{
-	if (reason[0] == '\0' || strlen(reason) > 200)
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid reassignment reason: %s", LeadflowQuote(reason)),
-				 errdetail("A reason is 1 to 200 characters.")));
-}
-
-/*
- * leadflow.reassign_lead(lead_id, reason) RETURNS bigint
- *
- * Routes an open lead again, never to its current owner (SLA breach, a rep
- * who leaves); journals "routed" with the reason; returns the new owner
- * (NULL: unassigned queue).
- */
-PG_FUNCTION_INFO_V1(leadflow_reassign_lead);
-Datum
-leadflow_reassign_lead(PG_FUNCTION_ARGS)
-{
-	int64		lead_id = PG_GETARG_INT64(0);
-	char	   *reason = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	Datum		arg = Int64GetDatum(lead_id);
-	const char *saved = leadflow_reroute_reason;
-	char	   *status;
-	bool		isnull;
-	Datum		owner = (Datum) 0;
-	bool		owner_null = true;
-	int			rc;
-
-	LeadflowCheckReassignReason(reason);
-
-	SPI_connect();
-	LeadflowFetchLead(&lead_state_plan, lead_id, false);
-	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
-	(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
-	if (!isnull || SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3) != NULL ||
-		!LeadflowStatusIsOpen(status))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("lead " INT64_FORMAT " is not open (status %s)", lead_id, status),
-				 errhint("Only new, contacted, qualified and nurture leads are routed.")));
-
-	leadflow_reroute_reason = reason;
-	PG_TRY();
-	{
-		rc = LeadflowExecute(&reassign_plan, &arg, NULL, false, 0);
-		if (rc != SPI_OK_UPDATE_RETURNING || SPI_processed != 1)
-			elog(ERROR, "leadflow: reassignment update failed: %s", SPI_result_code_string(rc));
-		owner = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &owner_null);
-	}
-	PG_FINALLY();
-	{
-		leadflow_reroute_reason = saved;
-	}
-	PG_END_TRY();
-	SPI_finish();
-	if (owner_null)
-		PG_RETURN_NULL();
-	PG_RETURN_DATUM(owner);
 }

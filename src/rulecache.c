@@ -30,6 +30,9 @@
 
 #include "leadflow.h"
 #include "predicate.h"
+#include "rulecache.h"
+#include "spi.h"
+
 
 typedef struct OrgEntry
 {

@@ -33,8 +33,16 @@
 #include "utils/typcache.h"
 
 #include "compat.h"
-#include "leadflow.h"
+#include "journey.h"
+#include "lead.h"
+#include "notify.h"
 #include "predicate.h"
+#include "request.h"
+#include "rulecache.h"
+#include "score.h"
+#include "spi.h"
+#include "text.h"
+
 
 #define SECS_PER_WEEK (7.0 * SECS_PER_DAY)
 
@@ -248,49 +256,6 @@ LeadflowScoreStore(LeadflowLead *lead, const LeadflowScore *score)
 }
 
 /*
- * LeadflowNotify
- *		NOTIFY leadflow '{"event": ..., "org_id": ..., "lead_id": ..., "rep_id": ...}';
- *		PostgreSQL delivers it on commit only.
- */
-void
-LeadflowNotify(const char *event, int64 org_id, int64 lead_id, int64 rep_id)
-{
-	static LocalTransactionId counted_in = InvalidLocalTransactionId;
-	static int	sent = 0;
-	StringInfoData payload;
-
-	/*
-	 * PostgreSQL keeps every pending notification in memory until commit: a
-	 * bulk load would hold one per lead.  Past leadflow.notify_limit in one
-	 * transaction a single "bulk" notification stands for the rest.
-	 */
-	if (counted_in != LeadflowLocalXid())
-	{
-		counted_in = LeadflowLocalXid();
-		sent = 0;
-	}
-	if (++sent > leadflow_notify_limit)
-	{
-		if (sent == leadflow_notify_limit + 1)
-			Async_Notify("leadflow", psprintf("{\"event\": \"bulk\", \"org_id\": " INT64_FORMAT
-											  ", \"lead_id\": null, \"rep_id\": null}", org_id));
-		return;
-	}
-
-	initStringInfo(&payload);
-	appendStringInfoChar(&payload, '{');
-	LeadflowDetailText(&payload, "event", event);
-	LeadflowDetailInt(&payload, "org_id", org_id);
-	LeadflowDetailInt(&payload, "lead_id", lead_id);
-	if (rep_id != 0)
-		LeadflowDetailInt(&payload, "rep_id", rep_id);
-	else
-		appendStringInfoString(&payload, ", \"rep_id\": null");
-	appendStringInfoChar(&payload, '}');
-	Async_Notify("leadflow", payload.data);
-}
-
-/*
  * LeadflowScoreApply
  *		Scores the lead, stores the score, and when it changed from
  *		old_score journals "scored" (old, new, reason).  Crossing escalate_at
@@ -438,8 +403,6 @@ leadflow_explain_score(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* set while an UPDATE issued by scoring runs: the leads trigger rescores */
-const char *leadflow_rescore_reason = NULL;
 
 static LeadflowPlan touch_plan = {
 	NULL,
@@ -464,38 +427,18 @@ static LeadflowPlan rescore_plan = {
 };
 
 /*
- * LeadflowUpdateRescoring
+ * rescore_under
  *		Runs an UPDATE of leads (inside the caller's SPI connection) whose
  *		trigger must rescore, giving the reason; returns the rows updated.
  */
-uint64
-LeadflowUpdateRescoring(LeadflowPlan *plan, Datum *args, const char *nulls, const char *reason)
+static uint64
+rescore_under(LeadflowPlan *plan, Datum *args, const char *nulls, const char *reason)
 {
-	const char *saved = leadflow_rescore_reason;
-	uint64		processed;
-	int			rc;
+	LeadflowRequest request = *LeadflowCurrentRequest();
 
-	leadflow_rescore_reason = reason;
-	PG_TRY();
-	{
-		rc = LeadflowExecute(plan, args, nulls, false, 0);
-		if (rc != SPI_OK_UPDATE)
-			elog(ERROR, "leadflow: rescoring update failed: %s", SPI_result_code_string(rc));
-		processed = SPI_processed;
-	}
-	PG_FINALLY();
-	{
-		leadflow_rescore_reason = saved;
-	}
-	PG_END_TRY();
-	return processed;
+	request.rescore_reason = reason;
+	return LeadflowExecuteUnder(&request, plan, args, nulls, SPI_OK_UPDATE);
 }
-
-/*
- * Set while a caller inserts a signal for a live lead it updates itself
- * right after, rescoring once for both (the duplicate touch of dedup.c).
- */
-bool		leadflow_signal_lead_updated_by_caller = false;
 
 /*
  * Trigger on lead_signals.  BEFORE INSERT: a signal for a merged lead goes
@@ -520,7 +463,8 @@ leadflow_signal_inserted(PG_FUNCTION_ARGS)
 
 	desc = RelationGetDescr(td->tg_relation);
 	tuple = td->tg_trigtuple;
-	if (leadflow_signal_lead_updated_by_caller)
+	/* the caller updates the lead itself right after (dedup's touch) */
+	if (LeadflowCurrentRequest()->signal_lead_updated)
 		return TRIGGER_FIRED_BEFORE(td->tg_event) ? PointerGetDatum(tuple) : PointerGetDatum(NULL);
 	org_att = SPI_fnumber(desc, "org_id");
 	lead_att = SPI_fnumber(desc, "lead_id");
@@ -564,7 +508,7 @@ leadflow_signal_inserted(PG_FUNCTION_ARGS)
 		args[2] = heap_getattr(tuple, SPI_fnumber(desc, "occurred_at"), desc, &isnull);
 		if (isnull)
 			nulls[2] = 'n';
-		LeadflowUpdateRescoring(&touch_plan, args, nulls, "signal");
+		rescore_under(&touch_plan, args, nulls, "signal");
 	}
 	SPI_finish();
 	return PointerGetDatum(NULL);
@@ -586,7 +530,7 @@ leadflow_rescore(PG_FUNCTION_ARGS)
 
 	(void) LeadflowGetOrg(DatumGetInt64(arg));	/* 23503 for an unknown org */
 	SPI_connect();
-	n = LeadflowUpdateRescoring(&rescore_plan, &arg, NULL, "rescore");
+	n = rescore_under(&rescore_plan, &arg, NULL, "rescore");
 	SPI_finish();
 	PG_RETURN_INT64((int64) n);
 }

@@ -20,7 +20,14 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "leadflow.h"
+#include "journey.h"
+#include "lead.h"
+#include "request.h"
+#include "rulecache.h"
+#include "spi.h"
+#include "text.h"
+#include "workflow.h"
+
 
 static LeadflowPlan has_opportunity_plan = {
 	NULL,

@@ -1,0 +1,147 @@
+/*-------------------------------------------------------------------------
+ *
+ * lead.c
+ *	  The lead row (lead.h): attribute numbers of the leads columns, the
+ *	  accessors the stages read and change a row through, and which
+ *	  statuses are open.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "executor/spi.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+
+#include "lead.h"
+
+LeadflowLeadColumns leadflow_cols;
+
+static int
+column(TupleDesc desc, const char *name)
+{
+	int			attnum = SPI_fnumber(desc, name);
+
+	if (attnum <= 0)
+		elog(ERROR, "leadflow: leads has no column \"%s\"", name);
+	return attnum;
+}
+
+/*
+ * LeadflowResolveColumns
+ *		Finds the attribute numbers of the leads columns; they never change
+ *		for a table, so this is done once per backend (relid is the key).
+ */
+void
+LeadflowResolveColumns(TupleDesc desc, Oid relid)
+{
+	if (leadflow_cols.relid == relid)
+		return;
+#define RESOLVE(c) leadflow_cols.c = column(desc, #c);
+	LEADFLOW_LEAD_COLUMNS(RESOLVE)
+#undef RESOLVE
+	leadflow_cols.relid = relid;
+}
+
+/* The values of a leads tuple, to be read and changed by the stages. */
+void
+LeadflowLeadFromTuple(LeadflowLead *lead, TupleDesc desc, HeapTuple tuple)
+{
+	int			natts;
+
+	lead->desc = desc;
+	natts = lead->desc->natts;
+	lead->values = palloc(natts * sizeof(Datum));
+	lead->nulls = palloc(natts * sizeof(bool));
+	lead->replace = palloc0(natts * sizeof(bool));
+	heap_deform_tuple(tuple, lead->desc, lead->values, lead->nulls);
+	lead->org_id = DatumGetInt64(lead->values[leadflow_cols.org_id - 1]);
+	lead->lead_id = DatumGetInt64(lead->values[leadflow_cols.lead_id - 1]);
+	lead->org = NULL;
+}
+
+/*
+ * LeadflowLeadFromRecord
+ *		The lead in a leads row value (e.g. SELECT l FROM leadflow.leads l),
+ *		for SQL functions that work on stored leads.  The row's descriptor
+ *		is copied into the current context.
+ */
+void
+LeadflowLeadFromRecord(LeadflowLead *lead, Datum record)
+{
+	HeapTupleHeader row = DatumGetHeapTupleHeader(record);
+	TupleDesc	desc = lookup_rowtype_tupdesc_copy(HeapTupleHeaderGetTypeId(row),
+												   HeapTupleHeaderGetTypMod(row));
+	HeapTupleData tuple;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(row);
+	tuple.t_data = row;
+	LeadflowResolveColumns(desc, get_typ_typrelid(HeapTupleHeaderGetTypeId(row)));
+	LeadflowLeadFromTuple(lead, desc, &tuple);
+}
+
+bool
+LeadflowLeadIsNull(const LeadflowLead *lead, int attnum)
+{
+	return lead->nulls[attnum - 1];
+}
+
+/* a text column as a C string in the current context, NULL when null */
+char *
+LeadflowLeadText(const LeadflowLead *lead, int attnum)
+{
+	if (lead->nulls[attnum - 1])
+		return NULL;
+	return TextDatumGetCString(lead->values[attnum - 1]);
+}
+
+void
+LeadflowLeadSet(LeadflowLead *lead, int attnum, Datum value, bool isnull)
+{
+	lead->values[attnum - 1] = value;
+	lead->nulls[attnum - 1] = isnull;
+	lead->replace[attnum - 1] = true;
+}
+
+void
+LeadflowLeadSetText(LeadflowLead *lead, int attnum, const char *value)
+{
+	if (value == NULL)
+		LeadflowLeadSet(lead, attnum, (Datum) 0, true);
+	else
+		LeadflowLeadSet(lead, attnum, CStringGetTextDatum(value), false);
+}
+
+/* a bigint column (an id), 0 when null */
+int64
+LeadflowLeadInt64(const LeadflowLead *lead, int attnum)
+{
+	return lead->nulls[attnum - 1] ? 0 : DatumGetInt64(lead->values[attnum - 1]);
+}
+
+/*
+ * LeadflowLeadCopy
+ *		A copy of the lead's values (the datums themselves are shared: the
+ *		copy is for comparing before and after a change).
+ */
+void
+LeadflowLeadCopy(LeadflowLead *copy, const LeadflowLead *lead)
+{
+	int			natts = lead->desc->natts;
+
+	*copy = *lead;
+	copy->values = palloc(natts * sizeof(Datum));
+	copy->nulls = palloc(natts * sizeof(bool));
+	memcpy(copy->values, lead->values, natts * sizeof(Datum));
+	memcpy(copy->nulls, lead->nulls, natts * sizeof(bool));
+}
+
+/* open leads count toward a rep's load and can be routed */
+bool
+LeadflowStatusIsOpen(const char *status)
+{
+	return strcmp(status, "new") == 0 || strcmp(status, "contacted") == 0 ||
+		strcmp(status, "qualified") == 0 || strcmp(status, "nurture") == 0;
+}
