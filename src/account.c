@@ -209,21 +209,19 @@ LeadflowAccountMaintain(Datum *args, const char *nulls, uint64 *hot_out, uint64 
 		Datum		owner = SPI_getbinval(row, desc, 5, &owner_null);
 		HotKey		key;
 		int64		org_id;
-		StringInfoData buf;
+		LeadflowJson buf;
 		int			j;
 
 		row_hot_key(&key, row, desc);
 		org_id = key.org_id;
 		acc = hash_search(hot, &key, HASH_ENTER, NULL);
-		initStringInfo(&buf);
-		appendStringInfoChar(&buf, '{');
+		LeadflowJsonBegin(&buf);
 		if (key.account_id != 0)
-			LeadflowDetailInt(&buf, "account_id", key.account_id);
+			LeadflowJsonInt(&buf, "account_id", key.account_id);
 		else
-			LeadflowDetailText(&buf, "company_domain", key.domain);
-		LeadflowDetailInt(&buf, "account_score", DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull)));
-		appendStringInfoChar(&buf, '}');
-		LeadflowJourneyParseDetail(&acc->detail, buf.data);
+			LeadflowJsonText(&buf, "company_domain", key.domain);
+		LeadflowJsonInt(&buf, "account_score", DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull)));
+		LeadflowJourneyParseDetail(&acc->detail, LeadflowJsonFinish(&buf));
 		acc->owner = owner_null ? 0 : DatumGetInt64(owner);
 		acc->best_lead = 0;
 		for (j = 0; j < norgs && DatumGetInt64(orgs[j]) != org_id; j++)

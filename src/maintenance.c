@@ -28,6 +28,7 @@
 #include "request.h"
 #include "rulecache.h"
 #include "spi.h"
+#include "text.h"
 
 #define ORG_FILTER " ($1 IS NULL OR l.org_id OPERATOR(pg_catalog.=) $1)"
 #define LIVE_OPEN " l.merged_into IS NULL AND l.erased_at IS NULL" \
@@ -179,9 +180,12 @@ maintain(void *arg)
 		int64		lead_id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
 		Datum		owner = SPI_getbinval(rows->vals[i], rows->tupdesc, 3, &isnull);
 		int32		score = DatumGetInt32(SPI_getbinval(rows->vals[i], rows->tupdesc, 4, &isnull));
+		LeadflowJson detail;
 
-		LeadflowJourneyAppend(org_id, lead_id, "escalated",
-							  psprintf("{\"score\": %d, \"reason\": \"maintenance\"}", score));
+		LeadflowJsonBegin(&detail);
+		LeadflowJsonInt(&detail, "score", score);
+		LeadflowJsonText(&detail, "reason", "maintenance");
+		LeadflowJourneyAppend(org_id, lead_id, "escalated", LeadflowJsonFinish(&detail));
 		LeadflowNotify("escalated", org_id, lead_id, isnull ? 0 : DatumGetInt64(owner));
 	}
 	emit(rsinfo, "escalated", n);

@@ -25,7 +25,7 @@ LeadflowNotify(const char *event, int64 org_id, int64 lead_id, int64 rep_id)
 {
 	static LocalTransactionId counted_in = InvalidLocalTransactionId;
 	static int	sent = 0;
-	StringInfoData payload;
+	LeadflowJson payload;
 
 	/*
 	 * PostgreSQL keeps every pending notification in memory until commit: a
@@ -39,22 +39,23 @@ LeadflowNotify(const char *event, int64 org_id, int64 lead_id, int64 rep_id)
 	}
 	if (++sent > leadflow_notify_limit)
 	{
-		if (sent == leadflow_notify_limit + 1)
-			Async_Notify("leadflow", psprintf("{\"event\": \"bulk\", \"org_id\": " INT64_FORMAT
-											  ", \"lead_id\": null, \"rep_id\": null}", org_id));
-		return;
+		if (sent != leadflow_notify_limit + 1)
+			return;
+		event = "bulk";
+		lead_id = rep_id = 0;
 	}
 
-	initStringInfo(&payload);
-	appendStringInfoChar(&payload, '{');
-	LeadflowDetailText(&payload, "event", event);
-	LeadflowDetailInt(&payload, "org_id", org_id);
-	LeadflowDetailInt(&payload, "lead_id", lead_id);
-	if (rep_id != 0)
-		LeadflowDetailInt(&payload, "rep_id", rep_id);
+	LeadflowJsonBegin(&payload);
+	LeadflowJsonText(&payload, "event", event);
+	LeadflowJsonInt(&payload, "org_id", org_id);
+	if (lead_id != 0)
+		LeadflowJsonInt(&payload, "lead_id", lead_id);
 	else
-		appendStringInfoString(&payload, ", \"rep_id\": null");
-	appendStringInfoChar(&payload, '}');
-	Async_Notify("leadflow", payload.data);
+		LeadflowJsonText(&payload, "lead_id", NULL);
+	if (rep_id != 0)
+		LeadflowJsonInt(&payload, "rep_id", rep_id);
+	else
+		LeadflowJsonText(&payload, "rep_id", NULL);
+	Async_Notify("leadflow", LeadflowJsonFinish(&payload));
 }
 

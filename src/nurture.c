@@ -169,11 +169,15 @@ LeadflowNurtureMaintain(Datum *args, const char *nulls,
 		bool		isnull;
 		int32		attempts = DatumGetInt32(SPI_getbinval(rows->vals[i], rows->tupdesc, 3, &isnull));
 		int32		after = DatumGetInt32(SPI_getbinval(rows->vals[i], rows->tupdesc, 4, &isnull));
+		LeadflowJson detail;
 
+		LeadflowJsonBegin(&detail);
+		LeadflowJsonInt(&detail, "attempts", attempts);
+		LeadflowJsonInt(&detail, "after_attempts", after);
+		LeadflowJsonText(&detail, "reason",
+						 psprintf("%d contact attempts without a reply or meeting", attempts));
 		LeadflowJourneyAppend(get_int64(rows, i, 1), get_int64(rows, i, 2), "nurture_entered",
-							  psprintf("{\"attempts\": %d, \"after_attempts\": %d, \"reason\": "
-									   "\"%d contact attempts without a reply or meeting\"}",
-									   attempts, after, attempts));
+							  LeadflowJsonFinish(&detail));
 	}
 	*entered = n;
 	*cancelled = run(&cancel_plan, args, nulls, SPI_OK_UPDATE);
@@ -182,14 +186,13 @@ LeadflowNurtureMaintain(Datum *args, const char *nulls,
 	rows = SPI_tuptable;
 	for (i = 0; i < n; i++)
 	{
-		StringInfoData detail;
+		LeadflowJson detail;
 
-		initStringInfo(&detail);
-		appendStringInfoChar(&detail, '{');
-		LeadflowDetailInt(&detail, "item_id", get_int64(rows, i, 3));
-		LeadflowDetailText(&detail, "step", SPI_getvalue(rows->vals[i], rows->tupdesc, 4));
-		appendStringInfoChar(&detail, '}');
-		LeadflowJourneyAppend(get_int64(rows, i, 1), get_int64(rows, i, 2), "nurture_queued", detail.data);
+		LeadflowJsonBegin(&detail);
+		LeadflowJsonInt(&detail, "item_id", get_int64(rows, i, 3));
+		LeadflowJsonText(&detail, "step", SPI_getvalue(rows->vals[i], rows->tupdesc, 4));
+		LeadflowJourneyAppend(get_int64(rows, i, 1), get_int64(rows, i, 2), "nurture_queued",
+							  LeadflowJsonFinish(&detail));
 	}
 	*queued = n;
 }
@@ -234,7 +237,7 @@ LeadflowNurtureRecycled(LeadflowLead *lead)
 {
 	int64		owner = LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id);
 	bool		keep = false;
-	StringInfoData detail;
+	LeadflowJson detail;
 
 	if (recycled_relid != leadflow_cols.relid)
 	{
@@ -245,18 +248,16 @@ LeadflowNurtureRecycled(LeadflowLead *lead)
 	}
 	LeadflowLeadSet(lead, recycled_attnum, TimestampTzGetDatum(LeadflowNow()), false);
 
-	initStringInfo(&detail);
-	appendStringInfoChar(&detail, '{');
-	LeadflowDetailInt(&detail, "score", DatumGetInt32(lead->values[leadflow_cols.score - 1]));
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonInt(&detail, "score", DatumGetInt32(lead->values[leadflow_cols.score - 1]));
 	if (owner != 0)
 	{
 		const LeadflowRep *rep = LeadflowFindRep(LeadflowGetRouting(lead->org_id, lead->desc), owner);
 
 		keep = rep != NULL && rep->active;
-		LeadflowDetailInt(&detail, "owner_rep_id", owner);
+		LeadflowJsonInt(&detail, "owner_rep_id", owner);
 	}
-	LeadflowDetailText(&detail, "to", keep ? "owner" : "routing");
-	appendStringInfoChar(&detail, '}');
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "recycled", detail.data);
+	LeadflowJsonText(&detail, "to", keep ? "owner" : "routing");
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "recycled", LeadflowJsonFinish(&detail));
 	return owner != 0 && !keep;
 }

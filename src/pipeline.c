@@ -63,24 +63,33 @@ counted_owner(const LeadflowLead *lead)
 	return DatumGetInt64(lead->values[leadflow_cols.owner_rep_id - 1]);
 }
 
+/* the lead's owner as a detail member, null when it has none */
+static void
+json_owner(LeadflowJson *detail, const char *key, const LeadflowLead *lead)
+{
+	if (LeadflowLeadIsNull(lead, leadflow_cols.owner_rep_id))
+		LeadflowJsonNull(detail, key);
+	else
+		LeadflowJsonInt(detail, key, LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id));
+}
+
 /* An owner given on insert is kept: counted and journaled as routed. */
 static void
 keep_given_owner(LeadflowLead *lead)
 {
-	StringInfoData detail;
+	LeadflowJson detail;
 	int64		owner = LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id);
 
 	LeadflowLeadSet(lead, leadflow_cols.assigned_at,
 					TimestampTzGetDatum(LeadflowNow()), false);
 	if (counted_owner(lead) != 0)
 		LeadflowRouteAdjustLoad(lead->org_id, owner, +1);
-	initStringInfo(&detail);
-	appendStringInfoChar(&detail, '{');
-	LeadflowDetailText(&detail, "path", "given");
-	LeadflowDetailText(&detail, "reason", "created");
-	LeadflowDetailInt(&detail, "rep_id", owner);
-	appendStringInfoString(&detail, ", \"candidates\": []}");
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "routed", detail.data);
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonText(&detail, "path", "given");
+	LeadflowJsonText(&detail, "reason", "created");
+	LeadflowJsonInt(&detail, "rep_id", owner);
+	LeadflowJsonArray(&detail, "candidates");
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "routed", LeadflowJsonFinish(&detail));
 	LeadflowNotify("assigned", lead->org_id, lead->lead_id, owner);
 }
 
@@ -219,37 +228,33 @@ check_references(const LeadflowLead *lead, const bool *check)
 static void
 journal_created(LeadflowLead *lead)
 {
-	StringInfoData detail;
+	LeadflowJson detail;
 
-	initStringInfo(&detail);
-	appendStringInfoChar(&detail, '{');
-	LeadflowDetailText(&detail, "source", LeadflowLeadText(lead, leadflow_cols.source));
-	LeadflowDetailInt(&detail, "workflow_id", LeadflowLeadInt64(lead, leadflow_cols.workflow_id));
-	LeadflowDetailInt(&detail, "stage_id", LeadflowLeadInt64(lead, leadflow_cols.stage_id));
-	appendStringInfoChar(&detail, '}');
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonText(&detail, "source", LeadflowLeadText(lead, leadflow_cols.source));
+	LeadflowJsonInt(&detail, "workflow_id", LeadflowLeadInt64(lead, leadflow_cols.workflow_id));
+	LeadflowJsonInt(&detail, "stage_id", LeadflowLeadInt64(lead, leadflow_cols.stage_id));
 	LeadflowJourneyStartChain(lead->org_id, lead->lead_id);
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "created", detail.data);
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "created", LeadflowJsonFinish(&detail));
 }
 
 /* which fields normalization produced; never their values */
 static void
 journal_normalized(LeadflowLead *lead)
 {
-	StringInfoData detail;
+	LeadflowJson detail;
 
-	initStringInfo(&detail);
-	appendStringInfoString(&detail, "{\"fields\": [");
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonArray(&detail, "fields");
 	if (!LeadflowLeadIsNull(lead, leadflow_cols.email_normalized))
-		appendStringInfoString(&detail, "\"email_normalized\"");
+		LeadflowJsonText(&detail, NULL, "email_normalized");
 	if (!LeadflowLeadIsNull(lead, leadflow_cols.phone_e164))
-		appendStringInfoString(&detail, detail.data[detail.len - 1] == '[' ?
-							   "\"phone_e164\"" : ", \"phone_e164\"");
-	appendStringInfoChar(&detail, ']');
-	LeadflowDetailText(&detail, "company_domain_from",
-					   !LeadflowLeadIsNull(lead, leadflow_cols.company_domain) ? "email" :
-					   LeadflowLeadIsNull(lead, leadflow_cols.email) ? "none" : "free_mail");
-	appendStringInfoChar(&detail, '}');
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "normalized", detail.data);
+		LeadflowJsonText(&detail, NULL, "phone_e164");
+	LeadflowJsonClose(&detail);
+	LeadflowJsonText(&detail, "company_domain_from",
+					 !LeadflowLeadIsNull(lead, leadflow_cols.company_domain) ? "email" :
+					 LeadflowLeadIsNull(lead, leadflow_cols.email) ? "none" : "free_mail");
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "normalized", LeadflowJsonFinish(&detail));
 }
 
 /*
@@ -413,30 +418,28 @@ journal_user_changes(const LeadflowLead *old, const LeadflowLead *lead)
 		leadflow_cols.workflow_id, leadflow_cols.owner_rep_id, leadflow_cols.team_id,
 		leadflow_cols.account_id
 	};
-	StringInfoData detail;
+	LeadflowJson detail;
 	int			nchanged = 0;
 	int			i;
 
-	initStringInfo(&detail);
-	appendStringInfoString(&detail, "{\"fields\": [");
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonArray(&detail, "fields");
 	for (i = 0; i < (int) lengthof(fields); i++)
 	{
 		if (same_value(old, lead, fields[i]))
 			continue;
-		appendStringInfo(&detail, "%s\"%s\"", nchanged++ > 0 ? ", " : "",
-						 NameStr(TupleDescAttr(lead->desc, fields[i] - 1)->attname));
+		LeadflowJsonText(&detail, NULL, NameStr(TupleDescAttr(lead->desc, fields[i] - 1)->attname));
+		nchanged++;
 	}
 	if (nchanged == 0)
 		return;
-	appendStringInfoChar(&detail, ']');
+	LeadflowJsonClose(&detail);
 	if (LeadflowLeadInt64(old, leadflow_cols.owner_rep_id) != LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id))
-		appendStringInfo(&detail, ", \"from_rep_id\": %s, \"to_rep_id\": %s",
-						 old->nulls[leadflow_cols.owner_rep_id - 1] ? "null" :
-						 psprintf(INT64_FORMAT, LeadflowLeadInt64(old, leadflow_cols.owner_rep_id)),
-						 lead->nulls[leadflow_cols.owner_rep_id - 1] ? "null" :
-						 psprintf(INT64_FORMAT, LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id)));
-	appendStringInfoChar(&detail, '}');
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "updated", detail.data);
+	{
+		json_owner(&detail, "from_rep_id", old);
+		json_owner(&detail, "to_rep_id", lead);
+	}
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "updated", LeadflowJsonFinish(&detail));
 }
 
 /*

@@ -96,7 +96,7 @@ typedef struct RouteCtx
 	HTAB	   *reps;
 	HTAB	   *teams;
 	int64		exclude_rep;	/* 0: none */
-	StringInfo	candidates;		/* JSON array elements, comma separated */
+	LeadflowJson candidates;	/* JSON array of the candidates skipped */
 } RouteCtx;
 
 static LeadflowPlan rep_rows_plan = {
@@ -220,7 +220,7 @@ route_ctx_init(RouteCtx *c, int64 org_id, TupleDesc leads_desc, bool simulate)
 		c->reps = txn_reps;
 		c->teams = txn_teams;
 	}
-	c->candidates = makeStringInfo();
+	LeadflowJsonBeginArray(&c->candidates);
 }
 
 /*
@@ -364,13 +364,11 @@ team_state(RouteCtx *c, int64 team_id)
 static void
 add_candidate(RouteCtx *c, const char *step, int64 rep_id, const char *skipped)
 {
-	if (c->candidates->len > 0)
-		appendStringInfoString(c->candidates, ", ");
-	appendStringInfoChar(c->candidates, '{');
-	LeadflowDetailText(c->candidates, "step", step);
-	LeadflowDetailInt(c->candidates, "rep_id", rep_id);
-	LeadflowDetailText(c->candidates, "skipped", skipped);
-	appendStringInfoChar(c->candidates, '}');
+	LeadflowJsonObject(&c->candidates, NULL);
+	LeadflowJsonText(&c->candidates, "step", step);
+	LeadflowJsonInt(&c->candidates, "rep_id", rep_id);
+	LeadflowJsonText(&c->candidates, "skipped", skipped);
+	LeadflowJsonClose(&c->candidates);
 }
 
 /*
@@ -654,33 +652,39 @@ count_hit(RouteCtx *c, const LeadflowRoutingRule *rule, bool shadow)
 	h->last_hit = c->now;
 }
 
+/* a rep as a detail member, null for none */
+static void
+json_rep(LeadflowJson *detail, const char *key, int64 rep_id)
+{
+	if (rep_id != 0)
+		LeadflowJsonInt(detail, key, rep_id);
+	else
+		LeadflowJsonNull(detail, key);
+}
+
 /* the routed journey row: path, rule, strategy, owner, skipped candidates */
 static char *
 decision_detail(RouteCtx *c, const RouteDecision *d, const char *reason)
 {
-	StringInfoData detail;
+	LeadflowJson detail;
 
-	initStringInfo(&detail);
-	appendStringInfoChar(&detail, '{');
-	LeadflowDetailText(&detail, "path", d->path);
-	LeadflowDetailText(&detail, "reason", reason);
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonText(&detail, "path", d->path);
+	LeadflowJsonText(&detail, "reason", reason);
 	if (d->rule != NULL)
 	{
-		LeadflowDetailInt(&detail, "rule_id", d->rule->rule_id);
-		LeadflowDetailText(&detail, "rule_name", d->rule->name);
+		LeadflowJsonInt(&detail, "rule_id", d->rule->rule_id);
+		LeadflowJsonText(&detail, "rule_name", d->rule->name);
 	}
 	if (d->team != NULL)
-		LeadflowDetailText(&detail, "strategy", strategy_names[d->team->strategy]);
+		LeadflowJsonText(&detail, "strategy", strategy_names[d->team->strategy]);
 	if (d->team_id != 0)
-		LeadflowDetailInt(&detail, "team_id", d->team_id);
+		LeadflowJsonInt(&detail, "team_id", d->team_id);
 	if (d->account_id != 0)
-		LeadflowDetailInt(&detail, "account_id", d->account_id);
-	if (d->rep_id != 0)
-		LeadflowDetailInt(&detail, "rep_id", d->rep_id);
-	else
-		appendStringInfoString(&detail, ", \"rep_id\": null");
-	appendStringInfo(&detail, ", \"candidates\": [%s]}", c->candidates->data);
-	return detail.data;
+		LeadflowJsonInt(&detail, "account_id", d->account_id);
+	json_rep(&detail, "rep_id", d->rep_id);
+	LeadflowJsonRaw(&detail, "candidates", LeadflowJsonFinish(&c->candidates));
+	return LeadflowJsonFinish(&detail);
 }
 
 /*
@@ -728,25 +732,18 @@ LeadflowRouteLead(LeadflowLead *lead, int64 exclude_rep, const char *reason)
 	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "routed", decision_detail(&c, &d, reason));
 	for (i = 0; i < nshadows; i++)
 	{
-		StringInfoData detail;
+		LeadflowJson detail;
 
 		count_hit(&c, shadows[i].rule, true);
-		initStringInfo(&detail);
-		appendStringInfoChar(&detail, '{');
-		LeadflowDetailInt(&detail, "rule_id", shadows[i].rule->rule_id);
-		LeadflowDetailText(&detail, "rule_name", shadows[i].rule->name);
-		if (shadows[i].rep_id != 0)
-			LeadflowDetailInt(&detail, "rep_id", shadows[i].rep_id);
-		else
-			appendStringInfoString(&detail, ", \"rep_id\": null");
+		LeadflowJsonBegin(&detail);
+		LeadflowJsonInt(&detail, "rule_id", shadows[i].rule->rule_id);
+		LeadflowJsonText(&detail, "rule_name", shadows[i].rule->name);
+		json_rep(&detail, "rep_id", shadows[i].rep_id);
 		if (shadows[i].team_id != 0)
-			LeadflowDetailInt(&detail, "team_id", shadows[i].team_id);
-		if (d.rep_id != 0)
-			LeadflowDetailInt(&detail, "live_rep_id", d.rep_id);
-		else
-			appendStringInfoString(&detail, ", \"live_rep_id\": null");
-		appendStringInfo(&detail, ", \"agrees\": %s}", shadows[i].rep_id == d.rep_id ? "true" : "false");
-		LeadflowJourneyAppend(lead->org_id, lead->lead_id, "shadow_routed", detail.data);
+			LeadflowJsonInt(&detail, "team_id", shadows[i].team_id);
+		json_rep(&detail, "live_rep_id", d.rep_id);
+		LeadflowJsonBool(&detail, "agrees", shadows[i].rep_id == d.rep_id);
+		LeadflowJourneyAppend(lead->org_id, lead->lead_id, "shadow_routed", LeadflowJsonFinish(&detail));
 	}
 	if (d.rep_id != 0)
 		LeadflowNotify("assigned", lead->org_id, lead->lead_id, d.rep_id);
@@ -1099,7 +1096,7 @@ leadflow_replay_routing(PG_FUNCTION_ARGS)
 		actual = LeadflowLeadInt64(&lead, leadflow_cols.owner_rep_id);
 
 		shadows = palloc(sizeof(ShadowDecision) * Max(c.cfg->nrules, 1));
-		resetStringInfo(c.candidates);
+		LeadflowJsonBeginArray(&c.candidates);
 		decide(&c, &lead, &d, shadows, &nshadows);
 		simulated_assign(&c, &d);
 		MemoryContextSwitchTo(old);

@@ -269,7 +269,7 @@ LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const c
 	const LeadflowModel *m = LeadflowGetModel(lead->org_id, lead->desc);
 	TimestampTz now = LeadflowNow();
 	LeadflowScore score;
-	StringInfoData detail;
+	LeadflowJson detail;
 	int			crossed = 0;
 	int			c;
 
@@ -278,22 +278,20 @@ LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const c
 	if (score.total == old_score && strcmp(reason, "created") != 0)
 		return 0;
 
-	initStringInfo(&detail);
-	appendStringInfoChar(&detail, '{');
-	LeadflowDetailInt(&detail, "old", old_score);
-	LeadflowDetailInt(&detail, "new", score.total);
-	LeadflowDetailText(&detail, "reason", reason);
-	LeadflowDetailText(&detail, "temperature", score.temperature);
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonInt(&detail, "old", old_score);
+	LeadflowJsonInt(&detail, "new", score.total);
+	LeadflowJsonText(&detail, "reason", reason);
+	LeadflowJsonText(&detail, "temperature", score.temperature);
 	for (c = 0; c < LEADFLOW_NCATEGORIES; c++)
-		LeadflowDetailInt(&detail, leadflow_categories[c], score.category[c]);
+		LeadflowJsonInt(&detail, leadflow_categories[c], score.category[c]);
 	if (score.manual != 0)
-		LeadflowDetailInt(&detail, "manual", score.manual);
+		LeadflowJsonInt(&detail, "manual", score.manual);
 	if (score.decay != 0)
-		LeadflowDetailInt(&detail, "inactivity_decay", score.decay);
+		LeadflowJsonInt(&detail, "inactivity_decay", score.decay);
 	if (m != NULL)
-		LeadflowDetailInt(&detail, "model_id", m->model_id);
-	appendStringInfoChar(&detail, '}');
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "scored", detail.data);
+		LeadflowJsonInt(&detail, "model_id", m->model_id);
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "scored", LeadflowJsonFinish(&detail));
 
 	if (m == NULL)
 		return 0;
@@ -303,12 +301,10 @@ LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const c
 	{
 		crossed |= LEADFLOW_CROSSED_ESCALATE;
 		LeadflowLeadSet(lead, leadflow_cols.escalated_at, TimestampTzGetDatum(now), false);
-		resetStringInfo(&detail);
-		appendStringInfoChar(&detail, '{');
-		LeadflowDetailInt(&detail, "score", score.total);
-		LeadflowDetailInt(&detail, "escalate_at", m->escalate_at);
-		appendStringInfoChar(&detail, '}');
-		LeadflowJourneyAppend(lead->org_id, lead->lead_id, "escalated", detail.data);
+		LeadflowJsonBegin(&detail);
+		LeadflowJsonInt(&detail, "score", score.total);
+		LeadflowJsonInt(&detail, "escalate_at", m->escalate_at);
+		LeadflowJourneyAppend(lead->org_id, lead->lead_id, "escalated", LeadflowJsonFinish(&detail));
 	}
 	return crossed;
 }

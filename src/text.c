@@ -2,7 +2,7 @@
  *
  * text.c
  *	  Pure text helpers: a value quoted for an error message, the JSON
- *	  members that journey details and notifications are built from, and
+ *	  builder of journey details and notifications, and
  *	  the UTF-8 work of emails and names (encoding, decoding, case folding).
  *
  *-------------------------------------------------------------------------
@@ -33,32 +33,132 @@ LeadflowQuote(const char *value)
 }
 
 /*
- * LeadflowDetailInt, LeadflowDetailText
- *		Append one "key": value member to a JSON object being built in buf
- *		(a separator unless it follows the opening brace); a NULL text is
- *		null.  The one way journey details and notification payloads are
- *		written, so every key and string is escaped alike.
+ * The JSON builder: the one way journey details and notification payloads
+ * are written, so every key and string is escaped alike and no caller
+ * writes braces, brackets or separators by hand.  A key of NULL adds an
+ * element to the array being built.  The text lives in the context that
+ * was current at LeadflowJsonBegin.
  */
-void
-LeadflowDetailInt(StringInfo buf, const char *key, int64 value)
+static void
+json_open(LeadflowJson *j, char open, char close)
 {
-	if (buf->len > 0 && buf->data[buf->len - 1] != '{')
-		appendStringInfoString(buf, ", ");
-	escape_json(buf, key);
-	appendStringInfo(buf, ": " INT64_FORMAT, value);
+	if (j->depth >= LEADFLOW_JSON_MAX_DEPTH)
+		elog(ERROR, "leadflow: JSON nested too deep");
+	appendStringInfoChar(&j->buf, open);
+	j->close[j->depth] = close;
+	j->empty[j->depth] = true;
+	j->depth++;
+}
+
+/* the separator and key of the next member or element */
+static void
+json_member(LeadflowJson *j, const char *key)
+{
+	if (j->depth == 0)
+		elog(ERROR, "leadflow: JSON value outside an object");
+	if (!j->empty[j->depth - 1])
+		appendStringInfoString(&j->buf, ", ");
+	j->empty[j->depth - 1] = false;
+	if (key != NULL)
+	{
+		escape_json(&j->buf, key);
+		appendStringInfoString(&j->buf, ": ");
+	}
 }
 
 void
-LeadflowDetailText(StringInfo buf, const char *key, const char *value)
+LeadflowJsonBegin(LeadflowJson *j)
 {
-	if (buf->len > 0 && buf->data[buf->len - 1] != '{')
-		appendStringInfoString(buf, ", ");
-	escape_json(buf, key);
-	appendStringInfoString(buf, ": ");
+	initStringInfo(&j->buf);
+	j->depth = 0;
+	json_open(j, '{', '}');
+}
+
+/* a top-level array instead of an object */
+void
+LeadflowJsonBeginArray(LeadflowJson *j)
+{
+	initStringInfo(&j->buf);
+	j->depth = 0;
+	json_open(j, '[', ']');
+}
+
+void
+LeadflowJsonInt(LeadflowJson *j, const char *key, int64 value)
+{
+	json_member(j, key);
+	appendStringInfo(&j->buf, INT64_FORMAT, value);
+}
+
+void
+LeadflowJsonFloat(LeadflowJson *j, const char *key, double value, int decimals)
+{
+	json_member(j, key);
+	appendStringInfo(&j->buf, "%.*f", decimals, value);
+}
+
+void
+LeadflowJsonText(LeadflowJson *j, const char *key, const char *value)
+{
+	json_member(j, key);
 	if (value == NULL)
-		appendStringInfoString(buf, "null");
+		appendStringInfoString(&j->buf, "null");
 	else
-		escape_json(buf, value);
+		escape_json(&j->buf, value);
+}
+
+void
+LeadflowJsonBool(LeadflowJson *j, const char *key, bool value)
+{
+	json_member(j, key);
+	appendStringInfoString(&j->buf, value ? "true" : "false");
+}
+
+/* a value already written as JSON text (another builder's result) */
+void
+LeadflowJsonRaw(LeadflowJson *j, const char *key, const char *json)
+{
+	json_member(j, key);
+	appendStringInfoString(&j->buf, json);
+}
+
+void
+LeadflowJsonNull(LeadflowJson *j, const char *key)
+{
+	json_member(j, key);
+	appendStringInfoString(&j->buf, "null");
+}
+
+void
+LeadflowJsonObject(LeadflowJson *j, const char *key)
+{
+	json_member(j, key);
+	json_open(j, '{', '}');
+}
+
+void
+LeadflowJsonArray(LeadflowJson *j, const char *key)
+{
+	json_member(j, key);
+	json_open(j, '[', ']');
+}
+
+void
+LeadflowJsonClose(LeadflowJson *j)
+{
+	if (j->depth == 0)
+		elog(ERROR, "leadflow: JSON closed more than opened");
+	j->depth--;
+	appendStringInfoChar(&j->buf, j->close[j->depth]);
+}
+
+/* closes what is open; the text */
+char *
+LeadflowJsonFinish(LeadflowJson *j)
+{
+	while (j->depth > 0)
+		LeadflowJsonClose(j);
+	return j->buf.data;
 }
 
 /* true when s has no byte above 0x7F */

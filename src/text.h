@@ -18,11 +18,33 @@
 extern char *LeadflowQuote(const char *value);
 
 /*
- * Journey details and notifications are small JSON objects built as text;
- * these append one "key": value member (the caller writes the braces).
+ * A JSON object built as text (journey details, notification payloads):
+ * Begin opens it, members are added in order (key NULL: an array element),
+ * Object/Array open a nested one under a key, Close ends the innermost,
+ * Finish closes the rest and returns the text.
  */
-extern void LeadflowDetailInt(StringInfo buf, const char *key, int64 value);
-extern void LeadflowDetailText(StringInfo buf, const char *key, const char *value);
+#define LEADFLOW_JSON_MAX_DEPTH 8
+
+typedef struct LeadflowJson
+{
+	StringInfoData buf;
+	int			depth;
+	bool		empty[LEADFLOW_JSON_MAX_DEPTH];
+	char		close[LEADFLOW_JSON_MAX_DEPTH];
+} LeadflowJson;
+
+extern void LeadflowJsonBegin(LeadflowJson *j);
+extern void LeadflowJsonBeginArray(LeadflowJson *j);
+extern void LeadflowJsonInt(LeadflowJson *j, const char *key, int64 value);
+extern void LeadflowJsonFloat(LeadflowJson *j, const char *key, double value, int decimals);
+extern void LeadflowJsonText(LeadflowJson *j, const char *key, const char *value);
+extern void LeadflowJsonBool(LeadflowJson *j, const char *key, bool value);
+extern void LeadflowJsonRaw(LeadflowJson *j, const char *key, const char *json);
+extern void LeadflowJsonNull(LeadflowJson *j, const char *key);
+extern void LeadflowJsonObject(LeadflowJson *j, const char *key);
+extern void LeadflowJsonArray(LeadflowJson *j, const char *key);
+extern void LeadflowJsonClose(LeadflowJson *j);
+extern char *LeadflowJsonFinish(LeadflowJson *j);
 
 /* UTF-8 text of emails and names (email.c, names.c) */
 /* ASCII white space, what people type or paste around a value */

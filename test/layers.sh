@@ -18,7 +18,7 @@ layer_of() {
 	case "$1" in
 	compat | text | normalize | email | names | phone | predicate | predicate_* | business_hours | decay | journey_hash) echo 0 ;;
 	leadflow | spi | request | lead | notify | txbuf) echo 1 ;;
-	rulecache | journey | route_state) echo 2 ;;
+	rulecache | rulecache_* | journey | route_state) echo 2 ;;
 	validate | dedup | enrich | score | predict | route | workflow | nurture | account) echo 3 ;;
 	pipeline) echo 4 ;;
 	reassign | maintenance | route_sql | journey_sql | predict_sql | score_sql | predicate_sql) echo 5 ;;
