@@ -25,9 +25,8 @@ OBJS = \
 	src/normalize.o \
 	src/phone.o
 
-# Like pgvector, the install script is built from sql/leadflow.sql; the
-# build appends the shipped free-mail list from data/.
-DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+# 0.1.0 is released: its install script is frozen (committed, never edited)
+DATA = sql/$(EXTENSION)--0.1.0.sql
 
 # pg_regress inputs in sql/, outputs in expected/ (contrib convention)
 REGRESS = \
@@ -117,14 +116,6 @@ deps:
 # the package list alone (test/matrix.sh keys its cached chroots on it)
 deps-list:
 	@echo $(DEB_PACKAGES)
-
-sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql data/free_email_domains.txt Makefile
-	{ cat sql/$(EXTENSION).sql; \
-	  echo; echo '-- free-mail providers, from data/free_email_domains.txt'; \
-	  echo 'INSERT INTO @extschema@.free_email_domains (domain, shipped)'; \
-	  echo 'SELECT pg_catalog.regexp_split_to_table(pg_catalog.btrim($$list$$'; \
-	  cat data/free_email_domains.txt; \
-	  echo '$$list$$, pg_catalog.chr(10)), pg_catalog.chr(10)), true;'; } > $@
 
 # Each step is a new make so that PGXS is read after `deps` installed it.
 # The tests load the module from a private install of this tree (see
