@@ -25,8 +25,14 @@ OBJS = \
 	src/normalize.o \
 	src/phone.o
 
-# 0.1.0 is released: its install script is frozen (committed, never edited)
-DATA = sql/$(EXTENSION)--0.1.0.sql
+# The install script of default_version is built from the topic parts in
+# sql/install/ (in file name order) and the shipped free-mail list in data/.
+# Released versions are frozen: sql/leadflow--0.1.0.sql is committed and
+# never edited, every later schema change ships in an upgrade script
+# sql/leadflow--A--B.sql as well as in the parts (README "Development").
+INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
+DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = sql/$(EXTENSION)--0.1.0.sql $(wildcard sql/$(EXTENSION)--*--*.sql)
 
 # pg_regress inputs in sql/, outputs in expected/ (contrib convention)
 REGRESS = \
@@ -116,6 +122,14 @@ deps:
 # the package list alone (test/matrix.sh keys its cached chroots on it)
 deps-list:
 	@echo $(DEB_PACKAGES)
+
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) data/free_email_domains.txt Makefile
+	{ cat $(INSTALL_PARTS); \
+	  echo; echo '-- free-mail providers, from data/free_email_domains.txt'; \
+	  echo 'INSERT INTO @extschema@.free_email_domains (domain, shipped)'; \
+	  echo 'SELECT pg_catalog.regexp_split_to_table(pg_catalog.btrim($$list$$'; \
+	  cat data/free_email_domains.txt; \
+	  echo '$$list$$, pg_catalog.chr(10)), pg_catalog.chr(10)), true;'; } > $@
 
 # Each step is a new make so that PGXS is read after `deps` installed it.
 # The tests load the module from a private install of this tree (see
