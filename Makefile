@@ -12,6 +12,7 @@ OBJS = \
 	src/dedup.o \
 	src/enrich.o \
 	src/score.o \
+	src/decay.o \
 	src/route.o \
 	src/workflow.o \
 	src/maintenance.o \
@@ -52,7 +53,8 @@ REGRESS = \
 	90_business_hours \
 	91_lifecycle_automation \
 	92_account_scoring \
-	93_predictive_scoring
+	93_predictive_scoring \
+	99_upgrade
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
 # isolation specs live in test/specs, their outputs in test/expected

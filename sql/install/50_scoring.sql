@@ -9,6 +9,16 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.decayed_points(double precision, interval, interval) IS
     'What a signal worth points is worth after age: points * 0.5^(age / half_life); no decay when half_life is NULL.';
 
+-- the one inactivity decay formula (decay.c): scoring computes
+-- leads.score_decay with it, run_maintenance finds stale decay with it
+CREATE FUNCTION @extschema@.score_decay(last_activity timestamptz, as_of timestamptz,
+                                        inactivity_grace interval, points_per_week integer)
+RETURNS integer
+AS 'MODULE_PATHNAME', 'leadflow_score_decay'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.score_decay(timestamptz, timestamptz, interval, integer) IS
+    'Points a lead loses to inactivity as of a time (leads.score_decay): points_per_week for every whole week since last_activity beyond inactivity_grace, at most 1000; 0 within the grace period. The formula scoring uses; run_maintenance brings the stored decay up to date with it.';
+
 CREATE FUNCTION @extschema@.explain_score(lead_id bigint)
 RETURNS TABLE (category text, rule_id bigint, rule_name text, points integer)
 AS 'MODULE_PATHNAME', 'leadflow_explain_score'

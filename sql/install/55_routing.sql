@@ -109,7 +109,7 @@ SELECT l.org_id, l.lead_id, l.source, l.score, l.temperature, l.status, l.create
          ORDER BY j.seq DESC LIMIT 1) AS routing_path
   FROM leadflow.leads l
  WHERE l.owner_rep_id IS NULL AND l.merged_into IS NULL AND l.erased_at IS NULL
-   AND l.status IN ('new', 'contacted', 'qualified', 'nurture');
+   AND l.status = ANY (@extschema@.open_statuses());
 COMMENT ON VIEW @extschema@.unassigned_queue IS 'Open live leads without an owner, for a manager to assign.';
 COMMENT ON COLUMN @extschema@.unassigned_queue.org_id IS 'Org.';
 COMMENT ON COLUMN @extschema@.unassigned_queue.lead_id IS 'The lead.';

@@ -66,16 +66,10 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    survivor bigint;
 BEGIN
     IF TG_WHEN = 'BEFORE' THEN
         IF TG_OP = 'INSERT' THEN
-            SELECT l.merged_into INTO survivor FROM leadflow.leads l
-             WHERE l.org_id OPERATOR(pg_catalog.=) NEW.org_id AND l.lead_id OPERATOR(pg_catalog.=) NEW.lead_id;
-            IF survivor IS NOT NULL THEN
-                NEW.lead_id := survivor;
-            END IF;
+            NEW.lead_id := leadflow.survivor_of(NEW.org_id, NEW.lead_id);
         END IF;
         RETURN NEW;
     END IF;

@@ -60,7 +60,7 @@ CREATE VIEW @extschema@.bounce_review_queue WITH (security_invoker = true) AS
 SELECT l.org_id, l.lead_id, l.owner_rep_id, l.status, l.source, l.score, l.email_bounced_at
   FROM leadflow.leads l
  WHERE l.email_status = 'bounced' AND l.merged_into IS NULL AND l.erased_at IS NULL
-   AND l.status IN ('new', 'contacted', 'qualified', 'nurture');
+   AND l.status = ANY (@extschema@.open_statuses());
 COMMENT ON VIEW @extschema@.bounce_review_queue IS 'Open live leads whose email bounced: for a rep to correct the address or archive the lead.';
 COMMENT ON COLUMN @extschema@.bounce_review_queue.org_id IS 'Org.';
 COMMENT ON COLUMN @extschema@.bounce_review_queue.lead_id IS 'The lead.';
@@ -101,8 +101,6 @@ RETURNS trigger
 LANGUAGE plpgsql
 SET search_path = pg_catalog, pg_temp
 AS $$
-DECLARE
-    survivor bigint;
 BEGIN
     IF TG_WHEN = 'BEFORE' THEN
         IF TG_OP = 'DELETE' THEN
@@ -110,11 +108,7 @@ BEGIN
                 USING ERRCODE = 'insufficient_privilege',
                       HINT = 'Set withdrawn_at to withdraw it; the record stays as evidence.';
         ELSIF TG_OP = 'INSERT' THEN
-            SELECT l.merged_into INTO survivor FROM leadflow.leads l
-             WHERE l.org_id OPERATOR(pg_catalog.=) NEW.org_id AND l.lead_id OPERATOR(pg_catalog.=) NEW.lead_id;
-            IF survivor IS NOT NULL THEN
-                NEW.lead_id := survivor;
-            END IF;
+            NEW.lead_id := leadflow.survivor_of(NEW.org_id, NEW.lead_id);
         ELSIF OLD.withdrawn_at IS NOT NULL AND NEW.withdrawn_at IS DISTINCT FROM OLD.withdrawn_at THEN
             RAISE EXCEPTION 'consent % was withdrawn and stays withdrawn', OLD.consent_id
                 USING ERRCODE = 'check_violation', HINT = 'Record a new consent instead.';

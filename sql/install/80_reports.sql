@@ -149,7 +149,7 @@ SELECT r.org_id, r.rep_id, r.name, r.team_id, r.role, r.active,
   FROM leadflow.reps r
   LEFT JOIN (SELECT l.org_id, l.owner_rep_id,
                     pg_catalog.count(*) AS assigned,
-                    pg_catalog.count(*) FILTER (WHERE l.status IN ('new', 'contacted', 'qualified', 'nurture')) AS open,
+                    pg_catalog.count(*) FILTER (WHERE l.status = ANY (@extschema@.open_statuses())) AS open,
                     pg_catalog.count(l.first_touch_at) AS contacted,
                     pg_catalog.percentile_cont(0.5) WITHIN GROUP (
                         ORDER BY EXTRACT(epoch FROM l.first_touch_at - l.assigned_at)::double precision / 60)
@@ -207,7 +207,7 @@ SELECT l.org_id, l.lead_id, l.owner_rep_id, l.team_id, l.status, l.stage_id, st.
               GROUP BY a.org_id, a.lead_id) t
          ON t.org_id = l.org_id AND t.lead_id = l.lead_id
  WHERE l.merged_into IS NULL AND l.erased_at IS NULL
-   AND l.status IN ('new', 'contacted', 'qualified', 'nurture');
+   AND l.status = ANY (@extschema@.open_statuses());
 COMMENT ON VIEW @extschema@.report_lead_aging IS 'Per org and open live lead (status new, contacted, qualified or nurture): how long it has waited, and whether it is overdue.';
 COMMENT ON COLUMN @extschema@.report_lead_aging.org_id IS 'Org.';
 COMMENT ON COLUMN @extschema@.report_lead_aging.lead_id IS 'The lead.';
@@ -424,7 +424,7 @@ SELECT r.org_id, r.rep_id, r.name, r.team_id,
   LEFT JOIN (SELECT l.org_id, l.owner_rep_id, pg_catalog.count(*) AS open_leads
                FROM leadflow.leads l
               WHERE l.owner_rep_id IS NOT NULL AND l.merged_into IS NULL AND l.erased_at IS NULL
-                AND l.status IN ('new', 'contacted', 'qualified', 'nurture')
+                AND l.status = ANY (@extschema@.open_statuses())
               GROUP BY l.org_id, l.owner_rep_id) o
          ON o.org_id = r.org_id AND o.owner_rep_id = r.rep_id
   LEFT JOIN leadflow.rep_load rl ON rl.org_id = r.org_id AND rl.rep_id = r.rep_id

@@ -109,7 +109,7 @@ BEGIN
     -- every open live lead gets its probability (the leads trigger computes it)
     UPDATE leadflow.leads l SET updated_at = l.updated_at
      WHERE l.org_id OPERATOR(pg_catalog.=) train_model.org_id AND l.merged_into IS NULL AND l.erased_at IS NULL
-       AND l.status IN ('new', 'contacted', 'qualified', 'nurture');
+       AND l.status OPERATOR(pg_catalog.=) ANY (leadflow.open_statuses());
     RETURN n;
 END
 $$;
