@@ -20,10 +20,11 @@ fail() { echo "lint: $1"; status=1; }
 for f in $parts $upgrades; do
 	case "$f" in
 	sql/install/*)
-		grep -nE 'CREATE[[:space:]]+OR[[:space:]]+REPLACE' "$f" && fail "CREATE OR REPLACE in install part $f (plain CREATE only)"
+		grep -nE 'CREATE[[:space:]]+OR[[:space:]]+REPLACE' "$f" | grep -vE '^[0-9]+:[[:space:]]*--' &&
+			fail "CREATE OR REPLACE in install part $f (plain CREATE only)"
 		;;
 	*)
-		grep -nE 'CREATE[[:space:]]+OR[[:space:]]+REPLACE' "$f" |
+		grep -nE 'CREATE[[:space:]]+OR[[:space:]]+REPLACE' "$f" | grep -vE '^[0-9]+:[[:space:]]*--' |
 			grep -vE 'CREATE[[:space:]]+OR[[:space:]]+REPLACE[[:space:]]+(FUNCTION|PROCEDURE|VIEW)[[:space:]]' &&
 			fail "CREATE OR REPLACE of something other than a function or view in $f"
 		;;
