@@ -5,10 +5,11 @@
 -- not-null, constraints, indexes, triggers with their enabled state,
 -- functions with arguments, result, volatility, settings, privileges and a
 -- hash of the definition, views' definitions, policies, types, sequences,
--- comments, extension membership, pg_dump registrations) and every row of
--- every table (of instants only whether they are set: see snapshot).  The
--- update and each load run in sessions of their own, as in production.
--- The differences are printed: none expected.
+-- comments, initial privileges, extension membership, pg_dump
+-- registrations) and every row of every table (of the values that differ
+-- between two loads of the same data only whether they are set: see the
+-- snapshot function).  The update and each load run in sessions of their
+-- own, as in production.  The differences are printed: none expected.
 \set VERBOSITY terse
 -- a fresh state: the preloaded newest version and what earlier files left
 SET client_min_messages = warning;
@@ -93,6 +94,11 @@ BEGIN
     SELECT install, 'comment', pg_describe_object(d.classoid, d.objoid, d.objsubid), d.description
       FROM pg_description d
      WHERE (pg_identify_object(d.classoid, d.objoid, d.objsubid)).schema = 'leadflow'
+    UNION ALL
+    SELECT install, 'initial privileges', pg_describe_object(i.classoid, i.objoid, i.objsubid),
+           i.privtype::text || ' ' || i.initprivs::text
+      FROM pg_init_privs i
+     WHERE (pg_identify_object(i.classoid, i.objoid, i.objsubid)).schema = 'leadflow'
     UNION ALL
     SELECT install, 'member', pg_describe_object(d.classid, d.objid, d.objsubid), d.deptype::text
       FROM pg_depend d WHERE d.refclassid = 'pg_extension'::regclass AND d.refobjid = ext
@@ -189,10 +195,17 @@ INSERT INTO upgrade_check.load (stmt) VALUES
 ($$SELECT leadflow.erase_lead(l.lead_id, 'request 99-1') AS erased FROM leadflow.leads l WHERE l.org_id = 99 AND l.email = 'fay@hooli.example'$$),
 ($$SELECT leadflow.enable_tenant_isolation() > 0 AS isolated$$);
 
--- what runs after the update in both: maintenance as of a later time
--- (inactivity decay, archiving, SLA, nurture), and the journeys are intact
+-- what runs after the update in both: rows for a merged lead (they go to
+-- its survivor), maintenance as of a later time (inactivity decay,
+-- archiving, SLA, nurture), and the journeys are intact
 CREATE TABLE upgrade_check.after (n integer GENERATED ALWAYS AS IDENTITY, stmt text NOT NULL);
 INSERT INTO upgrade_check.after (stmt) VALUES
+($$INSERT INTO leadflow.activities (org_id, lead_id, rep_id, kind, subject, completed_at)
+    SELECT 99, l.lead_id, 9901, 'email', 'Follow-up', now() FROM leadflow.leads l WHERE l.org_id = 99 AND l.email = 'dan@acme.example'$$),
+($$INSERT INTO leadflow.consents (org_id, lead_id, channel, basis)
+    SELECT 99, l.lead_id, 'phone', 'legitimate_interest' FROM leadflow.leads l WHERE l.org_id = 99 AND l.email = 'dan@acme.example'$$),
+($$SELECT count(*) AS on_survivor FROM leadflow.activities a JOIN leadflow.leads l ON l.org_id = a.org_id AND l.lead_id = a.lead_id
+    WHERE a.org_id = 99 AND a.subject = 'Follow-up' AND l.email = 'carla@acme.example'$$),
 ($$SELECT action, leads FROM leadflow.run_maintenance(99, now() + interval '75 days') WHERE leads > 0 ORDER BY action$$),
 ($$SELECT count(*) AS broken_links FROM leadflow.verify_journey(99)$$);
 
