@@ -11,7 +11,8 @@
 ------------------------------------------------------------------------------
 
 -- The open statuses, defined once (40_leads): the queues, the report views
--- and train_model use it instead of their own list.
+-- and train_model use it instead of their own list (report_account_engagement
+-- adds converted to it).
 CREATE FUNCTION @extschema@.open_statuses()
 RETURNS text[]
 LANGUAGE sql IMMUTABLE PARALLEL SAFE
@@ -116,6 +117,38 @@ SELECT r.org_id, r.rep_id, r.name, r.team_id,
                AND COALESCE(r.away_from <= pg_catalog.now(), true)
                AND COALESCE(pg_catalog.now() < r.away_until, true) AS away,
                COALESCE(COALESCE(o.open_leads, 0) >= r.max_open_leads, false) AS at_capacity) x;
+
+CREATE OR REPLACE VIEW @extschema@.report_account_engagement WITH (security_invoker = true) AS
+SELECT e.org_id, e.account_id, a.name AS account_name, a.owner_rep_id,
+       COALESCE(a.domain, e.company_domain) AS company_domain,
+       e.live_leads, e.people, e.score_sum, e.score_max, e.signals_30d,
+       @extschema@.account_score(e.people, e.score_sum, e.score_max, e.signals_30d) AS account_score,
+       COALESCE((o.settings OPERATOR(pg_catalog.->>) 'account_hot_at')::integer, 150) AS account_hot_at,
+       @extschema@.account_score(e.people, e.score_sum, e.score_max, e.signals_30d)
+           >= COALESCE((o.settings OPERATOR(pg_catalog.->>) 'account_hot_at')::integer, 150) AS hot,
+       h.hot_since
+  FROM (SELECT l.org_id, l.account_id,
+               CASE WHEN l.account_id IS NULL THEN l.company_domain END AS company_domain,
+               pg_catalog.count(*) AS live_leads,
+               pg_catalog.count(DISTINCT COALESCE(l.email_normalized, l.phone_e164, l.lead_id::text))::integer AS people,
+               pg_catalog.sum(l.score)::bigint AS score_sum,
+               pg_catalog.max(l.score) AS score_max,
+               COALESCE(pg_catalog.sum(s.n), 0)::bigint AS signals_30d
+          FROM leadflow.leads l
+          LEFT JOIN (SELECT s.org_id, s.lead_id, pg_catalog.count(*) AS n
+                       FROM leadflow.lead_signals s
+                      WHERE s.occurred_at > pg_catalog.now() - '30 days'::interval AND s.occurred_at <= pg_catalog.now()
+                      GROUP BY s.org_id, s.lead_id) s
+                 ON s.org_id = l.org_id AND s.lead_id = l.lead_id
+         WHERE l.merged_into IS NULL AND l.erased_at IS NULL
+           AND l.status = ANY (@extschema@.open_statuses() || 'converted'::text)
+           AND (l.account_id IS NOT NULL OR l.company_domain IS NOT NULL)
+         GROUP BY l.org_id, l.account_id, CASE WHEN l.account_id IS NULL THEN l.company_domain END) e
+  JOIN leadflow.orgs o ON o.org_id = e.org_id
+  LEFT JOIN leadflow.accounts a ON a.org_id = e.org_id AND a.account_id = e.account_id
+  LEFT JOIN leadflow.account_hot_state h
+         ON h.org_id = e.org_id AND COALESCE(h.account_id, 0) = COALESCE(e.account_id, 0)
+        AND COALESCE(h.company_domain, '') = COALESCE(e.company_domain, '') AND h.hot_since IS NOT NULL;
 
 CREATE OR REPLACE FUNCTION @extschema@.train_model(org_id bigint, features text[] DEFAULT NULL)
 RETURNS bigint

@@ -32,6 +32,7 @@ AS 'MODULE_PATHNAME', 'leadflow_rescore'
 LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.rescore(bigint) IS
     'Recomputes the score of every live lead of the org (after a model change); returns how many leads were recomputed.';
+REVOKE EXECUTE ON FUNCTION @extschema@.rescore(bigint) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.signal_inserted()
 RETURNS trigger
@@ -88,4 +89,3 @@ COMMENT ON COLUMN @extschema@.manager_queue.status IS 'Current status.';
 COMMENT ON COLUMN @extschema@.manager_queue.source IS 'Lead source.';
 COMMENT ON COLUMN @extschema@.manager_queue.escalated_at IS 'When the score crossed escalate_at.';
 COMMENT ON COLUMN @extschema@.manager_queue.first_touch_at IS 'First touch by a rep, NULL if none yet.';
-REVOKE EXECUTE ON FUNCTION @extschema@.rescore(bigint) FROM PUBLIC;

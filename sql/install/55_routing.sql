@@ -68,6 +68,7 @@ AS 'MODULE_PATHNAME', 'leadflow_replay_routing'
 LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.replay_routing(bigint, timestamptz) IS
     'Re-runs the current live and shadow rules over the org''s live leads created since a time, in order, without assigning: actual owner beside would-be owner.';
+REVOKE EXECUTE ON FUNCTION @extschema@.replay_routing(bigint, timestamptz) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.reassign_lead(lead_id bigint, reason text)
 RETURNS bigint
@@ -119,7 +120,6 @@ COMMENT ON COLUMN @extschema@.unassigned_queue.temperature IS 'Current temperatu
 COMMENT ON COLUMN @extschema@.unassigned_queue.status IS 'Current status.';
 COMMENT ON COLUMN @extschema@.unassigned_queue.created_at IS 'When the lead was captured.';
 COMMENT ON COLUMN @extschema@.unassigned_queue.routing_path IS 'Why it is here: queue (a rule said so), no_match, or the path of its last routing.';
-REVOKE EXECUTE ON FUNCTION @extschema@.replay_routing(bigint, timestamptz) FROM PUBLIC;
 
 ------------------------------------------------------------------------------
 -- Bulk reassignment (reassign.c)

@@ -142,6 +142,7 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.merge_leads(bigint, bigint) IS
     'Merges a duplicate lead into a survivor: signals, activities and earlier merges follow, empty fields are filled, the duplicate is marked merged; returns the merge id.';
+REVOKE EXECUTE ON FUNCTION @extschema@.merge_leads(bigint, bigint) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.unmerge_lead(duplicate_id bigint)
 RETURNS bigint
@@ -218,6 +219,7 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.unmerge_lead(bigint) IS
     'Undoes a merge: the duplicate is live again with its signals, activities and email; returns the lead it was merged into.';
+REVOKE EXECUTE ON FUNCTION @extschema@.unmerge_lead(bigint) FROM PUBLIC;
 
 -- Leads that may be one person without sharing an email: the same phone,
 -- or the same company (domain, else name) and a similar full name.
@@ -247,8 +249,6 @@ COMMENT ON COLUMN @extschema@.possible_duplicates.lead_id IS 'The older lead of 
 COMMENT ON COLUMN @extschema@.possible_duplicates.other_lead_id IS 'The newer lead of the pair.';
 COMMENT ON COLUMN @extschema@.possible_duplicates.reason IS 'same phone, or same company, similar name.';
 COMMENT ON COLUMN @extschema@.possible_duplicates.similarity IS 'Name similarity 0..1 (1 for the same phone).';
-REVOKE EXECUTE ON FUNCTION @extschema@.merge_leads(bigint, bigint) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@.unmerge_lead(bigint) FROM PUBLIC;
 
 -- pg_dump keeps the user data of these tables
 SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_merges', '');

@@ -49,7 +49,7 @@ SELECT e.org_id, e.account_id, a.name AS account_name, a.owner_rep_id,
                       GROUP BY s.org_id, s.lead_id) s
                  ON s.org_id = l.org_id AND s.lead_id = l.lead_id
          WHERE l.merged_into IS NULL AND l.erased_at IS NULL
-           AND l.status IN ('new', 'contacted', 'qualified', 'nurture', 'converted')
+           AND l.status = ANY (@extschema@.open_statuses() || 'converted'::text)
            AND (l.account_id IS NOT NULL OR l.company_domain IS NOT NULL)
          GROUP BY l.org_id, l.account_id, CASE WHEN l.account_id IS NULL THEN l.company_domain END) e
   JOIN leadflow.orgs o ON o.org_id = e.org_id

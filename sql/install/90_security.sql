@@ -1,5 +1,6 @@
 ------------------------------------------------------------------------------
--- Security: tenant isolation, administrative functions
+-- Security: tenant isolation (the administrative functions are revoked from
+-- PUBLIC where they are defined)
 ------------------------------------------------------------------------------
 
 -- Row-level security on every table with org_id, keyed on the setting
@@ -38,5 +39,5 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.enable_tenant_isolation() IS
     'Enables and forces row-level security on every leadflow table with org_id, keyed on the setting leadflow.org_id; returns the number of tables.';
-
 REVOKE EXECUTE ON FUNCTION @extschema@.enable_tenant_isolation() FROM PUBLIC;
+
