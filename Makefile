@@ -7,7 +7,7 @@ EXTVERSION = $(shell grep default_version $(EXTENSION).control | sed -e "s/defau
 MODULE_big = leadflow
 # by layer, bottom up (README "Development"; test/layers.sh checks includes)
 OBJS = \
-	src/text.o src/email.o src/names.o src/phone.o src/predicate.o src/predicate_field.o src/predicate_eval.o src/business_hours.o \
+	src/text.o src/email.o src/names.o src/phone.o src/predicate.o src/predicate_field.o src/predicate_eval.o src/business_hours.o src/decay.o \
 	src/leadflow.o src/spi.o src/request.o src/lead.o src/notify.o \
 	src/rulecache.o src/rulecache_routing.o src/journey.o \
 	src/validate.o src/dedup.o src/enrich.o src/score.o src/predict.o src/route.o \
@@ -15,9 +15,14 @@ OBJS = \
 	src/pipeline.o \
 	src/reassign.o src/maintenance.o
 
-# Like pgvector, the install script is built from sql/leadflow.sql; the
-# build appends the shipped free-mail list from data/.
+# The install script of default_version is built from the topic parts in
+# sql/install/ (in file name order) and the shipped free-mail list in data/.
+# Released versions are frozen: sql/leadflow--0.1.0.sql is committed and
+# never edited, every later schema change ships in an upgrade script
+# sql/leadflow--A--B.sql as well as in the parts (README "Development").
+INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = sql/$(EXTENSION)--0.1.0.sql $(wildcard sql/$(EXTENSION)--*--*.sql)
 
 # pg_regress inputs in sql/, outputs in expected/ (contrib convention)
 REGRESS = \
@@ -37,7 +42,8 @@ REGRESS = \
 	90_business_hours \
 	91_lifecycle_automation \
 	92_account_scoring \
-	93_predictive_scoring
+	93_predictive_scoring \
+	99_upgrade
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
 # isolation specs live in test/specs, their outputs in test/expected
@@ -108,8 +114,8 @@ deps:
 deps-list:
 	@echo $(DEB_PACKAGES)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql data/free_email_domains.txt Makefile
-	{ cat sql/$(EXTENSION).sql; \
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) data/free_email_domains.txt Makefile
+	{ cat $(INSTALL_PARTS); \
 	  echo; echo '-- free-mail providers, from data/free_email_domains.txt'; \
 	  echo 'INSERT INTO @extschema@.free_email_domains (domain, shipped)'; \
 	  echo 'SELECT pg_catalog.regexp_split_to_table(pg_catalog.btrim($$list$$'; \

@@ -36,17 +36,15 @@
 
 /*
  * leads whose inactivity decay as of as_of differs from the decay in their
- * score: rescored (the same arithmetic as score.c's inactivity_decay)
+ * score: rescored (leadflow.score_decay is the formula scoring uses)
  */
 static LeadflowPlan decay_plan = {
 	NULL,
 	"UPDATE leadflow.leads l SET updated_at = l.updated_at"
 	"  FROM leadflow.scoring_models m"
 	" WHERE m.org_id OPERATOR(pg_catalog.=) l.org_id AND m.active AND" ORG_FILTER " AND" LIVE_OPEN
-	"   AND l.score_decay OPERATOR(pg_catalog.<>) GREATEST(0, LEAST(1000,"
-	"       pg_catalog.floor((pg_catalog.date_part('epoch', $2 OPERATOR(pg_catalog.-) COALESCE(l.last_activity_at, l.created_at))"
-	"         OPERATOR(pg_catalog.-) pg_catalog.date_part('epoch', m.inactivity_grace)) OPERATOR(pg_catalog./) 604800)"
-	"       OPERATOR(pg_catalog.*) m.inactivity_points_per_week))",
+	"   AND l.score_decay OPERATOR(pg_catalog.<>) leadflow.score_decay(COALESCE(l.last_activity_at, l.created_at), $2,"
+	"       m.inactivity_grace, m.inactivity_points_per_week)",
 	2, {INT8OID, TIMESTAMPTZOID}
 };
 

@@ -33,6 +33,7 @@
 #include "utils/typcache.h"
 
 #include "compat.h"
+#include "decay.h"
 #include "journey.h"
 #include "lead.h"
 #include "notify.h"
@@ -43,8 +44,6 @@
 #include "spi.h"
 #include "text.h"
 
-
-#define SECS_PER_WEEK (7.0 * SECS_PER_DAY)
 
 /* the signals of one lead, as scoring needs them */
 typedef struct Signal
@@ -71,17 +70,6 @@ decayed(double points, double age_secs, double half_life_secs)
 	if (half_life_secs <= 0 || age_secs <= 0)
 		return points;
 	return points * pow(0.5, age_secs / half_life_secs);
-}
-
-/* whole weeks of inactivity past the grace period, times the weekly points */
-static int
-inactivity_decay(const LeadflowModel *m, TimestampTz last_activity, TimestampTz as_of)
-{
-	double		idle = (double) (as_of - last_activity) / USECS_PER_SEC - m->inactivity_grace_secs;
-
-	if (idle <= 0 || m->inactivity_points_per_week <= 0)
-		return 0;
-	return (int) Min(floor(idle / SECS_PER_WEEK) * m->inactivity_points_per_week, 1000.0);
 }
 
 static Signal *
@@ -221,7 +209,8 @@ LeadflowScoreCompute(const LeadflowLead *lead, const LeadflowModel *m, bool with
 		if (LeadflowLeadIsNull(lead, leadflow_cols.created_at) &&
 			LeadflowLeadIsNull(lead, leadflow_cols.last_activity_at))
 			last_activity = as_of;
-		score->decay = inactivity_decay(m, last_activity, as_of);
+		score->decay = LeadflowDecayPoints(last_activity, as_of, m->inactivity_grace_secs,
+											m->inactivity_points_per_week);
 		explain_row(ex, -1, 0, "inactivity decay", -score->decay);
 		sum -= score->decay;
 	}
