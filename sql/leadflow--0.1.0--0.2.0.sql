@@ -15,9 +15,8 @@
 -- adds converted to it).
 CREATE FUNCTION @extschema@.open_statuses()
 RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-RETURN ARRAY['new', 'contacted', 'qualified', 'nurture'];
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'leadflow_open_statuses';
 COMMENT ON FUNCTION @extschema@.open_statuses() IS
     'The statuses of an open lead, one that may still be worked: new, contacted, qualified and nurture (unqualified, converted, merged and archived leads are closed). Use it as status = ANY (leadflow.open_statuses()).';
 

@@ -53,7 +53,8 @@
 	"            ON s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) l.lead_id" \
 	"         WHERE ($1 IS NULL OR l.org_id OPERATOR(pg_catalog.=) $1)" \
 	"           AND l.merged_into IS NULL AND l.erased_at IS NULL" \
-	"           AND l.status IN ('new', 'contacted', 'qualified', 'nurture', 'converted')" \
+	"           AND (l.status OPERATOR(pg_catalog.=) ANY (leadflow.open_statuses())" \
+	"                OR l.status OPERATOR(pg_catalog.=) 'converted')" \
 	"           AND (l.account_id IS NOT NULL OR l.company_domain IS NOT NULL)" \
 	"         GROUP BY 1, 2, 3) e" \
 	"  JOIN leadflow.orgs o ON o.org_id OPERATOR(pg_catalog.=) e.org_id"
@@ -109,7 +110,7 @@ static LeadflowPlan company_leads_plan = {
 	"  FROM leadflow.leads l"
 	" WHERE l.org_id OPERATOR(pg_catalog.=) ANY ($1::bigint[])"
 	"   AND l.merged_into IS NULL AND l.erased_at IS NULL"
-	"   AND l.status IN ('new', 'contacted', 'qualified', 'nurture')"
+	"   AND l.status OPERATOR(pg_catalog.=) ANY (leadflow.open_statuses())"
 	"   AND (l.account_id IS NOT NULL OR l.company_domain IS NOT NULL)",
 	1, {INT8ARRAYOID}
 };

@@ -10,7 +10,10 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "catalog/pg_type.h"
 #include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/typcache.h"
@@ -138,10 +141,37 @@ LeadflowLeadCopy(LeadflowLead *copy, const LeadflowLead *lead)
 	memcpy(copy->nulls, lead->nulls, natts * sizeof(bool));
 }
 
-/* open leads count toward a rep's load and can be routed */
+/*
+ * The open statuses: a lead in one of them may still be worked, counts
+ * toward its owner's load and can be routed.  The one definition: SQL sees
+ * it as leadflow.open_statuses().
+ */
+static const char *const open_statuses[] = {"new", "contacted", "qualified", "nurture"};
+
 bool
 LeadflowStatusIsOpen(const char *status)
 {
-	return strcmp(status, "new") == 0 || strcmp(status, "contacted") == 0 ||
-		strcmp(status, "qualified") == 0 || strcmp(status, "nurture") == 0;
+	int			i;
+
+	for (i = 0; i < (int) lengthof(open_statuses); i++)
+		if (strcmp(status, open_statuses[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * leadflow.open_statuses() RETURNS text[]
+ *		IMMUTABLE: the planner folds a call into the constant array, so
+ *		status = ANY (leadflow.open_statuses()) plans as the literal list.
+ */
+PG_FUNCTION_INFO_V1(leadflow_open_statuses);
+Datum
+leadflow_open_statuses(PG_FUNCTION_ARGS)
+{
+	Datum		elems[lengthof(open_statuses)];
+	int			i;
+
+	for (i = 0; i < (int) lengthof(open_statuses); i++)
+		elems[i] = CStringGetTextDatum(open_statuses[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, lengthof(open_statuses), TEXTOID, -1, false, TYPALIGN_INT));
 }

@@ -32,7 +32,7 @@
 
 #define ORG_FILTER " ($1 IS NULL OR l.org_id OPERATOR(pg_catalog.=) $1)"
 #define LIVE_OPEN " l.merged_into IS NULL AND l.erased_at IS NULL" \
-	" AND l.status IN ('new', 'contacted', 'qualified', 'nurture')"
+	" AND l.status OPERATOR(pg_catalog.=) ANY (leadflow.open_statuses())"
 
 /*
  * leads whose inactivity decay as of as_of differs from the decay in their

@@ -42,7 +42,7 @@ static LeadflowPlan reroute_plan = {
 	"  UPDATE leadflow.leads l SET updated_at = l.updated_at"
 	"   WHERE l.org_id OPERATOR(pg_catalog.=) $1 AND l.owner_rep_id OPERATOR(pg_catalog.=) $2"
 	"     AND l.merged_into IS NULL AND l.erased_at IS NULL"
-	"     AND l.status IN ('new', 'contacted', 'qualified', 'nurture')"
+	"     AND l.status OPERATOR(pg_catalog.=) ANY (leadflow.open_statuses())"
 	"  RETURNING l.owner_rep_id)"
 	" SELECT m.owner_rep_id, pg_catalog.count(*)::integer FROM moved m"
 	"  GROUP BY m.owner_rep_id ORDER BY m.owner_rep_id NULLS LAST",

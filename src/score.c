@@ -397,10 +397,10 @@ static LeadflowPlan touch_plan = {
 	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
 };
 
+/* the one survivor redirect, as the activity and consent triggers use it */
 static LeadflowPlan survivor_of_plan = {
 	NULL,
-	"SELECT merged_into FROM leadflow.leads"
-	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2",
+	"SELECT leadflow.survivor_of($1, $2)",
 	2, {INT8OID, INT8OID}
 };
 
@@ -467,7 +467,7 @@ leadflow_signal_inserted(PG_FUNCTION_ARGS)
 		{
 			Datum		survivor = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
-			if (!isnull)
+			if (!isnull && DatumGetInt64(survivor) != DatumGetInt64(args[1]))
 			{
 				int			cols[1] = {lead_att};
 				Datum		vals[1] = {survivor};

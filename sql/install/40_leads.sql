@@ -157,15 +157,16 @@ COMMENT ON COLUMN @extschema@.leads.archived_at IS 'When the lead was archived.'
 COMMENT ON COLUMN @extschema@.leads.archive_reason IS 'Why the lead was archived.';
 COMMENT ON COLUMN @extschema@.leads.erased_at IS 'When personal data was erased (right to erasure).';
 
--- The statuses of an open lead, defined once: the queues, the report views
--- and train_model test status = ANY (open_statuses()).  IMMUTABLE and
+-- The statuses of an open lead, defined once, in C (lead.c), for the
+-- pipeline and for the SQL side alike: the queues, the report views,
+-- train_model and the C code's own queries test status = ANY
+-- (open_statuses()).  IMMUTABLE and
 -- without arguments, so the planner folds each call into the constant
 -- array when it plans the query: plans are those of the literal list.
 CREATE FUNCTION @extschema@.open_statuses()
 RETURNS text[]
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-RETURN ARRAY['new', 'contacted', 'qualified', 'nurture'];
+LANGUAGE C IMMUTABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'leadflow_open_statuses';
 COMMENT ON FUNCTION @extschema@.open_statuses() IS
     'The statuses of an open lead, one that may still be worked: new, contacted, qualified and nurture (unqualified, converted, merged and archived leads are closed). Use it as status = ANY (leadflow.open_statuses()).';
 
