@@ -208,14 +208,8 @@ $$;
 -- consents, which each had a copy.
 CREATE FUNCTION @extschema@.survivor_of(org_id bigint, lead_id bigint)
 RETURNS bigint
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT COALESCE((SELECT l.merged_into FROM leadflow.leads l
-                      WHERE l.org_id OPERATOR(pg_catalog.=) survivor_of.org_id
-                        AND l.lead_id OPERATOR(pg_catalog.=) survivor_of.lead_id),
-                    survivor_of.lead_id);
-END;
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'leadflow_survivor_of';
 COMMENT ON FUNCTION @extschema@.survivor_of(bigint, bigint) IS
     'The lead a row for this lead belongs to: the lead it was merged into, else the lead itself (also when no such lead exists).';
 

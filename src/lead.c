@@ -19,6 +19,7 @@
 #include "utils/typcache.h"
 
 #include "lead.h"
+#include "spi.h"
 
 LeadflowLeadColumns leadflow_cols;
 
@@ -139,6 +140,53 @@ LeadflowLeadCopy(LeadflowLead *copy, const LeadflowLead *lead)
 	copy->nulls = palloc(natts * sizeof(bool));
 	memcpy(copy->values, lead->values, natts * sizeof(Datum));
 	memcpy(copy->nulls, lead->nulls, natts * sizeof(bool));
+}
+
+static LeadflowPlan merged_into_plan = {
+	NULL,
+	"SELECT merged_into FROM leadflow.leads"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, INT8OID}
+};
+
+/*
+ * LeadflowSurvivorOf
+ *		The lead a row written for this lead belongs to: the lead it was
+ *		merged into, else the lead itself (also when there is no such
+ *		lead).  The one survivor redirect: the signal trigger calls it, the
+ *		activity and consent triggers through leadflow.survivor_of().  The
+ *		caller is connected to SPI.
+ */
+int64
+LeadflowSurvivorOf(int64 org_id, int64 lead_id)
+{
+	Datum		args[2] = {Int64GetDatum(org_id), Int64GetDatum(lead_id)};
+	int			rc = LeadflowExecute(&merged_into_plan, args, NULL, true, 1);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: lead lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		survivor = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			return DatumGetInt64(survivor);
+	}
+	return lead_id;
+}
+
+/* leadflow.survivor_of(org_id, lead_id) RETURNS bigint */
+PG_FUNCTION_INFO_V1(leadflow_survivor_of);
+Datum
+leadflow_survivor_of(PG_FUNCTION_ARGS)
+{
+	int64		survivor;
+
+	SPI_connect();
+	survivor = LeadflowSurvivorOf(PG_GETARG_INT64(0), PG_GETARG_INT64(1));
+	SPI_finish();
+	PG_RETURN_INT64(survivor);
 }
 
 /*

@@ -65,6 +65,9 @@ extern void LeadflowLeadSet(LeadflowLead *lead, int attnum, Datum value, bool is
 extern void LeadflowLeadSetText(LeadflowLead *lead, int attnum, const char *value);
 extern void LeadflowLeadCopy(LeadflowLead *copy, const LeadflowLead *lead);
 
+/* the lead a row for this lead belongs to (its survivor, or itself); in SPI */
+extern int64 LeadflowSurvivorOf(int64 org_id, int64 lead_id);
+
 /* thresholds a rescore crossed upward (scoring reports, routing and nurture act) */
 #define LEADFLOW_CROSSED_HOT		1
 #define LEADFLOW_CROSSED_ESCALATE	2

@@ -397,12 +397,6 @@ static LeadflowPlan touch_plan = {
 	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
 };
 
-/* the one survivor redirect, as the activity and consent triggers use it */
-static LeadflowPlan survivor_of_plan = {
-	NULL,
-	"SELECT leadflow.survivor_of($1, $2)",
-	2, {INT8OID, INT8OID}
-};
 
 static LeadflowPlan rescore_plan = {
 	NULL,
@@ -459,22 +453,16 @@ leadflow_signal_inserted(PG_FUNCTION_ARGS)
 	SPI_connect();
 	if (TRIGGER_FIRED_BEFORE(td->tg_event))
 	{
-		int			rc = LeadflowExecute(&survivor_of_plan, args, NULL, true, 1);
+		/* the survivor redirect of activities and consents too */
+		int64		survivor = LeadflowSurvivorOf(DatumGetInt64(args[0]), DatumGetInt64(args[1]));
 
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "leadflow: lead lookup failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed == 1)
+		if (survivor != DatumGetInt64(args[1]))
 		{
-			Datum		survivor = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			int			cols[1] = {lead_att};
+			Datum		vals[1] = {Int64GetDatum(survivor)};
+			bool		nulls[1] = {false};
 
-			if (!isnull && DatumGetInt64(survivor) != DatumGetInt64(args[1]))
-			{
-				int			cols[1] = {lead_att};
-				Datum		vals[1] = {survivor};
-				bool		nulls[1] = {false};
-
-				tuple = heap_modify_tuple_by_cols(tuple, desc, 1, cols, vals, nulls);
-			}
+			tuple = heap_modify_tuple_by_cols(tuple, desc, 1, cols, vals, nulls);
 		}
 		SPI_finish();
 		return PointerGetDatum(tuple);

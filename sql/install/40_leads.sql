@@ -171,17 +171,12 @@ COMMENT ON FUNCTION @extschema@.open_statuses() IS
     'The statuses of an open lead, one that may still be worked: new, contacted, qualified and nurture (unqualified, converted, merged and archived leads are closed). Use it as status = ANY (leadflow.open_statuses()).';
 
 -- A row written for a merged lead belongs to its survivor: the BEFORE
--- INSERT triggers of activities and consents move it there with this.
+-- INSERT triggers of activities and consents move it there with this, and
+-- the signal trigger with the same C function (lead.c).
 CREATE FUNCTION @extschema@.survivor_of(org_id bigint, lead_id bigint)
 RETURNS bigint
-LANGUAGE sql STABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT COALESCE((SELECT l.merged_into FROM leadflow.leads l
-                      WHERE l.org_id OPERATOR(pg_catalog.=) survivor_of.org_id
-                        AND l.lead_id OPERATOR(pg_catalog.=) survivor_of.lead_id),
-                    survivor_of.lead_id);
-END;
+LANGUAGE C STABLE STRICT PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'leadflow_survivor_of';
 COMMENT ON FUNCTION @extschema@.survivor_of(bigint, bigint) IS
     'The lead a row for this lead belongs to: the lead it was merged into, else the lead itself (also when no such lead exists).';
 
