@@ -7,7 +7,8 @@
 # search_path or is C, no unqualified call of a pg_catalog function (the
 # names come from pg_proc of the cluster the tests run in, so psql must
 # reach one: test/run.sh runs this inside pg_virtualenv).  The released
-# install script sql/leadflow--0.1.0.sql is frozen and not linted again.
+# install script sql/leadflow--0.1.0.sql is frozen: not linted again, but
+# its content is pinned.
 set -u
 cd "$(dirname "$0")/.."
 parts=$(ls sql/install/*.sql 2>/dev/null)
@@ -53,6 +54,16 @@ for f in $upgrades; do
 	grep -q "^\\\\echo Use \"ALTER EXTENSION leadflow UPDATE TO '$to'\" to load this file\\. \\\\quit\$" "$f" ||
 		fail "$f lacks the guard: \\echo Use \"ALTER EXTENSION leadflow UPDATE TO '$to'\" to load this file. \\quit"
 done
+
+# released install scripts are frozen: their content is pinned here
+frozen="sql/leadflow--0.1.0.sql 231ec29f5f46483f5886b8dbf6915e066baf6066424eaae712564357a1a3cd11"
+echo "$frozen" | while read -r f sum; do
+	[ "$(sha256sum "$f" 2>/dev/null | cut -d' ' -f1)" = "$sum" ] || { echo "lint: $f changed (released: never edit it; put the change in an upgrade script)"; exit 1; }
+done || status=1
+# the newest version is reachable by update: an upgrade script ends there
+newest=$(sed -n "s/^default_version = '\(.*\)'$/\1/p" leadflow.control)
+[ "$newest" = 0.1.0 ] || ls sql/leadflow--*--"$newest".sql >/dev/null 2>&1 ||
+	fail "no upgrade script sql/leadflow--A--$newest.sql to default_version $newest"
 
 # every call of a pg_catalog function is qualified, in the install parts
 # and in upgrade scripts (test/unqualified_calls.pl says what counts)
