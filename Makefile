@@ -43,6 +43,7 @@ REGRESS = \
 	91_lifecycle_automation \
 	92_account_scoring \
 	93_predictive_scoring \
+	94_events \
 	99_upgrade
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
@@ -53,6 +54,7 @@ ISOLATION = \
 	rule_change \
 	round_robin \
 	notify \
+	events_order \
 	prediction_counts
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION) --encoding=UTF8
 
@@ -153,7 +155,8 @@ private_run = d=$$(mktemp -d /tmp/leadflow-install.XXXXXX) && chmod 755 $$d && \
 	$(MAKE) install DESTDIR=$$d >/dev/null && \
 	{ $(1) $(private_module_opts) -o "dynamic_library_path=$$d$(pkglibdir):\$$libdir" \
 	  sh $(2); rc=$$?; rm -rf $$d; exit $$rc; }
-TEST_CLUSTER = pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' -o 'max_connections=40'
+TEST_CLUSTER = pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' -o 'max_connections=40' \
+	-o 'max_prepared_transactions=10'
 
 # Performance figures of spec section 11 (bench/README.md).  The full run
 # takes many minutes and is not part of `make test`; bench-smoke is the quick

@@ -295,3 +295,148 @@ AS 'MODULE_PATHNAME', 'leadflow_score_decay'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.score_decay(timestamptz, timestamptz, interval, integer) IS
     'Points a lead loses to inactivity as of a time (leads.score_decay): points_per_week for every whole week since last_activity beyond inactivity_grace, at most 1000; 0 within the grace period. The formula scoring uses; run_maintenance brings the stored decay up to date with it.';
+
+------------------------------------------------------------------------------
+-- Issue 19: the event outbox (events, events_after), the org setting
+-- event_retention
+------------------------------------------------------------------------------
+
+COMMENT ON COLUMN @extschema@.orgs.settings IS 'Options: default_region (text, "US"), named_account_routing (bool, true), company_affinity_routing (bool, true), convert_on_qualified (bool, false), require_bant_for_qualified (bool, false), nurture_after_attempts (int, 5), nurture_schedule (object step -> days, welcome 0 / educational 7 / case_study 21 / re_engagement 45), nurture_requires_consent (bool, true), account_hot_at (int, 150), event_retention (interval text, "30 days": how long leadflow.events keeps an event).';
+
+CREATE OR REPLACE FUNCTION @extschema@.org_check_settings()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k text;
+    v jsonb;
+    ok boolean;
+BEGIN
+    IF pg_catalog.jsonb_typeof(NEW.settings) <> 'object' THEN
+        RAISE EXCEPTION 'org settings must be a JSON object, not %', pg_catalog.jsonb_typeof(NEW.settings)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(NEW.settings) LOOP
+        IF k = 'default_region' THEN
+            -- a region libphonenumber knows (it reads national numbers with it)
+            IF pg_catalog.jsonb_typeof(v) <> 'string' OR (v OPERATOR(pg_catalog.#>>) '{}') !~ '^[A-Z]{2}$'
+               OR leadflow.contact_problem(NULL, '+12025550100', NULL, v OPERATOR(pg_catalog.#>>) '{}') IS NOT NULL THEN
+                RAISE EXCEPTION 'invalid org setting "default_region": %', v
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Use an upper-case ISO 3166 region code with a telephone numbering plan, such as "US" or "DE".';
+            END IF;
+        ELSIF k IN ('nurture_after_attempts', 'account_hot_at') THEN
+            IF pg_catalog.jsonb_typeof(v) <> 'number' OR (v OPERATOR(pg_catalog.#>>) '{}') !~ '^[0-9]+$'
+               OR (v OPERATOR(pg_catalog.#>>) '{}')::numeric NOT BETWEEN 1 AND 1000000 THEN
+                RAISE EXCEPTION 'invalid org setting "%": %', k, v
+                    USING ERRCODE = 'invalid_parameter_value', HINT = 'Use a whole number from 1 to 1000000.';
+            END IF;
+        ELSIF k = 'nurture_schedule' THEN
+            IF pg_catalog.jsonb_typeof(v) <> 'object' OR v OPERATOR(pg_catalog.=) '{}'::jsonb OR EXISTS (
+                   SELECT FROM pg_catalog.jsonb_each(v) e
+                    WHERE pg_catalog.jsonb_typeof(e.value) <> 'number' OR (e.value OPERATOR(pg_catalog.#>>) '{}') !~ '^[0-9]+$'
+                       OR (e.value OPERATOR(pg_catalog.#>>) '{}')::numeric > 3650
+                       OR pg_catalog.length(e.key) NOT BETWEEN 1 AND 100) THEN
+                RAISE EXCEPTION 'invalid org setting "nurture_schedule": %', v
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Use an object of step name to days after entering nurture (0 to 3650), e.g. {"welcome": 0, "educational": 7}.';
+            END IF;
+        ELSIF k = 'event_retention' THEN
+            BEGIN
+                ok := pg_catalog.jsonb_typeof(v) = 'string'
+                      AND (v OPERATOR(pg_catalog.#>>) '{}')::interval BETWEEN '1 hour'::interval AND '10 years'::interval;
+            EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
+                ok := false;
+            END;
+            IF NOT ok THEN
+                RAISE EXCEPTION 'invalid org setting "event_retention": %', v
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Use an interval from 1 hour to 10 years, such as "30 days".';
+            END IF;
+        ELSIF k IN ('named_account_routing', 'company_affinity_routing', 'convert_on_qualified',
+                    'require_bant_for_qualified', 'nurture_requires_consent') THEN
+            IF pg_catalog.jsonb_typeof(v) <> 'boolean' THEN
+                RAISE EXCEPTION 'invalid org setting "%": %', k, v
+                    USING ERRCODE = 'invalid_parameter_value', HINT = 'Use true or false.';
+            END IF;
+        ELSE
+            RAISE EXCEPTION 'unknown org setting "%"', k
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified, nurture_after_attempts, nurture_schedule, nurture_requires_consent, account_hot_at, event_retention.';
+        END IF;
+    END LOOP;
+    RETURN NEW;
+END
+$$;
+
+-- Written by leadflow alone, below the executor, in the transaction that
+-- caused each event; read with events_after().  xact_id is the writer's
+-- top-level transaction: a consumer reads in (xact_id, event_id) order and
+-- only transactions older than every running one, so an event that
+-- commits late is never passed over.
+CREATE TABLE @extschema@.events (
+    org_id       bigint NOT NULL,
+    event_id     bigint GENERATED ALWAYS AS IDENTITY,
+    occurred_at  timestamptz NOT NULL,
+    event        text NOT NULL,
+    lead_id      bigint,
+    rep_id       bigint,
+    detail       jsonb NOT NULL DEFAULT '{}'::jsonb,
+    xact_id      xid8 NOT NULL,
+    PRIMARY KEY (org_id, event_id)
+);
+CREATE INDEX events_consumer ON @extschema@.events (org_id, xact_id, event_id);
+CREATE INDEX events_occurred_at ON @extschema@.events USING brin (occurred_at);
+COMMENT ON TABLE @extschema@.events IS 'Outbox of lead events (created, merged, assigned, reassigned, status_changed, stage_changed, hot, escalated, sla_breach, converted, account_hot, bounced), written in the transaction that caused them; read with events_after(). Kept for the org setting event_retention (30 days).';
+COMMENT ON COLUMN @extschema@.events.event_id IS 'The event''s number, in order of occurrence (not of commit: read with events_after()).';
+COMMENT ON COLUMN @extschema@.events.occurred_at IS 'When it happened (transaction time).';
+COMMENT ON COLUMN @extschema@.events.event IS 'What happened: created, merged, assigned, reassigned, status_changed, stage_changed, hot, escalated, sla_breach, converted, account_hot, bounced.';
+COMMENT ON COLUMN @extschema@.events.lead_id IS 'The lead (for merged: the survivor).';
+COMMENT ON COLUMN @extschema@.events.rep_id IS 'The rep to tell: the lead''s owner after the event; NULL when none.';
+COMMENT ON COLUMN @extschema@.events.detail IS 'Ids and codes of the event (README "Automations"); never personal data.';
+COMMENT ON COLUMN @extschema@.events.xact_id IS 'The writing transaction (top level): the consumer order is (xact_id, event_id).';
+SELECT pg_catalog.pg_extension_config_dump('leadflow.events', '');
+
+CREATE FUNCTION @extschema@.events_after(org_id bigint, "cursor" text DEFAULT NULL, max integer DEFAULT 100)
+RETURNS TABLE (event_id bigint, occurred_at timestamptz, event text, lead_id bigint, rep_id bigint,
+               detail jsonb, "position" text)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    after_xact xid8 := '0'::xid8;
+    after_event bigint := 0;
+BEGIN
+    IF events_after.org_id IS NULL THEN
+        RAISE EXCEPTION 'org_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF events_after.max IS NULL OR events_after.max NOT BETWEEN 1 AND 100000 THEN
+        RAISE EXCEPTION 'max must be between 1 and 100000, not %', COALESCE(events_after.max::text, 'null')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF events_after."cursor" IS NOT NULL AND events_after."cursor" OPERATOR(pg_catalog.<>) '' THEN
+        IF events_after."cursor" !~ '^[0-9]{1,19}:[0-9]{1,18}$' THEN
+            RAISE EXCEPTION 'invalid event cursor: "%"', pg_catalog.left(events_after."cursor", 100)
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Pass the position of the last event read, or NULL to read from the oldest kept event.';
+        END IF;
+        after_xact := pg_catalog.split_part(events_after."cursor", ':', 1)::xid8;
+        after_event := pg_catalog.split_part(events_after."cursor", ':', 2)::bigint;
+    END IF;
+    -- one query, one snapshot: its xmin bounds what may still commit
+    RETURN QUERY
+    SELECT e.event_id, e.occurred_at, e.event, e.lead_id, e.rep_id, e.detail,
+           e.xact_id::text OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) e.event_id::text
+      FROM leadflow.events e
+     WHERE e.org_id OPERATOR(pg_catalog.=) events_after.org_id
+       AND e.xact_id OPERATOR(pg_catalog.>=) after_xact
+       AND (e.xact_id OPERATOR(pg_catalog.>) after_xact OR e.event_id OPERATOR(pg_catalog.>) after_event)
+       AND e.xact_id OPERATOR(pg_catalog.<) pg_catalog.pg_snapshot_xmin(pg_catalog.pg_current_snapshot())
+     ORDER BY e.xact_id, e.event_id
+     LIMIT events_after.max;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.events_after(bigint, text, integer) IS
+    'The next events of an org after a cursor (the position of the last event read; NULL: from the oldest kept), at most max, in (transaction, event) order. Returns only events of transactions older than every transaction still running, so an event that commits late with a lower id is never skipped; each event is returned once per cursor.';
+SELECT pg_catalog.pg_extension_config_dump('leadflow.events_event_id_seq', '');

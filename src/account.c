@@ -292,8 +292,8 @@ LeadflowAccountMaintain(Datum *args, const char *nulls, uint64 *hot_out, uint64 
 	hash_seq_init(&seq, hot);
 	while ((acc = hash_seq_search(&seq)) != NULL)
 		if (acc->best_lead != 0)
-			LeadflowNotify("account_hot", acc->key.org_id, acc->best_lead,
-						   acc->owner != 0 ? acc->owner : acc->best_owner);
+			LeadflowEvent(acc->key.org_id, "account_hot", acc->best_lead,
+						  acc->owner != 0 ? acc->owner : acc->best_owner, acc->detail.canonical);
 }
 
 /*

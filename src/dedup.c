@@ -31,6 +31,7 @@
 #include "dedup.h"
 #include "journey.h"
 #include "lead.h"
+#include "notify.h"
 #include "request.h"
 #include "spi.h"
 #include "text.h"
@@ -114,7 +115,8 @@ build_fill_plans(const LeadflowLead *lead)
 		fill_attnums[i] = SPI_fnumber(lead->desc, fill_fields[i]);
 		fill_plan.argtypes[i + 3] = SPI_gettypeid(lead->desc, fill_attnums[i]);
 	}
-	appendStringInfoString(&select, " FROM leadflow.leads WHERE org_id OPERATOR(pg_catalog.=) $1"
+	/* the survivor's owner, told of the merge, after the fill flags */
+	appendStringInfoString(&select, ", owner_rep_id FROM leadflow.leads WHERE org_id OPERATOR(pg_catalog.=) $1"
 						   " AND lead_id OPERATOR(pg_catalog.=) $2 FOR NO KEY UPDATE");
 	appendStringInfoString(&update, " WHERE org_id OPERATOR(pg_catalog.=) $1"
 						   " AND lead_id OPERATOR(pg_catalog.=) $2");
@@ -253,6 +255,7 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 	int			i;
 	int			rc;
 	LeadflowRequest request;
+	int64		survivor_owner;
 
 	build_fill_plans(lead);
 	/* in the caller's per-row context: it outlives our SPI connection */
@@ -266,6 +269,11 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 		elog(ERROR, "leadflow: survivor " INT64_FORMAT " of an email claim not found", survivor_id);
 	row = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
+	{
+		Datum		owner = SPI_getbinval(row, desc, NFILL + 1, &isnull);
+
+		survivor_owner = isnull ? 0 : DatumGetInt64(owner);
+	}
 
 	LeadflowJsonInt(&detail, "duplicate_lead_id", lead->lead_id);
 	LeadflowJsonText(&detail, "source", source);
@@ -309,6 +317,21 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 	LeadflowJsonInt(&detail, "merged_into", survivor_id);
 	LeadflowJsonText(&detail, "reason", "same email");
 	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "merged", LeadflowJsonFinish(&detail));
+
+	/* the survivor's owner is told; a newcomer has no owner of its own */
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonInt(&detail, "survivor_id", survivor_id);
+	LeadflowJsonInt(&detail, "duplicate_id", lead->lead_id);
+	if (survivor_owner != 0)
+		LeadflowJsonInt(&detail, "survivor_rep_id", survivor_owner);
+	else
+		LeadflowJsonNull(&detail, "survivor_rep_id");
+	if (LeadflowLeadIsNull(lead, leadflow_cols.owner_rep_id))
+		LeadflowJsonNull(&detail, "duplicate_rep_id");
+	else
+		LeadflowJsonInt(&detail, "duplicate_rep_id", LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id));
+	LeadflowJsonText(&detail, "reason", "same email");
+	LeadflowEvent(lead->org_id, "merged", survivor_id, survivor_owner, LeadflowJsonFinish(&detail));
 }
 
 /*

@@ -42,6 +42,7 @@
 #include "compat.h"
 #include "journey.h"
 #include "leadflow.h"
+#include "notify.h"
 #include "request.h"
 #include "spi.h"
 #include "text.h"
@@ -422,6 +423,7 @@ LeadflowJourneyFlush(void)
 {
 	int			n = npending;
 
+	LeadflowEventsFlush();		/* the events of the same statement */
 	if (n == 0)
 		return;
 	npending = 0;				/* whatever happens, these rows are done */

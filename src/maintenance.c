@@ -5,7 +5,8 @@
  *	  pg_cron.  As of a time, for one org or all: inactivity decay,
  *	  archiving of leads cold for too long, escalation of hot leads that
  *	  were never escalated, reassignment of leads whose first touch is
- *	  overdue (sla_breach), and a recount of each rep's open leads.
+ *	  overdue (sla_breach), a recount of each rep's open leads, and the
+ *	  deletion of events older than the org's event_retention.
  *
  *	  Each action is one set-based statement over the leads it changes;
  *	  the leads trigger does the per-lead work (rescoring, moves, routing,
@@ -120,6 +121,16 @@ static LeadflowPlan recount_plan = {
 	1, {INT8OID}
 };
 
+/* events older than the org's event_retention (setting, default 30 days) */
+static LeadflowPlan events_retention_plan = {
+	NULL,
+	"DELETE FROM leadflow.events e USING leadflow.orgs o"
+	" WHERE o.org_id OPERATOR(pg_catalog.=) e.org_id AND ($1 IS NULL OR o.org_id OPERATOR(pg_catalog.=) $1)"
+	"   AND e.occurred_at OPERATOR(pg_catalog.<) ($2 OPERATOR(pg_catalog.-)"
+	"       COALESCE((o.settings OPERATOR(pg_catalog.->>) 'event_retention')::interval, '30 days'::interval))",
+	2, {INT8OID, TIMESTAMPTZOID}
+};
+
 static void
 emit(ReturnSetInfo *rsinfo, const char *action, uint64 n)
 {
@@ -184,7 +195,8 @@ maintain(void *arg)
 		LeadflowJsonInt(&detail, "score", score);
 		LeadflowJsonText(&detail, "reason", "maintenance");
 		LeadflowJourneyAppend(org_id, lead_id, "escalated", LeadflowJsonFinish(&detail));
-		LeadflowNotify("escalated", org_id, lead_id, isnull ? 0 : DatumGetInt64(owner));
+		LeadflowEvent(org_id, "escalated", lead_id, isnull ? 0 : DatumGetInt64(owner),
+					  LeadflowJsonFinish(&detail));
 	}
 	emit(rsinfo, "escalated", n);
 
@@ -197,7 +209,11 @@ maintain(void *arg)
 		int64		org_id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
 		int64		owner = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 3, &isnull));
 
-		LeadflowNotify("sla_breach", org_id, DatumGetInt64(lead), owner);
+		LeadflowJson detail;
+
+		LeadflowJsonBegin(&detail);
+		LeadflowJsonInt(&detail, "rep_id", owner);
+		LeadflowEvent(org_id, "sla_breach", DatumGetInt64(lead), owner, LeadflowJsonFinish(&detail));
 		run(&reassign_plan, &lead, NULL, SPI_OK_SELECT);
 	}
 	emit(rsinfo, "sla_reassigned", n);
@@ -219,6 +235,7 @@ maintain(void *arg)
 	}
 
 	emit(rsinfo, "open_leads_recounted", run(&recount_plan, args, nulls, SPI_OK_UPDATE));
+	emit(rsinfo, "events_deleted", run(&events_retention_plan, args, nulls, SPI_OK_DELETE));
 }
 
 /*

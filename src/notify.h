@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * notify.h
- *	  NOTIFY leadflow (notify.c).
+ *	  The event outbox and its NOTIFY wake-up (notify.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -10,7 +10,12 @@
 
 #include "postgres.h"
 
-/* {"event", "org_id", "lead_id", "rep_id"}; rep_id 0 is null */
-extern void LeadflowNotify(const char *event, int64 org_id, int64 lead_id, int64 rep_id);
+/*
+ * One row of leadflow.events, written in this transaction; lead_id and
+ * rep_id 0 are null, detail_json NULL is {}.  Returns the event id.
+ */
+extern int64 LeadflowEvent(int64 org_id, const char *event, int64 lead_id, int64 rep_id,
+						   const char *detail_json);
+extern void LeadflowEventsFlush(void);
 
 #endif							/* LEADFLOW_NOTIFY_H */

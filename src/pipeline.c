@@ -90,7 +90,77 @@ keep_given_owner(LeadflowLead *lead)
 	LeadflowJsonInt(&detail, "rep_id", owner);
 	LeadflowJsonArray(&detail, "candidates");
 	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "routed", LeadflowJsonFinish(&detail));
-	LeadflowNotify("assigned", lead->org_id, lead->lead_id, owner);
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonText(&detail, "reason", "given");
+	LeadflowJsonNull(&detail, "from_rep_id");
+	LeadflowJsonInt(&detail, "to_rep_id", owner);
+	LeadflowEvent(lead->org_id, "assigned", lead->lead_id, owner, LeadflowJsonFinish(&detail));
+}
+
+/*
+ * The event "created" of a new live lead: where it came from and where it
+ * stands after scoring (codes and numbers only).
+ */
+static void
+created_event(const LeadflowLead *lead)
+{
+	LeadflowJson detail;
+
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonText(&detail, "source", LeadflowLeadText(lead, leadflow_cols.source));
+	LeadflowJsonText(&detail, "status", LeadflowLeadText(lead, leadflow_cols.status));
+	LeadflowJsonInt(&detail, "stage_id", LeadflowLeadInt64(lead, leadflow_cols.stage_id));
+	LeadflowJsonInt(&detail, "score", DatumGetInt32(lead->values[leadflow_cols.score - 1]));
+	LeadflowJsonText(&detail, "temperature", LeadflowLeadText(lead, leadflow_cols.temperature));
+	LeadflowEvent(lead->org_id, "created", lead->lead_id,
+				  LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id), LeadflowJsonFinish(&detail));
+}
+
+static LeadflowPlan survivor_owner_plan = {
+	NULL,
+	"SELECT owner_rep_id FROM leadflow.leads"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, INT8OID}
+};
+
+/*
+ * A live lead was merged into another by hand (merge_leads): the event
+ * "merged" names both leads and both owners, so both reps are told.
+ */
+static void
+merged_event(const LeadflowLead *old, const LeadflowLead *lead)
+{
+	int64		survivor = LeadflowLeadInt64(lead, leadflow_cols.merged_into);
+	int64		survivor_owner = 0;
+	Datum		args[2];
+	LeadflowJson detail;
+	bool		isnull;
+	int			rc;
+
+	args[0] = Int64GetDatum(lead->org_id);
+	args[1] = Int64GetDatum(survivor);
+	SPI_connect();
+	rc = LeadflowExecute(&survivor_owner_plan, args, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: survivor lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 1)
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		survivor_owner = isnull ? 0 : DatumGetInt64(d);
+	}
+	SPI_finish();
+
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonInt(&detail, "survivor_id", survivor);
+	LeadflowJsonInt(&detail, "duplicate_id", lead->lead_id);
+	if (survivor_owner != 0)
+		LeadflowJsonInt(&detail, "survivor_rep_id", survivor_owner);
+	else
+		LeadflowJsonNull(&detail, "survivor_rep_id");
+	json_owner(&detail, "duplicate_rep_id", old);
+	LeadflowJsonText(&detail, "reason", "manual");
+	LeadflowEvent(lead->org_id, "merged", survivor, survivor_owner, LeadflowJsonFinish(&detail));
 }
 
 /*
@@ -335,6 +405,7 @@ lead_insert(TriggerData *td)
 	crossed = LeadflowScoreApply(&lead, 0, false, "created");
 	LeadflowPredictLead(NULL, &lead);
 	LeadflowFailpoint("score");
+	created_event(&lead);
 	if (!LeadflowLeadIsNull(&lead, leadflow_cols.owner_rep_id))
 		keep_given_owner(&lead);
 	else if (LeadflowStatusIsOpen(LeadflowLeadText(&lead, leadflow_cols.status)))
@@ -401,10 +472,12 @@ data_changed(const LeadflowLead *old, const LeadflowLead *lead)
  * A user's change to a lead is journaled as "updated": which fields, by
  * whom (the journal's actor), never their values, except the ids of the
  * owner, team and account.  Status and stage moves have their own
- * stage_changed rows; what the pipeline derives is not listed.
+ * stage_changed rows; what the pipeline derives is not listed.  An owner
+ * the user set (routed false: not by the pipeline in this update) is also
+ * announced as assigned or reassigned.
  */
 static void
-journal_user_changes(const LeadflowLead *old, const LeadflowLead *lead)
+journal_user_changes(const LeadflowLead *old, const LeadflowLead *lead, bool routed)
 {
 	const int	fields[] = {
 		leadflow_cols.first_name, leadflow_cols.last_name, leadflow_cols.email,
@@ -440,6 +513,20 @@ journal_user_changes(const LeadflowLead *old, const LeadflowLead *lead)
 		json_owner(&detail, "to_rep_id", lead);
 	}
 	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "updated", LeadflowJsonFinish(&detail));
+
+	/* an owner set by hand: assigned, or reassigned away from the old one */
+	if (!routed &&
+		LeadflowLeadInt64(old, leadflow_cols.owner_rep_id) != LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id))
+	{
+		int64		from = LeadflowLeadInt64(old, leadflow_cols.owner_rep_id);
+
+		LeadflowJsonBegin(&detail);
+		LeadflowJsonText(&detail, "reason", "manual");
+		json_owner(&detail, "from_rep_id", old);
+		json_owner(&detail, "to_rep_id", lead);
+		LeadflowEvent(lead->org_id, from != 0 ? "reassigned" : "assigned", lead->lead_id,
+					  LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id), LeadflowJsonFinish(&detail));
+	}
 }
 
 /*
@@ -454,6 +541,7 @@ lead_update(TriggerData *td)
 	const LeadflowRequest *request = LeadflowCurrentRequest();
 	LeadflowLead old;
 	LeadflowLead lead;
+	bool		routed = false;
 
 	LeadflowLeadFromTuple(&old, RelationGetDescr(td->tg_relation), td->tg_trigtuple);
 	LeadflowLeadFromTuple(&lead, RelationGetDescr(td->tg_relation), td->tg_newtuple);
@@ -477,6 +565,9 @@ lead_update(TriggerData *td)
 	}
 	LeadflowDedupFollowLifecycle(&old, &lead);
 	LeadflowWorkflowUpdate(&old, &lead);
+	if (LeadflowLeadIsNull(&old, leadflow_cols.merged_into) &&
+		!LeadflowLeadIsNull(&lead, leadflow_cols.merged_into))
+		merged_event(&old, &lead);
 	{
 		const bool	changed[NREFERENCES] = {
 			LeadflowLeadInt64(&lead, leadflow_cols.owner_rep_id) != LeadflowLeadInt64(&old, leadflow_cols.owner_rep_id),
@@ -522,20 +613,29 @@ lead_update(TriggerData *td)
 			LeadflowLeadSetText(&lead, leadflow_cols.status, "contacted");
 			LeadflowWorkflowUpdate(&prev, &lead);
 			if (LeadflowNurtureRecycled(&lead))
+			{
 				LeadflowRouteLead(&lead, LeadflowLeadInt64(&lead, leadflow_cols.owner_rep_id), "recycled");
+				routed = true;
+			}
 		}
 		/* reassign_lead; or a hot lead nobody owns gets an owner now */
 		if (request->reroute_reason != NULL)
+		{
 			LeadflowRouteLead(&lead, LeadflowLeadInt64(&lead, leadflow_cols.owner_rep_id), request->reroute_reason);
+			routed = true;
+		}
 		else if ((crossed & LEADFLOW_CROSSED_HOT) && LeadflowLeadIsNull(&lead, leadflow_cols.owner_rep_id) &&
 				 LeadflowStatusIsOpen(LeadflowLeadText(&lead, leadflow_cols.status)))
+		{
 			LeadflowRouteLead(&lead, 0, "hot");
+			routed = true;
+		}
 		LeadflowScoreNotify(&lead, crossed);
 	}
 	LeadflowPredictLead(&old, &lead);
 	/* nested updates are the pipeline's own; erasure journals itself */
 	if (request->pipeline_depth == 1 && LeadflowLeadIsNull(&lead, leadflow_cols.erased_at))
-		journal_user_changes(&old, &lead);
+		journal_user_changes(&old, &lead, routed);
 	LeadflowLeadSet(&lead, leadflow_cols.updated_at,
 					TimestampTzGetDatum(LeadflowNow()), false);
 	return heap_modify_tuple(td->tg_newtuple, lead.desc, lead.values, lead.nulls, lead.replace);

@@ -745,8 +745,19 @@ LeadflowRouteLead(LeadflowLead *lead, int64 exclude_rep, const char *reason)
 		LeadflowJsonBool(&detail, "agrees", shadows[i].rep_id == d.rep_id);
 		LeadflowJourneyAppend(lead->org_id, lead->lead_id, "shadow_routed", LeadflowJsonFinish(&detail));
 	}
-	if (d.rep_id != 0)
-		LeadflowNotify("assigned", lead->org_id, lead->lead_id, d.rep_id);
+	if (d.rep_id != old_owner)
+	{
+		LeadflowJson detail;
+
+		LeadflowJsonBegin(&detail);
+		LeadflowJsonText(&detail, "reason", reason);
+		json_rep(&detail, "from_rep_id", old_owner);
+		json_rep(&detail, "to_rep_id", d.rep_id);
+		if (d.rule != NULL)
+			LeadflowJsonInt(&detail, "rule_id", d.rule->rule_id);
+		LeadflowEvent(lead->org_id, old_owner != 0 ? "reassigned" : "assigned", lead->lead_id,
+					  d.rep_id, LeadflowJsonFinish(&detail));
+	}
 }
 
 /*

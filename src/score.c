@@ -298,16 +298,21 @@ LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const c
 	return crossed;
 }
 
-/* NOTIFY hot / escalated for the thresholds LeadflowScoreApply reported */
+/* events hot / escalated for the thresholds LeadflowScoreApply reported */
 void
 LeadflowScoreNotify(const LeadflowLead *lead, int crossed)
 {
 	int64		owner = LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id);
+	LeadflowJson detail;
 
+	if (crossed == 0)
+		return;
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonInt(&detail, "score", DatumGetInt32(lead->values[leadflow_cols.score - 1]));
 	if (crossed & LEADFLOW_CROSSED_HOT)
-		LeadflowNotify("hot", lead->org_id, lead->lead_id, owner);
+		LeadflowEvent(lead->org_id, "hot", lead->lead_id, owner, LeadflowJsonFinish(&detail));
 	if (crossed & LEADFLOW_CROSSED_ESCALATE)
-		LeadflowNotify("escalated", lead->org_id, lead->lead_id, owner);
+		LeadflowEvent(lead->org_id, "escalated", lead->lead_id, owner, LeadflowJsonFinish(&detail));
 }
 
 /*
@@ -419,6 +424,40 @@ rescore_under(LeadflowPlan *plan, Datum *args, const char *nulls, const char *re
 	return LeadflowExecuteUnder(&request, plan, args, nulls, SPI_OK_UPDATE);
 }
 
+static LeadflowPlan owner_plan = {
+	NULL,
+	"SELECT owner_rep_id FROM leadflow.leads"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, INT8OID}
+};
+
+/*
+ * The event "bounced" of an email_bounce signal (args: org_id, lead_id),
+ * for the lead's owner; the caller is connected to SPI.
+ */
+static void
+bounced_event(Datum *args, Datum signal_id)
+{
+	LeadflowJson detail;
+	int64		owner = 0;
+	bool		isnull;
+	int			rc;
+
+	rc = LeadflowExecute(&owner_plan, args, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: owner lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 1)
+	{
+		Datum		d = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		owner = isnull ? 0 : DatumGetInt64(d);
+	}
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonInt(&detail, "signal_id", DatumGetInt64(signal_id));
+	LeadflowEvent(DatumGetInt64(args[0]), "bounced", DatumGetInt64(args[1]), owner,
+				  LeadflowJsonFinish(&detail));
+}
+
 /*
  * Trigger on lead_signals.  BEFORE INSERT: a signal for a merged lead goes
  * to the lead it was merged into, so nothing is lost.  AFTER INSERT: the
@@ -482,6 +521,8 @@ leadflow_signal_inserted(PG_FUNCTION_ARGS)
 		if (isnull)
 			nulls[2] = 'n';
 		rescore_under(&touch_plan, args, nulls, "signal");
+		if (bounce)
+			bounced_event(args, heap_getattr(tuple, SPI_fnumber(desc, "signal_id"), desc, &isnull));
 	}
 	SPI_finish();
 	return PointerGetDatum(NULL);

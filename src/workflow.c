@@ -22,6 +22,7 @@
 
 #include "journey.h"
 #include "lead.h"
+#include "notify.h"
 #include "request.h"
 #include "rulecache.h"
 #include "spi.h"
@@ -67,6 +68,49 @@ has_opportunity(const LeadflowLead *lead)
 	found = SPI_processed > 0;
 	SPI_finish();
 	return found;
+}
+
+/*
+ * The events of a move: status_changed (from, to) when the status moved,
+ * stage_changed (from, to stage) when the stage did, and converted when
+ * the lead converted; for the lead's owner.
+ */
+static void
+workflow_events(const LeadflowLead *old, const LeadflowLead *lead, const char *from,
+				const char *to, bool status_changed)
+{
+	int64		owner = LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id);
+	int64		old_stage = LeadflowLeadInt64(old, leadflow_cols.stage_id);
+	int64		stage_id = LeadflowLeadInt64(lead, leadflow_cols.stage_id);
+	LeadflowJson detail;
+
+	if (status_changed)
+	{
+		LeadflowJsonBegin(&detail);
+		LeadflowJsonText(&detail, "from", from);
+		LeadflowJsonText(&detail, "to", to);
+		LeadflowEvent(lead->org_id, "status_changed", lead->lead_id, owner, LeadflowJsonFinish(&detail));
+	}
+	if (stage_id != old_stage)
+	{
+		LeadflowJsonBegin(&detail);
+		if (old_stage != 0)
+			LeadflowJsonInt(&detail, "from_stage_id", old_stage);
+		else
+			LeadflowJsonNull(&detail, "from_stage_id");
+		if (stage_id != 0)
+			LeadflowJsonInt(&detail, "to_stage_id", stage_id);
+		else
+			LeadflowJsonNull(&detail, "to_stage_id");
+		LeadflowJsonText(&detail, "to_status", to);
+		LeadflowEvent(lead->org_id, "stage_changed", lead->lead_id, owner, LeadflowJsonFinish(&detail));
+	}
+	if (status_changed && strcmp(to, "converted") == 0)
+	{
+		LeadflowJsonBegin(&detail);
+		LeadflowJsonText(&detail, "from", from);
+		LeadflowEvent(lead->org_id, "converted", lead->lead_id, owner, LeadflowJsonFinish(&detail));
+	}
 }
 
 /*
@@ -203,4 +247,5 @@ LeadflowWorkflowUpdate(const LeadflowLead *old, LeadflowLead *lead)
 		LeadflowJsonText(&detail, "reason", LeadflowLeadText(lead, leadflow_cols.archive_reason));
 	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "stage_changed", LeadflowJsonFinish(&detail));
 	LeadflowLeadSet(lead, leadflow_cols.stage_entered_at, TimestampTzGetDatum(now), false);
+	workflow_events(old, lead, from, to, status_changed);
 }

@@ -11,7 +11,7 @@ CREATE TABLE @extschema@.orgs (
 COMMENT ON TABLE @extschema@.orgs IS 'Tenants. Inserting an org creates its default workflow, scoring model and SLA policies.';
 COMMENT ON COLUMN @extschema@.orgs.org_id IS 'Tenant id; first column of every key in leadflow.';
 COMMENT ON COLUMN @extschema@.orgs.name IS 'Display name of the org.';
-COMMENT ON COLUMN @extschema@.orgs.settings IS 'Options: default_region (text, "US"), named_account_routing (bool, true), company_affinity_routing (bool, true), convert_on_qualified (bool, false), require_bant_for_qualified (bool, false), nurture_after_attempts (int, 5), nurture_schedule (object step -> days, welcome 0 / educational 7 / case_study 21 / re_engagement 45), nurture_requires_consent (bool, true), account_hot_at (int, 150).';
+COMMENT ON COLUMN @extschema@.orgs.settings IS 'Options: default_region (text, "US"), named_account_routing (bool, true), company_affinity_routing (bool, true), convert_on_qualified (bool, false), require_bant_for_qualified (bool, false), nurture_after_attempts (int, 5), nurture_schedule (object step -> days, welcome 0 / educational 7 / case_study 21 / re_engagement 45), nurture_requires_consent (bool, true), account_hot_at (int, 150), event_retention (interval text, "30 days": how long leadflow.events keeps an event).';
 COMMENT ON COLUMN @extschema@.orgs.created_at IS 'When the org was created.';
 
 CREATE TABLE @extschema@.teams (
@@ -147,6 +147,7 @@ AS $$
 DECLARE
     k text;
     v jsonb;
+    ok boolean;
 BEGIN
     IF pg_catalog.jsonb_typeof(NEW.settings) <> 'object' THEN
         RAISE EXCEPTION 'org settings must be a JSON object, not %', pg_catalog.jsonb_typeof(NEW.settings)
@@ -177,6 +178,18 @@ BEGIN
                     USING ERRCODE = 'invalid_parameter_value',
                           HINT = 'Use an object of step name to days after entering nurture (0 to 3650), e.g. {"welcome": 0, "educational": 7}.';
             END IF;
+        ELSIF k = 'event_retention' THEN
+            BEGIN
+                ok := pg_catalog.jsonb_typeof(v) = 'string'
+                      AND (v OPERATOR(pg_catalog.#>>) '{}')::interval BETWEEN '1 hour'::interval AND '10 years'::interval;
+            EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
+                ok := false;
+            END;
+            IF NOT ok THEN
+                RAISE EXCEPTION 'invalid org setting "event_retention": %', v
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Use an interval from 1 hour to 10 years, such as "30 days".';
+            END IF;
         ELSIF k IN ('named_account_routing', 'company_affinity_routing', 'convert_on_qualified',
                     'require_bant_for_qualified', 'nurture_requires_consent') THEN
             IF pg_catalog.jsonb_typeof(v) <> 'boolean' THEN
@@ -186,7 +199,7 @@ BEGIN
         ELSE
             RAISE EXCEPTION 'unknown org setting "%"', k
                 USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified, nurture_after_attempts, nurture_schedule, nurture_requires_consent, account_hot_at.';
+                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified, nurture_after_attempts, nurture_schedule, nurture_requires_consent, account_hot_at, event_retention.';
         END IF;
     END LOOP;
     RETURN NEW;
