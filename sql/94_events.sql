@@ -14,7 +14,7 @@ UPDATE leadflow.scoring_models SET warm_at = 20, hot_at = 30, escalate_at = 40 W
 -- created, assigned, hot, escalated for a CEO (in that order)
 INSERT INTO leadflow.leads (org_id, email, job_title, company_size, source)
 VALUES (94, 'ceo@events.example', 'CEO', 2000, 'web_form');       -- 94001
-SELECT event, lead_id, rep_id, detail - 'stage_id' AS detail FROM leadflow.events WHERE org_id = 94 ORDER BY event_id;
+SELECT event, lead_id, rep_id, detail - 'stage_id' - 'rule_id' AS detail FROM leadflow.events WHERE org_id = 94 ORDER BY event_id;
 -- a duplicate: merged, for the survivor and its owner
 INSERT INTO leadflow.leads (org_id, email) VALUES (94, 'CEO@events.example');   -- 94002
 SELECT event, lead_id, rep_id, detail FROM leadflow.events WHERE org_id = 94 AND event = 'merged';
@@ -24,7 +24,7 @@ SELECT event, lead_id, rep_id, detail - 'from_stage_id' - 'to_stage_id' AS detai
   FROM leadflow.events WHERE org_id = 94 AND event IN ('status_changed', 'stage_changed') ORDER BY event_id;
 -- reassign_lead: reassigned from the old owner
 SELECT leadflow.reassign_lead(94001, 'rep_left') AS new_owner;
-SELECT event, lead_id, rep_id, detail FROM leadflow.events WHERE org_id = 94 AND event = 'reassigned';
+SELECT event, lead_id, rep_id, detail - 'rule_id' AS detail FROM leadflow.events WHERE org_id = 94 AND event = 'reassigned';
 -- an owner set by hand
 INSERT INTO leadflow.leads (org_id, email, source) VALUES (94, 'second@events.example', 'web_form');  -- 94003
 UPDATE leadflow.leads SET owner_rep_id = 9401 WHERE lead_id = 94003 AND owner_rep_id <> 9401;

@@ -21,6 +21,11 @@ RESET client_min_messages;
 -- schema of the test.
 CREATE SCHEMA upgrade_check;
 CREATE TABLE upgrade_check.snap (install text, kind text, name text, detail text);
+-- the last event before the statements run after the update: the outbox
+-- (leadflow.events) starts with the update, so the events compared are
+-- those of the later statements, by content (their ids and writing
+-- transactions differ between the two installs)
+CREATE TABLE upgrade_check.mark (install text, last_event bigint);
 CREATE FUNCTION upgrade_check.snapshot(install text) RETURNS void LANGUAGE plpgsql AS $f$
 DECLARE
     ns oid := 'leadflow'::regnamespace;
@@ -84,7 +89,9 @@ BEGIN
     SELECT install, 'sequence', s.sequencename,
            format('%s start %s min %s max %s increment %s cycle %s cache %s last value %s owned by %s',
                   s.data_type, s.start_value, s.min_value, s.max_value, s.increment_by, s.cycle, s.cache_size,
-                  s.last_value,
+                  -- event ids: the fresh install also numbered the events of the load
+                  CASE WHEN s.sequencename = 'events_event_id_seq' THEN (s.last_value IS NOT NULL)::text
+                       ELSE s.last_value::text END,
                   (SELECT d.refobjid::regclass || '.' || a.attname FROM pg_depend d
                      JOIN pg_attribute a ON a.attrelid = d.refobjid AND a.attnum = d.refobjsubid
                     WHERE d.classid = 'pg_class'::regclass AND d.objid = format('%I.%I', s.schemaname, s.sequencename)::regclass
@@ -116,13 +123,18 @@ BEGIN
                                     THEN format('CASE WHEN x.%1$I IS NOT NULL THEN %2$L END AS %1$I', a.attname, 'set')
                                     WHEN c.relname = 'lead_journey' AND a.attname = 'detail'
                                     THEN format('x.%I - %L AS %I', a.attname, 'hours_in_previous_stage', a.attname)
+                                    WHEN c.relname = 'events' AND a.attname IN ('event_id', 'xact_id')
+                                    THEN format('CASE WHEN x.%1$I IS NOT NULL THEN %2$L END AS %1$I', a.attname, 'set')
                                     ELSE format('x.%I', a.attname) END, ', ' ORDER BY a.attnum) AS cols
                FROM pg_class c JOIN pg_attribute a ON a.attrelid = c.oid AND a.attnum > 0 AND NOT a.attisdropped
               WHERE c.relnamespace = ns AND c.relkind IN ('r', 'p')
               GROUP BY c.oid, c.relname ORDER BY c.relname
     LOOP
-        EXECUTE format('INSERT INTO upgrade_check.snap SELECT %L, %L, %L, to_jsonb(y)::text FROM (SELECT %s FROM %s x) y',
-                       install, 'row', t.relname, t.cols, t.rel);
+        EXECUTE format('INSERT INTO upgrade_check.snap SELECT %L, %L, %L, to_jsonb(y)::text FROM (SELECT %s FROM %s x %s) y',
+                       install, 'row', t.relname, t.cols, t.rel,
+                       CASE WHEN t.relname = 'events'
+                            THEN format('WHERE x.event_id > (SELECT m.last_event FROM upgrade_check.mark m WHERE m.install = %L)', install)
+                            ELSE '' END);
     END LOOP;
 END
 $f$;
@@ -218,6 +230,7 @@ SELECT stmt FROM upgrade_check.load ORDER BY n \gexec
 ALTER EXTENSION leadflow UPDATE;
 SELECT extversion FROM pg_extension WHERE extname = 'leadflow';
 SELECT * FROM leadflow.verify_journey(99);
+INSERT INTO upgrade_check.mark SELECT 'updated', COALESCE(max(event_id), 0) FROM leadflow.events;
 SELECT stmt FROM upgrade_check.after ORDER BY n \gexec
 SELECT upgrade_check.snapshot('updated');
 
@@ -229,6 +242,7 @@ CREATE EXTENSION leadflow;
 SELECT extversion FROM pg_extension WHERE extname = 'leadflow';
 SELECT stmt FROM upgrade_check.load ORDER BY n \gexec
 \c -
+INSERT INTO upgrade_check.mark SELECT 'fresh', COALESCE(max(event_id), 0) FROM leadflow.events;
 SELECT stmt FROM upgrade_check.after ORDER BY n \gexec
 SELECT upgrade_check.snapshot('fresh');
 

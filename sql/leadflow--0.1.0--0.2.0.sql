@@ -440,3 +440,12 @@ $$;
 COMMENT ON FUNCTION @extschema@.events_after(bigint, text, integer) IS
     'The next events of an org after a cursor (the position of the last event read; NULL: from the oldest kept), at most max, in (transaction, event) order. Returns only events of transactions older than every transaction still running, so an event that commits late with a lower id is never skipped; each event is returned once per cursor.';
 SELECT pg_catalog.pg_extension_config_dump('leadflow.events_event_id_seq', '');
+-- tenant isolation, when it is on, covers the new table too
+DO $$
+BEGIN
+    IF (SELECT c.relrowsecurity FROM pg_catalog.pg_class c
+         WHERE c.oid OPERATOR(pg_catalog.=) 'leadflow.leads'::pg_catalog.regclass) THEN
+        PERFORM leadflow.enable_tenant_isolation();
+    END IF;
+END
+$$;

@@ -83,6 +83,7 @@ static int	wakeups_size = 0;
 static int64 bulk_org = 0;		/* past notify_limit: one "bulk" wake-up */
 static SubTransactionId bulk_subid = InvalidSubTransactionId;
 static Oid	events_seq = InvalidOid;	/* the event_id sequence, per transaction */
+static bool events_missing = false; /* no leadflow.events yet (0.1.0 schema) */
 static bool callbacks_registered = false;
 
 static void send_wakeups(void);
@@ -102,6 +103,7 @@ forget_transaction(void)
 	bulk_org = 0;
 	bulk_subid = InvalidSubTransactionId;
 	events_seq = InvalidOid;
+	events_missing = false;
 }
 
 /*
@@ -173,20 +175,25 @@ ensure_state(void)
 	}
 }
 
-/* the identity sequence of leadflow.events.event_id, looked up once per transaction */
+/*
+ * The identity sequence of leadflow.events.event_id, looked up once per
+ * transaction; InvalidOid while the schema is 0.1.0's (the module was
+ * installed, ALTER EXTENSION UPDATE has not run yet): the outbox starts
+ * with the update, the wake-ups go out without an event id until then.
+ */
 static Oid
 event_id_sequence(void)
 {
-	if (!OidIsValid(events_seq))
+	if (!OidIsValid(events_seq) && !events_missing)
 	{
 		Oid			relid = get_relname_relid("events", get_namespace_oid("leadflow", false));
 		Relation	rel;
 
 		if (!OidIsValid(relid))
-			ereport(ERROR,
-					(errcode(ERRCODE_OBJECT_NOT_IN_PREREQUISITE_STATE),
-					 errmsg("leadflow.events does not exist"),
-					 errhint("Run ALTER EXTENSION leadflow UPDATE.")));
+		{
+			events_missing = true;
+			return InvalidOid;
+		}
 		rel = table_open(relid, RowExclusiveLock);
 		events_seq = LeadflowIdentitySequence(rel, attnameAttNum(rel, "event_id", false));
 		table_close(rel, NoLock);
@@ -247,7 +254,10 @@ send_wakeups(void)
 
 		LeadflowJsonBegin(&payload);
 		LeadflowJsonText(&payload, "event", w->event);
-		LeadflowJsonInt(&payload, "event_id", w->event_id);
+		if (w->event_id != 0)
+			LeadflowJsonInt(&payload, "event_id", w->event_id);
+		else
+			LeadflowJsonNull(&payload, "event_id");
 		LeadflowJsonInt(&payload, "org_id", w->org_id);
 		if (w->lead_id != 0)
 			LeadflowJsonInt(&payload, "lead_id", w->lead_id);
@@ -281,7 +291,7 @@ send_wakeups(void)
  *		0 are null; detail_json (NULL: {}) is a JSON object of ids and codes,
  *		never personal data, built with the JSON builder of text.h.  event
  *		must be a string literal (the catalogue in the README).  Returns
- *		the event's id.
+ *		the event's id (0 before ALTER EXTENSION UPDATE created the table).
  */
 int64
 LeadflowEvent(int64 org_id, const char *event, int64 lead_id, int64 rep_id,
@@ -289,8 +299,19 @@ LeadflowEvent(int64 org_id, const char *event, int64 lead_id, int64 rep_id,
 {
 	PendingEvent *e;
 	MemoryContext old;
+	Oid			seq;
 
 	ensure_state();
+	seq = event_id_sequence();
+	if (!OidIsValid(seq))
+	{
+		PendingEvent wake = {org_id, 0, lead_id, rep_id, 0, event, NULL, GetCurrentSubTransactionId()};
+
+		old = MemoryContextSwitchTo(wake_cxt);
+		queue_wakeup(&wake);
+		MemoryContextSwitchTo(old);
+		return 0;
+	}
 	if (npending >= EVENTS_BATCH)
 		LeadflowEventsFlush();
 
@@ -299,7 +320,7 @@ LeadflowEvent(int64 org_id, const char *event, int64 lead_id, int64 rep_id,
 		pending = palloc(sizeof(PendingEvent) * EVENTS_BATCH);
 	e = &pending[npending];
 	e->org_id = org_id;
-	e->event_id = nextval_internal(event_id_sequence(), false);
+	e->event_id = nextval_internal(seq, false);
 	e->lead_id = lead_id;
 	e->rep_id = rep_id;
 	e->occurred_at = GetCurrentTransactionStartTimestamp();
