@@ -44,6 +44,7 @@ REGRESS = \
 	92_account_scoring \
 	93_predictive_scoring \
 	94_events \
+	96_phone_dedup \
 	99_upgrade
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
@@ -51,6 +52,7 @@ REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 ISOLATION = \
 	journey_append \
 	dedup_same_email \
+	dedup_same_phone \
 	rule_change \
 	round_robin \
 	notify \

@@ -68,7 +68,9 @@ SELECT email_normalized, count(*) FILTER (WHERE merged_into IS NULL) AS live,
   FROM leadflow.leads WHERE org_id = 20 AND email_normalized ~ '^(carol|dave|erin)@'
  GROUP BY 1 ORDER BY 1;
 
--- phone-only leads are never merged (listed as possible duplicates instead)
+-- with dedup_on_phone off, phone-only leads are never merged (listed as
+-- possible duplicates instead); phone deduplication: sql/96_phone_dedup.sql
+UPDATE leadflow.orgs SET settings = settings || '{"dedup_on_phone": false}' WHERE org_id = 20;
 INSERT INTO leadflow.leads (org_id, first_name, phone) VALUES (20, 'Phil', '415-555-0100');
 SELECT count(*) AS phone_leads FROM leadflow.leads
  WHERE org_id = 20 AND phone_e164 = '+14155550100' AND merged_into IS NULL;

@@ -297,11 +297,12 @@ COMMENT ON FUNCTION @extschema@.score_decay(timestamptz, timestamptz, interval, 
     'Points a lead loses to inactivity as of a time (leads.score_decay): points_per_week for every whole week since last_activity beyond inactivity_grace, at most 1000; 0 within the grace period. The formula scoring uses; run_maintenance brings the stored decay up to date with it.';
 
 ------------------------------------------------------------------------------
--- Issue 19: the event outbox (events, events_after), the org setting
--- event_retention
+-- Issue 19: the event outbox (events, events_after), phone deduplication
+-- (lead_phones), the org settings event_retention and dedup_on_phone,
+-- possible_duplicates listing name pairs where only one has a phone
 ------------------------------------------------------------------------------
 
-COMMENT ON COLUMN @extschema@.orgs.settings IS 'Options: default_region (text, "US"), named_account_routing (bool, true), company_affinity_routing (bool, true), convert_on_qualified (bool, false), require_bant_for_qualified (bool, false), nurture_after_attempts (int, 5), nurture_schedule (object step -> days, welcome 0 / educational 7 / case_study 21 / re_engagement 45), nurture_requires_consent (bool, true), account_hot_at (int, 150), event_retention (interval text, "30 days": how long leadflow.events keeps an event).';
+COMMENT ON COLUMN @extschema@.orgs.settings IS 'Options: default_region (text, "US"), named_account_routing (bool, true), company_affinity_routing (bool, true), convert_on_qualified (bool, false), require_bant_for_qualified (bool, false), nurture_after_attempts (int, 5), nurture_schedule (object step -> days, welcome 0 / educational 7 / case_study 21 / re_engagement 45), nurture_requires_consent (bool, true), account_hot_at (int, 150), event_retention (interval text, "30 days": how long leadflow.events keeps an event), dedup_on_phone (bool, true: a new lead merges into a live lead with its phone when one of the two has no usable email).';
 
 CREATE OR REPLACE FUNCTION @extschema@.org_check_settings()
 RETURNS trigger
@@ -355,7 +356,7 @@ BEGIN
                           HINT = 'Use an interval from 1 hour to 10 years, such as "30 days".';
             END IF;
         ELSIF k IN ('named_account_routing', 'company_affinity_routing', 'convert_on_qualified',
-                    'require_bant_for_qualified', 'nurture_requires_consent') THEN
+                    'require_bant_for_qualified', 'nurture_requires_consent', 'dedup_on_phone') THEN
             IF pg_catalog.jsonb_typeof(v) <> 'boolean' THEN
                 RAISE EXCEPTION 'invalid org setting "%": %', k, v
                     USING ERRCODE = 'invalid_parameter_value', HINT = 'Use true or false.';
@@ -363,12 +364,62 @@ BEGIN
         ELSE
             RAISE EXCEPTION 'unknown org setting "%"', k
                 USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified, nurture_after_attempts, nurture_schedule, nurture_requires_consent, account_hot_at, event_retention.';
+                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified, nurture_after_attempts, nurture_schedule, nurture_requires_consent, account_hot_at, event_retention, dedup_on_phone.';
         END IF;
     END LOOP;
     RETURN NEW;
 END
 $$;
+
+-- Phone deduplication (org setting dedup_on_phone): the live lead a
+-- newcomer with this phone merges into when one of the two has no usable
+-- email; claimed like an email (several live leads may share a phone, a
+-- switchboard: the first keeps the claim).
+CREATE TABLE @extschema@.lead_phones (
+    org_id      bigint NOT NULL,
+    phone_e164  text COLLATE "C" NOT NULL,
+    lead_id     bigint NOT NULL,
+    PRIMARY KEY (org_id, phone_e164)
+);
+COMMENT ON TABLE @extschema@.lead_phones IS 'Internal: the live lead that owns each E.164 phone (phone deduplication).';
+COMMENT ON COLUMN @extschema@.lead_phones.phone_e164 IS 'The phone in E.164.';
+COMMENT ON COLUMN @extschema@.lead_phones.lead_id IS 'The live lead that owns it.';
+
+-- the phones of the leads, each claimed as the pipeline's first-come
+-- claim would have done: by the oldest lead that was live with it (a live
+-- lead, or a duplicate merged by hand), its claim handed to the survivor
+INSERT INTO @extschema@.lead_phones (org_id, phone_e164, lead_id)
+SELECT DISTINCT ON (l.org_id, l.phone_e164) l.org_id, l.phone_e164, COALESCE(l.merged_into, l.lead_id)
+  FROM @extschema@.leads l
+ WHERE l.phone_e164 IS NOT NULL AND l.erased_at IS NULL
+   AND (l.merged_into IS NULL
+        OR EXISTS (SELECT FROM @extschema@.lead_merges m
+                    WHERE m.org_id OPERATOR(pg_catalog.=) l.org_id
+                      AND m.duplicate_id OPERATOR(pg_catalog.=) l.lead_id AND m.unmerged_at IS NULL))
+ ORDER BY l.org_id, l.phone_e164, l.lead_id;
+SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_phones', '');
+
+CREATE OR REPLACE VIEW @extschema@.possible_duplicates WITH (security_invoker = true) AS
+SELECT a.org_id, a.lead_id, b.lead_id AS other_lead_id, 'same phone'::text AS reason,
+       1.0::double precision AS similarity
+  FROM leadflow.leads a
+  JOIN leadflow.leads b ON b.org_id = a.org_id AND b.phone_e164 = a.phone_e164 AND b.lead_id > a.lead_id
+ WHERE a.merged_into IS NULL AND b.merged_into IS NULL AND a.erased_at IS NULL AND b.erased_at IS NULL
+UNION ALL
+SELECT a.org_id, a.lead_id, b.lead_id, 'same company, similar name',
+       pg_catalog.round(leadflow.name_similarity(a.first_name || ' ' || a.last_name,
+                                                 b.first_name || ' ' || b.last_name)::numeric, 3)::double precision
+  FROM leadflow.leads a
+  JOIN leadflow.leads b ON b.org_id = a.org_id AND b.lead_id > a.lead_id
+       AND (b.company_domain = a.company_domain
+            OR (a.company_domain IS NULL AND b.company_domain IS NULL
+                AND pg_catalog.lower(b.company) = pg_catalog.lower(a.company)))
+ WHERE a.merged_into IS NULL AND b.merged_into IS NULL AND a.erased_at IS NULL AND b.erased_at IS NULL
+   AND a.first_name IS NOT NULL AND a.last_name IS NOT NULL
+   AND b.first_name IS NOT NULL AND b.last_name IS NOT NULL
+   -- listed above; a pair where one or neither has a phone is listed here
+   AND NOT (a.phone_e164 IS NOT NULL AND b.phone_e164 IS NOT NULL AND a.phone_e164 = b.phone_e164)
+   AND leadflow.name_similarity(a.first_name || ' ' || a.last_name, b.first_name || ' ' || b.last_name) >= 0.85;
 
 -- Written by leadflow alone, below the executor, in the transaction that
 -- caused each event; read with events_after().  xact_id is the writer's
@@ -440,7 +491,8 @@ $$;
 COMMENT ON FUNCTION @extschema@.events_after(bigint, text, integer) IS
     'The next events of an org after a cursor (the position of the last event read; NULL: from the oldest kept), at most max, in (transaction, event) order. Returns only events of transactions older than every transaction still running, so an event that commits late with a lower id is never skipped; each event is returned once per cursor.';
 SELECT pg_catalog.pg_extension_config_dump('leadflow.events_event_id_seq', '');
--- tenant isolation, when it is on, covers the new table too
+
+-- tenant isolation, when it is on, covers the new tables too
 DO $$
 BEGIN
     IF (SELECT c.relrowsecurity FROM pg_catalog.pg_class c

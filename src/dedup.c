@@ -18,11 +18,13 @@
 
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
@@ -76,12 +78,14 @@ static LeadflowPlan signal_plan = {
 };
 
 /*
- * The survivor's empty fields are filled from the newcomer.  Both plans are
+ * The survivor's empty fields are filled from the newcomer (its email too:
+ * a phone-only survivor gets the email of a newcomer merged by phone, and
+ * its update takes the email's claim).  Both plans are
  * built from this list on first use; each field is passed with the type
  * of its leads column.
  */
 static const char *const fill_fields[] = {
-	"first_name", "last_name", "phone", "company", "job_title", "industry",
+	"email", "first_name", "last_name", "phone", "company", "job_title", "industry",
 	"company_size", "annual_revenue", "country", "state", "city",
 	"postal_code", "campaign"
 };
@@ -131,14 +135,14 @@ build_fill_plans(const LeadflowLead *lead)
 }
 
 /*
- * Claims a new email without an executor: the speculative insertion of
- * INSERT ... ON CONFLICT (ExecInsert), for the common case of an email no
- * lead owns yet.  Returns false, having written nothing, when a row for the
- * email exists or appears meanwhile; the caller then takes the SPI path,
- * which locks that row.
+ * Claims a new email (or phone: table lead_phones, column phone_e164)
+ * without an executor: the speculative insertion of INSERT ... ON CONFLICT
+ * (ExecInsert), for the common case of a key no lead owns yet.  Returns
+ * false, having written nothing, when a row for the key exists or appears
+ * meanwhile; the caller then takes the SPI path, which locks that row.
  */
 static bool
-claim_new_email(int64 org_id, const char *email_normalized, int64 lead_id)
+claim_new(const char *table, const char *column, int64 org_id, const char *key, int64 lead_id)
 {
 	LeadflowDirect d;
 	Relation	rel;
@@ -148,7 +152,7 @@ claim_new_email(int64 org_id, const char *email_normalized, int64 lead_id)
 	ItemPointerData conflict;
 	bool		inserted = false;
 
-	LeadflowDirectOpen(&d, "lead_emails", true);
+	LeadflowDirectOpen(&d, table, true);
 	rel = d.rel;
 	estate = d.estate;
 	rri = d.rri;
@@ -156,7 +160,7 @@ claim_new_email(int64 org_id, const char *email_normalized, int64 lead_id)
 	ExecClearTuple(slot);
 	memset(slot->tts_isnull, false, sizeof(bool) * slot->tts_tupleDescriptor->natts);
 	slot->tts_values[LeadflowDirectAttnum(&d, "org_id") - 1] = Int64GetDatum(org_id);
-	slot->tts_values[LeadflowDirectAttnum(&d, "email_normalized") - 1] = CStringGetTextDatum(email_normalized);
+	slot->tts_values[LeadflowDirectAttnum(&d, column) - 1] = CStringGetTextDatum(key);
 	slot->tts_values[LeadflowDirectAttnum(&d, "lead_id") - 1] = Int64GetDatum(lead_id);
 	ExecStoreVirtualTuple(slot);
 	if (rel->rd_att->constr)
@@ -208,7 +212,7 @@ LeadflowDedupClaim(LeadflowLead *lead, const char *email_normalized)
 	int64		owner;
 	int			rc;
 
-	if (claim_new_email(lead->org_id, email_normalized, lead->lead_id))
+	if (claim_new("lead_emails", "email_normalized", lead->org_id, email_normalized, lead->lead_id))
 		return lead->lead_id;
 
 	args[0] = Int64GetDatum(lead->org_id);
@@ -231,6 +235,159 @@ LeadflowDedupClaim(LeadflowLead *lead, const char *email_normalized)
 	return owner;
 }
 
+static LeadflowPlan phone_claim_plan = {
+	NULL,
+	"INSERT INTO leadflow.lead_phones AS p (org_id, phone_e164, lead_id)"
+	" VALUES ($1, $2, $3)"
+	" ON CONFLICT (org_id, phone_e164) DO UPDATE SET lead_id = p.lead_id"
+	" RETURNING p.lead_id",
+	3, {INT8OID, TEXTOID, INT8OID}
+};
+
+static LeadflowPlan has_email_plan = {
+	NULL,
+	"SELECT email_normalized IS NOT NULL FROM leadflow.leads"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, INT8OID}
+};
+
+/*
+ * Whether leadflow.lead_phones exists: not before ALTER EXTENSION UPDATE
+ * to 0.2.0, when the module already runs against the 0.1.0 schema (phone
+ * deduplication starts with the update).  A syscache lookup.
+ */
+static bool
+phones_ready(void)
+{
+	return OidIsValid(get_relname_relid("lead_phones", get_namespace_oid("leadflow", false)));
+}
+
+/*
+ * LeadflowDedupPhoneClaim
+ *		With the org's dedup_on_phone, after the email claim found no
+ *		duplicate: claims phone_e164 for the lead being inserted and returns
+ *		the live lead it merges into, or the lead itself.  The phone's owner
+ *		is that lead when one of the two has no usable email (has_email:
+ *		the newcomer's); two different valid emails sharing a phone (a
+ *		switchboard) stay two leads, listed in possible_duplicates.
+ *
+ * Waits for a concurrent claimant of the same phone, as the email claim
+ * does, and holds the claim row lock until commit; a million-row load
+ * takes no lasting heavyweight lock per row.
+ */
+int64
+LeadflowDedupPhoneClaim(LeadflowLead *lead, const char *phone_e164, bool has_email)
+{
+	Datum		args[3];
+	bool		isnull;
+	int64		owner;
+	int			rc;
+
+	if (!phones_ready() ||
+		claim_new("lead_phones", "phone_e164", lead->org_id, phone_e164, lead->lead_id))
+		return lead->lead_id;
+
+	args[0] = Int64GetDatum(lead->org_id);
+	args[1] = CStringGetTextDatum(phone_e164);
+	args[2] = Int64GetDatum(lead->lead_id);
+
+	SPI_connect();
+	rc = LeadflowExecute(&phone_claim_plan, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "leadflow: phone claim failed: %s", SPI_result_code_string(rc));
+	owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (owner != lead->lead_id && has_email)
+	{
+		/* both have an email? then they are two people sharing a line */
+		args[1] = Int64GetDatum(owner);
+		rc = LeadflowExecute(&has_email_plan, args, NULL, false, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "leadflow: phone owner lookup failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 1 &&
+			DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
+			owner = lead->lead_id;
+	}
+	SPI_finish();
+
+	if (owner != lead->lead_id)
+	{
+		LeadflowLeadSetText(lead, leadflow_cols.status, "merged");
+		LeadflowLeadSet(lead, leadflow_cols.merged_into, Int64GetDatum(owner), false);
+		LeadflowLeadSet(lead, leadflow_cols.stage_id, (Datum) 0, true);
+	}
+	return owner;
+}
+
+static LeadflowPlan phone_release_plan = {
+	NULL,
+	"DELETE FROM leadflow.lead_phones WHERE org_id OPERATOR(pg_catalog.=) $1"
+	" AND phone_e164 OPERATOR(pg_catalog.=) $2 AND lead_id OPERATOR(pg_catalog.=) $3",
+	3, {INT8OID, TEXTOID, INT8OID}
+};
+
+static LeadflowPlan phone_take_plan = {
+	NULL,
+	"INSERT INTO leadflow.lead_phones (org_id, phone_e164, lead_id) VALUES ($1, $2, $3)"
+	" ON CONFLICT (org_id, phone_e164) DO NOTHING",
+	3, {INT8OID, TEXTOID, INT8OID}
+};
+
+/*
+ * LeadflowDedupMovePhone
+ *		A live lead's phone changed (or it became live again): it releases
+ *		the claim of its old phone if it held it and takes the new phone's
+ *		if no live lead holds it.  Never an error: several live leads may
+ *		share a phone.
+ */
+void
+LeadflowDedupMovePhone(const LeadflowLead *lead, const char *old_phone, const char *new_phone)
+{
+	Datum		args[3];
+	int			rc;
+
+	if (!phones_ready())
+		return;
+	args[0] = Int64GetDatum(lead->org_id);
+	args[2] = Int64GetDatum(lead->lead_id);
+	SPI_connect();
+	if (old_phone != NULL)
+	{
+		args[1] = CStringGetTextDatum(old_phone);
+		rc = LeadflowExecute(&phone_release_plan, args, NULL, false, 0);
+		if (rc != SPI_OK_DELETE)
+			elog(ERROR, "leadflow: phone release failed: %s", SPI_result_code_string(rc));
+	}
+	if (new_phone != NULL)
+	{
+		args[1] = CStringGetTextDatum(new_phone);
+		rc = LeadflowExecute(&phone_take_plan, args, NULL, false, 0);
+		if (rc != SPI_OK_INSERT)
+			elog(ERROR, "leadflow: phone claim failed: %s", SPI_result_code_string(rc));
+	}
+	SPI_finish();
+}
+
+/*
+ * LeadflowDedupReleaseEmail
+ *		A newcomer that claimed its email merges by phone after all: its
+ *		claim goes, so that the survivor, filled with the email, takes it.
+ */
+void
+LeadflowDedupReleaseEmail(const LeadflowLead *lead, const char *email_normalized)
+{
+	Datum		args[3];
+	int			rc;
+
+	args[0] = Int64GetDatum(lead->org_id);
+	args[1] = CStringGetTextDatum(email_normalized);
+	args[2] = Int64GetDatum(lead->lead_id);
+	SPI_connect();
+	rc = LeadflowExecute(&release_plan, args, NULL, false, 0);
+	if (rc != SPI_OK_DELETE)
+		elog(ERROR, "leadflow: email release failed: %s", SPI_result_code_string(rc));
+	SPI_finish();
+}
+
 /*
  * LeadflowDedupTouchSurvivor
  *		A duplicate arrived: the survivor keeps its owner, gets its empty
@@ -241,7 +398,7 @@ LeadflowDedupClaim(LeadflowLead *lead, const char *email_normalized)
  * Locks the survivor row (FOR NO KEY UPDATE) before journaling on it.
  */
 void
-LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
+LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id, const char *reason)
 {
 	const char *source = LeadflowLeadText(lead, leadflow_cols.source);
 	Datum		args[NFILL + 3];
@@ -315,7 +472,7 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 
 	LeadflowJsonBegin(&detail);
 	LeadflowJsonInt(&detail, "merged_into", survivor_id);
-	LeadflowJsonText(&detail, "reason", "same email");
+	LeadflowJsonText(&detail, "reason", reason);
 	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "merged", LeadflowJsonFinish(&detail));
 
 	/* the survivor's owner is told; a newcomer has no owner of its own */
@@ -330,7 +487,7 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 		LeadflowJsonNull(&detail, "duplicate_rep_id");
 	else
 		LeadflowJsonInt(&detail, "duplicate_rep_id", LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id));
-	LeadflowJsonText(&detail, "reason", "same email");
+	LeadflowJsonText(&detail, "reason", reason);
 	LeadflowEvent(lead->org_id, "merged", survivor_id, survivor_owner, LeadflowJsonFinish(&detail));
 }
 
@@ -389,6 +546,20 @@ static LeadflowPlan hand_over_plan = {
 	3, {INT8OID, INT8OID, INT8OID}
 };
 
+static LeadflowPlan phone_hand_over_plan = {
+	NULL,
+	"UPDATE leadflow.lead_phones SET lead_id = $3"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2",
+	3, {INT8OID, INT8OID, INT8OID}
+};
+
+static LeadflowPlan phone_release_all_plan = {
+	NULL,
+	"DELETE FROM leadflow.lead_phones"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, INT8OID}
+};
+
 static LeadflowPlan release_all_plan = {
 	NULL,
 	"DELETE FROM leadflow.lead_emails"
@@ -398,10 +569,11 @@ static LeadflowPlan release_all_plan = {
 
 /*
  * LeadflowDedupFollowLifecycle
- *		Keeps the email claims right when a lead stops or starts being live:
- *		merged (its emails now lead to the survivor), unmerged (it takes its
- *		email back, 23505 if another live lead has it), erased (its claims
- *		go).  Called by the leads update trigger.
+ *		Keeps the email and phone claims right when a lead stops or starts
+ *		being live: merged (its emails and phones now lead to the survivor),
+ *		unmerged (it takes its email back, 23505 if another live lead has it,
+ *		and its phone if free), erased (its claims go).  Called by the leads
+ *		update trigger.
  */
 void
 LeadflowDedupFollowLifecycle(const LeadflowLead *old, LeadflowLead *lead)
@@ -419,17 +591,27 @@ LeadflowDedupFollowLifecycle(const LeadflowLead *old, LeadflowLead *lead)
 	{
 		SPI_connect();
 		if (is_erased)
+		{
 			rc = LeadflowExecute(&release_all_plan, args, NULL, false, 0);
+			if (rc == SPI_OK_DELETE && phones_ready())
+				rc = LeadflowExecute(&phone_release_all_plan, args, NULL, false, 0);
+		}
 		else
 		{
 			args[2] = lead->values[leadflow_cols.merged_into - 1];
 			rc = LeadflowExecute(&hand_over_plan, args, NULL, false, 0);
+			if (rc == SPI_OK_UPDATE && phones_ready())
+				rc = LeadflowExecute(&phone_hand_over_plan, args, NULL, false, 0);
 		}
 		if (rc != SPI_OK_UPDATE && rc != SPI_OK_DELETE)
-			elog(ERROR, "leadflow: email claim update failed: %s", SPI_result_code_string(rc));
+			elog(ERROR, "leadflow: claim update failed: %s", SPI_result_code_string(rc));
 		SPI_finish();
 	}
-	else if (was_merged && !is_merged && !is_erased &&
-			 !LeadflowLeadIsNull(lead, leadflow_cols.email_normalized))
-		LeadflowDedupMoveClaim(lead, NULL, LeadflowLeadText(lead, leadflow_cols.email_normalized));
+	else if (was_merged && !is_merged && !is_erased)
+	{
+		if (!LeadflowLeadIsNull(lead, leadflow_cols.email_normalized))
+			LeadflowDedupMoveClaim(lead, NULL, LeadflowLeadText(lead, leadflow_cols.email_normalized));
+		if (!LeadflowLeadIsNull(lead, leadflow_cols.phone_e164))
+			LeadflowDedupMovePhone(lead, NULL, LeadflowLeadText(lead, leadflow_cols.phone_e164));
+	}
 }

@@ -11,8 +11,8 @@
  *	  allocations need no freeing.
  *
  *	  Order on INSERT: validate and normalize, place in the workflow,
- *	  journal "created", deduplicate (a duplicate stops here, stored as
- *	  merged), enrich.
+ *	  journal "created", deduplicate by email, then by phone (a duplicate
+ *	  stops here, stored as merged), enrich.
  *
  *-------------------------------------------------------------------------
  */
@@ -355,6 +355,7 @@ lead_insert(TriggerData *td)
 	LeadflowLead lead;
 	TimestampTz now = LeadflowNow();
 	char	   *email_normalized;
+	char	   *phone_e164;
 	bool		changed;
 	int64		survivor;
 	int			crossed;
@@ -392,7 +393,21 @@ lead_insert(TriggerData *td)
 		LeadflowFailpoint("dedup");
 		if (survivor != lead.lead_id)
 		{
-			LeadflowDedupTouchSurvivor(&lead, survivor);
+			LeadflowDedupTouchSurvivor(&lead, survivor, "same email");
+			return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values,
+									 lead.nulls, lead.replace);
+		}
+	}
+	/* then the phone, when one of the two has no usable email */
+	phone_e164 = LeadflowLeadText(&lead, leadflow_cols.phone_e164);
+	if (phone_e164 != NULL && lead.org->dedup_on_phone)
+	{
+		survivor = LeadflowDedupPhoneClaim(&lead, phone_e164, email_normalized != NULL);
+		if (survivor != lead.lead_id)
+		{
+			if (email_normalized != NULL)
+				LeadflowDedupReleaseEmail(&lead, email_normalized);
+			LeadflowDedupTouchSurvivor(&lead, survivor, "same phone");
 			return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values,
 									 lead.nulls, lead.replace);
 		}
@@ -562,6 +577,12 @@ lead_update(TriggerData *td)
 			LeadflowDedupMoveClaim(&lead,
 								   LeadflowLeadText(&old, leadflow_cols.email_normalized),
 								   LeadflowLeadText(&lead, leadflow_cols.email_normalized));
+		if (LeadflowLeadIsNull(&old, leadflow_cols.merged_into) &&
+			LeadflowLeadIsNull(&lead, leadflow_cols.merged_into) &&
+			!same_value(&old, &lead, leadflow_cols.phone_e164))
+			LeadflowDedupMovePhone(&lead,
+								   LeadflowLeadText(&old, leadflow_cols.phone_e164),
+								   LeadflowLeadText(&lead, leadflow_cols.phone_e164));
 	}
 	LeadflowDedupFollowLifecycle(&old, &lead);
 	LeadflowWorkflowUpdate(&old, &lead);

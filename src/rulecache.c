@@ -58,7 +58,8 @@ static LeadflowPlan org_plan = {
 	" COALESCE((o.settings OPERATOR(pg_catalog.->>) 'convert_on_qualified')::boolean, false),"
 	" COALESCE((o.settings OPERATOR(pg_catalog.->>) 'require_bant_for_qualified')::boolean, false),"
 	" (SELECT w.workflow_id FROM leadflow.workflows w"
-	"   WHERE w.org_id OPERATOR(pg_catalog.=) o.org_id AND w.is_default)"
+	"   WHERE w.org_id OPERATOR(pg_catalog.=) o.org_id AND w.is_default),"
+	" COALESCE((o.settings OPERATOR(pg_catalog.->>) 'dedup_on_phone')::boolean, true)"
 	" FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) $1",
 	1, {INT8OID}
 };
@@ -217,6 +218,7 @@ load_org(OrgEntry *entry, int64 org_id)
 	org->require_bant_for_qualified = config_bool(tup, desc, 5);
 	d = SPI_getbinval(tup, desc, 6, &isnull);
 	org->default_workflow_id = isnull ? 0 : DatumGetInt64(d);
+	org->dedup_on_phone = config_bool(tup, desc, 7);
 
 	rc = LeadflowExecute(&stages_plan, &arg, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)

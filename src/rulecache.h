@@ -33,6 +33,7 @@ typedef struct LeadflowOrg
 	bool		company_affinity_routing;
 	bool		convert_on_qualified;
 	bool		require_bant_for_qualified;
+	bool		dedup_on_phone;
 	int64		default_workflow_id;
 	int			nstages;
 	LeadflowStage *stages;		/* ordered by workflow_id, position */

@@ -11,7 +11,7 @@ CREATE TABLE @extschema@.orgs (
 COMMENT ON TABLE @extschema@.orgs IS 'Tenants. Inserting an org creates its default workflow, scoring model and SLA policies.';
 COMMENT ON COLUMN @extschema@.orgs.org_id IS 'Tenant id; first column of every key in leadflow.';
 COMMENT ON COLUMN @extschema@.orgs.name IS 'Display name of the org.';
-COMMENT ON COLUMN @extschema@.orgs.settings IS 'Options: default_region (text, "US"), named_account_routing (bool, true), company_affinity_routing (bool, true), convert_on_qualified (bool, false), require_bant_for_qualified (bool, false), nurture_after_attempts (int, 5), nurture_schedule (object step -> days, welcome 0 / educational 7 / case_study 21 / re_engagement 45), nurture_requires_consent (bool, true), account_hot_at (int, 150), event_retention (interval text, "30 days": how long leadflow.events keeps an event).';
+COMMENT ON COLUMN @extschema@.orgs.settings IS 'Options: default_region (text, "US"), named_account_routing (bool, true), company_affinity_routing (bool, true), convert_on_qualified (bool, false), require_bant_for_qualified (bool, false), nurture_after_attempts (int, 5), nurture_schedule (object step -> days, welcome 0 / educational 7 / case_study 21 / re_engagement 45), nurture_requires_consent (bool, true), account_hot_at (int, 150), event_retention (interval text, "30 days": how long leadflow.events keeps an event), dedup_on_phone (bool, true: a new lead merges into a live lead with its phone when one of the two has no usable email).';
 COMMENT ON COLUMN @extschema@.orgs.created_at IS 'When the org was created.';
 
 CREATE TABLE @extschema@.teams (
@@ -191,7 +191,7 @@ BEGIN
                           HINT = 'Use an interval from 1 hour to 10 years, such as "30 days".';
             END IF;
         ELSIF k IN ('named_account_routing', 'company_affinity_routing', 'convert_on_qualified',
-                    'require_bant_for_qualified', 'nurture_requires_consent') THEN
+                    'require_bant_for_qualified', 'nurture_requires_consent', 'dedup_on_phone') THEN
             IF pg_catalog.jsonb_typeof(v) <> 'boolean' THEN
                 RAISE EXCEPTION 'invalid org setting "%": %', k, v
                     USING ERRCODE = 'invalid_parameter_value', HINT = 'Use true or false.';
@@ -199,7 +199,7 @@ BEGIN
         ELSE
             RAISE EXCEPTION 'unknown org setting "%"', k
                 USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified, nurture_after_attempts, nurture_schedule, nurture_requires_consent, account_hot_at, event_retention.';
+                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified, nurture_after_attempts, nurture_schedule, nurture_requires_consent, account_hot_at, event_retention, dedup_on_phone.';
         END IF;
     END LOOP;
     RETURN NEW;

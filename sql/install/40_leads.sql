@@ -103,6 +103,20 @@ COMMENT ON TABLE @extschema@.lead_emails IS 'Internal: the live lead that owns e
 COMMENT ON COLUMN @extschema@.lead_emails.email_normalized IS 'The normalized email.';
 COMMENT ON COLUMN @extschema@.lead_emails.lead_id IS 'The live lead that owns it.';
 
+-- Phone deduplication (org setting dedup_on_phone): the live lead a
+-- newcomer with this phone merges into when one of the two has no usable
+-- email; claimed like an email (several live leads may share a phone, a
+-- switchboard: the first keeps the claim).
+CREATE TABLE @extschema@.lead_phones (
+    org_id      bigint NOT NULL,
+    phone_e164  text COLLATE "C" NOT NULL,
+    lead_id     bigint NOT NULL,
+    PRIMARY KEY (org_id, phone_e164)
+);
+COMMENT ON TABLE @extschema@.lead_phones IS 'Internal: the live lead that owns each E.164 phone (phone deduplication).';
+COMMENT ON COLUMN @extschema@.lead_phones.phone_e164 IS 'The phone in E.164.';
+COMMENT ON COLUMN @extschema@.lead_phones.lead_id IS 'The live lead that owns it.';
+
 COMMENT ON TABLE @extschema@.leads IS 'Leads. INSERT runs the pipeline in the inserting transaction: validate, normalize, deduplicate, enrich, score, route, journal.';
 COMMENT ON COLUMN @extschema@.leads.lead_id IS 'Lead id.';
 COMMENT ON COLUMN @extschema@.leads.first_name IS 'First name (personal data).';
@@ -228,5 +242,6 @@ COMMENT ON COLUMN @extschema@.activities.created_at IS 'When it was logged.';
 -- pg_dump keeps the user data of these tables
 SELECT pg_catalog.pg_extension_config_dump('leadflow.leads', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_emails', '');
+SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_phones', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_signals', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.activities', '');

@@ -241,7 +241,8 @@ SELECT a.org_id, a.lead_id, b.lead_id, 'same company, similar name',
  WHERE a.merged_into IS NULL AND b.merged_into IS NULL AND a.erased_at IS NULL AND b.erased_at IS NULL
    AND a.first_name IS NOT NULL AND a.last_name IS NOT NULL
    AND b.first_name IS NOT NULL AND b.last_name IS NOT NULL
-   AND NOT (a.phone_e164 IS NOT NULL AND a.phone_e164 = b.phone_e164)   -- listed above
+   -- listed above; a pair where one or neither has a phone is listed here
+   AND NOT (a.phone_e164 IS NOT NULL AND b.phone_e164 IS NOT NULL AND a.phone_e164 = b.phone_e164)
    AND leadflow.name_similarity(a.first_name || ' ' || a.last_name, b.first_name || ' ' || b.last_name) >= 0.85;
 COMMENT ON VIEW @extschema@.possible_duplicates IS 'Pairs of live leads that may be one person but were not merged: same phone, or same company with a similar name (Jaro-Winkler >= 0.85).';
 COMMENT ON COLUMN @extschema@.possible_duplicates.org_id IS 'Org.';

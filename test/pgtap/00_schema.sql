@@ -12,7 +12,7 @@ SELECT tables_are('leadflow', ARRAY[
     -- lifecycle automation (issue 10)
     'consents', 'nurture_queue', 'account_hot_state', 'prediction_models', 'prediction_counts',
     -- internal
-    'lead_emails', 'lead_merges', 'events', 'capture_field_names', 'rep_load', 'team_rotation',
+    'lead_emails', 'lead_phones', 'lead_merges', 'events', 'capture_field_names', 'rep_load', 'team_rotation',
     'routing_rule_stats'],
     'leadflow has the contract tables and its internal ones');
 
