@@ -45,6 +45,7 @@ REGRESS = \
 	93_predictive_scoring \
 	94_events \
 	96_phone_dedup \
+	97_reactivation \
 	99_upgrade
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 

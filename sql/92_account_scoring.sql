@@ -57,7 +57,8 @@ UPDATE leadflow.orgs SET settings = '{"account_hot_at": "high"}' WHERE org_id = 
 SELECT * FROM leadflow.verify_journey(92);
 -- people: phone-only leads (no company from an email) linked to an account
 -- by hand; two with one phone are one person, in the view and in
--- maintenance alike
+-- maintenance alike (with dedup_on_phone off: else the two are merged)
+UPDATE leadflow.orgs SET settings = settings || '{"dedup_on_phone": false}' WHERE org_id = 92;
 INSERT INTO leadflow.accounts (org_id, account_id, name) VALUES (92, 922, 'Gamma');
 INSERT INTO leadflow.leads (org_id, phone, country, job_title, account_id) VALUES
   (92, '+1 415 555 0101', 'US', 'CEO', 922),

@@ -51,9 +51,16 @@ SELECT action, leads FROM leadflow.run_maintenance(94, now() + interval '4 days'
 SELECT event, count(*) FROM leadflow.events WHERE org_id = 94 AND event IN ('sla_breach', 'account_hot', 'escalated')
  GROUP BY event ORDER BY event;
 
--- every kind of the catalogue but reactivated has been emitted by its cause
+-- a returning person: reactivated
+UPDATE leadflow.leads SET status = 'archived', archive_reason = 'bounced' WHERE lead_id = 94004;
+INSERT INTO leadflow.leads (org_id, email, source) VALUES (94, 'third@events.example', 'webinar');
+SELECT event, lead_id, detail ->> 'from_status' AS from_status, detail ->> 'source' AS source
+  FROM leadflow.events WHERE org_id = 94 AND event = 'reactivated';
+
+-- every kind of the catalogue has been emitted by its cause
 SELECT k AS missing FROM unnest(ARRAY['created', 'merged', 'assigned', 'reassigned', 'status_changed',
-        'stage_changed', 'hot', 'escalated', 'sla_breach', 'converted', 'account_hot', 'bounced']) k
+        'stage_changed', 'hot', 'escalated', 'sla_breach', 'converted', 'account_hot', 'bounced',
+        'reactivated']) k
 EXCEPT SELECT event FROM leadflow.events WHERE org_id = 94;
 -- details carry ids and codes only: no email, no name
 SELECT count(*) AS personal FROM leadflow.events WHERE org_id = 94 AND detail::text ~* '@|ceo|ada|events\.example';

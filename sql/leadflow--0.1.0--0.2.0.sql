@@ -299,7 +299,8 @@ COMMENT ON FUNCTION @extschema@.score_decay(timestamptz, timestamptz, interval, 
 ------------------------------------------------------------------------------
 -- Issue 19: the event outbox (events, events_after), phone deduplication
 -- (lead_phones), the org settings event_retention and dedup_on_phone,
--- possible_duplicates listing name pairs where only one has a phone
+-- possible_duplicates listing name pairs where only one has a phone,
+-- manager_queue without touched leads or leads fallen below escalate_at
 ------------------------------------------------------------------------------
 
 COMMENT ON COLUMN @extschema@.orgs.settings IS 'Options: default_region (text, "US"), named_account_routing (bool, true), company_affinity_routing (bool, true), convert_on_qualified (bool, false), require_bant_for_qualified (bool, false), nurture_after_attempts (int, 5), nurture_schedule (object step -> days, welcome 0 / educational 7 / case_study 21 / re_engagement 45), nurture_requires_consent (bool, true), account_hot_at (int, 150), event_retention (interval text, "30 days": how long leadflow.events keeps an event), dedup_on_phone (bool, true: a new lead merges into a live lead with its phone when one of the two has no usable email).';
@@ -421,6 +422,19 @@ SELECT a.org_id, a.lead_id, b.lead_id, 'same company, similar name',
    AND NOT (a.phone_e164 IS NOT NULL AND b.phone_e164 IS NOT NULL AND a.phone_e164 = b.phone_e164)
    AND leadflow.name_similarity(a.first_name || ' ' || a.last_name, b.first_name || ' ' || b.last_name) >= 0.85;
 
+CREATE OR REPLACE VIEW @extschema@.manager_queue WITH (security_invoker = true) AS
+SELECT l.org_id, l.lead_id, l.team_id, t.manager_rep_id, l.owner_rep_id, l.score, l.temperature,
+       l.status, l.source, l.escalated_at, l.first_touch_at
+  FROM leadflow.leads l
+  LEFT JOIN leadflow.teams t ON t.org_id = l.org_id AND t.team_id = l.team_id
+ WHERE l.escalated_at IS NOT NULL AND l.merged_into IS NULL AND l.erased_at IS NULL
+   AND l.status IN ('new', 'contacted', 'nurture')
+   -- until a rep touches it, or its score falls below the threshold again
+   AND l.first_touch_at IS NULL
+   AND l.score >= (SELECT m.escalate_at FROM leadflow.scoring_models m
+                    WHERE m.org_id = l.org_id AND m.active);
+COMMENT ON VIEW @extschema@.manager_queue IS 'Escalated leads (score crossed the model''s escalate_at) still open, not yet touched by a rep and still at or above escalate_at: the managers'' queue.';
+
 -- Written by leadflow alone, below the executor, in the transaction that
 -- caused each event; read with events_after().  xact_id is the writer's
 -- top-level transaction: a consumer reads in (xact_id, event_id) order and
@@ -439,10 +453,10 @@ CREATE TABLE @extschema@.events (
 );
 CREATE INDEX events_consumer ON @extschema@.events (org_id, xact_id, event_id);
 CREATE INDEX events_occurred_at ON @extschema@.events USING brin (occurred_at);
-COMMENT ON TABLE @extschema@.events IS 'Outbox of lead events (created, merged, assigned, reassigned, status_changed, stage_changed, hot, escalated, sla_breach, converted, account_hot, bounced), written in the transaction that caused them; read with events_after(). Kept for the org setting event_retention (30 days).';
+COMMENT ON TABLE @extschema@.events IS 'Outbox of lead events (created, merged, assigned, reassigned, status_changed, stage_changed, hot, escalated, sla_breach, converted, account_hot, bounced, reactivated), written in the transaction that caused them; read with events_after(). Kept for the org setting event_retention (30 days).';
 COMMENT ON COLUMN @extschema@.events.event_id IS 'The event''s number, in order of occurrence (not of commit: read with events_after()).';
 COMMENT ON COLUMN @extschema@.events.occurred_at IS 'When it happened (transaction time).';
-COMMENT ON COLUMN @extschema@.events.event IS 'What happened: created, merged, assigned, reassigned, status_changed, stage_changed, hot, escalated, sla_breach, converted, account_hot, bounced.';
+COMMENT ON COLUMN @extschema@.events.event IS 'What happened: created, merged, assigned, reassigned, status_changed, stage_changed, hot, escalated, sla_breach, converted, account_hot, bounced, reactivated.';
 COMMENT ON COLUMN @extschema@.events.lead_id IS 'The lead (for merged: the survivor).';
 COMMENT ON COLUMN @extschema@.events.rep_id IS 'The rep to tell: the lead''s owner after the event; NULL when none.';
 COMMENT ON COLUMN @extschema@.events.detail IS 'Ids and codes of the event (README "Automations"); never personal data.';

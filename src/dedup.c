@@ -120,7 +120,7 @@ build_fill_plans(const LeadflowLead *lead)
 		fill_plan.argtypes[i + 3] = SPI_gettypeid(lead->desc, fill_attnums[i]);
 	}
 	/* the survivor's owner, told of the merge, after the fill flags */
-	appendStringInfoString(&select, ", owner_rep_id FROM leadflow.leads WHERE org_id OPERATOR(pg_catalog.=) $1"
+	appendStringInfoString(&select, ", owner_rep_id, status FROM leadflow.leads WHERE org_id OPERATOR(pg_catalog.=) $1"
 						   " AND lead_id OPERATOR(pg_catalog.=) $2 FOR NO KEY UPDATE");
 	appendStringInfoString(&update, " WHERE org_id OPERATOR(pg_catalog.=) $1"
 						   " AND lead_id OPERATOR(pg_catalog.=) $2");
@@ -413,6 +413,8 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id, const char *re
 	int			rc;
 	LeadflowRequest request;
 	int64		survivor_owner;
+	char	   *survivor_status;
+	MemoryContext caller_cxt = CurrentMemoryContext;
 
 	build_fill_plans(lead);
 	/* in the caller's per-row context: it outlives our SPI connection */
@@ -430,6 +432,7 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id, const char *re
 		Datum		owner = SPI_getbinval(row, desc, NFILL + 1, &isnull);
 
 		survivor_owner = isnull ? 0 : DatumGetInt64(owner);
+		survivor_status = MemoryContextStrdup(caller_cxt, SPI_getvalue(row, desc, NFILL + 2));
 	}
 
 	LeadflowJsonInt(&detail, "duplicate_lead_id", lead->lead_id);
@@ -465,8 +468,10 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id, const char *re
 	request.signal_lead_updated = true;
 	(void) LeadflowExecuteUnder(&request, &signal_plan, sargs, snulls, SPI_OK_INSERT);
 
+	/* an archived or unqualified survivor is reopened by this update */
 	request = *LeadflowCurrentRequest();
 	request.rescore_reason = "signal";
+	request.reactivate_source = source ? source : "";
 	(void) LeadflowExecuteUnder(&request, &fill_plan, args, nulls, SPI_OK_UPDATE);
 	SPI_finish();
 
@@ -488,6 +493,8 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id, const char *re
 	else
 		LeadflowJsonInt(&detail, "duplicate_rep_id", LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id));
 	LeadflowJsonText(&detail, "reason", reason);
+	/* a converted lead's return is this touch: its owner is told here */
+	LeadflowJsonText(&detail, "survivor_status", survivor_status);
 	LeadflowEvent(lead->org_id, "merged", survivor_id, survivor_owner, LeadflowJsonFinish(&detail));
 }
 

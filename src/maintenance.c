@@ -49,7 +49,10 @@ static LeadflowPlan decay_plan = {
 	2, {INT8OID, TIMESTAMPTZOID}
 };
 
-/* cold for archive_after: archived with the reason */
+/*
+ * cold for archive_after: archived with the reason; not a lead in nurture
+ * whose schedule still has a step due (archiving would cancel its mail)
+ */
 static LeadflowPlan archive_plan = {
 	NULL,
 	"UPDATE leadflow.leads l SET status = 'archived',"
@@ -59,7 +62,12 @@ static LeadflowPlan archive_plan = {
 	" WHERE m.org_id OPERATOR(pg_catalog.=) l.org_id AND m.active AND" ORG_FILTER " AND" LIVE_OPEN
 	"   AND l.score OPERATOR(pg_catalog.<) m.archive_below"
 	"   AND l.created_at OPERATOR(pg_catalog.<=) ($2 OPERATOR(pg_catalog.-) m.archive_after)"
-	"   AND COALESCE(l.last_activity_at, l.created_at) OPERATOR(pg_catalog.<=) ($2 OPERATOR(pg_catalog.-) m.archive_after)",
+	"   AND COALESCE(l.last_activity_at, l.created_at) OPERATOR(pg_catalog.<=) ($2 OPERATOR(pg_catalog.-) m.archive_after)"
+	/* a lead in nurture stays while a step of the schedule is still due */
+	"   AND NOT (l.status OPERATOR(pg_catalog.=) 'nurture' AND l.stage_entered_at OPERATOR(pg_catalog.+)"
+	"            pg_catalog.make_interval(days => (SELECT pg_catalog.max(n.step_days)"
+	"                                               FROM leadflow.nurture_schedule(l.org_id) n))"
+	"            OPERATOR(pg_catalog.>) $2)",
 	2, {INT8OID, TIMESTAMPTZOID}
 };
 

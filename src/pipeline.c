@@ -432,6 +432,36 @@ lead_insert(TriggerData *td)
 }
 
 /*
+ * A closed lead reopened by a returning submission: journal "reactivated"
+ * (from which status, after how many days closed, through which source)
+ * and the event of the same name, for its owner now.
+ */
+static void
+journal_reactivated(const LeadflowLead *old, const LeadflowLead *lead, const char *from,
+					const char *source)
+{
+	LeadflowJson detail;
+	double		days = 0;
+
+	if (!LeadflowLeadIsNull(old, leadflow_cols.stage_entered_at))
+		days = (double) (LeadflowNow() - DatumGetTimestampTz(old->values[leadflow_cols.stage_entered_at - 1])) /
+			USECS_PER_DAY;
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonText(&detail, "from_status", from);
+	LeadflowJsonText(&detail, "to_status", LeadflowLeadText(lead, leadflow_cols.status));
+	LeadflowJsonFloat(&detail, "days_closed", days, 1);
+	if (source != NULL && source[0] != '\0')
+		LeadflowJsonText(&detail, "source", source);
+	else
+		LeadflowJsonNull(&detail, "source");
+	json_owner(&detail, "previous_rep_id", old);
+	json_owner(&detail, "rep_id", lead);
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "reactivated", LeadflowJsonFinish(&detail));
+	LeadflowEvent(lead->org_id, "reactivated", lead->lead_id,
+				  LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id), LeadflowJsonFinish(&detail));
+}
+
+/*
  * Whether a column has the same value in two rows: varlena values by
  * content, as one may be stored with a short header and the other not.
  */
@@ -557,6 +587,7 @@ lead_update(TriggerData *td)
 	LeadflowLead old;
 	LeadflowLead lead;
 	bool		routed = false;
+	const char *reactivated_from = NULL;
 
 	LeadflowLeadFromTuple(&old, RelationGetDescr(td->tg_relation), td->tg_trigtuple);
 	LeadflowLeadFromTuple(&lead, RelationGetDescr(td->tg_relation), td->tg_newtuple);
@@ -585,6 +616,10 @@ lead_update(TriggerData *td)
 								   LeadflowLeadText(&lead, leadflow_cols.phone_e164));
 	}
 	LeadflowDedupFollowLifecycle(&old, &lead);
+	if (request->reactivate_source != NULL &&
+		LeadflowLeadIsNull(&lead, leadflow_cols.merged_into) &&
+		LeadflowLeadIsNull(&lead, leadflow_cols.erased_at))
+		reactivated_from = LeadflowWorkflowReactivate(&old, &lead);
 	LeadflowWorkflowUpdate(&old, &lead);
 	if (LeadflowLeadIsNull(&old, leadflow_cols.merged_into) &&
 		!LeadflowLeadIsNull(&lead, leadflow_cols.merged_into))
@@ -639,8 +674,20 @@ lead_update(TriggerData *td)
 				routed = true;
 			}
 		}
+		/* reopened: its previous owner when available, else the rules */
+		if (reactivated_from != NULL)
+		{
+			int64		prev = LeadflowLeadInt64(&old, leadflow_cols.owner_rep_id);
+
+			if (prev == 0 || !LeadflowRouteRepAvailable(&lead, prev))
+			{
+				LeadflowRouteLead(&lead, prev, "reactivated");
+				routed = true;
+			}
+			journal_reactivated(&old, &lead, reactivated_from, request->reactivate_source);
+		}
 		/* reassign_lead; or a hot lead nobody owns gets an owner now */
-		if (request->reroute_reason != NULL)
+		else if (request->reroute_reason != NULL)
 		{
 			LeadflowRouteLead(&lead, LeadflowLeadInt64(&lead, leadflow_cols.owner_rep_id), request->reroute_reason);
 			routed = true;

@@ -29,6 +29,9 @@ typedef struct LeadflowRequest
 	const char *reroute_reason; /* UPDATEs of leads route again, journaled so */
 	bool		signal_lead_updated;	/* a signal's trigger leaves its lead
 										 * to the caller */
+	const char *reactivate_source;	/* a returning submission from this
+									 * source: UPDATEs of an archived or
+									 * unqualified lead reopen it */
 	TimestampTz as_of;			/* 0: the transaction's start */
 	int			pipeline_depth; /* lead rows in the pipeline (> 0: nested) */
 } LeadflowRequest;

@@ -761,6 +761,23 @@ LeadflowRouteLead(LeadflowLead *lead, int64 exclude_rep, const char *reason)
 }
 
 /*
+ * LeadflowRouteRepAvailable
+ *		Whether rep_id could take the lead now as routing judges a rep
+ *		(active, accepting leads, not away, below max_open_leads); reads and
+ *		locks the rep's state as routing does.  For a reactivated lead's
+ *		previous owner.
+ */
+bool
+LeadflowRouteRepAvailable(const LeadflowLead *lead, int64 rep_id)
+{
+	RouteCtx	c;
+
+	route_ctx_init(&c, lead->org_id, lead->desc, false);
+	load_reps(&c, &rep_id, 1);
+	return unavailable(&c, LeadflowFindRep(c.cfg, rep_id)) == NULL;
+}
+
+/*
  * LeadflowRouteAdjustLoad
  *		Changes a rep's open-lead count by delta (a lead assigned away,
  *		closed or reopened), locking the rep's row until commit.

@@ -14,6 +14,7 @@
 
 extern void LeadflowRouteLead(LeadflowLead *lead, int64 exclude_rep, const char *reason);
 extern void LeadflowRouteAdjustLoad(int64 org_id, int64 rep_id, int delta);
+extern bool LeadflowRouteRepAvailable(const LeadflowLead *lead, int64 rep_id);
 extern void LeadflowRouteFlush(void);
 extern void LeadflowCheckReassignReason(const char *reason);
 

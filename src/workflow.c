@@ -114,6 +114,40 @@ workflow_events(const LeadflowLead *old, const LeadflowLead *lead, const char *f
 }
 
 /*
+ * LeadflowWorkflowReactivate
+ *		A new submission for an archived or unqualified lead (the request's
+ *		reactivate_source): moves it to the first open stage of its workflow
+ *		and clears the archive fields; LeadflowWorkflowUpdate then checks
+ *		and journals the move.  Returns the status it left, NULL when the
+ *		lead was not closed that way (or the workflow has no open stage).
+ */
+const char *
+LeadflowWorkflowReactivate(const LeadflowLead *old, LeadflowLead *lead)
+{
+	char	   *from = LeadflowLeadText(old, leadflow_cols.status);
+	int64		workflow_id = LeadflowLeadInt64(lead, leadflow_cols.workflow_id);
+	const LeadflowOrg *org;
+	int			i;
+
+	if (from == NULL || (strcmp(from, "archived") != 0 && strcmp(from, "unqualified") != 0))
+		return NULL;
+	org = LeadflowGetOrg(lead->org_id);
+	for (i = 0; i < org->nstages; i++)
+	{
+		const LeadflowStage *stage = &org->stages[i];
+
+		if (stage->workflow_id != workflow_id || !LeadflowStatusIsOpen(stage->status))
+			continue;
+		LeadflowLeadSetText(lead, leadflow_cols.status, stage->status);
+		LeadflowLeadSet(lead, leadflow_cols.stage_id, Int64GetDatum(stage->stage_id), false);
+		LeadflowLeadSet(lead, leadflow_cols.archived_at, (Datum) 0, true);
+		LeadflowLeadSet(lead, leadflow_cols.archive_reason, (Datum) 0, true);
+		return from;
+	}
+	return NULL;
+}
+
+/*
  * LeadflowWorkflowUpdate
  *		Called by the leads update trigger with the old row and the row
  *		being written: keeps status and stage_id in step, refuses illegal
@@ -198,7 +232,9 @@ LeadflowWorkflowUpdate(const LeadflowLead *old, LeadflowLead *lead)
 		bool		unmerging = strcmp(from, "merged") == 0 &&
 			LeadflowLeadIsNull(lead, leadflow_cols.merged_into);
 
-		if (strcmp(from, "converted") == 0 || strcmp(from, "archived") == 0)
+		/* a returning submission reopens an archived lead (reactivation) */
+		if (strcmp(from, "converted") == 0 ||
+			(strcmp(from, "archived") == 0 && LeadflowCurrentRequest()->reactivate_source == NULL))
 			refuse(lead, from, to, psprintf("a %s lead stays %s", from, from), NULL);
 		if (strcmp(from, "merged") == 0 && !unmerging)
 			refuse(lead, from, to, "it is merged into another lead",

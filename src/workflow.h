@@ -13,5 +13,6 @@
 #include "lead.h"
 
 extern void LeadflowWorkflowUpdate(const LeadflowLead *old, LeadflowLead *lead);
+extern const char *LeadflowWorkflowReactivate(const LeadflowLead *old, LeadflowLead *lead);
 
 #endif							/* LEADFLOW_WORKFLOW_H */

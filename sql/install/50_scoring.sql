@@ -76,8 +76,12 @@ SELECT l.org_id, l.lead_id, l.team_id, t.manager_rep_id, l.owner_rep_id, l.score
   FROM leadflow.leads l
   LEFT JOIN leadflow.teams t ON t.org_id = l.org_id AND t.team_id = l.team_id
  WHERE l.escalated_at IS NOT NULL AND l.merged_into IS NULL AND l.erased_at IS NULL
-   AND l.status IN ('new', 'contacted', 'nurture');
-COMMENT ON VIEW @extschema@.manager_queue IS 'Escalated leads (score crossed the model''s escalate_at) still open: the managers'' queue.';
+   AND l.status IN ('new', 'contacted', 'nurture')
+   -- until a rep touches it, or its score falls below the threshold again
+   AND l.first_touch_at IS NULL
+   AND l.score >= (SELECT m.escalate_at FROM leadflow.scoring_models m
+                    WHERE m.org_id = l.org_id AND m.active);
+COMMENT ON VIEW @extschema@.manager_queue IS 'Escalated leads (score crossed the model''s escalate_at) still open, not yet touched by a rep and still at or above escalate_at: the managers'' queue.';
 COMMENT ON COLUMN @extschema@.manager_queue.org_id IS 'Org.';
 COMMENT ON COLUMN @extschema@.manager_queue.lead_id IS 'The escalated lead.';
 COMMENT ON COLUMN @extschema@.manager_queue.team_id IS 'Team the lead was routed through.';
