@@ -95,3 +95,21 @@ VALUES (96, 'Martin', 'Schultz', 'm.schultz@hooli.com')
 RETURNING lead_id AS schultz \gset
 SELECT lead_id = :schulz AS schulz, other_lead_id = :schultz AS schultz, reason, similarity
   FROM leadflow.possible_duplicates WHERE org_id = 96 AND other_lead_id = :schultz;
+
+-- merge_leads(lead_a, lead_b, keep => 'richer'): the record with more
+-- filled contact and firmographic fields survives, ties: the older one
+INSERT INTO leadflow.leads (org_id, email) VALUES (96, 'thin@merge.example') RETURNING lead_id AS thin \gset
+INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company, job_title)
+VALUES (96, 'Rich', 'Record', 'rich@merge.example', '+1 303 555 0150', 'Merge Co', 'CTO') RETURNING lead_id AS rich \gset
+SELECT survivor_id = :rich AS richer_survives, duplicate_id = :thin AS thin_merged, merge_id IS NOT NULL AS merged
+  FROM leadflow.merge_leads(:thin, :rich, keep => 'richer');
+SELECT lead_id = :thin AS thin, status, merged_into = :rich AS into_rich FROM leadflow.leads WHERE lead_id = :thin;
+INSERT INTO leadflow.leads (org_id, email) VALUES (96, 'older@merge.example') RETURNING lead_id AS older \gset
+INSERT INTO leadflow.leads (org_id, email) VALUES (96, 'newer@merge.example') RETURNING lead_id AS newer \gset
+SELECT survivor_id = :older AS older_survives FROM leadflow.merge_leads(:newer, :older, keep => 'richer');
+INSERT INTO leadflow.leads (org_id, email) VALUES (96, 'first@merge.example') RETURNING lead_id AS first \gset
+SELECT survivor_id = :first AS first_survives FROM leadflow.merge_leads(:first, :rich, keep => 'first');
+SELECT * FROM leadflow.merge_leads(:first, :rich, keep => 'biggest');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT * FROM leadflow.merge_leads(:first, -1, keep => 'richer');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;

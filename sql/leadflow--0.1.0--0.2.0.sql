@@ -300,7 +300,8 @@ COMMENT ON FUNCTION @extschema@.score_decay(timestamptz, timestamptz, interval, 
 -- Issue 19: the event outbox (events, events_after), phone deduplication
 -- (lead_phones), the org settings event_retention and dedup_on_phone,
 -- possible_duplicates listing name pairs where only one has a phone,
--- manager_queue without touched leads or leads fallen below escalate_at
+-- manager_queue without touched leads or leads fallen below escalate_at,
+-- merge_leads(lead_a, lead_b, keep)
 ------------------------------------------------------------------------------
 
 COMMENT ON COLUMN @extschema@.orgs.settings IS 'Options: default_region (text, "US"), named_account_routing (bool, true), company_affinity_routing (bool, true), convert_on_qualified (bool, false), require_bant_for_qualified (bool, false), nurture_after_attempts (int, 5), nurture_schedule (object step -> days, welcome 0 / educational 7 / case_study 21 / re_engagement 45), nurture_requires_consent (bool, true), account_hot_at (int, 150), event_retention (interval text, "30 days": how long leadflow.events keeps an event), dedup_on_phone (bool, true: a new lead merges into a live lead with its phone when one of the two has no usable email).';
@@ -399,6 +400,58 @@ SELECT DISTINCT ON (l.org_id, l.phone_e164) l.org_id, l.phone_e164, COALESCE(l.m
                       AND m.duplicate_id OPERATOR(pg_catalog.=) l.lead_id AND m.unmerged_at IS NULL))
  ORDER BY l.org_id, l.phone_e164, l.lead_id;
 SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_phones', '');
+
+-- A manual merge that picks the survivor: the richer record (more filled
+-- contact and firmographic fields; ties: the older lead), or lead_a.
+CREATE FUNCTION @extschema@.merge_leads(lead_a bigint, lead_b bigint, keep text)
+RETURNS TABLE (survivor_id bigint, duplicate_id bigint, merge_id bigint)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a leadflow.leads;
+    b leadflow.leads;
+    richer_a integer;
+    richer_b integer;
+    s bigint;
+    d bigint;
+BEGIN
+    IF keep IS NULL OR keep NOT IN ('richer', 'first') THEN
+        RAISE EXCEPTION 'keep must be ''richer'' or ''first'', not %', COALESCE(pg_catalog.quote_literal(keep), 'null')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'richer keeps the lead with more filled contact and firmographic fields (ties: the older); first keeps lead_a.';
+    END IF;
+    SELECT * INTO a FROM leadflow.leads x WHERE x.lead_id OPERATOR(pg_catalog.=) lead_a;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'lead % does not exist', lead_a USING ERRCODE = 'no_data_found';
+    END IF;
+    SELECT * INTO b FROM leadflow.leads x WHERE x.lead_id OPERATOR(pg_catalog.=) lead_b;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'lead % does not exist', lead_b USING ERRCODE = 'no_data_found';
+    END IF;
+    SELECT pg_catalog.count(*) FILTER (WHERE f.value OPERATOR(pg_catalog.<>) 'null'::jsonb) INTO richer_a
+      FROM pg_catalog.jsonb_each(pg_catalog.to_jsonb(a)) f
+     WHERE f.key = ANY (ARRAY['email', 'phone', 'first_name', 'last_name', 'company', 'job_title', 'industry',
+                              'company_size', 'annual_revenue', 'country', 'state', 'city', 'postal_code']);
+    SELECT pg_catalog.count(*) FILTER (WHERE f.value OPERATOR(pg_catalog.<>) 'null'::jsonb) INTO richer_b
+      FROM pg_catalog.jsonb_each(pg_catalog.to_jsonb(b)) f
+     WHERE f.key = ANY (ARRAY['email', 'phone', 'first_name', 'last_name', 'company', 'job_title', 'industry',
+                              'company_size', 'annual_revenue', 'country', 'state', 'city', 'postal_code']);
+    IF keep = 'first' OR richer_a OPERATOR(pg_catalog.>) richer_b
+       OR (richer_a OPERATOR(pg_catalog.=) richer_b
+           AND (a.created_at, a.lead_id) OPERATOR(pg_catalog.<=) (b.created_at, b.lead_id)) THEN
+        s := a.lead_id;
+        d := b.lead_id;
+    ELSE
+        s := b.lead_id;
+        d := a.lead_id;
+    END IF;
+    RETURN QUERY SELECT s, d, leadflow.merge_leads(s, d);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.merge_leads(bigint, bigint, text) IS
+    'Merges two leads, keeping the richer record (keep => ''richer'': more filled contact and firmographic fields, ties: the older lead) or lead_a (keep => ''first''); returns which survived, the duplicate and the merge id.';
+REVOKE EXECUTE ON FUNCTION @extschema@.merge_leads(bigint, bigint, text) FROM PUBLIC;
 
 CREATE OR REPLACE VIEW @extschema@.possible_duplicates WITH (security_invoker = true) AS
 SELECT a.org_id, a.lead_id, b.lead_id AS other_lead_id, 'same phone'::text AS reason,

@@ -144,6 +144,58 @@ COMMENT ON FUNCTION @extschema@.merge_leads(bigint, bigint) IS
     'Merges a duplicate lead into a survivor: signals, activities and earlier merges follow, empty fields are filled, the duplicate is marked merged; returns the merge id.';
 REVOKE EXECUTE ON FUNCTION @extschema@.merge_leads(bigint, bigint) FROM PUBLIC;
 
+-- A manual merge that picks the survivor: the richer record (more filled
+-- contact and firmographic fields; ties: the older lead), or lead_a.
+CREATE FUNCTION @extschema@.merge_leads(lead_a bigint, lead_b bigint, keep text)
+RETURNS TABLE (survivor_id bigint, duplicate_id bigint, merge_id bigint)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    a leadflow.leads;
+    b leadflow.leads;
+    richer_a integer;
+    richer_b integer;
+    s bigint;
+    d bigint;
+BEGIN
+    IF keep IS NULL OR keep NOT IN ('richer', 'first') THEN
+        RAISE EXCEPTION 'keep must be ''richer'' or ''first'', not %', COALESCE(pg_catalog.quote_literal(keep), 'null')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'richer keeps the lead with more filled contact and firmographic fields (ties: the older); first keeps lead_a.';
+    END IF;
+    SELECT * INTO a FROM leadflow.leads x WHERE x.lead_id OPERATOR(pg_catalog.=) lead_a;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'lead % does not exist', lead_a USING ERRCODE = 'no_data_found';
+    END IF;
+    SELECT * INTO b FROM leadflow.leads x WHERE x.lead_id OPERATOR(pg_catalog.=) lead_b;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'lead % does not exist', lead_b USING ERRCODE = 'no_data_found';
+    END IF;
+    SELECT pg_catalog.count(*) FILTER (WHERE f.value OPERATOR(pg_catalog.<>) 'null'::jsonb) INTO richer_a
+      FROM pg_catalog.jsonb_each(pg_catalog.to_jsonb(a)) f
+     WHERE f.key = ANY (ARRAY['email', 'phone', 'first_name', 'last_name', 'company', 'job_title', 'industry',
+                              'company_size', 'annual_revenue', 'country', 'state', 'city', 'postal_code']);
+    SELECT pg_catalog.count(*) FILTER (WHERE f.value OPERATOR(pg_catalog.<>) 'null'::jsonb) INTO richer_b
+      FROM pg_catalog.jsonb_each(pg_catalog.to_jsonb(b)) f
+     WHERE f.key = ANY (ARRAY['email', 'phone', 'first_name', 'last_name', 'company', 'job_title', 'industry',
+                              'company_size', 'annual_revenue', 'country', 'state', 'city', 'postal_code']);
+    IF keep = 'first' OR richer_a OPERATOR(pg_catalog.>) richer_b
+       OR (richer_a OPERATOR(pg_catalog.=) richer_b
+           AND (a.created_at, a.lead_id) OPERATOR(pg_catalog.<=) (b.created_at, b.lead_id)) THEN
+        s := a.lead_id;
+        d := b.lead_id;
+    ELSE
+        s := b.lead_id;
+        d := a.lead_id;
+    END IF;
+    RETURN QUERY SELECT s, d, leadflow.merge_leads(s, d);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.merge_leads(bigint, bigint, text) IS
+    'Merges two leads, keeping the richer record (keep => ''richer'': more filled contact and firmographic fields, ties: the older lead) or lead_a (keep => ''first''); returns which survived, the duplicate and the merge id.';
+REVOKE EXECUTE ON FUNCTION @extschema@.merge_leads(bigint, bigint, text) FROM PUBLIC;
+
 CREATE FUNCTION @extschema@.unmerge_lead(duplicate_id bigint)
 RETURNS bigint
 LANGUAGE plpgsql VOLATILE
