@@ -21,6 +21,7 @@ OBJS = \
 	src/account.o \
 	src/predict.o \
 	src/rulecache.o \
+	src/txbuf.o \
 	src/predicate.o \
 	src/normalize.o \
 	src/phone.o
@@ -47,7 +48,8 @@ REGRESS = \
 	90_business_hours \
 	91_lifecycle_automation \
 	92_account_scoring \
-	93_predictive_scoring
+	93_predictive_scoring \
+	94_subtransactions
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
 # isolation specs live in test/specs, their outputs in test/expected
@@ -57,7 +59,8 @@ ISOLATION = \
 	rule_change \
 	round_robin \
 	notify \
-	prediction_counts
+	prediction_counts \
+	subxact_round_robin
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
