@@ -72,6 +72,7 @@ static void txbuf_xact_callback(XactEvent event, void *arg);
 static void txbuf_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
 								   SubTransactionId parentSubid, void *arg);
 
+/* one registration of the transaction callbacks, for every buffer */
 static void
 ensure_callbacks(void)
 {
@@ -125,6 +126,10 @@ TxbufFlushAll(void)
  * ----------------------------------------------------------------------
  */
 
+/*
+ * Creates t's hash table, in TopTransactionContext, on its first use in
+ * the transaction; end_transaction forgets it.
+ */
 static void
 use_table(TxbufTable *t)
 {
@@ -291,9 +296,11 @@ commit_entries(int level)
 		TxbufUndo  *u = *link;
 		TxbufTable *t = u->table;
 		TxbufSlot  *slot = SLOT(t, u->entry);
-		int			prev_saved = ((TxbufSlot *) (u->image + SLOT_OFFSET(t)))->saved_level;
+		TxbufSlot	before;
 
-		if (level - 1 <= 1 || (u->existed && prev_saved == level - 1))
+		/* the image is not aligned: copy its slot out */
+		memcpy(&before, u->image + SLOT_OFFSET(t), sizeof(TxbufSlot));
+		if (level - 1 <= 1 || (u->existed && before.saved_level == level - 1))
 		{
 			/* the top level needs no image; or the parent's is older */
 			slot->saved_level = level - 1 <= 1 ? 0 : level - 1;
@@ -333,6 +340,10 @@ abort_entries(int level)
  * ----------------------------------------------------------------------
  */
 
+/*
+ * Makes log known to this transaction's events; its context (under
+ * TopMemoryContext) is made once per backend.
+ */
 static void
 use_log(TxbufLog *log)
 {
@@ -352,7 +363,7 @@ use_log(TxbufLog *log)
 	logs_in_use = log;
 }
 
-/* room for n more rows */
+/* room for n more rows, in log->cxt */
 static void
 log_reserve(TxbufLog *log, int n)
 {
@@ -417,6 +428,7 @@ TxbufLogRows(TxbufLog *log, int *nrows)
 	return log->nrows > 0 ? log->rows : NULL;
 }
 
+/* no row is kept aside any more: their memory goes */
 static void
 reset_kept(TxbufLog *log)
 {
