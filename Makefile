@@ -8,7 +8,7 @@ MODULE_big = leadflow
 # by layer, bottom up (README "Development"; test/layers.sh checks includes)
 OBJS = \
 	src/text.o src/email.o src/names.o src/phone.o src/predicate.o src/predicate_field.o src/predicate_eval.o src/business_hours.o src/decay.o \
-	src/leadflow.o src/spi.o src/request.o src/lead.o src/notify.o \
+	src/leadflow.o src/spi.o src/request.o src/lead.o src/notify.o src/txbuf.o \
 	src/rulecache.o src/rulecache_routing.o src/journey.o \
 	src/validate.o src/dedup.o src/enrich.o src/score.o src/predict.o src/route.o \
 	src/workflow.o src/nurture.o src/account.o \
@@ -43,6 +43,7 @@ REGRESS = \
 	91_lifecycle_automation \
 	92_account_scoring \
 	93_predictive_scoring \
+	94_subtransactions \
 	99_upgrade
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
@@ -53,7 +54,8 @@ ISOLATION = \
 	rule_change \
 	round_robin \
 	notify \
-	prediction_counts
+	prediction_counts \
+	subxact_round_robin
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers

@@ -45,6 +45,7 @@
 #include "request.h"
 #include "spi.h"
 #include "text.h"
+#include "txbuf.h"
 
 
 /* entries beyond this are dropped and re-read from the table on demand */
@@ -66,9 +67,11 @@ typedef struct JourneyHead
 static HTAB *journey_heads = NULL;
 
 /*
- * Rows appended inside the lead pipeline wait here and are written by one
- * heap multi-insert per statement (or per 1000 rows, see write_rows): one
- * relation open and one batch of pages for many rows instead of one each.
+ * Rows appended inside the lead pipeline wait in a transaction buffer
+ * (txbuf.h) and are written by one heap multi-insert per statement (or per
+ * 1000 rows, see write_rows): one relation open and one batch of pages for
+ * many rows instead of one each.  A subtransaction that aborts takes its
+ * own rows with it and no others.
  */
 #define JOURNEY_BATCH 1000
 
@@ -86,11 +89,16 @@ typedef struct PendingRow
 	uint8		hash[LEADFLOW_HASH_LEN];
 } PendingRow;
 
-static MemoryContext pending_cxt = NULL;
-static PendingRow *pending = NULL;
-static int	npending = 0;
+static void keep_row(void *row, MemoryContext cxt);
+static void journey_discard(void);
+static void journey_subabort(int level);
+
+static TxbufLog journey_log = TXBUF_LOG("leadflow pending journey rows", PendingRow, keep_row);
+static const TxbufClient journey_client = {
+	"journey", LeadflowJourneyFlush, journey_discard, journey_subabort
+};
 static int	hold_depth = 0;		/* LeadflowJourneyHold outside the pipeline */
-static bool callbacks_registered = false;
+static int	journey_level = 0;	/* deepest level that used heads or wrote */
 
 static LeadflowPlan head_plan = {
 	NULL,
@@ -107,50 +115,56 @@ static LeadflowPlan lock_lead_plan = {
 	1, {INT8OID}
 };
 
-static void drop_pending(void);
-
 /*
- * The head cache lives in TopTransactionContext; it is forgotten at the
- * end of the transaction and on any subtransaction abort (rows it counted
- * may have been rolled back).
+ * keep_row
+ *		Copies what a waiting row points to into cxt: txbuf calls it for
+ *		rows of an outer level written inside a subtransaction, and again
+ *		when its abort gives them back.
  */
 static void
-journey_xact_callback(XactEvent event, void *arg)
+keep_row(void *row, MemoryContext cxt)
 {
-	/*
-	 * Every statement that buffers rows flushes them when it ends; rows
-	 * still waiting here would be lost, so refuse the commit instead.
-	 */
-	if ((event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE) && npending > 0)
-		elog(ERROR, "leadflow: %d journey rows were never written", npending);
-	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE)
-		return;
-	journey_heads = NULL;		/* memory goes with TopTransactionContext */
+	PendingRow *r = row;
+	Jsonb	   *detail = MemoryContextAlloc(cxt, VARSIZE(r->detail));
+
+	memcpy(detail, r->detail, VARSIZE(r->detail));
+	r->detail = detail;
+	r->kind = MemoryContextStrdup(cxt, r->kind);
+	r->actor = MemoryContextStrdup(cxt, r->actor);
+}
+
+/*
+ * journey_discard
+ *		The transaction ended (txbuf calls it): the head cache went with
+ *		TopTransactionContext.
+ */
+static void
+journey_discard(void)
+{
+	journey_heads = NULL;
 	hold_depth = 0;
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		drop_pending();
+	journey_level = 0;
 }
 
+/*
+ * journey_subabort
+ *		The subtransaction at level aborted (txbuf calls it, after dropping
+ *		its rows and giving back the outer rows it wrote).  If it used the
+ *		journey, heads it cached may count rows that are gone, or rest on
+ *		lead locks it released: the cache is rebuilt on next use from the
+ *		rows still waiting (heads_table).  A subtransaction that never
+ *		touched the journey (a function catching an error, row after row)
+ *		costs nothing here.
+ */
 static void
-journey_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-						 SubTransactionId parentSubid, void *arg)
+journey_subabort(int level)
 {
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-	{
-		if (journey_heads != NULL)
-			hash_destroy(journey_heads);
-		journey_heads = NULL;
-		drop_pending();
-	}
-}
-
-static void
-drop_pending(void)
-{
-	npending = 0;
-	pending = NULL;
-	if (pending_cxt != NULL)
-		MemoryContextReset(pending_cxt);
+	if (journey_level < level)
+		return;
+	if (journey_heads != NULL)
+		hash_destroy(journey_heads);
+	journey_heads = NULL;
+	journey_level = level - 1;
 }
 
 /* Drops the head cache; rows still waiting count on their heads: written first. */
@@ -162,26 +176,39 @@ forget_heads(void)
 	journey_heads = NULL;
 }
 
+/*
+ * The head cache, in TopTransactionContext.  A new one starts from the
+ * rows still waiting (after a subtransaction abort, the chains they end
+ * are newer than the table); other heads are read from the table.
+ */
 static HTAB *
 heads_table(void)
 {
-	if (!callbacks_registered)
-	{
-		RegisterXactCallback(journey_xact_callback, NULL);
-		RegisterSubXactCallback(journey_subxact_callback, NULL);
-		callbacks_registered = true;
-	}
+	TxbufRegister(&journey_client);
+	journey_level = Max(journey_level, GetCurrentTransactionNestLevel());
 	if (journey_heads != NULL && hash_get_num_entries(journey_heads) >= JOURNEY_HEADS_MAX)
 		forget_heads();
 	if (journey_heads == NULL)
 	{
 		HASHCTL		ctl;
+		PendingRow *rows;
+		int			n;
+		int			i;
 
 		ctl.keysize = sizeof(JourneyKey);
 		ctl.entrysize = sizeof(JourneyHead);
 		ctl.hcxt = TopTransactionContext;
 		journey_heads = hash_create("leadflow journey heads", 256, &ctl,
 									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		rows = TxbufLogRows(&journey_log, &n);
+		for (i = 0; i < n; i++)
+		{
+			JourneyKey	key = {rows[i].org_id, rows[i].lead_id};
+			JourneyHead *head = hash_search(journey_heads, &key, HASH_ENTER, NULL);
+
+			head->seq = rows[i].seq;
+			memcpy(head->hash, rows[i].hash, LEADFLOW_HASH_LEN);
+		}
 	}
 	return journey_heads;
 }
@@ -420,11 +447,12 @@ write_rows(PendingRow *rows, int n)
 void
 LeadflowJourneyFlush(void)
 {
-	int			n = npending;
+	int			n;
+	PendingRow *rows = TxbufLogRows(&journey_log, &n);
 
 	if (n == 0)
 		return;
-	npending = 0;				/* whatever happens, these rows are done */
+	journey_level = Max(journey_level, GetCurrentTransactionNestLevel());
 	LeadflowFailpoint("journey");
 
 	/*
@@ -434,7 +462,7 @@ LeadflowJourneyFlush(void)
 	 */
 	PG_TRY();
 	{
-		write_rows(pending, n);
+		write_rows(rows, n);
 	}
 	PG_CATCH();
 	{
@@ -450,13 +478,14 @@ LeadflowJourneyFlush(void)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	MemoryContextReset(pending_cxt);
-	pending = NULL;
+	/* an error above aborts the (sub)transaction, and txbuf sorts the rows */
+	TxbufLogWritten(&journey_log);
 }
 
 /*
  * Appends one row to the chain whose head is given; detail lives in
- * pending_cxt, canonical anywhere (the hash is computed here).
+ * TxbufLogMemory(&journey_log), canonical anywhere (the hash is computed
+ * here).
  */
 static int32
 append_row(JourneyHead *head, int64 org_id, int64 lead_id, const char *kind,
@@ -464,13 +493,12 @@ append_row(JourneyHead *head, int64 org_id, int64 lead_id, const char *kind,
 {
 	PendingRow *r;
 	MemoryContext old;
+	int			n;
 	const char *actor = LeadflowActor();
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 
-	old = MemoryContextSwitchTo(pending_cxt);
-	if (pending == NULL)
-		pending = palloc(sizeof(PendingRow) * JOURNEY_BATCH);
-	r = &pending[npending++];
+	old = MemoryContextSwitchTo(TxbufLogMemory(&journey_log));
+	r = TxbufLogAppend(&journey_log);
 	r->org_id = org_id;
 	r->lead_id = lead_id;
 	r->seq = head->seq + 1;
@@ -487,24 +515,20 @@ append_row(JourneyHead *head, int64 org_id, int64 lead_id, const char *kind,
 
 	head->seq = r->seq;
 	memcpy(head->hash, r->hash, LEADFLOW_HASH_LEN);
-	if ((LeadflowCurrentRequest()->pipeline_depth == 0 && hold_depth == 0) || npending >= JOURNEY_BATCH)
+	TxbufLogRows(&journey_log, &n);
+	if ((LeadflowCurrentRequest()->pipeline_depth == 0 && hold_depth == 0) || n >= JOURNEY_BATCH)
 		LeadflowJourneyFlush();
 	return head->seq;
 }
 
 /*
  * The head first: finding it may flush the rows waiting, which empties
- * pending_cxt.
+ * TxbufLogMemory(&journey_log).
  */
 static JourneyHead *
 head_for_append(int64 org_id, int64 lead_id)
 {
-	JourneyHead *head = chain_head(org_id, lead_id);
-
-	if (pending_cxt == NULL)
-		pending_cxt = AllocSetContextCreate(TopMemoryContext, "leadflow pending journey rows",
-											ALLOCSET_DEFAULT_SIZES);
-	return head;
+	return chain_head(org_id, lead_id);
 }
 
 /*
@@ -615,7 +639,7 @@ LeadflowJourneyAppendDetail(int64 org_id, int64 lead_id, const char *kind,
 							const LeadflowJourneyDetail *detail)
 {
 	JourneyHead *head = head_for_append(org_id, lead_id);
-	Jsonb	   *copy = MemoryContextAlloc(pending_cxt, VARSIZE(detail->jsonb));
+	Jsonb	   *copy = MemoryContextAlloc(TxbufLogMemory(&journey_log), VARSIZE(detail->jsonb));
 
 	memcpy(copy, detail->jsonb, VARSIZE(detail->jsonb));
 	return append_row(head, org_id, lead_id, kind, copy, detail->canonical);

@@ -27,9 +27,11 @@
  *	  are log((C + alpha) / (L + alpha)) plus, per feature,
  *	  log((c_v + alpha) / (C + alpha K_f)) - log((l_v + alpha) / (L + alpha K_f)).
  *
- *	  Count changes collect in memory and are written once per statement
- *	  (LeadflowPredictFlush, from a statement trigger on leads, in key
- *	  order): a bulk update closing many leads writes each counter once.
+ *	  Count changes collect in a transaction buffer (txbuf.h) and are
+ *	  written once per statement (LeadflowPredictFlush, from the
+ *	  statement-end trigger on leads, in key order): a bulk update closing
+ *	  many leads writes each counter once.  A subtransaction that aborts
+ *	  takes exactly its own changes with it.
  *	  The model of each org is cached per backend and reloaded on any
  *	  configuration change (config_changed on prediction_models); its
  *	  counts are reloaded after this backend wrote them, and at most
@@ -59,6 +61,7 @@
 #include "request.h"
 #include "spi.h"
 #include "text.h"
+#include "txbuf.h"
 
 
 #define NFEATURES		6
@@ -110,8 +113,8 @@ static HTAB *predict_orgs = NULL;
 static HTAB *predict_counts = NULL;
 static bool predict_stale = false;
 static bool predict_callback = false;
-static HTAB *pending = NULL;	/* in TopTransactionContext */
-static bool xact_callbacks = false;
+static TxbufTable pending = TXBUF_TABLE("leadflow pending prediction counts", CountKey, PendingCount);
+static const TxbufClient predict_client = {"prediction counts", LeadflowPredictFlush, NULL, NULL};
 
 /* counts other backends changed are seen after at most this long */
 #define COUNTS_MAX_AGE_USECS	(5 * USECS_PER_SEC)
@@ -341,26 +344,6 @@ ensure_counts(PredictOrg *org)
 	org->counts_loaded_at = now;
 }
 
-static void
-predict_xact_callback(XactEvent event, void *arg)
-{
-	if (event == XACT_EVENT_PRE_COMMIT && pending != NULL && hash_get_num_entries(pending) > 0)
-		LeadflowPredictFlush();
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
-		event == XACT_EVENT_PREPARE)
-		pending = NULL;			/* freed with the transaction */
-}
-
-/* as for routing state: a failed subtransaction's changes are forgotten */
-static void
-predict_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-						 SubTransactionId parentSubid, void *arg)
-{
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-		pending = NULL;
-}
-
 /* adds a lead's contribution (sign +1 or -1) to the pending changes */
 static void
 add_pending(const PredictOrg *org, FeatureValues values, int label, int sign)
@@ -369,22 +352,7 @@ add_pending(const PredictOrg *org, FeatureValues values, int label, int sign)
 
 	if (label < 0)
 		return;
-	if (!xact_callbacks)
-	{
-		RegisterXactCallback(predict_xact_callback, NULL);
-		RegisterSubXactCallback(predict_subxact_callback, NULL);
-		xact_callbacks = true;
-	}
-	if (pending == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(CountKey);
-		ctl.entrysize = sizeof(PendingCount);
-		ctl.hcxt = TopTransactionContext;
-		pending = hash_create("leadflow pending prediction counts", 64, &ctl,
-							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+	TxbufRegister(&predict_client);
 	for (i = 0; i <= NFEATURES; i++)
 	{
 		CountKey	key;
@@ -394,7 +362,7 @@ add_pending(const PredictOrg *org, FeatureValues values, int label, int sign)
 		if (i < NFEATURES && !org->use[i])
 			continue;
 		make_key(&key, org->org_id, i, i < NFEATURES ? values[i] : "");
-		p = hash_search(pending, &key, HASH_ENTER, &found);
+		p = TxbufEnter(&pending, &key, &found);
 		if (!found)
 			p->converted = p->lost = 0;
 		if (label == 1)
@@ -642,23 +610,24 @@ LeadflowPredictFlush(void)
 	int			i = 0;
 	int			j;
 	Datum		args[5];
-	HTAB	   *flushing = pending;
 	int			rc;
 
-	if (flushing == NULL || (n = hash_get_num_entries(flushing)) == 0)
+	if ((n = TxbufTableSize(&pending)) == 0)
 		return;
-	pending = NULL;
 	o = palloc(n * sizeof(Datum));
 	f = palloc(n * sizeof(Datum));
 	v = palloc(n * sizeof(Datum));
 	dc = palloc(n * sizeof(Datum));
 	dl = palloc(n * sizeof(Datum));
 	orgs = palloc(n * sizeof(Datum));
-	hash_seq_init(&seq, flushing);
-	while ((p = hash_seq_search(&seq)) != NULL)
+	TxbufSeqInit(&pending, &seq);
+	while ((p = TxbufSeqNext(&pending, &seq)) != NULL)
 	{
 		if (p->converted == 0 && p->lost == 0)
+		{
+			TxbufRemove(&pending, p);
 			continue;
+		}
 		o[i] = Int64GetDatum(p->key.org_id);
 		f[i] = CStringGetTextDatum(p->key.feature < NFEATURES ? feature_names[p->key.feature] : "_total");
 		v[i] = CStringGetTextDatum(p->key.value);
@@ -669,8 +638,9 @@ LeadflowPredictFlush(void)
 		if (j == norgs)
 			orgs[norgs++] = o[i];
 		i++;
+		/* written below; an error there aborts, and txbuf restores it */
+		TxbufRemove(&pending, p);
 	}
-	hash_destroy(flushing);
 	if (i == 0)
 		return;
 
@@ -699,19 +669,6 @@ LeadflowPredictFlush(void)
 			if (org != NULL)
 				org->counts_loaded = false;
 		}
-}
-
-/* AFTER INSERT OR UPDATE ... FOR EACH STATEMENT on leads */
-PG_FUNCTION_INFO_V1(leadflow_prediction_flush);
-Datum
-leadflow_prediction_flush(PG_FUNCTION_ARGS)
-{
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "prediction_flush: not called as a trigger");
-	/* statements the pipeline runs for a row end inside the outer one */
-	if (LeadflowCurrentRequest()->pipeline_depth == 0)
-		LeadflowPredictFlush();
-	return PointerGetDatum(NULL);
 }
 
 /*

@@ -12,10 +12,11 @@
  *	  leadflow.team_rotation.  A transaction locks the rows it reads
  *	  (FOR UPDATE, team before members, members by rep_id) and keeps them
  *	  until commit, so concurrent sessions routing into one team take
- *	  turns and the rotation stays exact.  Changes accumulate in memory and
- *	  are written once per statement (LeadflowRouteFlush, from a statement
- *	  trigger): a million-row load updates each rep's row once, not a
- *	  million times.
+ *	  turns and the rotation stays exact.  Changes accumulate in
+ *	  transaction buffers (txbuf.h) and are written once per statement
+ *	  (LeadflowRouteFlush, from the statement-end trigger): a million-row
+ *	  load updates each rep's row once, not a million times.  A
+ *	  subtransaction that aborts takes exactly its own changes with it.
  *
  *	  Simulation (simulate_routing, replay_routing, shadow rules) runs the
  *	  same code on a private copy of the state: no locks, no writes.
@@ -48,6 +49,7 @@
 #include "spi.h"
 #include "text.h"
 #include "validate.h"
+#include "txbuf.h"
 
 
 typedef struct StateKey
@@ -81,11 +83,11 @@ typedef struct RuleHits
 	TimestampTz last_hit;
 } RuleHits;
 
-/* the transaction's locked state; NULL until first use */
-static HTAB *txn_reps = NULL;
-static HTAB *txn_teams = NULL;
-static HTAB *txn_hits = NULL;
-static bool callbacks_registered = false;
+/* the transaction's locked state */
+static TxbufTable txn_reps = TXBUF_TABLE("leadflow rep state", StateKey, RepState);
+static TxbufTable txn_teams = TXBUF_TABLE("leadflow team state", StateKey, TeamState);
+static TxbufTable txn_hits = TXBUF_TABLE("leadflow rule hits", StateKey, RuleHits);
+static const TxbufClient route_client = {"routing", LeadflowRouteFlush, NULL, NULL};
 
 typedef struct RouteCtx
 {
@@ -93,8 +95,8 @@ typedef struct RouteCtx
 	const LeadflowRouting *cfg;
 	TimestampTz now;
 	bool		simulate;		/* private state: no locks, no writes */
-	HTAB	   *reps;
-	HTAB	   *teams;
+	HTAB	   *reps;			/* simulation only; else txn_reps */
+	HTAB	   *teams;			/* simulation only; else txn_teams */
 	int64		exclude_rep;	/* 0: none */
 	LeadflowJson candidates;	/* JSON array of the candidates skipped */
 } RouteCtx;
@@ -152,27 +154,6 @@ static LeadflowPlan affinity_plan = {
 	3, {INT8OID, TEXTOID, INT8OID}
 };
 
-static void
-route_xact_callback(XactEvent event, void *arg)
-{
-	txn_reps = txn_teams = txn_hits = NULL;	/* freed with the transaction */
-}
-
-/*
- * A subtransaction that aborts rolls back the rows a flush wrote and may
- * leave unflushed changes of its failed statement: forget everything and
- * read the locked rows again.  (Leads of a surrounding statement that
- * were routed but not yet flushed keep their owner; run_maintenance
- * recounts open leads from the leads themselves.)
- */
-static void
-route_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-					   SubTransactionId parentSubid, void *arg)
-{
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-		txn_reps = txn_teams = txn_hits = NULL;
-}
-
 static HTAB *
 make_table(const char *name, Size entrysize, MemoryContext cxt)
 {
@@ -184,21 +165,27 @@ make_table(const char *name, Size entrysize, MemoryContext cxt)
 	return hash_create(name, 64, &ctl, HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 }
 
-static void
-ensure_txn_tables(void)
+/*
+ * The state of a rep or team: the simulation's private copy, or the
+ * transaction's buffer.  state_find is for reading; state_enter returns
+ * an entry ready to be changed (a new one is zero).  A subtransaction
+ * that aborts puts the buffer's entries back as they were when it began;
+ * the row locks it took go with it, and so do the entries it read.
+ */
+static void *
+state_find(RouteCtx *c, bool team, const StateKey *key)
 {
-	if (!callbacks_registered)
-	{
-		RegisterXactCallback(route_xact_callback, NULL);
-		RegisterSubXactCallback(route_subxact_callback, NULL);
-		callbacks_registered = true;
-	}
-	if (txn_reps == NULL)
-	{
-		txn_reps = make_table("leadflow rep state", sizeof(RepState), TopTransactionContext);
-		txn_teams = make_table("leadflow team state", sizeof(TeamState), TopTransactionContext);
-		txn_hits = make_table("leadflow rule hits", sizeof(RuleHits), TopTransactionContext);
-	}
+	if (c->simulate)
+		return hash_search(team ? c->teams : c->reps, key, HASH_FIND, NULL);
+	return TxbufFind(team ? &txn_teams : &txn_reps, key);
+}
+
+static void *
+state_enter(RouteCtx *c, bool team, const StateKey *key, bool *found)
+{
+	if (c->simulate)
+		return hash_search(team ? c->teams : c->reps, key, HASH_ENTER, found);
+	return TxbufEnter(team ? &txn_teams : &txn_reps, key, found);
 }
 
 static void
@@ -215,11 +202,7 @@ route_ctx_init(RouteCtx *c, int64 org_id, TupleDesc leads_desc, bool simulate)
 		c->teams = make_table("leadflow simulated team state", sizeof(TeamState), CurrentMemoryContext);
 	}
 	else
-	{
-		ensure_txn_tables();
-		c->reps = txn_reps;
-		c->teams = txn_teams;
-	}
+		TxbufRegister(&route_client);
 	LeadflowJsonBeginArray(&c->candidates);
 }
 
@@ -243,10 +226,9 @@ load_reps(RouteCtx *c, const int64 *rep_ids, int n)
 		StateKey	key = {c->org_id, rep_ids[k]};
 		RepState   *own;
 
-		if (hash_search(c->reps, &key, HASH_FIND, NULL) != NULL)
+		if (state_find(c, false, &key) != NULL)
 			continue;
-		if (c->simulate && txn_reps != NULL &&
-			(own = hash_search(txn_reps, &key, HASH_FIND, NULL)) != NULL)
+		if (c->simulate && (own = TxbufFind(&txn_reps, &key)) != NULL)
 		{
 			RepState   *st = hash_search(c->reps, &key, HASH_ENTER, NULL);
 
@@ -279,7 +261,7 @@ load_reps(RouteCtx *c, const int64 *rep_ids, int n)
 	for (k = 0; k < nmissing; k++)
 	{
 		StateKey	key = {c->org_id, DatumGetInt64(missing[k])};
-		RepState   *st = hash_search(c->reps, &key, HASH_ENTER, NULL);
+		RepState   *st = state_enter(c, false, &key, NULL);
 
 		memset((char *) st + sizeof(StateKey), 0, sizeof(RepState) - sizeof(StateKey));
 	}
@@ -294,7 +276,7 @@ load_reps(RouteCtx *c, const int64 *rep_ids, int n)
 
 		key.org_id = c->org_id;
 		key.id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		st = hash_search(c->reps, &key, HASH_ENTER, NULL);
+		st = state_enter(c, false, &key, NULL);
 		st->open_leads = DatumGetInt32(SPI_getbinval(tup, desc, 2, &isnull));
 		st->assigned_total = DatumGetInt64(SPI_getbinval(tup, desc, 3, &isnull));
 		d = SPI_getbinval(tup, desc, 4, &isnull);
@@ -305,13 +287,14 @@ load_reps(RouteCtx *c, const int64 *rep_ids, int n)
 	SPI_finish();
 }
 
+/* the rep's state, ready to be changed */
 static RepState *
 rep_state(RouteCtx *c, int64 rep_id)
 {
 	StateKey	key = {c->org_id, rep_id};
 
 	load_reps(c, &rep_id, 1);
-	return hash_search(c->reps, &key, HASH_FIND, NULL);
+	return state_enter(c, false, &key, NULL);
 }
 
 static TeamState *
@@ -325,13 +308,12 @@ team_state(RouteCtx *c, int64 team_id)
 	bool		isnull;
 	int			rc;
 
-	st = hash_search(c->teams, &key, HASH_ENTER, &found);
+	st = state_enter(c, true, &key, &found);
 	if (found)
 		return st;
 	st->last_rep_id = 0;
 	st->dirty = false;
-	if (c->simulate && txn_teams != NULL &&
-		(own = hash_search(txn_teams, &key, HASH_FIND, NULL)) != NULL)
+	if (c->simulate && (own = TxbufFind(&txn_teams, &key)) != NULL)
 	{
 		st->last_rep_id = own->last_rep_id;
 		return st;
@@ -642,7 +624,7 @@ count_hit(RouteCtx *c, const LeadflowRoutingRule *rule, bool shadow)
 
 	if (c->simulate)
 		return;
-	h = hash_search(txn_hits, &key, HASH_ENTER, &found);
+	h = TxbufEnter(&txn_hits, &key, &found);
 	if (!found)
 		h->hits = h->shadow_hits = 0;
 	if (shadow)
@@ -760,11 +742,9 @@ LeadflowRouteAdjustLoad(int64 org_id, int64 rep_id, int delta)
 	RouteCtx	c;
 	RepState   *st;
 
-	ensure_txn_tables();
+	TxbufRegister(&route_client);
 	memset(&c, 0, sizeof(c));
 	c.org_id = org_id;
-	c.reps = txn_reps;
-	c.teams = txn_teams;
 	st = rep_state(&c, rep_id);
 	st->open_leads = Max(st->open_leads + delta, 0);
 	st->dirty = true;
@@ -881,16 +861,18 @@ LeadflowRouteFlush(void)
 	RuleHits   *h;
 	FlushCols	f;
 
-	if (txn_reps == NULL)
+	if (TxbufTableSize(&txn_reps) == 0 && TxbufTableSize(&txn_teams) == 0 &&
+		TxbufTableSize(&txn_hits) == 0)
 		return;
 	SPI_connect();
 
-	flush_cols_init(&f, hash_get_num_entries(txn_reps));
-	hash_seq_init(&seq, txn_reps);
-	while ((rs = hash_seq_search(&seq)) != NULL)
+	flush_cols_init(&f, TxbufTableSize(&txn_reps));
+	TxbufSeqInit(&txn_reps, &seq);
+	while ((rs = TxbufSeqNext(&txn_reps, &seq)) != NULL)
 	{
 		if (!rs->dirty)
 			continue;
+		TxbufTouch(&txn_reps, rs);
 		f.v[0][f.n] = Int64GetDatum(rs->key.org_id);
 		f.v[1][f.n] = Int64GetDatum(rs->key.id);
 		f.v[2][f.n] = Int32GetDatum(rs->open_leads);
@@ -903,12 +885,13 @@ LeadflowRouteFlush(void)
 	}
 	flush_run(&rep_flush_plan, &f, rep_types, 6, SPI_OK_UPDATE);
 
-	flush_cols_init(&f, hash_get_num_entries(txn_teams));
-	hash_seq_init(&seq, txn_teams);
-	while ((ts = hash_seq_search(&seq)) != NULL)
+	flush_cols_init(&f, TxbufTableSize(&txn_teams));
+	TxbufSeqInit(&txn_teams, &seq);
+	while ((ts = TxbufSeqNext(&txn_teams, &seq)) != NULL)
 	{
 		if (!ts->dirty)
 			continue;
+		TxbufTouch(&txn_teams, ts);
 		f.v[0][f.n] = Int64GetDatum(ts->key.org_id);
 		f.v[1][f.n] = Int64GetDatum(ts->key.id);
 		f.v[2][f.n] = Int64GetDatum(ts->last_rep_id);
@@ -917,9 +900,9 @@ LeadflowRouteFlush(void)
 	}
 	flush_run(&team_flush_plan, &f, team_types, 3, SPI_OK_UPDATE);
 
-	flush_cols_init(&f, hash_get_num_entries(txn_hits));
-	hash_seq_init(&seq, txn_hits);
-	while ((h = hash_seq_search(&seq)) != NULL)
+	flush_cols_init(&f, TxbufTableSize(&txn_hits));
+	TxbufSeqInit(&txn_hits, &seq);
+	while ((h = TxbufSeqNext(&txn_hits, &seq)) != NULL)
 	{
 		f.v[0][f.n] = Int64GetDatum(h->key.org_id);
 		f.v[1][f.n] = Int64GetDatum(h->key.id);
@@ -927,30 +910,10 @@ LeadflowRouteFlush(void)
 		f.v[3][f.n] = Int64GetDatum(h->shadow_hits);
 		f.v[4][f.n] = TimestampTzGetDatum(h->last_hit);
 		f.n++;
-		hash_search(txn_hits, &h->key, HASH_REMOVE, NULL);
+		TxbufRemove(&txn_hits, h);
 	}
 	flush_run(&hits_flush_plan, &f, hit_types, 5, SPI_OK_INSERT);
 	SPI_finish();
-}
-
-/* AFTER INSERT OR UPDATE ... FOR EACH STATEMENT on leads */
-PG_FUNCTION_INFO_V1(leadflow_routing_flush);
-Datum
-leadflow_routing_flush(PG_FUNCTION_ARGS)
-{
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "routing_flush: not called as a trigger");
-	/*
-	 * Statements the pipeline runs for a row (a survivor's update) end
-	 * inside the outer statement, which flushes once when it ends: flushing
-	 * here would rewrite the same rows once per duplicate.
-	 */
-	if (LeadflowCurrentRequest()->pipeline_depth == 0)
-	{
-		LeadflowJourneyFlush();
-		LeadflowRouteFlush();
-	}
-	return PointerGetDatum(NULL);
 }
 
 /* A simulated decision as a row of simulate_routing / replay_routing. */
