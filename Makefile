@@ -9,11 +9,11 @@ MODULE_big = leadflow
 OBJS = \
 	src/text.o src/email.o src/names.o src/phone.o src/predicate.o src/predicate_field.o src/predicate_eval.o src/business_hours.o src/decay.o \
 	src/leadflow.o src/spi.o src/request.o src/lead.o src/notify.o src/txbuf.o \
-	src/rulecache.o src/rulecache_routing.o src/journey.o \
+	src/rulecache.o src/rulecache_routing.o src/journey.o src/route_state.o \
 	src/validate.o src/dedup.o src/enrich.o src/score.o src/predict.o src/route.o \
 	src/workflow.o src/nurture.o src/account.o \
 	src/pipeline.o \
-	src/reassign.o src/maintenance.o
+	src/reassign.o src/maintenance.o src/route_sql.o
 
 # The install script of default_version is built from the topic parts in
 # sql/install/ (in file name order) and the shipped free-mail list in data/.

@@ -44,6 +44,7 @@
 #include "predict.h"
 #include "request.h"
 #include "route.h"
+#include "route_state.h"
 #include "rulecache.h"
 #include "score.h"
 #include "spi.h"
