@@ -26,7 +26,6 @@
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
-#include "common/cryptohash.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -106,13 +105,6 @@ static LeadflowPlan head_plan = {
 	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2"
 	" ORDER BY seq DESC LIMIT 1",
 	2, {INT8OID, INT8OID}
-};
-
-static LeadflowPlan lock_lead_plan = {
-	NULL,
-	"SELECT org_id FROM leadflow.leads WHERE lead_id OPERATOR(pg_catalog.=) $1"
-	" FOR NO KEY UPDATE",
-	1, {INT8OID}
 };
 
 /*
@@ -224,72 +216,6 @@ LeadflowActor(void)
 	if (leadflow_actor != NULL && leadflow_actor[0] != '\0')
 		return leadflow_actor;
 	return GetUserNameFromId(GetSessionUserId(), false);
-}
-
-/* an integer and a colon; pg_lltoa, not printf: this runs for every row */
-static void
-append_int(StringInfo buf, int64 value)
-{
-	char		digits[MAXINT8LEN + 1];
-	int			len = pg_lltoa(value, digits);
-
-	digits[len] = ':';
-	appendBinaryStringInfo(buf, digits, len + 1);
-}
-
-static void
-append_field(StringInfo buf, const char *data, int len)
-{
-	append_int(buf, len);
-	appendBinaryStringInfo(buf, data, len);
-}
-
-/*
- * journey_row_hash
- *		SHA-256 of one journey row into out[LEADFLOW_HASH_LEN].
- *
- * prev is NULL for the first row of a chain.  Allocates only in the
- * current memory context.
- */
-static void
-journey_row_hash(const uint8 *prev, int prev_len, int64 org_id, int64 lead_id,
-				 int32 seq, TimestampTz occurred_at, const char *kind,
-				 const char *actor, const char *detail, uint8 *out)
-{
-	StringInfoData buf;
-	pg_cryptohash_ctx *ctx;
-
-	initStringInfo(&buf);
-	if (prev != NULL)
-		append_field(&buf, (const char *) prev, prev_len);
-	else
-		appendStringInfoString(&buf, "-:");
-	append_int(&buf, org_id);
-	append_int(&buf, lead_id);
-	append_int(&buf, seq);
-	append_int(&buf, (int64) occurred_at);
-	append_field(&buf, kind, strlen(kind));
-	append_field(&buf, actor, strlen(actor));
-	append_field(&buf, detail, strlen(detail));
-
-	ctx = pg_cryptohash_create(PG_SHA256);
-	if (pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (uint8 *) buf.data, buf.len) < 0 ||
-		pg_cryptohash_final(ctx, out, LEADFLOW_HASH_LEN) < 0)
-		elog(ERROR, "leadflow: could not compute SHA-256: %s",
-			 pg_cryptohash_error(ctx));
-	pg_cryptohash_free(ctx);
-	pfree(buf.data);
-}
-
-static bytea *
-hash_to_bytea(const uint8 *hash)
-{
-	bytea	   *b = palloc(VARHDRSZ + LEADFLOW_HASH_LEN);
-
-	SET_VARSIZE(b, VARHDRSZ + LEADFLOW_HASH_LEN);
-	memcpy(VARDATA(b), hash, LEADFLOW_HASH_LEN);
-	return b;
 }
 
 /*
@@ -414,8 +340,8 @@ write_rows(PendingRow *rows, int n)
 		SET(6, CStringGetTextDatum(r->actor));
 		SET(7, JsonbPGetDatum(r->detail));
 		if (r->has_prev)
-			SET(8, PointerGetDatum(hash_to_bytea(r->prev)));
-		SET(9, PointerGetDatum(hash_to_bytea(r->hash)));
+			SET(8, PointerGetDatum(LeadflowHashToBytea(r->prev)));
+		SET(9, PointerGetDatum(LeadflowHashToBytea(r->hash)));
 #undef SET
 		ExecStoreVirtualTuple(slot);
 		if (rel->rd_att->constr)
@@ -509,7 +435,7 @@ append_row(JourneyHead *head, int64 org_id, int64 lead_id, const char *kind,
 	r->has_prev = head->seq > 0;
 	if (r->has_prev)
 		memcpy(r->prev, head->hash, LEADFLOW_HASH_LEN);
-	journey_row_hash(r->has_prev ? r->prev : NULL, LEADFLOW_HASH_LEN, org_id, lead_id,
+	LeadflowJourneyRowHash(r->has_prev ? r->prev : NULL, LEADFLOW_HASH_LEN, org_id, lead_id,
 					 r->seq, now, kind, actor, canonical, r->hash);
 	MemoryContextSwitchTo(old);
 
@@ -748,120 +674,4 @@ LeadflowJourneyPrefetch(const int64 *org_ids, const int64 *lead_ids, int n)
 				 SPI_getbinval(tup, desc, 4, &isnull));
 	}
 	SPI_finish();
-}
-
-/*
- * leadflow.journey_hash(prev_hash, org_id, lead_id, seq, occurred_at, kind,
- *						 actor, detail) RETURNS bytea
- *
- * The hash a journey row must carry; verify_journey compares.
- */
-PG_FUNCTION_INFO_V1(leadflow_journey_hash);
-Datum
-leadflow_journey_hash(PG_FUNCTION_ARGS)
-{
-	uint8		hash[LEADFLOW_HASH_LEN];
-	bytea	   *prev = NULL;
-	Jsonb	   *detail;
-	char	   *canonical;
-	int			i;
-
-	for (i = 1; i < 8; i++)
-		if (PG_ARGISNULL(i))
-			PG_RETURN_NULL();
-	if (!PG_ARGISNULL(0))
-		prev = PG_GETARG_BYTEA_PP(0);
-	detail = PG_GETARG_JSONB_P(7);
-	canonical = JsonbToCString(NULL, &detail->root, VARSIZE(detail));
-
-	journey_row_hash(prev ? (uint8 *) VARDATA_ANY(prev) : NULL,
-					 prev ? VARSIZE_ANY_EXHDR(prev) : 0,
-					 PG_GETARG_INT64(1), PG_GETARG_INT64(2), PG_GETARG_INT32(3),
-					 PG_GETARG_TIMESTAMPTZ(4),
-					 text_to_cstring(PG_GETARG_TEXT_PP(5)),
-					 text_to_cstring(PG_GETARG_TEXT_PP(6)),
-					 canonical, hash);
-	PG_RETURN_BYTEA_P(hash_to_bytea(hash));
-}
-
-/* a journey kind is a short lower-case word, like the ones leadflow writes */
-static bool
-valid_kind(const char *kind)
-{
-	const char *p;
-
-	if (kind[0] < 'a' || kind[0] > 'z' || strlen(kind) > 63)
-		return false;
-	for (p = kind; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-			return false;
-	return true;
-}
-
-/*
- * leadflow.append_journey(lead_id, kind, detail) RETURNS integer
- *
- * For applications and agents that record their own steps.  Locks the lead
- * row (FOR NO KEY UPDATE) so concurrent appenders queue instead of forking
- * the chain; row-level security applies to finding the lead.
- */
-PG_FUNCTION_INFO_V1(leadflow_append_journey);
-Datum
-leadflow_append_journey(PG_FUNCTION_ARGS)
-{
-	int64		lead_id = PG_GETARG_INT64(0);
-	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	Jsonb	   *detail = PG_GETARG_JSONB_P(2);
-	int64		org_id;
-	bool		isnull;
-	int32		seq;
-
-	if (!valid_kind(kind))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid journey kind: \"%s\"", kind),
-				 errdetail("A kind is a lower-case word of letters, digits and underscores, at most 63 characters.")));
-	if (!JB_ROOT_IS_OBJECT(detail) || JB_ROOT_IS_SCALAR(detail))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("journey detail must be a JSON object")));
-
-	SPI_connect();
-	LeadflowFetchLead(&lock_lead_plan, lead_id, false);
-	org_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-
-	seq = LeadflowJourneyAppend(org_id, lead_id, kind,
-								JsonbToCString(NULL, &detail->root, VARSIZE(detail)));
-	SPI_finish();
-	PG_RETURN_INT32(seq);
-}
-
-/*
- * Trigger on lead_journey (BEFORE UPDATE OR DELETE per row, BEFORE TRUNCATE
- * per statement, all ENABLE ALWAYS): the journey is append-only for every
- * role, also under session_replication_role = replica.
- */
-PG_FUNCTION_INFO_V1(leadflow_journey_refuse_change);
-Datum
-leadflow_journey_refuse_change(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	const char *op;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "journey_refuse_change: not called as a trigger");
-
-	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
-		op = "TRUNCATE";
-	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		op = "DELETE";
-	else
-		op = "UPDATE";
-
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("leadflow.lead_journey is append-only"),
-			 errdetail("%s of journey rows is refused for every role.", op),
-			 errhint("To remove a person's data use leadflow.erase_lead(); journey rows hold none.")));
-	PG_RETURN_NULL();
 }
