@@ -13,7 +13,7 @@ OBJS = \
 	src/validate.o src/dedup.o src/enrich.o src/score.o src/predict.o src/route.o \
 	src/workflow.o src/nurture.o src/account.o \
 	src/pipeline.o \
-	src/reassign.o src/maintenance.o src/route_sql.o src/journey_sql.o
+	src/reassign.o src/maintenance.o src/route_sql.o src/journey_sql.o src/predict_sql.o
 
 # The install script of default_version is built from the topic parts in
 # sql/install/ (in file name order) and the shipped free-mail list in data/.
