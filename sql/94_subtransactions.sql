@@ -165,6 +165,33 @@ SELECT count(*) FILTER (WHERE email LIKE 'd%') AS kept, count(*) FILTER (WHERE e
   FROM leadflow.leads WHERE org_id = 94;
 SELECT * FROM checks_94;
 
+-- nested blocks: each iteration routes a lead in a subtransaction and
+-- closes it in a nested one; the inner one fails for every third, the
+-- outer one for every second (after its inner one committed into it)
+DO $$
+BEGIN
+    FOR i IN 1..6 LOOP
+        BEGIN
+            INSERT INTO leadflow.leads (org_id, email) VALUES (94, 'n' || i || '@gmail.com');
+            BEGIN
+                UPDATE leadflow.leads SET status = 'unqualified' WHERE org_id = 94 AND email = 'n' || i || '@gmail.com';
+                IF i % 3 = 0 THEN
+                    RAISE EXCEPTION 'inner';
+                END IF;
+            EXCEPTION WHEN raise_exception THEN
+                NULL;
+            END;
+            IF i % 2 = 0 THEN
+                RAISE EXCEPTION 'outer';
+            END IF;
+        EXCEPTION WHEN raise_exception THEN
+            NULL;
+        END;
+    END LOOP;
+END $$;
+SELECT email, status FROM leadflow.leads WHERE org_id = 94 AND email LIKE 'n%' ORDER BY email;
+SELECT * FROM checks_94;
+
 -- a retrain finds nothing to change
 SELECT leadflow.train_model(94) AS training_leads;
 SELECT * FROM checks_94;
