@@ -273,14 +273,9 @@ LeadflowGetOrg(int64 org_id)
 			loaded.org.stages = stages;
 		}
 		entry = hash_search(org_cache, &org_id, HASH_ENTER, &found);
+		/* every part unloaded: all but the key zeroed, whatever parts exist */
+		memset((char *) entry + sizeof(entry->org_id), 0, sizeof(OrgEntry) - sizeof(entry->org_id));
 		entry->org = loaded.org;
-		entry->model_loaded = false;
-		entry->model = NULL;
-		entry->routing_loaded = false;
-		entry->routing = NULL;
-		entry->accounts_loaded = false;
-		entry->accounts = NULL;
-		entry->profiles = NULL;
 	}
 	PG_FINALLY();
 	{
