@@ -4,7 +4,7 @@
  *	  Predictive scoring: naive Bayes over an org's closed leads.
  *
  *	  A lead is described by six features, each a short text computed from
- *	  its row alone (LeadflowLeadFeatures): source, industry, company-size band,
+ *	  its row alone (lead_features): source, industry, company-size band,
  *	  country, title seniority and signal activity (the band of its
  *	  behavioral + engagement points, which its signals earn).  Its label
  *	  is converted (status converted) or lost (unqualified, archived);
@@ -19,7 +19,7 @@
  *	  always equal what a full retrain would count.  It also stores every
  *	  open live lead's conversion_probability, in the inserting
  *	  transaction and on every update (signals included); a closed lead
- *	  keeps the LeadflowPredictProbability it had before its outcome, which is what the
+ *	  keeps the probability it had before its outcome, which is what the
  *	  calibration report compares against.
  *
  *	  With Laplace smoothing alpha and K_f the number of values of feature
@@ -165,7 +165,7 @@ make_key(CountKey *key, int64 org_id, int feature, const char *value)
 }
 
 /*
- * LeadflowPredictOrg
+ * get_predict_org
  *		The org's entry: its model (features, smoothing) as the
  *		configuration cache has it now, and its cached counts.
  */
@@ -183,6 +183,12 @@ LeadflowPredictOrg(int64 org_id)
 	{
 		memset(org, 0, sizeof(PredictOrg));
 		org->org_id = org_id;
+	}
+	/* a configuration change (train_model among them) rebuilt the counts */
+	if (org->config_generation != LeadflowConfigGeneration())
+	{
+		org->counts_loaded = false;
+		org->config_generation = LeadflowConfigGeneration();
 	}
 	org->has_model = m != NULL;
 	org->alpha = m ? m->alpha : 0;

@@ -42,6 +42,7 @@ typedef struct PredictOrg
 	bool		use[NFEATURES];
 	double		alpha;
 	bool		counts_loaded;
+	uint64		config_generation;	/* of the configuration the counts follow */
 	TimestampTz counts_loaded_at;	/* transaction start of the load */
 	int64		total_converted;
 	int64		total_lost;

@@ -24,7 +24,7 @@ static LeadflowPlan lead_plan = {
 };
 
 /*
- * leadflow.LeadflowLeadFeatures(lead leadflow.leads) RETURNS TABLE (feature text, value text)
+ * leadflow.lead_features(lead leadflow.leads) RETURNS TABLE (feature text, value text)
  *
  * The six features of a lead as predictive scoring sees them; train_model
  * counts these.
@@ -60,7 +60,7 @@ leadflow_lead_features(PG_FUNCTION_ARGS)
  * The prior (class totals) and one row per feature the model uses: the
  * lead's value, how many labelled leads with it converted and were lost,
  * and its weight of evidence; the weights sum to the log-odds, and the
- * last row (LeadflowPredictProbability) gives 1 / (1 + exp(-sum)).  No rows when the
+ * last row (probability) gives 1 / (1 + exp(-sum)).  No rows when the
  * org has no model.
  */
 PG_FUNCTION_INFO_V1(leadflow_explain_prediction);
@@ -113,7 +113,7 @@ leadflow_explain_prediction(PG_FUNCTION_ARGS)
 		row[4] = Float8GetDatum(weights[f]);
 		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
 	}
-	row[0] = CStringGetTextDatum("LeadflowPredictProbability");
+	row[0] = CStringGetTextDatum("probability");
 	row[1] = CStringGetTextDatum(psprintf("%.4f", LeadflowPredictProbability(lo)));
 	nulls[2] = nulls[3] = true;
 	row[4] = Float8GetDatum(lo);

@@ -46,6 +46,7 @@ typedef struct FreeMailEntry
 } FreeMailEntry;
 
 MemoryContext leadflow_config_cxt = NULL;
+static uint64 config_generation = 0;	/* times the cache was built */
 static HTAB *org_cache = NULL;
 static HTAB *free_mail = NULL;	/* NULL until first use after a reset */
 static bool cache_stale = false;
@@ -152,6 +153,7 @@ ensure_cache(void)
 		HASHCTL		ctl;
 
 		read_config_rels();
+		config_generation++;
 		leadflow_config_cxt = AllocSetContextCreate(CacheMemoryContext, "leadflow config cache",
 										  ALLOCSET_SMALL_SIZES);
 		ctl.keysize = sizeof(int64);
@@ -541,6 +543,20 @@ load_prediction(int64 org_id, TupleDesc leads_desc)
 															  TextDatumGetCString(elems[i]));
 	m->alpha = config_float(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
 	return m;
+}
+
+/*
+ * LeadflowConfigGeneration
+ *		Changes whenever the configuration cache is dropped and built again
+ *		(a configuration table changed): state derived from configuration,
+ *		such as prediction counts rebuilt by train_model, follows the same
+ *		one invalidation by comparing it.
+ */
+uint64
+LeadflowConfigGeneration(void)
+{
+	ensure_cache();
+	return config_generation;
 }
 
 /*

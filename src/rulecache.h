@@ -147,6 +147,7 @@ typedef struct LeadflowPredictionModel
 } LeadflowPredictionModel;
 
 extern const LeadflowPredictionModel *LeadflowGetPredictionModel(int64 org_id);
+extern uint64 LeadflowConfigGeneration(void);
 
 extern const LeadflowOrg *LeadflowGetOrg(int64 org_id);
 extern const LeadflowModel *LeadflowGetModel(int64 org_id, TupleDesc leads_desc);
