@@ -169,10 +169,8 @@ BENCH_CLUSTER = pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' \
 
 bench: deps
 	$(MAKE) all
-	$(MAKE) install
 	$(call private_run,$(BENCH_CLUSTER),bench/run.sh full)
 
 bench-smoke: deps
 	$(MAKE) all
-	$(MAKE) install
 	$(call private_run,$(BENCH_CLUSTER),bench/run.sh quick)

@@ -196,6 +196,21 @@ SELECT * FROM checks_94;
 SELECT leadflow.train_model(94) AS training_leads;
 SELECT * FROM checks_94;
 
+-- a subtransaction that wrote counts and rolled back leaves no trace in
+-- the probabilities computed after it: the counts it cached are read again
+BEGIN;
+SAVEPOINT s;
+UPDATE leadflow.leads SET status = 'unqualified' WHERE org_id = 94 AND status = 'new' AND email LIKE 'b%';
+INSERT INTO leadflow.leads (org_id, email, source) VALUES (94, 'p1@gmail.com', 'web_form');
+ROLLBACK TO SAVEPOINT s;
+INSERT INTO leadflow.leads (org_id, email, source) VALUES (94, 'p2@gmail.com', 'web_form');
+COMMIT;
+-- (a new session reads the counts afresh)
+\c
+SELECT l.conversion_probability = 1 / (1 + exp(-(SELECT e.weight FROM leadflow.explain_prediction(l.lead_id) e
+                                                   WHERE e.factor = 'probability'))) AS same_probability
+  FROM leadflow.leads l WHERE l.org_id = 94 AND l.email = 'p2@gmail.com';
+
 DROP FUNCTION public.copy_to_crm();
 DROP FUNCTION public.region_of(integer);
 DROP FUNCTION public.checked_title(bigint, text);

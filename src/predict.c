@@ -81,8 +81,14 @@ typedef struct PendingCount
 static MemoryContext predict_cxt = NULL;
 static HTAB *predict_orgs = NULL;
 static HTAB *predict_counts = NULL;
+static void predict_discard(void);
+static void predict_subabort(int level);
+
 static TxbufTable pending = TXBUF_TABLE("leadflow pending prediction counts", CountKey, PendingCount);
-static const TxbufClient predict_client = {"prediction counts", LeadflowPredictFlush, NULL, NULL};
+static const TxbufClient predict_client = {
+	"prediction counts", LeadflowPredictFlush, predict_discard, predict_subabort
+};
+static int	written_level = 0;	/* deepest level that wrote counts */
 
 /* counts other backends changed are seen after at most this long */
 #define COUNTS_MAX_AGE_USECS	(5 * USECS_PER_SEC)
@@ -265,6 +271,38 @@ LeadflowPredictCounts(PredictOrg *org)
 	SPI_finish();
 	org->counts_loaded = true;
 	org->counts_loaded_at = now;
+}
+
+/*
+ * predict_discard
+ *		The transaction ended (txbuf calls it).
+ */
+static void
+predict_discard(void)
+{
+	written_level = 0;
+}
+
+/*
+ * predict_subabort
+ *		The subtransaction at level aborted (txbuf calls it, after putting
+ *		back the pending changes).  If it wrote counts, the counts cached
+ *		since may hold changes it rolled back: they are read again.
+ */
+static void
+predict_subabort(int level)
+{
+	HASH_SEQ_STATUS seq;
+	PredictOrg *org;
+
+	if (written_level < level)
+		return;
+	written_level = level - 1;
+	if (predict_orgs == NULL)
+		return;
+	hash_seq_init(&seq, predict_orgs);
+	while ((org = hash_seq_search(&seq)) != NULL)
+		org->counts_loaded = false;
 }
 
 /* adds a lead's contribution (sign +1 or -1) to the pending changes */
@@ -581,6 +619,7 @@ LeadflowPredictFlush(void)
 	if (rc != SPI_OK_DELETE)
 		elog(ERROR, "leadflow: prediction counts update failed: %s", SPI_result_code_string(rc));
 	SPI_finish();
+	written_level = Max(written_level, GetCurrentTransactionNestLevel());
 
 	/* this backend sees its own changes at once */
 	if (predict_orgs != NULL)
