@@ -5,29 +5,24 @@ EXTENSION = leadflow
 EXTVERSION = $(shell grep default_version $(EXTENSION).control | sed -e "s/default_version[[:space:]]*=[[:space:]]*'\([^']*\)'/\1/")
 
 MODULE_big = leadflow
+# by layer, bottom up (README "Development"; test/layers.sh checks includes)
 OBJS = \
-	src/leadflow.o \
-	src/journey.o \
+	src/text.o src/email.o src/names.o src/phone.o src/predicate.o src/predicate_field.o src/predicate_eval.o src/business_hours.o src/decay.o src/journey_hash.o \
+	src/leadflow.o src/spi.o src/request.o src/lead.o src/notify.o src/txbuf.o \
+	src/rulecache.o src/rulecache_routing.o src/journey.o src/route_state.o \
+	src/validate.o src/dedup.o src/enrich.o src/score.o src/predict.o src/route.o \
+	src/workflow.o src/nurture.o src/account.o \
 	src/pipeline.o \
-	src/dedup.o \
-	src/enrich.o \
-	src/score.o \
-	src/route.o \
-	src/workflow.o \
-	src/maintenance.o \
-	src/business_hours.o \
-	src/reassign.o \
-	src/nurture.o \
-	src/account.o \
-	src/predict.o \
-	src/rulecache.o \
-	src/predicate.o \
-	src/normalize.o \
-	src/phone.o
+	src/reassign.o src/maintenance.o src/route_sql.o src/journey_sql.o src/predict_sql.o
 
-# Like pgvector, the install script is built from sql/leadflow.sql; the
-# build appends the shipped free-mail list from data/.
+# The install script of default_version is built from the topic parts in
+# sql/install/ (in file name order) and the shipped free-mail list in data/.
+# Released versions are frozen: sql/leadflow--0.1.0.sql is committed and
+# never edited, every later schema change ships in an upgrade script
+# sql/leadflow--A--B.sql as well as in the parts (README "Development").
+INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
+DATA = sql/$(EXTENSION)--0.1.0.sql $(wildcard sql/$(EXTENSION)--*--*.sql)
 
 # pg_regress inputs in sql/, outputs in expected/ (contrib convention)
 REGRESS = \
@@ -47,7 +42,9 @@ REGRESS = \
 	90_business_hours \
 	91_lifecycle_automation \
 	92_account_scoring \
-	93_predictive_scoring
+	93_predictive_scoring \
+	94_subtransactions \
+	99_upgrade
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
 # isolation specs live in test/specs, their outputs in test/expected
@@ -57,7 +54,8 @@ ISOLATION = \
 	rule_change \
 	round_robin \
 	notify \
-	prediction_counts
+	prediction_counts \
+	subxact_round_robin
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
@@ -118,8 +116,8 @@ deps:
 deps-list:
 	@echo $(DEB_PACKAGES)
 
-sql/$(EXTENSION)--$(EXTVERSION).sql: sql/$(EXTENSION).sql data/free_email_domains.txt Makefile
-	{ cat sql/$(EXTENSION).sql; \
+sql/$(EXTENSION)--$(EXTVERSION).sql: $(INSTALL_PARTS) data/free_email_domains.txt Makefile
+	{ cat $(INSTALL_PARTS); \
 	  echo; echo '-- free-mail providers, from data/free_email_domains.txt'; \
 	  echo 'INSERT INTO @extschema@.free_email_domains (domain, shipped)'; \
 	  echo 'SELECT pg_catalog.regexp_split_to_table(pg_catalog.btrim($$list$$'; \
@@ -171,10 +169,8 @@ BENCH_CLUSTER = pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' \
 
 bench: deps
 	$(MAKE) all
-	$(MAKE) install
 	$(call private_run,$(BENCH_CLUSTER),bench/run.sh full)
 
 bench-smoke: deps
 	$(MAKE) all
-	$(MAKE) install
 	$(call private_run,$(BENCH_CLUSTER),bench/run.sh quick)

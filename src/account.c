@@ -24,7 +24,13 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 
-#include "leadflow.h"
+#include "account.h"
+#include "journey.h"
+#include "notify.h"
+#include "request.h"
+#include "spi.h"
+#include "text.h"
+
 
 /*
  * Engagement of every account of one org or all ($1) as of $2; the same
@@ -47,7 +53,8 @@
 	"            ON s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) l.lead_id" \
 	"         WHERE ($1 IS NULL OR l.org_id OPERATOR(pg_catalog.=) $1)" \
 	"           AND l.merged_into IS NULL AND l.erased_at IS NULL" \
-	"           AND l.status IN ('new', 'contacted', 'qualified', 'nurture', 'converted')" \
+	"           AND (l.status OPERATOR(pg_catalog.=) ANY (leadflow.open_statuses())" \
+	"                OR l.status OPERATOR(pg_catalog.=) 'converted')" \
 	"           AND (l.account_id IS NOT NULL OR l.company_domain IS NOT NULL)" \
 	"         GROUP BY 1, 2, 3) e" \
 	"  JOIN leadflow.orgs o ON o.org_id OPERATOR(pg_catalog.=) e.org_id"
@@ -103,7 +110,7 @@ static LeadflowPlan company_leads_plan = {
 	"  FROM leadflow.leads l"
 	" WHERE l.org_id OPERATOR(pg_catalog.=) ANY ($1::bigint[])"
 	"   AND l.merged_into IS NULL AND l.erased_at IS NULL"
-	"   AND l.status IN ('new', 'contacted', 'qualified', 'nurture')"
+	"   AND l.status OPERATOR(pg_catalog.=) ANY (leadflow.open_statuses())"
 	"   AND (l.account_id IS NOT NULL OR l.company_domain IS NOT NULL)",
 	1, {INT8ARRAYOID}
 };
@@ -154,11 +161,12 @@ row_hot_key(HotKey *key, HeapTuple row, TupleDesc desc)
 /*
  * LeadflowAccountMaintain
  *		run_maintenance's account actions (args: org_id or NULL, as_of);
- *		emits account_hot (accounts that crossed) and account_cooled.  The
+ *		returns the counts of account_hot (accounts that crossed) and
+ *		account_cooled.  The
  *		caller is connected to SPI.
  */
 void
-LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
+LeadflowAccountMaintain(Datum *args, const char *nulls, uint64 *hot_out, uint64 *cooled_out)
 {
 	SPITupleTable *rows;
 	uint64		nhot;
@@ -183,8 +191,8 @@ LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 		(void) SPI_getbinval(rows->vals[0], rows->tupdesc, 1, &isnull);
 		nhot = isnull ? 0 : SPI_processed;
 	}
-	LeadflowMaintenanceEmit(rsinfo, "account_hot", nhot);
-	LeadflowMaintenanceEmit(rsinfo, "account_cooled", cooled);
+	*hot_out = nhot;
+	*cooled_out = cooled;
 	if (nhot == 0)
 		return;
 
@@ -202,21 +210,19 @@ LeadflowAccountMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 		Datum		owner = SPI_getbinval(row, desc, 5, &owner_null);
 		HotKey		key;
 		int64		org_id;
-		StringInfoData buf;
+		LeadflowJson buf;
 		int			j;
 
 		row_hot_key(&key, row, desc);
 		org_id = key.org_id;
 		acc = hash_search(hot, &key, HASH_ENTER, NULL);
-		initStringInfo(&buf);
-		appendStringInfoChar(&buf, '{');
+		LeadflowJsonBegin(&buf);
 		if (key.account_id != 0)
-			LeadflowDetailInt(&buf, "account_id", key.account_id);
+			LeadflowJsonInt(&buf, "account_id", key.account_id);
 		else
-			LeadflowDetailText(&buf, "company_domain", key.domain);
-		LeadflowDetailInt(&buf, "account_score", DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull)));
-		appendStringInfoChar(&buf, '}');
-		LeadflowJourneyParseDetail(&acc->detail, buf.data);
+			LeadflowJsonText(&buf, "company_domain", key.domain);
+		LeadflowJsonInt(&buf, "account_score", DatumGetInt32(SPI_getbinval(row, desc, 4, &isnull)));
+		LeadflowJourneyParseDetail(&acc->detail, LeadflowJsonFinish(&buf));
 		acc->owner = owner_null ? 0 : DatumGetInt64(owner);
 		acc->best_lead = 0;
 		for (j = 0; j < norgs && DatumGetInt64(orgs[j]) != org_id; j++)

@@ -33,7 +33,8 @@
 #include "utils/jsonb.h"
 #include "utils/timestamp.h"
 
-#include "leadflow.h"
+#include "text.h"
+
 
 #define BH_MAX_WINDOWS		8
 #define BH_MAX_HOLIDAYS		1000

@@ -28,7 +28,13 @@
 #include "utils/timestamp.h"
 
 #include "compat.h"
-#include "leadflow.h"
+#include "dedup.h"
+#include "journey.h"
+#include "lead.h"
+#include "request.h"
+#include "spi.h"
+#include "text.h"
+
 
 static LeadflowPlan claim_plan = {
 	NULL,
@@ -240,17 +246,17 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 	char		nulls[NFILL + 3];
 	Datum		sargs[4];
 	char		snulls[4];
-	StringInfoData detail;
+	LeadflowJson detail;
 	HeapTuple	row;
 	TupleDesc	desc;
 	bool		isnull;
-	bool		any = false;
 	int			i;
 	int			rc;
+	LeadflowRequest request;
 
 	build_fill_plans(lead);
 	/* in the caller's per-row context: it outlives our SPI connection */
-	initStringInfo(&detail);
+	LeadflowJsonBegin(&detail);
 	SPI_connect();
 
 	args[0] = Int64GetDatum(lead->org_id);
@@ -261,10 +267,9 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 	row = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
 
-	appendStringInfoChar(&detail, '{');
-	LeadflowDetailInt(&detail, "duplicate_lead_id", lead->lead_id);
-	LeadflowDetailText(&detail, "source", source);
-	appendStringInfoString(&detail, ", \"filled\": [");
+	LeadflowJsonInt(&detail, "duplicate_lead_id", lead->lead_id);
+	LeadflowJsonText(&detail, "source", source);
+	LeadflowJsonArray(&detail, "filled");
 	memset(nulls, ' ', sizeof(nulls));
 	args[2] = TimestampTzGetDatum(LeadflowNow());
 	for (i = 0; i < NFILL; i++)
@@ -275,19 +280,15 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 		args[i + 3] = lead->values[attnum - 1];
 		nulls[i + 3] = lead->nulls[attnum - 1] ? 'n' : ' ';
 		if (empty && !lead->nulls[attnum - 1])
-		{
-			appendStringInfo(&detail, "%s\"%s\"", any ? ", " : "", fill_fields[i]);
-			any = true;
-		}
+			LeadflowJsonText(&detail, NULL, fill_fields[i]);
 	}
-	appendStringInfoString(&detail, "]}");
 
 	/*
 	 * First the touch, then what it causes: the form_submit signal, and one
 	 * update that fills the empty fields, moves the last activity and
 	 * rescores for both (the signal's trigger leaves the lead to us).
 	 */
-	LeadflowJourneyAppend(lead->org_id, survivor_id, "duplicate_touch", detail.data);
+	LeadflowJourneyAppend(lead->org_id, survivor_id, "duplicate_touch", LeadflowJsonFinish(&detail));
 
 	sargs[0] = Int64GetDatum(lead->org_id);
 	sargs[1] = Int64GetDatum(survivor_id);
@@ -295,28 +296,19 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id)
 	sargs[3] = source ? CStringGetTextDatum(source) : (Datum) 0;
 	snulls[0] = snulls[1] = snulls[2] = ' ';
 	snulls[3] = source ? ' ' : 'n';
-	leadflow_signal_lead_updated_by_caller = true;
-	PG_TRY();
-	{
-		rc = LeadflowExecute(&signal_plan, sargs, snulls, false, 0);
-	}
-	PG_FINALLY();
-	{
-		leadflow_signal_lead_updated_by_caller = false;
-	}
-	PG_END_TRY();
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "leadflow: form_submit signal failed: %s", SPI_result_code_string(rc));
+	request = *LeadflowCurrentRequest();
+	request.signal_lead_updated = true;
+	(void) LeadflowExecuteUnder(&request, &signal_plan, sargs, snulls, SPI_OK_INSERT);
 
-	LeadflowUpdateRescoring(&fill_plan, args, nulls, "signal");
+	request = *LeadflowCurrentRequest();
+	request.rescore_reason = "signal";
+	(void) LeadflowExecuteUnder(&request, &fill_plan, args, nulls, SPI_OK_UPDATE);
 	SPI_finish();
 
-	resetStringInfo(&detail);
-	appendStringInfoChar(&detail, '{');
-	LeadflowDetailInt(&detail, "merged_into", survivor_id);
-	LeadflowDetailText(&detail, "reason", "same email");
-	appendStringInfoChar(&detail, '}');
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "merged", detail.data);
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonInt(&detail, "merged_into", survivor_id);
+	LeadflowJsonText(&detail, "reason", "same email");
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "merged", LeadflowJsonFinish(&detail));
 }
 
 /*

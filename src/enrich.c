@@ -20,7 +20,13 @@
 #include "utils/datum.h"
 #include "utils/json.h"
 
-#include "leadflow.h"
+#include "enrich.h"
+#include "journey.h"
+#include "lead.h"
+#include "rulecache.h"
+#include "spi.h"
+#include "text.h"
+
 
 /* profile columns, in the order of the query after provider and of attnums below */
 static const char *const enrich_fields[] = {
@@ -108,7 +114,7 @@ LeadflowEnrich(LeadflowLead *lead)
 		leadflow_cols.annual_revenue, leadflow_cols.country
 	};
 	bool		want[NENRICH];
-	StringInfoData detail;
+	LeadflowJson detail;
 	MemoryContext cxt;
 	HTAB	   *cache;
 	Profile    *p;
@@ -151,8 +157,8 @@ LeadflowEnrich(LeadflowLead *lead)
 		}
 	}
 
-	initStringInfo(&detail);
-	appendStringInfoString(&detail, "{\"filled\": {");
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonObject(&detail, "filled");
 	for (i = 0; i < NENRICH; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(lead->desc, attnums[i] - 1);
@@ -160,11 +166,10 @@ LeadflowEnrich(LeadflowLead *lead)
 		if (!want[i] || !p->has[i])
 			continue;
 		LeadflowLeadSet(lead, attnums[i], datumCopy(p->values[i], att->attbyval, att->attlen), false);
-		appendStringInfo(&detail, "%s\"%s\": ", filled++ > 0 ? ", " : "", enrich_fields[i]);
-		escape_json(&detail, p->providers[i]);
+		LeadflowJsonText(&detail, enrich_fields[i], p->providers[i]);
+		filled++;
 	}
 	if (filled == 0)
 		return;
-	appendStringInfoString(&detail, "}}");
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "enriched", detail.data);
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "enriched", LeadflowJsonFinish(&detail));
 }

@@ -21,25 +21,30 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "leadflow.h"
+#include "account.h"
+#include "journey.h"
+#include "notify.h"
+#include "nurture.h"
+#include "request.h"
+#include "rulecache.h"
+#include "spi.h"
+#include "text.h"
 
 #define ORG_FILTER " ($1 IS NULL OR l.org_id OPERATOR(pg_catalog.=) $1)"
 #define LIVE_OPEN " l.merged_into IS NULL AND l.erased_at IS NULL" \
-	" AND l.status IN ('new', 'contacted', 'qualified', 'nurture')"
+	" AND l.status OPERATOR(pg_catalog.=) ANY (leadflow.open_statuses())"
 
 /*
  * leads whose inactivity decay as of as_of differs from the decay in their
- * score: rescored (the same arithmetic as score.c's inactivity_decay)
+ * score: rescored (leadflow.score_decay is the formula scoring uses)
  */
 static LeadflowPlan decay_plan = {
 	NULL,
 	"UPDATE leadflow.leads l SET updated_at = l.updated_at"
 	"  FROM leadflow.scoring_models m"
 	" WHERE m.org_id OPERATOR(pg_catalog.=) l.org_id AND m.active AND" ORG_FILTER " AND" LIVE_OPEN
-	"   AND l.score_decay OPERATOR(pg_catalog.<>) GREATEST(0, LEAST(1000,"
-	"       pg_catalog.floor((pg_catalog.date_part('epoch', $2 OPERATOR(pg_catalog.-) COALESCE(l.last_activity_at, l.created_at))"
-	"         OPERATOR(pg_catalog.-) pg_catalog.date_part('epoch', m.inactivity_grace)) OPERATOR(pg_catalog./) 604800)"
-	"       OPERATOR(pg_catalog.*) m.inactivity_points_per_week))",
+	"   AND l.score_decay OPERATOR(pg_catalog.<>) leadflow.score_decay(COALESCE(l.last_activity_at, l.created_at), $2,"
+	"       m.inactivity_grace, m.inactivity_points_per_week)",
 	2, {INT8OID, TIMESTAMPTZOID}
 };
 
@@ -126,13 +131,6 @@ emit(ReturnSetInfo *rsinfo, const char *action, uint64 n)
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 }
 
-/* one row of run_maintenance's result, for the actions of nurture.c and account.c */
-void
-LeadflowMaintenanceEmit(ReturnSetInfo *rsinfo, const char *action, uint64 n)
-{
-	emit(rsinfo, action, n);
-}
-
 static uint64
 run(LeadflowPlan *plan, Datum *args, const char *nulls, int expected)
 {
@@ -143,17 +141,30 @@ run(LeadflowPlan *plan, Datum *args, const char *nulls, int expected)
 	return SPI_processed;
 }
 
-static void
-maintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
+typedef struct MaintainArgs
 {
+	ReturnSetInfo *rsinfo;
+	Datum	   *args;
+	const char *nulls;
+} MaintainArgs;
+
+/* the whole run, under a request whose as_of is the run's (LeadflowRunUnder) */
+static void
+maintain(void *arg)
+{
+	MaintainArgs *m = (MaintainArgs *) arg;
+	ReturnSetInfo *rsinfo = m->rsinfo;
+	Datum	   *args = m->args;
+	const char *nulls = m->nulls;
+	LeadflowRequest decay;
 	uint64		n;
 	uint64		i;
 	SPITupleTable *rows;
 
 	/* decay first: archiving and escalation look at the decayed score */
-	leadflow_rescore_reason = "inactivity";
-	n = run(&decay_plan, args, nulls, SPI_OK_UPDATE);
-	leadflow_rescore_reason = NULL;
+	decay = *LeadflowCurrentRequest();
+	decay.rescore_reason = "inactivity";
+	n = LeadflowExecuteUnder(&decay, &decay_plan, args, nulls, SPI_OK_UPDATE);
 	emit(rsinfo, "inactivity_decay", n);
 
 	emit(rsinfo, "archived", run(&archive_plan, args, nulls, SPI_OK_UPDATE));
@@ -167,9 +178,12 @@ maintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 		int64		lead_id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
 		Datum		owner = SPI_getbinval(rows->vals[i], rows->tupdesc, 3, &isnull);
 		int32		score = DatumGetInt32(SPI_getbinval(rows->vals[i], rows->tupdesc, 4, &isnull));
+		LeadflowJson detail;
 
-		LeadflowJourneyAppend(org_id, lead_id, "escalated",
-							  psprintf("{\"score\": %d, \"reason\": \"maintenance\"}", score));
+		LeadflowJsonBegin(&detail);
+		LeadflowJsonInt(&detail, "score", score);
+		LeadflowJsonText(&detail, "reason", "maintenance");
+		LeadflowJourneyAppend(org_id, lead_id, "escalated", LeadflowJsonFinish(&detail));
 		LeadflowNotify("escalated", org_id, lead_id, isnull ? 0 : DatumGetInt64(owner));
 	}
 	emit(rsinfo, "escalated", n);
@@ -188,8 +202,21 @@ maintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 	}
 	emit(rsinfo, "sla_reassigned", n);
 
-	LeadflowNurtureMaintain(rsinfo, args, nulls);
-	LeadflowAccountMaintain(rsinfo, args, nulls);
+	{
+		uint64		entered,
+					cancelled,
+					queued,
+					hot,
+					cooled;
+
+		LeadflowNurtureMaintain(args, nulls, &entered, &cancelled, &queued);
+		emit(rsinfo, "nurture_entered", entered);
+		emit(rsinfo, "nurture_cancelled", cancelled);
+		emit(rsinfo, "nurture_queued", queued);
+		LeadflowAccountMaintain(args, nulls, &hot, &cooled);
+		emit(rsinfo, "account_hot", hot);
+		emit(rsinfo, "account_cooled", cooled);
+	}
 
 	emit(rsinfo, "open_leads_recounted", run(&recount_plan, args, nulls, SPI_OK_UPDATE));
 }
@@ -205,8 +232,8 @@ leadflow_run_maintenance(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	Datum		args[2];
 	char		nulls[2] = {' ', ' '};
-	TimestampTz saved_now = leadflow_now_override;
-	const char *saved_reason = leadflow_rescore_reason;
+	MaintainArgs m = {rsinfo, args, nulls};
+	LeadflowRequest request;
 
 	InitMaterializedSRF(fcinfo, 0);
 	if (PG_ARGISNULL(1))
@@ -225,17 +252,9 @@ leadflow_run_maintenance(PG_FUNCTION_ARGS)
 		(void) LeadflowGetOrg(PG_GETARG_INT64(0));	/* 23503 for an unknown org */
 
 	SPI_connect();
-	leadflow_now_override = PG_GETARG_TIMESTAMPTZ(1);
-	PG_TRY();
-	{
-		maintain(rsinfo, args, nulls);
-	}
-	PG_FINALLY();
-	{
-		leadflow_now_override = saved_now;
-		leadflow_rescore_reason = saved_reason;
-	}
-	PG_END_TRY();
+	request = *LeadflowCurrentRequest();
+	request.as_of = PG_GETARG_TIMESTAMPTZ(1);
+	LeadflowRunUnder(&request, maintain, &m);
 	SPI_finish();
 	return (Datum) 0;
 }

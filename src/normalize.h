@@ -5,8 +5,9 @@
  *	  and name similarity.  No SPI, no table access; the lead pipeline and
  *	  the SQL functions of the same names call these.
  *
- *	  normalize.c implements everything but the phone number, which lives
- *	  in phone.cpp behind a plain C interface.  This header is included
+ *	  email.c (emails, company domains) and names.c implement everything
+ *	  but the phone number, which lives in phone.cpp behind a plain C
+ *	  interface.  This header is included
  *	  from C (after postgres.h) and from C++ (phone.cpp, without any
  *	  PostgreSQL header), so it uses only <stdbool.h> and <stddef.h>.
  *	  Across the C/C++ boundary "bool" is C99 _Bool, which PostgreSQL 15's

@@ -29,7 +29,14 @@
 #include "utils/builtins.h"
 #include "utils/lsyscache.h"
 
-#include "leadflow.h"
+#include "journey.h"
+#include "lead.h"
+#include "nurture.h"
+#include "request.h"
+#include "rulecache.h"
+#include "spi.h"
+#include "text.h"
+
 
 #define ORG_FILTER(t) " ($1 IS NULL OR " t ".org_id OPERATOR(pg_catalog.=) $1)"
 
@@ -143,11 +150,13 @@ get_int64(SPITupleTable *rows, uint64 i, int col)
 /*
  * LeadflowNurtureMaintain
  *		run_maintenance's nurture actions (args: org_id or NULL, as_of);
- *		emits the rows nurture_entered, nurture_cancelled, nurture_queued.
+ *		returns the counts of its rows nurture_entered, nurture_cancelled
+ *		and nurture_queued.
  *		The caller is connected to SPI and has set LeadflowNow() to as_of.
  */
 void
-LeadflowNurtureMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
+LeadflowNurtureMaintain(Datum *args, const char *nulls,
+						uint64 *entered, uint64 *cancelled, uint64 *queued)
 {
 	uint64		n;
 	uint64		i;
@@ -160,30 +169,32 @@ LeadflowNurtureMaintain(ReturnSetInfo *rsinfo, Datum *args, const char *nulls)
 		bool		isnull;
 		int32		attempts = DatumGetInt32(SPI_getbinval(rows->vals[i], rows->tupdesc, 3, &isnull));
 		int32		after = DatumGetInt32(SPI_getbinval(rows->vals[i], rows->tupdesc, 4, &isnull));
+		LeadflowJson detail;
 
+		LeadflowJsonBegin(&detail);
+		LeadflowJsonInt(&detail, "attempts", attempts);
+		LeadflowJsonInt(&detail, "after_attempts", after);
+		LeadflowJsonText(&detail, "reason",
+						 psprintf("%d contact attempts without a reply or meeting", attempts));
 		LeadflowJourneyAppend(get_int64(rows, i, 1), get_int64(rows, i, 2), "nurture_entered",
-							  psprintf("{\"attempts\": %d, \"after_attempts\": %d, \"reason\": "
-									   "\"%d contact attempts without a reply or meeting\"}",
-									   attempts, after, attempts));
+							  LeadflowJsonFinish(&detail));
 	}
-	LeadflowMaintenanceEmit(rsinfo, "nurture_entered", n);
-
-	LeadflowMaintenanceEmit(rsinfo, "nurture_cancelled", run(&cancel_plan, args, nulls, SPI_OK_UPDATE));
+	*entered = n;
+	*cancelled = run(&cancel_plan, args, nulls, SPI_OK_UPDATE);
 
 	n = run(&queue_plan, args, nulls, SPI_OK_INSERT_RETURNING);
 	rows = SPI_tuptable;
 	for (i = 0; i < n; i++)
 	{
-		StringInfoData detail;
+		LeadflowJson detail;
 
-		initStringInfo(&detail);
-		appendStringInfoChar(&detail, '{');
-		LeadflowDetailInt(&detail, "item_id", get_int64(rows, i, 3));
-		LeadflowDetailText(&detail, "step", SPI_getvalue(rows->vals[i], rows->tupdesc, 4));
-		appendStringInfoChar(&detail, '}');
-		LeadflowJourneyAppend(get_int64(rows, i, 1), get_int64(rows, i, 2), "nurture_queued", detail.data);
+		LeadflowJsonBegin(&detail);
+		LeadflowJsonInt(&detail, "item_id", get_int64(rows, i, 3));
+		LeadflowJsonText(&detail, "step", SPI_getvalue(rows->vals[i], rows->tupdesc, 4));
+		LeadflowJourneyAppend(get_int64(rows, i, 1), get_int64(rows, i, 2), "nurture_queued",
+							  LeadflowJsonFinish(&detail));
 	}
-	LeadflowMaintenanceEmit(rsinfo, "nurture_queued", n);
+	*queued = n;
 }
 
 /* attribute number of leads.recycled_at, resolved once per leads relation */
@@ -191,34 +202,43 @@ static Oid	recycled_relid = InvalidOid;
 static int	recycled_attnum = 0;
 
 /*
- * LeadflowNurtureRecycle
- *		Called by the leads update trigger after scoring: a lead in nurture
- *		whose score crossed hot_at returns as contacted (stage_changed and
- *		recycled journaled, recycled_at stamped), to its owner while the
- *		owner is an active rep, else routed again.  A lead without an
- *		owner is left to the trigger's routing of hot unowned leads.  A
- *		workflow without a contacted stage keeps the lead in nurture.
+ * LeadflowNurtureRecycleDue
+ *		Called by the leads update trigger after scoring: whether a lead in
+ *		nurture whose score crossed hot_at returns now.  It does when its
+ *		workflow has a contacted stage; the trigger then moves it there (a
+ *		stage change like any other) and calls LeadflowNurtureRecycled.
  */
-void
-LeadflowNurtureRecycle(const LeadflowLead *old, LeadflowLead *lead, int crossed)
+bool
+LeadflowNurtureRecycleDue(const LeadflowLead *lead, int crossed)
 {
-	LeadflowLead prev;
 	char	   *status;
-	int64		owner;
-	int			natts = lead->desc->natts;
-	const LeadflowOrg *org;
-	StringInfoData detail;
 
 	if (!(crossed & LEADFLOW_CROSSED_HOT))
-		return;
+		return false;
 	status = LeadflowLeadText(lead, leadflow_cols.status);
 	if (status == NULL || strcmp(status, "nurture") != 0 ||
 		!LeadflowLeadIsNull(lead, leadflow_cols.merged_into) ||
 		!LeadflowLeadIsNull(lead, leadflow_cols.erased_at))
-		return;
-	org = LeadflowGetOrg(lead->org_id);
-	if (LeadflowStageForStatus(org, LeadflowLeadInt64(lead, leadflow_cols.workflow_id), "contacted") == NULL)
-		return;
+		return false;
+	return LeadflowStageForStatus(LeadflowGetOrg(lead->org_id),
+								  LeadflowLeadInt64(lead, leadflow_cols.workflow_id), "contacted") != NULL;
+}
+
+/*
+ * LeadflowNurtureRecycled
+ *		After the move to contacted: stamps recycled_at and journals
+ *		"recycled".  The lead stays with its owner while the owner is an
+ *		active rep; returns true when it must be routed again instead (the
+ *		trigger does, never to that owner).  A lead without an owner is left
+ *		to the trigger's routing of hot unowned leads.
+ */
+bool
+LeadflowNurtureRecycled(LeadflowLead *lead)
+{
+	int64		owner = LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id);
+	bool		keep = false;
+	LeadflowJson detail;
+
 	if (recycled_relid != leadflow_cols.relid)
 	{
 		recycled_attnum = get_attnum(leadflow_cols.relid, "recycled_at");
@@ -226,37 +246,18 @@ LeadflowNurtureRecycle(const LeadflowLead *old, LeadflowLead *lead, int crossed)
 			elog(ERROR, "leadflow: leads has no column recycled_at");
 		recycled_relid = leadflow_cols.relid;
 	}
-
-	/* the move, checked and journaled as any other stage change */
-	prev = *lead;
-	prev.values = palloc(natts * sizeof(Datum));
-	prev.nulls = palloc(natts * sizeof(bool));
-	memcpy(prev.values, lead->values, natts * sizeof(Datum));
-	memcpy(prev.nulls, lead->nulls, natts * sizeof(bool));
-	LeadflowLeadSetText(lead, leadflow_cols.status, "contacted");
-	LeadflowWorkflowUpdate(&prev, lead);
 	LeadflowLeadSet(lead, recycled_attnum, TimestampTzGetDatum(LeadflowNow()), false);
 
-	owner = LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id);
-	initStringInfo(&detail);
-	appendStringInfoChar(&detail, '{');
-	LeadflowDetailInt(&detail, "score", DatumGetInt32(lead->values[leadflow_cols.score - 1]));
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonInt(&detail, "score", DatumGetInt32(lead->values[leadflow_cols.score - 1]));
 	if (owner != 0)
 	{
 		const LeadflowRep *rep = LeadflowFindRep(LeadflowGetRouting(lead->org_id, lead->desc), owner);
-		bool		keep = rep != NULL && rep->active;
 
-		LeadflowDetailInt(&detail, "owner_rep_id", owner);
-		LeadflowDetailText(&detail, "to", keep ? "owner" : "routing");
-		appendStringInfoChar(&detail, '}');
-		LeadflowJourneyAppend(lead->org_id, lead->lead_id, "recycled", detail.data);
-		if (!keep)
-			LeadflowRouteLead(lead, owner, "recycled");
+		keep = rep != NULL && rep->active;
+		LeadflowJsonInt(&detail, "owner_rep_id", owner);
 	}
-	else
-	{
-		LeadflowDetailText(&detail, "to", "routing");
-		appendStringInfoChar(&detail, '}');
-		LeadflowJourneyAppend(lead->org_id, lead->lead_id, "recycled", detail.data);
-	}
+	LeadflowJsonText(&detail, "to", keep ? "owner" : "routing");
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "recycled", LeadflowJsonFinish(&detail));
+	return owner != 0 && !keep;
 }

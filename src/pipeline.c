@@ -33,276 +33,25 @@
 #include "utils/timestamp.h"
 #include "utils/typcache.h"
 
+#include "dedup.h"
+#include "enrich.h"
+#include "journey.h"
+#include "lead.h"
 #include "leadflow.h"
 #include "normalize.h"
-
-LeadflowLeadColumns leadflow_cols;
-
-/* > 0 while a lead row is in the pipeline (statements it runs are nested) */
-int			leadflow_pipeline_depth = 0;
-
-static int
-column(TupleDesc desc, const char *name)
-{
-	int			attnum = SPI_fnumber(desc, name);
-
-	if (attnum <= 0)
-		elog(ERROR, "leadflow: leads has no column \"%s\"", name);
-	return attnum;
-}
-
-/*
- * LeadflowResolveColumns
- *		Finds the attribute numbers of the leads columns; they never change
- *		for a table, so this is done once per backend (relid is the key).
- */
-void
-LeadflowResolveColumns(TupleDesc desc, Oid relid)
-{
-	if (leadflow_cols.relid == relid)
-		return;
-#define RESOLVE(c) leadflow_cols.c = column(desc, #c);
-	LEADFLOW_LEAD_COLUMNS(RESOLVE)
-#undef RESOLVE
-	leadflow_cols.relid = relid;
-}
-
-/* The values of a leads tuple, to be read and changed by the stages. */
-void
-LeadflowLeadFromTuple(LeadflowLead *lead, TupleDesc desc, HeapTuple tuple)
-{
-	int			natts;
-
-	lead->desc = desc;
-	natts = lead->desc->natts;
-	lead->values = palloc(natts * sizeof(Datum));
-	lead->nulls = palloc(natts * sizeof(bool));
-	lead->replace = palloc0(natts * sizeof(bool));
-	heap_deform_tuple(tuple, lead->desc, lead->values, lead->nulls);
-	lead->org_id = DatumGetInt64(lead->values[leadflow_cols.org_id - 1]);
-	lead->lead_id = DatumGetInt64(lead->values[leadflow_cols.lead_id - 1]);
-	lead->org = NULL;
-}
-
-/*
- * LeadflowLeadFromRecord
- *		The lead in a leads row value (e.g. SELECT l FROM leadflow.leads l),
- *		for SQL functions that work on stored leads.  The row's descriptor
- *		is copied into the current context.
- */
-void
-LeadflowLeadFromRecord(LeadflowLead *lead, Datum record)
-{
-	HeapTupleHeader row = DatumGetHeapTupleHeader(record);
-	TupleDesc	desc = lookup_rowtype_tupdesc_copy(HeapTupleHeaderGetTypeId(row),
-												   HeapTupleHeaderGetTypMod(row));
-	HeapTupleData tuple;
-
-	tuple.t_len = HeapTupleHeaderGetDatumLength(row);
-	tuple.t_data = row;
-	LeadflowResolveColumns(desc, get_typ_typrelid(HeapTupleHeaderGetTypeId(row)));
-	LeadflowLeadFromTuple(lead, desc, &tuple);
-}
-
-bool
-LeadflowLeadIsNull(const LeadflowLead *lead, int attnum)
-{
-	return lead->nulls[attnum - 1];
-}
-
-/* a text column as a C string in the current context, NULL when null */
-char *
-LeadflowLeadText(const LeadflowLead *lead, int attnum)
-{
-	if (lead->nulls[attnum - 1])
-		return NULL;
-	return TextDatumGetCString(lead->values[attnum - 1]);
-}
-
-void
-LeadflowLeadSet(LeadflowLead *lead, int attnum, Datum value, bool isnull)
-{
-	lead->values[attnum - 1] = value;
-	lead->nulls[attnum - 1] = isnull;
-	lead->replace[attnum - 1] = true;
-}
-
-void
-LeadflowLeadSetText(LeadflowLead *lead, int attnum, const char *value)
-{
-	if (value == NULL)
-		LeadflowLeadSet(lead, attnum, (Datum) 0, true);
-	else
-		LeadflowLeadSet(lead, attnum, CStringGetTextDatum(value), false);
-}
-
-/* a bigint column (an id), 0 when null */
-int64
-LeadflowLeadInt64(const LeadflowLead *lead, int attnum)
-{
-	return lead->nulls[attnum - 1] ? 0 : DatumGetInt64(lead->values[attnum - 1]);
-}
-
-/*
- * LeadflowQuote
- *		A value for an error message: in double quotes, cut after 80 bytes
- *		at a character boundary so a megabyte of input makes a short line.
- */
-char *
-LeadflowQuote(const char *value)
-{
-	int			len = strlen(value);
-
-	if (len > 80)
-		return psprintf("\"%.*s...\"", pg_mbcliplen(value, len, 80), value);
-	return psprintf("\"%s\"", value);
-}
-
-static bool
-is_space(char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-/* Trims white space off s in place; NULL when nothing is left. */
-static char *
-trim_cstring(char *s)
-{
-	char	   *end;
-
-	if (s == NULL)
-		return NULL;
-	while (is_space(*s))
-		s++;
-	end = s + strlen(s);
-	while (end > s && is_space(end[-1]))
-		end--;
-	*end = '\0';
-	return *s ? s : NULL;
-}
-
-/* Trims a text column in place; blank becomes NULL.  Returns the value. */
-static char *
-trim_column(LeadflowLead *lead, int attnum)
-{
-	char	   *s = trim_cstring(LeadflowLeadText(lead, attnum));
-
-	LeadflowLeadSetText(lead, attnum, s);
-	return s;
-}
-
-/* what people type around names and places: spaces, tabs, line breaks */
-static void
-trim_text_columns(LeadflowLead *lead)
-{
-	const int	attnums[] = {
-		leadflow_cols.first_name, leadflow_cols.last_name, leadflow_cols.company,
-		leadflow_cols.job_title, leadflow_cols.industry, leadflow_cols.country,
-		leadflow_cols.state, leadflow_cols.city, leadflow_cols.postal_code,
-		leadflow_cols.source, leadflow_cols.campaign
-	};
-	int			i;
-
-	for (i = 0; i < (int) lengthof(attnums); i++)
-		trim_column(lead, attnums[i]);
-}
-
-static void
-refuse_email(const LeadflowLead *lead, const char *email, const char *reason)
-{
-	ereport(ERROR,
-			(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-			 errmsg("invalid email %s: %s", LeadflowQuote(email), reason),
-			 errdetail("Lead " INT64_FORMAT " of org " INT64_FORMAT ", field email.",
-					   lead->lead_id, lead->org_id)));
-}
-
-/*
- * The region a national phone number is read in: the lead's own country
- * when it is a two-letter code (a "030 ..." number from Germany is a Berlin
- * number whatever the org's home), else the org's default_region.
- */
-static const char *
-phone_region(const char *country, const char *default_region)
-{
-	if (country != NULL && strlen(country) == 2 &&
-		isalpha((unsigned char) country[0]) && isalpha((unsigned char) country[1]))
-		return psprintf("%c%c", pg_ascii_toupper(country[0]), pg_ascii_toupper(country[1]));
-	return default_region;
-}
-
-/*
- * Validate and normalize: email_normalized, phone_e164 (see
- * phone_region) and company_domain (registrable domain, NULL for free mail).
- * Returns true when normalization changed what was typed.
- */
-static bool
-normalize_lead(LeadflowLead *lead)
-{
-	char	   *email = trim_column(lead, leadflow_cols.email);
-	char	   *phone = trim_column(lead, leadflow_cols.phone);
-	char	   *normalized = NULL;
-	char	   *domain = NULL;
-	char	   *company_domain = NULL;
-	char		e164[64];
-	const char *reason;
-	bool		changed = false;
-
-	if (email == NULL && phone == NULL)
-		ereport(ERROR,
-				(errcode(ERRCODE_CHECK_VIOLATION),
-				 errmsg("lead " INT64_FORMAT " has neither email nor phone", lead->lead_id),
-				 errdetail("Every lead needs an email or a phone (org " INT64_FORMAT ").",
-						   lead->org_id)));
-
-	if (email != NULL)
-	{
-		normalized = LeadflowNormalizeEmail(email, &domain, &reason);
-		if (normalized == NULL)
-			refuse_email(lead, email, reason);
-		changed |= strcmp(normalized, email) != 0;
-		if (!LeadflowIsFreeMailDomain(domain))
-		{
-			company_domain = LeadflowRegistrableDomain(domain);
-			if (company_domain != NULL && LeadflowIsFreeMailDomain(company_domain))
-				company_domain = NULL;
-		}
-	}
-	LeadflowLeadSetText(lead, leadflow_cols.email_normalized, normalized);
-	LeadflowLeadSetText(lead, leadflow_cols.company_domain, company_domain);
-
-	if (phone != NULL)
-	{
-		const char *region = phone_region(LeadflowLeadText(lead, leadflow_cols.country),
-										  lead->org->default_region);
-
-		if (!leadflow_phone_e164(phone, region, e164, sizeof(e164), &reason))
-			ereport(ERROR,
-					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-					 errmsg("invalid phone %s: %s", LeadflowQuote(phone), reason),
-					 errdetail("Lead " INT64_FORMAT " of org " INT64_FORMAT ", field phone, region %s.",
-							   lead->lead_id, lead->org_id, region)));
-		changed |= strcmp(e164, phone) != 0;
-		LeadflowLeadSetText(lead, leadflow_cols.phone_e164, e164);
-	}
-	else
-		LeadflowLeadSetText(lead, leadflow_cols.phone_e164, NULL);
-	return changed;
-}
-
-void
-LeadflowNormalizeLead(LeadflowLead *lead)
-{
-	(void) normalize_lead(lead);
-}
-
-/* open leads count toward a rep's load and can be routed */
-bool
-LeadflowStatusIsOpen(const char *status)
-{
-	return strcmp(status, "new") == 0 || strcmp(status, "contacted") == 0 ||
-		strcmp(status, "qualified") == 0 || strcmp(status, "nurture") == 0;
-}
+#include "notify.h"
+#include "nurture.h"
+#include "predict.h"
+#include "request.h"
+#include "route.h"
+#include "route_state.h"
+#include "rulecache.h"
+#include "score.h"
+#include "spi.h"
+#include "text.h"
+#include "validate.h"
+#include "workflow.h"
+#include "txbuf.h"
 
 /* the rep whose open-lead count includes this lead, or 0 */
 static int64
@@ -316,24 +65,33 @@ counted_owner(const LeadflowLead *lead)
 	return DatumGetInt64(lead->values[leadflow_cols.owner_rep_id - 1]);
 }
 
+/* the lead's owner as a detail member, null when it has none */
+static void
+json_owner(LeadflowJson *detail, const char *key, const LeadflowLead *lead)
+{
+	if (LeadflowLeadIsNull(lead, leadflow_cols.owner_rep_id))
+		LeadflowJsonNull(detail, key);
+	else
+		LeadflowJsonInt(detail, key, LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id));
+}
+
 /* An owner given on insert is kept: counted and journaled as routed. */
 static void
 keep_given_owner(LeadflowLead *lead)
 {
-	StringInfoData detail;
+	LeadflowJson detail;
 	int64		owner = LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id);
 
 	LeadflowLeadSet(lead, leadflow_cols.assigned_at,
 					TimestampTzGetDatum(LeadflowNow()), false);
 	if (counted_owner(lead) != 0)
 		LeadflowRouteAdjustLoad(lead->org_id, owner, +1);
-	initStringInfo(&detail);
-	appendStringInfoChar(&detail, '{');
-	LeadflowDetailText(&detail, "path", "given");
-	LeadflowDetailText(&detail, "reason", "created");
-	LeadflowDetailInt(&detail, "rep_id", owner);
-	appendStringInfoString(&detail, ", \"candidates\": []}");
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "routed", detail.data);
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonText(&detail, "path", "given");
+	LeadflowJsonText(&detail, "reason", "created");
+	LeadflowJsonInt(&detail, "rep_id", owner);
+	LeadflowJsonArray(&detail, "candidates");
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "routed", LeadflowJsonFinish(&detail));
 	LeadflowNotify("assigned", lead->org_id, lead->lead_id, owner);
 }
 
@@ -472,37 +230,33 @@ check_references(const LeadflowLead *lead, const bool *check)
 static void
 journal_created(LeadflowLead *lead)
 {
-	StringInfoData detail;
+	LeadflowJson detail;
 
-	initStringInfo(&detail);
-	appendStringInfoChar(&detail, '{');
-	LeadflowDetailText(&detail, "source", LeadflowLeadText(lead, leadflow_cols.source));
-	LeadflowDetailInt(&detail, "workflow_id", LeadflowLeadInt64(lead, leadflow_cols.workflow_id));
-	LeadflowDetailInt(&detail, "stage_id", LeadflowLeadInt64(lead, leadflow_cols.stage_id));
-	appendStringInfoChar(&detail, '}');
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonText(&detail, "source", LeadflowLeadText(lead, leadflow_cols.source));
+	LeadflowJsonInt(&detail, "workflow_id", LeadflowLeadInt64(lead, leadflow_cols.workflow_id));
+	LeadflowJsonInt(&detail, "stage_id", LeadflowLeadInt64(lead, leadflow_cols.stage_id));
 	LeadflowJourneyStartChain(lead->org_id, lead->lead_id);
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "created", detail.data);
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "created", LeadflowJsonFinish(&detail));
 }
 
 /* which fields normalization produced; never their values */
 static void
 journal_normalized(LeadflowLead *lead)
 {
-	StringInfoData detail;
+	LeadflowJson detail;
 
-	initStringInfo(&detail);
-	appendStringInfoString(&detail, "{\"fields\": [");
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonArray(&detail, "fields");
 	if (!LeadflowLeadIsNull(lead, leadflow_cols.email_normalized))
-		appendStringInfoString(&detail, "\"email_normalized\"");
+		LeadflowJsonText(&detail, NULL, "email_normalized");
 	if (!LeadflowLeadIsNull(lead, leadflow_cols.phone_e164))
-		appendStringInfoString(&detail, detail.data[detail.len - 1] == '[' ?
-							   "\"phone_e164\"" : ", \"phone_e164\"");
-	appendStringInfoChar(&detail, ']');
-	LeadflowDetailText(&detail, "company_domain_from",
-					   !LeadflowLeadIsNull(lead, leadflow_cols.company_domain) ? "email" :
-					   LeadflowLeadIsNull(lead, leadflow_cols.email) ? "none" : "free_mail");
-	appendStringInfoChar(&detail, '}');
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "normalized", detail.data);
+		LeadflowJsonText(&detail, NULL, "phone_e164");
+	LeadflowJsonClose(&detail);
+	LeadflowJsonText(&detail, "company_domain_from",
+					 !LeadflowLeadIsNull(lead, leadflow_cols.company_domain) ? "email" :
+					 LeadflowLeadIsNull(lead, leadflow_cols.email) ? "none" : "free_mail");
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "normalized", LeadflowJsonFinish(&detail));
 }
 
 /*
@@ -541,8 +295,8 @@ lead_insert(TriggerData *td)
 	refuse_null_keys(&lead);
 	lead.org = LeadflowGetOrg(lead.org_id);
 
-	trim_text_columns(&lead);
-	changed = normalize_lead(&lead);
+	LeadflowTrimLead(&lead);
+	changed = LeadflowValidateLead(&lead);
 	LeadflowFailpoint("normalize");
 	place_in_workflow(&lead);
 	LeadflowLeadSet(&lead, leadflow_cols.created_at, TimestampTzGetDatum(now), false);
@@ -666,30 +420,28 @@ journal_user_changes(const LeadflowLead *old, const LeadflowLead *lead)
 		leadflow_cols.workflow_id, leadflow_cols.owner_rep_id, leadflow_cols.team_id,
 		leadflow_cols.account_id
 	};
-	StringInfoData detail;
+	LeadflowJson detail;
 	int			nchanged = 0;
 	int			i;
 
-	initStringInfo(&detail);
-	appendStringInfoString(&detail, "{\"fields\": [");
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonArray(&detail, "fields");
 	for (i = 0; i < (int) lengthof(fields); i++)
 	{
 		if (same_value(old, lead, fields[i]))
 			continue;
-		appendStringInfo(&detail, "%s\"%s\"", nchanged++ > 0 ? ", " : "",
-						 NameStr(TupleDescAttr(lead->desc, fields[i] - 1)->attname));
+		LeadflowJsonText(&detail, NULL, NameStr(TupleDescAttr(lead->desc, fields[i] - 1)->attname));
+		nchanged++;
 	}
 	if (nchanged == 0)
 		return;
-	appendStringInfoChar(&detail, ']');
+	LeadflowJsonClose(&detail);
 	if (LeadflowLeadInt64(old, leadflow_cols.owner_rep_id) != LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id))
-		appendStringInfo(&detail, ", \"from_rep_id\": %s, \"to_rep_id\": %s",
-						 old->nulls[leadflow_cols.owner_rep_id - 1] ? "null" :
-						 psprintf(INT64_FORMAT, LeadflowLeadInt64(old, leadflow_cols.owner_rep_id)),
-						 lead->nulls[leadflow_cols.owner_rep_id - 1] ? "null" :
-						 psprintf(INT64_FORMAT, LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id)));
-	appendStringInfoChar(&detail, '}');
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "updated", detail.data);
+	{
+		json_owner(&detail, "from_rep_id", old);
+		json_owner(&detail, "to_rep_id", lead);
+	}
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "updated", LeadflowJsonFinish(&detail));
 }
 
 /*
@@ -701,6 +453,7 @@ journal_user_changes(const LeadflowLead *old, const LeadflowLead *lead)
 static HeapTuple
 lead_update(TriggerData *td)
 {
+	const LeadflowRequest *request = LeadflowCurrentRequest();
 	LeadflowLead old;
 	LeadflowLead lead;
 
@@ -716,7 +469,7 @@ lead_update(TriggerData *td)
 		(!same_value(&old, &lead, leadflow_cols.email) || !same_value(&old, &lead, leadflow_cols.phone)))
 	{
 		lead.org = LeadflowGetOrg(lead.org_id);
-		normalize_lead(&lead);
+		LeadflowValidateLead(&lead);
 		if (LeadflowLeadIsNull(&old, leadflow_cols.merged_into) &&
 			LeadflowLeadIsNull(&lead, leadflow_cols.merged_into) &&
 			!same_value(&old, &lead, leadflow_cols.email_normalized))
@@ -759,13 +512,23 @@ lead_update(TriggerData *td)
 	{
 		int			crossed = 0;
 
-		if (leadflow_rescore_reason != NULL || data_changed(&old, &lead))
+		if (request->rescore_reason != NULL || data_changed(&old, &lead))
 			crossed = LeadflowScoreApply(&lead, DatumGetInt32(old.values[leadflow_cols.score - 1]), true,
-										 leadflow_rescore_reason ? leadflow_rescore_reason : "update");
-		LeadflowNurtureRecycle(&old, &lead, crossed);
+										 request->rescore_reason ? request->rescore_reason : "update");
+		if (LeadflowNurtureRecycleDue(&lead, crossed))
+		{
+			/* back to contacted, checked and journaled as any stage change */
+			LeadflowLead prev;
+
+			LeadflowLeadCopy(&prev, &lead);
+			LeadflowLeadSetText(&lead, leadflow_cols.status, "contacted");
+			LeadflowWorkflowUpdate(&prev, &lead);
+			if (LeadflowNurtureRecycled(&lead))
+				LeadflowRouteLead(&lead, LeadflowLeadInt64(&lead, leadflow_cols.owner_rep_id), "recycled");
+		}
 		/* reassign_lead; or a hot lead nobody owns gets an owner now */
-		if (leadflow_reroute_reason != NULL)
-			LeadflowRouteLead(&lead, LeadflowLeadInt64(&lead, leadflow_cols.owner_rep_id), leadflow_reroute_reason);
+		if (request->reroute_reason != NULL)
+			LeadflowRouteLead(&lead, LeadflowLeadInt64(&lead, leadflow_cols.owner_rep_id), request->reroute_reason);
 		else if ((crossed & LEADFLOW_CROSSED_HOT) && LeadflowLeadIsNull(&lead, leadflow_cols.owner_rep_id) &&
 				 LeadflowStatusIsOpen(LeadflowLeadText(&lead, leadflow_cols.status)))
 			LeadflowRouteLead(&lead, 0, "hot");
@@ -773,11 +536,25 @@ lead_update(TriggerData *td)
 	}
 	LeadflowPredictLead(&old, &lead);
 	/* nested updates are the pipeline's own; erasure journals itself */
-	if (leadflow_pipeline_depth == 1 && LeadflowLeadIsNull(&lead, leadflow_cols.erased_at))
+	if (request->pipeline_depth == 1 && LeadflowLeadIsNull(&lead, leadflow_cols.erased_at))
 		journal_user_changes(&old, &lead);
 	LeadflowLeadSet(&lead, leadflow_cols.updated_at,
 					TimestampTzGetDatum(LeadflowNow()), false);
 	return heap_modify_tuple(td->tg_newtuple, lead.desc, lead.values, lead.nulls, lead.replace);
+}
+
+typedef struct PipelineRow
+{
+	TriggerData *td;
+	HeapTuple	result;
+} PipelineRow;
+
+static void
+run_row(void *arg)
+{
+	PipelineRow *row = (PipelineRow *) arg;
+
+	row->result = TRIGGER_FIRED_BY_INSERT(row->td->tg_event) ? lead_insert(row->td) : lead_update(row->td);
 }
 
 /*
@@ -788,7 +565,8 @@ Datum
 leadflow_lead_pipeline(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
-	HeapTuple	result;
+	LeadflowRequest request;
+	PipelineRow row;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
 		!TRIGGER_FIRED_FOR_ROW(td->tg_event))
@@ -798,47 +576,57 @@ leadflow_lead_pipeline(PG_FUNCTION_ARGS)
 	if (!TRIGGER_FIRED_BY_INSERT(td->tg_event) && !TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 		elog(ERROR, "lead_pipeline: must fire on INSERT or UPDATE");
 
-	leadflow_pipeline_depth++;
-	PG_TRY();
-	{
-		result = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? lead_insert(td) : lead_update(td);
-	}
-	PG_FINALLY();
-	{
-		leadflow_pipeline_depth--;
-	}
-	PG_END_TRY();
-	return PointerGetDatum(result);
+	/* statements the stages run for this row see a nested pipeline */
+	request = *LeadflowCurrentRequest();
+	request.pipeline_depth++;
+	row.td = td;
+	LeadflowRunUnder(&request, run_row, &row);
+	return PointerGetDatum(row.result);
 }
 
 /*
- * leadflow.contact_problem(email, phone, country, default_region) RETURNS text
+ * leadflow.statement_end(): AFTER INSERT OR UPDATE FOR EACH STATEMENT on
+ * leads.
  *
- * What the pipeline would refuse about a lead's contact fields, as the
- * same message it would raise, or NULL when they pass.  process_import
- * uses it to reject rows up front instead of failing the whole batch.
+ * Writes what the statement's rows left in the transaction buffers: the
+ * journey rows, the rotation state and rule hits, the prediction counts
+ * (TxbufFlushAll; each buffer registered itself when it first buffered).
+ * Statements the pipeline runs for a row (a survivor's update) end inside
+ * the outer statement, which flushes once when it ends: flushing there
+ * would rewrite the same rows once per duplicate.  Runs in the trigger's
+ * memory context and subtransaction: if that aborts, the writes are rolled
+ * back and the buffers give back what they held.  The row locks are those
+ * the buffers took when they read the state (rep_load, team_rotation)
+ * plus the upserts' (routing_rule_stats, prediction_counts, in key order).
  */
-PG_FUNCTION_INFO_V1(leadflow_contact_problem);
+PG_FUNCTION_INFO_V1(leadflow_statement_end);
 Datum
-leadflow_contact_problem(PG_FUNCTION_ARGS)
+leadflow_statement_end(PG_FUNCTION_ARGS)
 {
-	char	   *email = PG_ARGISNULL(0) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *phone = PG_ARGISNULL(1) ? NULL : text_to_cstring(PG_GETARG_TEXT_PP(1));
-	char	   *country = PG_ARGISNULL(2) ? NULL : trim_cstring(text_to_cstring(PG_GETARG_TEXT_PP(2)));
-	const char *region = phone_region(country, PG_ARGISNULL(3) ? "US" : text_to_cstring(PG_GETARG_TEXT_PP(3)));
-	char		e164[64];
-	const char *reason;
-	char	   *domain;
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "statement_end: not called as a trigger");
+	if (LeadflowCurrentRequest()->pipeline_depth == 0)
+		TxbufFlushAll();
+	return PointerGetDatum(NULL);
+}
 
-	email = trim_cstring(email);
-	phone = trim_cstring(phone);
-	if (email == NULL && phone == NULL)
-		PG_RETURN_TEXT_P(cstring_to_text("neither email nor phone"));
-	if (email != NULL && LeadflowNormalizeEmail(email, &domain, &reason) == NULL)
-		PG_RETURN_TEXT_P(cstring_to_text(psprintf("invalid email %s: %s",
-												  LeadflowQuote(email), reason)));
-	if (phone != NULL && !leadflow_phone_e164(phone, region, e164, sizeof(e164), &reason))
-		PG_RETURN_TEXT_P(cstring_to_text(psprintf("invalid phone %s: %s",
-												  LeadflowQuote(phone), reason)));
-	PG_RETURN_NULL();
+/*
+ * leadflow_routing_flush, leadflow_prediction_flush: the two statement
+ * triggers of 0.1.0, which statement_end replaced.  The 0.1.0 install
+ * script still names them, and a database keeps firing them between
+ * installing this library and ALTER EXTENSION leadflow UPDATE: each does
+ * what statement_end does (the second of them finds nothing left).
+ */
+PG_FUNCTION_INFO_V1(leadflow_routing_flush);
+Datum
+leadflow_routing_flush(PG_FUNCTION_ARGS)
+{
+	return leadflow_statement_end(fcinfo);
+}
+
+PG_FUNCTION_INFO_V1(leadflow_prediction_flush);
+Datum
+leadflow_prediction_flush(PG_FUNCTION_ARGS)
+{
+	return leadflow_statement_end(fcinfo);
 }

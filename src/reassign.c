@@ -5,7 +5,7 @@
  *	  changes territory, every open live lead the rep owns is routed again
  *	  by the org's routing, never to that rep.  One UPDATE over the rep's
  *	  leads (index leads_owner); the leads trigger routes each row as
- *	  reassign_lead does (leadflow_reroute_reason) and journals "routed"
+ *	  reassign_lead does (its request's reroute_reason) and journals "routed"
  *	  with the reason, and rotation state is written once per statement,
  *	  so the work is linear in the rep's leads.
  *
@@ -18,7 +18,11 @@
 #include "funcapi.h"
 #include "utils/builtins.h"
 
-#include "leadflow.h"
+#include "lead.h"
+#include "request.h"
+#include "route.h"
+#include "spi.h"
+#include "text.h"
 
 /* the rep's org; with leadflow.org_id set, only that org */
 static LeadflowPlan rep_org_plan = {
@@ -31,14 +35,14 @@ static LeadflowPlan rep_org_plan = {
 	1, {INT8OID}
 };
 
-/* the trigger routes each row again (leadflow_reroute_reason is set) */
+/* the trigger routes each row again (the request's reroute_reason is set) */
 static LeadflowPlan reroute_plan = {
 	NULL,
 	"WITH moved AS ("
 	"  UPDATE leadflow.leads l SET updated_at = l.updated_at"
 	"   WHERE l.org_id OPERATOR(pg_catalog.=) $1 AND l.owner_rep_id OPERATOR(pg_catalog.=) $2"
 	"     AND l.merged_into IS NULL AND l.erased_at IS NULL"
-	"     AND l.status IN ('new', 'contacted', 'qualified', 'nurture')"
+	"     AND l.status OPERATOR(pg_catalog.=) ANY (leadflow.open_statuses())"
 	"  RETURNING l.owner_rep_id)"
 	" SELECT m.owner_rep_id, pg_catalog.count(*)::integer FROM moved m"
 	"  GROUP BY m.owner_rep_id ORDER BY m.owner_rep_id NULLS LAST",
@@ -60,11 +64,10 @@ leadflow_reassign_rep_leads(PG_FUNCTION_ARGS)
 	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
 	int64		rep_id = PG_GETARG_INT64(0);
 	char	   *reason = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	const char *saved = leadflow_reroute_reason;
+	LeadflowRequest request = *LeadflowCurrentRequest();
 	Datum		args[2];
 	bool		isnull;
 	uint64		i;
-	int			rc;
 
 	InitMaterializedSRF(fcinfo, 0);
 	LeadflowCheckReassignReason(reason);
@@ -74,18 +77,8 @@ leadflow_reassign_rep_leads(PG_FUNCTION_ARGS)
 	LeadflowFetchById(&rep_org_plan, "rep", rep_id, true, "Set leadflow.org_id to the org of the rep.");
 	args[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
 
-	leadflow_reroute_reason = reason;
-	PG_TRY();
-	{
-		rc = LeadflowExecute(&reroute_plan, args, NULL, false, 0);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "leadflow: bulk reassignment failed: %s", SPI_result_code_string(rc));
-	}
-	PG_FINALLY();
-	{
-		leadflow_reroute_reason = saved;
-	}
-	PG_END_TRY();
+	request.reroute_reason = reason;
+	(void) LeadflowExecuteUnder(&request, &reroute_plan, args, NULL, SPI_OK_SELECT);
 
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -98,4 +91,74 @@ leadflow_reassign_rep_leads(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	return (Datum) 0;
+}
+
+static LeadflowPlan lead_state_plan = {
+	NULL,
+	"SELECT status, merged_into, erased_at FROM leadflow.leads"
+	" WHERE lead_id OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
+	1, {INT8OID}
+};
+static LeadflowPlan reassign_plan = {
+	NULL,
+	"UPDATE leadflow.leads SET updated_at = updated_at"
+	" WHERE lead_id OPERATOR(pg_catalog.=) $1 RETURNING owner_rep_id",
+	1, {INT8OID}
+};
+
+/*
+ * LeadflowCheckReassignReason
+ *		A reassignment's reason is journaled: 1 to 200 characters (22023).
+ */
+void
+LeadflowCheckReassignReason(const char *reason)
+{
+	if (reason[0] == '\0' || strlen(reason) > 200)
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("invalid reassignment reason: %s", LeadflowQuote(reason)),
+				 errdetail("A reason is 1 to 200 characters.")));
+}
+
+/*
+ * leadflow.reassign_lead(lead_id, reason) RETURNS bigint
+ *
+ * Routes an open lead again, never to its current owner (SLA breach, a rep
+ * who leaves); journals "routed" with the reason; returns the new owner
+ * (NULL: unassigned queue).
+ */
+PG_FUNCTION_INFO_V1(leadflow_reassign_lead);
+Datum
+leadflow_reassign_lead(PG_FUNCTION_ARGS)
+{
+	int64		lead_id = PG_GETARG_INT64(0);
+	char	   *reason = text_to_cstring(PG_GETARG_TEXT_PP(1));
+	Datum		arg = Int64GetDatum(lead_id);
+	LeadflowRequest request = *LeadflowCurrentRequest();
+	char	   *status;
+	bool		isnull;
+	Datum		owner = (Datum) 0;
+	bool		owner_null = true;
+
+	LeadflowCheckReassignReason(reason);
+
+	SPI_connect();
+	LeadflowFetchLead(&lead_state_plan, lead_id, false);
+	status = SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1);
+	(void) SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull);
+	if (!isnull || SPI_getvalue(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 3) != NULL ||
+		!LeadflowStatusIsOpen(status))
+		ereport(ERROR,
+				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+				 errmsg("lead " INT64_FORMAT " is not open (status %s)", lead_id, status),
+				 errhint("Only new, contacted, qualified and nurture leads are routed.")));
+
+	request.reroute_reason = reason;
+	if (LeadflowExecuteUnder(&request, &reassign_plan, &arg, NULL, SPI_OK_UPDATE_RETURNING) != 1)
+		elog(ERROR, "leadflow: reassignment updated no lead");
+	owner = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &owner_null);
+	SPI_finish();
+	if (owner_null)
+		PG_RETURN_NULL();
+	PG_RETURN_DATUM(owner);
 }

@@ -21,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -30,26 +31,10 @@
 
 #include "leadflow.h"
 #include "predicate.h"
+#include "rulecache.h"
+#include "rulecache_int.h"
+#include "spi.h"
 
-typedef struct OrgEntry
-{
-	int64		org_id;			/* hash key */
-	LeadflowOrg org;
-	bool		model_loaded;
-	LeadflowModel *model;		/* NULL: the org has no active model */
-	bool		routing_loaded;
-	LeadflowRouting *routing;
-	bool		accounts_loaded;
-	HTAB	   *accounts;		/* domain -> AccountEntry */
-	HTAB	   *profiles;		/* domain -> enrich.c's merged profile */
-} OrgEntry;
-
-typedef struct AccountEntry
-{
-	char		domain[256];	/* hash key */
-	int64		account_id;
-	int64		owner_rep_id;	/* 0: none */
-} AccountEntry;
 
 const char *const leadflow_categories[LEADFLOW_NCATEGORIES] = {
 	"demographic", "firmographic", "behavioral", "engagement"
@@ -60,7 +45,8 @@ typedef struct FreeMailEntry
 	char		domain[256];	/* hash key */
 } FreeMailEntry;
 
-static MemoryContext cache_cxt = NULL;
+MemoryContext leadflow_config_cxt = NULL;
+static uint64 config_generation = 0;	/* times the cache was built */
 static HTAB *org_cache = NULL;
 static HTAB *free_mail = NULL;	/* NULL until first use after a reset */
 static bool cache_stale = false;
@@ -158,7 +144,7 @@ ensure_cache(void)
 	if (org_cache != NULL && cache_stale)
 	{
 		/* retire: freed with the transaction, after every holder is done */
-		MemoryContextSetParent(cache_cxt, TopTransactionContext);
+		MemoryContextSetParent(leadflow_config_cxt, TopTransactionContext);
 		org_cache = NULL;
 		free_mail = NULL;
 	}
@@ -167,19 +153,20 @@ ensure_cache(void)
 		HASHCTL		ctl;
 
 		read_config_rels();
-		cache_cxt = AllocSetContextCreate(CacheMemoryContext, "leadflow config cache",
+		config_generation++;
+		leadflow_config_cxt = AllocSetContextCreate(CacheMemoryContext, "leadflow config cache",
 										  ALLOCSET_SMALL_SIZES);
 		ctl.keysize = sizeof(int64);
 		ctl.entrysize = sizeof(OrgEntry);
-		ctl.hcxt = cache_cxt;
+		ctl.hcxt = leadflow_config_cxt;
 		org_cache = hash_create("leadflow orgs", 64, &ctl,
 								HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 		cache_stale = false;
 	}
 }
 
-static bool
-get_bool(HeapTuple tup, TupleDesc desc, int col)
+bool
+config_bool(HeapTuple tup, TupleDesc desc, int col)
 {
 	bool		isnull;
 	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
@@ -187,7 +174,7 @@ get_bool(HeapTuple tup, TupleDesc desc, int col)
 	return !isnull && DatumGetBool(d);
 }
 
-/* Reads one org and its stages into entry; allocations in cache_cxt. */
+/* Reads one org and its stages into entry; allocations in leadflow_config_cxt. */
 static void
 load_org(OrgEntry *entry, int64 org_id)
 {
@@ -227,10 +214,10 @@ load_org(OrgEntry *entry, int64 org_id)
 	org->org_id = org_id;
 	region = SPI_getvalue(tup, desc, 1);
 	strlcpy(org->default_region, region, sizeof(org->default_region));
-	org->named_account_routing = get_bool(tup, desc, 2);
-	org->company_affinity_routing = get_bool(tup, desc, 3);
-	org->convert_on_qualified = get_bool(tup, desc, 4);
-	org->require_bant_for_qualified = get_bool(tup, desc, 5);
+	org->named_account_routing = config_bool(tup, desc, 2);
+	org->company_affinity_routing = config_bool(tup, desc, 3);
+	org->convert_on_qualified = config_bool(tup, desc, 4);
+	org->require_bant_for_qualified = config_bool(tup, desc, 5);
 	d = SPI_getbinval(tup, desc, 6, &isnull);
 	org->default_workflow_id = isnull ? 0 : DatumGetInt64(d);
 
@@ -238,7 +225,7 @@ load_org(OrgEntry *entry, int64 org_id)
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: stage lookup failed: %s", SPI_result_code_string(rc));
 	org->nstages = (int) SPI_processed;
-	org->stages = MemoryContextAllocZero(cache_cxt,
+	org->stages = MemoryContextAllocZero(leadflow_config_cxt,
 										 sizeof(LeadflowStage) * Max(org->nstages, 1));
 	for (i = 0; i < SPI_processed; i++)
 	{
@@ -281,21 +268,16 @@ LeadflowGetOrg(int64 org_id)
 		ensure_cache();
 		if (loaded.org.nstages > 0)
 		{
-			LeadflowStage *stages = MemoryContextAlloc(cache_cxt,
+			LeadflowStage *stages = MemoryContextAlloc(leadflow_config_cxt,
 													   sizeof(LeadflowStage) * loaded.org.nstages);
 
 			memcpy(stages, loaded.org.stages, sizeof(LeadflowStage) * loaded.org.nstages);
 			loaded.org.stages = stages;
 		}
 		entry = hash_search(org_cache, &org_id, HASH_ENTER, &found);
+		/* every part unloaded: all but the key zeroed, whatever parts exist */
+		memset((char *) entry + sizeof(entry->org_id), 0, sizeof(OrgEntry) - sizeof(entry->org_id));
 		entry->org = loaded.org;
-		entry->model_loaded = false;
-		entry->model = NULL;
-		entry->routing_loaded = false;
-		entry->routing = NULL;
-		entry->accounts_loaded = false;
-		entry->accounts = NULL;
-		entry->profiles = NULL;
 	}
 	PG_FINALLY();
 	{
@@ -334,7 +316,7 @@ LeadflowIsFreeMailDomain(const char *domain)
 
 		ctl.keysize = sizeof(((FreeMailEntry *) NULL)->domain);
 		ctl.entrysize = sizeof(FreeMailEntry);
-		ctl.hcxt = cache_cxt;
+		ctl.hcxt = leadflow_config_cxt;
 		set = hash_create("leadflow free-mail domains", 8192, &ctl,
 						  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 		SPI_connect();
@@ -375,8 +357,8 @@ static LeadflowPlan scoring_rules_plan = {
 	2, {INT8OID, INT8OID}
 };
 
-static int
-get_int(HeapTuple tup, TupleDesc desc, int col)
+int
+config_int(HeapTuple tup, TupleDesc desc, int col)
 {
 	bool		isnull;
 	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
@@ -384,8 +366,8 @@ get_int(HeapTuple tup, TupleDesc desc, int col)
 	return isnull ? 0 : DatumGetInt32(d);
 }
 
-static double
-get_float(HeapTuple tup, TupleDesc desc, int col)
+double
+config_float(HeapTuple tup, TupleDesc desc, int col)
 {
 	bool		isnull;
 	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
@@ -393,9 +375,16 @@ get_float(HeapTuple tup, TupleDesc desc, int col)
 	return isnull ? 0 : DatumGetFloat8(d);
 }
 
-static bool get_bool(HeapTuple tup, TupleDesc desc, int col);
+int64
+config_int64(HeapTuple tup, TupleDesc desc, int col)
+{
+	bool		isnull;
+	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
 
-/* Reads and compiles the active model of an org into cache_cxt. */
+	return isnull ? 0 : DatumGetInt64(d);
+}
+
+/* Reads and compiles the active model of an org into leadflow_config_cxt. */
 static LeadflowModel *
 load_model(int64 org_id, TupleDesc leads_desc)
 {
@@ -417,24 +406,24 @@ load_model(int64 org_id, TupleDesc leads_desc)
 	tup = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
 
-	m = MemoryContextAllocZero(cache_cxt, sizeof(LeadflowModel));
+	m = MemoryContextAllocZero(leadflow_config_cxt, sizeof(LeadflowModel));
 	m->model_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
 	for (c = 0; c < LEADFLOW_NCATEGORIES; c++)
-		m->caps[c] = get_int(tup, desc, 2 + c);
-	m->warm_at = get_int(tup, desc, 6);
-	m->hot_at = get_int(tup, desc, 7);
-	m->escalate_at = get_int(tup, desc, 8);
-	m->archive_below = get_int(tup, desc, 9);
-	m->archive_after_secs = get_float(tup, desc, 10);
-	m->inactivity_grace_secs = get_float(tup, desc, 11);
-	m->inactivity_points_per_week = get_int(tup, desc, 12);
+		m->caps[c] = config_int(tup, desc, 2 + c);
+	m->warm_at = config_int(tup, desc, 6);
+	m->hot_at = config_int(tup, desc, 7);
+	m->escalate_at = config_int(tup, desc, 8);
+	m->archive_below = config_int(tup, desc, 9);
+	m->archive_after_secs = config_float(tup, desc, 10);
+	m->inactivity_grace_secs = config_float(tup, desc, 11);
+	m->inactivity_points_per_week = config_int(tup, desc, 12);
 
 	args[1] = Int64GetDatum(m->model_id);
 	rc = LeadflowExecute(&scoring_rules_plan, args, NULL, true, 0);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: scoring rules lookup failed: %s", SPI_result_code_string(rc));
 	m->nrules = (int) SPI_processed;
-	m->rules = MemoryContextAllocZero(cache_cxt, sizeof(LeadflowScoreRule) * Max(m->nrules, 1));
+	m->rules = MemoryContextAllocZero(leadflow_config_cxt, sizeof(LeadflowScoreRule) * Max(m->nrules, 1));
 	for (i = 0; i < SPI_processed; i++)
 	{
 		LeadflowScoreRule *r = &m->rules[i];
@@ -444,22 +433,22 @@ load_model(int64 org_id, TupleDesc leads_desc)
 		tup = SPI_tuptable->vals[i];
 		desc = SPI_tuptable->tupdesc;
 		r->rule_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		r->name = MemoryContextStrdup(cache_cxt, SPI_getvalue(tup, desc, 2));
+		r->name = MemoryContextStrdup(leadflow_config_cxt, SPI_getvalue(tup, desc, 2));
 		category = SPI_getvalue(tup, desc, 3);
 		for (c = 0; c < LEADFLOW_NCATEGORIES; c++)
 			if (strcmp(category, leadflow_categories[c]) == 0)
 				r->category = c;
-		r->points = get_int(tup, desc, 4);
+		r->points = config_int(tup, desc, 4);
 		pred = SPI_getbinval(tup, desc, 5, &isnull);
 		if (!isnull)
-			r->predicate = LeadflowPredicateCompile(DatumGetJsonbP(pred), leads_desc, cache_cxt);
+			r->predicate = LeadflowPredicateCompile(DatumGetJsonbP(pred), leads_desc, leadflow_config_cxt);
 		if (SPI_getvalue(tup, desc, 6) != NULL)
 		{
-			r->signal_kind = MemoryContextStrdup(cache_cxt, SPI_getvalue(tup, desc, 6));
+			r->signal_kind = MemoryContextStrdup(leadflow_config_cxt, SPI_getvalue(tup, desc, 6));
 			m->has_signal_rules = true;
 		}
-		r->half_life_secs = get_float(tup, desc, 7);
-		r->max_count = get_int(tup, desc, 8);
+		r->half_life_secs = config_float(tup, desc, 7);
+		r->max_count = config_int(tup, desc, 8);
 	}
 	return m;
 }
@@ -470,8 +459,8 @@ load_model(int64 org_id, TupleDesc leads_desc)
  * the entry may move when the hash grows).  An invalidation during the
  * load: the result is used once and loaded again next time.
  */
-static void *
-get_org_part(int64 org_id, TupleDesc leads_desc, size_t loaded_off, size_t slot_off,
+void *
+config_org_part(int64 org_id, TupleDesc leads_desc, size_t loaded_off, size_t slot_off,
 			 void *(*loader) (int64, TupleDesc))
 {
 	OrgEntry   *entry;
@@ -516,233 +505,72 @@ load_model_part(int64 org_id, TupleDesc leads_desc)
 const LeadflowModel *
 LeadflowGetModel(int64 org_id, TupleDesc leads_desc)
 {
-	return get_org_part(org_id, leads_desc, offsetof(OrgEntry, model_loaded),
+	return config_org_part(org_id, leads_desc, offsetof(OrgEntry, model_loaded),
 						offsetof(OrgEntry, model), load_model_part);
 }
 
-static LeadflowPlan reps_plan = {
+static LeadflowPlan prediction_plan = {
 	NULL,
-	"SELECT rep_id, team_id, active, accepting_leads, away_from, away_until,"
-	" max_open_leads, weight FROM leadflow.reps"
-	" WHERE org_id OPERATOR(pg_catalog.=) $1 ORDER BY rep_id",
+	"SELECT features, alpha FROM leadflow.prediction_models WHERE org_id OPERATOR(pg_catalog.=) $1",
 	1, {INT8OID}
 };
 
-static LeadflowPlan teams_plan = {
-	NULL,
-	"SELECT team_id, name, strategy FROM leadflow.teams"
-	" WHERE org_id OPERATOR(pg_catalog.=) $1 ORDER BY team_id",
-	1, {INT8OID}
-};
-
-static LeadflowPlan routing_rules_plan = {
-	NULL,
-	"SELECT rule_id, name, mode, assign_to, rep_id, team_id, predicate"
-	" FROM leadflow.routing_rules"
-	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND enabled ORDER BY position, rule_id",
-	1, {INT8OID}
-};
-
-static int64
-get_int64(HeapTuple tup, TupleDesc desc, int col)
-{
-	bool		isnull;
-	Datum		d = SPI_getbinval(tup, desc, col, &isnull);
-
-	return isnull ? 0 : DatumGetInt64(d);
-}
-
-/* Reads the org's reps, teams and enabled routing rules into cache_cxt. */
+/* Reads the org's prediction model into leadflow_config_cxt; NULL when none. */
 static void *
-load_routing(int64 org_id, TupleDesc leads_desc)
+load_prediction(int64 org_id, TupleDesc leads_desc)
 {
-	LeadflowRouting *r = MemoryContextAllocZero(cache_cxt, sizeof(LeadflowRouting));
+	LeadflowPredictionModel *m;
 	Datum		arg = Int64GetDatum(org_id);
-	HeapTuple	tup;
-	TupleDesc	desc;
+	Datum	   *elems;
+	bool	   *enulls;
 	bool		isnull;
-	uint64		i;
-	int			t;
-	int			rc;
-
-	rc = LeadflowExecute(&reps_plan, &arg, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "leadflow: reps lookup failed: %s", SPI_result_code_string(rc));
-	r->nreps = (int) SPI_processed;
-	r->reps = MemoryContextAllocZero(cache_cxt, sizeof(LeadflowRep) * Max(r->nreps, 1));
-	for (i = 0; i < SPI_processed; i++)
-	{
-		LeadflowRep *rep = &r->reps[i];
-		Datum		d;
-
-		tup = SPI_tuptable->vals[i];
-		desc = SPI_tuptable->tupdesc;
-		rep->rep_id = get_int64(tup, desc, 1);
-		rep->team_id = get_int64(tup, desc, 2);
-		rep->active = get_bool(tup, desc, 3);
-		rep->accepting_leads = get_bool(tup, desc, 4);
-		d = SPI_getbinval(tup, desc, 5, &isnull);
-		rep->has_away_from = !isnull;
-		rep->away_from = isnull ? 0 : DatumGetTimestampTz(d);
-		d = SPI_getbinval(tup, desc, 6, &isnull);
-		rep->has_away_until = !isnull;
-		rep->away_until = isnull ? 0 : DatumGetTimestampTz(d);
-		d = SPI_getbinval(tup, desc, 7, &isnull);
-		rep->max_open_leads = isnull ? -1 : DatumGetInt32(d);
-		rep->weight = Max(get_int(tup, desc, 8), 1);
-	}
-
-	rc = LeadflowExecute(&teams_plan, &arg, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "leadflow: teams lookup failed: %s", SPI_result_code_string(rc));
-	r->nteams = (int) SPI_processed;
-	r->teams = MemoryContextAllocZero(cache_cxt, sizeof(LeadflowTeam) * Max(r->nteams, 1));
-	for (i = 0; i < SPI_processed; i++)
-	{
-		LeadflowTeam *team = &r->teams[i];
-		char	   *strategy;
-		int			k;
-
-		tup = SPI_tuptable->vals[i];
-		desc = SPI_tuptable->tupdesc;
-		team->team_id = get_int64(tup, desc, 1);
-		team->name = MemoryContextStrdup(cache_cxt, SPI_getvalue(tup, desc, 2));
-		strategy = SPI_getvalue(tup, desc, 3);
-		team->strategy = strcmp(strategy, "weighted_round_robin") == 0 ? LEADFLOW_WEIGHTED_ROUND_ROBIN :
-			strcmp(strategy, "load_balanced") == 0 ? LEADFLOW_LOAD_BALANCED : LEADFLOW_ROUND_ROBIN;
-		team->members = MemoryContextAlloc(cache_cxt, sizeof(int) * Max(r->nreps, 1));
-		for (k = 0; k < r->nreps; k++)
-			if (r->reps[k].team_id == team->team_id)
-				team->members[team->nmembers++] = k;
-	}
-
-	rc = LeadflowExecute(&routing_rules_plan, &arg, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "leadflow: routing rules lookup failed: %s", SPI_result_code_string(rc));
-	r->nrules = (int) SPI_processed;
-	r->rules = MemoryContextAllocZero(cache_cxt, sizeof(LeadflowRoutingRule) * Max(r->nrules, 1));
-	for (t = 0; t < r->nrules; t++)
-	{
-		LeadflowRoutingRule *rule = &r->rules[t];
-		char	   *assign_to;
-
-		tup = SPI_tuptable->vals[t];
-		desc = SPI_tuptable->tupdesc;
-		rule->rule_id = get_int64(tup, desc, 1);
-		rule->name = MemoryContextStrdup(cache_cxt, SPI_getvalue(tup, desc, 2));
-		rule->shadow = strcmp(SPI_getvalue(tup, desc, 3), "shadow") == 0;
-		assign_to = SPI_getvalue(tup, desc, 4);
-		rule->assign_to = strcmp(assign_to, "rep") == 0 ? LEADFLOW_ASSIGN_REP :
-			strcmp(assign_to, "team") == 0 ? LEADFLOW_ASSIGN_TEAM : LEADFLOW_ASSIGN_QUEUE;
-		rule->rep_id = get_int64(tup, desc, 5);
-		rule->team_id = get_int64(tup, desc, 6);
-		rule->predicate = LeadflowPredicateCompile(DatumGetJsonbP(SPI_getbinval(tup, desc, 7, &isnull)),
-												   leads_desc, cache_cxt);
-	}
-	return r;
-}
-
-/*
- * LeadflowGetRouting
- *		The org's reps, teams and enabled routing rules (compiled), cached.
- *		Valid until the end of the transaction.
- */
-const LeadflowRouting *
-LeadflowGetRouting(int64 org_id, TupleDesc leads_desc)
-{
-	return get_org_part(org_id, leads_desc, offsetof(OrgEntry, routing_loaded),
-						offsetof(OrgEntry, routing), load_routing);
-}
-
-const LeadflowRep *
-LeadflowFindRep(const LeadflowRouting *r, int64 rep_id)
-{
-	int			lo = 0;
-	int			hi = r->nreps - 1;
-
-	while (lo <= hi)
-	{
-		int			mid = (lo + hi) / 2;
-
-		if (r->reps[mid].rep_id == rep_id)
-			return &r->reps[mid];
-		if (r->reps[mid].rep_id < rep_id)
-			lo = mid + 1;
-		else
-			hi = mid - 1;
-	}
-	return NULL;
-}
-
-const LeadflowTeam *
-LeadflowFindTeam(const LeadflowRouting *r, int64 team_id)
-{
+	int			n;
 	int			i;
-
-	for (i = 0; i < r->nteams; i++)
-		if (r->teams[i].team_id == team_id)
-			return &r->teams[i];
-	return NULL;
-}
-
-static LeadflowPlan accounts_plan = {
-	NULL,
-	"SELECT domain, account_id, owner_rep_id FROM leadflow.accounts"
-	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND domain IS NOT NULL",
-	1, {INT8OID}
-};
-
-/* Reads the org's named accounts into a hash by domain, in cache_cxt. */
-static void *
-load_accounts(int64 org_id, TupleDesc leads_desc)
-{
-	HASHCTL		ctl;
-	HTAB	   *accounts;
-	Datum		arg = Int64GetDatum(org_id);
-	uint64		i;
 	int			rc;
 
-	ctl.keysize = sizeof(((AccountEntry *) NULL)->domain);
-	ctl.entrysize = sizeof(AccountEntry);
-	ctl.hcxt = cache_cxt;
-	accounts = hash_create("leadflow accounts", 256, &ctl, HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
-	rc = LeadflowExecute(&accounts_plan, &arg, NULL, true, 0);
+	rc = LeadflowExecute(&prediction_plan, &arg, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "leadflow: accounts lookup failed: %s", SPI_result_code_string(rc));
-	for (i = 0; i < SPI_processed; i++)
-	{
-		char	   *domain = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
-		AccountEntry *a;
-
-		if (strlen(domain) >= sizeof(((AccountEntry *) NULL)->domain))
-			continue;			/* no registrable domain is that long */
-		a = hash_search(accounts, domain, HASH_ENTER, NULL);
-		a->account_id = get_int64(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 2);
-		a->owner_rep_id = get_int64(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 3);
-	}
-	return accounts;
+		elog(ERROR, "leadflow: prediction model lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		return NULL;
+	m = MemoryContextAllocZero(leadflow_config_cxt, sizeof(LeadflowPredictionModel));
+	deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
+					  TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &n);
+	m->features = MemoryContextAllocZero(leadflow_config_cxt, sizeof(char *) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		if (!enulls[i])
+			m->features[m->nfeatures++] = MemoryContextStrdup(leadflow_config_cxt,
+															  TextDatumGetCString(elems[i]));
+	m->alpha = config_float(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	return m;
 }
 
 /*
- * LeadflowFindAccount
- *		The named account of a company domain in an org (cached per
- *		backend): false when there is none.
+ * LeadflowConfigGeneration
+ *		Changes whenever the configuration cache is dropped and built again
+ *		(a configuration table changed): state derived from configuration,
+ *		such as prediction counts rebuilt by train_model, follows the same
+ *		one invalidation by comparing it.
  */
-bool
-LeadflowFindAccount(int64 org_id, const char *domain, int64 *account_id, int64 *owner_rep_id)
+uint64
+LeadflowConfigGeneration(void)
 {
-	HTAB	   *accounts = get_org_part(org_id, NULL, offsetof(OrgEntry, accounts_loaded),
-										offsetof(OrgEntry, accounts), load_accounts);
-	AccountEntry *a;
+	ensure_cache();
+	return config_generation;
+}
 
-	if (strlen(domain) >= sizeof(((AccountEntry *) NULL)->domain))
-		return false;
-	a = hash_search(accounts, domain, HASH_FIND, NULL);
-	if (a == NULL)
-		return false;
-	*account_id = a->account_id;
-	*owner_rep_id = a->owner_rep_id;
-	return true;
+/*
+ * LeadflowGetPredictionModel
+ *		The org's prediction model (features, smoothing), or NULL when it
+ *		has none.  Cached with the rest of the configuration and dropped by
+ *		the same filtered invalidation.  Valid until the end of the
+ *		transaction.
+ */
+const LeadflowPredictionModel *
+LeadflowGetPredictionModel(int64 org_id)
+{
+	return config_org_part(org_id, NULL, offsetof(OrgEntry, prediction_loaded),
+						   offsetof(OrgEntry, prediction), load_prediction);
 }
 
 /*
@@ -768,13 +596,13 @@ LeadflowProfileCache(int64 org_id, Size entrysize, MemoryContext *cxt)
 
 		ctl.keysize = 256;
 		ctl.entrysize = entrysize;
-		ctl.hcxt = cache_cxt;
+		ctl.hcxt = leadflow_config_cxt;
 		entry->profiles = hash_create("leadflow company profiles", 256, &ctl,
 									  HASH_ELEM | HASH_STRINGS | HASH_CONTEXT);
 	}
 	if (hash_get_num_entries(entry->profiles) >= 100000)
 		return NULL;
-	*cxt = cache_cxt;
+	*cxt = leadflow_config_cxt;
 	return entry->profiles;
 }
 

@@ -33,10 +33,17 @@
 #include "utils/typcache.h"
 
 #include "compat.h"
-#include "leadflow.h"
+#include "decay.h"
+#include "journey.h"
+#include "lead.h"
+#include "notify.h"
 #include "predicate.h"
+#include "request.h"
+#include "rulecache.h"
+#include "score.h"
+#include "spi.h"
+#include "text.h"
 
-#define SECS_PER_WEEK (7.0 * SECS_PER_DAY)
 
 /* the signals of one lead, as scoring needs them */
 typedef struct Signal
@@ -63,17 +70,6 @@ decayed(double points, double age_secs, double half_life_secs)
 	if (half_life_secs <= 0 || age_secs <= 0)
 		return points;
 	return points * pow(0.5, age_secs / half_life_secs);
-}
-
-/* whole weeks of inactivity past the grace period, times the weekly points */
-static int
-inactivity_decay(const LeadflowModel *m, TimestampTz last_activity, TimestampTz as_of)
-{
-	double		idle = (double) (as_of - last_activity) / USECS_PER_SEC - m->inactivity_grace_secs;
-
-	if (idle <= 0 || m->inactivity_points_per_week <= 0)
-		return 0;
-	return (int) Min(floor(idle / SECS_PER_WEEK) * m->inactivity_points_per_week, 1000.0);
 }
 
 static Signal *
@@ -213,7 +209,8 @@ LeadflowScoreCompute(const LeadflowLead *lead, const LeadflowModel *m, bool with
 		if (LeadflowLeadIsNull(lead, leadflow_cols.created_at) &&
 			LeadflowLeadIsNull(lead, leadflow_cols.last_activity_at))
 			last_activity = as_of;
-		score->decay = inactivity_decay(m, last_activity, as_of);
+		score->decay = LeadflowDecayPoints(last_activity, as_of, m->inactivity_grace_secs,
+											m->inactivity_points_per_week);
 		explain_row(ex, -1, 0, "inactivity decay", -score->decay);
 		sum -= score->decay;
 	}
@@ -248,49 +245,6 @@ LeadflowScoreStore(LeadflowLead *lead, const LeadflowScore *score)
 }
 
 /*
- * LeadflowNotify
- *		NOTIFY leadflow '{"event": ..., "org_id": ..., "lead_id": ..., "rep_id": ...}';
- *		PostgreSQL delivers it on commit only.
- */
-void
-LeadflowNotify(const char *event, int64 org_id, int64 lead_id, int64 rep_id)
-{
-	static LocalTransactionId counted_in = InvalidLocalTransactionId;
-	static int	sent = 0;
-	StringInfoData payload;
-
-	/*
-	 * PostgreSQL keeps every pending notification in memory until commit: a
-	 * bulk load would hold one per lead.  Past leadflow.notify_limit in one
-	 * transaction a single "bulk" notification stands for the rest.
-	 */
-	if (counted_in != LeadflowLocalXid())
-	{
-		counted_in = LeadflowLocalXid();
-		sent = 0;
-	}
-	if (++sent > leadflow_notify_limit)
-	{
-		if (sent == leadflow_notify_limit + 1)
-			Async_Notify("leadflow", psprintf("{\"event\": \"bulk\", \"org_id\": " INT64_FORMAT
-											  ", \"lead_id\": null, \"rep_id\": null}", org_id));
-		return;
-	}
-
-	initStringInfo(&payload);
-	appendStringInfoChar(&payload, '{');
-	LeadflowDetailText(&payload, "event", event);
-	LeadflowDetailInt(&payload, "org_id", org_id);
-	LeadflowDetailInt(&payload, "lead_id", lead_id);
-	if (rep_id != 0)
-		LeadflowDetailInt(&payload, "rep_id", rep_id);
-	else
-		appendStringInfoString(&payload, ", \"rep_id\": null");
-	appendStringInfoChar(&payload, '}');
-	Async_Notify("leadflow", payload.data);
-}
-
-/*
  * LeadflowScoreApply
  *		Scores the lead, stores the score, and when it changed from
  *		old_score journals "scored" (old, new, reason).  Crossing escalate_at
@@ -304,7 +258,7 @@ LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const c
 	const LeadflowModel *m = LeadflowGetModel(lead->org_id, lead->desc);
 	TimestampTz now = LeadflowNow();
 	LeadflowScore score;
-	StringInfoData detail;
+	LeadflowJson detail;
 	int			crossed = 0;
 	int			c;
 
@@ -313,22 +267,20 @@ LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const c
 	if (score.total == old_score && strcmp(reason, "created") != 0)
 		return 0;
 
-	initStringInfo(&detail);
-	appendStringInfoChar(&detail, '{');
-	LeadflowDetailInt(&detail, "old", old_score);
-	LeadflowDetailInt(&detail, "new", score.total);
-	LeadflowDetailText(&detail, "reason", reason);
-	LeadflowDetailText(&detail, "temperature", score.temperature);
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonInt(&detail, "old", old_score);
+	LeadflowJsonInt(&detail, "new", score.total);
+	LeadflowJsonText(&detail, "reason", reason);
+	LeadflowJsonText(&detail, "temperature", score.temperature);
 	for (c = 0; c < LEADFLOW_NCATEGORIES; c++)
-		LeadflowDetailInt(&detail, leadflow_categories[c], score.category[c]);
+		LeadflowJsonInt(&detail, leadflow_categories[c], score.category[c]);
 	if (score.manual != 0)
-		LeadflowDetailInt(&detail, "manual", score.manual);
+		LeadflowJsonInt(&detail, "manual", score.manual);
 	if (score.decay != 0)
-		LeadflowDetailInt(&detail, "inactivity_decay", score.decay);
+		LeadflowJsonInt(&detail, "inactivity_decay", score.decay);
 	if (m != NULL)
-		LeadflowDetailInt(&detail, "model_id", m->model_id);
-	appendStringInfoChar(&detail, '}');
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "scored", detail.data);
+		LeadflowJsonInt(&detail, "model_id", m->model_id);
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "scored", LeadflowJsonFinish(&detail));
 
 	if (m == NULL)
 		return 0;
@@ -338,12 +290,10 @@ LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const c
 	{
 		crossed |= LEADFLOW_CROSSED_ESCALATE;
 		LeadflowLeadSet(lead, leadflow_cols.escalated_at, TimestampTzGetDatum(now), false);
-		resetStringInfo(&detail);
-		appendStringInfoChar(&detail, '{');
-		LeadflowDetailInt(&detail, "score", score.total);
-		LeadflowDetailInt(&detail, "escalate_at", m->escalate_at);
-		appendStringInfoChar(&detail, '}');
-		LeadflowJourneyAppend(lead->org_id, lead->lead_id, "escalated", detail.data);
+		LeadflowJsonBegin(&detail);
+		LeadflowJsonInt(&detail, "score", score.total);
+		LeadflowJsonInt(&detail, "escalate_at", m->escalate_at);
+		LeadflowJourneyAppend(lead->org_id, lead->lead_id, "escalated", LeadflowJsonFinish(&detail));
 	}
 	return crossed;
 }
@@ -438,8 +388,6 @@ leadflow_explain_score(PG_FUNCTION_ARGS)
 	return (Datum) 0;
 }
 
-/* set while an UPDATE issued by scoring runs: the leads trigger rescores */
-const char *leadflow_rescore_reason = NULL;
 
 static LeadflowPlan touch_plan = {
 	NULL,
@@ -449,12 +397,6 @@ static LeadflowPlan touch_plan = {
 	3, {INT8OID, INT8OID, TIMESTAMPTZOID}
 };
 
-static LeadflowPlan survivor_of_plan = {
-	NULL,
-	"SELECT merged_into FROM leadflow.leads"
-	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2",
-	2, {INT8OID, INT8OID}
-};
 
 static LeadflowPlan rescore_plan = {
 	NULL,
@@ -464,38 +406,18 @@ static LeadflowPlan rescore_plan = {
 };
 
 /*
- * LeadflowUpdateRescoring
+ * rescore_under
  *		Runs an UPDATE of leads (inside the caller's SPI connection) whose
  *		trigger must rescore, giving the reason; returns the rows updated.
  */
-uint64
-LeadflowUpdateRescoring(LeadflowPlan *plan, Datum *args, const char *nulls, const char *reason)
+static uint64
+rescore_under(LeadflowPlan *plan, Datum *args, const char *nulls, const char *reason)
 {
-	const char *saved = leadflow_rescore_reason;
-	uint64		processed;
-	int			rc;
+	LeadflowRequest request = *LeadflowCurrentRequest();
 
-	leadflow_rescore_reason = reason;
-	PG_TRY();
-	{
-		rc = LeadflowExecute(plan, args, nulls, false, 0);
-		if (rc != SPI_OK_UPDATE)
-			elog(ERROR, "leadflow: rescoring update failed: %s", SPI_result_code_string(rc));
-		processed = SPI_processed;
-	}
-	PG_FINALLY();
-	{
-		leadflow_rescore_reason = saved;
-	}
-	PG_END_TRY();
-	return processed;
+	request.rescore_reason = reason;
+	return LeadflowExecuteUnder(&request, plan, args, nulls, SPI_OK_UPDATE);
 }
-
-/*
- * Set while a caller inserts a signal for a live lead it updates itself
- * right after, rescoring once for both (the duplicate touch of dedup.c).
- */
-bool		leadflow_signal_lead_updated_by_caller = false;
 
 /*
  * Trigger on lead_signals.  BEFORE INSERT: a signal for a merged lead goes
@@ -520,7 +442,8 @@ leadflow_signal_inserted(PG_FUNCTION_ARGS)
 
 	desc = RelationGetDescr(td->tg_relation);
 	tuple = td->tg_trigtuple;
-	if (leadflow_signal_lead_updated_by_caller)
+	/* the caller updates the lead itself right after (dedup's touch) */
+	if (LeadflowCurrentRequest()->signal_lead_updated)
 		return TRIGGER_FIRED_BEFORE(td->tg_event) ? PointerGetDatum(tuple) : PointerGetDatum(NULL);
 	org_att = SPI_fnumber(desc, "org_id");
 	lead_att = SPI_fnumber(desc, "lead_id");
@@ -530,22 +453,16 @@ leadflow_signal_inserted(PG_FUNCTION_ARGS)
 	SPI_connect();
 	if (TRIGGER_FIRED_BEFORE(td->tg_event))
 	{
-		int			rc = LeadflowExecute(&survivor_of_plan, args, NULL, true, 1);
+		/* the survivor redirect of activities and consents too */
+		int64		survivor = LeadflowSurvivorOf(DatumGetInt64(args[0]), DatumGetInt64(args[1]));
 
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "leadflow: lead lookup failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed == 1)
+		if (survivor != DatumGetInt64(args[1]))
 		{
-			Datum		survivor = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+			int			cols[1] = {lead_att};
+			Datum		vals[1] = {Int64GetDatum(survivor)};
+			bool		nulls[1] = {false};
 
-			if (!isnull)
-			{
-				int			cols[1] = {lead_att};
-				Datum		vals[1] = {survivor};
-				bool		nulls[1] = {false};
-
-				tuple = heap_modify_tuple_by_cols(tuple, desc, 1, cols, vals, nulls);
-			}
+			tuple = heap_modify_tuple_by_cols(tuple, desc, 1, cols, vals, nulls);
 		}
 		SPI_finish();
 		return PointerGetDatum(tuple);
@@ -564,7 +481,7 @@ leadflow_signal_inserted(PG_FUNCTION_ARGS)
 		args[2] = heap_getattr(tuple, SPI_fnumber(desc, "occurred_at"), desc, &isnull);
 		if (isnull)
 			nulls[2] = 'n';
-		LeadflowUpdateRescoring(&touch_plan, args, nulls, "signal");
+		rescore_under(&touch_plan, args, nulls, "signal");
 	}
 	SPI_finish();
 	return PointerGetDatum(NULL);
@@ -586,7 +503,7 @@ leadflow_rescore(PG_FUNCTION_ARGS)
 
 	(void) LeadflowGetOrg(DatumGetInt64(arg));	/* 23503 for an unknown org */
 	SPI_connect();
-	n = LeadflowUpdateRescoring(&rescore_plan, &arg, NULL, "rescore");
+	n = rescore_under(&rescore_plan, &arg, NULL, "rescore");
 	SPI_finish();
 	PG_RETURN_INT64((int64) n);
 }

@@ -20,7 +20,14 @@
 #include "utils/builtins.h"
 #include "utils/timestamp.h"
 
-#include "leadflow.h"
+#include "journey.h"
+#include "lead.h"
+#include "request.h"
+#include "rulecache.h"
+#include "spi.h"
+#include "text.h"
+#include "workflow.h"
+
 
 static LeadflowPlan has_opportunity_plan = {
 	NULL,
@@ -83,7 +90,7 @@ LeadflowWorkflowUpdate(const LeadflowLead *old, LeadflowLead *lead)
 	TimestampTz now = LeadflowNow();
 	const LeadflowOrg *org;
 	const LeadflowStage *stage = NULL;
-	StringInfoData detail;
+	LeadflowJson detail;
 
 	if (!status_changed && !stage_changed && workflow_id == old_workflow)
 		return;
@@ -179,24 +186,21 @@ LeadflowWorkflowUpdate(const LeadflowLead *old, LeadflowLead *lead)
 	if (LeadflowLeadInt64(lead, leadflow_cols.stage_id) == old_stage && !status_changed)
 		return;
 
-	initStringInfo(&detail);
-	appendStringInfoChar(&detail, '{');
-	LeadflowDetailText(&detail, "from_status", from);
-	LeadflowDetailText(&detail, "to_status", to);
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonText(&detail, "from_status", from);
+	LeadflowJsonText(&detail, "to_status", to);
 	if (old_stage != 0)
-		LeadflowDetailInt(&detail, "from_stage_id", old_stage);
+		LeadflowJsonInt(&detail, "from_stage_id", old_stage);
 	if (LeadflowLeadInt64(lead, leadflow_cols.stage_id) != 0)
-		LeadflowDetailInt(&detail, "to_stage_id", LeadflowLeadInt64(lead, leadflow_cols.stage_id));
+		LeadflowJsonInt(&detail, "to_stage_id", LeadflowLeadInt64(lead, leadflow_cols.stage_id));
 	if (!LeadflowLeadIsNull(old, leadflow_cols.stage_entered_at))
 	{
 		TimestampTz entered = DatumGetTimestampTz(old->values[leadflow_cols.stage_entered_at - 1]);
 
-		appendStringInfo(&detail, ", \"hours_in_previous_stage\": %.2f",
-						 (double) (now - entered) / USECS_PER_HOUR);
+		LeadflowJsonFloat(&detail, "hours_in_previous_stage", (double) (now - entered) / USECS_PER_HOUR, 2);
 	}
 	if (strcmp(to, "archived") == 0)
-		LeadflowDetailText(&detail, "reason", LeadflowLeadText(lead, leadflow_cols.archive_reason));
-	appendStringInfoChar(&detail, '}');
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "stage_changed", detail.data);
+		LeadflowJsonText(&detail, "reason", LeadflowLeadText(lead, leadflow_cols.archive_reason));
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "stage_changed", LeadflowJsonFinish(&detail));
 	LeadflowLeadSet(lead, leadflow_cols.stage_entered_at, TimestampTzGetDatum(now), false);
 }

@@ -84,6 +84,9 @@ if sh bench/run.sh quick > "$log" 2>&1; then count "bench smoke" 1 0; else cat "
 # lints over the install script
 if sh test/lint.sh; then count "lint" 1 0; else count "lint" 0 1; fi
 
+# the layers of src/: every include points down
+if sh test/layers.sh; then count "layers" 1 0; else count "layers" 0 1; fi
+
 rm -f "$log"
 echo "leadflow tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]

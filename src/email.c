@@ -1,10 +1,9 @@
 /*-------------------------------------------------------------------------
  *
- * normalize.c
- *	  The pure normalization layer: emails, company domains and name
- *	  similarity, and the SQL functions over them and over phone.cpp.
- *	  No SPI, no table access, no locks; results are palloc'd in the
- *	  caller's memory context.
+ * email.c
+ *	  Emails and company domains, pure: no SPI, no table access, no locks;
+ *	  results are palloc'd in the caller's memory context.  With their SQL
+ *	  functions, and the one over phone.cpp.
  *
  *	  Emails.  Trimmed of ASCII white space; at most 254 bytes, checked
  *	  before anything else so a megabyte of input costs nothing.  The local
@@ -28,9 +27,6 @@
  */
 #include "postgres.h"
 
-#include <locale.h>
-#include <wctype.h>
-
 #include <idn2.h>
 #include <libpsl.h>
 
@@ -39,8 +35,8 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 
-#include "leadflow.h"
 #include "normalize.h"
+#include "text.h"
 
 /* RFC 5321 limits */
 #define EMAIL_LOCAL_MAX_LEN		64
@@ -53,133 +49,6 @@
  * (characters that UTS #46 maps to nothing aside)
  */
 #define DOMAIN_MAX_INPUT_LEN	(4 * DOMAIN_MAX_LEN)
-
-/* names are compared on their first this many characters */
-#define NAME_MAX_CHARS			255
-
-/* Jaro-Winkler: prefix scale, longest prefix counted, boost threshold */
-#define JW_PREFIX_SCALE			0.1
-#define JW_PREFIX_MAX			4
-#define JW_BOOST_THRESHOLD		0.7
-
-/* ASCII white space, what people type or paste around a value */
-static inline bool
-is_ascii_space(unsigned char c)
-{
-	return c == ' ' || c == '\t' || c == '\n' || c == '\r' || c == '\f' || c == '\v';
-}
-
-/* true when s has no byte above 0x7F */
-static bool
-is_ascii_string(const char *s)
-{
-	for (; *s; s++)
-		if (IS_HIGHBIT_SET(*s))
-			return false;
-	return true;
-}
-
-/* lower-cases A-Z in place; other bytes stay */
-static void
-ascii_lower_in_place(char *s)
-{
-	for (; *s; s++)
-		if (*s >= 'A' && *s <= 'Z')
-			*s += 'a' - 'A';
-}
-
-/*
- * server_to_utf8
- *		The text s in UTF-8: s itself in UTF-8 and SQL_ASCII databases and
- *		for pure ASCII, else a palloc'd conversion.
- */
-static const char *
-server_to_utf8(const char *s)
-{
-	int			encoding = GetDatabaseEncoding();
-
-	if (encoding == PG_UTF8 || encoding == PG_SQL_ASCII || is_ascii_string(s))
-		return s;
-	return pg_server_to_any(s, strlen(s), PG_UTF8);
-}
-
-/*
- * utf8_to_server
- *		The reverse of server_to_utf8 for a result; palloc'd or s itself.
- */
-static char *
-utf8_to_server(char *s)
-{
-	int			encoding = GetDatabaseEncoding();
-
-	if (encoding == PG_UTF8 || encoding == PG_SQL_ASCII || is_ascii_string(s))
-		return s;
-	return pg_any_to_server(s, strlen(s), PG_UTF8);
-}
-
-/*
- * decode_utf8
- *		Decodes one character at p (before end) into *c.  Returns its length
- *		in bytes, or -1 for an invalid or truncated sequence.
- */
-static int
-decode_utf8(const unsigned char *p, const unsigned char *end, pg_wchar *c)
-{
-	int			len = pg_utf_mblen(p);
-
-	if (len > end - p || !pg_utf8_islegal(p, len))
-		return -1;
-	*c = utf8_to_unicode(p);
-	return len;
-}
-
-/*
- * C.UTF-8's LC_CTYPE, opened once per backend, so case folding is the same
- * in every database whatever its locale.  (locale_t) 0 when the C library
- * has no such locale: then only ASCII is folded.
- */
-static locale_t
-utf8_ctype(void)
-{
-	static bool opened = false;
-	static locale_t ctype = (locale_t) 0;
-
-	if (!opened)
-	{
-		ctype = newlocale(LC_CTYPE_MASK, "C.UTF-8", (locale_t) 0);
-		opened = true;
-	}
-	return ctype;
-}
-
-/* lower case of one Unicode character */
-static pg_wchar
-fold_char(pg_wchar c)
-{
-	locale_t	ctype;
-
-	if (c < 0x80)
-		return (c >= 'A' && c <= 'Z') ? c + ('a' - 'A') : c;
-	ctype = utf8_ctype();
-	if (ctype == (locale_t) 0)
-		return c;
-	return (pg_wchar) towlower_l((wint_t) c, ctype);
-}
-
-/*
- * Characters that cannot be seen or that separate words: C1 controls,
- * Unicode spaces, zero-width and bidirectional marks, the byte order mark,
- * specials.  Refused in a local part; c is 0x80 or above.
- */
-static bool
-is_invisible(pg_wchar c)
-{
-	return c <= 0xA0 || c == 0xAD || c == 0x1680 || c == 0x180E ||
-		(c >= 0x2000 && c <= 0x200F) ||
-		(c >= 0x2028 && c <= 0x202F) ||
-		(c >= 0x205F && c <= 0x206F) ||
-		c == 0x3000 || c == 0xFEFF || c >= 0xFFF9;
-}
 
 /* RFC 5322 atext plus the dot, in ASCII */
 static bool
@@ -209,7 +78,7 @@ normalize_local_part(char *local, const char **reason)
 	int			n = 0;
 	int			i;
 
-	if (is_ascii_string(local))
+	if (LeadflowIsAscii(local))
 	{
 		for (; p < end; p++)
 			if (!is_local_part_char(*p))
@@ -217,7 +86,7 @@ normalize_local_part(char *local, const char **reason)
 				*reason = "invalid character in local part";
 				return NULL;
 			}
-		ascii_lower_in_place(local);
+		LeadflowAsciiLower(local);
 		return local;
 	}
 
@@ -225,15 +94,15 @@ normalize_local_part(char *local, const char **reason)
 	while (p < end)
 	{
 		pg_wchar	c;
-		int			len = decode_utf8(p, end, &c);
+		int			len = LeadflowDecodeUtf8(p, end, &c);
 
 		if (len < 0 || (c < 0x80 && !is_local_part_char((unsigned char) c)) ||
-			(c >= 0x80 && is_invisible(c)))
+			(c >= 0x80 && LeadflowIsInvisible(c)))
 		{
 			*reason = "invalid character in local part";
 			return NULL;
 		}
-		chars[n++] = fold_char(c);
+		chars[n++] = LeadflowFoldChar(c);
 		p += len;
 	}
 	chars[n] = 0;
@@ -415,10 +284,10 @@ host_to_ascii(const char *host, const char **reason)
 		*reason = "domain is an ip address";
 		return NULL;
 	}
-	if (is_ascii_string(host) && !has_ace_label(host))
+	if (LeadflowIsAscii(host) && !has_ace_label(host))
 	{
 		ascii = pstrdup(host);
-		ascii_lower_in_place(ascii);
+		LeadflowAsciiLower(ascii);
 	}
 	else
 	{
@@ -438,7 +307,7 @@ host_to_ascii(const char *host, const char **reason)
 		}
 		ascii = pstrdup(idn);
 		idn2_free(idn);
-		ascii_lower_in_place(ascii);
+		LeadflowAsciiLower(ascii);
 	}
 
 	*reason = check_ascii_host(ascii);
@@ -477,10 +346,10 @@ LeadflowNormalizeEmail(const char *raw, char **domain_out, const char **reason)
 	if (domain_out != NULL)
 		*domain_out = NULL;
 
-	while (is_ascii_space((unsigned char) *start))
+	while (LeadflowIsAsciiSpace((unsigned char) *start))
 		start++;
 	end = start + strlen(start);
-	while (end > start && is_ascii_space((unsigned char) end[-1]))
+	while (end > start && LeadflowIsAsciiSpace((unsigned char) end[-1]))
 		end--;
 	if (end == start)
 	{
@@ -494,7 +363,7 @@ LeadflowNormalizeEmail(const char *raw, char **domain_out, const char **reason)
 	}
 
 	copy = pnstrdup(start, end - start);
-	email = unconstify(char *, server_to_utf8(copy));	/* ours either way */
+	email = unconstify(char *, LeadflowServerToUtf8(copy));	/* ours either way */
 
 	at = strchr(email, '@');
 	if (at == NULL)
@@ -555,7 +424,7 @@ LeadflowNormalizeEmail(const char *raw, char **domain_out, const char **reason)
 		}
 	}
 
-	result = utf8_to_server(psprintf("%s@%s", local, domain));
+	result = LeadflowUtf8ToServer(psprintf("%s@%s", local, domain));
 	if (domain_out != NULL)
 		*domain_out = pstrdup(domain);
 	return result;
@@ -602,10 +471,10 @@ LeadflowRegistrableDomain(const char *ascii_host)
 	const char *registrable;
 	char	   *result = NULL;
 
-	if (ascii_host == NULL || !is_ascii_string(ascii_host) || is_ip_literal(ascii_host))
+	if (ascii_host == NULL || !LeadflowIsAscii(ascii_host) || is_ip_literal(ascii_host))
 		return NULL;
 	host = pstrdup(ascii_host);
-	ascii_lower_in_place(host);
+	LeadflowAsciiLower(host);
 	if (check_ascii_host(host) == NULL)
 	{
 		registrable = psl_registrable_domain(public_suffixes(), host);
@@ -615,167 +484,6 @@ LeadflowRegistrableDomain(const char *ascii_host)
 	pfree(host);
 	return result;
 }
-
-/* Unicode white space (Zs, line and paragraph separators, NEL) */
-static bool
-is_unicode_space(pg_wchar c)
-{
-	return c == 0x85 || c == 0xA0 || c == 0x1680 ||
-		(c >= 0x2000 && c <= 0x200A) ||
-		c == 0x2028 || c == 0x2029 || c == 0x202F || c == 0x205F || c == 0x3000;
-}
-
-/*
- * fold_name
- *		Decodes name into chars (room for NAME_MAX_CHARS + 1): lower case,
- *		NFC, white space trimmed and collapsed to one space, control and
- *		zero-width characters dropped, at most NAME_MAX_CHARS characters.
- *		Bytes that are not UTF-8 count as one character each.  Returns the
- *		number of characters.  Called by LeadflowNameSimilarity.
- */
-static int
-fold_name(const char *name, pg_wchar *chars)
-{
-	const char *utf8 = server_to_utf8(name);
-	const unsigned char *p = (const unsigned char *) utf8;
-	const unsigned char *end = p + strlen(utf8);
-	bool		space = false;
-	bool		ascii = true;
-	int			n = 0;
-
-	while (p < end && n < NAME_MAX_CHARS)
-	{
-		pg_wchar	c;
-		int			len = decode_utf8(p, end, &c);
-
-		if (len < 0)
-		{
-			c = *p;
-			len = 1;
-		}
-		p += len;
-
-		if (is_ascii_space((unsigned char) c) || is_unicode_space(c))
-		{
-			space = (n > 0);
-			continue;
-		}
-		if (c < 0x20 || c == 0x7F || (c >= 0x80 && is_invisible(c)))
-			continue;
-		if (space)
-		{
-			chars[n++] = ' ';
-			space = false;
-			if (n == NAME_MAX_CHARS)
-				break;
-		}
-		if (c >= 0x80)
-			ascii = false;
-		chars[n++] = fold_char(c);
-	}
-	chars[n] = 0;
-
-	if (!ascii)
-	{
-		pg_wchar   *nfc = unicode_normalize(UNICODE_NFC, chars);
-
-		for (n = 0; nfc[n] != 0 && n < NAME_MAX_CHARS; n++)
-			chars[n] = nfc[n];
-		chars[n] = 0;
-		pfree(nfc);
-	}
-	if (utf8 != name)
-		pfree(unconstify(char *, utf8));
-	return n;
-}
-
-/*
- * jaro_winkler
- *		Jaro similarity of a and b, raised by Winkler's common-prefix bonus
- *		(up to 4 characters, scale 0.1) when above 0.7, as in Winkler's
- *		strcmp95 (half the transpositions, rounded down).  a and b hold at
- *		most NAME_MAX_CHARS characters.  Called by LeadflowNameSimilarity.
- */
-static double
-jaro_winkler(const pg_wchar *a, int alen, const pg_wchar *b, int blen)
-{
-	bool		amatched[NAME_MAX_CHARS];
-	bool		bmatched[NAME_MAX_CHARS];
-	int			window = Max(alen, blen) / 2 - 1;
-	int			matches = 0;
-	int			transpositions = 0;
-	int			prefix = 0;
-	int			i;
-	int			j;
-	double		jaro;
-
-	if (window < 0)
-		window = 0;
-	memset(amatched, 0, sizeof(amatched));
-	memset(bmatched, 0, sizeof(bmatched));
-
-	for (i = 0; i < alen; i++)
-	{
-		int			lo = Max(0, i - window);
-		int			hi = Min(blen - 1, i + window);
-
-		for (j = lo; j <= hi; j++)
-			if (!bmatched[j] && a[i] == b[j])
-			{
-				amatched[i] = bmatched[j] = true;
-				matches++;
-				break;
-			}
-	}
-	if (matches == 0)
-		return 0.0;
-
-	for (i = 0, j = 0; i < alen; i++)
-	{
-		if (!amatched[i])
-			continue;
-		while (!bmatched[j])
-			j++;
-		if (a[i] != b[j])
-			transpositions++;
-		j++;
-	}
-
-	jaro = ((double) matches / alen + (double) matches / blen +
-			(double) (matches - transpositions / 2) / matches) / 3.0;
-	if (jaro <= JW_BOOST_THRESHOLD)
-		return jaro;
-	while (prefix < Min(JW_PREFIX_MAX, Min(alen, blen)) && a[prefix] == b[prefix])
-		prefix++;
-	return jaro + prefix * JW_PREFIX_SCALE * (1.0 - jaro);
-}
-
-/*
- * LeadflowNameSimilarity
- *		Jaro-Winkler similarity of two names in [0,1], by characters, after
- *		fold_name.  Both empty: 1; one empty: 0.
- *
- * Called by the duplicate finder and leadflow_name_similarity; works in
- * the current memory context and frees what it allocates.
- */
-double
-LeadflowNameSimilarity(const char *a, const char *b)
-{
-	pg_wchar	achars[NAME_MAX_CHARS + 1];
-	pg_wchar	bchars[NAME_MAX_CHARS + 1];
-	int			alen = fold_name(a, achars);
-	int			blen = fold_name(b, bchars);
-
-	if (alen == 0 && blen == 0)
-		return 1.0;
-	if (alen == 0 || blen == 0)
-		return 0.0;
-	return jaro_winkler(achars, alen, bchars, blen);
-}
-
-/*
- * SQL-callable functions
- */
 
 /*
  * leadflow.normalize_email(email text) RETURNS text
@@ -827,10 +535,10 @@ leadflow_company_domain(PG_FUNCTION_ARGS)
 		char	   *start = raw;
 		char	   *end;
 
-		while (is_ascii_space((unsigned char) *start))
+		while (LeadflowIsAsciiSpace((unsigned char) *start))
 			start++;
 		end = start + strlen(start);
-		while (end > start && is_ascii_space((unsigned char) end[-1]))
+		while (end > start && LeadflowIsAsciiSpace((unsigned char) end[-1]))
 			end--;
 		*end = '\0';
 
@@ -842,7 +550,7 @@ leadflow_company_domain(PG_FUNCTION_ARGS)
 			reason = "domain too long";
 		}
 		else
-			host = host_to_ascii(server_to_utf8(start), &reason);
+			host = host_to_ascii(LeadflowServerToUtf8(start), &reason);
 		if (host == NULL)
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
@@ -871,7 +579,7 @@ leadflow_normalize_phone(PG_FUNCTION_ARGS)
 	char		e164[LEADFLOW_E164_BUFSIZE];
 	const char *reason;
 
-	if (!leadflow_phone_e164(server_to_utf8(raw), region, e164, sizeof(e164), &reason))
+	if (!leadflow_phone_e164(LeadflowServerToUtf8(raw), region, e164, sizeof(e164), &reason))
 	{
 		if (strcmp(reason, "unknown region") == 0)
 			ereport(ERROR,
@@ -886,18 +594,4 @@ leadflow_normalize_phone(PG_FUNCTION_ARGS)
 				 errhint("Give the number with its area code, or in international format starting with + and the country code.")));
 	}
 	PG_RETURN_TEXT_P(cstring_to_text(e164));
-}
-
-/*
- * leadflow.name_similarity(a text, b text) RETURNS double precision
- *		Jaro-Winkler similarity of two names, see LeadflowNameSimilarity.
- */
-PG_FUNCTION_INFO_V1(leadflow_name_similarity);
-Datum
-leadflow_name_similarity(PG_FUNCTION_ARGS)
-{
-	char	   *a = text_to_cstring(PG_GETARG_TEXT_PP(0));
-	char	   *b = text_to_cstring(PG_GETARG_TEXT_PP(1));
-
-	PG_RETURN_FLOAT8(LeadflowNameSimilarity(a, b));
 }

@@ -1,0 +1,88 @@
+------------------------------------------------------------------------------
+-- Journey: append-only, hash-chained history of every lead
+------------------------------------------------------------------------------
+
+CREATE TABLE @extschema@.lead_journey (
+    org_id       bigint NOT NULL,
+    lead_id      bigint NOT NULL,
+    seq          integer NOT NULL CHECK (seq >= 1),
+    step_id      bigint GENERATED ALWAYS AS IDENTITY,
+    occurred_at  timestamptz NOT NULL,
+    kind         text NOT NULL,
+    actor        text NOT NULL,
+    detail       jsonb NOT NULL,
+    prev_hash    bytea,
+    hash         bytea NOT NULL,
+    PRIMARY KEY (org_id, lead_id, seq)
+);
+COMMENT ON TABLE @extschema@.lead_journey IS 'Immutable history of each lead: seq 1, 2, 3... per lead, each row hash-chained to the previous one. Holds no personal data.';
+COMMENT ON COLUMN @extschema@.lead_journey.lead_id IS 'The lead.';
+COMMENT ON COLUMN @extschema@.lead_journey.seq IS 'Position in the lead''s chain, from 1.';
+COMMENT ON COLUMN @extschema@.lead_journey.step_id IS 'Global step id, in order of writing.';
+COMMENT ON COLUMN @extschema@.lead_journey.occurred_at IS 'When the step happened (transaction time).';
+COMMENT ON COLUMN @extschema@.lead_journey.kind IS 'created, normalized, enriched, scored, routed, shadow_routed, duplicate_touch, stage_changed, ...';
+COMMENT ON COLUMN @extschema@.lead_journey.actor IS 'Who acted: the setting leadflow.actor, else the session user.';
+COMMENT ON COLUMN @extschema@.lead_journey.detail IS 'What happened: ids, rule names, numbers; never personal data.';
+COMMENT ON COLUMN @extschema@.lead_journey.prev_hash IS 'hash of the previous row of the lead (NULL for seq 1).';
+COMMENT ON COLUMN @extschema@.lead_journey.hash IS 'SHA-256 over prev_hash and the row content; see leadflow.journey_hash.';
+
+CREATE FUNCTION @extschema@.journey_hash(prev_hash bytea, org_id bigint, lead_id bigint, seq integer,
+                                         occurred_at timestamptz, kind text, actor text, detail jsonb)
+RETURNS bytea
+AS 'MODULE_PATHNAME', 'leadflow_journey_hash'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.journey_hash(bytea, bigint, bigint, integer, timestamptz, text, text, jsonb) IS
+    'SHA-256 of a journey row: the hash every lead_journey row stores, recomputed by verify_journey.';
+
+CREATE FUNCTION @extschema@.append_journey(lead_id bigint, kind text, detail jsonb DEFAULT '{}')
+RETURNS integer
+AS 'MODULE_PATHNAME', 'leadflow_append_journey'
+LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.append_journey(bigint, text, jsonb) IS
+    'Appends a step to a lead''s journey (signed with leadflow.actor) and returns its seq. Locks the lead so concurrent appends never fork the chain.';
+
+CREATE FUNCTION @extschema@.journey_refuse_change()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'leadflow_journey_refuse_change'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.journey_refuse_change() IS 'Trigger: lead_journey rows are never updated, deleted or truncated.';
+
+CREATE TRIGGER lead_journey_immutable
+    BEFORE UPDATE OR DELETE ON @extschema@.lead_journey
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.journey_refuse_change();
+CREATE TRIGGER lead_journey_no_truncate
+    BEFORE TRUNCATE ON @extschema@.lead_journey
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.journey_refuse_change();
+-- also under session_replication_role = replica
+ALTER TABLE @extschema@.lead_journey ENABLE ALWAYS TRIGGER lead_journey_immutable;
+ALTER TABLE @extschema@.lead_journey ENABLE ALWAYS TRIGGER lead_journey_no_truncate;
+
+CREATE FUNCTION @extschema@.verify_journey(org_id bigint)
+RETURNS TABLE (lead_id bigint, seq integer, problem text)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT j.lead_id, j.seq,
+           CASE
+               WHEN j.seq OPERATOR(pg_catalog.<>) j.expected_seq THEN 'expected seq ' OPERATOR(pg_catalog.||) j.expected_seq
+               WHEN j.prev_hash IS DISTINCT FROM j.expected_prev THEN 'prev_hash does not match the previous row'
+               ELSE 'hash does not match the row content'
+           END
+      FROM (SELECT x.lead_id, x.seq, x.prev_hash, x.hash,
+                   pg_catalog.row_number() OVER w AS expected_seq,
+                   pg_catalog.lag(x.hash) OVER w AS expected_prev,
+                   leadflow.journey_hash(x.prev_hash, x.org_id, x.lead_id, x.seq, x.occurred_at,
+                                         x.kind, x.actor, x.detail) AS computed
+              FROM leadflow.lead_journey x
+             WHERE x.org_id OPERATOR(pg_catalog.=) verify_journey.org_id
+            WINDOW w AS (PARTITION BY x.lead_id ORDER BY x.seq)) j
+     WHERE j.seq OPERATOR(pg_catalog.<>) j.expected_seq
+        OR j.prev_hash IS DISTINCT FROM j.expected_prev
+        OR j.hash IS DISTINCT FROM j.computed
+     ORDER BY j.lead_id, j.seq;
+END;
+COMMENT ON FUNCTION @extschema@.verify_journey(bigint) IS
+    'Checks every journey chain of an org; returns one row per broken link (no rows: every chain is intact).';
+
+-- pg_dump keeps the user data of these tables
+SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_journey', '');

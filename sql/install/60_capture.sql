@@ -1,0 +1,300 @@
+------------------------------------------------------------------------------
+-- Entry points: capture, CSV import
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.contact_problem(email text, phone text, country text, default_region text DEFAULT 'US')
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_contact_problem'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.contact_problem(text, text, text, text) IS
+    'Why the pipeline would refuse these contact fields (the message it would raise), or NULL when they pass. A national phone number is read in the country''s region when country is a two-letter code, else in default_region.';
+
+-- Field names of web forms, Meta Lead Ads (field_data) and Google Ads lead
+-- forms (user_column_data, lower-cased) mapped to leads columns.
+CREATE TABLE @extschema@.capture_field_names (
+    name    text PRIMARY KEY,
+    column_name text NOT NULL CHECK (column_name IN (
+        'first_name', 'last_name', 'full_name', 'email', 'phone', 'company', 'job_title',
+        'industry', 'company_size', 'annual_revenue', 'country', 'state', 'city',
+        'postal_code', 'campaign'))
+);
+COMMENT ON TABLE @extschema@.capture_field_names IS 'Payload field names capture() maps to lead columns (global, editable); other keys go to attributes.';
+COMMENT ON COLUMN @extschema@.capture_field_names.name IS 'Field name as sent, lower case.';
+COMMENT ON COLUMN @extschema@.capture_field_names.column_name IS 'The leads column it fills (full_name is split into first and last name).';
+INSERT INTO @extschema@.capture_field_names (name, column_name) VALUES
+    ('first_name', 'first_name'), ('firstname', 'first_name'), ('given_name', 'first_name'), ('fname', 'first_name'),
+    ('last_name', 'last_name'), ('lastname', 'last_name'), ('family_name', 'last_name'), ('surname', 'last_name'), ('lname', 'last_name'),
+    ('full_name', 'full_name'), ('fullname', 'full_name'), ('name', 'full_name'),
+    ('email', 'email'), ('email_address', 'email'), ('work_email', 'email'), ('e-mail', 'email'),
+    ('phone', 'phone'), ('phone_number', 'phone'), ('work_phone', 'phone'), ('mobile', 'phone'),
+    ('mobile_phone', 'phone'), ('telephone', 'phone'), ('tel', 'phone'),
+    ('company', 'company'), ('company_name', 'company'), ('organization', 'company'), ('organisation', 'company'),
+    ('job_title', 'job_title'), ('jobtitle', 'job_title'), ('title', 'job_title'),
+    ('industry', 'industry'),
+    ('company_size', 'company_size'), ('employees', 'company_size'), ('number_of_employees', 'company_size'),
+    ('annual_revenue', 'annual_revenue'), ('revenue', 'annual_revenue'),
+    ('country', 'country'), ('country_code', 'country'),
+    ('state', 'state'), ('region', 'state'), ('province', 'state'),
+    ('city', 'city'),
+    ('postal_code', 'postal_code'), ('zip', 'postal_code'), ('zip_code', 'postal_code'),
+    ('post_code', 'postal_code'), ('postcode', 'postal_code'),
+    ('campaign', 'campaign'), ('utm_campaign', 'campaign'), ('campaign_name', 'campaign');
+
+-- Turns a payload of any supported shape into one flat object of field
+-- name -> text value, plus "_extra" with what is not a form field.
+CREATE FUNCTION @extschema@.capture_flatten(payload jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    flat jsonb := '{}';
+    extra jsonb := '{}';
+    item jsonb;
+    i int := 0;
+    k text;
+    v jsonb;
+BEGIN
+    IF payload IS NULL OR pg_catalog.jsonb_typeof(payload) <> 'object' THEN
+        RAISE EXCEPTION 'capture payload must be a JSON object, not %', COALESCE(pg_catalog.jsonb_typeof(payload), 'null')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    IF payload ? 'field_data' THEN                      -- Meta Lead Ads
+        IF pg_catalog.jsonb_typeof(payload -> 'field_data') <> 'array' THEN
+            RAISE EXCEPTION 'capture payload field_data must be an array'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        FOR item IN SELECT * FROM pg_catalog.jsonb_array_elements(payload -> 'field_data') LOOP
+            IF pg_catalog.jsonb_typeof(item) <> 'object' OR pg_catalog.jsonb_typeof(item -> 'name') IS DISTINCT FROM 'string' THEN
+                RAISE EXCEPTION 'capture payload field_data[%] has no name', i
+                    USING ERRCODE = 'invalid_parameter_value';
+            END IF;
+            IF pg_catalog.jsonb_typeof(item -> 'values') = 'array' AND pg_catalog.jsonb_array_length(item -> 'values') > 0 THEN
+                flat := flat || pg_catalog.jsonb_build_object(pg_catalog.lower(item ->> 'name'), item -> 'values' ->> 0);
+            ELSIF pg_catalog.jsonb_typeof(item -> 'values') IS DISTINCT FROM 'array' THEN
+                RAISE EXCEPTION 'capture payload field_data[%] ("%") has no values array', i, item ->> 'name'
+                    USING ERRCODE = 'invalid_parameter_value';
+            END IF;
+            i := i + 1;
+        END LOOP;
+        extra := payload - 'field_data';
+        IF extra ? 'id' THEN
+            extra := (extra - 'id') || pg_catalog.jsonb_build_object('meta_lead_id', extra -> 'id');
+        END IF;
+    ELSIF payload ? 'user_column_data' THEN             -- Google Ads lead form
+        IF pg_catalog.jsonb_typeof(payload -> 'user_column_data') <> 'array' THEN
+            RAISE EXCEPTION 'capture payload user_column_data must be an array'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        FOR item IN SELECT * FROM pg_catalog.jsonb_array_elements(payload -> 'user_column_data') LOOP
+            IF pg_catalog.jsonb_typeof(item) <> 'object' OR pg_catalog.jsonb_typeof(item -> 'column_id') IS DISTINCT FROM 'string' THEN
+                RAISE EXCEPTION 'capture payload user_column_data[%] has no column_id', i
+                    USING ERRCODE = 'invalid_parameter_value';
+            END IF;
+            flat := flat || pg_catalog.jsonb_build_object(pg_catalog.lower(item ->> 'column_id'), item ->> 'string_value');
+            i := i + 1;
+        END LOOP;
+        extra := payload - 'user_column_data';
+        IF extra ? 'lead_id' THEN
+            extra := (extra - 'lead_id') || pg_catalog.jsonb_build_object('google_lead_id', extra -> 'lead_id');
+        END IF;
+    ELSE                                                -- a flat object
+        FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(payload) LOOP
+            IF pg_catalog.jsonb_typeof(v) IN ('object', 'array') THEN
+                extra := extra || pg_catalog.jsonb_build_object(k, v);
+            ELSE
+                flat := flat || pg_catalog.jsonb_build_object(pg_catalog.lower(k), v #>> '{}');
+            END IF;
+        END LOOP;
+    END IF;
+    RETURN flat || pg_catalog.jsonb_build_object('_extra', extra);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.capture_flatten(jsonb) IS
+    'Internal to capture(): a flat, Meta Lead Ads or Google Ads payload as one object of lower-case field names.';
+
+CREATE FUNCTION @extschema@.capture(org_id bigint, source text, payload jsonb)
+RETURNS TABLE (lead_id bigint, outcome text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    flat jsonb := leadflow.capture_flatten(payload);
+    f jsonb := '{}';            -- leads column -> value
+    attrs jsonb := flat -> '_extra';
+    k text;
+    v text;
+    col text;
+    full_name text;
+    new_id bigint;
+    new_status text;
+    survivor bigint;
+BEGIN
+    FOR k, v IN SELECT e.key, e.value #>> '{}' FROM pg_catalog.jsonb_each(flat - '_extra') e LOOP
+        SELECT m.column_name INTO col FROM leadflow.capture_field_names m WHERE m.name OPERATOR(pg_catalog.=) k;
+        IF col IS NULL OR NULLIF(pg_catalog.btrim(v), '') IS NULL THEN
+            IF NULLIF(pg_catalog.btrim(v), '') IS NOT NULL THEN
+                attrs := attrs || pg_catalog.jsonb_build_object(k, v);
+            END IF;
+        ELSIF col = 'full_name' THEN
+            full_name := pg_catalog.btrim(v);
+        ELSIF (col = 'company_size' AND pg_catalog.btrim(v) !~ '^[0-9]{1,9}$')
+           OR (col = 'annual_revenue' AND pg_catalog.btrim(v) !~ '^[0-9]{1,15}(\.[0-9]{1,4})?$') THEN
+            attrs := attrs || pg_catalog.jsonb_build_object(k, v);   -- e.g. "51-200": kept, not guessed
+        ELSIF NOT f ? col THEN
+            f := f || pg_catalog.jsonb_build_object(col, pg_catalog.btrim(v));
+        END IF;
+    END LOOP;
+    IF full_name IS NOT NULL AND NOT f ? 'first_name' AND NOT f ? 'last_name' THEN
+        f := f || pg_catalog.jsonb_build_object('first_name', pg_catalog.split_part(full_name, ' ', 1),
+                                     'last_name', NULLIF(pg_catalog.btrim(pg_catalog.substr(full_name, pg_catalog.length(pg_catalog.split_part(full_name, ' ', 1)) + 1)), ''));
+    END IF;
+    IF NOT f ? 'email' AND NOT f ? 'phone' THEN
+        RAISE EXCEPTION 'capture payload has neither an email nor a phone field'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Send an email or phone field (e.g. "email", "phone_number", Google "EMAIL").';
+    END IF;
+
+    INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company, job_title,
+                                industry, company_size, annual_revenue, country, state, city,
+                                postal_code, source, campaign, attributes)
+    VALUES (capture.org_id, f ->> 'first_name', f ->> 'last_name', f ->> 'email', f ->> 'phone',
+            f ->> 'company', f ->> 'job_title', f ->> 'industry', (f ->> 'company_size')::integer,
+            (f ->> 'annual_revenue')::numeric, f ->> 'country', f ->> 'state', f ->> 'city',
+            f ->> 'postal_code', capture.source, f ->> 'campaign', attrs)
+    RETURNING leads.lead_id, leads.status, leads.merged_into INTO new_id, new_status, survivor;
+
+    lead_id := COALESCE(survivor, new_id);
+    outcome := CASE WHEN new_status = 'merged' THEN 'merged' ELSE 'created' END;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.capture(bigint, text, jsonb) IS
+    'Captures a lead from a web form (flat object), Meta Lead Ads (field_data) or Google Ads (user_column_data) payload; returns the live lead and whether it was created or merged into an existing one.';
+
+-- CSV import staging: \copy fills it, process_import reads it
+CREATE TABLE @extschema@.lead_imports (
+    org_id          bigint NOT NULL DEFAULT NULLIF(pg_catalog.current_setting('leadflow.org_id', true), '')::bigint
+                    REFERENCES @extschema@.orgs (org_id) ON DELETE CASCADE,
+    batch_id        bigint NOT NULL DEFAULT pg_catalog.txid_current(),
+    row_number      bigint GENERATED BY DEFAULT AS IDENTITY,
+    first_name      text,
+    last_name       text,
+    email           text,
+    phone           text,
+    company         text,
+    job_title       text,
+    industry        text,
+    company_size    text,
+    annual_revenue  text,
+    country         text,
+    state           text,
+    city            text,
+    postal_code     text,
+    source          text,
+    campaign        text,
+    error           text,
+    lead_id         bigint,
+    processed_at    timestamptz,
+    PRIMARY KEY (org_id, batch_id, row_number)
+);
+COMMENT ON TABLE @extschema@.lead_imports IS 'Staging table for CSV imports (\copy ... CSV HEADER), all text; process_import moves valid rows through the pipeline.';
+COMMENT ON COLUMN @extschema@.lead_imports.org_id IS 'Org; defaults to the setting leadflow.org_id, so a \copy need not carry it.';
+COMMENT ON COLUMN @extschema@.lead_imports.batch_id IS 'Import batch; defaults to the loading transaction id, so the rows of one \copy form one batch.';
+COMMENT ON COLUMN @extschema@.lead_imports.row_number IS 'Row order within the batch.';
+COMMENT ON COLUMN @extschema@.lead_imports.first_name IS 'CSV field first_name, as text; checked and converted by process_import.';
+COMMENT ON COLUMN @extschema@.lead_imports.last_name IS 'CSV field last_name, as text; checked and converted by process_import.';
+COMMENT ON COLUMN @extschema@.lead_imports.email IS 'CSV field email, as text; checked and converted by process_import.';
+COMMENT ON COLUMN @extschema@.lead_imports.phone IS 'CSV field phone, as text; checked and converted by process_import.';
+COMMENT ON COLUMN @extschema@.lead_imports.company IS 'CSV field company, as text; checked and converted by process_import.';
+COMMENT ON COLUMN @extschema@.lead_imports.job_title IS 'CSV field job_title, as text; checked and converted by process_import.';
+COMMENT ON COLUMN @extschema@.lead_imports.industry IS 'CSV field industry, as text; checked and converted by process_import.';
+COMMENT ON COLUMN @extschema@.lead_imports.company_size IS 'CSV field company_size, as text; checked and converted by process_import.';
+COMMENT ON COLUMN @extschema@.lead_imports.annual_revenue IS 'CSV field annual_revenue, as text; checked and converted by process_import.';
+COMMENT ON COLUMN @extschema@.lead_imports.country IS 'CSV field country, as text; checked and converted by process_import.';
+COMMENT ON COLUMN @extschema@.lead_imports.state IS 'CSV field state, as text; checked and converted by process_import.';
+COMMENT ON COLUMN @extschema@.lead_imports.city IS 'CSV field city, as text; checked and converted by process_import.';
+COMMENT ON COLUMN @extschema@.lead_imports.postal_code IS 'CSV field postal_code, as text; checked and converted by process_import.';
+COMMENT ON COLUMN @extschema@.lead_imports.source IS 'CSV field source, as text; checked and converted by process_import.';
+COMMENT ON COLUMN @extschema@.lead_imports.campaign IS 'CSV field campaign, as text; checked and converted by process_import.';
+COMMENT ON COLUMN @extschema@.lead_imports.error IS 'Why the row was rejected; NULL when imported.';
+COMMENT ON COLUMN @extschema@.lead_imports.lead_id IS 'The lead created or merged into.';
+COMMENT ON COLUMN @extschema@.lead_imports.processed_at IS 'When process_import handled the row.';
+
+-- CSV import: rows are checked first, then every valid row goes through
+-- the pipeline in one INSERT ... SELECT, so a batch of any size runs as one
+-- statement (no per-row subtransactions to fill the lock table).
+CREATE FUNCTION @extschema@.process_import(org_id bigint, batch_id bigint)
+RETURNS TABLE (created integer, merged integer, rejected integer)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    region text;
+BEGIN
+    IF process_import.org_id IS NULL OR process_import.batch_id IS NULL THEN
+        RAISE EXCEPTION 'process_import needs an org_id and a batch_id, got org_id % and batch_id %',
+            COALESCE(process_import.org_id::text, 'NULL'), COALESCE(process_import.batch_id::text, 'NULL')
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT COALESCE(o.settings ->> 'default_region', 'US') INTO region
+      FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) process_import.org_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'org % does not exist', process_import.org_id USING ERRCODE = 'foreign_key_violation';
+    END IF;
+
+    -- take the batch: a second process_import of it waits, then finds it done
+    PERFORM FROM leadflow.lead_imports i
+      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+        AND i.processed_at IS NULL
+      FOR UPDATE;
+
+    UPDATE leadflow.lead_imports i
+       SET error = COALESCE(
+               leadflow.contact_problem(i.email, i.phone, i.country, region),
+               CASE WHEN NULLIF(pg_catalog.btrim(i.company_size), '') IS NOT NULL AND pg_catalog.btrim(i.company_size) !~ '^[0-9]{1,9}$'
+                    THEN 'invalid company_size "' || pg_catalog.left(i.company_size, 80) || '": not a whole number of employees' END,
+               CASE WHEN NULLIF(pg_catalog.btrim(i.annual_revenue), '') IS NOT NULL AND pg_catalog.btrim(i.annual_revenue) !~ '^[0-9]{1,15}(\.[0-9]{1,4})?$'
+                    THEN 'invalid annual_revenue "' || pg_catalog.left(i.annual_revenue, 80) || '": not a positive amount' END),
+           processed_at = pg_catalog.now()
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.processed_at IS NULL;
+
+    UPDATE leadflow.lead_imports i
+       SET lead_id = pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('leadflow.leads', 'lead_id'))
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL AND i.lead_id IS NULL;
+
+    INSERT INTO leadflow.leads (org_id, lead_id, first_name, last_name, email, phone, company, job_title,
+                                industry, company_size, annual_revenue, country, state, city,
+                                postal_code, source, campaign)
+    SELECT i.org_id, i.lead_id, i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title,
+           i.industry, NULLIF(pg_catalog.btrim(i.company_size), '')::integer, NULLIF(pg_catalog.btrim(i.annual_revenue), '')::numeric,
+           i.country, i.state, i.city, i.postal_code, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'), i.campaign
+      FROM leadflow.lead_imports i
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL
+       AND NOT EXISTS (SELECT FROM leadflow.leads l
+                        WHERE l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id)
+     ORDER BY i.row_number;
+
+    RETURN QUERY
+    SELECT pg_catalog.count(*) FILTER (WHERE l.status <> 'merged')::integer,
+           pg_catalog.count(*) FILTER (WHERE l.status = 'merged')::integer,
+           (pg_catalog.count(*) FILTER (WHERE i.error IS NOT NULL))::integer
+      FROM leadflow.lead_imports i
+      LEFT JOIN leadflow.leads l ON l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.process_import(bigint, bigint) IS
+    'Moves every valid row of an import batch through the lead pipeline; rejected rows keep their error. Returns counts for the whole batch.';
+
+-- pg_dump keeps the user data of these tables
+SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_imports', '');

@@ -1,0 +1,225 @@
+/*-------------------------------------------------------------------------
+ *
+ * lead.c
+ *	  The lead row (lead.h): attribute numbers of the leads columns, the
+ *	  accessors the stages read and change a row through, and which
+ *	  statuses are open.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/htup_details.h"
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
+#include "fmgr.h"
+#include "utils/array.h"
+#include "utils/builtins.h"
+#include "utils/lsyscache.h"
+#include "utils/typcache.h"
+
+#include "lead.h"
+#include "spi.h"
+
+LeadflowLeadColumns leadflow_cols;
+
+static int
+column(TupleDesc desc, const char *name)
+{
+	int			attnum = SPI_fnumber(desc, name);
+
+	if (attnum <= 0)
+		elog(ERROR, "leadflow: leads has no column \"%s\"", name);
+	return attnum;
+}
+
+/*
+ * LeadflowResolveColumns
+ *		Finds the attribute numbers of the leads columns; they never change
+ *		for a table, so this is done once per backend (relid is the key).
+ */
+void
+LeadflowResolveColumns(TupleDesc desc, Oid relid)
+{
+	if (leadflow_cols.relid == relid)
+		return;
+#define RESOLVE(c) leadflow_cols.c = column(desc, #c);
+	LEADFLOW_LEAD_COLUMNS(RESOLVE)
+#undef RESOLVE
+	leadflow_cols.relid = relid;
+}
+
+/* The values of a leads tuple, to be read and changed by the stages. */
+void
+LeadflowLeadFromTuple(LeadflowLead *lead, TupleDesc desc, HeapTuple tuple)
+{
+	int			natts;
+
+	lead->desc = desc;
+	natts = lead->desc->natts;
+	lead->values = palloc(natts * sizeof(Datum));
+	lead->nulls = palloc(natts * sizeof(bool));
+	lead->replace = palloc0(natts * sizeof(bool));
+	heap_deform_tuple(tuple, lead->desc, lead->values, lead->nulls);
+	lead->org_id = DatumGetInt64(lead->values[leadflow_cols.org_id - 1]);
+	lead->lead_id = DatumGetInt64(lead->values[leadflow_cols.lead_id - 1]);
+	lead->org = NULL;
+}
+
+/*
+ * LeadflowLeadFromRecord
+ *		The lead in a leads row value (e.g. SELECT l FROM leadflow.leads l),
+ *		for SQL functions that work on stored leads.  The row's descriptor
+ *		is copied into the current context.
+ */
+void
+LeadflowLeadFromRecord(LeadflowLead *lead, Datum record)
+{
+	HeapTupleHeader row = DatumGetHeapTupleHeader(record);
+	TupleDesc	desc = lookup_rowtype_tupdesc_copy(HeapTupleHeaderGetTypeId(row),
+												   HeapTupleHeaderGetTypMod(row));
+	HeapTupleData tuple;
+
+	tuple.t_len = HeapTupleHeaderGetDatumLength(row);
+	tuple.t_data = row;
+	LeadflowResolveColumns(desc, get_typ_typrelid(HeapTupleHeaderGetTypeId(row)));
+	LeadflowLeadFromTuple(lead, desc, &tuple);
+}
+
+bool
+LeadflowLeadIsNull(const LeadflowLead *lead, int attnum)
+{
+	return lead->nulls[attnum - 1];
+}
+
+/* a text column as a C string in the current context, NULL when null */
+char *
+LeadflowLeadText(const LeadflowLead *lead, int attnum)
+{
+	if (lead->nulls[attnum - 1])
+		return NULL;
+	return TextDatumGetCString(lead->values[attnum - 1]);
+}
+
+void
+LeadflowLeadSet(LeadflowLead *lead, int attnum, Datum value, bool isnull)
+{
+	lead->values[attnum - 1] = value;
+	lead->nulls[attnum - 1] = isnull;
+	lead->replace[attnum - 1] = true;
+}
+
+void
+LeadflowLeadSetText(LeadflowLead *lead, int attnum, const char *value)
+{
+	if (value == NULL)
+		LeadflowLeadSet(lead, attnum, (Datum) 0, true);
+	else
+		LeadflowLeadSet(lead, attnum, CStringGetTextDatum(value), false);
+}
+
+/* a bigint column (an id), 0 when null */
+int64
+LeadflowLeadInt64(const LeadflowLead *lead, int attnum)
+{
+	return lead->nulls[attnum - 1] ? 0 : DatumGetInt64(lead->values[attnum - 1]);
+}
+
+/*
+ * LeadflowLeadCopy
+ *		A copy of the lead's values (the datums themselves are shared: the
+ *		copy is for comparing before and after a change).
+ */
+void
+LeadflowLeadCopy(LeadflowLead *copy, const LeadflowLead *lead)
+{
+	int			natts = lead->desc->natts;
+
+	*copy = *lead;
+	copy->values = palloc(natts * sizeof(Datum));
+	copy->nulls = palloc(natts * sizeof(bool));
+	memcpy(copy->values, lead->values, natts * sizeof(Datum));
+	memcpy(copy->nulls, lead->nulls, natts * sizeof(bool));
+}
+
+static LeadflowPlan merged_into_plan = {
+	NULL,
+	"SELECT merged_into FROM leadflow.leads"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, INT8OID}
+};
+
+/*
+ * LeadflowSurvivorOf
+ *		The lead a row written for this lead belongs to: the lead it was
+ *		merged into, else the lead itself (also when there is no such
+ *		lead).  The one survivor redirect: the signal trigger calls it, the
+ *		activity and consent triggers through leadflow.survivor_of().  The
+ *		caller is connected to SPI.
+ */
+int64
+LeadflowSurvivorOf(int64 org_id, int64 lead_id)
+{
+	Datum		args[2] = {Int64GetDatum(org_id), Int64GetDatum(lead_id)};
+	int			rc = LeadflowExecute(&merged_into_plan, args, NULL, true, 1);
+
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: lead lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 1)
+	{
+		bool		isnull;
+		Datum		survivor = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+
+		if (!isnull)
+			return DatumGetInt64(survivor);
+	}
+	return lead_id;
+}
+
+/* leadflow.survivor_of(org_id, lead_id) RETURNS bigint */
+PG_FUNCTION_INFO_V1(leadflow_survivor_of);
+Datum
+leadflow_survivor_of(PG_FUNCTION_ARGS)
+{
+	int64		survivor;
+
+	SPI_connect();
+	survivor = LeadflowSurvivorOf(PG_GETARG_INT64(0), PG_GETARG_INT64(1));
+	SPI_finish();
+	PG_RETURN_INT64(survivor);
+}
+
+/*
+ * The open statuses: a lead in one of them may still be worked, counts
+ * toward its owner's load and can be routed.  The one definition: SQL sees
+ * it as leadflow.open_statuses().
+ */
+static const char *const open_statuses[] = {"new", "contacted", "qualified", "nurture"};
+
+bool
+LeadflowStatusIsOpen(const char *status)
+{
+	int			i;
+
+	for (i = 0; i < (int) lengthof(open_statuses); i++)
+		if (strcmp(status, open_statuses[i]) == 0)
+			return true;
+	return false;
+}
+
+/*
+ * leadflow.open_statuses() RETURNS text[]
+ *		IMMUTABLE: the planner folds a call into the constant array, so
+ *		status = ANY (leadflow.open_statuses()) plans as the literal list.
+ */
+PG_FUNCTION_INFO_V1(leadflow_open_statuses);
+Datum
+leadflow_open_statuses(PG_FUNCTION_ARGS)
+{
+	Datum		elems[lengthof(open_statuses)];
+	int			i;
+
+	for (i = 0; i < (int) lengthof(open_statuses); i++)
+		elems[i] = CStringGetTextDatum(open_statuses[i]);
+	PG_RETURN_ARRAYTYPE_P(construct_array(elems, lengthof(open_statuses), TEXTOID, -1, false, TYPALIGN_INT));
+}

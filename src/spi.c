@@ -1,0 +1,169 @@
+/*-------------------------------------------------------------------------
+ *
+ * spi.c
+ *	  Data access every layer above shares: SPI plans kept per call site,
+ *	  lookups by id with their not-found and ambiguous errors, and the
+ *	  opener of tables written below the executor (journey rows, email
+ *	  claims).
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include "access/table.h"
+#include "access/xact.h"
+#include "catalog/namespace.h"
+#include "executor/executor.h"
+#include "optimizer/cost.h"
+#include "parser/parse_relation.h"
+#include "utils/lsyscache.h"
+#include "utils/rel.h"
+
+#include "spi.h"
+
+/*
+ * LeadflowPrepare
+ *		Returns the kept SPI plan of a call site, preparing it on first use.
+ *
+ * The plan lives in SPI's kept-plan memory for the backend's lifetime; the
+ * plan cache revalidates it after DDL on the tables it reads.  The caller
+ * must be connected to SPI.
+ */
+SPIPlanPtr
+LeadflowPrepare(LeadflowPlan *p)
+{
+	if (p->plan == NULL)
+	{
+		/*
+		 * Generic plans: a custom plan per execution would re-plan every
+		 * statement the pipeline runs (array parameters, say, never look
+		 * cheaper generic); the plans are made for index access anyway.
+		 */
+		SPIPlanPtr	plan = SPI_prepare_cursor(p->sql, p->nargs, p->argtypes,
+											  CURSOR_OPT_GENERIC_PLAN);
+
+		if (plan == NULL)
+			elog(ERROR, "leadflow: SPI_prepare failed for \"%s\": %s",
+				 p->sql, SPI_result_code_string(SPI_result));
+		if (SPI_keepplan(plan) != 0)
+			elog(ERROR, "leadflow: SPI_keepplan failed");
+		p->plan = plan;
+	}
+	return p->plan;
+}
+
+
+
+/*
+ * LeadflowExecute
+ *		Executes a call site's kept plan (preparing it on first use), with
+ *		sequential scans disabled while it is planned and run.
+ *
+ * Every leadflow query looks rows up by key.  Planned while a table is
+ * still small, a generic plan would scan it sequentially and keep doing so
+ * as the table grows, which makes a bulk load quadratic; an index path
+ * exists for each of them, and this makes the planner take it.
+ */
+int
+LeadflowExecute(LeadflowPlan *p, Datum *values, const char *nulls, bool read_only, long count)
+{
+	bool		saved = enable_seqscan;
+	int			rc;
+
+	enable_seqscan = false;
+	PG_TRY();
+	{
+		rc = SPI_execute_plan(LeadflowPrepare(p), values, nulls, read_only, count);
+	}
+	PG_FINALLY();
+	{
+		enable_seqscan = saved;
+	}
+	PG_END_TRY();
+	return rc;
+}
+
+/*
+ * LeadflowExecuteSet
+ *		Executes a call site's kept plan with the planner's defaults, for
+ *		statements that read whole orgs (aggregates, joins of many rows),
+ *		where a sequential scan and a hash join are right; LeadflowExecute
+ *		is made for key lookups.  Not read-only.
+ */
+int
+LeadflowExecuteSet(LeadflowPlan *p, Datum *values, const char *nulls)
+{
+	return SPI_execute_plan(LeadflowPrepare(p), values, nulls, false, 0);
+}
+
+/*
+ * LeadflowDirectOpen, LeadflowDirectAttnum, LeadflowDirectClose
+ *		Open (RowExclusiveLock) and close a table of the leadflow schema for
+ *		rows written below the executor; Attnum resolves a column, an error
+ *		if the table lacks it.
+ */
+void
+LeadflowDirectOpen(LeadflowDirect *d, const char *relname, bool speculative)
+{
+	d->rel = table_open(get_relname_relid(relname, get_namespace_oid("leadflow", false)),
+						RowExclusiveLock);
+	d->estate = CreateExecutorState();
+	d->rri = makeNode(ResultRelInfo);
+	InitResultRelInfo(d->rri, d->rel, 0, NULL, 0);
+	ExecOpenIndices(d->rri, speculative);
+}
+
+AttrNumber
+LeadflowDirectAttnum(const LeadflowDirect *d, const char *column)
+{
+	AttrNumber	attnum = attnameAttNum(d->rel, column, false);
+
+	if (attnum == InvalidAttrNumber)
+		elog(ERROR, "leadflow: %s has no column \"%s\"", RelationGetRelationName(d->rel), column);
+	return attnum;
+}
+
+void
+LeadflowDirectClose(LeadflowDirect *d)
+{
+	ExecCloseIndices(d->rri);
+	FreeExecutorState(d->estate);
+	table_close(d->rel, NoLock);
+}
+
+/*
+ * LeadflowFetchById
+ *		Runs a plan that selects one row by an id ($1) that is unique within
+ *		an org ("lead", "rep"): error P0002 when there is none (or
+ *		row-level security hides it), 21000 with ambiguous_hint when two
+ *		orgs use the id.  The caller is connected to SPI; the row is
+ *		SPI_tuptable->vals[0].
+ */
+void
+LeadflowFetchById(LeadflowPlan *plan, const char *what, int64 id, bool read_only,
+				  const char *ambiguous_hint)
+{
+	Datum		arg = Int64GetDatum(id);
+	int			rc;
+
+	rc = LeadflowExecute(plan, &arg, NULL, read_only, 2);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: %s lookup failed: %s", what, SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		ereport(ERROR,
+				(errcode(ERRCODE_NO_DATA_FOUND),
+				 errmsg("%s " INT64_FORMAT " does not exist", what, id)));
+	if (SPI_processed > 1)
+		ereport(ERROR,
+				(errcode(ERRCODE_CARDINALITY_VIOLATION),
+				 errmsg("%s id " INT64_FORMAT " is used by more than one org", what, id),
+				 errhint("%s", ambiguous_hint)));
+}
+
+/* LeadflowFetchById for a lead */
+void
+LeadflowFetchLead(LeadflowPlan *plan, int64 lead_id, bool read_only)
+{
+	LeadflowFetchById(plan, "lead", lead_id, read_only,
+					  "Set leadflow.org_id and enable tenant isolation, or use distinct lead ids.");
+}

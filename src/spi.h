@@ -1,0 +1,53 @@
+/*-------------------------------------------------------------------------
+ *
+ * spi.h
+ *	  SPI plans kept for the backend's lifetime, lookups by id, and tables
+ *	  opened for rows written below the executor (spi.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEADFLOW_SPI_H
+#define LEADFLOW_SPI_H
+
+#include "postgres.h"
+
+#include "executor/spi.h"
+
+/*
+ * Each call site owns one LeadflowPlan, prepared on first use from fully
+ * qualified, parameterised SQL.
+ */
+typedef struct LeadflowPlan
+{
+	SPIPlanPtr	plan;
+	const char *sql;
+	int			nargs;
+	Oid			argtypes[20];
+} LeadflowPlan;
+
+extern SPIPlanPtr LeadflowPrepare(LeadflowPlan *p);
+extern int	LeadflowExecute(LeadflowPlan *p, Datum *values, const char *nulls, bool read_only,
+							long count);
+extern int	LeadflowExecuteSet(LeadflowPlan *p, Datum *values, const char *nulls);
+
+/*
+ * A leadflow table opened for rows written below the executor (journey
+ * rows, email claims): its indexes open (with what speculative insertion
+ * needs when asked), an executor state for index expressions, predicates
+ * and constraints.
+ */
+typedef struct LeadflowDirect
+{
+	Relation	rel;
+	struct EState *estate;
+	struct ResultRelInfo *rri;
+} LeadflowDirect;
+
+extern void LeadflowDirectOpen(LeadflowDirect *d, const char *relname, bool speculative);
+extern AttrNumber LeadflowDirectAttnum(const LeadflowDirect *d, const char *column);
+extern void LeadflowDirectClose(LeadflowDirect *d);
+extern void LeadflowFetchById(LeadflowPlan *plan, const char *what, int64 id, bool read_only,
+							  const char *ambiguous_hint);
+extern void LeadflowFetchLead(LeadflowPlan *plan, int64 lead_id, bool read_only);
+
+#endif							/* LEADFLOW_SPI_H */

@@ -1,0 +1,19 @@
+/*-------------------------------------------------------------------------
+ *
+ * validate.h
+ *	  The validate-and-normalize stage (validate.c).
+ *
+ *-------------------------------------------------------------------------
+ */
+#ifndef LEADFLOW_VALIDATE_H
+#define LEADFLOW_VALIDATE_H
+
+#include "lead.h"
+
+/* trims the name and place columns of a new lead */
+extern void LeadflowTrimLead(LeadflowLead *lead);
+
+/* refuses a lead without a usable contact; true when normalizing changed what was typed */
+extern bool LeadflowValidateLead(LeadflowLead *lead);
+
+#endif							/* LEADFLOW_VALIDATE_H */
