@@ -5,10 +5,11 @@
  *	  that caused them, and NOTIFY leadflow as a wake-up on commit.
  *
  *	  An event is numbered (event_id, from the table's identity sequence)
- *	  when it happens and waits in this backend; waiting rows are written
- *	  below the executor, in batches, by LeadflowEventsFlush (at the end of
- *	  every statement on leads, every EVENTS_BATCH rows, and before the
- *	  transaction commits or prepares), so a bulk load keeps flat memory.
+ *	  when it happens and waits in a transaction buffer (txbuf.h); waiting
+ *	  rows are written below the executor, in batches, by
+ *	  LeadflowEventsFlush (at the end of every statement on leads, every
+ *	  EVENTS_BATCH rows, and before the transaction commits or prepares),
+ *	  so a bulk load keeps flat memory.
  *	  Each row carries the top-level transaction id of its writer:
  *	  events_after() returns only events of transactions older than every
  *	  transaction still running, in (xact_id, event_id) order, so a
@@ -17,8 +18,8 @@
  *	  The wake-up NOTIFY is queued at pre-commit only: a transaction that
  *	  is prepared (two-phase commit) has not executed NOTIFY, so PREPARE
  *	  TRANSACTION works; its events wake consumers at their next poll.
- *	  Both buffers are subtransaction-exact: what a rolled-back
- *	  subtransaction emitted is forgotten with it.
+ *	  Events and wake-ups are subtransaction-exact: what a rolled-back
+ *	  subtransaction emitted is forgotten with it, and nothing else.
  *
  *-------------------------------------------------------------------------
  */
@@ -47,6 +48,7 @@
 #include "notify.h"
 #include "spi.h"
 #include "text.h"
+#include "txbuf.h"
 
 /* rows written per heap multi-insert */
 #define EVENTS_BATCH 1000
@@ -60,118 +62,78 @@ typedef struct PendingEvent
 	TimestampTz occurred_at;
 	const char *event;			/* a literal of the catalogue */
 	Jsonb	   *detail;
-	SubTransactionId subid;
 } PendingEvent;
 
+/* a wake-up: the event's id, or (event "bulk") the rest past notify_limit */
 typedef struct WakeUp
 {
 	int64		org_id;
-	int64		event_id;
+	int64		event_id;		/* 0: none (bulk, or no outbox yet) */
 	int64		lead_id;
 	int64		rep_id;
 	const char *event;
-	SubTransactionId subid;
 } WakeUp;
 
-static MemoryContext events_cxt = NULL;	/* pending rows, reset per flush */
-static MemoryContext wake_cxt = NULL;	/* wake-ups, reset per transaction */
-static PendingEvent *pending = NULL;
-static int	npending = 0;
-static WakeUp *wakeups = NULL;
-static int	nwakeups = 0;
-static int	wakeups_size = 0;
-static int64 bulk_org = 0;		/* past notify_limit: one "bulk" wake-up */
-static SubTransactionId bulk_subid = InvalidSubTransactionId;
+static void keep_event(void *row, MemoryContext cxt);
+static void events_discard(void);
+
+/*
+ * Both are transaction buffers (txbuf.h): a subtransaction that aborts
+ * takes its own events and wake-ups with it, and outer events it wrote
+ * come back to be written again.  txbuf writes the events before commit
+ * or PREPARE; the wake-ups are never "written" by txbuf: they are sent as
+ * NOTIFY at pre-commit by events_xact_callback.
+ */
+static TxbufLog events_log = TXBUF_LOG("leadflow pending events", PendingEvent, keep_event);
+static TxbufLog wakeup_log = TXBUF_LOG("leadflow event wake-ups", WakeUp, NULL);
+static const TxbufClient events_client = {
+	"events", LeadflowEventsFlush, events_discard, NULL
+};
 static Oid	events_seq = InvalidOid;	/* the event_id sequence, per transaction */
 static bool events_missing = false; /* no leadflow.events yet (0.1.0 schema) */
-static bool callbacks_registered = false;
+static bool callback_registered = false;
 
 static void send_wakeups(void);
 
+/* Copies what a waiting event points to into cxt (txbuf's keep). */
 static void
-forget_transaction(void)
+keep_event(void *row, MemoryContext cxt)
 {
-	npending = 0;
-	pending = NULL;
-	if (events_cxt != NULL)
-		MemoryContextReset(events_cxt);
-	nwakeups = 0;
-	wakeups_size = 0;
-	wakeups = NULL;
-	if (wake_cxt != NULL)
-		MemoryContextReset(wake_cxt);
-	bulk_org = 0;
-	bulk_subid = InvalidSubTransactionId;
+	PendingEvent *e = row;
+	Jsonb	   *detail = MemoryContextAlloc(cxt, VARSIZE(e->detail));
+
+	memcpy(detail, e->detail, VARSIZE(e->detail));
+	e->detail = detail;
+}
+
+/* The transaction ended (txbuf calls it): the sequence is looked up again. */
+static void
+events_discard(void)
+{
 	events_seq = InvalidOid;
 	events_missing = false;
 }
 
 /*
- * Before commit and before prepare every waiting row is written; the
- * wake-ups are queued as NOTIFY for an ordinary commit only (PREPARE
- * refuses a transaction that executed NOTIFY).
+ * At pre-commit the wake-ups go out as NOTIFY; a transaction being
+ * prepared sends none (PREPARE refuses a transaction that executed
+ * NOTIFY), its events wake consumers at their next poll.
  */
 static void
 events_xact_callback(XactEvent event, void *arg)
 {
-	switch (event)
-	{
-		case XACT_EVENT_PRE_COMMIT:
-			LeadflowEventsFlush();
-			send_wakeups();
-			break;
-		case XACT_EVENT_PRE_PREPARE:
-			LeadflowEventsFlush();
-			break;
-		case XACT_EVENT_COMMIT:
-		case XACT_EVENT_ABORT:
-		case XACT_EVENT_PREPARE:
-		case XACT_EVENT_PARALLEL_COMMIT:
-		case XACT_EVENT_PARALLEL_ABORT:
-			forget_transaction();
-			break;
-		default:
-			break;
-	}
-}
-
-/*
- * A subtransaction that rolls back takes its events and wake-ups along:
- * they are the last entries, those of it and of its children (their ids
- * are higher than its own).
- */
-static void
-events_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-						SubTransactionId parentSubid, void *arg)
-{
-	if (event != SUBXACT_EVENT_ABORT_SUB)
-		return;
-	while (npending > 0 && pending[npending - 1].subid >= mySubid)
-		npending--;
-	while (nwakeups > 0 && wakeups[nwakeups - 1].subid >= mySubid)
-		nwakeups--;
-	if (bulk_org != 0 && bulk_subid >= mySubid)
-	{
-		bulk_org = 0;
-		bulk_subid = InvalidSubTransactionId;
-	}
+	if (event == XACT_EVENT_PRE_COMMIT)
+		send_wakeups();
 }
 
 static void
-ensure_state(void)
+ensure_registered(void)
 {
-	if (!callbacks_registered)
+	TxbufRegister(&events_client);
+	if (!callback_registered)
 	{
 		RegisterXactCallback(events_xact_callback, NULL);
-		RegisterSubXactCallback(events_subxact_callback, NULL);
-		callbacks_registered = true;
-	}
-	if (events_cxt == NULL)
-	{
-		events_cxt = AllocSetContextCreate(TopMemoryContext, "leadflow pending events",
-										   ALLOCSET_DEFAULT_SIZES);
-		wake_cxt = AllocSetContextCreate(TopMemoryContext, "leadflow event wake-ups",
-										 ALLOCSET_SMALL_SIZES);
+		callback_registered = true;
 	}
 }
 
@@ -201,87 +163,70 @@ event_id_sequence(void)
 	return events_seq;
 }
 
-/* Queues the wake-up of one event, or counts it into the "bulk" one. */
+/*
+ * Queues the wake-up of one event; past leadflow.notify_limit one "bulk"
+ * wake-up stands for the rest (PostgreSQL holds pending notifications in
+ * memory until commit).
+ */
 static void
-queue_wakeup(const PendingEvent *e)
+queue_wakeup(int64 org_id, int64 event_id, const char *event, int64 lead_id, int64 rep_id)
 {
 	WakeUp	   *w;
+	int			n;
 
-	if (nwakeups >= leadflow_notify_limit)
+	TxbufLogRows(&wakeup_log, &n);
+	if (n > leadflow_notify_limit)
+		return;					/* the bulk one is queued */
+	w = TxbufLogAppend(&wakeup_log);
+	w->org_id = org_id;
+	if (n == leadflow_notify_limit)
 	{
-		if (bulk_org == 0)
-		{
-			bulk_org = e->org_id;
-			bulk_subid = e->subid;
-		}
+		w->event = "bulk";
 		return;
 	}
-	if (nwakeups >= wakeups_size)
-	{
-		int			size = Max(64, wakeups_size * 2);
-
-		if (wakeups == NULL)
-			wakeups = MemoryContextAlloc(wake_cxt, sizeof(WakeUp) * size);
-		else
-			wakeups = repalloc(wakeups, sizeof(WakeUp) * size);
-		wakeups_size = size;
-	}
-	w = &wakeups[nwakeups++];
-	w->org_id = e->org_id;
-	w->event_id = e->event_id;
-	w->lead_id = e->lead_id;
-	w->rep_id = e->rep_id;
-	w->event = e->event;
-	w->subid = e->subid;
+	w->event_id = event_id;
+	w->lead_id = lead_id;
+	w->rep_id = rep_id;
+	w->event = event;
 }
 
 /*
  * NOTIFY leadflow '{"event", "event_id", "org_id", "lead_id", "rep_id"}'
- * for each wake-up, then one '{"event": "bulk", "org_id"}' for the rest
- * past leadflow.notify_limit (PostgreSQL holds pending notifications in
- * memory until commit).  Called at pre-commit, before PostgreSQL moves
- * them to the queue.
+ * for each wake-up ('{"event": "bulk", "org_id"}' for the rest past the
+ * limit).  Called at pre-commit, before PostgreSQL moves notifications to
+ * the queue.
  */
 static void
 send_wakeups(void)
 {
+	int			n;
+	WakeUp	   *w = TxbufLogRows(&wakeup_log, &n);
 	int			i;
 
-	for (i = 0; i < nwakeups; i++)
+	for (i = 0; i < n; i++)
 	{
-		WakeUp	   *w = &wakeups[i];
 		LeadflowJson payload;
 
 		LeadflowJsonBegin(&payload);
-		LeadflowJsonText(&payload, "event", w->event);
-		if (w->event_id != 0)
-			LeadflowJsonInt(&payload, "event_id", w->event_id);
-		else
-			LeadflowJsonNull(&payload, "event_id");
-		LeadflowJsonInt(&payload, "org_id", w->org_id);
-		if (w->lead_id != 0)
-			LeadflowJsonInt(&payload, "lead_id", w->lead_id);
+		LeadflowJsonText(&payload, "event", w[i].event);
+		if (strcmp(w[i].event, "bulk") != 0)
+		{
+			if (w[i].event_id != 0)
+				LeadflowJsonInt(&payload, "event_id", w[i].event_id);
+			else
+				LeadflowJsonNull(&payload, "event_id");
+		}
+		LeadflowJsonInt(&payload, "org_id", w[i].org_id);
+		if (w[i].lead_id != 0)
+			LeadflowJsonInt(&payload, "lead_id", w[i].lead_id);
 		else
 			LeadflowJsonNull(&payload, "lead_id");
-		if (w->rep_id != 0)
-			LeadflowJsonInt(&payload, "rep_id", w->rep_id);
+		if (w[i].rep_id != 0)
+			LeadflowJsonInt(&payload, "rep_id", w[i].rep_id);
 		else
 			LeadflowJsonNull(&payload, "rep_id");
 		Async_Notify("leadflow", LeadflowJsonFinish(&payload));
 	}
-	if (bulk_org != 0)
-	{
-		LeadflowJson payload;
-
-		LeadflowJsonBegin(&payload);
-		LeadflowJsonText(&payload, "event", "bulk");
-		LeadflowJsonInt(&payload, "org_id", bulk_org);
-		LeadflowJsonNull(&payload, "lead_id");
-		LeadflowJsonNull(&payload, "rep_id");
-		Async_Notify("leadflow", LeadflowJsonFinish(&payload));
-	}
-	nwakeups = 0;
-	bulk_org = 0;
 }
 
 /*
@@ -300,41 +245,35 @@ LeadflowEvent(int64 org_id, const char *event, int64 lead_id, int64 rep_id,
 	PendingEvent *e;
 	MemoryContext old;
 	Oid			seq;
+	int64		event_id;
+	int			n;
 
-	ensure_state();
+	ensure_registered();
 	seq = event_id_sequence();
 	if (!OidIsValid(seq))
 	{
-		PendingEvent wake = {org_id, 0, lead_id, rep_id, 0, event, NULL, GetCurrentSubTransactionId()};
-
-		old = MemoryContextSwitchTo(wake_cxt);
-		queue_wakeup(&wake);
-		MemoryContextSwitchTo(old);
+		queue_wakeup(org_id, 0, event, lead_id, rep_id);
 		return 0;
 	}
-	if (npending >= EVENTS_BATCH)
-		LeadflowEventsFlush();
 
-	old = MemoryContextSwitchTo(events_cxt);
-	if (pending == NULL)
-		pending = palloc(sizeof(PendingEvent) * EVENTS_BATCH);
-	e = &pending[npending];
+	old = MemoryContextSwitchTo(TxbufLogMemory(&events_log));
+	event_id = nextval_internal(seq, false);
+	e = TxbufLogAppend(&events_log);
 	e->org_id = org_id;
-	e->event_id = nextval_internal(seq, false);
+	e->event_id = event_id;
 	e->lead_id = lead_id;
 	e->rep_id = rep_id;
 	e->occurred_at = GetCurrentTransactionStartTimestamp();
 	e->event = event;
 	e->detail = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
 												   CStringGetDatum(detail_json ? detail_json : "{}")));
-	e->subid = GetCurrentSubTransactionId();
 	MemoryContextSwitchTo(old);
-	npending++;
 
-	old = MemoryContextSwitchTo(wake_cxt);
-	queue_wakeup(e);
-	MemoryContextSwitchTo(old);
-	return e->event_id;
+	queue_wakeup(org_id, event_id, event, lead_id, rep_id);
+	TxbufLogRows(&events_log, &n);
+	if (n >= EVENTS_BATCH)
+		LeadflowEventsFlush();
+	return event_id;
 }
 
 /*
@@ -407,19 +346,19 @@ write_events(PendingEvent *rows, int n)
 
 /*
  * LeadflowEventsFlush
- *		Writes the events waiting in this backend.  Called with the
- *		journey's flush (end of every statement on leads), when a batch is
- *		full, and before commit or prepare.
+ *		Writes the events waiting in this backend: at the end of every
+ *		statement on leads and before commit or prepare (txbuf calls it, as
+ *		it writes the journey's rows), and when a batch is full.
  */
 void
 LeadflowEventsFlush(void)
 {
-	int			n = npending;
+	int			n;
+	PendingEvent *rows = TxbufLogRows(&events_log, &n);
 
 	if (n == 0)
 		return;
-	npending = 0;				/* whatever happens, these rows are done */
-	write_events(pending, n);
-	MemoryContextReset(events_cxt);
-	pending = NULL;
+	write_events(rows, n);
+	/* an error above aborts the (sub)transaction, and txbuf sorts the rows */
+	TxbufLogWritten(&events_log);
 }
