@@ -12,7 +12,7 @@ OBJS = \
 	src/rulecache.o src/rulecache_routing.o src/journey.o src/route_state.o \
 	src/validate.o src/dedup.o src/enrich.o src/score.o src/predict.o src/route.o \
 	src/workflow.o src/nurture.o src/account.o \
-	src/pipeline.o \
+	src/pipeline.o src/pipeline_update.o \
 	src/reassign.o src/maintenance.o src/route_sql.o src/journey_sql.o src/predict_sql.o
 
 # The install script of default_version is built from the topic parts in

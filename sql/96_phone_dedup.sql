@@ -70,8 +70,8 @@ SELECT lead_id, merged_into FROM leadflow.leads WHERE lead_id IN (96012, 96013) 
 -- email: a phone with a row without email ends with one live lead, a phone
 -- of two emailed rows with two; and no lock per row is held
 BEGIN;
-INSERT INTO leadflow.leads (org_id, email, phone, source)
-SELECT 96, CASE WHEN g % 3 <> 1 THEN 'bulk' || g || '@bulk.example' END,
+INSERT INTO leadflow.leads (org_id, lead_id, email, phone, source)
+SELECT 96, 1960000 + g, CASE WHEN g % 3 <> 1 THEN 'bulk' || g || '@bulk.example' END,
        '+1 305 55' || lpad((g % 1000)::text, 5, '0'), 'csv'
   FROM generate_series(1, 2000) g;
 SELECT count(*) < 50 AS few_locks FROM pg_locks WHERE pid = pg_backend_pid();

@@ -20,7 +20,7 @@ layer_of() {
 	leadflow | spi | request | lead | notify | txbuf) echo 1 ;;
 	rulecache | rulecache_* | journey | route_state) echo 2 ;;
 	validate | dedup | enrich | score | predict | predict_int | route | route_int | workflow | nurture | account) echo 3 ;;
-	pipeline) echo 4 ;;
+	pipeline | pipeline_*) echo 4 ;;
 	reassign | maintenance | route_sql | journey_sql | predict_sql | score_sql | predicate_sql) echo 5 ;;
 	*) echo "" ;;
 	esac
