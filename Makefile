@@ -44,6 +44,7 @@ REGRESS = \
 	92_account_scoring \
 	93_predictive_scoring \
 	94_subtransactions \
+	95_handoff \
 	99_upgrade
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
@@ -55,7 +56,8 @@ ISOLATION = \
 	round_robin \
 	notify \
 	prediction_counts \
-	subxact_round_robin
+	subxact_round_robin \
+	handoff_round_robin
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers

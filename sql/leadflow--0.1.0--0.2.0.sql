@@ -315,3 +315,120 @@ COMMENT ON FUNCTION @extschema@.statement_end() IS 'Trigger: writes the journey 
 CREATE TRIGGER leads_statement_end
     AFTER INSERT OR UPDATE ON @extschema@.leads
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.statement_end();
+
+------------------------------------------------------------------------------
+-- Issue 20: SDR-to-AE handoff
+------------------------------------------------------------------------------
+
+-- Routing rules have a stage: intake (new leads, as before) or handoff (the
+-- owner of the opportunity when a lead is converted).
+ALTER TABLE @extschema@.routing_rules
+    ADD COLUMN stage text NOT NULL DEFAULT 'intake' CHECK (stage IN ('intake', 'handoff'));
+COMMENT ON COLUMN @extschema@.routing_rules.stage IS 'intake: routes new leads (the SDR); handoff: picks the owner of the opportunity when a lead is converted (the AE).';
+
+-- The opportunity keeps the SDR who owned the lead.
+ALTER TABLE @extschema@.opportunities
+    ADD COLUMN sdr_rep_id bigint,
+    ADD FOREIGN KEY (org_id, sdr_rep_id) REFERENCES @extschema@.reps (org_id, rep_id);
+COMMENT ON COLUMN @extschema@.opportunities.owner_rep_id IS 'Owner, chosen by handoff routing: the account owner, then the first handoff rule that decides, else the lead owner; else the account owner.';
+COMMENT ON COLUMN @extschema@.opportunities.sdr_rep_id IS 'The rep who owned the lead when it was converted (the SDR).';
+
+-- simulate_routing gains a stage
+DROP FUNCTION @extschema@.simulate_routing(bigint, jsonb);
+CREATE FUNCTION @extschema@.simulate_routing(org_id bigint, lead jsonb, stage text DEFAULT 'intake')
+RETURNS TABLE (path text, rule_id bigint, rule_name text, team_id bigint, rep_id bigint, explanation jsonb)
+AS 'MODULE_PATHNAME', 'leadflow_simulate_routing'
+LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.simulate_routing(bigint, jsonb, text) IS
+    'What routing would do now with a lead of these fields (normalized and scored like a real one); stage handoff: who would own its opportunity if it were converted now. Changes nothing.';
+
+CREATE FUNCTION @extschema@.route_handoff(lead_id bigint, account_id bigint)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'leadflow_route_handoff'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.route_handoff(bigint, bigint) IS
+    'Internal to convert_lead: handoff routing of a lead being converted (the owner of account_id, then the handoff rules, else the lead owner); journals handoff, advances the rotation, returns the opportunity owner (NULL: none).';
+
+CREATE OR REPLACE FUNCTION @extschema@.convert_lead(lead_id bigint, opportunity_name text DEFAULT NULL,
+                                         amount numeric DEFAULT NULL, expected_close date DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l leadflow.leads;
+    acct bigint;
+    acct_owner bigint;
+    created_account boolean := false;
+    contact bigint;
+    opp bigint;
+    opp_owner bigint;
+BEGIN
+    SELECT * INTO l FROM leadflow.leads x WHERE x.lead_id OPERATOR(pg_catalog.=) convert_lead.lead_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'lead % does not exist', convert_lead.lead_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF l.erased_at IS NOT NULL THEN
+        RAISE EXCEPTION 'cannot convert lead %: it is erased', l.lead_id USING ERRCODE = 'check_violation';
+    END IF;
+    IF l.status = 'converted' THEN
+        RAISE EXCEPTION 'lead % is already converted', l.lead_id
+            USING ERRCODE = 'unique_violation',
+                  DETAIL = pg_catalog.format('Its opportunity is %s.',
+                      (SELECT o.opportunity_id FROM leadflow.opportunities o
+                        WHERE o.org_id OPERATOR(pg_catalog.=) l.org_id AND o.lead_id OPERATOR(pg_catalog.=) l.lead_id));
+    END IF;
+    IF l.status = 'merged' THEN
+        RAISE EXCEPTION 'cannot convert lead %: it is merged', l.lead_id
+            USING ERRCODE = 'check_violation',
+                  HINT = pg_catalog.format('Convert lead %s, which it was merged into.', l.merged_into);
+    END IF;
+    IF l.status IN ('unqualified', 'archived') THEN
+        RAISE EXCEPTION 'cannot convert lead %: it is %', l.lead_id, l.status USING ERRCODE = 'check_violation';
+    END IF;
+    IF opportunity_name IS NOT NULL AND pg_catalog.length(opportunity_name) NOT BETWEEN 1 AND 300 THEN
+        RAISE EXCEPTION 'invalid opportunity_name: must be 1 to 300 characters' USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    IF amount IS NOT NULL AND amount OPERATOR(pg_catalog.<) 0 THEN
+        RAISE EXCEPTION 'invalid amount %: must not be negative', amount USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+
+    -- the account: by company domain, then by company name, else a new one
+    SELECT a.account_id, a.owner_rep_id INTO acct, acct_owner FROM leadflow.accounts a
+     WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.domain OPERATOR(pg_catalog.=) l.company_domain;
+    IF acct IS NULL AND l.company IS NOT NULL THEN
+        SELECT a.account_id, a.owner_rep_id INTO acct, acct_owner FROM leadflow.accounts a
+         WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id
+           AND pg_catalog.lower(a.name) OPERATOR(pg_catalog.=) pg_catalog.lower(l.company)
+         ORDER BY a.account_id LIMIT 1;
+    END IF;
+    -- the opportunity's owner: handoff routing (route.c) journals "handoff"
+    opp_owner := leadflow.route_handoff(l.lead_id, acct);
+    IF acct IS NULL THEN
+        INSERT INTO leadflow.accounts (org_id, name, domain, owner_rep_id)
+        VALUES (l.org_id, COALESCE(l.company, l.company_domain, 'Lead ' || l.lead_id), l.company_domain, opp_owner)
+        RETURNING account_id, owner_rep_id INTO acct, acct_owner;
+        created_account := true;
+    END IF;
+
+    INSERT INTO leadflow.contacts (org_id, account_id, lead_id, first_name, last_name, email, phone, job_title)
+    VALUES (l.org_id, acct, l.lead_id, l.first_name, l.last_name, l.email_normalized,
+            COALESCE(l.phone_e164, l.phone), l.job_title)
+    RETURNING contact_id INTO contact;
+
+    INSERT INTO leadflow.opportunities (org_id, account_id, contact_id, lead_id, owner_rep_id, name, amount,
+                                        expected_close, sdr_rep_id)
+    VALUES (l.org_id, acct, contact, l.lead_id, COALESCE(opp_owner, acct_owner),
+            COALESCE(opportunity_name, COALESCE(l.company, l.company_domain, 'Lead ' || l.lead_id) || ' opportunity'),
+            amount, expected_close, l.owner_rep_id)
+    RETURNING opportunity_id INTO opp;
+
+    UPDATE leadflow.leads x SET status = 'converted', account_id = acct
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) l.lead_id;
+    PERFORM leadflow.append_journey(l.lead_id, 'converted', pg_catalog.jsonb_build_object(
+        'account_id', acct, 'account_created', created_account, 'contact_id', contact, 'opportunity_id', opp));
+    RETURN opp;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.convert_lead(bigint, text, numeric, date) IS
+    'Converts a lead: links or creates the account (by company domain, then name), creates the contact and the opportunity (owner chosen by handoff routing, journaled as handoff; the lead owner kept as sdr_rep_id), marks the lead converted; returns the opportunity id.';

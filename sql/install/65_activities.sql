@@ -40,19 +40,22 @@ CREATE TABLE @extschema@.opportunities (
     expected_close  date,
     stage           text NOT NULL DEFAULT 'prospecting',
     created_at      timestamptz NOT NULL DEFAULT pg_catalog.now(),
+    sdr_rep_id      bigint,
     PRIMARY KEY (org_id, opportunity_id),
     UNIQUE (org_id, lead_id),
     FOREIGN KEY (org_id, account_id) REFERENCES @extschema@.accounts (org_id, account_id),
     FOREIGN KEY (org_id, contact_id) REFERENCES @extschema@.contacts (org_id, contact_id),
     FOREIGN KEY (org_id, lead_id) REFERENCES @extschema@.leads (org_id, lead_id),
-    FOREIGN KEY (org_id, owner_rep_id) REFERENCES @extschema@.reps (org_id, rep_id)
+    FOREIGN KEY (org_id, owner_rep_id) REFERENCES @extschema@.reps (org_id, rep_id),
+    FOREIGN KEY (org_id, sdr_rep_id) REFERENCES @extschema@.reps (org_id, rep_id)
 );
 COMMENT ON TABLE @extschema@.opportunities IS 'Opportunities created by converting a lead.';
 COMMENT ON COLUMN @extschema@.opportunities.opportunity_id IS 'Opportunity id.';
 COMMENT ON COLUMN @extschema@.opportunities.account_id IS 'The account.';
 COMMENT ON COLUMN @extschema@.opportunities.contact_id IS 'The contact.';
 COMMENT ON COLUMN @extschema@.opportunities.lead_id IS 'The converted lead.';
-COMMENT ON COLUMN @extschema@.opportunities.owner_rep_id IS 'Owner: the lead owner, else the account owner.';
+COMMENT ON COLUMN @extschema@.opportunities.owner_rep_id IS 'Owner, chosen by handoff routing: the account owner, then the first handoff rule that decides, else the lead owner; else the account owner.';
+COMMENT ON COLUMN @extschema@.opportunities.sdr_rep_id IS 'The rep who owned the lead when it was converted (the SDR).';
 COMMENT ON COLUMN @extschema@.opportunities.name IS 'Opportunity name.';
 COMMENT ON COLUMN @extschema@.opportunities.amount IS 'Expected amount.';
 COMMENT ON COLUMN @extschema@.opportunities.expected_close IS 'Expected close date.';
@@ -113,6 +116,7 @@ DECLARE
     created_account boolean := false;
     contact bigint;
     opp bigint;
+    opp_owner bigint;
 BEGIN
     SELECT * INTO l FROM leadflow.leads x WHERE x.lead_id OPERATOR(pg_catalog.=) convert_lead.lead_id FOR UPDATE;
     IF NOT FOUND THEN
@@ -152,9 +156,11 @@ BEGIN
            AND pg_catalog.lower(a.name) OPERATOR(pg_catalog.=) pg_catalog.lower(l.company)
          ORDER BY a.account_id LIMIT 1;
     END IF;
+    -- the opportunity's owner: handoff routing (route.c) journals "handoff"
+    opp_owner := leadflow.route_handoff(l.lead_id, acct);
     IF acct IS NULL THEN
         INSERT INTO leadflow.accounts (org_id, name, domain, owner_rep_id)
-        VALUES (l.org_id, COALESCE(l.company, l.company_domain, 'Lead ' || l.lead_id), l.company_domain, l.owner_rep_id)
+        VALUES (l.org_id, COALESCE(l.company, l.company_domain, 'Lead ' || l.lead_id), l.company_domain, opp_owner)
         RETURNING account_id, owner_rep_id INTO acct, acct_owner;
         created_account := true;
     END IF;
@@ -164,10 +170,11 @@ BEGIN
             COALESCE(l.phone_e164, l.phone), l.job_title)
     RETURNING contact_id INTO contact;
 
-    INSERT INTO leadflow.opportunities (org_id, account_id, contact_id, lead_id, owner_rep_id, name, amount, expected_close)
-    VALUES (l.org_id, acct, contact, l.lead_id, COALESCE(l.owner_rep_id, acct_owner),
+    INSERT INTO leadflow.opportunities (org_id, account_id, contact_id, lead_id, owner_rep_id, name, amount,
+                                        expected_close, sdr_rep_id)
+    VALUES (l.org_id, acct, contact, l.lead_id, COALESCE(opp_owner, acct_owner),
             COALESCE(opportunity_name, COALESCE(l.company, l.company_domain, 'Lead ' || l.lead_id) || ' opportunity'),
-            amount, expected_close)
+            amount, expected_close, l.owner_rep_id)
     RETURNING opportunity_id INTO opp;
 
     UPDATE leadflow.leads x SET status = 'converted', account_id = acct
@@ -178,7 +185,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.convert_lead(bigint, text, numeric, date) IS
-    'Converts a lead: links or creates the account (by company domain, then name), creates the contact and the opportunity (owned by the lead owner, else the account owner), marks the lead converted; returns the opportunity id.';
+    'Converts a lead: links or creates the account (by company domain, then name), creates the contact and the opportunity (owner chosen by handoff routing, journaled as handoff; the lead owner kept as sdr_rep_id), marks the lead converted; returns the opportunity id.';
 
 -- convert_on_qualified: the move to qualified converts at once
 CREATE FUNCTION @extschema@.convert_on_qualified()

@@ -1,0 +1,88 @@
+-- Handoff routing (org 41): on conversion the opportunity owner (the AE) is chosen
+-- by the rules of stage handoff with the intake machinery: the account
+-- owner first, then handoff rules by position (team strategies, shadow
+-- rules), else the lead's owner (the SDR), who stays as sdr_rep_id.
+\set VERBOSITY terse
+SELECT setval(pg_get_serial_sequence('leadflow.leads', 'lead_id'), 41000) \gset
+INSERT INTO leadflow.orgs (org_id, name) VALUES (41, 'Handoff Org');
+UPDATE leadflow.scoring_models SET hot_at = 100, escalate_at = 101 WHERE org_id = 41;   -- no hot re-routing here
+INSERT INTO leadflow.teams (org_id, team_id, name, strategy) VALUES
+  (41, 411, 'SDRs', 'round_robin'), (41, 412, 'AE West', 'round_robin'), (41, 413, 'AE East', 'load_balanced');
+INSERT INTO leadflow.reps (org_id, rep_id, team_id, name, role, away_from, away_until) VALUES
+  (41, 4111, 411, 'Sam', 'sdr', NULL, NULL),
+  (41, 4112, 411, 'Sue', 'sdr', NULL, NULL),
+  (41, 4121, 412, 'Amy', 'ae', NULL, NULL),
+  (41, 4122, 412, 'Abe', 'ae', now() - interval '1 day', now() + interval '1 day'),   -- away
+  (41, 4123, 412, 'Ali', 'ae', NULL, NULL),
+  (41, 4131, 413, 'Eda', 'ae', NULL, NULL),
+  (41, 4140, NULL, 'Nia', 'ae', NULL, NULL),
+  (41, 4141, NULL, 'Ned', 'ae', now() - interval '1 day', NULL);                       -- away
+INSERT INTO leadflow.routing_rules (org_id, rule_id, position, name, mode, predicate, assign_to, rep_id, team_id, stage) VALUES
+  (41, 4161, 10, 'Everyone to SDRs', 'live', '{"all": []}', 'team', NULL, 411, 'intake'),
+  (41, 4162, 10, 'US to AE West', 'live', '{"field": "country", "op": "eq", "value": "US"}', 'team', NULL, 412, 'handoff'),
+  (41, 4163, 20, 'DE to AE East', 'live', '{"field": "country", "op": "eq", "value": "DE"}', 'team', NULL, 413, 'handoff'),
+  (41, 4164, 30, 'Trial: all to Eda', 'shadow', '{"all": []}', 'rep', 4131, NULL, 'handoff');
+-- a stage is intake or handoff
+INSERT INTO leadflow.routing_rules (org_id, position, name, assign_to, stage)
+VALUES (41, 99, 'bad', 'queue', 'closing');
+
+-- intake ignores the handoff rules: every lead goes to an SDR
+INSERT INTO leadflow.leads (org_id, email, country, company_domain) VALUES
+  (41, 'us1@west.example', 'US', 'west.example'),
+  (41, 'us2@south.example', 'US', 'south.example'),
+  (41, 'us3@north.example', 'US', 'north.example'),
+  (41, 'ann@acme.example', 'US', 'acme.example'),
+  (41, 'fr@globex.example', 'FR', 'globex.example'),
+  (41, 'de@bonn.example', 'DE', 'bonn.example');
+SELECT lead_id, email, owner_rep_id, team_id FROM leadflow.leads WHERE org_id = 41 ORDER BY lead_id;
+-- accounts claimed by AEs after the leads came in
+INSERT INTO leadflow.accounts (org_id, account_id, name, domain, owner_rep_id) VALUES
+  (41, 4151, 'Acme', 'acme.example', 4140), (41, 4152, 'Globex', 'globex.example', 4141);
+
+-- what a US lead's handoff would do now: AE West's rotation, nothing changed
+SELECT path, rule_name, team_id, rep_id, explanation ->> 'strategy' AS strategy
+  FROM leadflow.simulate_routing(41, '{"email": "x@y.example", "country": "US"}', 'handoff');
+SELECT path, rep_id FROM leadflow.simulate_routing(41, '{"email": "x@y.example", "country": "US"}', 'intake');
+SELECT path, rep_id, explanation -> 'candidates' AS candidates
+  FROM leadflow.simulate_routing(41, '{"email": "x@acme.example", "company_domain": "acme.example"}', 'handoff');
+SELECT * FROM leadflow.simulate_routing(41, '{"email": "x@y.example"}', 'closing');
+SELECT count(*) AS rotation_rows FROM leadflow.team_rotation WHERE org_id = 41 AND team_id = 412;
+
+-- US leads: AE West's round robin, skipping the away AE; the SDR stays as sdr_rep_id
+SELECT leadflow.convert_lead(l) IS NOT NULL AS converted FROM unnest(ARRAY[41001, 41002, 41003]) l;
+SELECT o.lead_id, o.owner_rep_id, o.sdr_rep_id, a.owner_rep_id AS account_owner
+  FROM leadflow.opportunities o JOIN leadflow.accounts a USING (org_id, account_id)
+ WHERE o.org_id = 41 ORDER BY o.lead_id;
+SELECT lead_id, detail ->> 'path' AS path, detail ->> 'rule_name' AS rule_name, detail ->> 'strategy' AS strategy,
+       detail -> 'rep_id' AS rep_id, detail -> 'candidates' AS candidates, detail ->> 'reason' AS reason
+  FROM leadflow.lead_journey WHERE org_id = 41 AND kind = 'handoff' ORDER BY lead_id;
+-- the leads keep their SDR, who no longer counts them open
+SELECT lead_id, status, owner_rep_id FROM leadflow.leads WHERE lead_id IN (41001, 41002, 41003) ORDER BY lead_id;
+
+-- the named account's owner comes first
+SELECT leadflow.convert_lead(41004) IS NOT NULL AS converted;
+SELECT owner_rep_id, sdr_rep_id, account_id FROM leadflow.opportunities WHERE lead_id = 41004;
+SELECT detail ->> 'path' AS path, detail -> 'account_id' AS account_id, detail -> 'rep_id' AS rep_id
+  FROM leadflow.lead_journey WHERE lead_id = 41004 AND kind = 'handoff';
+
+-- an away account owner is skipped, no handoff rule matches: the SDR keeps it
+SELECT leadflow.convert_lead(41005) IS NOT NULL AS converted;
+SELECT o.owner_rep_id, o.sdr_rep_id, l.owner_rep_id = o.owner_rep_id AS sdr_keeps_it
+  FROM leadflow.opportunities o JOIN leadflow.leads l USING (org_id, lead_id) WHERE o.lead_id = 41005;
+SELECT step, rep_id, outcome FROM leadflow.explain_routing(41005);   -- intake's explanation is untouched
+SELECT detail ->> 'path' AS path, detail -> 'candidates' AS candidates
+  FROM leadflow.lead_journey WHERE lead_id = 41005 AND kind = 'handoff';
+
+-- convert_on_qualified hands off too (DE: AE East)
+UPDATE leadflow.orgs SET settings = settings || '{"convert_on_qualified": true}' WHERE org_id = 41;
+UPDATE leadflow.leads SET status = 'qualified' WHERE lead_id = 41006;
+SELECT l.status, o.owner_rep_id, o.sdr_rep_id FROM leadflow.leads l
+  JOIN leadflow.opportunities o USING (org_id, lead_id) WHERE l.lead_id = 41006;
+
+-- the shadow handoff rule is journaled beside every live decision, never obeyed
+SELECT lead_id, rule_name, live_rep_id, shadow_rep_id, agrees
+  FROM leadflow.report_shadow_routing WHERE org_id = 41 ORDER BY lead_id;
+SELECT rule_id, name, live_hits, shadow_hits FROM leadflow.report_routing WHERE org_id = 41 ORDER BY position, rule_id;
+-- the rotation advanced for AEs picked by rules or accounts, not for the SDR fallback
+SELECT rep_id, open_leads, assigned_total FROM leadflow.rep_load WHERE org_id = 41 ORDER BY rep_id;
+SELECT * FROM leadflow.verify_journey(41);
