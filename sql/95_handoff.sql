@@ -86,3 +86,56 @@ SELECT rule_id, name, live_hits, shadow_hits FROM leadflow.report_routing WHERE 
 -- the rotation advanced for AEs picked by rules or accounts, not for the SDR fallback
 SELECT rep_id, open_leads, assigned_total FROM leadflow.rep_load WHERE org_id = 41 ORDER BY rep_id;
 SELECT * FROM leadflow.verify_journey(41);
+
+-- Opportunity stages: every org gets the defaults; an opportunity starts in
+-- the first open stage or the one named, with the stage's probability
+-- unless one is given, and follows its stage (closed_at on won or lost).
+UPDATE leadflow.orgs SET settings = settings - 'convert_on_qualified' WHERE org_id = 41;
+SELECT name, position, probability, is_won, is_lost FROM leadflow.opportunity_stages WHERE org_id = 41 ORDER BY position;
+SELECT o.lead_id, o.stage, o.probability, o.closed_at FROM leadflow.opportunities o
+  JOIN leadflow.opportunity_stages s USING (org_id, stage_id) WHERE o.org_id = 41 AND s.name = 'Prospecting' ORDER BY lead_id;
+INSERT INTO leadflow.opportunity_stages (org_id, name, position, probability) VALUES (41, 'Demo', 3, 30);
+INSERT INTO leadflow.leads (org_id, email, country) VALUES
+  (41, 'p1@stage.example', 'FR'), (41, 'p2@stage.example', 'FR'), (41, 'p3@stage.example', 'FR'),
+  (41, 'p4@stage.example', 'FR'), (41, 'p5@stage.example', 'FR');
+-- the 0.1.0 call, then a named stage (any case), then a probability of one's own
+SELECT leadflow.convert_lead(41007, 'Old call', 1000, '2027-01-31') IS NOT NULL AS converted;
+SELECT leadflow.convert_lead(41008, 'Demo deal', 5000, '2027-02-28', 'DEMO') IS NOT NULL AS converted;
+SELECT leadflow.convert_lead(41009, 'Sure thing', 8000, '2027-03-31', 'proposal', 90) IS NOT NULL AS converted;
+SELECT o.lead_id, o.name, o.amount, o.expected_close, s.name AS stage_name, o.stage, o.probability, o.closed_at IS NOT NULL AS closed
+  FROM leadflow.opportunities o JOIN leadflow.opportunity_stages s USING (org_id, stage_id)
+ WHERE o.lead_id IN (41007, 41008, 41009) ORDER BY lead_id;
+-- refused: an unknown stage, a probability out of range; nothing stored
+SELECT leadflow.convert_lead(41010, stage => 'Closing');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT leadflow.convert_lead(41010, probability => 101);
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT status, (SELECT count(*) FROM leadflow.opportunities WHERE lead_id = 41010) AS opportunities
+  FROM leadflow.leads WHERE lead_id = 41010;
+-- moving: the new stage's probability unless one is set with it; won and lost close
+UPDATE leadflow.opportunities SET stage_id = (SELECT stage_id FROM leadflow.opportunity_stages WHERE org_id = 41 AND name = 'Negotiation')
+ WHERE lead_id = 41007;
+SELECT stage, probability, closed_at IS NOT NULL AS closed FROM leadflow.opportunities WHERE lead_id = 41007;
+UPDATE leadflow.opportunities SET stage = 'Won' WHERE lead_id = 41007;
+SELECT stage, probability, closed_at IS NOT NULL AS closed FROM leadflow.opportunities WHERE lead_id = 41007;
+UPDATE leadflow.opportunities SET stage = 'Proposal', probability = 40 WHERE lead_id = 41007;
+SELECT stage, probability, closed_at IS NOT NULL AS closed FROM leadflow.opportunities WHERE lead_id = 41007;
+UPDATE leadflow.opportunities SET stage = 'lost' WHERE lead_id = 41008;
+SELECT stage, probability, closed_at IS NOT NULL AS closed FROM leadflow.opportunities WHERE lead_id = 41008;
+UPDATE leadflow.opportunities SET stage = 'Pending' WHERE lead_id = 41008;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+-- a new org has the default stages
+INSERT INTO leadflow.orgs (org_id, name) VALUES (42, 'Stages Org');
+SELECT count(*) AS stages, sum(probability) AS probabilities FROM leadflow.opportunity_stages WHERE org_id = 42;
+
+-- convert_lead refuses a lead the org's BANT requirement refuses for qualified
+UPDATE leadflow.orgs SET settings = settings || '{"require_bant_for_qualified": true}' WHERE org_id = 41;
+UPDATE leadflow.leads SET budget_confirmed = true, authority_confirmed = true, need_confirmed = true WHERE lead_id = 41010;
+UPDATE leadflow.leads SET status = 'qualified' WHERE lead_id = 41010;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT leadflow.convert_lead(41010);
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+UPDATE leadflow.leads SET timeline_confirmed = true WHERE lead_id = 41010;
+SELECT leadflow.convert_lead(41010) IS NOT NULL AS converted;
+SELECT status FROM leadflow.leads WHERE lead_id = 41010;
+SELECT * FROM leadflow.verify_journey(41);
