@@ -45,6 +45,7 @@ REGRESS = \
 	93_predictive_scoring \
 	94_subtransactions \
 	95_events \
+	95_handoff \
 	96_phone_dedup \
 	97_reactivation \
 	99_upgrade
@@ -60,7 +61,8 @@ ISOLATION = \
 	notify \
 	events_order \
 	prediction_counts \
-	subxact_round_robin
+	subxact_round_robin \
+	handoff_round_robin
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers

@@ -93,13 +93,18 @@ SELECT leadflow.convert_lead(:greta);
 SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
 UPDATE leadflow.leads SET status = 'contacted' WHERE lead_id = :greta;
 SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
--- a colleague converts into the existing account (by domain)
+-- a colleague converts into the existing account (by domain), BANT
+-- confirmed (this org requires it for conversion too)
+UPDATE leadflow.leads SET budget_confirmed = true, authority_confirmed = true, need_confirmed = true,
+       timeline_confirmed = true WHERE lead_id = :hugo;
 SELECT leadflow.convert_lead(:hugo) IS NOT NULL AS converted;
 SELECT count(*) AS accounts, count(DISTINCT c.account_id) AS accounts_of_contacts
   FROM leadflow.accounts a, leadflow.contacts c WHERE a.org_id = 65 AND c.org_id = 65;
 -- ... and by company name when there is no domain
 INSERT INTO leadflow.leads (org_id, first_name, phone, company) VALUES (65, 'Ingrid', '+46 8 111 222 33', 'FILMHAUS ab')
 RETURNING lead_id AS ingrid \gset
+UPDATE leadflow.leads SET budget_confirmed = true, authority_confirmed = true, need_confirmed = true,
+       timeline_confirmed = true WHERE lead_id = :ingrid;
 SELECT leadflow.convert_lead(:ingrid) AS ingrid_opp \gset
 SELECT o.account_id = (SELECT account_id FROM leadflow.leads WHERE lead_id = :greta) AS same_account
   FROM leadflow.opportunities o WHERE o.opportunity_id = :ingrid_opp;

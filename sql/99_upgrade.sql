@@ -200,18 +200,20 @@ INSERT INTO upgrade_check.load (stmt) VALUES
 ($$SELECT leadflow.merge_leads(s.lead_id, d.lead_id) IS NOT NULL AS merged FROM leadflow.leads s, leadflow.leads d
     WHERE s.org_id = 99 AND s.email = 'carla@acme.example' AND d.org_id = 99 AND d.email = 'dan@acme.example'$$),
 ($$UPDATE leadflow.leads SET status = 'qualified', budget_confirmed = true WHERE org_id = 99 AND email = 'ada@initech.example'$$),
-($$SELECT leadflow.convert_lead(l.lead_id, 'Initech platform', 25000) IS NOT NULL AS converted FROM leadflow.leads l WHERE l.org_id = 99 AND l.email = 'ada@initech.example'$$),
 ($$UPDATE leadflow.leads SET status = 'unqualified' WHERE org_id = 99 AND email = 'eve@school.example'$$),
 ($$SELECT leadflow.train_model(99) AS training_leads$$),
 ($$SELECT leadflow.reassign_lead(l.lead_id, 'manual') AS new_owner FROM leadflow.leads l WHERE l.org_id = 99 AND l.email = 'bob@gmail.com'$$),
 ($$SELECT leadflow.erase_lead(l.lead_id, 'request 99-1') AS erased FROM leadflow.leads l WHERE l.org_id = 99 AND l.email = 'fay@hooli.example'$$),
 ($$SELECT leadflow.enable_tenant_isolation() > 0 AS isolated$$);
 
--- what runs after the update in both: rows for a merged lead (they go to
--- its survivor), maintenance as of a later time (inactivity decay,
--- archiving, SLA, nurture), and the journeys are intact
+-- what runs after the update in both: a conversion (0.2.0 journals its
+-- handoff and keeps the SDR, which a conversion made under 0.1.0 never
+-- had), rows for a merged lead (they go to its survivor), maintenance as
+-- of a later time (inactivity decay, archiving, SLA, nurture), and the
+-- journeys are intact
 CREATE TABLE upgrade_check.after (n integer GENERATED ALWAYS AS IDENTITY, stmt text NOT NULL);
 INSERT INTO upgrade_check.after (stmt) VALUES
+($$SELECT leadflow.convert_lead(l.lead_id, 'Initech platform', 25000) IS NOT NULL AS converted FROM leadflow.leads l WHERE l.org_id = 99 AND l.email = 'ada@initech.example'$$),
 ($$INSERT INTO leadflow.activities (org_id, lead_id, rep_id, kind, subject, completed_at)
     SELECT 99, l.lead_id, 9901, 'email', 'Follow-up', now() FROM leadflow.leads l WHERE l.org_id = 99 AND l.email = 'dan@acme.example'$$),
 ($$INSERT INTO leadflow.consents (org_id, lead_id, channel, basis)

@@ -7,6 +7,11 @@
  *	  picks an available member, or the queue), else the unassigned queue.
  *	  Shadow rules are evaluated and journaled, never obeyed.
  *
+ *	  Handoff routing (LeadflowRouteHandoff) picks the owner of the
+ *	  opportunity when a lead is converted, with the same machinery and the
+ *	  rules of stage handoff: the account's owner, then the first handoff
+ *	  rule that decides, else the lead's owner (the SDR) as before.
+ *
  *	  The rotation state decided with (reps' loads, teams' last picks) is
  *	  route_state.c's; simulate_routing and replay_routing (route_sql.c)
  *	  run the same decision on a private copy of it, and so do shadow
@@ -246,7 +251,17 @@ LeadflowRouteDecide(RouteCtx *c, LeadflowLead *lead, RouteDecision *d, ShadowDec
 	if (nshadows)
 		*nshadows = 0;
 
-	if (domain != NULL && org->named_account_routing)
+	if (c->handoff)
+	{
+		/* the account the conversion links to, named by the caller */
+		if (c->account_owner != 0 && org->named_account_routing &&
+			(d->rep_id = try_rep(c, "named_account", c->account_owner)) != 0)
+		{
+			d->path = "named_account";
+			d->account_id = c->account_id;
+		}
+	}
+	else if (domain != NULL && org->named_account_routing)
 	{
 		int64		owner = 0;
 
@@ -255,7 +270,7 @@ LeadflowRouteDecide(RouteCtx *c, LeadflowLead *lead, RouteDecision *d, ShadowDec
 			d->path = "named_account";
 	}
 
-	if (d->rep_id == 0 && domain != NULL && org->company_affinity_routing)
+	if (d->rep_id == 0 && !c->handoff && domain != NULL && org->company_affinity_routing)
 	{
 		int64		owner = 0;
 
@@ -286,6 +301,8 @@ LeadflowRouteDecide(RouteCtx *c, LeadflowLead *lead, RouteDecision *d, ShadowDec
 		const LeadflowRoutingRule *rule = &c->cfg->rules[i];
 		RouteDecision r;
 
+		if (rule->handoff != c->handoff)
+			continue;			/* a rule of the other stage */
 		if (decided && !rule->shadow)
 			continue;			/* decided: only shadow rules still run */
 		if (rule->shadow && shadows == NULL)
@@ -300,6 +317,7 @@ LeadflowRouteDecide(RouteCtx *c, LeadflowLead *lead, RouteDecision *d, ShadowDec
 
 			LeadflowRouteCtxInit(&sc, c->org_id, lead->desc, true);
 			sc.exclude_rep = c->exclude_rep;
+			sc.handoff = c->handoff;
 			apply_rule(&sc, rule, &r);
 			shadows[*nshadows].rule = rule;
 			shadows[*nshadows].rep_id = r.rep_id;
@@ -315,6 +333,22 @@ LeadflowRouteDecide(RouteCtx *c, LeadflowLead *lead, RouteDecision *d, ShadowDec
 			*d = r;
 			decided = true;
 		}
+	}
+
+	/* handoff: no rule decided, the lead's owner keeps it (as before) */
+	if (c->handoff && !decided)
+	{
+		int64		owner = LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id);
+
+		if (owner != 0)
+		{
+			const LeadflowRep *rep = LeadflowFindRep(c->cfg, owner);
+
+			d->path = "lead_owner";
+			d->rep_id = owner;
+			d->team_id = rep ? rep->team_id : 0;
+		}
+		d->account_id = c->account_id;
 	}
 }
 
@@ -353,6 +387,30 @@ LeadflowRouteDetail(RouteCtx *c, const RouteDecision *d, const char *reason)
 	return LeadflowJsonFinish(&detail);
 }
 
+/* one "shadow_routed" row per matching shadow rule, beside the live decision */
+static void
+journal_shadows(RouteCtx *c, LeadflowLead *lead, const RouteDecision *d,
+				const ShadowDecision *shadows, int nshadows)
+{
+	int			i;
+
+	for (i = 0; i < nshadows; i++)
+	{
+		LeadflowJson detail;
+
+		LeadflowRotationCountHit(&c->rot, shadows[i].rule->rule_id, true, c->now);
+		LeadflowJsonBegin(&detail);
+		LeadflowJsonInt(&detail, "rule_id", shadows[i].rule->rule_id);
+		LeadflowJsonText(&detail, "rule_name", shadows[i].rule->name);
+		json_rep(&detail, "rep_id", shadows[i].rep_id);
+		if (shadows[i].team_id != 0)
+			LeadflowJsonInt(&detail, "team_id", shadows[i].team_id);
+		json_rep(&detail, "live_rep_id", d->rep_id);
+		LeadflowJsonBool(&detail, "agrees", shadows[i].rep_id == d->rep_id);
+		LeadflowJourneyAppend(lead->org_id, lead->lead_id, "shadow_routed", LeadflowJsonFinish(&detail));
+	}
+}
+
 /*
  * LeadflowRouteLead
  *		Routes a live lead (being inserted, or re-routed on update) and
@@ -368,7 +426,6 @@ LeadflowRouteLead(LeadflowLead *lead, int64 exclude_rep, const char *reason)
 	RouteDecision d;
 	ShadowDecision *shadows;
 	int			nshadows;
-	int			i;
 	int64		old_owner = LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id);
 
 	LeadflowRouteCtxInit(&c, lead->org_id, lead->desc, false);
@@ -396,21 +453,7 @@ LeadflowRouteLead(LeadflowLead *lead, int64 exclude_rep, const char *reason)
 		LeadflowRouteAdjustLoad(lead->org_id, old_owner, -1);
 
 	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "routed", LeadflowRouteDetail(&c, &d, reason));
-	for (i = 0; i < nshadows; i++)
-	{
-		LeadflowJson detail;
-
-		LeadflowRotationCountHit(&c.rot, shadows[i].rule->rule_id, true, c.now);
-		LeadflowJsonBegin(&detail);
-		LeadflowJsonInt(&detail, "rule_id", shadows[i].rule->rule_id);
-		LeadflowJsonText(&detail, "rule_name", shadows[i].rule->name);
-		json_rep(&detail, "rep_id", shadows[i].rep_id);
-		if (shadows[i].team_id != 0)
-			LeadflowJsonInt(&detail, "team_id", shadows[i].team_id);
-		json_rep(&detail, "live_rep_id", d.rep_id);
-		LeadflowJsonBool(&detail, "agrees", shadows[i].rep_id == d.rep_id);
-		LeadflowJourneyAppend(lead->org_id, lead->lead_id, "shadow_routed", LeadflowJsonFinish(&detail));
-	}
+	journal_shadows(&c, lead, &d, shadows, nshadows);
 	if (d.rep_id != old_owner)
 	{
 		LeadflowJson detail;
@@ -441,4 +484,49 @@ LeadflowRouteRepAvailable(const LeadflowLead *lead, int64 rep_id)
 	LeadflowRouteCtxInit(&c, lead->org_id, lead->desc, false);
 	LeadflowRotationLoadReps(&c.rot, &rep_id, 1);
 	return unavailable(&c, LeadflowFindRep(c.cfg, rep_id)) == NULL;
+}
+
+/*
+ * LeadflowRouteHandoff
+ *		Chooses the owner of the opportunity a lead converts into (the AE):
+ *		the owner of account_id (its owner is account_owner, 0: none) when
+ *		available and named-account routing is on, then the first handoff
+ *		rule that decides, else the lead's owner.  Locks and advances the
+ *		rotation like intake routing (concurrent conversions into one team
+ *		take turns), journals "handoff" with the same explanation as
+ *		"routed" and one "shadow_routed" per matching shadow handoff rule,
+ *		notifies "handoff".  The lead row is not changed: it keeps its SDR.
+ *		Returns the rep, 0 for none.
+ */
+int64
+LeadflowRouteHandoff(LeadflowLead *lead, int64 account_id, int64 account_owner)
+{
+	RouteCtx	c;
+	RouteDecision d;
+	ShadowDecision *shadows;
+	int			nshadows;
+
+	LeadflowRouteCtxInit(&c, lead->org_id, lead->desc, false);
+	c.handoff = true;
+	c.account_id = account_id;
+	c.account_owner = account_owner;
+	shadows = palloc(sizeof(ShadowDecision) * Max(c.cfg->nrules, 1));
+	LeadflowRouteDecide(&c, lead, &d, shadows, &nshadows);
+
+	if (d.rule != NULL)
+		LeadflowRotationCountHit(&c.rot, d.rule->rule_id, false, c.now);
+	if (d.rep_id != 0 && strcmp(d.path, "lead_owner") != 0)
+	{
+		/* an opportunity is not an open lead: only the rotation advances */
+		LeadflowRepState *st = LeadflowRotationRep(&c.rot, d.rep_id);
+
+		st->assigned_total++;
+		st->last_assigned_at = GetCurrentTimestamp();
+		st->dirty = true;
+	}
+	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "handoff", LeadflowRouteDetail(&c, &d, "conversion"));
+	journal_shadows(&c, lead, &d, shadows, nshadows);
+	if (d.rep_id != 0)
+		LeadflowNotify("handoff", lead->org_id, lead->lead_id, d.rep_id);
+	return d.rep_id;
 }

@@ -24,12 +24,16 @@ typedef struct RouteCtx
 	TimestampTz now;
 	LeadflowRotation rot;		/* the state decided with */
 	int64		exclude_rep;	/* 0: none */
+	bool		handoff;		/* handoff routing (conversion), else intake */
+	int64		account_id;		/* handoff: the lead's account, 0: none */
+	int64		account_owner;	/* handoff: its owner, 0: none */
 	LeadflowJson candidates;	/* JSON array of the candidates skipped */
 } RouteCtx;
 
 typedef struct RouteDecision
 {
-	const char *path;			/* named_account, company_affinity, rule, queue, no_match, given */
+	const char *path;			/* named_account, company_affinity, rule, queue,
+								 * no_match, given; handoff also lead_owner */
 	int64		rep_id;			/* 0: unassigned */
 	int64		team_id;
 	int64		account_id;
@@ -49,5 +53,6 @@ extern void LeadflowRouteCtxInit(RouteCtx *c, int64 org_id, TupleDesc leads_desc
 extern void LeadflowRouteDecide(RouteCtx *c, LeadflowLead *lead, RouteDecision *d,
 								ShadowDecision *shadows, int *nshadows);
 extern char *LeadflowRouteDetail(RouteCtx *c, const RouteDecision *d, const char *reason);
+extern int64 LeadflowRouteHandoff(LeadflowLead *lead, int64 account_id, int64 account_owner);
 
 #endif							/* LEADFLOW_ROUTE_INT_H */

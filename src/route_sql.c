@@ -2,7 +2,8 @@
  *
  * route_sql.c
  *	  simulate_routing and replay_routing: what routing would do, run on a
- *	  private copy of the rotation state (no locks, no writes, no journal).
+ *	  private copy of the rotation state (no locks, no writes, no journal);
+ *	  route_handoff: the handoff decision convert_lead takes.
  *
  *-------------------------------------------------------------------------
  */
@@ -47,11 +48,12 @@ static LeadflowPlan populate_plan = {
 };
 
 /*
- * leadflow.simulate_routing(org_id, lead jsonb) RETURNS TABLE (path,
- *		rule_id, rule_name, team_id, rep_id, explanation)
+ * leadflow.simulate_routing(org_id, lead jsonb, stage DEFAULT 'intake')
+ *		RETURNS TABLE (path, rule_id, rule_name, team_id, rep_id, explanation)
  *
  * What would happen to such a lead now: normalized and scored like a real
- * one, routed on a private copy of the rotation state.  No locks, no
+ * one, routed on a private copy of the rotation state (stage handoff: who
+ * would own its opportunity if it were converted now).  No locks, no
  * writes, no journal.
  */
 PG_FUNCTION_INFO_V1(leadflow_simulate_routing);
@@ -67,9 +69,23 @@ leadflow_simulate_routing(PG_FUNCTION_ARGS)
 	Datum		values[6];
 	bool		nulls[6] = {false, false, false, false, false, false};
 	bool		isnull;
+	bool		handoff = false;
 	int			rc;
 
 	InitMaterializedSRF(fcinfo, 0);
+	/* 0.1.0 declares two arguments; from 0.2.0 a stage may follow */
+	if (PG_NARGS() > 2 && !PG_ARGISNULL(2))
+	{
+		char	   *stage = text_to_cstring(PG_GETARG_TEXT_PP(2));
+
+		if (strcmp(stage, "handoff") == 0)
+			handoff = true;
+		else if (strcmp(stage, "intake") != 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
+					 errmsg("invalid routing stage: \"%s\"", stage),
+					 errdetail("A routing stage is intake or handoff.")));
+	}
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = PG_GETARG_DATUM(1);
 	if (!JB_ROOT_IS_OBJECT(PG_GETARG_JSONB_P(1)) || JB_ROOT_IS_SCALAR(PG_GETARG_JSONB_P(1)))
@@ -89,6 +105,15 @@ leadflow_simulate_routing(PG_FUNCTION_ARGS)
 	LeadflowScoreStore(&lead, &score);
 
 	LeadflowRouteCtxInit(&c, lead.org_id, lead.desc, true);
+	if (handoff)
+	{
+		/* the account conversion would link by domain, and its owner */
+		char	   *domain = LeadflowLeadText(&lead, leadflow_cols.company_domain);
+
+		c.handoff = true;
+		if (domain != NULL)
+			(void) LeadflowFindAccount(lead.org_id, domain, &c.account_id, &c.account_owner);
+	}
 	LeadflowRouteDecide(&c, &lead, &d, NULL, NULL);
 
 	values[0] = CStringGetTextDatum(d.path);
@@ -189,4 +214,67 @@ leadflow_replay_routing(PG_FUNCTION_ARGS)
 	}
 	SPI_finish();
 	return (Datum) 0;
+}
+
+static LeadflowPlan handoff_lead_plan = {
+	NULL,
+	"SELECT l FROM leadflow.leads l WHERE l.lead_id OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
+	1, {INT8OID}
+};
+
+static LeadflowPlan account_owner_plan = {
+	NULL,
+	"SELECT owner_rep_id FROM leadflow.accounts"
+	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND account_id OPERATOR(pg_catalog.=) $2",
+	2, {INT8OID, INT8OID}
+};
+
+/*
+ * leadflow.route_handoff(lead_id, account_id) RETURNS bigint
+ *
+ * The handoff decision of a conversion (convert_lead calls it before it
+ * creates the opportunity): who owns the opportunity, NULL for nobody.
+ * account_id (NULL: none yet) is the account the conversion links to;
+ * its owner comes first.  Journals "handoff", advances the rotation.
+ */
+PG_FUNCTION_INFO_V1(leadflow_route_handoff);
+Datum
+leadflow_route_handoff(PG_FUNCTION_ARGS)
+{
+	int64		lead_id = PG_GETARG_INT64(0);
+	int64		account_id = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT64(1);
+	int64		account_owner = 0;
+	Datum		args[2];
+	bool		isnull;
+	LeadflowLead lead;
+	int64		rep_id;
+	int			rc;
+
+	if (PG_ARGISNULL(0))
+		PG_RETURN_NULL();
+	SPI_connect();
+	LeadflowFetchLead(&handoff_lead_plan, lead_id, false);
+	LeadflowLeadFromRecord(&lead, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	lead.org = LeadflowGetOrg(lead.org_id);
+	if (account_id != 0)
+	{
+		args[0] = Int64GetDatum(lead.org_id);
+		args[1] = Int64GetDatum(account_id);
+		rc = LeadflowExecute(&account_owner_plan, args, NULL, true, 1);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "leadflow: account lookup failed: %s", SPI_result_code_string(rc));
+		if (SPI_processed == 0)
+			ereport(ERROR,
+					(errcode(ERRCODE_NO_DATA_FOUND),
+					 errmsg("account " INT64_FORMAT " does not exist in org " INT64_FORMAT,
+							account_id, lead.org_id)));
+		account_owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		if (isnull)
+			account_owner = 0;
+	}
+	rep_id = LeadflowRouteHandoff(&lead, account_id, account_owner);
+	SPI_finish();
+	if (rep_id == 0)
+		PG_RETURN_NULL();
+	PG_RETURN_INT64(rep_id);
 }

@@ -117,6 +117,7 @@ typedef struct LeadflowRoutingRule
 	int64		rule_id;
 	char	   *name;
 	bool		shadow;
+	bool		handoff;		/* stage handoff (conversion), else intake */
 	LeadflowAssignTo assign_to;
 	int64		rep_id;
 	int64		team_id;

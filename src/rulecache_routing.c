@@ -36,10 +36,16 @@ static LeadflowPlan teams_plan = {
 	1, {INT8OID}
 };
 
+/*
+ * The stage column (intake or handoff) is read through to_jsonb: the library
+ * also serves a 0.1.0 schema until ALTER EXTENSION UPDATE, whose rules have
+ * no stage and are all intake rules.
+ */
 static LeadflowPlan routing_rules_plan = {
 	NULL,
-	"SELECT rule_id, name, mode, assign_to, rep_id, team_id, predicate"
-	" FROM leadflow.routing_rules"
+	"SELECT rule_id, name, mode, assign_to, rep_id, team_id, predicate,"
+	" pg_catalog.to_jsonb(r) OPERATOR(pg_catalog.->>) 'stage'"
+	" FROM leadflow.routing_rules r"
 	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND enabled ORDER BY position, rule_id",
 	1, {INT8OID}
 };
@@ -123,6 +129,11 @@ load_routing(int64 org_id, TupleDesc leads_desc)
 		rule->rule_id = config_int64(tup, desc, 1);
 		rule->name = MemoryContextStrdup(leadflow_config_cxt, SPI_getvalue(tup, desc, 2));
 		rule->shadow = strcmp(SPI_getvalue(tup, desc, 3), "shadow") == 0;
+		{
+			char	   *stage = SPI_getvalue(tup, desc, 8);
+
+			rule->handoff = stage != NULL && strcmp(stage, "handoff") == 0;
+		}
 		assign_to = SPI_getvalue(tup, desc, 4);
 		rule->assign_to = strcmp(assign_to, "rep") == 0 ? LEADFLOW_ASSIGN_REP :
 			strcmp(assign_to, "team") == 0 ? LEADFLOW_ASSIGN_TEAM : LEADFLOW_ASSIGN_QUEUE;

@@ -79,6 +79,7 @@ CREATE TABLE @extschema@.routing_rules (
     assign_to  text NOT NULL CHECK (assign_to IN ('rep', 'team', 'queue')),
     rep_id     bigint,
     team_id    bigint,
+    stage      text NOT NULL DEFAULT 'intake' CHECK (stage IN ('intake', 'handoff')),
     PRIMARY KEY (org_id, rule_id),
     FOREIGN KEY (org_id, rep_id) REFERENCES @extschema@.reps (org_id, rep_id),
     FOREIGN KEY (org_id, team_id) REFERENCES @extschema@.teams (org_id, team_id),
@@ -98,6 +99,7 @@ COMMENT ON COLUMN @extschema@.routing_rules.predicate IS 'Which leads the rule a
 COMMENT ON COLUMN @extschema@.routing_rules.assign_to IS 'rep (that rep if available, else fall through), team (the team strategy picks) or queue (leave unassigned).';
 COMMENT ON COLUMN @extschema@.routing_rules.rep_id IS 'Target rep for assign_to = rep.';
 COMMENT ON COLUMN @extschema@.routing_rules.team_id IS 'Target team for assign_to = team.';
+COMMENT ON COLUMN @extschema@.routing_rules.stage IS 'intake: routes new leads (the SDR); handoff: picks the owner of the opportunity when a lead is converted (the AE).';
 
 -- every backend reloads its cached configuration when these change
 CREATE TRIGGER scoring_models_config_changed

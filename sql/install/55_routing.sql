@@ -57,12 +57,19 @@ CREATE TRIGGER leads_statement_end
     AFTER INSERT OR UPDATE ON @extschema@.leads
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.statement_end();
 
-CREATE FUNCTION @extschema@.simulate_routing(org_id bigint, lead jsonb)
+CREATE FUNCTION @extschema@.simulate_routing(org_id bigint, lead jsonb, stage text DEFAULT 'intake')
 RETURNS TABLE (path text, rule_id bigint, rule_name text, team_id bigint, rep_id bigint, explanation jsonb)
 AS 'MODULE_PATHNAME', 'leadflow_simulate_routing'
 LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
-COMMENT ON FUNCTION @extschema@.simulate_routing(bigint, jsonb) IS
-    'What routing would do now with a lead of these fields (normalized and scored like a real one); changes nothing.';
+COMMENT ON FUNCTION @extschema@.simulate_routing(bigint, jsonb, text) IS
+    'What routing would do now with a lead of these fields (normalized and scored like a real one); stage handoff: who would own its opportunity if it were converted now. Changes nothing.';
+
+CREATE FUNCTION @extschema@.route_handoff(lead_id bigint, account_id bigint)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'leadflow_route_handoff'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.route_handoff(bigint, bigint) IS
+    'Internal to convert_lead: handoff routing of a lead being converted (the owner of account_id, then the handoff rules, else the lead owner); journals handoff, advances the rotation, returns the opportunity owner (NULL: none).';
 
 CREATE FUNCTION @extschema@.replay_routing(org_id bigint, since timestamptz)
 RETURNS TABLE (lead_id bigint, actual_rep_id bigint, would_rep_id bigint, would_path text,

@@ -449,3 +449,42 @@ COMMENT ON COLUMN @extschema@.report_rep_load.at_capacity IS 'open_leads >= max_
 COMMENT ON COLUMN @extschema@.report_rep_load.available IS 'Active, accepting leads, not away and not at capacity: routing may give the rep a lead now.';
 COMMENT ON COLUMN @extschema@.report_rep_load.assigned_total IS 'Leads routing ever gave the rep (NULL before the first).';
 COMMENT ON COLUMN @extschema@.report_rep_load.last_assigned_at IS 'When routing last gave the rep a lead.';
+
+-- Issue 20: the opportunity pipeline and the follow-ups due
+CREATE VIEW @extschema@.report_pipeline WITH (security_invoker = true) AS
+SELECT o.org_id, o.owner_rep_id, o.stage_id, s.name AS stage, s.position, s.is_won, s.is_lost,
+       pg_catalog.date_trunc('month', o.expected_close::timestamp without time zone)::date AS close_month,
+       pg_catalog.count(*) AS opportunities,
+       COALESCE(pg_catalog.sum(o.amount), 0) AS amount,
+       COALESCE(pg_catalog.sum(o.amount * o.probability / 100.0), 0) AS weighted_amount
+  FROM leadflow.opportunities o
+  LEFT JOIN leadflow.opportunity_stages s ON s.org_id = o.org_id AND s.stage_id = o.stage_id
+ GROUP BY o.org_id, o.owner_rep_id, o.stage_id, s.name, s.position, s.is_won, s.is_lost,
+          pg_catalog.date_trunc('month', o.expected_close::timestamp without time zone)::date;
+COMMENT ON VIEW @extschema@.report_pipeline IS 'Per org, opportunity owner, stage and month of expected close: how many opportunities, their amount and weighted amount (amount times probability). Every stage, won and lost included (is_won, is_lost tell them apart); filter on NOT is_won AND NOT is_lost for the open pipeline.';
+COMMENT ON COLUMN @extschema@.report_pipeline.org_id IS 'Org.';
+COMMENT ON COLUMN @extschema@.report_pipeline.owner_rep_id IS 'Opportunity owner; NULL for none.';
+COMMENT ON COLUMN @extschema@.report_pipeline.stage_id IS 'The stage (opportunity_stages).';
+COMMENT ON COLUMN @extschema@.report_pipeline.stage IS 'Stage name.';
+COMMENT ON COLUMN @extschema@.report_pipeline.position IS 'Stage position, to sort by.';
+COMMENT ON COLUMN @extschema@.report_pipeline.is_won IS 'Whether the stage is won.';
+COMMENT ON COLUMN @extschema@.report_pipeline.is_lost IS 'Whether the stage is lost.';
+COMMENT ON COLUMN @extschema@.report_pipeline.close_month IS 'First day of the month of expected_close; NULL when none is set.';
+COMMENT ON COLUMN @extschema@.report_pipeline.opportunities IS 'Opportunities in the group.';
+COMMENT ON COLUMN @extschema@.report_pipeline.amount IS 'Sum of their amounts (those without an amount count 0).';
+COMMENT ON COLUMN @extschema@.report_pipeline.weighted_amount IS 'Sum of amount * probability / 100.';
+
+CREATE VIEW @extschema@.report_tasks_due WITH (security_invoker = true) AS
+SELECT a.org_id, COALESCE(a.rep_id, l.owner_rep_id) AS owner_rep_id,
+       pg_catalog.count(*) AS tasks_due,
+       pg_catalog.min(a.due_at) AS oldest_due_at
+  FROM leadflow.activities a
+  JOIN leadflow.leads l ON l.org_id = a.org_id AND l.lead_id = a.lead_id
+ WHERE a.kind = 'task' AND a.completed_at IS NULL AND a.due_at < pg_catalog.now()
+   AND l.erased_at IS NULL
+ GROUP BY a.org_id, COALESCE(a.rep_id, l.owner_rep_id);
+COMMENT ON VIEW @extschema@.report_tasks_due IS 'Per org and owner: open tasks (activities of kind task, not completed) past their due_at, of leads not erased.';
+COMMENT ON COLUMN @extschema@.report_tasks_due.org_id IS 'Org.';
+COMMENT ON COLUMN @extschema@.report_tasks_due.owner_rep_id IS 'The task''s rep, else the lead''s owner; NULL for neither.';
+COMMENT ON COLUMN @extschema@.report_tasks_due.tasks_due IS 'Open tasks past due.';
+COMMENT ON COLUMN @extschema@.report_tasks_due.oldest_due_at IS 'The earliest due_at among them.';

@@ -11,6 +11,8 @@ SELECT tables_are('leadflow', ARRAY[
     'opportunities', 'lead_imports', 'lead_journey',
     -- lifecycle automation (issue 10)
     'consents', 'nurture_queue', 'account_hot_state', 'prediction_models', 'prediction_counts',
+    -- opportunity stages (issue 20)
+    'opportunity_stages',
     -- internal
     'lead_emails', 'lead_phones', 'lead_merges', 'events', 'capture_field_names', 'rep_load', 'team_rotation',
     'routing_rule_stats'],
@@ -40,7 +42,11 @@ INSERT INTO contract VALUES
  ('opportunities', '{org_id,opportunity_id,account_id,contact_id,lead_id,owner_rep_id,name,amount,expected_close,stage}'),
  ('lead_journey', '{org_id,lead_id,seq,step_id,occurred_at,kind,actor,detail,prev_hash,hash}'),
  ('consents', '{org_id,lead_id,channel,basis,granted_at,withdrawn_at,source}'),
- ('nurture_queue', '{org_id,lead_id,step,due_at,sent_at}');
+ ('nurture_queue', '{org_id,lead_id,step,due_at,sent_at}'),
+ -- issue 20: handoff, opportunity stages
+ ('opportunity_stages', '{org_id,stage_id,name,position,probability,is_won,is_lost}'),
+ ('opportunities', '{sdr_rep_id,stage_id,probability,closed_at}'),
+ ('routing_rules', '{stage}');
 
 SELECT is_empty($$
     SELECT c.tbl || '.' || col
