@@ -527,6 +527,6 @@ LeadflowRouteHandoff(LeadflowLead *lead, int64 account_id, int64 account_owner)
 	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "handoff", LeadflowRouteDetail(&c, &d, "conversion"));
 	journal_shadows(&c, lead, &d, shadows, nshadows);
 	if (d.rep_id != 0)
-		LeadflowNotify("handoff", lead->org_id, lead->lead_id, d.rep_id);
+		(void) LeadflowEvent(lead->org_id, "handoff", lead->lead_id, d.rep_id, NULL);
 	return d.rep_id;
 }
