@@ -166,3 +166,7 @@ UPDATE leadflow.opportunities SET stage = 'Won' WHERE lead_id = 41009;
 SELECT source, leads, converted, spend, round(cost_per_lead, 3) AS cost_per_lead,
        round(cost_per_converted, 3) AS cost_per_converted, won, revenue, round(roi, 3) AS roi
   FROM leadflow.report_source_performance WHERE org_id = 41 ORDER BY source NULLS FIRST;
+
+-- report_rep_performance: activities logged by kind, open pipeline amount
+SELECT rep_id, role, calls, emails, meetings, notes, tasks, open_pipeline
+  FROM leadflow.report_rep_performance WHERE org_id = 41 ORDER BY rep_id;
