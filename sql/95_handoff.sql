@@ -157,3 +157,16 @@ INSERT INTO leadflow.activities (org_id, lead_id, rep_id, kind, subject, due_at,
   (41, 41006, 4131, 'call', 'Not a task', now() - interval '1 day', NULL);   -- not a task
 SELECT owner_rep_id, tasks_due, now() - oldest_due_at > interval '47 hours' AS oldest_over_two_days
   FROM leadflow.report_tasks_due WHERE org_id = 41 ORDER BY owner_rep_id;
+
+-- report_source_performance: won, revenue and roi from the opportunities;
+-- without recorded spend the costs and roi are unknown (NULL), not 0
+UPDATE leadflow.leads SET source = 'webinar' WHERE lead_id IN (41007, 41008, 41009);
+INSERT INTO leadflow.source_spend (org_id, source, month, amount) VALUES (41, 'webinar', '2026-01-01', 2000);
+UPDATE leadflow.opportunities SET stage = 'Won' WHERE lead_id = 41009;
+SELECT source, leads, converted, spend, round(cost_per_lead, 3) AS cost_per_lead,
+       round(cost_per_converted, 3) AS cost_per_converted, won, revenue, round(roi, 3) AS roi
+  FROM leadflow.report_source_performance WHERE org_id = 41 ORDER BY source NULLS FIRST;
+
+-- report_rep_performance: activities logged by kind, open pipeline amount
+SELECT rep_id, role, calls, emails, meetings, notes, tasks, open_pipeline
+  FROM leadflow.report_rep_performance WHERE org_id = 41 ORDER BY rep_id;

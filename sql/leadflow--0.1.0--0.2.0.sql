@@ -908,3 +908,113 @@ COMMENT ON COLUMN @extschema@.report_tasks_due.org_id IS 'Org.';
 COMMENT ON COLUMN @extschema@.report_tasks_due.owner_rep_id IS 'The task''s rep, else the lead''s owner; NULL for neither.';
 COMMENT ON COLUMN @extschema@.report_tasks_due.tasks_due IS 'Open tasks past due.';
 COMMENT ON COLUMN @extschema@.report_tasks_due.oldest_due_at IS 'The earliest due_at among them.';
+
+-- report_source_performance: costs unknown (NULL) without spend rows; won,
+-- revenue and roi from the opportunities (80_reports)
+CREATE OR REPLACE VIEW @extschema@.report_source_performance WITH (security_invoker = true) AS
+SELECT x.org_id, x.source,
+       pg_catalog.count(x.lead_id) AS leads,
+       pg_catalog.count(x.qualified_at) AS qualified,
+       pg_catalog.count(x.converted_at) AS converted,
+       pg_catalog.count(x.qualified_at)::numeric / NULLIF(pg_catalog.count(x.lead_id), 0) AS qualification_rate,
+       pg_catalog.count(x.converted_at)::numeric / NULLIF(pg_catalog.count(x.lead_id), 0) AS conversion_rate,
+       COALESCE(pg_catalog.sum(x.amount), 0) AS spend,
+       -- no spend recorded: the cost is unknown (NULL), not 0
+       pg_catalog.sum(x.amount) / NULLIF(pg_catalog.count(x.lead_id), 0) AS cost_per_lead,
+       pg_catalog.sum(x.amount) / NULLIF(pg_catalog.count(x.qualified_at), 0) AS cost_per_qualified,
+       pg_catalog.sum(x.amount) / NULLIF(pg_catalog.count(x.converted_at), 0) AS cost_per_converted,
+       pg_catalog.count(*) FILTER (WHERE x.won) AS won,
+       COALESCE(pg_catalog.sum(x.revenue), 0) AS revenue,
+       (COALESCE(pg_catalog.sum(x.revenue), 0) - pg_catalog.sum(x.amount)) / NULLIF(pg_catalog.sum(x.amount), 0) AS roi
+  FROM (SELECT l.org_id, l.source, l.lead_id, l.qualified_at, l.converted_at, NULL::numeric AS amount,
+               st.is_won AS won, CASE WHEN st.is_won THEN o.amount END AS revenue
+          FROM leadflow.leads l
+          LEFT JOIN leadflow.opportunities o ON o.org_id = l.org_id AND o.lead_id = l.lead_id
+          LEFT JOIN leadflow.opportunity_stages st ON st.org_id = o.org_id AND st.stage_id = o.stage_id
+         WHERE l.merged_into IS NULL AND l.erased_at IS NULL
+        UNION ALL
+        SELECT s.org_id, s.source, NULL, NULL, NULL, s.amount, NULL, NULL
+          FROM leadflow.source_spend s) x
+ GROUP BY x.org_id, x.source;
+COMMENT ON VIEW @extschema@.report_source_performance IS 'Per org and source: live leads, how many were qualified, converted and won, marketing spend, cost per lead, revenue and return on spend. A source with spend but no leads has a row with 0 leads; a source without recorded spend has NULL costs and ROI (unknown, not free).';
+COMMENT ON COLUMN @extschema@.report_source_performance.org_id IS 'Org.';
+COMMENT ON COLUMN @extschema@.report_source_performance.source IS 'Lead source (as in leads.source and source_spend.source; NULL for leads without one).';
+COMMENT ON COLUMN @extschema@.report_source_performance.leads IS 'Live leads from the source (not merged, not erased), all time.';
+COMMENT ON COLUMN @extschema@.report_source_performance.qualified IS 'Of those, leads that reached qualified at some point (qualified_at set), whatever their status now.';
+COMMENT ON COLUMN @extschema@.report_source_performance.converted IS 'Of those, leads converted (converted_at set).';
+COMMENT ON COLUMN @extschema@.report_source_performance.qualification_rate IS 'qualified / leads, 0..1; NULL without leads.';
+COMMENT ON COLUMN @extschema@.report_source_performance.conversion_rate IS 'converted / leads, 0..1; NULL without leads.';
+COMMENT ON COLUMN @extschema@.report_source_performance.spend IS 'Sum of source_spend.amount for the source over all months (0 without spend rows).';
+COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_lead IS 'spend / leads; NULL without leads or without spend rows.';
+COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_qualified IS 'spend / qualified; NULL when none qualified or without spend rows.';
+COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_converted IS 'spend / converted; NULL when none converted or without spend rows.';
+COMMENT ON COLUMN @extschema@.report_source_performance.won IS 'Of the leads, those whose opportunity is in a won stage.';
+COMMENT ON COLUMN @extschema@.report_source_performance.revenue IS 'Sum of the amounts of those won opportunities (0 without).';
+COMMENT ON COLUMN @extschema@.report_source_performance.roi IS '(revenue - spend) / spend; NULL without spend rows or with spend 0.';
+
+-- report_rep_performance: activity counts by kind and open pipeline amount (80_reports)
+CREATE OR REPLACE VIEW @extschema@.report_rep_performance WITH (security_invoker = true) AS
+SELECT r.org_id, r.rep_id, r.name, r.team_id, r.role, r.active,
+       COALESCE(a.assigned, 0) AS assigned,
+       COALESCE(a.open, 0) AS open,
+       COALESCE(a.contacted, 0) AS contacted,
+       a.median_first_touch_minutes,
+       COALESCE(a.sla_met, 0) AS sla_met,
+       COALESCE(a.sla_due, 0) AS sla_due,
+       a.sla_met::numeric / NULLIF(a.sla_due, 0) AS sla_met_pct,
+       COALESCE(a.qualified, 0) AS qualified,
+       COALESCE(a.converted, 0) AS converted,
+       a.converted::numeric / NULLIF(a.assigned, 0) AS conversion_rate,
+       COALESCE(v.calls, 0) AS calls,
+       COALESCE(v.emails, 0) AS emails,
+       COALESCE(v.meetings, 0) AS meetings,
+       COALESCE(v.notes, 0) AS notes,
+       COALESCE(v.tasks, 0) AS tasks,
+       COALESCE(p.open_pipeline, 0) AS open_pipeline
+  FROM leadflow.reps r
+  LEFT JOIN (SELECT l.org_id, l.owner_rep_id,
+                    pg_catalog.count(*) AS assigned,
+                    pg_catalog.count(*) FILTER (WHERE l.status = ANY (@extschema@.open_statuses())) AS open,
+                    pg_catalog.count(l.first_touch_at) AS contacted,
+                    pg_catalog.percentile_cont(0.5) WITHIN GROUP (
+                        ORDER BY EXTRACT(epoch FROM l.first_touch_at - l.assigned_at)::double precision / 60)
+                        FILTER (WHERE l.first_touch_at >= l.assigned_at) AS median_first_touch_minutes,
+                    pg_catalog.count(*) FILTER (
+                        WHERE l.first_touch_at <= leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END)) AS sla_met,
+                    pg_catalog.count(*) FILTER (
+                        WHERE COALESCE(ps.first_touch_within, pd.first_touch_within) IS NOT NULL
+                          AND (l.first_touch_at IS NOT NULL
+                               OR leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END) < pg_catalog.now())) AS sla_due,
+                    pg_catalog.count(l.qualified_at) AS qualified,
+                    pg_catalog.count(l.converted_at) AS converted
+               FROM leadflow.leads l
+               LEFT JOIN leadflow.sla_policies ps ON ps.org_id = l.org_id AND ps.source = l.source
+               LEFT JOIN leadflow.sla_policies pd ON pd.org_id = l.org_id AND pd.source IS NULL
+              WHERE l.merged_into IS NULL AND l.erased_at IS NULL AND l.owner_rep_id IS NOT NULL
+              GROUP BY l.org_id, l.owner_rep_id) a
+         ON a.org_id = r.org_id AND a.owner_rep_id = r.rep_id
+  -- the activities the rep logged, by kind
+  LEFT JOIN (SELECT x.org_id, x.rep_id,
+                    pg_catalog.count(*) FILTER (WHERE x.kind = 'call') AS calls,
+                    pg_catalog.count(*) FILTER (WHERE x.kind = 'email') AS emails,
+                    pg_catalog.count(*) FILTER (WHERE x.kind = 'meeting') AS meetings,
+                    pg_catalog.count(*) FILTER (WHERE x.kind = 'note') AS notes,
+                    pg_catalog.count(*) FILTER (WHERE x.kind = 'task') AS tasks
+               FROM leadflow.activities x
+              WHERE x.rep_id IS NOT NULL
+              GROUP BY x.org_id, x.rep_id) v
+         ON v.org_id = r.org_id AND v.rep_id = r.rep_id
+  -- the amount of the open opportunities the rep owns
+  LEFT JOIN (SELECT o.org_id, o.owner_rep_id, pg_catalog.sum(o.amount) AS open_pipeline
+               FROM leadflow.opportunities o
+               JOIN leadflow.opportunity_stages s ON s.org_id = o.org_id AND s.stage_id = o.stage_id
+              WHERE NOT s.is_won AND NOT s.is_lost AND o.owner_rep_id IS NOT NULL
+              GROUP BY o.org_id, o.owner_rep_id) p
+         ON p.org_id = r.org_id AND p.owner_rep_id = r.rep_id;
+COMMENT ON COLUMN @extschema@.report_rep_performance.calls IS 'Activities of kind call the rep logged (any lead, done or not).';
+COMMENT ON COLUMN @extschema@.report_rep_performance.emails IS 'Activities of kind email the rep logged.';
+COMMENT ON COLUMN @extschema@.report_rep_performance.meetings IS 'Activities of kind meeting the rep logged.';
+COMMENT ON COLUMN @extschema@.report_rep_performance.notes IS 'Activities of kind note the rep logged.';
+COMMENT ON COLUMN @extschema@.report_rep_performance.tasks IS 'Activities of kind task assigned to the rep.';
+COMMENT ON COLUMN @extschema@.report_rep_performance.open_pipeline IS 'Sum of the amounts of the open (neither won nor lost) opportunities the rep owns.';
+COMMENT ON VIEW @extschema@.report_rep_performance IS 'Per org and rep (every rep, also without leads): the live leads the rep owns now, how fast and how well they were worked, the activities the rep logged by kind and the amount of the open opportunities the rep owns.';

@@ -57,17 +57,24 @@ SELECT x.org_id, x.source,
        pg_catalog.count(x.qualified_at)::numeric / NULLIF(pg_catalog.count(x.lead_id), 0) AS qualification_rate,
        pg_catalog.count(x.converted_at)::numeric / NULLIF(pg_catalog.count(x.lead_id), 0) AS conversion_rate,
        COALESCE(pg_catalog.sum(x.amount), 0) AS spend,
-       COALESCE(pg_catalog.sum(x.amount), 0) / NULLIF(pg_catalog.count(x.lead_id), 0) AS cost_per_lead,
-       COALESCE(pg_catalog.sum(x.amount), 0) / NULLIF(pg_catalog.count(x.qualified_at), 0) AS cost_per_qualified,
-       COALESCE(pg_catalog.sum(x.amount), 0) / NULLIF(pg_catalog.count(x.converted_at), 0) AS cost_per_converted
-  FROM (SELECT l.org_id, l.source, l.lead_id, l.qualified_at, l.converted_at, NULL::numeric AS amount
+       -- no spend recorded: the cost is unknown (NULL), not 0
+       pg_catalog.sum(x.amount) / NULLIF(pg_catalog.count(x.lead_id), 0) AS cost_per_lead,
+       pg_catalog.sum(x.amount) / NULLIF(pg_catalog.count(x.qualified_at), 0) AS cost_per_qualified,
+       pg_catalog.sum(x.amount) / NULLIF(pg_catalog.count(x.converted_at), 0) AS cost_per_converted,
+       pg_catalog.count(*) FILTER (WHERE x.won) AS won,
+       COALESCE(pg_catalog.sum(x.revenue), 0) AS revenue,
+       (COALESCE(pg_catalog.sum(x.revenue), 0) - pg_catalog.sum(x.amount)) / NULLIF(pg_catalog.sum(x.amount), 0) AS roi
+  FROM (SELECT l.org_id, l.source, l.lead_id, l.qualified_at, l.converted_at, NULL::numeric AS amount,
+               st.is_won AS won, CASE WHEN st.is_won THEN o.amount END AS revenue
           FROM leadflow.leads l
+          LEFT JOIN leadflow.opportunities o ON o.org_id = l.org_id AND o.lead_id = l.lead_id
+          LEFT JOIN leadflow.opportunity_stages st ON st.org_id = o.org_id AND st.stage_id = o.stage_id
          WHERE l.merged_into IS NULL AND l.erased_at IS NULL
         UNION ALL
-        SELECT s.org_id, s.source, NULL, NULL, NULL, s.amount
+        SELECT s.org_id, s.source, NULL, NULL, NULL, s.amount, NULL, NULL
           FROM leadflow.source_spend s) x
  GROUP BY x.org_id, x.source;
-COMMENT ON VIEW @extschema@.report_source_performance IS 'Per org and source: live leads, how many were qualified and converted, marketing spend and cost per lead. A source with spend but no leads has a row with 0 leads.';
+COMMENT ON VIEW @extschema@.report_source_performance IS 'Per org and source: live leads, how many were qualified, converted and won, marketing spend, cost per lead, revenue and return on spend. A source with spend but no leads has a row with 0 leads; a source without recorded spend has NULL costs and ROI (unknown, not free).';
 COMMENT ON COLUMN @extschema@.report_source_performance.org_id IS 'Org.';
 COMMENT ON COLUMN @extschema@.report_source_performance.source IS 'Lead source (as in leads.source and source_spend.source; NULL for leads without one).';
 COMMENT ON COLUMN @extschema@.report_source_performance.leads IS 'Live leads from the source (not merged, not erased), all time.';
@@ -76,9 +83,12 @@ COMMENT ON COLUMN @extschema@.report_source_performance.converted IS 'Of those, 
 COMMENT ON COLUMN @extschema@.report_source_performance.qualification_rate IS 'qualified / leads, 0..1; NULL without leads.';
 COMMENT ON COLUMN @extschema@.report_source_performance.conversion_rate IS 'converted / leads, 0..1; NULL without leads.';
 COMMENT ON COLUMN @extschema@.report_source_performance.spend IS 'Sum of source_spend.amount for the source over all months (0 without spend rows).';
-COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_lead IS 'spend / leads; NULL without leads.';
-COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_qualified IS 'spend / qualified; NULL when none qualified.';
-COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_converted IS 'spend / converted; NULL when none converted.';
+COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_lead IS 'spend / leads; NULL without leads or without spend rows.';
+COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_qualified IS 'spend / qualified; NULL when none qualified or without spend rows.';
+COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_converted IS 'spend / converted; NULL when none converted or without spend rows.';
+COMMENT ON COLUMN @extschema@.report_source_performance.won IS 'Of the leads, those whose opportunity is in a won stage.';
+COMMENT ON COLUMN @extschema@.report_source_performance.revenue IS 'Sum of the amounts of those won opportunities (0 without).';
+COMMENT ON COLUMN @extschema@.report_source_performance.roi IS '(revenue - spend) / spend; NULL without spend rows or with spend 0.';
 
 CREATE VIEW @extschema@.report_funnel WITH (security_invoker = true) AS
 SELECT f.org_id, f.workflow_id, f.workflow, f.stage_id, f.stage, f.position, f.status,
@@ -145,7 +155,13 @@ SELECT r.org_id, r.rep_id, r.name, r.team_id, r.role, r.active,
        a.sla_met::numeric / NULLIF(a.sla_due, 0) AS sla_met_pct,
        COALESCE(a.qualified, 0) AS qualified,
        COALESCE(a.converted, 0) AS converted,
-       a.converted::numeric / NULLIF(a.assigned, 0) AS conversion_rate
+       a.converted::numeric / NULLIF(a.assigned, 0) AS conversion_rate,
+       COALESCE(v.calls, 0) AS calls,
+       COALESCE(v.emails, 0) AS emails,
+       COALESCE(v.meetings, 0) AS meetings,
+       COALESCE(v.notes, 0) AS notes,
+       COALESCE(v.tasks, 0) AS tasks,
+       COALESCE(p.open_pipeline, 0) AS open_pipeline
   FROM leadflow.reps r
   LEFT JOIN (SELECT l.org_id, l.owner_rep_id,
                     pg_catalog.count(*) AS assigned,
@@ -167,8 +183,26 @@ SELECT r.org_id, r.rep_id, r.name, r.team_id, r.role, r.active,
                LEFT JOIN leadflow.sla_policies pd ON pd.org_id = l.org_id AND pd.source IS NULL
               WHERE l.merged_into IS NULL AND l.erased_at IS NULL AND l.owner_rep_id IS NOT NULL
               GROUP BY l.org_id, l.owner_rep_id) a
-         ON a.org_id = r.org_id AND a.owner_rep_id = r.rep_id;
-COMMENT ON VIEW @extschema@.report_rep_performance IS 'Per org and rep (every rep, also without leads): the live leads the rep owns now, how fast and how well they were worked.';
+         ON a.org_id = r.org_id AND a.owner_rep_id = r.rep_id
+  -- the activities the rep logged, by kind
+  LEFT JOIN (SELECT x.org_id, x.rep_id,
+                    pg_catalog.count(*) FILTER (WHERE x.kind = 'call') AS calls,
+                    pg_catalog.count(*) FILTER (WHERE x.kind = 'email') AS emails,
+                    pg_catalog.count(*) FILTER (WHERE x.kind = 'meeting') AS meetings,
+                    pg_catalog.count(*) FILTER (WHERE x.kind = 'note') AS notes,
+                    pg_catalog.count(*) FILTER (WHERE x.kind = 'task') AS tasks
+               FROM leadflow.activities x
+              WHERE x.rep_id IS NOT NULL
+              GROUP BY x.org_id, x.rep_id) v
+         ON v.org_id = r.org_id AND v.rep_id = r.rep_id
+  -- the amount of the open opportunities the rep owns
+  LEFT JOIN (SELECT o.org_id, o.owner_rep_id, pg_catalog.sum(o.amount) AS open_pipeline
+               FROM leadflow.opportunities o
+               JOIN leadflow.opportunity_stages s ON s.org_id = o.org_id AND s.stage_id = o.stage_id
+              WHERE NOT s.is_won AND NOT s.is_lost AND o.owner_rep_id IS NOT NULL
+              GROUP BY o.org_id, o.owner_rep_id) p
+         ON p.org_id = r.org_id AND p.owner_rep_id = r.rep_id;
+COMMENT ON VIEW @extschema@.report_rep_performance IS 'Per org and rep (every rep, also without leads): the live leads the rep owns now, how fast and how well they were worked, the activities the rep logged by kind and the amount of the open opportunities the rep owns.';
 COMMENT ON COLUMN @extschema@.report_rep_performance.org_id IS 'Org.';
 COMMENT ON COLUMN @extschema@.report_rep_performance.rep_id IS 'The rep.';
 COMMENT ON COLUMN @extschema@.report_rep_performance.name IS 'Rep name.';
@@ -185,6 +219,12 @@ COMMENT ON COLUMN @extschema@.report_rep_performance.sla_met_pct IS 'sla_met / s
 COMMENT ON COLUMN @extschema@.report_rep_performance.qualified IS 'Owned leads that reached qualified (qualified_at set).';
 COMMENT ON COLUMN @extschema@.report_rep_performance.converted IS 'Owned leads converted (converted_at set).';
 COMMENT ON COLUMN @extschema@.report_rep_performance.conversion_rate IS 'converted / assigned, 0..1; NULL without leads.';
+COMMENT ON COLUMN @extschema@.report_rep_performance.calls IS 'Activities of kind call the rep logged (any lead, done or not).';
+COMMENT ON COLUMN @extschema@.report_rep_performance.emails IS 'Activities of kind email the rep logged.';
+COMMENT ON COLUMN @extschema@.report_rep_performance.meetings IS 'Activities of kind meeting the rep logged.';
+COMMENT ON COLUMN @extschema@.report_rep_performance.notes IS 'Activities of kind note the rep logged.';
+COMMENT ON COLUMN @extschema@.report_rep_performance.tasks IS 'Activities of kind task assigned to the rep.';
+COMMENT ON COLUMN @extschema@.report_rep_performance.open_pipeline IS 'Sum of the amounts of the open (neither won nor lost) opportunities the rep owns.';
 
 CREATE VIEW @extschema@.report_lead_aging WITH (security_invoker = true) AS
 SELECT l.org_id, l.lead_id, l.owner_rep_id, l.team_id, l.status, l.stage_id, st.name AS stage,
