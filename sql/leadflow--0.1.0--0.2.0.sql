@@ -315,3 +315,17 @@ COMMENT ON FUNCTION @extschema@.statement_end() IS 'Trigger: writes the journey 
 CREATE TRIGGER leads_statement_end
     AFTER INSERT OR UPDATE ON @extschema@.leads
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.statement_end();
+
+------------------------------------------------------------------------------
+-- Issue 17: tenant safety.  One check of whether the session may act for
+-- an org (check_org_access, tenant.c), and lead ids unique across orgs.
+CREATE FUNCTION @extschema@.check_org_access(org_id bigint)
+RETURNS void
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'leadflow_check_org_access';
+COMMENT ON FUNCTION @extschema@.check_org_access(bigint) IS
+    'Errors 42501 unless this session may act for the org (NULL: for every org): a role bound by row-level security only for the org of leadflow.org_id.';
+
+-- fails (23505) if two orgs already use one lead id: give one of them a new id first
+DROP INDEX @extschema@.leads_lead_id;
+CREATE UNIQUE INDEX leads_lead_id ON @extschema@.leads (lead_id);

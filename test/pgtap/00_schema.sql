@@ -67,6 +67,7 @@ SELECT is_empty($$
       JOIN pg_class c ON c.oid = i.indrelid
      WHERE c.relnamespace = 'leadflow'::regnamespace AND i.indisunique
        AND c.relname NOT IN ('free_email_domains', 'capture_field_names')
+       AND i.indexrelid <> 'leadflow.leads_lead_id'::regclass   -- lead ids are unique across orgs (issue 17)
        AND i.indkey[0] <> (SELECT attnum FROM pg_attribute WHERE attrelid = c.oid AND attname = 'org_id')$$,
     'every primary key and unique index starts with org_id');
 SELECT is_empty($$

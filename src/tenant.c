@@ -1,0 +1,130 @@
+/*-------------------------------------------------------------------------
+ *
+ * tenant.c
+ *	  May this session act for an org.
+ *
+ *	  Row-level security (enable_tenant_isolation) keeps an application
+ *	  role to the rows of leadflow.org_id, but the pipeline and the SQL
+ *	  functions do more than read rows: they claim emails below the
+ *	  executor, keep a per-backend configuration cache keyed by org, and
+ *	  answer with errors.  Each of them asks here first, before any cache
+ *	  or data access, so that a session bound by row-level security acts
+ *	  only for the org of leadflow.org_id, and is refused with one message
+ *	  that depends on nothing but the org asked for and the setting: not
+ *	  on what another org holds (an email, a domain, a lead id, a rule).
+ *
+ *	  A role that row-level security does not bind (a superuser, a role
+ *	  with BYPASSRLS, the table owner without FORCE, or any role while
+ *	  tenant isolation is off) sees every org's rows anyway and may act
+ *	  for any org.
+ *
+ *-------------------------------------------------------------------------
+ */
+#include "postgres.h"
+
+#include <errno.h>
+#include <stdlib.h>
+
+#include "catalog/namespace.h"
+#include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/lsyscache.h"
+#include "utils/rls.h"
+
+#include "leadflow.h"
+#include "tenant.h"
+
+/*
+ * session_bound
+ *		Whether row-level security binds the current role on leadflow.leads
+ *		(the table every org's data hangs from); if so, *org is the org of
+ *		leadflow.org_id and *has_org whether it names one.
+ */
+static bool
+session_bound(int64 *org, bool *has_org)
+{
+	Oid			nsp = get_namespace_oid("leadflow", true);
+	Oid			leads = OidIsValid(nsp) ? get_relname_relid("leads", nsp) : InvalidOid;
+	const char *setting = leadflow_org_id;
+	char	   *end;
+	long long	v;
+
+	*has_org = false;
+	*org = 0;
+	/* without the table nothing can be read: nothing to protect yet */
+	if (!OidIsValid(leads) || check_enable_rls(leads, InvalidOid, true) != RLS_ENABLED)
+		return false;
+	if (setting == NULL || *setting == '\0')
+		return true;
+	errno = 0;
+	v = strtoll(setting, &end, 10);
+	if (errno == 0 && *end == '\0')
+	{
+		*org = (int64) v;
+		*has_org = true;
+	}
+	return true;
+}
+
+/* the one refusal: names the org asked for and the setting, nothing else */
+static void
+refuse(const char *what)
+{
+	ereport(ERROR,
+			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
+			 errmsg("this session may not act for %s", what),
+			 errdetail("Tenant isolation is on and leadflow.org_id is \"%s\".",
+					   leadflow_org_id ? leadflow_org_id : ""),
+			 errhint("Set leadflow.org_id to the org (SET LOCAL leadflow.org_id per transaction on a pooled connection).")));
+}
+
+/*
+ * LeadflowCheckOrg
+ *		Errors 42501 unless this session may act for org_id: a role bound by
+ *		row-level security only for the org of leadflow.org_id.
+ */
+void
+LeadflowCheckOrg(int64 org_id)
+{
+	int64		org;
+	bool		has_org;
+
+	if (!session_bound(&org, &has_org))
+		return;
+	if (has_org && org == org_id)
+		return;
+	refuse(psprintf("org " INT64_FORMAT, org_id));
+}
+
+/*
+ * LeadflowCheckAllOrgs
+ *		Errors 42501 unless this session may act for every org at once (a
+ *		function called with org_id NULL): a role bound by row-level
+ *		security may not.
+ */
+void
+LeadflowCheckAllOrgs(void)
+{
+	int64		org;
+	bool		has_org;
+
+	if (session_bound(&org, &has_org))
+		refuse("every org");
+}
+
+/*
+ * leadflow.check_org_access(org_id bigint) RETURNS void
+ *
+ * The same check for the SQL and PL/pgSQL functions of the extension (and
+ * for applications that want to ask first).
+ */
+PG_FUNCTION_INFO_V1(leadflow_check_org_access);
+Datum
+leadflow_check_org_access(PG_FUNCTION_ARGS)
+{
+	if (PG_ARGISNULL(0))
+		LeadflowCheckAllOrgs();
+	else
+		LeadflowCheckOrg(PG_GETARG_INT64(0));
+	PG_RETURN_VOID();
+}
