@@ -18,4 +18,13 @@ extern void LeadflowCheckOrg(int64 org_id);
 /* errors 42501 unless this session may act for every org (org_id NULL) */
 extern void LeadflowCheckAllOrgs(void);
 
+/* whether relid is one of leadflow's internal tables (written by leadflow alone) */
+extern bool LeadflowIsInternalTable(Oid relid);
+
+/*
+ * the role leadflow's own writes of its internal tables run as (their
+ * owner), or InvalidOid when the current role may write them itself
+ */
+extern Oid	LeadflowInternalWriter(void);
+
 #endif							/* LEADFLOW_TENANT_H */

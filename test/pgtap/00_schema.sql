@@ -113,7 +113,7 @@ SELECT is_empty($$
 SELECT is(
     (SELECT string_agg(tgname || ':' || tgenabled::text, ',' ORDER BY tgname) FROM pg_trigger
       WHERE tgrelid = 'leadflow.lead_journey'::regclass AND NOT tgisinternal),
-    'lead_journey_immutable:A,lead_journey_no_truncate:A', 'journey triggers are ENABLE ALWAYS');
+    'lead_journey_immutable:A,lead_journey_leadflow_only:A,lead_journey_no_truncate:A', 'journey triggers are ENABLE ALWAYS');
 
 -- org defaults
 INSERT INTO leadflow.orgs (org_id, name) VALUES (7001, 'TAP Org');
