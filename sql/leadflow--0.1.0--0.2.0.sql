@@ -412,3 +412,112 @@ $$;
 COMMENT ON FUNCTION @extschema@.grant_app_role(regrole) IS
     'Grants an application role what it needs: the schema, SELECT on every table and view, INSERT and UPDATE on leads and the data an app writes, DELETE on its configuration; only SELECT on the internal tables and the shared reference data. The administrative functions stay revoked.';
 REVOKE EXECUTE ON FUNCTION @extschema@.grant_app_role(regrole) FROM PUBLIC;
+
+-- Issue 17: erase_lead leaves no personal data (archive reason, a personal
+-- company domain, every import row of the person); the journey gets bounce
+-- classes as codes, never a provider's text.
+CREATE OR REPLACE FUNCTION @extschema@.signal_email_bounce()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE leadflow.leads l
+       SET email_status = 'bounced',
+           email_bounced_at = GREATEST(l.email_bounced_at, NEW.occurred_at)
+     WHERE l.org_id OPERATOR(pg_catalog.=) NEW.org_id AND l.lead_id OPERATOR(pg_catalog.=) NEW.lead_id;
+    UPDATE leadflow.nurture_queue q
+       SET cancelled_at = pg_catalog.now(), cancel_reason = 'email_bounced'
+     WHERE q.org_id OPERATOR(pg_catalog.=) NEW.org_id AND q.lead_id OPERATOR(pg_catalog.=) NEW.lead_id
+       AND q.sent_at IS NULL AND q.cancelled_at IS NULL;
+    PERFORM leadflow.append_journey(NEW.lead_id, 'email_bounced', pg_catalog.jsonb_build_object(
+        'signal_id', NEW.signal_id,
+        'bounce_type', CASE WHEN NEW.properties OPERATOR(pg_catalog.->>) 'type' IS NULL THEN NULL
+                            WHEN pg_catalog.lower(NEW.properties OPERATOR(pg_catalog.->>) 'type') OPERATOR(pg_catalog.=)
+                                 ANY (ARRAY['hard', 'soft', 'block', 'complaint', 'transient'])
+                            THEN pg_catalog.lower(NEW.properties OPERATOR(pg_catalog.->>) 'type')
+                            ELSE 'other' END));
+    RETURN NULL;
+END
+$$;
+CREATE OR REPLACE FUNCTION @extschema@.erase_lead(lead_id bigint, reason text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l leadflow.leads;
+    ids bigint[];
+    emails text[];
+    phones text[];
+BEGIN
+    IF reason IS NULL OR pg_catalog.length(reason) NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION 'invalid erasure reason: must be 1 to 200 characters'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Give the request reference, not personal data.';
+    END IF;
+    SELECT * INTO l FROM leadflow.leads x WHERE x.lead_id OPERATOR(pg_catalog.=) erase_lead.lead_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'lead % does not exist', erase_lead.lead_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF l.erased_at IS NOT NULL THEN
+        RAISE EXCEPTION 'lead % is already erased', l.lead_id USING ERRCODE = 'check_violation';
+    END IF;
+
+    -- the lead and the duplicates merged into it
+    SELECT pg_catalog.array_agg(x.lead_id ORDER BY x.lead_id) INTO ids FROM leadflow.leads x
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id
+       AND (x.lead_id OPERATOR(pg_catalog.=) l.lead_id OR x.merged_into OPERATOR(pg_catalog.=) l.lead_id);
+
+    -- the person's addresses as typed and normalized, and phone digits: every
+    -- import row of the person is found by them, not only by lead_id
+    SELECT pg_catalog.array_agg(DISTINCT e) FILTER (WHERE e IS NOT NULL),
+           pg_catalog.array_agg(DISTINCT p) FILTER (WHERE p IS NOT NULL AND pg_catalog.length(p) OPERATOR(pg_catalog.>=) 6)
+      INTO emails, phones
+      FROM leadflow.leads x,
+           LATERAL (VALUES (pg_catalog.lower(pg_catalog.btrim(x.email)), pg_catalog.regexp_replace(x.phone_e164, '[^0-9]', '', 'g')),
+                           (x.email_normalized, pg_catalog.regexp_replace(x.phone, '[^0-9]', '', 'g'))) v(e, p)
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+
+    -- a company domain no other lead and no account of the org has is the
+    -- person's own (a family or personal domain)
+    UPDATE leadflow.leads x
+       SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL,
+           email_normalized = NULL, phone_e164 = NULL, state = NULL, city = NULL, postal_code = NULL,
+           attributes = '{}', archive_reason = NULL, erased_at = pg_catalog.now(),
+           company_domain = CASE WHEN EXISTS (SELECT FROM leadflow.leads y
+                                               WHERE y.org_id OPERATOR(pg_catalog.=) x.org_id
+                                                 AND y.company_domain OPERATOR(pg_catalog.=) x.company_domain
+                                                 AND y.lead_id OPERATOR(pg_catalog.<>) ALL (ids))
+                                   OR EXISTS (SELECT FROM leadflow.accounts a
+                                               WHERE a.org_id OPERATOR(pg_catalog.=) x.org_id
+                                                 AND a.domain OPERATOR(pg_catalog.=) x.company_domain)
+                                 THEN x.company_domain END
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.lead_signals s SET properties = '{}'
+     WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.activities a SET subject = NULL, notes = NULL
+     WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.contacts c SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL
+     WHERE c.org_id OPERATOR(pg_catalog.=) l.org_id AND c.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    -- the import rows of the person, also rejected ones (no lead_id); a
+    -- rejection message names the value, so it goes too
+    UPDATE leadflow.lead_imports i
+       SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL, state = NULL,
+           city = NULL, postal_code = NULL, error = CASE WHEN i.error IS NOT NULL THEN 'erased' END
+     WHERE i.org_id OPERATOR(pg_catalog.=) l.org_id
+       AND (i.lead_id OPERATOR(pg_catalog.=) ANY (ids)
+            OR pg_catalog.lower(pg_catalog.btrim(i.email)) OPERATOR(pg_catalog.=) ANY (emails)
+            OR EXISTS (SELECT FROM (SELECT pg_catalog.ltrim(pg_catalog.regexp_replace(i.phone, '[^0-9]', '', 'g'), '0') AS d) z,
+                                   pg_catalog.unnest(phones) p
+                        WHERE pg_catalog.length(z.d) OPERATOR(pg_catalog.>=) 6
+                          AND p OPERATOR(pg_catalog.~~) ('%' OPERATOR(pg_catalog.||) z.d)));
+    DELETE FROM leadflow.lead_emails e
+     WHERE e.org_id OPERATOR(pg_catalog.=) l.org_id AND e.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+
+    PERFORM leadflow.append_journey(l.lead_id, 'erased', pg_catalog.jsonb_build_object(
+        'reason', reason, 'leads_erased', pg_catalog.cardinality(ids)));
+    RETURN pg_catalog.cardinality(ids);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
+    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, contact rows, and every import row of the person, found by lead id, email or phone); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';

@@ -257,6 +257,7 @@ leadflow_run_maintenance(PG_FUNCTION_ARGS)
 	SPI_connect();
 	request = *LeadflowCurrentRequest();
 	request.as_of = PG_GETARG_TIMESTAMPTZ(1);
+	request.own_archive_reason = true;
 	LeadflowRunUnder(&request, maintain, &m);
 	SPI_finish();
 	return (Datum) 0;

@@ -30,6 +30,8 @@ typedef struct LeadflowRequest
 	bool		signal_lead_updated;	/* a signal's trigger leaves its lead
 										 * to the caller */
 	TimestampTz as_of;			/* 0: the transaction's start */
+	bool		own_archive_reason; /* archive reasons are leadflow's own text
+									 * (maintenance), not a user's */
 	int			pipeline_depth; /* lead rows in the pipeline (> 0: nested) */
 } LeadflowRequest;
 
