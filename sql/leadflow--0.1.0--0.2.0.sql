@@ -320,11 +320,11 @@ CREATE TRIGGER leads_statement_end
 -- Issue 17: tenant safety.  One check of whether the session may act for
 -- an org (check_org_access, tenant.c), and lead ids unique across orgs.
 CREATE FUNCTION @extschema@.check_org_access(org_id bigint)
-RETURNS void
+RETURNS boolean
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'leadflow_check_org_access';
 COMMENT ON FUNCTION @extschema@.check_org_access(bigint) IS
-    'Errors 42501 unless this session may act for the org (NULL: for every org): a role bound by row-level security only for the org of leadflow.org_id.';
+    'True, or error 42501 unless this session may act for the org (NULL: for every org): a role bound by row-level security only for the org of leadflow.org_id.';
 
 -- fails (23505) if two orgs already use one lead id: give one of them a new id first
 DROP INDEX @extschema@.leads_lead_id;
@@ -521,3 +521,141 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
     'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, contact rows, and every import row of the person, found by lead id, email or phone); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';
+
+-- Issue 17: the SQL functions taking an org ask check_org_access first.
+CREATE OR REPLACE FUNCTION @extschema@.verify_journey(org_id bigint)
+RETURNS TABLE (lead_id bigint, seq integer, problem text)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT j.lead_id, j.seq,
+           CASE
+               WHEN j.seq OPERATOR(pg_catalog.<>) j.expected_seq THEN 'expected seq ' OPERATOR(pg_catalog.||) j.expected_seq
+               WHEN j.prev_hash IS DISTINCT FROM j.expected_prev THEN 'prev_hash does not match the previous row'
+               ELSE 'hash does not match the row content'
+           END
+      FROM (SELECT x.lead_id, x.seq, x.prev_hash, x.hash,
+                   pg_catalog.row_number() OVER w AS expected_seq,
+                   pg_catalog.lag(x.hash) OVER w AS expected_prev,
+                   leadflow.journey_hash(x.prev_hash, x.org_id, x.lead_id, x.seq, x.occurred_at,
+                                         x.kind, x.actor, x.detail) AS computed
+              FROM leadflow.lead_journey x
+             WHERE x.org_id OPERATOR(pg_catalog.=) verify_journey.org_id
+               AND leadflow.check_org_access(verify_journey.org_id)
+            WINDOW w AS (PARTITION BY x.lead_id ORDER BY x.seq)) j
+     WHERE j.seq OPERATOR(pg_catalog.<>) j.expected_seq
+        OR j.prev_hash IS DISTINCT FROM j.expected_prev
+        OR j.hash IS DISTINCT FROM j.computed
+     ORDER BY j.lead_id, j.seq;
+END;
+
+CREATE OR REPLACE FUNCTION @extschema@.may_email(org_id bigint, lead_id bigint, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN COALESCE((SELECT (o.settings OPERATOR(pg_catalog.->>) 'nurture_requires_consent')::boolean
+                                 FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) $1), true)
+                THEN c.g IS NOT NULL AND (c.w IS NULL OR c.w OPERATOR(pg_catalog.<) c.g)
+                ELSE c.w IS NULL OR (c.g IS NOT NULL AND c.w OPERATOR(pg_catalog.<) c.g)
+           END
+      FROM (SELECT pg_catalog.max(c.granted_at) FILTER (
+                       WHERE c.granted_at OPERATOR(pg_catalog.<=) $3
+                         AND (c.withdrawn_at IS NULL OR c.withdrawn_at OPERATOR(pg_catalog.>) $3)) AS g,
+                   pg_catalog.max(c.withdrawn_at) FILTER (WHERE c.withdrawn_at OPERATOR(pg_catalog.<=) $3) AS w
+              FROM leadflow.consents c
+             WHERE c.org_id OPERATOR(pg_catalog.=) $1 AND c.channel OPERATOR(pg_catalog.=) 'email'
+               AND (c.lead_id OPERATOR(pg_catalog.=) $2
+                    OR c.lead_id IN (SELECT d.lead_id FROM leadflow.leads d
+                                      WHERE d.org_id OPERATOR(pg_catalog.=) $1
+                                        AND d.merged_into OPERATOR(pg_catalog.=) $2))) c
+     WHERE leadflow.check_org_access($1)
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.nurture_schedule(org_id bigint)
+RETURNS TABLE (step text, step_days integer)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.key, s.value::integer
+      FROM pg_catalog.jsonb_each_text(COALESCE(
+               (SELECT o.settings OPERATOR(pg_catalog.->) 'nurture_schedule' FROM leadflow.orgs o
+                 WHERE o.org_id OPERATOR(pg_catalog.=) $1),
+               '{"welcome": 0, "educational": 7, "case_study": 21, "re_engagement": 45}'::jsonb)) s
+     WHERE leadflow.check_org_access($1)
+     ORDER BY s.value::integer, s.key
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.train_model(org_id bigint, features text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    all_features constant text[] := ARRAY['source', 'industry', 'company_size', 'country', 'seniority', 'activity'];
+    chosen text[] := COALESCE(features, all_features);
+    bad text;
+    n bigint;
+BEGIN
+    PERFORM leadflow.check_org_access(train_model.org_id);
+    IF NOT EXISTS (SELECT FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) train_model.org_id) THEN
+        RAISE EXCEPTION 'org % does not exist', train_model.org_id USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    SELECT f INTO bad FROM pg_catalog.unnest(chosen) f WHERE f IS NULL OR f OPERATOR(pg_catalog.<>) ALL (all_features) LIMIT 1;
+    IF FOUND OR pg_catalog.cardinality(chosen) OPERATOR(pg_catalog.=) 0 THEN
+        RAISE EXCEPTION 'invalid prediction feature: %', COALESCE(pg_catalog.quote_ident(bad), 'none given')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Features are source, industry, company_size, country, seniority and activity.';
+    END IF;
+    -- no lead closes while the counts are rebuilt
+    LOCK TABLE leadflow.prediction_counts IN SHARE ROW EXCLUSIVE MODE;
+    DELETE FROM leadflow.prediction_counts c WHERE c.org_id OPERATOR(pg_catalog.=) train_model.org_id;
+    INSERT INTO leadflow.prediction_counts (org_id, feature, value, converted, lost)
+    SELECT train_model.org_id, f.feature, f.value,
+           pg_catalog.count(*) FILTER (WHERE l.status OPERATOR(pg_catalog.=) 'converted'),
+           pg_catalog.count(*) FILTER (WHERE l.status OPERATOR(pg_catalog.<>) 'converted')
+      FROM leadflow.leads l CROSS JOIN LATERAL leadflow.lead_features(l) f
+     WHERE l.org_id OPERATOR(pg_catalog.=) train_model.org_id
+       AND l.status IN ('converted', 'unqualified', 'archived')
+       AND f.feature OPERATOR(pg_catalog.=) ANY (chosen)
+     GROUP BY f.feature, f.value;
+    INSERT INTO leadflow.prediction_counts (org_id, feature, value, converted, lost)
+    SELECT train_model.org_id, '_total', '',
+           pg_catalog.count(*) FILTER (WHERE l.status OPERATOR(pg_catalog.=) 'converted'),
+           pg_catalog.count(*) FILTER (WHERE l.status OPERATOR(pg_catalog.<>) 'converted')
+      FROM leadflow.leads l
+     WHERE l.org_id OPERATOR(pg_catalog.=) train_model.org_id
+       AND l.status IN ('converted', 'unqualified', 'archived')
+    HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
+    SELECT COALESCE(pg_catalog.sum(c.converted OPERATOR(pg_catalog.+) c.lost), 0) INTO n
+      FROM leadflow.prediction_counts c
+     WHERE c.org_id OPERATOR(pg_catalog.=) train_model.org_id AND c.feature OPERATOR(pg_catalog.=) '_total';
+    INSERT INTO leadflow.prediction_models AS m (org_id, features, trained_at, training_leads)
+    VALUES (train_model.org_id, chosen, pg_catalog.now(), n)
+    ON CONFLICT ON CONSTRAINT prediction_models_pkey DO UPDATE
+       SET features = EXCLUDED.features, trained_at = EXCLUDED.trained_at, training_leads = EXCLUDED.training_leads;
+    -- every open live lead gets its probability (the leads trigger computes it)
+    UPDATE leadflow.leads l SET updated_at = l.updated_at
+     WHERE l.org_id OPERATOR(pg_catalog.=) train_model.org_id AND l.merged_into IS NULL AND l.erased_at IS NULL
+       AND l.status OPERATOR(pg_catalog.=) ANY (leadflow.open_statuses());
+    RETURN n;
+END
+$$;
+
+-- Issue 17: erasures made by 0.1.0 are completed as erase_lead now does:
+-- the archive reason and a company domain no live lead and no account of
+-- the org has go too.  Below the pipeline (replica role): nothing else of
+-- the rows changes, and no journey row is written.
+SELECT pg_catalog.set_config('session_replication_role', 'replica', true);
+UPDATE @extschema@.leads x
+   SET archive_reason = NULL,
+       company_domain = CASE WHEN EXISTS (SELECT FROM @extschema@.leads y
+                                           WHERE y.org_id OPERATOR(pg_catalog.=) x.org_id
+                                             AND y.company_domain OPERATOR(pg_catalog.=) x.company_domain
+                                             AND y.erased_at IS NULL)
+                               OR EXISTS (SELECT FROM @extschema@.accounts a
+                                           WHERE a.org_id OPERATOR(pg_catalog.=) x.org_id
+                                             AND a.domain OPERATOR(pg_catalog.=) x.company_domain)
+                             THEN x.company_domain END
+ WHERE x.erased_at IS NOT NULL;
+SELECT pg_catalog.set_config('session_replication_role', 'origin', true);

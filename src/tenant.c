@@ -126,10 +126,11 @@ LeadflowCheckAllOrgs(void)
 }
 
 /*
- * leadflow.check_org_access(org_id bigint) RETURNS void
+ * leadflow.check_org_access(org_id bigint) RETURNS boolean
  *
  * The same check for the SQL and PL/pgSQL functions of the extension (and
- * for applications that want to ask first).
+ * for applications that want to ask first): true, or error 42501.  A
+ * boolean so that an SQL function can make it a condition of its query.
  */
 PG_FUNCTION_INFO_V1(leadflow_check_org_access);
 Datum
@@ -139,7 +140,7 @@ leadflow_check_org_access(PG_FUNCTION_ARGS)
 		LeadflowCheckAllOrgs();
 	else
 		LeadflowCheckOrg(PG_GETARG_INT64(0));
-	PG_RETURN_VOID();
+	PG_RETURN_BOOL(true);
 }
 
 /* leadflow's internal tables: written by leadflow alone */

@@ -142,11 +142,11 @@ COMMENT ON COLUMN @extschema@.sla_policies.reassign_after IS 'Without a first to
 -- May this session act for an org (tenant.c): the one check the pipeline
 -- and every function taking an org or a lead id make first.
 CREATE FUNCTION @extschema@.check_org_access(org_id bigint)
-RETURNS void
+RETURNS boolean
 LANGUAGE C STABLE PARALLEL SAFE
 AS 'MODULE_PATHNAME', 'leadflow_check_org_access';
 COMMENT ON FUNCTION @extschema@.check_org_access(bigint) IS
-    'Errors 42501 unless this session may act for the org (NULL: for every org): a role bound by row-level security only for the org of leadflow.org_id.';
+    'True, or error 42501 unless this session may act for the org (NULL: for every org): a role bound by row-level security only for the org of leadflow.org_id.';
 
 CREATE FUNCTION @extschema@.org_check_settings()
 RETURNS trigger

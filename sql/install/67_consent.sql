@@ -178,6 +178,7 @@ AS $$
                     OR c.lead_id IN (SELECT d.lead_id FROM leadflow.leads d
                                       WHERE d.org_id OPERATOR(pg_catalog.=) $1
                                         AND d.merged_into OPERATOR(pg_catalog.=) $2))) c
+     WHERE leadflow.check_org_access($1)
 $$;
 COMMENT ON FUNCTION @extschema@.may_email(bigint, bigint, timestamptz) IS
     'Whether the org may email the lead as of a time by the email consents of the lead and of the leads merged into it: no withdrawal that a later grant did not replace, and, when the org setting nurture_requires_consent is true (the default), a standing grant.';

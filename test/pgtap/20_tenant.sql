@@ -4,7 +4,7 @@
 -- not through the configuration cache, not through an error or SQLSTATE
 -- that depends on what the other org holds, not through a lead id.
 BEGIN;
-SELECT plan(37);
+SELECT plan(41);
 
 -- org A (8201) has nothing; org B (8202) has a named account, a rule, a lead
 INSERT INTO leadflow.orgs (org_id, name) VALUES (8201, 'Tenant A'), (8202, 'Tenant B');
@@ -24,7 +24,8 @@ GRANT USAGE ON SCHEMA leadflow TO leadflow_app_tenant;
 GRANT SELECT, INSERT, UPDATE ON ALL TABLES IN SCHEMA leadflow TO leadflow_app_tenant;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA leadflow TO leadflow_app_tenant;
 GRANT EXECUTE ON FUNCTION leadflow.run_maintenance(bigint, timestamptz), leadflow.rescore(bigint),
-      leadflow.replay_routing(bigint, timestamptz), leadflow.reassign_rep_leads(bigint, text)
+      leadflow.replay_routing(bigint, timestamptz), leadflow.reassign_rep_leads(bigint, text),
+      leadflow.train_model(bigint, text[])
    TO leadflow_app_tenant;
 SET ROLE leadflow_app_tenant;
 
@@ -73,6 +74,14 @@ SELECT throws_ok($$SELECT * FROM leadflow.replay_routing(8202, now() - interval 
     'this session may not act for org 8202', 'replay_routing of another org');
 SELECT throws_ok($$SELECT leadflow.survivor_of(8202, 820201)$$, '42501', 'this session may not act for org 8202',
     'survivor_of in another org');
+SELECT throws_ok($$SELECT * FROM leadflow.verify_journey(8202)$$, '42501', 'this session may not act for org 8202',
+    'verify_journey of another org');
+SELECT throws_ok($$SELECT leadflow.may_email(8202, 820201)$$, '42501', 'this session may not act for org 8202',
+    'may_email in another org');
+SELECT throws_ok($$SELECT * FROM leadflow.nurture_schedule(8202)$$, '42501', 'this session may not act for org 8202',
+    'nurture_schedule of another org');
+SELECT throws_ok($$SELECT leadflow.train_model(8202)$$, '42501', 'this session may not act for org 8202',
+    'train_model of another org');
 SELECT throws_ok($$SELECT * FROM leadflow.reassign_rep_leads(82022, 'rep_left')$$, 'P0002', 'rep 82022 does not exist',
     'another org''s rep is as missing as one that does not exist');
 
