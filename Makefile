@@ -55,7 +55,8 @@ ISOLATION = \
 	round_robin \
 	notify \
 	prediction_counts \
-	subxact_round_robin
+	subxact_round_robin \
+	lead_id_orgs
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
