@@ -8,7 +8,7 @@ MODULE_big = leadflow
 # by layer, bottom up (README "Development"; test/layers.sh checks includes)
 OBJS = \
 	src/text.o src/email.o src/names.o src/phone.o src/predicate.o src/predicate_field.o src/predicate_eval.o src/business_hours.o src/decay.o src/journey_hash.o \
-	src/leadflow.o src/spi.o src/request.o src/lead.o src/notify.o src/txbuf.o \
+	src/leadflow.o src/tenant.o src/spi.o src/request.o src/lead.o src/notify.o src/txbuf.o \
 	src/rulecache.o src/rulecache_routing.o src/journey.o src/route_state.o \
 	src/validate.o src/dedup.o src/enrich.o src/score.o src/predict.o src/route.o \
 	src/workflow.o src/nurture.o src/account.o \
@@ -62,7 +62,8 @@ ISOLATION = \
 	events_order \
 	prediction_counts \
 	subxact_round_robin \
-	handoff_round_robin
+	handoff_round_robin \
+	lead_id_orgs
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers

@@ -1018,3 +1018,347 @@ COMMENT ON COLUMN @extschema@.report_rep_performance.notes IS 'Activities of kin
 COMMENT ON COLUMN @extschema@.report_rep_performance.tasks IS 'Activities of kind task assigned to the rep.';
 COMMENT ON COLUMN @extschema@.report_rep_performance.open_pipeline IS 'Sum of the amounts of the open (neither won nor lost) opportunities the rep owns.';
 COMMENT ON VIEW @extschema@.report_rep_performance IS 'Per org and rep (every rep, also without leads): the live leads the rep owns now, how fast and how well they were worked, the activities the rep logged by kind and the amount of the open opportunities the rep owns.';
+
+------------------------------------------------------------------------------
+-- Issue 17: tenant safety.  One check of whether the session may act for
+-- an org (check_org_access, tenant.c), and lead ids unique across orgs.
+CREATE FUNCTION @extschema@.check_org_access(org_id bigint)
+RETURNS boolean
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'leadflow_check_org_access';
+COMMENT ON FUNCTION @extschema@.check_org_access(bigint) IS
+    'True, or error 42501 unless this session may act for the org (NULL: for every org): a role bound by row-level security only for the org of leadflow.org_id.';
+
+-- fails (23505) if two orgs already use one lead id: give one of them a new id first
+DROP INDEX @extschema@.leads_lead_id;
+CREATE UNIQUE INDEX leads_lead_id ON @extschema@.leads (lead_id);
+
+-- Issue 17: internal tables and shared reference data written by leadflow
+-- alone; grant_app_role.
+-- Internal tables and shared reference data are written by leadflow alone
+-- (tenant.c): a statement trigger refuses every writer but a superuser and
+-- the owner, whatever was granted; the pipeline's own statements on the
+-- internal tables run as their owner, so applications need no privilege
+-- on them.
+CREATE FUNCTION @extschema@.refuse_app_write()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'leadflow_refuse_app_write'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.refuse_app_write() IS
+    'Trigger: refuses writes of leadflow''s internal tables and shared reference data by any role but a superuser and the owner.';
+
+CREATE TRIGGER lead_journey_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.lead_journey
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
+CREATE TRIGGER lead_emails_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.lead_emails
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
+CREATE TRIGGER rep_load_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.rep_load
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
+CREATE TRIGGER team_rotation_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.team_rotation
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
+CREATE TRIGGER routing_rule_stats_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.routing_rule_stats
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
+CREATE TRIGGER prediction_counts_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.prediction_counts
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
+CREATE TRIGGER account_hot_state_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.account_hot_state
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
+CREATE TRIGGER free_email_domains_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.free_email_domains
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
+CREATE TRIGGER capture_field_names_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.capture_field_names
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
+-- also under session_replication_role = replica
+ALTER TABLE @extschema@.lead_journey ENABLE ALWAYS TRIGGER lead_journey_leadflow_only;
+ALTER TABLE @extschema@.lead_emails ENABLE ALWAYS TRIGGER lead_emails_leadflow_only;
+ALTER TABLE @extschema@.rep_load ENABLE ALWAYS TRIGGER rep_load_leadflow_only;
+ALTER TABLE @extschema@.team_rotation ENABLE ALWAYS TRIGGER team_rotation_leadflow_only;
+ALTER TABLE @extschema@.routing_rule_stats ENABLE ALWAYS TRIGGER routing_rule_stats_leadflow_only;
+ALTER TABLE @extschema@.prediction_counts ENABLE ALWAYS TRIGGER prediction_counts_leadflow_only;
+ALTER TABLE @extschema@.account_hot_state ENABLE ALWAYS TRIGGER account_hot_state_leadflow_only;
+ALTER TABLE @extschema@.free_email_domains ENABLE ALWAYS TRIGGER free_email_domains_leadflow_only;
+ALTER TABLE @extschema@.capture_field_names ENABLE ALWAYS TRIGGER capture_field_names_leadflow_only;
+
+-- What an application role needs, and nothing on the internal tables or
+-- the shared reference data (SELECT only).
+CREATE FUNCTION @extschema@.grant_app_role(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t record;
+    read_only constant text[] := ARRAY['lead_journey', 'lead_emails', 'rep_load', 'team_rotation',
+                                       'routing_rule_stats', 'prediction_counts', 'account_hot_state',
+                                       'free_email_domains', 'capture_field_names', 'lead_merges'];
+    no_delete constant text[] := ARRAY['orgs', 'leads', 'lead_signals', 'activities', 'consents',
+                                       'lead_imports', 'contacts', 'opportunities', 'nurture_queue'];
+BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'grant_app_role needs a role' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO %s', 'leadflow', role);
+    FOR t IN
+        SELECT c.oid::regclass AS rel, c.relname::text AS name, c.relkind
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) 'leadflow'::regnamespace AND c.relkind IN ('r', 'v')
+         ORDER BY c.relname
+    LOOP
+        IF t.relkind OPERATOR(pg_catalog.=) 'v' OR t.name OPERATOR(pg_catalog.=) ANY (read_only) THEN
+            EXECUTE pg_catalog.format('GRANT SELECT ON %s TO %s', t.rel, role);
+        ELSIF t.name OPERATOR(pg_catalog.=) ANY (no_delete) THEN
+            EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON %s TO %s', t.rel, role);
+        ELSE
+            EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s', t.rel, role);
+        END IF;
+    END LOOP;
+    EXECUTE pg_catalog.format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA %I TO %s', 'leadflow', role);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.grant_app_role(regrole) IS
+    'Grants an application role what it needs: the schema, SELECT on every table and view, INSERT and UPDATE on leads and the data an app writes, DELETE on its configuration; only SELECT on the internal tables and the shared reference data. The administrative functions stay revoked.';
+REVOKE EXECUTE ON FUNCTION @extschema@.grant_app_role(regrole) FROM PUBLIC;
+
+-- Issue 17: erase_lead leaves no personal data (archive reason, a personal
+-- company domain, every import row of the person); the journey gets bounce
+-- classes as codes, never a provider's text.
+CREATE OR REPLACE FUNCTION @extschema@.signal_email_bounce()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    UPDATE leadflow.leads l
+       SET email_status = 'bounced',
+           email_bounced_at = GREATEST(l.email_bounced_at, NEW.occurred_at)
+     WHERE l.org_id OPERATOR(pg_catalog.=) NEW.org_id AND l.lead_id OPERATOR(pg_catalog.=) NEW.lead_id;
+    UPDATE leadflow.nurture_queue q
+       SET cancelled_at = pg_catalog.now(), cancel_reason = 'email_bounced'
+     WHERE q.org_id OPERATOR(pg_catalog.=) NEW.org_id AND q.lead_id OPERATOR(pg_catalog.=) NEW.lead_id
+       AND q.sent_at IS NULL AND q.cancelled_at IS NULL;
+    PERFORM leadflow.append_journey(NEW.lead_id, 'email_bounced', pg_catalog.jsonb_build_object(
+        'signal_id', NEW.signal_id,
+        'bounce_type', CASE WHEN NEW.properties OPERATOR(pg_catalog.->>) 'type' IS NULL THEN NULL
+                            WHEN pg_catalog.lower(NEW.properties OPERATOR(pg_catalog.->>) 'type') OPERATOR(pg_catalog.=)
+                                 ANY (ARRAY['hard', 'soft', 'block', 'complaint', 'transient'])
+                            THEN pg_catalog.lower(NEW.properties OPERATOR(pg_catalog.->>) 'type')
+                            ELSE 'other' END));
+    RETURN NULL;
+END
+$$;
+CREATE OR REPLACE FUNCTION @extschema@.erase_lead(lead_id bigint, reason text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l leadflow.leads;
+    ids bigint[];
+    emails text[];
+    phones text[];
+BEGIN
+    IF reason IS NULL OR pg_catalog.length(reason) NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION 'invalid erasure reason: must be 1 to 200 characters'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Give the request reference, not personal data.';
+    END IF;
+    SELECT * INTO l FROM leadflow.leads x WHERE x.lead_id OPERATOR(pg_catalog.=) erase_lead.lead_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'lead % does not exist', erase_lead.lead_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF l.erased_at IS NOT NULL THEN
+        RAISE EXCEPTION 'lead % is already erased', l.lead_id USING ERRCODE = 'check_violation';
+    END IF;
+
+    -- the lead and the duplicates merged into it
+    SELECT pg_catalog.array_agg(x.lead_id ORDER BY x.lead_id) INTO ids FROM leadflow.leads x
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id
+       AND (x.lead_id OPERATOR(pg_catalog.=) l.lead_id OR x.merged_into OPERATOR(pg_catalog.=) l.lead_id);
+
+    -- the person's addresses as typed and normalized, and phone digits: every
+    -- import row of the person is found by them, not only by lead_id
+    SELECT pg_catalog.array_agg(DISTINCT e) FILTER (WHERE e IS NOT NULL),
+           pg_catalog.array_agg(DISTINCT p) FILTER (WHERE p IS NOT NULL AND pg_catalog.length(p) OPERATOR(pg_catalog.>=) 6)
+      INTO emails, phones
+      FROM leadflow.leads x,
+           LATERAL (VALUES (pg_catalog.lower(pg_catalog.btrim(x.email)), pg_catalog.regexp_replace(x.phone_e164, '[^0-9]', '', 'g')),
+                           (x.email_normalized, pg_catalog.regexp_replace(x.phone, '[^0-9]', '', 'g'))) v(e, p)
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+
+    -- a company domain no other lead and no account of the org has is the
+    -- person's own (a family or personal domain)
+    UPDATE leadflow.leads x
+       SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL,
+           email_normalized = NULL, phone_e164 = NULL, state = NULL, city = NULL, postal_code = NULL,
+           attributes = '{}', archive_reason = NULL, erased_at = pg_catalog.now(),
+           company_domain = CASE WHEN EXISTS (SELECT FROM leadflow.leads y
+                                               WHERE y.org_id OPERATOR(pg_catalog.=) x.org_id
+                                                 AND y.company_domain OPERATOR(pg_catalog.=) x.company_domain
+                                                 AND y.lead_id OPERATOR(pg_catalog.<>) ALL (ids))
+                                   OR EXISTS (SELECT FROM leadflow.accounts a
+                                               WHERE a.org_id OPERATOR(pg_catalog.=) x.org_id
+                                                 AND a.domain OPERATOR(pg_catalog.=) x.company_domain)
+                                 THEN x.company_domain END
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.lead_signals s SET properties = '{}'
+     WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.activities a SET subject = NULL, notes = NULL
+     WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.contacts c SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL
+     WHERE c.org_id OPERATOR(pg_catalog.=) l.org_id AND c.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    -- the import rows of the person, also rejected ones (no lead_id); a
+    -- rejection message names the value, so it goes too
+    UPDATE leadflow.lead_imports i
+       SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL, state = NULL,
+           city = NULL, postal_code = NULL, error = CASE WHEN i.error IS NOT NULL THEN 'erased' END
+     WHERE i.org_id OPERATOR(pg_catalog.=) l.org_id
+       AND (i.lead_id OPERATOR(pg_catalog.=) ANY (ids)
+            OR pg_catalog.lower(pg_catalog.btrim(i.email)) OPERATOR(pg_catalog.=) ANY (emails)
+            OR EXISTS (SELECT FROM (SELECT pg_catalog.ltrim(pg_catalog.regexp_replace(i.phone, '[^0-9]', '', 'g'), '0') AS d) z,
+                                   pg_catalog.unnest(phones) p
+                        WHERE pg_catalog.length(z.d) OPERATOR(pg_catalog.>=) 6
+                          AND p OPERATOR(pg_catalog.~~) ('%' OPERATOR(pg_catalog.||) z.d)));
+    DELETE FROM leadflow.lead_emails e
+     WHERE e.org_id OPERATOR(pg_catalog.=) l.org_id AND e.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+
+    PERFORM leadflow.append_journey(l.lead_id, 'erased', pg_catalog.jsonb_build_object(
+        'reason', reason, 'leads_erased', pg_catalog.cardinality(ids)));
+    RETURN pg_catalog.cardinality(ids);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
+    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, contact rows, and every import row of the person, found by lead id, email or phone); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';
+
+-- Issue 17: the SQL functions taking an org ask check_org_access first.
+CREATE OR REPLACE FUNCTION @extschema@.verify_journey(org_id bigint)
+RETURNS TABLE (lead_id bigint, seq integer, problem text)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    SELECT j.lead_id, j.seq,
+           CASE
+               WHEN j.seq OPERATOR(pg_catalog.<>) j.expected_seq THEN 'expected seq ' OPERATOR(pg_catalog.||) j.expected_seq
+               WHEN j.prev_hash IS DISTINCT FROM j.expected_prev THEN 'prev_hash does not match the previous row'
+               ELSE 'hash does not match the row content'
+           END
+      FROM (SELECT x.lead_id, x.seq, x.prev_hash, x.hash,
+                   pg_catalog.row_number() OVER w AS expected_seq,
+                   pg_catalog.lag(x.hash) OVER w AS expected_prev,
+                   leadflow.journey_hash(x.prev_hash, x.org_id, x.lead_id, x.seq, x.occurred_at,
+                                         x.kind, x.actor, x.detail) AS computed
+              FROM leadflow.lead_journey x
+             WHERE x.org_id OPERATOR(pg_catalog.=) verify_journey.org_id
+               AND leadflow.check_org_access(verify_journey.org_id)
+            WINDOW w AS (PARTITION BY x.lead_id ORDER BY x.seq)) j
+     WHERE j.seq OPERATOR(pg_catalog.<>) j.expected_seq
+        OR j.prev_hash IS DISTINCT FROM j.expected_prev
+        OR j.hash IS DISTINCT FROM j.computed
+     ORDER BY j.lead_id, j.seq;
+END;
+
+CREATE OR REPLACE FUNCTION @extschema@.may_email(org_id bigint, lead_id bigint, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS boolean
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE WHEN COALESCE((SELECT (o.settings OPERATOR(pg_catalog.->>) 'nurture_requires_consent')::boolean
+                                 FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) $1), true)
+                THEN c.g IS NOT NULL AND (c.w IS NULL OR c.w OPERATOR(pg_catalog.<) c.g)
+                ELSE c.w IS NULL OR (c.g IS NOT NULL AND c.w OPERATOR(pg_catalog.<) c.g)
+           END
+      FROM (SELECT pg_catalog.max(c.granted_at) FILTER (
+                       WHERE c.granted_at OPERATOR(pg_catalog.<=) $3
+                         AND (c.withdrawn_at IS NULL OR c.withdrawn_at OPERATOR(pg_catalog.>) $3)) AS g,
+                   pg_catalog.max(c.withdrawn_at) FILTER (WHERE c.withdrawn_at OPERATOR(pg_catalog.<=) $3) AS w
+              FROM leadflow.consents c
+             WHERE c.org_id OPERATOR(pg_catalog.=) $1 AND c.channel OPERATOR(pg_catalog.=) 'email'
+               AND (c.lead_id OPERATOR(pg_catalog.=) $2
+                    OR c.lead_id IN (SELECT d.lead_id FROM leadflow.leads d
+                                      WHERE d.org_id OPERATOR(pg_catalog.=) $1
+                                        AND d.merged_into OPERATOR(pg_catalog.=) $2))) c
+     WHERE leadflow.check_org_access($1)
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.nurture_schedule(org_id bigint)
+RETURNS TABLE (step text, step_days integer)
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.key, s.value::integer
+      FROM pg_catalog.jsonb_each_text(COALESCE(
+               (SELECT o.settings OPERATOR(pg_catalog.->) 'nurture_schedule' FROM leadflow.orgs o
+                 WHERE o.org_id OPERATOR(pg_catalog.=) $1),
+               '{"welcome": 0, "educational": 7, "case_study": 21, "re_engagement": 45}'::jsonb)) s
+     WHERE leadflow.check_org_access($1)
+     ORDER BY s.value::integer, s.key
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.train_model(org_id bigint, features text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    all_features constant text[] := ARRAY['source', 'industry', 'company_size', 'country', 'seniority', 'activity'];
+    chosen text[] := COALESCE(features, all_features);
+    bad text;
+    n bigint;
+BEGIN
+    PERFORM leadflow.check_org_access(train_model.org_id);
+    IF NOT EXISTS (SELECT FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) train_model.org_id) THEN
+        RAISE EXCEPTION 'org % does not exist', train_model.org_id USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    SELECT f INTO bad FROM pg_catalog.unnest(chosen) f WHERE f IS NULL OR f OPERATOR(pg_catalog.<>) ALL (all_features) LIMIT 1;
+    IF FOUND OR pg_catalog.cardinality(chosen) OPERATOR(pg_catalog.=) 0 THEN
+        RAISE EXCEPTION 'invalid prediction feature: %', COALESCE(pg_catalog.quote_ident(bad), 'none given')
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Features are source, industry, company_size, country, seniority and activity.';
+    END IF;
+    -- no lead closes while the counts are rebuilt
+    LOCK TABLE leadflow.prediction_counts IN SHARE ROW EXCLUSIVE MODE;
+    DELETE FROM leadflow.prediction_counts c WHERE c.org_id OPERATOR(pg_catalog.=) train_model.org_id;
+    INSERT INTO leadflow.prediction_counts (org_id, feature, value, converted, lost)
+    SELECT train_model.org_id, f.feature, f.value,
+           pg_catalog.count(*) FILTER (WHERE l.status OPERATOR(pg_catalog.=) 'converted'),
+           pg_catalog.count(*) FILTER (WHERE l.status OPERATOR(pg_catalog.<>) 'converted')
+      FROM leadflow.leads l CROSS JOIN LATERAL leadflow.lead_features(l) f
+     WHERE l.org_id OPERATOR(pg_catalog.=) train_model.org_id
+       AND l.status IN ('converted', 'unqualified', 'archived')
+       AND f.feature OPERATOR(pg_catalog.=) ANY (chosen)
+     GROUP BY f.feature, f.value;
+    INSERT INTO leadflow.prediction_counts (org_id, feature, value, converted, lost)
+    SELECT train_model.org_id, '_total', '',
+           pg_catalog.count(*) FILTER (WHERE l.status OPERATOR(pg_catalog.=) 'converted'),
+           pg_catalog.count(*) FILTER (WHERE l.status OPERATOR(pg_catalog.<>) 'converted')
+      FROM leadflow.leads l
+     WHERE l.org_id OPERATOR(pg_catalog.=) train_model.org_id
+       AND l.status IN ('converted', 'unqualified', 'archived')
+    HAVING pg_catalog.count(*) OPERATOR(pg_catalog.>) 0;
+    SELECT COALESCE(pg_catalog.sum(c.converted OPERATOR(pg_catalog.+) c.lost), 0) INTO n
+      FROM leadflow.prediction_counts c
+     WHERE c.org_id OPERATOR(pg_catalog.=) train_model.org_id AND c.feature OPERATOR(pg_catalog.=) '_total';
+    INSERT INTO leadflow.prediction_models AS m (org_id, features, trained_at, training_leads)
+    VALUES (train_model.org_id, chosen, pg_catalog.now(), n)
+    ON CONFLICT ON CONSTRAINT prediction_models_pkey DO UPDATE
+       SET features = EXCLUDED.features, trained_at = EXCLUDED.trained_at, training_leads = EXCLUDED.training_leads;
+    -- every open live lead gets its probability (the leads trigger computes it)
+    UPDATE leadflow.leads l SET updated_at = l.updated_at
+     WHERE l.org_id OPERATOR(pg_catalog.=) train_model.org_id AND l.merged_into IS NULL AND l.erased_at IS NULL
+       AND l.status OPERATOR(pg_catalog.=) ANY (leadflow.open_statuses());
+    RETURN n;
+END
+$$;
+
+-- Issue 17: erasures made by 0.1.0 are completed as erase_lead now does:
+-- the archive reason and a company domain no live lead and no account of
+-- the org has go too.  Below the pipeline (replica role): nothing else of
+-- the rows changes, and no journey row is written.
+SELECT pg_catalog.set_config('session_replication_role', 'replica', true);
+UPDATE @extschema@.leads x
+   SET archive_reason = NULL,
+       company_domain = CASE WHEN EXISTS (SELECT FROM @extschema@.leads y
+                                           WHERE y.org_id OPERATOR(pg_catalog.=) x.org_id
+                                             AND y.company_domain OPERATOR(pg_catalog.=) x.company_domain
+                                             AND y.erased_at IS NULL)
+                               OR EXISTS (SELECT FROM @extschema@.accounts a
+                                           WHERE a.org_id OPERATOR(pg_catalog.=) x.org_id
+                                             AND a.domain OPERATOR(pg_catalog.=) x.company_domain)
+                             THEN x.company_domain END
+ WHERE x.erased_at IS NOT NULL;
+SELECT pg_catalog.set_config('session_replication_role', 'origin', true);

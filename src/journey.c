@@ -89,6 +89,7 @@ typedef struct PendingRow
 } PendingRow;
 
 static void keep_row(void *row, MemoryContext cxt);
+static int	row_order(const void *a, const void *b);
 static void journey_discard(void);
 static void journey_subabort(int level);
 
@@ -208,13 +209,20 @@ heads_table(void)
 /*
  * LeadflowActor
  *		Who signs journey rows: leadflow.actor when set, else the session
- *		user.  Result is palloc'd in the current context or static.
+ *		user.  Anyone may set leadflow.actor to any name (also
+ *		"leadflow-pipeline"), so for a role other than a superuser the row
+ *		records the role that acted too: "agent:lead-scoring via app".
+ *		Result is palloc'd in the current context or static.
  */
 const char *
 LeadflowActor(void)
 {
 	if (leadflow_actor != NULL && leadflow_actor[0] != '\0')
-		return leadflow_actor;
+	{
+		if (superuser())
+			return leadflow_actor;
+		return psprintf("%s via %s", leadflow_actor, GetUserNameFromId(GetUserId(), false));
+	}
 	return GetUserNameFromId(GetSessionUserId(), false);
 }
 
@@ -388,7 +396,17 @@ LeadflowJourneyFlush(void)
 	 */
 	PG_TRY();
 	{
-		write_rows(rows, n);
+		PendingRow *sorted = palloc(sizeof(PendingRow) * n);
+
+		/*
+		 * In key order, so that the step ids a statement's rows get do not
+		 * depend on the order its plan visited the leads (a copy: the log
+		 * keeps its order, which its subtransaction levels depend on).
+		 */
+		memcpy(sorted, rows, sizeof(PendingRow) * n);
+		qsort(sorted, n, sizeof(PendingRow), row_order);
+		write_rows(sorted, n);
+		pfree(sorted);
 	}
 	PG_CATCH();
 	{
@@ -406,6 +424,20 @@ LeadflowJourneyFlush(void)
 	PG_END_TRY();
 	/* an error above aborts the (sub)transaction, and txbuf sorts the rows */
 	TxbufLogWritten(&journey_log);
+}
+
+/* qsort order of pending rows: org, lead, seq */
+static int
+row_order(const void *a, const void *b)
+{
+	const PendingRow *x = (const PendingRow *) a;
+	const PendingRow *y = (const PendingRow *) b;
+
+	if (x->org_id != y->org_id)
+		return x->org_id < y->org_id ? -1 : 1;
+	if (x->lead_id != y->lead_id)
+		return x->lead_id < y->lead_id ? -1 : 1;
+	return x->seq < y->seq ? -1 : (x->seq > y->seq ? 1 : 0);
 }
 
 /*

@@ -16,6 +16,7 @@
 
 #include "journey.h"
 #include "spi.h"
+#include "tenant.h"
 
 static LeadflowPlan lock_lead_plan = {
 	NULL,
@@ -69,6 +70,7 @@ leadflow_append_journey(PG_FUNCTION_ARGS)
 	SPI_connect();
 	LeadflowFetchLead(&lock_lead_plan, lead_id, false);
 	org_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	LeadflowCheckOrg(org_id);
 
 	seq = LeadflowJourneyAppend(org_id, lead_id, kind,
 								JsonbToCString(NULL, &detail->root, VARSIZE(detail)));

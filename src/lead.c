@@ -20,6 +20,7 @@
 
 #include "lead.h"
 #include "spi.h"
+#include "tenant.h"
 
 LeadflowLeadColumns leadflow_cols;
 
@@ -183,6 +184,7 @@ leadflow_survivor_of(PG_FUNCTION_ARGS)
 {
 	int64		survivor;
 
+	LeadflowCheckOrg(PG_GETARG_INT64(0));
 	SPI_connect();
 	survivor = LeadflowSurvivorOf(PG_GETARG_INT64(0), PG_GETARG_INT64(1));
 	SPI_finish();

@@ -29,6 +29,7 @@
 #include "request.h"
 #include "rulecache.h"
 #include "spi.h"
+#include "tenant.h"
 #include "text.h"
 
 #define ORG_FILTER " ($1 IS NULL OR l.org_id OPERATOR(pg_catalog.=) $1)"
@@ -273,12 +274,15 @@ leadflow_run_maintenance(PG_FUNCTION_ARGS)
 	args[0] = PG_ARGISNULL(0) ? (Datum) 0 : PG_GETARG_DATUM(0);
 	nulls[0] = PG_ARGISNULL(0) ? 'n' : ' ';
 	args[1] = PG_GETARG_DATUM(1);
-	if (!PG_ARGISNULL(0))
-		(void) LeadflowGetOrg(PG_GETARG_INT64(0));	/* 23503 for an unknown org */
+	if (PG_ARGISNULL(0))
+		LeadflowCheckAllOrgs();
+	else
+		(void) LeadflowGetOrg(PG_GETARG_INT64(0));	/* 42501 (tenant.c), 23503 for an unknown org */
 
 	SPI_connect();
 	request = *LeadflowCurrentRequest();
 	request.as_of = PG_GETARG_TIMESTAMPTZ(1);
+	request.own_archive_reason = true;
 	LeadflowRunUnder(&request, maintain, &m);
 	SPI_finish();
 	return (Datum) 0;

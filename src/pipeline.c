@@ -49,6 +49,7 @@
 #include "rulecache.h"
 #include "score.h"
 #include "spi.h"
+#include "tenant.h"
 #include "text.h"
 #include "validate.h"
 #include "workflow.h"
@@ -400,6 +401,26 @@ run_row(void *arg)
 }
 
 /*
+ * check_row_org
+ *		May this session act for the org of the row written?  Asked before
+ *		any stage runs: normalization, the email claims below the executor
+ *		and the configuration cache all come later, so a row of another org
+ *		is refused with tenant.c's one message whatever that org holds (row-
+ *		level security would refuse it only after the pipeline ran).
+ */
+static void
+check_row_org(TriggerData *td)
+{
+	HeapTuple	tuple = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? td->tg_trigtuple : td->tg_newtuple;
+	bool		isnull;
+	Datum		org = heap_getattr(tuple, leadflow_cols.org_id, RelationGetDescr(td->tg_relation), &isnull);
+
+	/* a NULL org is refused by the column's NOT NULL, for every role alike */
+	if (!isnull)
+		LeadflowCheckOrg(DatumGetInt64(org));
+}
+
+/*
  * leadflow.lead_pipeline(): BEFORE INSERT OR UPDATE FOR EACH ROW on leads.
  */
 PG_FUNCTION_INFO_V1(leadflow_lead_pipeline);
@@ -417,6 +438,7 @@ leadflow_lead_pipeline(PG_FUNCTION_ARGS)
 	LeadflowResolveColumns(RelationGetDescr(td->tg_relation), RelationGetRelid(td->tg_relation));
 	if (!TRIGGER_FIRED_BY_INSERT(td->tg_event) && !TRIGGER_FIRED_BY_UPDATE(td->tg_event))
 		elog(ERROR, "lead_pipeline: must fire on INSERT or UPDATE");
+	check_row_org(td);
 
 	/* statements the stages run for this row see a nested pipeline */
 	request = *LeadflowCurrentRequest();

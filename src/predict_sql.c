@@ -16,6 +16,7 @@
 #include "lead.h"
 #include "predict_int.h"
 #include "spi.h"
+#include "tenant.h"
 
 static LeadflowPlan lead_plan = {
 	NULL,
@@ -86,6 +87,7 @@ leadflow_explain_prediction(PG_FUNCTION_ARGS)
 	SPI_connect();
 	LeadflowFetchLead(&lead_plan, lead_id, true);
 	LeadflowLeadFromRecord(&lead, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	LeadflowCheckOrg(lead.org_id);
 	LeadflowLeadFeatures(&lead, values);
 	SPI_finish();
 

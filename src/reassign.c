@@ -22,6 +22,7 @@
 #include "request.h"
 #include "route.h"
 #include "spi.h"
+#include "tenant.h"
 #include "text.h"
 
 /* the rep's org; with leadflow.org_id set, only that org */
@@ -76,6 +77,7 @@ leadflow_reassign_rep_leads(PG_FUNCTION_ARGS)
 	args[1] = Int64GetDatum(rep_id);
 	LeadflowFetchById(&rep_org_plan, "rep", rep_id, true, "Set leadflow.org_id to the org of the rep.");
 	args[0] = SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull);
+	LeadflowCheckOrg(DatumGetInt64(args[0]));
 
 	request.reroute_reason = reason;
 	(void) LeadflowExecuteUnder(&request, &reroute_plan, args, NULL, SPI_OK_SELECT);

@@ -33,6 +33,8 @@ typedef struct LeadflowRequest
 									 * source: UPDATEs of an archived or
 									 * unqualified lead reopen it */
 	TimestampTz as_of;			/* 0: the transaction's start */
+	bool		own_archive_reason; /* archive reasons are leadflow's own text
+									 * (maintenance), not a user's */
 	int			pipeline_depth; /* lead rows in the pipeline (> 0: nested) */
 } LeadflowRequest;
 

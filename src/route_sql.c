@@ -24,6 +24,7 @@
 #include "rulecache.h"
 #include "score.h"
 #include "spi.h"
+#include "tenant.h"
 #include "validate.h"
 
 /* A simulated decision as a row of simulate_routing / replay_routing. */
@@ -92,6 +93,7 @@ leadflow_simulate_routing(PG_FUNCTION_ARGS)
 		ereport(ERROR,
 				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 				 errmsg("simulate_routing needs a JSON object of lead fields")));
+	LeadflowCheckOrg(PG_GETARG_INT64(0));
 
 	SPI_connect();
 	rc = LeadflowExecute(&populate_plan, args, NULL, true, 1);
@@ -164,6 +166,7 @@ leadflow_replay_routing(PG_FUNCTION_ARGS)
 	InitMaterializedSRF(fcinfo, 0);
 	args[0] = PG_GETARG_DATUM(0);
 	args[1] = PG_GETARG_DATUM(1);
+	LeadflowCheckOrg(DatumGetInt64(args[0]));
 	(void) LeadflowGetOrg(DatumGetInt64(args[0]));
 
 	SPI_connect();

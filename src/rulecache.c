@@ -27,13 +27,13 @@
 #include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
-#include "utils/rls.h"
 
 #include "leadflow.h"
 #include "predicate.h"
 #include "rulecache.h"
 #include "rulecache_int.h"
 #include "spi.h"
+#include "tenant.h"
 
 
 const char *const leadflow_categories[LEADFLOW_NCATEGORIES] = {
@@ -192,22 +192,12 @@ load_org(OrgEntry *entry, int64 org_id)
 	rc = LeadflowExecute(&org_plan, &arg, NULL, true, 1);
 	if (rc != SPI_OK_SELECT)
 		elog(ERROR, "leadflow: org lookup failed: %s", SPI_result_code_string(rc));
+	/* LeadflowGetOrg asked tenant.c first: the org is this session's */
 	if (SPI_processed == 0)
-	{
-		Oid			orgs = get_relname_relid("orgs", get_namespace_oid("leadflow", false));
-
-		/* under tenant isolation another org is invisible, not missing */
-		if (OidIsValid(orgs) && check_enable_rls(orgs, InvalidOid, true) == RLS_ENABLED)
-			ereport(ERROR,
-					(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-					 errmsg("org " INT64_FORMAT " is not the org of this session", org_id),
-					 errdetail("Tenant isolation is on and leadflow.org_id is \"%s\".",
-							   leadflow_org_id ? leadflow_org_id : "")));
 		ereport(ERROR,
 				(errcode(ERRCODE_FOREIGN_KEY_VIOLATION),
 				 errmsg("org " INT64_FORMAT " does not exist", org_id),
 				 errhint("Create it first: INSERT INTO leadflow.orgs (org_id, name) VALUES (...).")));
-	}
 	tup = SPI_tuptable->vals[0];
 	desc = SPI_tuptable->tupdesc;
 
@@ -247,7 +237,9 @@ load_org(OrgEntry *entry, int64 org_id)
  *		The org's cached configuration, loaded on first use.
  *
  * The result stays valid until the end of the current transaction.  Errors
- * with 23503 if the org does not exist.  Connects to SPI itself.
+ * with 42501 unless this session may act for the org (tenant.c: the cache
+ * is keyed by org alone, so it is consulted only after that check), with
+ * 23503 if the org does not exist.  Connects to SPI itself.
  */
 const LeadflowOrg *
 LeadflowGetOrg(int64 org_id)
@@ -255,6 +247,7 @@ LeadflowGetOrg(int64 org_id)
 	OrgEntry   *entry;
 	bool		found;
 
+	LeadflowCheckOrg(org_id);
 	ensure_cache();
 	entry = hash_search(org_cache, &org_id, HASH_FIND, &found);
 	if (found)

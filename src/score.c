@@ -42,6 +42,7 @@
 #include "rulecache.h"
 #include "score.h"
 #include "spi.h"
+#include "tenant.h"
 #include "text.h"
 
 
@@ -373,6 +374,7 @@ leadflow_explain_score(PG_FUNCTION_ARGS)
 	SPI_connect();
 	LeadflowFetchLead(&lead_by_id_plan, lead_id, true);
 	LeadflowLeadFromRecord(&lead, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	LeadflowCheckOrg(lead.org_id);
 
 	LeadflowScoreCompute(&lead, LeadflowGetModel(lead.org_id, lead.desc), true,
 						 LeadflowNow(), &score, &ex);

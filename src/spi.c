@@ -14,12 +14,18 @@
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "executor/executor.h"
+#include "miscadmin.h"
+#include "nodes/parsenodes.h"
 #include "optimizer/cost.h"
 #include "parser/parse_relation.h"
 #include "utils/lsyscache.h"
+#include "utils/plancache.h"
 #include "utils/rel.h"
 
 #include "spi.h"
+#include "tenant.h"
+
+static bool touches_internal(SPIPlanPtr plan);
 
 /*
  * LeadflowPrepare
@@ -48,11 +54,93 @@ LeadflowPrepare(LeadflowPlan *p)
 		if (SPI_keepplan(plan) != 0)
 			elog(ERROR, "leadflow: SPI_keepplan failed");
 		p->plan = plan;
+		p->internal = touches_internal(plan) ? 1 : -1;
 	}
 	return p->plan;
 }
 
 
+
+/*
+ * query_touches_internal
+ *		Whether a query (or a subquery or CTE of it) writes or row-locks one
+ *		of leadflow's internal tables: any lock above AccessShareLock, which
+ *		is what INSERT, UPDATE, DELETE and SELECT FOR UPDATE take.
+ */
+static bool
+query_touches_internal(Query *q)
+{
+	ListCell   *lc;
+
+	foreach(lc, q->rtable)
+	{
+		RangeTblEntry *rte = (RangeTblEntry *) lfirst(lc);
+
+		if (rte->rtekind == RTE_RELATION && rte->rellockmode > AccessShareLock &&
+			LeadflowIsInternalTable(rte->relid))
+			return true;
+		if (rte->rtekind == RTE_SUBQUERY && rte->subquery != NULL &&
+			query_touches_internal(rte->subquery))
+			return true;
+	}
+	foreach(lc, q->cteList)
+	{
+		CommonTableExpr *cte = (CommonTableExpr *) lfirst(lc);
+
+		if (IsA(cte->ctequery, Query) && query_touches_internal((Query *) cte->ctequery))
+			return true;
+	}
+	return false;
+}
+
+/* whether any statement of a prepared plan touches an internal table */
+static bool
+touches_internal(SPIPlanPtr plan)
+{
+	ListCell   *lc;
+
+	foreach(lc, SPI_plan_get_plan_sources(plan))
+	{
+		CachedPlanSource *ps = (CachedPlanSource *) lfirst(lc);
+		ListCell   *q;
+
+		foreach(q, ps->query_list)
+			if (IsA(lfirst(q), Query) && query_touches_internal((Query *) lfirst(q)))
+				return true;
+	}
+	return false;
+}
+
+/*
+ * execute_plan
+ *		SPI_execute_plan, as the owner of the internal tables when the plan
+ *		writes or locks one of them and the current role is not privileged
+ *		(tenant.c): an application role holds no privilege on them.
+ */
+static int
+execute_plan(LeadflowPlan *p, Datum *values, const char *nulls, bool read_only, long count)
+{
+	SPIPlanPtr	plan = LeadflowPrepare(p);
+	Oid			writer = p->internal > 0 ? LeadflowInternalWriter() : InvalidOid;
+	Oid			save_user;
+	int			save_sec;
+	int			rc;
+
+	if (!OidIsValid(writer))
+		return SPI_execute_plan(plan, values, nulls, read_only, count);
+	GetUserIdAndSecContext(&save_user, &save_sec);
+	SetUserIdAndSecContext(writer, save_sec | SECURITY_LOCAL_USERID_CHANGE);
+	PG_TRY();
+	{
+		rc = SPI_execute_plan(plan, values, nulls, read_only, count);
+	}
+	PG_FINALLY();
+	{
+		SetUserIdAndSecContext(save_user, save_sec);
+	}
+	PG_END_TRY();
+	return rc;
+}
 
 /*
  * LeadflowExecute
@@ -73,7 +161,7 @@ LeadflowExecute(LeadflowPlan *p, Datum *values, const char *nulls, bool read_onl
 	enable_seqscan = false;
 	PG_TRY();
 	{
-		rc = SPI_execute_plan(LeadflowPrepare(p), values, nulls, read_only, count);
+		rc = execute_plan(p, values, nulls, read_only, count);
 	}
 	PG_FINALLY();
 	{
@@ -93,7 +181,7 @@ LeadflowExecute(LeadflowPlan *p, Datum *values, const char *nulls, bool read_onl
 int
 LeadflowExecuteSet(LeadflowPlan *p, Datum *values, const char *nulls)
 {
-	return SPI_execute_plan(LeadflowPrepare(p), values, nulls, false, 0);
+	return execute_plan(p, values, nulls, false, 0);
 }
 
 /*

@@ -23,6 +23,8 @@ typedef struct LeadflowPlan
 	const char *sql;
 	int			nargs;
 	Oid			argtypes[20];
+	int			internal;		/* set on prepare: 1 writes or locks an internal
+								 * table (runs as its owner, tenant.c), -1 not */
 } LeadflowPlan;
 
 extern SPIPlanPtr LeadflowPrepare(LeadflowPlan *p);

@@ -279,8 +279,15 @@ LeadflowWorkflowUpdate(const LeadflowLead *old, LeadflowLead *lead)
 
 		LeadflowJsonFloat(&detail, "hours_in_previous_stage", (double) (now - entered) / USECS_PER_HOUR, 2);
 	}
-	if (strcmp(to, "archived") == 0)
+	/*
+	 * A user's archive reason can name the person and the journey is never
+	 * erased: it stays on the lead (erase_lead clears it) and the journey
+	 * points there.  Maintenance's own reason (thresholds) is kept.
+	 */
+	if (strcmp(to, "archived") == 0 && LeadflowCurrentRequest()->own_archive_reason)
 		LeadflowJsonText(&detail, "reason", LeadflowLeadText(lead, leadflow_cols.archive_reason));
+	else if (strcmp(to, "archived") == 0)
+		LeadflowJsonText(&detail, "reason_ref", "leads.archive_reason");
 	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "stage_changed", LeadflowJsonFinish(&detail));
 	LeadflowLeadSet(lead, leadflow_cols.stage_entered_at, TimestampTzGetDatum(now), false);
 	workflow_events(old, lead, from, to, status_changed);

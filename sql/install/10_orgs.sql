@@ -139,6 +139,15 @@ COMMENT ON COLUMN @extschema@.sla_policies.source IS 'Lead source the policy app
 COMMENT ON COLUMN @extschema@.sla_policies.first_touch_within IS 'A rep must call, email or meet the lead within this time of its creation.';
 COMMENT ON COLUMN @extschema@.sla_policies.reassign_after IS 'Without a first touch after this time, maintenance reassigns the lead (sla_breach).';
 
+-- May this session act for an org (tenant.c): the one check the pipeline
+-- and every function taking an org or a lead id make first.
+CREATE FUNCTION @extschema@.check_org_access(org_id bigint)
+RETURNS boolean
+LANGUAGE C STABLE PARALLEL SAFE
+AS 'MODULE_PATHNAME', 'leadflow_check_org_access';
+COMMENT ON FUNCTION @extschema@.check_org_access(bigint) IS
+    'True, or error 42501 unless this session may act for the org (NULL: for every org): a role bound by row-level security only for the org of leadflow.org_id.';
+
 CREATE FUNCTION @extschema@.org_check_settings()
 RETURNS trigger
 LANGUAGE plpgsql

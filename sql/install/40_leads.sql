@@ -73,7 +73,9 @@ CREATE TABLE @extschema@.leads (
 WITH (fillfactor = 90);
 -- lookups by lead_id alone (functions that take a lead id); not unique, so
 -- the only unique key still starts with org_id
-CREATE INDEX leads_lead_id ON @extschema@.leads (lead_id);
+-- lead ids are unique across orgs: an explicit id another org uses is
+-- refused (23505 naming only the id), and a lookup by id finds one lead
+CREATE UNIQUE INDEX leads_lead_id ON @extschema@.leads (lead_id);
 CREATE INDEX leads_owner ON @extschema@.leads (org_id, owner_rep_id) WHERE owner_rep_id IS NOT NULL;
 -- company affinity asks for the latest owned live lead of a domain: one
 -- probe, also when nobody at that company has an owner yet

@@ -75,6 +75,7 @@ BEGIN ATOMIC
                                          x.kind, x.actor, x.detail) AS computed
               FROM leadflow.lead_journey x
              WHERE x.org_id OPERATOR(pg_catalog.=) verify_journey.org_id
+               AND leadflow.check_org_access(verify_journey.org_id)
             WINDOW w AS (PARTITION BY x.lead_id ORDER BY x.seq)) j
      WHERE j.seq OPERATOR(pg_catalog.<>) j.expected_seq
         OR j.prev_hash IS DISTINCT FROM j.expected_prev

@@ -346,6 +346,8 @@ AS $$
 DECLARE
     l leadflow.leads;
     ids bigint[];
+    emails text[];
+    phones text[];
 BEGIN
     IF reason IS NULL OR pg_catalog.length(reason) NOT BETWEEN 1 AND 200 THEN
         RAISE EXCEPTION 'invalid erasure reason: must be 1 to 200 characters'
@@ -364,10 +366,30 @@ BEGIN
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id
        AND (x.lead_id OPERATOR(pg_catalog.=) l.lead_id OR x.merged_into OPERATOR(pg_catalog.=) l.lead_id);
 
+    -- the person's addresses as typed and normalized, and phone digits: every
+    -- import row of the person is found by them, not only by lead_id
+    SELECT pg_catalog.array_agg(DISTINCT e) FILTER (WHERE e IS NOT NULL),
+           pg_catalog.array_agg(DISTINCT p) FILTER (WHERE p IS NOT NULL AND pg_catalog.length(p) OPERATOR(pg_catalog.>=) 6)
+      INTO emails, phones
+      FROM leadflow.leads x,
+           LATERAL (VALUES (pg_catalog.lower(pg_catalog.btrim(x.email)), pg_catalog.regexp_replace(x.phone_e164, '[^0-9]', '', 'g')),
+                           (x.email_normalized, pg_catalog.regexp_replace(x.phone, '[^0-9]', '', 'g'))) v(e, p)
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+
+    -- a company domain no other lead and no account of the org has is the
+    -- person's own (a family or personal domain)
     UPDATE leadflow.leads x
        SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL,
            email_normalized = NULL, phone_e164 = NULL, state = NULL, city = NULL, postal_code = NULL,
-           attributes = '{}', erased_at = pg_catalog.now()
+           attributes = '{}', archive_reason = NULL, erased_at = pg_catalog.now(),
+           company_domain = CASE WHEN EXISTS (SELECT FROM leadflow.leads y
+                                               WHERE y.org_id OPERATOR(pg_catalog.=) x.org_id
+                                                 AND y.company_domain OPERATOR(pg_catalog.=) x.company_domain
+                                                 AND y.lead_id OPERATOR(pg_catalog.<>) ALL (ids))
+                                   OR EXISTS (SELECT FROM leadflow.accounts a
+                                               WHERE a.org_id OPERATOR(pg_catalog.=) x.org_id
+                                                 AND a.domain OPERATOR(pg_catalog.=) x.company_domain)
+                                 THEN x.company_domain END
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
     UPDATE leadflow.lead_signals s SET properties = '{}'
      WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) ANY (ids);
@@ -375,10 +397,18 @@ BEGIN
      WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.lead_id OPERATOR(pg_catalog.=) ANY (ids);
     UPDATE leadflow.contacts c SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL
      WHERE c.org_id OPERATOR(pg_catalog.=) l.org_id AND c.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    -- the import rows of the person, also rejected ones (no lead_id); a
+    -- rejection message names the value, so it goes too
     UPDATE leadflow.lead_imports i
        SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL, state = NULL,
-           city = NULL, postal_code = NULL
-     WHERE i.org_id OPERATOR(pg_catalog.=) l.org_id AND i.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+           city = NULL, postal_code = NULL, error = CASE WHEN i.error IS NOT NULL THEN 'erased' END
+     WHERE i.org_id OPERATOR(pg_catalog.=) l.org_id
+       AND (i.lead_id OPERATOR(pg_catalog.=) ANY (ids)
+            OR pg_catalog.lower(pg_catalog.btrim(i.email)) OPERATOR(pg_catalog.=) ANY (emails)
+            OR EXISTS (SELECT FROM (SELECT pg_catalog.ltrim(pg_catalog.regexp_replace(i.phone, '[^0-9]', '', 'g'), '0') AS d) z,
+                                   pg_catalog.unnest(phones) p
+                        WHERE pg_catalog.length(z.d) OPERATOR(pg_catalog.>=) 6
+                          AND p OPERATOR(pg_catalog.~~) ('%' OPERATOR(pg_catalog.||) z.d)));
     DELETE FROM leadflow.lead_emails e
      WHERE e.org_id OPERATOR(pg_catalog.=) l.org_id AND e.lead_id OPERATOR(pg_catalog.=) ANY (ids);
 
@@ -388,7 +418,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
-    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes; their signals'' properties, activities'' free text, contact and import rows); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';
+    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, contact rows, and every import row of the person, found by lead id, email or phone); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';
 REVOKE EXECUTE ON FUNCTION @extschema@.erase_lead(bigint, text) FROM PUBLIC;
 
 -- pg_dump keeps the user data of these tables

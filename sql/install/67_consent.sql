@@ -10,6 +10,9 @@ COMMENT ON COLUMN @extschema@.leads.email_bounced_at IS 'When the last email_bou
 
 -- A signal of kind email_bounce flags the lead, cancels its pending nurture
 -- mail and journals email_bounced (the WHEN clause keeps other signals free).
+-- The journey gets the bounce class as a code (hard, soft, block,
+-- complaint, transient, else other) and the signal's id: a provider's
+-- bounce message can name the person, and the journey is never erased.
 CREATE FUNCTION @extschema@.signal_email_bounce()
 RETURNS trigger
 LANGUAGE plpgsql
@@ -26,7 +29,11 @@ BEGIN
        AND q.sent_at IS NULL AND q.cancelled_at IS NULL;
     PERFORM leadflow.append_journey(NEW.lead_id, 'email_bounced', pg_catalog.jsonb_build_object(
         'signal_id', NEW.signal_id,
-        'bounce_type', NEW.properties OPERATOR(pg_catalog.->>) 'type'));
+        'bounce_type', CASE WHEN NEW.properties OPERATOR(pg_catalog.->>) 'type' IS NULL THEN NULL
+                            WHEN pg_catalog.lower(NEW.properties OPERATOR(pg_catalog.->>) 'type') OPERATOR(pg_catalog.=)
+                                 ANY (ARRAY['hard', 'soft', 'block', 'complaint', 'transient'])
+                            THEN pg_catalog.lower(NEW.properties OPERATOR(pg_catalog.->>) 'type')
+                            ELSE 'other' END));
     RETURN NULL;
 END
 $$;
@@ -171,6 +178,7 @@ AS $$
                     OR c.lead_id IN (SELECT d.lead_id FROM leadflow.leads d
                                       WHERE d.org_id OPERATOR(pg_catalog.=) $1
                                         AND d.merged_into OPERATOR(pg_catalog.=) $2))) c
+     WHERE leadflow.check_org_access($1)
 $$;
 COMMENT ON FUNCTION @extschema@.may_email(bigint, bigint, timestamptz) IS
     'Whether the org may email the lead as of a time by the email consents of the lead and of the leads merged into it: no withdrawal that a later grant did not replace, and, when the org setting nurture_requires_consent is true (the default), a standing grant.';

@@ -89,6 +89,7 @@ AS $$
                (SELECT o.settings OPERATOR(pg_catalog.->) 'nurture_schedule' FROM leadflow.orgs o
                  WHERE o.org_id OPERATOR(pg_catalog.=) $1),
                '{"welcome": 0, "educational": 7, "case_study": 21, "re_engagement": 45}'::jsonb)) s
+     WHERE leadflow.check_org_access($1)
      ORDER BY s.value::integer, s.key
 $$;
 COMMENT ON FUNCTION @extschema@.nurture_schedule(bigint) IS

@@ -60,6 +60,7 @@ DECLARE
     bad text;
     n bigint;
 BEGIN
+    PERFORM leadflow.check_org_access(train_model.org_id);
     IF NOT EXISTS (SELECT FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) train_model.org_id) THEN
         RAISE EXCEPTION 'org % does not exist', train_model.org_id USING ERRCODE = 'foreign_key_violation';
     END IF;

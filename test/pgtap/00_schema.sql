@@ -73,6 +73,7 @@ SELECT is_empty($$
       JOIN pg_class c ON c.oid = i.indrelid
      WHERE c.relnamespace = 'leadflow'::regnamespace AND i.indisunique
        AND c.relname NOT IN ('free_email_domains', 'capture_field_names')
+       AND i.indexrelid <> 'leadflow.leads_lead_id'::regclass   -- lead ids are unique across orgs (issue 17)
        AND i.indkey[0] <> (SELECT attnum FROM pg_attribute WHERE attrelid = c.oid AND attname = 'org_id')$$,
     'every primary key and unique index starts with org_id');
 SELECT is_empty($$
@@ -118,7 +119,7 @@ SELECT is_empty($$
 SELECT is(
     (SELECT string_agg(tgname || ':' || tgenabled::text, ',' ORDER BY tgname) FROM pg_trigger
       WHERE tgrelid = 'leadflow.lead_journey'::regclass AND NOT tgisinternal),
-    'lead_journey_immutable:A,lead_journey_no_truncate:A', 'journey triggers are ENABLE ALWAYS');
+    'lead_journey_immutable:A,lead_journey_leadflow_only:A,lead_journey_no_truncate:A', 'journey triggers are ENABLE ALWAYS');
 
 -- org defaults
 INSERT INTO leadflow.orgs (org_id, name) VALUES (7001, 'TAP Org');

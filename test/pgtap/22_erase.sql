@@ -1,0 +1,67 @@
+-- erase_lead leaves no personal data (issue 17): a person with distinctive
+-- strings in every table that holds personal data, erased; then every
+-- table's text, journey details included, is searched for each string.
+BEGIN;
+SELECT plan(12);
+
+CREATE FUNCTION pg_temp.tables_with(pattern text) RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+    t regclass;
+    n bigint;
+    found text[] := '{}';
+BEGIN
+    FOR t IN SELECT c.oid::regclass FROM pg_class c
+              WHERE c.relnamespace = 'leadflow'::regnamespace AND c.relkind = 'r' ORDER BY c.relname LOOP
+        EXECUTE format('SELECT count(*) FROM %s x WHERE x::text ILIKE %L', t, pattern) INTO n;
+        IF n > 0 THEN
+            found := found || t::text;
+        END IF;
+    END LOOP;
+    RETURN array_to_string(found, ',');
+END
+$f$;
+
+INSERT INTO leadflow.orgs (org_id, name) VALUES (8401, 'Tenant E');
+INSERT INTO leadflow.reps (org_id, rep_id, name) VALUES (8401, 84011, 'Rex');
+INSERT INTO leadflow.leads (org_id, lead_id, first_name, last_name, email, phone, city, state, postal_code, attributes)
+VALUES (8401, 840101, 'Bertholdxq', 'Secretowlz', 'Bertholdxq.Secretowlz@secretowlz-family.example', '+44 7700 900123',
+        'Zorbavillex', 'Qxstatex', 'QX9 9QX', '{"nickname": "Bertholdxq"}');
+INSERT INTO leadflow.leads (org_id, lead_id, first_name, email)
+VALUES (8401, 840102, 'Bertholdxq', 'bertholdxq.secretowlz@secretowlz-family.example');   -- merged into 840101
+INSERT INTO leadflow.lead_signals (org_id, lead_id, kind, properties)
+VALUES (8401, 840101, 'email_bounce', '{"type": "550 5.1.1 <bertholdxq.secretowlz@secretowlz-family.example> Secretowlz unknown"}');
+INSERT INTO leadflow.activities (org_id, lead_id, rep_id, kind, subject, notes)
+VALUES (8401, 840101, 84011, 'call', 'Call Bertholdxq', 'Secretowlz lives in Zorbavillex');
+UPDATE leadflow.leads SET status = 'archived', archive_reason = 'Bertholdxq Secretowlz asked us to stop'
+ WHERE lead_id = 840101;
+-- import rows of the person: the imported one, and rejected ones without a lead id
+INSERT INTO leadflow.lead_imports (org_id, batch_id, first_name, last_name, email, phone, lead_id, error) VALUES
+  (8401, 84, 'Bertholdxq', 'Secretowlz', 'Bertholdxq.Secretowlz@secretowlz-family.example', NULL, 840101, NULL),
+  (8401, 84, 'Bertholdxq', 'Secretowlz', ' BERTHOLDXQ.SECRETOWLZ@secretowlz-family.example ', 'not a phone', NULL,
+   'invalid phone "not a phone" for Bertholdxq.Secretowlz@secretowlz-family.example'),
+  (8401, 84, 'B.', 'Secretowlz', 'bx@@secretowlz-family', '07700 900123', NULL, 'invalid email "bx@@secretowlz-family"');
+
+SELECT is((SELECT company_domain FROM leadflow.leads WHERE lead_id = 840101), 'secretowlz-family.example',
+    'the person''s own domain is the lead''s company domain');
+SELECT is((SELECT detail->>'bounce_type' FROM leadflow.lead_journey WHERE lead_id = 840101 AND kind = 'email_bounced'),
+    'other', 'the journey holds a bounce class, not the provider''s message');
+SELECT is((SELECT detail->>'signal_id' IS NOT NULL FROM leadflow.lead_journey WHERE lead_id = 840101 AND kind = 'email_bounced'),
+    true, 'and a reference to the (erasable) signal');
+SELECT is((SELECT detail->>'reason_ref' FROM leadflow.lead_journey WHERE lead_id = 840101 AND kind = 'stage_changed'
+            AND detail->>'to_status' = 'archived'),
+    'leads.archive_reason', 'the journey points to the archive reason instead of copying it');
+-- the search finds what is there before the erasure (so it can fail)
+SELECT is(pg_temp.tables_with('%secretowlz%'), 'leadflow.activities,leadflow.lead_emails,leadflow.lead_imports,leadflow.lead_signals,leadflow.leads',
+    'before: the person''s name is in these tables');
+
+SELECT is(leadflow.erase_lead(840101, 'GDPR-REQ-84'), 2, 'the lead and its merged duplicate are erased');
+
+SELECT is(pg_temp.tables_with('%secretowlz%'), '', 'after: no table holds the last name, domain or address');
+SELECT is(pg_temp.tables_with('%bertholdxq%'), '', 'after: no table holds the first name');
+SELECT is(pg_temp.tables_with('%zorbavillex%'), '', 'after: no table holds the city');
+SELECT is(pg_temp.tables_with('%qxstatex%') || pg_temp.tables_with('%QX9 9QX%'), '', 'after: no table holds the state or postcode');
+SELECT is(pg_temp.tables_with('%7700%900123%') || pg_temp.tables_with('%7700900123%'), '', 'after: no table holds the phone');
+SELECT is_empty($$SELECT * FROM leadflow.verify_journey(8401)$$, 'the journey is still intact');
+
+SELECT * FROM finish();
+ROLLBACK;
