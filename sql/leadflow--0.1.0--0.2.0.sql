@@ -295,3 +295,192 @@ AS 'MODULE_PATHNAME', 'leadflow_score_decay'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.score_decay(timestamptz, timestamptz, interval, integer) IS
     'Points a lead loses to inactivity as of a time (leads.score_decay): points_per_week for every whole week since last_activity beyond inactivity_grace, at most 1000; 0 within the grace period. The formula scoring uses; run_maintenance brings the stored decay up to date with it.';
+
+-- Issue 18: nothing lost at capture.  A lead with one usable contact is
+-- never refused: what cannot be used is kept as typed and noted in
+-- leads.data_issues (40_leads), counted by report_data_quality (80_reports);
+-- human numbers for company_size and annual_revenue (60_capture).
+ALTER TABLE @extschema@.leads ADD COLUMN data_issues jsonb;
+
+COMMENT ON COLUMN @extschema@.leads.data_issues IS 'What was unusable in what was typed, field -> problem code (e.g. {"phone": "not_a_number"}); NULL when clean. The value stays as typed in its column (company_size and annual_revenue: in attributes, the column NULL). Written by the pipeline; report_data_quality counts it.';
+
+COMMENT ON FUNCTION @extschema@.contact_problem(text, text, text, text) IS
+    'Why the pipeline would refuse these contact fields (the message it would raise), or NULL when it would take the lead: refused only when neither a usable email nor a usable phone remains. A national phone number is read in the country''s region when country is a two-letter code, else in default_region.';
+
+CREATE FUNCTION @extschema@.parse_number(value text, whole boolean DEFAULT false)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'leadflow_parse_number'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.parse_number(text, boolean) IS
+    'The number a person typed: thousands separators, k/m/b and thousand/million/billion, currency marks and a trailing + ("1,200", "500+", "1.5k", "$5M") read; NULL when blank or not read (number_problem says why). whole asks for a whole number (company_size).';
+
+CREATE FUNCTION @extschema@.number_problem(value text, whole boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_number_problem'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.number_problem(text, boolean) IS
+    'Why parse_number reads no number from a value that is not blank: not_a_number, range ("11-50"), ambiguous ("1.200", "1,5"), negative, not_whole or too_large; NULL when it reads one or the value is blank.';
+
+CREATE OR REPLACE FUNCTION @extschema@.capture(org_id bigint, source text, payload jsonb)
+RETURNS TABLE (lead_id bigint, outcome text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    flat jsonb := leadflow.capture_flatten(payload);
+    f jsonb := '{}';            -- leads column -> value
+    attrs jsonb := flat -> '_extra';
+    k text;
+    v text;
+    col text;
+    full_name text;
+    new_id bigint;
+    new_status text;
+    survivor bigint;
+    issues jsonb := '{}';       -- field -> problem code (leads.data_issues)
+    problem text;
+BEGIN
+    FOR k, v IN SELECT e.key, e.value #>> '{}' FROM pg_catalog.jsonb_each(flat - '_extra') e LOOP
+        SELECT m.column_name INTO col FROM leadflow.capture_field_names m WHERE m.name OPERATOR(pg_catalog.=) k;
+        IF col IS NULL OR NULLIF(pg_catalog.btrim(v), '') IS NULL THEN
+            IF NULLIF(pg_catalog.btrim(v), '') IS NOT NULL THEN
+                attrs := attrs || pg_catalog.jsonb_build_object(k, v);
+            END IF;
+        ELSIF col = 'full_name' THEN
+            full_name := pg_catalog.btrim(v);
+        ELSIF col IN ('company_size', 'annual_revenue') THEN
+            -- "1,200", "$5M" read; "51-200" kept as typed with a data issue, not guessed
+            problem := leadflow.number_problem(v, col = 'company_size');
+            IF problem IS NOT NULL THEN
+                attrs := attrs || pg_catalog.jsonb_build_object(k, v);
+                IF NOT issues ? col THEN
+                    issues := issues || pg_catalog.jsonb_build_object(col, problem);
+                END IF;
+            ELSIF NOT f ? col THEN
+                f := f || pg_catalog.jsonb_build_object(col, leadflow.parse_number(v, col = 'company_size')::text);
+            END IF;
+        ELSIF NOT f ? col THEN
+            f := f || pg_catalog.jsonb_build_object(col, pg_catalog.btrim(v));
+        END IF;
+    END LOOP;
+    IF full_name IS NOT NULL AND NOT f ? 'first_name' AND NOT f ? 'last_name' THEN
+        f := f || pg_catalog.jsonb_build_object('first_name', pg_catalog.split_part(full_name, ' ', 1),
+                                     'last_name', NULLIF(pg_catalog.btrim(pg_catalog.substr(full_name, pg_catalog.length(pg_catalog.split_part(full_name, ' ', 1)) + 1)), ''));
+    END IF;
+    IF NOT f ? 'email' AND NOT f ? 'phone' THEN
+        RAISE EXCEPTION 'capture payload has neither an email nor a phone field'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Send an email or phone field (e.g. "email", "phone_number", Google "EMAIL").';
+    END IF;
+
+    INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company, job_title,
+                                industry, company_size, annual_revenue, country, state, city,
+                                postal_code, source, campaign, attributes, data_issues)
+    VALUES (capture.org_id, f ->> 'first_name', f ->> 'last_name', f ->> 'email', f ->> 'phone',
+            f ->> 'company', f ->> 'job_title', f ->> 'industry', (f ->> 'company_size')::integer,
+            (f ->> 'annual_revenue')::numeric, f ->> 'country', f ->> 'state', f ->> 'city',
+            f ->> 'postal_code', capture.source, f ->> 'campaign', attrs,
+            NULLIF(issues, '{}'))
+    RETURNING leads.lead_id, leads.status, leads.merged_into INTO new_id, new_status, survivor;
+
+    lead_id := COALESCE(survivor, new_id);
+    outcome := CASE WHEN new_status = 'merged' THEN 'merged' ELSE 'created' END;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.capture(bigint, text, jsonb) IS
+    'Captures a lead from a web form (flat object), Meta Lead Ads (field_data) or Google Ads (user_column_data) payload; returns the live lead and whether it was created or merged into an existing one.';
+
+CREATE OR REPLACE FUNCTION @extschema@.process_import(org_id bigint, batch_id bigint)
+RETURNS TABLE (created integer, merged integer, rejected integer)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    region text;
+BEGIN
+    IF process_import.org_id IS NULL OR process_import.batch_id IS NULL THEN
+        RAISE EXCEPTION 'process_import needs an org_id and a batch_id, got org_id % and batch_id %',
+            COALESCE(process_import.org_id::text, 'NULL'), COALESCE(process_import.batch_id::text, 'NULL')
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT COALESCE(o.settings ->> 'default_region', 'US') INTO region
+      FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) process_import.org_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'org % does not exist', process_import.org_id USING ERRCODE = 'foreign_key_violation';
+    END IF;
+
+    -- take the batch: a second process_import of it waits, then finds it done
+    PERFORM FROM leadflow.lead_imports i
+      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+        AND i.processed_at IS NULL
+      FOR UPDATE;
+
+    -- a row is rejected only when no usable email or phone remains; an
+    -- unusable optional value is kept and noted (leads.data_issues)
+    UPDATE leadflow.lead_imports i
+       SET error = leadflow.contact_problem(i.email, i.phone, i.country, region),
+           processed_at = pg_catalog.now()
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.processed_at IS NULL;
+
+    UPDATE leadflow.lead_imports i
+       SET lead_id = pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('leadflow.leads', 'lead_id'))
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL AND i.lead_id IS NULL;
+
+    -- company_size and annual_revenue as people type them ("1,200",
+    -- "$5M"); what cannot be read stays as typed in attributes, noted
+    INSERT INTO leadflow.leads (org_id, lead_id, first_name, last_name, email, phone, company, job_title,
+                                industry, company_size, annual_revenue, country, state, city,
+                                postal_code, source, campaign, attributes, data_issues)
+    SELECT i.org_id, i.lead_id, i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title,
+           i.industry, leadflow.parse_number(i.company_size, true)::integer, leadflow.parse_number(i.annual_revenue),
+           i.country, i.state, i.city, i.postal_code, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'), i.campaign,
+           CASE WHEN p.size_problem IS NULL AND p.revenue_problem IS NULL THEN '{}'::jsonb
+                ELSE pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                         'company_size', CASE WHEN p.size_problem IS NOT NULL THEN i.company_size END,
+                         'annual_revenue', CASE WHEN p.revenue_problem IS NOT NULL THEN i.annual_revenue END)) END,
+           CASE WHEN p.size_problem IS NOT NULL OR p.revenue_problem IS NOT NULL
+                THEN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                         'company_size', p.size_problem, 'annual_revenue', p.revenue_problem)) END
+      FROM leadflow.lead_imports i
+     CROSS JOIN LATERAL (SELECT leadflow.number_problem(i.company_size, true) AS size_problem,
+                                leadflow.number_problem(i.annual_revenue) AS revenue_problem) p
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL
+       AND NOT EXISTS (SELECT FROM leadflow.leads l
+                        WHERE l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id)
+     ORDER BY i.row_number;
+
+    RETURN QUERY
+    SELECT pg_catalog.count(*) FILTER (WHERE l.status <> 'merged')::integer,
+           pg_catalog.count(*) FILTER (WHERE l.status = 'merged')::integer,
+           (pg_catalog.count(*) FILTER (WHERE i.error IS NOT NULL))::integer
+      FROM leadflow.lead_imports i
+      LEFT JOIN leadflow.leads l ON l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.process_import(bigint, bigint) IS
+    'Moves every valid row of an import batch through the lead pipeline; rejected rows keep their error. Returns counts for the whole batch.';
+
+CREATE VIEW @extschema@.report_data_quality WITH (security_invoker = true) AS
+SELECT l.org_id, d.key AS field, d.value #>> '{}' AS problem,
+       pg_catalog.count(*) FILTER (WHERE l.merged_into IS NULL) AS leads,
+       pg_catalog.count(*) AS captured
+  FROM leadflow.leads l
+ CROSS JOIN LATERAL pg_catalog.jsonb_each(l.data_issues) d
+ WHERE l.data_issues IS NOT NULL AND l.erased_at IS NULL
+ GROUP BY l.org_id, d.key, d.value #>> '{}';
+COMMENT ON VIEW @extschema@.report_data_quality IS 'Per org, field and problem code: the leads whose typed value was kept but could not be used (leads.data_issues), e.g. phone not_a_number, company_size range.';
+COMMENT ON COLUMN @extschema@.report_data_quality.org_id IS 'Org.';
+COMMENT ON COLUMN @extschema@.report_data_quality.field IS 'The field: email, phone, company_size, annual_revenue, ...';
+COMMENT ON COLUMN @extschema@.report_data_quality.problem IS 'The problem code, e.g. not_a_number, vanity_number, missing_at, range, ambiguous.';
+COMMENT ON COLUMN @extschema@.report_data_quality.leads IS 'Live leads (not merged, not erased) with this problem.';
+COMMENT ON COLUMN @extschema@.report_data_quality.captured IS 'Rows captured with this problem, duplicates merged into another lead included (erased leads not counted).';

@@ -46,6 +46,7 @@ LeadflowResolveColumns(TupleDesc desc, Oid relid)
 #define RESOLVE(c) leadflow_cols.c = column(desc, #c);
 	LEADFLOW_LEAD_COLUMNS(RESOLVE)
 #undef RESOLVE
+	leadflow_cols.data_issues = Max(SPI_fnumber(desc, "data_issues"), 0);
 	leadflow_cols.relid = relid;
 }
 

@@ -63,6 +63,19 @@ extern char *LeadflowRegistrableDomain(const char *ascii_host);
 extern double LeadflowNameSimilarity(const char *a, const char *b);
 
 /*
+ * numbers.c: a human number ("1,200", "500+", "1.5k", "$5M") as a plain
+ * palloc'd decimal; NULL for blank (*problem NULL) or with *problem one of
+ * not_a_number, range, ambiguous, negative, not_whole, too_large.
+ */
+extern char *LeadflowParseNumber(const char *raw, bool whole, const char **problem);
+
+/*
+ * Whether a phone number spells letters for digits ("555-CALL-NOW"):
+ * letters other than an extension mark ("ext", "x") or a label ("tel").
+ */
+extern bool LeadflowPhoneHasLetters(const char *raw);
+
+/*
  * phone.cpp: parses raw (UTF-8) with a default region (ISO 3166 alpha-2;
  * NULL or "" accepts international numbers only) and writes E.164 into
  * out.  Returns true on success, false with *reason a static phrase.

@@ -7,7 +7,22 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'leadflow_contact_problem'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.contact_problem(text, text, text, text) IS
-    'Why the pipeline would refuse these contact fields (the message it would raise), or NULL when they pass. A national phone number is read in the country''s region when country is a two-letter code, else in default_region.';
+    'Why the pipeline would refuse these contact fields (the message it would raise), or NULL when it would take the lead: refused only when neither a usable email nor a usable phone remains. A national phone number is read in the country''s region when country is a two-letter code, else in default_region.';
+
+-- Human numbers (numbers.c) for company_size and annual_revenue
+CREATE FUNCTION @extschema@.parse_number(value text, whole boolean DEFAULT false)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'leadflow_parse_number'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.parse_number(text, boolean) IS
+    'The number a person typed: thousands separators, k/m/b and thousand/million/billion, currency marks and a trailing + ("1,200", "500+", "1.5k", "$5M") read; NULL when blank or not read (number_problem says why). whole asks for a whole number (company_size).';
+
+CREATE FUNCTION @extschema@.number_problem(value text, whole boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_number_problem'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.number_problem(text, boolean) IS
+    'Why parse_number reads no number from a value that is not blank: not_a_number, range ("11-50"), ambiguous ("1.200", "1,5"), negative, not_whole or too_large; NULL when it reads one or the value is blank.';
 
 -- Field names of web forms, Meta Lead Ads (field_data) and Google Ads lead
 -- forms (user_column_data, lower-cased) mapped to leads columns.
@@ -130,6 +145,8 @@ DECLARE
     new_id bigint;
     new_status text;
     survivor bigint;
+    issues jsonb := '{}';       -- field -> problem code (leads.data_issues)
+    problem text;
 BEGIN
     FOR k, v IN SELECT e.key, e.value #>> '{}' FROM pg_catalog.jsonb_each(flat - '_extra') e LOOP
         SELECT m.column_name INTO col FROM leadflow.capture_field_names m WHERE m.name OPERATOR(pg_catalog.=) k;
@@ -139,9 +156,17 @@ BEGIN
             END IF;
         ELSIF col = 'full_name' THEN
             full_name := pg_catalog.btrim(v);
-        ELSIF (col = 'company_size' AND pg_catalog.btrim(v) !~ '^[0-9]{1,9}$')
-           OR (col = 'annual_revenue' AND pg_catalog.btrim(v) !~ '^[0-9]{1,15}(\.[0-9]{1,4})?$') THEN
-            attrs := attrs || pg_catalog.jsonb_build_object(k, v);   -- e.g. "51-200": kept, not guessed
+        ELSIF col IN ('company_size', 'annual_revenue') THEN
+            -- "1,200", "$5M" read; "51-200" kept as typed with a data issue, not guessed
+            problem := leadflow.number_problem(v, col = 'company_size');
+            IF problem IS NOT NULL THEN
+                attrs := attrs || pg_catalog.jsonb_build_object(k, v);
+                IF NOT issues ? col THEN
+                    issues := issues || pg_catalog.jsonb_build_object(col, problem);
+                END IF;
+            ELSIF NOT f ? col THEN
+                f := f || pg_catalog.jsonb_build_object(col, leadflow.parse_number(v, col = 'company_size')::text);
+            END IF;
         ELSIF NOT f ? col THEN
             f := f || pg_catalog.jsonb_build_object(col, pg_catalog.btrim(v));
         END IF;
@@ -158,11 +183,12 @@ BEGIN
 
     INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company, job_title,
                                 industry, company_size, annual_revenue, country, state, city,
-                                postal_code, source, campaign, attributes)
+                                postal_code, source, campaign, attributes, data_issues)
     VALUES (capture.org_id, f ->> 'first_name', f ->> 'last_name', f ->> 'email', f ->> 'phone',
             f ->> 'company', f ->> 'job_title', f ->> 'industry', (f ->> 'company_size')::integer,
             (f ->> 'annual_revenue')::numeric, f ->> 'country', f ->> 'state', f ->> 'city',
-            f ->> 'postal_code', capture.source, f ->> 'campaign', attrs)
+            f ->> 'postal_code', capture.source, f ->> 'campaign', attrs,
+            NULLIF(issues, '{}'))
     RETURNING leads.lead_id, leads.status, leads.merged_into INTO new_id, new_status, survivor;
 
     lead_id := COALESCE(survivor, new_id);
@@ -251,13 +277,10 @@ BEGIN
         AND i.processed_at IS NULL
       FOR UPDATE;
 
+    -- a row is rejected only when no usable email or phone remains; an
+    -- unusable optional value is kept and noted (leads.data_issues)
     UPDATE leadflow.lead_imports i
-       SET error = COALESCE(
-               leadflow.contact_problem(i.email, i.phone, i.country, region),
-               CASE WHEN NULLIF(pg_catalog.btrim(i.company_size), '') IS NOT NULL AND pg_catalog.btrim(i.company_size) !~ '^[0-9]{1,9}$'
-                    THEN 'invalid company_size "' || pg_catalog.left(i.company_size, 80) || '": not a whole number of employees' END,
-               CASE WHEN NULLIF(pg_catalog.btrim(i.annual_revenue), '') IS NOT NULL AND pg_catalog.btrim(i.annual_revenue) !~ '^[0-9]{1,15}(\.[0-9]{1,4})?$'
-                    THEN 'invalid annual_revenue "' || pg_catalog.left(i.annual_revenue, 80) || '": not a positive amount' END),
+       SET error = leadflow.contact_problem(i.email, i.phone, i.country, region),
            processed_at = pg_catalog.now()
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
@@ -269,13 +292,24 @@ BEGIN
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
        AND i.error IS NULL AND i.lead_id IS NULL;
 
+    -- company_size and annual_revenue as people type them ("1,200",
+    -- "$5M"); what cannot be read stays as typed in attributes, noted
     INSERT INTO leadflow.leads (org_id, lead_id, first_name, last_name, email, phone, company, job_title,
                                 industry, company_size, annual_revenue, country, state, city,
-                                postal_code, source, campaign)
+                                postal_code, source, campaign, attributes, data_issues)
     SELECT i.org_id, i.lead_id, i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title,
-           i.industry, NULLIF(pg_catalog.btrim(i.company_size), '')::integer, NULLIF(pg_catalog.btrim(i.annual_revenue), '')::numeric,
-           i.country, i.state, i.city, i.postal_code, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'), i.campaign
+           i.industry, leadflow.parse_number(i.company_size, true)::integer, leadflow.parse_number(i.annual_revenue),
+           i.country, i.state, i.city, i.postal_code, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'), i.campaign,
+           CASE WHEN p.size_problem IS NULL AND p.revenue_problem IS NULL THEN '{}'::jsonb
+                ELSE pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                         'company_size', CASE WHEN p.size_problem IS NOT NULL THEN i.company_size END,
+                         'annual_revenue', CASE WHEN p.revenue_problem IS NOT NULL THEN i.annual_revenue END)) END,
+           CASE WHEN p.size_problem IS NOT NULL OR p.revenue_problem IS NOT NULL
+                THEN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                         'company_size', p.size_problem, 'annual_revenue', p.revenue_problem)) END
       FROM leadflow.lead_imports i
+     CROSS JOIN LATERAL (SELECT leadflow.number_problem(i.company_size, true) AS size_problem,
+                                leadflow.number_problem(i.annual_revenue) AS revenue_problem) p
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
        AND i.error IS NULL
