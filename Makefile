@@ -34,6 +34,7 @@ REGRESS = \
 	40_route \
 	50_journey \
 	60_pipeline \
+	62_data_quality \
 	65_lifecycle \
 	70_reports \
 	75_maintenance \

@@ -1,0 +1,96 @@
+-- Nothing lost at capture (issue 18): a lead with one usable way to reach
+-- the person is never refused.  An unusable optional value is kept as
+-- typed, its normalized column NULL, and noted in leads.data_issues (field
+-- -> problem code); the journey gets the codes, never the values; only a
+-- lead with no usable contact is refused (22023 naming the value, 23514
+-- when none was given).  The same rule for capture() and process_import.
+\set VERBOSITY terse
+SELECT setval(pg_get_serial_sequence('leadflow.leads', 'lead_id'), 62000) \gset
+INSERT INTO leadflow.orgs (org_id, name, settings) VALUES (62, 'Data Quality Org', '{"default_region": "US"}');
+
+-- an optional phone that is not a number beside a valid email: kept, flagged
+INSERT INTO leadflow.leads (org_id, email, phone) VALUES
+    (62, 'na@dq.example', 'n/a'), (62, 'tbd@dq.example', 'tbd'), (62, 'zero@dq.example', '0'),
+    (62, 'vanity@dq.example', '555-CALL-NOW');
+-- an invalid email beside a valid phone: kept, flagged, no email claim
+INSERT INTO leadflow.leads (org_id, email, phone) VALUES (62, 'not-an-email', '+1 415 555 0162');
+SELECT email, phone, email_normalized, phone_e164, data_issues
+  FROM leadflow.leads WHERE org_id = 62 ORDER BY lead_id;
+SELECT count(*) AS claims_of_the_invalid_email FROM leadflow.lead_emails WHERE org_id = 62 AND email_normalized LIKE 'not-an-email%';
+
+-- a clean lead has NULL data_issues; an extension and a "Tel:" label are not letters for digits
+INSERT INTO leadflow.leads (org_id, email, phone) VALUES (62, 'clean@dq.example', '+1 415 555 0163 ext. 12'),
+    (62, 'label@dq.example', 'Tel: +1 415 555 0164');
+SELECT email, phone_e164, data_issues IS NULL AS clean FROM leadflow.leads
+ WHERE org_id = 62 AND email IN ('clean@dq.example', 'label@dq.example') ORDER BY email;
+
+-- refused only when nothing usable remains: the value is named
+INSERT INTO leadflow.leads (org_id, phone) VALUES (62, '555-CALL-NOW');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+INSERT INTO leadflow.leads (org_id, email, phone) VALUES (62, 'nope', 'tbd');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+INSERT INTO leadflow.leads (org_id, email) VALUES (62, 'nope@');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+INSERT INTO leadflow.leads (org_id, first_name) VALUES (62, 'Nobody');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+
+-- the journey has the problem codes, never the values typed
+SELECT l.email, j.detail -> 'data_issues' AS journaled
+  FROM leadflow.leads l JOIN leadflow.lead_journey j USING (org_id, lead_id)
+ WHERE l.org_id = 62 AND j.kind = 'created' ORDER BY l.lead_id;
+SELECT count(*) AS journey_rows_with_typed_values FROM leadflow.lead_journey
+ WHERE org_id = 62 AND (detail::text LIKE '%n/a%' OR detail::text LIKE '%CALL-NOW%' OR detail::text LIKE '%not-an-email%');
+
+-- fixing the value clears the issue; breaking it notes it (the email stays usable)
+UPDATE leadflow.leads SET phone = '+1 415 555 0165' WHERE org_id = 62 AND email = 'na@dq.example';
+UPDATE leadflow.leads SET phone = 'call me' WHERE org_id = 62 AND email = 'clean@dq.example';
+SELECT email, phone_e164, data_issues FROM leadflow.leads
+ WHERE org_id = 62 AND email IN ('na@dq.example', 'clean@dq.example') ORDER BY email;
+-- an update that leaves no usable contact is refused as an insert would be
+UPDATE leadflow.leads SET phone = 'n/a' WHERE org_id = 62 AND email = 'not-an-email';
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+
+-- data_issues given on insert: the pipeline decides its own fields again,
+-- takes number problems from capture/process_import, refuses anything else
+INSERT INTO leadflow.leads (org_id, email, data_issues)
+VALUES (62, 'given@dq.example', '{"phone": "not_a_number", "company_size": "range"}')
+RETURNING data_issues;
+INSERT INTO leadflow.leads (org_id, email, data_issues) VALUES (62, 'free@dq.example', '{"city": "Berlin"}');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+INSERT INTO leadflow.leads (org_id, email, data_issues) VALUES (62, 'free@dq.example', '{"company_size": "Anna Smith"}');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+INSERT INTO leadflow.leads (org_id, email, data_issues) VALUES (62, 'free@dq.example', '["phone"]');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+
+-- capture(): a web form with an optional phone of "n/a" is taken, human
+-- numbers are read, a range is kept as typed with a data issue
+SELECT outcome FROM leadflow.capture(62, 'web_form',
+    '{"email": "form@dq.example", "phone": "n/a", "employees": "1,200", "revenue": "$5M"}');
+SELECT outcome FROM leadflow.capture(62, 'web_form',
+    '{"email": "range@dq.example", "company_size": "11-50", "annual_revenue": "1.200"}');
+SELECT email, phone, company_size, annual_revenue, attributes, data_issues
+  FROM leadflow.leads WHERE org_id = 62 AND email IN ('form@dq.example', 'range@dq.example') ORDER BY email;
+-- a payload whose only contact is unusable is still refused, naming it
+SELECT * FROM leadflow.capture(62, 'web_form', '{"email": "nobody-at-all", "phone": "n/a"}');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+
+-- process_import: the same rule; rows are rejected only without a usable contact
+INSERT INTO leadflow.lead_imports (org_id, batch_id, email, phone, company_size, annual_revenue) VALUES
+    (62, 1, 'csv1@dq.example', 'n/a', '1,200', '$5M'),
+    (62, 1, 'csv2@dq.example', '0', '500+', '5,000,000'),
+    (62, 1, 'csv3@dq.example', NULL, '1.5k', '2.5 million'),
+    (62, 1, 'csv4@dq.example', '', '11-50', 'lots'),
+    (62, 1, 'bad email', '+1 415 555 0166', NULL, NULL),
+    (62, 1, 'bad email', 'tbd', NULL, NULL),
+    (62, 1, NULL, NULL, '10', NULL);
+SELECT * FROM leadflow.process_import(62, 1);
+SELECT i.row_number, i.error, l.email, l.phone, l.company_size, l.annual_revenue, l.attributes, l.data_issues
+  FROM leadflow.lead_imports i LEFT JOIN leadflow.leads l ON l.org_id = i.org_id AND l.lead_id = i.lead_id
+ WHERE i.org_id = 62 AND i.batch_id = 1 ORDER BY i.row_number;
+SELECT leadflow.contact_problem('a@dq.example', 'n/a', NULL) AS valid_email_bad_phone,
+       leadflow.contact_problem('bad', '+1 415 555 0167', NULL) AS bad_email_valid_phone,
+       leadflow.contact_problem('bad', 'n/a', NULL) AS neither_usable,
+       leadflow.contact_problem(NULL, '555-CALL-NOW', NULL) AS vanity_only;
+
+-- the report: one row per field and problem
+SELECT field, problem, leads, captured FROM leadflow.report_data_quality WHERE org_id = 62 ORDER BY field, problem;
