@@ -84,7 +84,7 @@ INSERT INTO leadflow.lead_imports (org_id, batch_id, email, phone, company_size,
     (62, 1, 'bad email', 'tbd', NULL, NULL),
     (62, 1, NULL, NULL, '10', NULL);
 SELECT * FROM leadflow.process_import(62, 1);
-SELECT i.row_number, i.error, l.email, l.phone, l.company_size, l.annual_revenue, l.attributes, l.data_issues
+SELECT i.row_number - min(i.row_number) OVER () + 1 AS row, i.error, l.email, l.phone, l.company_size, l.annual_revenue, l.attributes, l.data_issues
   FROM leadflow.lead_imports i LEFT JOIN leadflow.leads l ON l.org_id = i.org_id AND l.lead_id = i.lead_id
  WHERE i.org_id = 62 AND i.batch_id = 1 ORDER BY i.row_number;
 SELECT leadflow.contact_problem('a@dq.example', 'n/a', NULL) AS valid_email_bad_phone,
@@ -94,3 +94,30 @@ SELECT leadflow.contact_problem('a@dq.example', 'n/a', NULL) AS valid_email_bad_
 
 -- the report: one row per field and problem
 SELECT field, problem, leads, captured FROM leadflow.report_data_quality WHERE org_id = 62 ORDER BY field, problem;
+
+-- country to ISO 3166-1 alpha-2, state to ISO 3166-2; the phone is read in
+-- the lead's country (a national "030 ..." from Germany is a Berlin number
+-- although the org's default region is US); "UK" is a region too
+INSERT INTO leadflow.leads (org_id, email, phone, country, state) VALUES
+    (62, 'de1@dq.example', '030 1234567', 'Germany', 'Bavaria'),
+    (62, 'de2@dq.example', '089 1234567', 'Deutschland', 'Bayern'),
+    (62, 'de3@dq.example', '+49 30 7654321', 'DEU', NULL),
+    (62, 'uk1@dq.example', '+44 20 7946 4492', 'UK', 'England'),
+    (62, 'uk2@dq.example', '020 7946 4493', 'United Kingdom', NULL),
+    (62, 'in1@dq.example', '022 2266 1234', 'India', 'Maharashtra'),
+    (62, 'us1@dq.example', '(415) 555-0168', 'U.S.A.', 'california'),
+    (62, 'xx1@dq.example', '(415) 555-0169', 'Narnia', 'Cair Paravel'),
+    (62, 'xx2@dq.example', NULL, 'US', 'Springfield');
+SELECT email, country, state, phone_e164, data_issues FROM leadflow.leads
+ WHERE org_id = 62 AND email ~ '^(de|uk|in|us|xx)[0-9]@' ORDER BY email;
+-- process_import: the same normalization, the country's region for the phone check
+INSERT INTO leadflow.lead_imports (org_id, batch_id, email, phone, country) VALUES
+    (62, 2, NULL, '030 2345678', 'Germany'), (62, 2, NULL, '020 7946 4494', 'UK');
+SELECT * FROM leadflow.process_import(62, 2);
+SELECT l.country, l.phone_e164 FROM leadflow.lead_imports i JOIN leadflow.leads l USING (org_id, lead_id)
+ WHERE i.org_id = 62 AND i.batch_id = 2 ORDER BY l.country;
+-- changing the country normalizes it again and reads the phone in it (a
+-- US number read in France is too long: noted, the email still reaches her)
+UPDATE leadflow.leads SET country = 'France', state = 'Île-de-France' WHERE org_id = 62 AND email = 'xx1@dq.example';
+SELECT country, state, phone_e164, data_issues FROM leadflow.leads WHERE org_id = 62 AND email = 'xx1@dq.example';
+SELECT field, problem, leads FROM leadflow.report_data_quality WHERE org_id = 62 AND field IN ('country', 'state') ORDER BY 1, 2;

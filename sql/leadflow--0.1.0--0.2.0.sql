@@ -298,8 +298,9 @@ COMMENT ON FUNCTION @extschema@.score_decay(timestamptz, timestamptz, interval, 
 
 -- Issue 18: nothing lost at capture.  A lead with one usable contact is
 -- never refused: what cannot be used is kept as typed and noted in
--- leads.data_issues (40_leads), counted by report_data_quality (80_reports);
--- human numbers for company_size and annual_revenue (60_capture).
+-- leads.data_issues, counted by report_data_quality (86_data_quality);
+-- human numbers for company_size and annual_revenue (60_capture);
+-- countries and states as ISO codes (46_normalize).
 ALTER TABLE @extschema@.leads ADD COLUMN data_issues jsonb;
 
 COMMENT ON COLUMN @extschema@.leads.data_issues IS 'What was unusable in what was typed, field -> problem code (e.g. {"phone": "not_a_number"}); NULL when clean. The value stays as typed in its column (company_size and annual_revenue: in attributes, the column NULL). Written by the pipeline; report_data_quality counts it.';
@@ -320,6 +321,20 @@ AS 'MODULE_PATHNAME', 'leadflow_number_problem'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.number_problem(text, boolean) IS
     'Why parse_number reads no number from a value that is not blank: not_a_number, range ("11-50"), ambiguous ("1.200", "1,5"), negative, not_whole or too_large; NULL when it reads one or the value is blank.';
+
+CREATE FUNCTION @extschema@.country_code(country text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_country_code'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.country_code(text) IS
+    'The ISO 3166-1 alpha-2 code the pipeline stores in leads.country for a country as typed: English and local names (Germany, Deutschland, Allemagne), alpha-2 and alpha-3 codes, aliases such as UK, USA, Holland; case, accents, dots and a leading "the" do not matter. NULL when unknown (the lead keeps the value as typed, with data issue country: unknown).';
+
+CREATE FUNCTION @extschema@.subdivision_code(country text, state text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_subdivision_code'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.subdivision_code(text, text) IS
+    'The ISO 3166-2 subdivision code without the country prefix the pipeline stores in leads.state for a state as typed in a country (California -> CA, Bayern or Bavaria -> BY, Ontario -> ON). NULL when the country or the state is unknown.';
 
 CREATE OR REPLACE FUNCTION @extschema@.capture(org_id bigint, source text, payload jsonb)
 RETURNS TABLE (lead_id bigint, outcome text)

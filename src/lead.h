@@ -36,6 +36,7 @@
 typedef struct LeadflowLeadColumns
 {
 	Oid			relid;
+	int			natts;			/* ALTER EXTENSION UPDATE may add columns */
 #define LEADFLOW_COLUMN_FIELD(c) int c;
 	LEADFLOW_LEAD_COLUMNS(LEADFLOW_COLUMN_FIELD)
 #undef LEADFLOW_COLUMN_FIELD

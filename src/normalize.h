@@ -70,6 +70,16 @@ extern double LeadflowNameSimilarity(const char *a, const char *b);
 extern char *LeadflowParseNumber(const char *raw, bool whole, const char **problem);
 
 /*
+ * country.c: the comparison key of a place name (palloc'd); the ISO
+ * 3166-1 alpha-2 code of a country as typed, the ISO 3166-2 subdivision
+ * code (no country prefix) of a state as typed in a country: static
+ * strings, NULL when unknown.
+ */
+extern char *LeadflowPlaceKey(const char *raw);
+extern const char *LeadflowCountryCode(const char *raw);
+extern const char *LeadflowSubdivisionCode(const char *country, const char *raw);
+
+/*
  * Whether a phone number spells letters for digits ("555-CALL-NOW"):
  * letters other than an extension mark ("ext", "x") or a label ("tel").
  */

@@ -65,7 +65,8 @@ trim_column(LeadflowLead *lead, int attnum)
  * LeadflowTrimLead
  *		Trims what people type around names and places (spaces, tabs, line
  *		breaks) off the text columns of a new lead; blank becomes NULL.
- *		Checks the data_issues the insert gives (check_given_issues).
+ *		Checks the data_issues the insert gives (check_given_issues), then
+ *		normalizes country and state (LeadflowNormalizePlace).
  */
 void
 LeadflowTrimLead(LeadflowLead *lead)
@@ -81,6 +82,7 @@ LeadflowTrimLead(LeadflowLead *lead)
 	for (i = 0; i < (int) lengthof(attnums); i++)
 		trim_column(lead, attnums[i]);
 	check_given_issues(lead);
+	LeadflowNormalizePlace(lead);
 }
 
 static void
@@ -95,16 +97,16 @@ refuse_email(const LeadflowLead *lead, const char *email, const char *reason)
 
 /*
  * The region a national phone number is read in: the lead's own country
- * when it is a two-letter code (a "030 ..." number from Germany is a Berlin
- * number whatever the org's home), else the org's default_region.
+ * when it is one (a "030 ..." number from Germany is a Berlin number
+ * whatever the org's home; "Germany", "DEU" and "DE" alike), else the
+ * org's default_region.
  */
 static const char *
 phone_region(const char *country, const char *default_region)
 {
-	if (country != NULL && strlen(country) == 2 &&
-		isalpha((unsigned char) country[0]) && isalpha((unsigned char) country[1]))
-		return psprintf("%c%c", pg_ascii_toupper(country[0]), pg_ascii_toupper(country[1]));
-	return default_region;
+	const char *alpha2 = country != NULL ? LeadflowCountryCode(country) : NULL;
+
+	return alpha2 != NULL ? alpha2 : default_region;
 }
 
 /*
@@ -156,6 +158,9 @@ problem_code(const char *reason)
 
 /* the fields whose data issues validate.c decides (recomputed, never kept as given) */
 static const char *const checked_fields[] = {"email", "phone"};
+
+/* the fields LeadflowNormalizePlace decides */
+static const char *const place_fields[] = {"country", "state"};
 
 /* fields capture() and process_import note and the codes they may give */
 static const char *const number_fields[] = {"company_size", "annual_revenue"};
@@ -250,7 +255,8 @@ check_given_issues(LeadflowLead *lead)
 		}
 		if (tok != WJB_VALUE || key == NULL)
 			continue;
-		if (in_list(key, checked_fields, lengthof(checked_fields)))
+		if (in_list(key, checked_fields, lengthof(checked_fields)) ||
+			in_list(key, place_fields, lengthof(place_fields)))
 			continue;
 		code = v.type == jbvString ? pnstrdup(v.val.string.val, v.val.string.len) : NULL;
 		if (!in_list(key, number_fields, lengthof(number_fields)) || code == NULL ||
@@ -261,6 +267,43 @@ check_given_issues(LeadflowLead *lead)
 					 errdetail("Lead " INT64_FORMAT " of org " INT64_FORMAT ".", lead->lead_id, lead->org_id),
 					 errhint("data_issues is written by the pipeline; on insert only company_size and annual_revenue may be given, with one of not_a_number, range, ambiguous, negative, not_whole, too_large.")));
 	}
+}
+
+/*
+ * LeadflowNormalizePlace
+ *		country to ISO 3166-1 alpha-2 ("Germany", "Deutschland", "DEU",
+ *		"UK" -> DE, DE, DE, GB) and, when the country is known, state to its
+ *		ISO 3166-2 code without the country prefix ("California" -> CA,
+ *		"Bayern" -> BY).  An unknown value stays as typed and is noted in
+ *		data_issues ("unknown"); a state is judged only in a known country.
+ *		Runs before the phone is parsed: the lead's country is its region.
+ */
+void
+LeadflowNormalizePlace(LeadflowLead *lead)
+{
+	const char *codes[2] = {NULL, NULL};
+	char	   *country = LeadflowLeadText(lead, leadflow_cols.country);
+	char	   *state = LeadflowLeadText(lead, leadflow_cols.state);
+	const char *alpha2 = NULL;
+
+	if (country != NULL)
+	{
+		alpha2 = LeadflowCountryCode(country);
+		if (alpha2 == NULL)
+			codes[0] = "unknown";
+		else if (strcmp(alpha2, country) != 0)
+			LeadflowLeadSetText(lead, leadflow_cols.country, alpha2);
+	}
+	if (state != NULL && alpha2 != NULL)
+	{
+		const char *sub = LeadflowSubdivisionCode(alpha2, state);
+
+		if (sub == NULL)
+			codes[1] = "unknown";
+		else if (strcmp(sub, state) != 0)
+			LeadflowLeadSetText(lead, leadflow_cols.state, sub);
+	}
+	set_issues(lead, place_fields, codes, lengthof(place_fields));
 }
 
 /*

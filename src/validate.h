@@ -13,6 +13,9 @@
 /* trims the name and place columns of a new lead */
 extern void LeadflowTrimLead(LeadflowLead *lead);
 
+/* country to ISO 3166-1 alpha-2, state to ISO 3166-2 (unknown: kept, noted) */
+extern void LeadflowNormalizePlace(LeadflowLead *lead);
+
 /* refuses a lead without a usable contact; true when normalizing changed what was typed */
 extern bool LeadflowValidateLead(LeadflowLead *lead);
 

@@ -62,7 +62,6 @@ CREATE TABLE @extschema@.leads (
     archived_at          timestamptz,
     archive_reason       text,
     erased_at            timestamptz,
-    data_issues          jsonb,
     PRIMARY KEY (org_id, lead_id),
     CONSTRAINT leads_contact_check CHECK (email IS NOT NULL OR phone IS NOT NULL OR erased_at IS NOT NULL),
     CONSTRAINT leads_merged_check CHECK ((status = 'merged') = (merged_into IS NOT NULL))
@@ -157,7 +156,6 @@ COMMENT ON COLUMN @extschema@.leads.converted_at IS 'When the lead was converted
 COMMENT ON COLUMN @extschema@.leads.archived_at IS 'When the lead was archived.';
 COMMENT ON COLUMN @extschema@.leads.archive_reason IS 'Why the lead was archived.';
 COMMENT ON COLUMN @extschema@.leads.erased_at IS 'When personal data was erased (right to erasure).';
-COMMENT ON COLUMN @extschema@.leads.data_issues IS 'What was unusable in what was typed, field -> problem code (e.g. {"phone": "not_a_number"}); NULL when clean. The value stays as typed in its column (company_size and annual_revenue: in attributes, the column NULL). Written by the pipeline; report_data_quality counts it.';
 
 -- The statuses of an open lead, defined once, in C (lead.c), for the
 -- pipeline and for the SQL side alike: the queues, the report views,

@@ -449,19 +449,3 @@ COMMENT ON COLUMN @extschema@.report_rep_load.at_capacity IS 'open_leads >= max_
 COMMENT ON COLUMN @extschema@.report_rep_load.available IS 'Active, accepting leads, not away and not at capacity: routing may give the rep a lead now.';
 COMMENT ON COLUMN @extschema@.report_rep_load.assigned_total IS 'Leads routing ever gave the rep (NULL before the first).';
 COMMENT ON COLUMN @extschema@.report_rep_load.last_assigned_at IS 'When routing last gave the rep a lead.';
-
--- Issue 18: what was typed but could not be used, per field and problem
-CREATE VIEW @extschema@.report_data_quality WITH (security_invoker = true) AS
-SELECT l.org_id, d.key AS field, d.value #>> '{}' AS problem,
-       pg_catalog.count(*) FILTER (WHERE l.merged_into IS NULL) AS leads,
-       pg_catalog.count(*) AS captured
-  FROM leadflow.leads l
- CROSS JOIN LATERAL pg_catalog.jsonb_each(l.data_issues) d
- WHERE l.data_issues IS NOT NULL AND l.erased_at IS NULL
- GROUP BY l.org_id, d.key, d.value #>> '{}';
-COMMENT ON VIEW @extschema@.report_data_quality IS 'Per org, field and problem code: the leads whose typed value was kept but could not be used (leads.data_issues), e.g. phone not_a_number, company_size range.';
-COMMENT ON COLUMN @extschema@.report_data_quality.org_id IS 'Org.';
-COMMENT ON COLUMN @extschema@.report_data_quality.field IS 'The field: email, phone, company_size, annual_revenue, ...';
-COMMENT ON COLUMN @extschema@.report_data_quality.problem IS 'The problem code, e.g. not_a_number, vanity_number, missing_at, range, ambiguous.';
-COMMENT ON COLUMN @extschema@.report_data_quality.leads IS 'Live leads (not merged, not erased) with this problem.';
-COMMENT ON COLUMN @extschema@.report_data_quality.captured IS 'Rows captured with this problem, duplicates merged into another lead included (erased leads not counted).';

@@ -1,7 +1,7 @@
 -- The capture parsers of issue 18, table-driven: human numbers
 -- (parse_number / number_problem) and what makes a phone unusable.
 BEGIN;
-SELECT plan(65);
+SELECT plan(115);
 
 -- value, whole, expected number, expected problem
 CREATE TEMP TABLE number_cases (value text, whole boolean, num numeric, problem text);
@@ -31,6 +31,28 @@ SELECT is(leadflow.contact_problem(email, phone, country, 'US'), problem,
     ('bad', '+1 415 555 0100', NULL, NULL),
     (NULL, '555-CALL-NOW', NULL, 'invalid phone "555-CALL-NOW": letters for digits')
   ) v(email, phone, country, problem);
+
+-- countries: English and local names, codes, aliases; unknown is NULL
+SELECT is(leadflow.country_code(value), code, format('country_code(%L)', value))
+  FROM (VALUES
+    ('Germany', 'DE'), ('Deutschland', 'DE'), ('DEU', 'DE'), ('de', 'DE'), ('Allemagne', 'DE'),
+    ('UK', 'GB'), ('U.K.', 'GB'), ('United Kingdom', 'GB'), ('England', 'GB'), ('Great Britain', 'GB'),
+    ('USA', 'US'), ('U.S.A.', 'US'), ('United States', 'US'), ('united states of america', 'US'),
+    ('India', 'IN'), ('IND', 'IN'), ('The Netherlands', 'NL'), ('Holland', 'NL'), ('Nederland', 'NL'),
+    ('Österreich', 'AT'), ('ÖSTERREICH', 'AT'), ('Osterreich', 'AT'), ('España', 'ES'), ('espana', 'ES'),
+    ('Brasil', 'BR'), ('日本', 'JP'), ('Россия', 'RU'), ('  france ', 'FR'), ('Korea, Republic of', 'KR'),
+    ('South Korea', 'KR'), ('Côte d''Ivoire', 'CI'), ('Ivory Coast', 'CI'), ('Schweiz', 'CH'),
+    ('Narnia', NULL), ('', NULL), ('XX', NULL)
+  ) v(value, code);
+
+-- states: ISO 3166-2 without the country prefix, in a known country
+SELECT is(leadflow.subdivision_code(country, value), code, format('subdivision_code(%L, %L)', country, value))
+  FROM (VALUES
+    ('US', 'California', 'CA'), ('USA', 'ca', 'CA'), ('US', 'US-CA', 'CA'), ('DE', 'Bayern', 'BY'),
+    ('Germany', 'Bavaria', 'BY'), ('CA', 'Ontario', 'ON'), ('IN', 'Maharashtra', 'MH'),
+    ('United Kingdom', 'England', 'ENG'), ('FR', 'Île-de-France', 'IDF'), ('CH', 'Zürich', 'ZH'),
+    ('AU', 'New South Wales', 'NSW'), ('ES', 'Cataluña', 'CT'), ('US', 'Narnia', NULL), ('Narnia', 'Oz', NULL)
+  ) v(country, value, code);
 
 SELECT * FROM finish();
 ROLLBACK;
