@@ -7,7 +7,7 @@ EXTVERSION = $(shell grep default_version $(EXTENSION).control | sed -e "s/defau
 MODULE_big = leadflow
 # by layer, bottom up (README "Development"; test/layers.sh checks includes)
 OBJS = \
-	src/text.o src/email.o src/names.o src/phone.o src/numbers.o src/country.o src/predicate.o src/predicate_field.o src/predicate_eval.o src/business_hours.o src/decay.o \
+	src/text.o src/email.o src/names.o src/phone.o src/numbers.o src/country.o src/source.o src/predicate.o src/predicate_field.o src/predicate_eval.o src/business_hours.o src/decay.o \
 	src/leadflow.o src/spi.o src/request.o src/lead.o src/notify.o \
 	src/rulecache.o src/rulecache_routing.o src/journey.o \
 	src/validate.o src/dedup.o src/enrich.o src/score.o src/predict.o src/route.o \
@@ -34,7 +34,6 @@ REGRESS = \
 	40_route \
 	50_journey \
 	60_pipeline \
-	62_data_quality \
 	65_lifecycle \
 	70_reports \
 	75_maintenance \
@@ -44,6 +43,7 @@ REGRESS = \
 	91_lifecycle_automation \
 	92_account_scoring \
 	93_predictive_scoring \
+	97_data_quality \
 	99_upgrade
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 

@@ -300,13 +300,145 @@ COMMENT ON FUNCTION @extschema@.score_decay(timestamptz, timestamptz, interval, 
 -- never refused: what cannot be used is kept as typed and noted in
 -- leads.data_issues, counted by report_data_quality (86_data_quality);
 -- human numbers for company_size and annual_revenue (60_capture);
--- countries and states as ISO codes (46_normalize).
+-- countries and states as ISO codes (46_normalize); sources canonical,
+-- with per-org aliases (60_capture, 10_orgs).
 ALTER TABLE @extschema@.leads ADD COLUMN data_issues jsonb;
 
 COMMENT ON COLUMN @extschema@.leads.data_issues IS 'What was unusable in what was typed, field -> problem code (e.g. {"phone": "not_a_number"}); NULL when clean. The value stays as typed in its column (company_size and annual_revenue: in attributes, the column NULL). Written by the pipeline; report_data_quality counts it.';
 
 COMMENT ON FUNCTION @extschema@.contact_problem(text, text, text, text) IS
     'Why the pipeline would refuse these contact fields (the message it would raise), or NULL when it would take the lead: refused only when neither a usable email nor a usable phone remains. A national phone number is read in the country''s region when country is a two-letter code, else in default_region.';
+
+CREATE FUNCTION @extschema@.source_key(source text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_source_key'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.source_key(text) IS
+    'The canonical spelling of a source: trimmed, lower case, runs of spaces, dashes and underscores as one "_" ("Web Form" and "web-form" give web_form); NULL when nothing is left. The pipeline stores it, or the org''s alias of it (source_aliases).';
+
+CREATE TABLE @extschema@.source_aliases (
+    org_id  bigint NOT NULL REFERENCES @extschema@.orgs (org_id) ON DELETE CASCADE,
+    alias   text NOT NULL CHECK (alias OPERATOR(pg_catalog.=) @extschema@.source_key(alias)),
+    source  text NOT NULL CHECK (source OPERATOR(pg_catalog.=) @extschema@.source_key(source)),
+    PRIMARY KEY (org_id, alias)
+);
+COMMENT ON TABLE @extschema@.source_aliases IS 'Per org: spellings of a source stored as another (fb -> meta_ads); a new org gets default_source_aliases(). SLA policies, routing rules and reports see the source.';
+COMMENT ON COLUMN @extschema@.source_aliases.org_id IS 'Org.';
+COMMENT ON COLUMN @extschema@.source_aliases.alias IS 'The spelling, canonical (source_key): facebook, fb, adwords, website_form.';
+COMMENT ON COLUMN @extschema@.source_aliases.source IS 'The source stored for it, canonical: meta_ads, google_ads, web_form.';
+CREATE TRIGGER source_aliases_config_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.source_aliases
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+SELECT pg_catalog.pg_extension_config_dump('leadflow.source_aliases', '');
+
+CREATE FUNCTION @extschema@.default_source_aliases()
+RETURNS TABLE (alias text, source text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT a.alias, a.source FROM (VALUES
+        ('facebook', 'meta_ads'), ('fb', 'meta_ads'), ('facebook_ads', 'meta_ads'),
+        ('facebook_lead_ads', 'meta_ads'), ('instagram', 'meta_ads'), ('instagram_ads', 'meta_ads'),
+        ('ig', 'meta_ads'), ('meta', 'meta_ads'), ('meta_lead_ads', 'meta_ads'),
+        ('adwords', 'google_ads'), ('google_adwords', 'google_ads'), ('google_ad', 'google_ads'),
+        ('google_lead_form', 'google_ads'), ('google_ads_lead_form', 'google_ads'),
+        ('webform', 'web_form'), ('website_form', 'web_form'), ('web_site_form', 'web_form'),
+        ('contact_form', 'web_form'), ('online_form', 'web_form'),
+        ('tradeshow', 'trade_show'), ('trade_fair', 'trade_show'), ('trade_show_booth', 'trade_show'),
+        ('referal', 'referral'), ('referrals', 'referral'), ('partner_referral', 'referral'),
+        ('linkedin', 'linkedin_ads'), ('linkedin_lead_gen', 'linkedin_ads')
+    ) a(alias, source)
+$$;
+COMMENT ON FUNCTION @extschema@.default_source_aliases() IS
+    'The source aliases every new org gets: common spellings of meta_ads, google_ads, web_form, trade_show, referral and linkedin_ads.';
+
+-- the aliases of the orgs there are (a new org gets them from org_create_defaults)
+INSERT INTO @extschema@.source_aliases (org_id, alias, source)
+SELECT o.org_id, d.alias, d.source FROM @extschema@.orgs o CROSS JOIN @extschema@.default_source_aliases() d;
+
+CREATE OR REPLACE FUNCTION @extschema@.org_create_defaults()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    wf bigint;
+    model bigint;
+BEGIN
+    INSERT INTO leadflow.workflows (org_id, name, is_default)
+    VALUES (NEW.org_id, 'Default', true)
+    RETURNING workflow_id INTO wf;
+
+    INSERT INTO leadflow.workflow_stages (org_id, workflow_id, name, position, status)
+    VALUES (NEW.org_id, wf, 'New', 1, 'new'),
+           (NEW.org_id, wf, 'Contacted', 2, 'contacted'),
+           (NEW.org_id, wf, 'Qualified', 3, 'qualified'),
+           (NEW.org_id, wf, 'Nurture', 4, 'nurture'),
+           (NEW.org_id, wf, 'Unqualified', 5, 'unqualified'),
+           (NEW.org_id, wf, 'Converted', 6, 'converted');
+
+    INSERT INTO leadflow.scoring_models (org_id, name, active)
+    VALUES (NEW.org_id, 'Default', true)
+    RETURNING model_id INTO model;
+
+    -- field rules: who the person is, what the company is (README "Scoring")
+    INSERT INTO leadflow.scoring_rules (org_id, model_id, name, category, points, predicate)
+    VALUES
+      (NEW.org_id, model, 'C-level or founder', 'demographic', 25,
+       '{"any": [{"field": "job_title", "op": "contains", "value": "chief"},
+                 {"field": "job_title", "op": "contains", "value": "founder"},
+                 {"field": "job_title", "op": "contains", "value": "president"},
+                 {"field": "job_title", "op": "in", "value": ["ceo", "cto", "cfo", "coo", "cmo", "cro", "cio", "owner"]}]}'),
+      (NEW.org_id, model, 'VP', 'demographic', 20,
+       '{"all": [{"any": [{"field": "job_title", "op": "prefix", "value": "vp"},
+                          {"field": "job_title", "op": "contains", "value": "vice president"}]},
+                 {"not": {"field": "job_title", "op": "contains", "value": "president of"}}]}'),
+      (NEW.org_id, model, 'Director or head of', 'demographic', 15,
+       '{"any": [{"field": "job_title", "op": "contains", "value": "director"},
+                 {"field": "job_title", "op": "prefix", "value": "head of"}]}'),
+      (NEW.org_id, model, 'Manager', 'demographic', 8,
+       '{"field": "job_title", "op": "contains", "value": "manager"}'),
+      (NEW.org_id, model, 'Student or intern', 'demographic', -30,
+       '{"any": [{"field": "job_title", "op": "contains", "value": "student"},
+                 {"field": "job_title", "op": "contains", "value": "intern"}]}'),
+      (NEW.org_id, model, 'Works at a competitor', 'demographic', -40,
+       '{"field": "attributes.competitor", "op": "eq", "value": true}'),
+      (NEW.org_id, model, 'Company domain (not free mail)', 'demographic', 5,
+       '{"field": "company_domain", "op": "exists"}'),
+      (NEW.org_id, model, 'Company size 1000+', 'firmographic', 15,
+       '{"field": "company_size", "op": "ge", "value": 1000}'),
+      (NEW.org_id, model, 'Company size 200-999', 'firmographic', 10,
+       '{"field": "company_size", "op": "between", "value": [200, 999]}'),
+      (NEW.org_id, model, 'Company size 50-199', 'firmographic', 5,
+       '{"field": "company_size", "op": "between", "value": [50, 199]}'),
+      (NEW.org_id, model, 'Revenue 10M+', 'firmographic', 5,
+       '{"field": "annual_revenue", "op": "ge", "value": 10000000}');
+
+    -- signal rules: what the person does
+    INSERT INTO leadflow.scoring_rules (org_id, model_id, name, category, points, signal_kind, max_count, half_life)
+    VALUES
+      (NEW.org_id, model, 'Page views', 'behavioral', 2, 'page_view', 10, '14 days'),
+      (NEW.org_id, model, 'Content downloads', 'behavioral', 8, 'content_download', 3, '30 days'),
+      (NEW.org_id, model, 'Form submissions', 'behavioral', 10, 'form_submit', 3, '30 days'),
+      (NEW.org_id, model, 'Email opens', 'engagement', 2, 'email_open', 5, '14 days'),
+      (NEW.org_id, model, 'Email clicks', 'engagement', 4, 'email_click', 5, '14 days'),
+      (NEW.org_id, model, 'Replies', 'engagement', 12, 'reply', 2, '30 days'),
+      (NEW.org_id, model, 'Meeting booked', 'engagement', 20, 'meeting_booked', 1, '60 days');
+
+    INSERT INTO leadflow.sla_policies (org_id, source, first_touch_within, reassign_after)
+    VALUES (NEW.org_id, NULL, '1 hour', '72 hours'),
+           (NEW.org_id, 'web', '5 minutes', '72 hours'),
+           (NEW.org_id, 'web_form', '5 minutes', '72 hours'),
+           (NEW.org_id, 'landing_page', '5 minutes', '72 hours'),
+           (NEW.org_id, 'chat', '5 minutes', '72 hours'),
+           (NEW.org_id, 'trade_show', '24 hours', '72 hours');
+
+    INSERT INTO leadflow.source_aliases (org_id, alias, source)
+    SELECT NEW.org_id, d.alias, d.source FROM leadflow.default_source_aliases() d;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.org_create_defaults() IS 'Trigger: gives a new org its default workflow, scoring model, SLA policies and source aliases.';
 
 CREATE FUNCTION @extschema@.parse_number(value text, whole boolean DEFAULT false)
 RETURNS numeric
@@ -499,3 +631,10 @@ COMMENT ON COLUMN @extschema@.report_data_quality.field IS 'The field: email, ph
 COMMENT ON COLUMN @extschema@.report_data_quality.problem IS 'The problem code, e.g. not_a_number, vanity_number, missing_at, range, ambiguous.';
 COMMENT ON COLUMN @extschema@.report_data_quality.leads IS 'Live leads (not merged, not erased) with this problem.';
 COMMENT ON COLUMN @extschema@.report_data_quality.captured IS 'Rows captured with this problem, duplicates merged into another lead included (erased leads not counted).';
+
+-- a database under tenant isolation keeps it: the new table gets the policy too
+SELECT @extschema@.enable_tenant_isolation()
+ WHERE EXISTS (SELECT FROM pg_catalog.pg_class c
+                WHERE c.relname OPERATOR(pg_catalog.=) 'leads' AND c.relrowsecurity
+                  AND c.relnamespace OPERATOR(pg_catalog.=) (SELECT e.extnamespace FROM pg_catalog.pg_extension e
+                                                               WHERE e.extname OPERATOR(pg_catalog.=) 'leadflow'));

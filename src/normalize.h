@@ -79,6 +79,9 @@ extern char *LeadflowPlaceKey(const char *raw);
 extern const char *LeadflowCountryCode(const char *raw);
 extern const char *LeadflowSubdivisionCode(const char *country, const char *raw);
 
+/* source.c: a source's canonical spelling ("Web Form" -> web_form), palloc'd */
+extern char *LeadflowSourceKey(const char *raw);
+
 /*
  * Whether a phone number spells letters for digits ("555-CALL-NOW"):
  * letters other than an extension mark ("ext", "x") or a label ("tel").

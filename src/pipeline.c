@@ -471,6 +471,8 @@ lead_update(TriggerData *td)
 	if (LeadflowLeadIsNull(&lead, leadflow_cols.erased_at) &&
 		(!same_value(&old, &lead, leadflow_cols.country) || !same_value(&old, &lead, leadflow_cols.state)))
 		LeadflowNormalizePlace(&lead);
+	if (!same_value(&old, &lead, leadflow_cols.source))
+		LeadflowNormalizeSource(&lead);
 	if (LeadflowLeadIsNull(&lead, leadflow_cols.erased_at) &&
 		(!same_value(&old, &lead, leadflow_cols.email) || !same_value(&old, &lead, leadflow_cols.phone) ||
 		 !same_value(&old, &lead, leadflow_cols.country)))

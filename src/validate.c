@@ -83,6 +83,34 @@ LeadflowTrimLead(LeadflowLead *lead)
 		trim_column(lead, attnums[i]);
 	check_given_issues(lead);
 	LeadflowNormalizePlace(lead);
+	LeadflowNormalizeSource(lead);
+}
+
+/*
+ * LeadflowNormalizeSource
+ *		source in its canonical spelling ("Web Form" -> web_form), then the
+ *		org's alias of it ("fb" -> meta_ads): SLA policies, routing rules
+ *		and reports see one source however it was typed.
+ */
+void
+LeadflowNormalizeSource(LeadflowLead *lead)
+{
+	char	   *source = LeadflowLeadText(lead, leadflow_cols.source);
+	const char *canonical;
+
+	if (source == NULL)
+		return;
+	canonical = LeadflowSourceKey(source);
+	if (*canonical == '\0')
+		canonical = NULL;
+	else
+	{
+		if (lead->org == NULL)
+			lead->org = LeadflowGetOrg(lead->org_id);
+		canonical = LeadflowOrgSource(lead->org, canonical);
+	}
+	if (canonical == NULL || strcmp(canonical, source) != 0)
+		LeadflowLeadSetText(lead, leadflow_cols.source, canonical);
 }
 
 static void

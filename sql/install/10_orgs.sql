@@ -274,10 +274,13 @@ BEGIN
            (NEW.org_id, 'landing_page', '5 minutes', '72 hours'),
            (NEW.org_id, 'chat', '5 minutes', '72 hours'),
            (NEW.org_id, 'trade_show', '24 hours', '72 hours');
+
+    INSERT INTO leadflow.source_aliases (org_id, alias, source)
+    SELECT NEW.org_id, d.alias, d.source FROM leadflow.default_source_aliases() d;
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.org_create_defaults() IS 'Trigger: gives a new org its default workflow, scoring model and SLA policies.';
+COMMENT ON FUNCTION @extschema@.org_create_defaults() IS 'Trigger: gives a new org its default workflow, scoring model, SLA policies and source aliases.';
 
 CREATE TRIGGER orgs_create_defaults
     AFTER INSERT ON @extschema@.orgs

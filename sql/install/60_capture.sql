@@ -24,6 +24,51 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.number_problem(text, boolean) IS
     'Why parse_number reads no number from a value that is not blank: not_a_number, range ("11-50"), ambiguous ("1.200", "1,5"), negative, not_whole or too_large; NULL when it reads one or the value is blank.';
 
+-- Sources: the pipeline stores a source in its canonical spelling (lower
+-- case, spaces and dashes as "_": source.c), then as the org's alias says
+CREATE FUNCTION @extschema@.source_key(source text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_source_key'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.source_key(text) IS
+    'The canonical spelling of a source: trimmed, lower case, runs of spaces, dashes and underscores as one "_" ("Web Form" and "web-form" give web_form); NULL when nothing is left. The pipeline stores it, or the org''s alias of it (source_aliases).';
+
+CREATE TABLE @extschema@.source_aliases (
+    org_id  bigint NOT NULL REFERENCES @extschema@.orgs (org_id) ON DELETE CASCADE,
+    alias   text NOT NULL CHECK (alias OPERATOR(pg_catalog.=) @extschema@.source_key(alias)),
+    source  text NOT NULL CHECK (source OPERATOR(pg_catalog.=) @extschema@.source_key(source)),
+    PRIMARY KEY (org_id, alias)
+);
+COMMENT ON TABLE @extschema@.source_aliases IS 'Per org: spellings of a source stored as another (fb -> meta_ads); a new org gets default_source_aliases(). SLA policies, routing rules and reports see the source.';
+COMMENT ON COLUMN @extschema@.source_aliases.org_id IS 'Org.';
+COMMENT ON COLUMN @extschema@.source_aliases.alias IS 'The spelling, canonical (source_key): facebook, fb, adwords, website_form.';
+COMMENT ON COLUMN @extschema@.source_aliases.source IS 'The source stored for it, canonical: meta_ads, google_ads, web_form.';
+CREATE TRIGGER source_aliases_config_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.source_aliases
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+SELECT pg_catalog.pg_extension_config_dump('leadflow.source_aliases', '');
+
+CREATE FUNCTION @extschema@.default_source_aliases()
+RETURNS TABLE (alias text, source text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT a.alias, a.source FROM (VALUES
+        ('facebook', 'meta_ads'), ('fb', 'meta_ads'), ('facebook_ads', 'meta_ads'),
+        ('facebook_lead_ads', 'meta_ads'), ('instagram', 'meta_ads'), ('instagram_ads', 'meta_ads'),
+        ('ig', 'meta_ads'), ('meta', 'meta_ads'), ('meta_lead_ads', 'meta_ads'),
+        ('adwords', 'google_ads'), ('google_adwords', 'google_ads'), ('google_ad', 'google_ads'),
+        ('google_lead_form', 'google_ads'), ('google_ads_lead_form', 'google_ads'),
+        ('webform', 'web_form'), ('website_form', 'web_form'), ('web_site_form', 'web_form'),
+        ('contact_form', 'web_form'), ('online_form', 'web_form'),
+        ('tradeshow', 'trade_show'), ('trade_fair', 'trade_show'), ('trade_show_booth', 'trade_show'),
+        ('referal', 'referral'), ('referrals', 'referral'), ('partner_referral', 'referral'),
+        ('linkedin', 'linkedin_ads'), ('linkedin_lead_gen', 'linkedin_ads')
+    ) a(alias, source)
+$$;
+COMMENT ON FUNCTION @extschema@.default_source_aliases() IS
+    'The source aliases every new org gets: common spellings of meta_ads, google_ads, web_form, trade_show, referral and linkedin_ads.';
+
 -- Field names of web forms, Meta Lead Ads (field_data) and Google Ads lead
 -- forms (user_column_data, lower-cased) mapped to leads columns.
 CREATE TABLE @extschema@.capture_field_names (

@@ -121,3 +121,27 @@ SELECT l.country, l.phone_e164 FROM leadflow.lead_imports i JOIN leadflow.leads 
 UPDATE leadflow.leads SET country = 'France', state = 'Île-de-France' WHERE org_id = 62 AND email = 'xx1@dq.example';
 SELECT country, state, phone_e164, data_issues FROM leadflow.leads WHERE org_id = 62 AND email = 'xx1@dq.example';
 SELECT field, problem, leads FROM leadflow.report_data_quality WHERE org_id = 62 AND field IN ('country', 'state') ORDER BY 1, 2;
+
+-- source: canonical spelling (lower case, spaces and dashes as "_"), then
+-- the org's alias; every spelling lands on one source
+INSERT INTO leadflow.leads (org_id, email, source) VALUES
+    (62, 's1@dq.example', 'Web Form'), (62, 's2@dq.example', 'web-form'), (62, 's3@dq.example', ' WEB_FORM '),
+    (62, 's4@dq.example', 'Website Form'), (62, 's5@dq.example', 'Trade Show'), (62, 's6@dq.example', 'tradeshow'),
+    (62, 's7@dq.example', 'Facebook'), (62, 's8@dq.example', 'fb'), (62, 's9@dq.example', 'Instagram'),
+    (62, 's10@dq.example', 'AdWords'), (62, 's11@dq.example', 'Partner  --  Portal'), (62, 's12@dq.example', ' - ');
+SELECT source, count(*) FROM leadflow.leads WHERE org_id = 62 AND email ~ '^s[0-9]+@' GROUP BY source ORDER BY source;
+SELECT * FROM leadflow.capture(62, 'Facebook Lead Ads', '{"email": "s13@dq.example"}') \gset
+SELECT source FROM leadflow.leads WHERE org_id = 62 AND email = 's13@dq.example';
+-- an org's own alias applies at once (the cached configuration is reloaded)
+INSERT INTO leadflow.source_aliases (org_id, alias, source) VALUES (62, 'partner_portal', 'referral');
+INSERT INTO leadflow.leads (org_id, email, source) VALUES (62, 's14@dq.example', 'Partner Portal') RETURNING source;
+-- aliases are stored canonical
+INSERT INTO leadflow.source_aliases (org_id, alias, source) VALUES (62, 'Some Spelling', 'referral');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+-- a new org gets the default aliases
+SELECT count(*) = (SELECT count(*) FROM leadflow.default_source_aliases()) AS seeded
+  FROM leadflow.source_aliases WHERE org_id = 62 AND alias <> 'partner_portal';
+-- an update of the source is canonical too
+UPDATE leadflow.leads SET source = 'Trade-Show' WHERE org_id = 62 AND email = 's1@dq.example' RETURNING source;
+-- reports: one row per canonical source
+SELECT source, leads FROM leadflow.report_source_performance WHERE org_id = 62 AND source IN ('web_form', 'trade_show', 'meta_ads', 'google_ads') ORDER BY source;
