@@ -54,7 +54,8 @@ ISOLATION = \
 	rule_change \
 	round_robin \
 	notify \
-	prediction_counts
+	prediction_counts \
+	capture_replay
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers

@@ -145,3 +145,75 @@ SELECT count(*) = (SELECT count(*) FROM leadflow.default_source_aliases()) AS se
 UPDATE leadflow.leads SET source = 'Trade-Show' WHERE org_id = 62 AND email = 's1@dq.example' RETURNING source;
 -- reports: one row per canonical source
 SELECT source, leads FROM leadflow.report_source_performance WHERE org_id = 62 AND source IN ('web_form', 'trade_show', 'meta_ads', 'google_ads') ORDER BY source;
+
+-- a submission is stored once: Meta's id/leadgen_id, Google's lead_id, a
+-- form's external_id; a replay returns the lead with outcome "unchanged"
+-- and stores nothing (no row, no journey, no signal)
+SELECT outcome FROM leadflow.capture(62, 'meta_ads',
+    '{"id": "9001", "field_data": [{"name": "email", "values": ["meta@dq.example"]}]}');
+SELECT count(*) AS steps_before FROM leadflow.lead_journey WHERE org_id = 62 \gset
+SELECT count(*) AS signals_before FROM leadflow.lead_signals WHERE org_id = 62 \gset
+SELECT outcome, lead_id = (SELECT lead_id FROM leadflow.leads WHERE org_id = 62 AND email = 'meta@dq.example') AS same_lead
+  FROM leadflow.capture(62, 'meta_ads', '{"id": "9001", "field_data": [{"name": "email", "values": ["meta@dq.example"]}]}');
+SELECT outcome FROM leadflow.capture(62, 'Facebook', '{"leadgen_id": "9001", "field_data": [{"name": "email", "values": ["other@dq.example"]}]}');
+SELECT outcome FROM leadflow.capture(62, 'google_ads',
+    '{"lead_id": "G-7", "user_column_data": [{"column_id": "EMAIL", "string_value": "goog@dq.example"}]}');
+SELECT outcome FROM leadflow.capture(62, 'google_ads',
+    '{"lead_id": "G-7", "user_column_data": [{"column_id": "EMAIL", "string_value": "goog@dq.example"}]}');
+SELECT outcome FROM leadflow.capture(62, 'web_form', '{"external_id": "F-1", "email": "form1@dq.example"}');
+SELECT outcome FROM leadflow.capture(62, 'web_form', '{"external_id": "F-1", "email": "form1@dq.example"}');
+-- the same id from another source is another submission
+SELECT outcome FROM leadflow.capture(62, 'google_ads', '{"lead_id": "9001", "user_column_data": [{"column_id": "EMAIL", "string_value": "g9001@dq.example"}]}');
+-- a plain INSERT of a stored submission stores nothing: it is not in the affected rows
+INSERT INTO leadflow.leads (org_id, email, source, external_id)
+VALUES (62, 'meta@dq.example', 'meta_ads', '9001'), (62, 'new9002@dq.example', 'meta_ads', '9002');
+SELECT source, external_id, count(*) FROM leadflow.leads
+ WHERE org_id = 62 AND external_id IS NOT NULL GROUP BY 1, 2 ORDER BY 1, 2;
+SELECT count(*) - :steps_before AS new_journey_rows_but_created_ones,
+       (SELECT count(*) FROM leadflow.lead_journey WHERE org_id = 62 AND kind = 'created'
+           AND lead_id IN (SELECT lead_id FROM leadflow.leads WHERE org_id = 62
+                            AND email IN ('goog@dq.example', 'form1@dq.example', 'g9001@dq.example', 'new9002@dq.example'))) AS created_rows
+  FROM leadflow.lead_journey WHERE org_id = 62 AND lead_id NOT IN
+       (SELECT lead_id FROM leadflow.leads WHERE org_id = 62
+           AND email IN ('goog@dq.example', 'form1@dq.example', 'g9001@dq.example', 'new9002@dq.example'));
+SELECT count(*) - :signals_before AS new_signals FROM leadflow.lead_signals WHERE org_id = 62;
+
+-- CSV: importing the same file again changes nothing (same external_id, or
+-- the same fields as a row imported before); a repeat within the file is
+-- unchanged too
+INSERT INTO leadflow.lead_imports (org_id, batch_id, first_name, email, phone, source, external_id) VALUES
+    (62, 3, 'Ann', 'ann@dq.example', NULL, 'Trade Show', NULL),
+    (62, 3, 'Ann', 'ANN@dq.example', NULL, 'Trade Show', NULL),
+    (62, 3, 'Bo', NULL, '+1 415 555 0170', 'Trade Show', NULL),
+    (62, 3, 'Cy', 'cy@dq.example', 'n/a', 'crm', 'C-1'),
+    (62, 3, 'Cy', 'cy.two@dq.example', NULL, 'CRM', 'C-1'),
+    (62, 3, 'Bo', NULL, '+1 415 555 0170', 'Trade Show', NULL),
+    (62, 3, NULL, NULL, NULL, NULL, NULL);
+SELECT * FROM leadflow.process_import(62, 3);
+SELECT count(*) AS leads_after_first_import FROM leadflow.leads WHERE org_id = 62 \gset
+SELECT count(*) AS signals_after_first_import FROM leadflow.lead_signals WHERE org_id = 62 \gset
+INSERT INTO leadflow.lead_imports (org_id, batch_id, first_name, email, phone, source, external_id)
+SELECT org_id, 4, first_name, email, phone, source, external_id FROM leadflow.lead_imports
+ WHERE org_id = 62 AND batch_id = 3 ORDER BY row_number;
+SELECT * FROM leadflow.process_import(62, 4);
+SELECT count(*) - :leads_after_first_import AS new_leads,
+       (SELECT count(*) FROM leadflow.lead_signals WHERE org_id = 62) - :signals_after_first_import AS new_signals
+  FROM leadflow.leads WHERE org_id = 62;
+WITH first AS (SELECT row_number() OVER (ORDER BY row_number) AS n, unchanged, lead_id, error
+                 FROM leadflow.lead_imports WHERE org_id = 62 AND batch_id = 3),
+     second AS (SELECT row_number() OVER (ORDER BY row_number) AS n, unchanged, lead_id, error
+                  FROM leadflow.lead_imports WHERE org_id = 62 AND batch_id = 4)
+SELECT f.n AS row, f.unchanged AS unchanged_first, s.unchanged AS unchanged_second,
+       s.lead_id = leadflow.survivor_of(62, f.lead_id) AS same_live_lead, s.error
+  FROM first f JOIN second s USING (n) ORDER BY f.n;
+
+-- process_import names the problem: a batch that does not exist, an org not set
+SELECT * FROM leadflow.process_import(62, 424242);
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+RESET leadflow.org_id;
+INSERT INTO leadflow.lead_imports (email) VALUES ('no-org@dq.example');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+\set VERBOSITY default
+INSERT INTO leadflow.lead_imports (email) VALUES ('no-org@dq.example');
+SELECT * FROM leadflow.process_import(62, 424242);
+\set VERBOSITY terse

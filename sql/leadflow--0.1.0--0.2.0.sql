@@ -301,13 +301,30 @@ COMMENT ON FUNCTION @extschema@.score_decay(timestamptz, timestamptz, interval, 
 -- leads.data_issues, counted by report_data_quality (86_data_quality);
 -- human numbers for company_size and annual_revenue (60_capture);
 -- countries and states as ISO codes (46_normalize); sources canonical,
--- with per-org aliases (60_capture, 10_orgs).
-ALTER TABLE @extschema@.leads ADD COLUMN data_issues jsonb;
+-- with per-org aliases (60_capture, 10_orgs); a submission is stored once
+-- (leads.external_id, lead_imports fingerprints; 60_capture, 86_data_quality).
 
+ALTER TABLE @extschema@.leads ADD COLUMN data_issues jsonb;
+ALTER TABLE @extschema@.leads ADD COLUMN external_id text;
 COMMENT ON COLUMN @extschema@.leads.data_issues IS 'What was unusable in what was typed, field -> problem code (e.g. {"phone": "not_a_number"}); NULL when clean. The value stays as typed in its column (company_size and annual_revenue: in attributes, the column NULL). Written by the pipeline; report_data_quality counts it.';
+COMMENT ON COLUMN @extschema@.leads.external_id IS 'The id the submission has where it came from (Meta leadgen_id or id, Google lead_id, a CSV or form external_id, or any INSERT''s); unique per org and source: a submission captured again is not stored again (an INSERT of it stores nothing and does not count in the affected rows).';
 
 COMMENT ON FUNCTION @extschema@.contact_problem(text, text, text, text) IS
     'Why the pipeline would refuse these contact fields (the message it would raise), or NULL when it would take the lead: refused only when neither a usable email nor a usable phone remains. A national phone number is read in the country''s region when country is a two-letter code, else in default_region.';
+
+CREATE FUNCTION @extschema@.country_code(country text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_country_code'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.country_code(text) IS
+    'The ISO 3166-1 alpha-2 code the pipeline stores in leads.country for a country as typed: English and local names (Germany, Deutschland, Allemagne), alpha-2 and alpha-3 codes, aliases such as UK, USA, Holland; case, accents, dots and a leading "the" do not matter. NULL when unknown (the lead keeps the value as typed, with data issue country: unknown).';
+
+CREATE FUNCTION @extschema@.subdivision_code(country text, state text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_subdivision_code'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.subdivision_code(text, text) IS
+    'The ISO 3166-2 subdivision code without the country prefix the pipeline stores in leads.state for a state as typed in a country (California -> CA, Bayern or Bavaria -> BY, Ontario -> ON). NULL when the country or the state is unknown.';
 
 CREATE FUNCTION @extschema@.source_key(source text)
 RETURNS text
@@ -355,6 +372,19 @@ COMMENT ON FUNCTION @extschema@.default_source_aliases() IS
 -- the aliases of the orgs there are (a new org gets them from org_create_defaults)
 INSERT INTO @extschema@.source_aliases (org_id, alias, source)
 SELECT o.org_id, d.alias, d.source FROM @extschema@.orgs o CROSS JOIN @extschema@.default_source_aliases() d;
+
+CREATE FUNCTION @extschema@.org_source(org_id bigint, source text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT COALESCE((SELECT a.source FROM leadflow.source_aliases a
+                      WHERE a.org_id OPERATOR(pg_catalog.=) org_source.org_id
+                        AND a.alias OPERATOR(pg_catalog.=) leadflow.source_key(org_source.source)),
+                    leadflow.source_key(org_source.source))
+$$;
+COMMENT ON FUNCTION @extschema@.org_source(bigint, text) IS
+    'The source the pipeline stores in the org for a source as given: source_key, then the org''s alias (source_aliases).';
 
 CREATE OR REPLACE FUNCTION @extschema@.org_create_defaults()
 RETURNS trigger
@@ -454,19 +484,81 @@ LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.number_problem(text, boolean) IS
     'Why parse_number reads no number from a value that is not blank: not_a_number, range ("11-50"), ambiguous ("1.200", "1,5"), negative, not_whole or too_large; NULL when it reads one or the value is blank.';
 
-CREATE FUNCTION @extschema@.country_code(country text)
-RETURNS text
-AS 'MODULE_PATHNAME', 'leadflow_country_code'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.country_code(text) IS
-    'The ISO 3166-1 alpha-2 code the pipeline stores in leads.country for a country as typed: English and local names (Germany, Deutschland, Allemagne), alpha-2 and alpha-3 codes, aliases such as UK, USA, Holland; case, accents, dots and a leading "the" do not matter. NULL when unknown (the lead keeps the value as typed, with data issue country: unknown).';
+CREATE FUNCTION @extschema@.import_org_id()
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    setting text := NULLIF(pg_catalog.current_setting('leadflow.org_id', true), '');
+BEGIN
+    IF setting IS NULL THEN
+        RAISE EXCEPTION 'lead_imports needs an org_id: the setting leadflow.org_id is not set'
+            USING ERRCODE = 'not_null_violation',
+                  HINT = 'SET leadflow.org_id = <your org id> before the \copy, or load an org_id column.';
+    END IF;
+    RETURN setting::bigint;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.import_org_id() IS
+    'Default of lead_imports.org_id: the setting leadflow.org_id; 23502 with a hint when it is not set.';
 
-CREATE FUNCTION @extschema@.subdivision_code(country text, state text)
+ALTER TABLE @extschema@.lead_imports ALTER COLUMN org_id SET DEFAULT @extschema@.import_org_id();
+ALTER TABLE @extschema@.lead_imports ADD COLUMN external_id text;
+ALTER TABLE @extschema@.lead_imports ADD COLUMN fingerprint text;
+ALTER TABLE @extschema@.lead_imports ADD COLUMN unchanged boolean NOT NULL DEFAULT false;
+
+-- a row imported before (same fields, any batch) is found by its fingerprint
+CREATE INDEX lead_imports_fingerprint ON @extschema@.lead_imports (org_id, fingerprint)
+    WHERE fingerprint IS NOT NULL;
+
+COMMENT ON COLUMN @extschema@.lead_imports.external_id IS 'CSV field external_id: the lead''s id in the system it comes from (leads.external_id); a row whose source and external_id are already stored is unchanged.';
+
+COMMENT ON COLUMN @extschema@.lead_imports.fingerprint IS 'Set by process_import: md5 of the row''s fields; a row with the fingerprint of a row imported before (in any batch) is unchanged.';
+
+COMMENT ON COLUMN @extschema@.lead_imports.unchanged IS 'Set by process_import: the row was imported before (same external_id, or same fields) and stored nothing; lead_id is the lead it was.';
+
+CREATE FUNCTION @extschema@.import_fingerprint(r @extschema@.lead_imports)
 RETURNS text
-AS 'MODULE_PATHNAME', 'leadflow_subdivision_code'
-LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.subdivision_code(text, text) IS
-    'The ISO 3166-2 subdivision code without the country prefix the pipeline stores in leads.state for a state as typed in a country (California -> CA, Bayern or Bavaria -> BY, Ontario -> ON). NULL when the country or the state is unknown.';
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.md5(pg_catalog.concat_ws(pg_catalog.chr(31),
+               r.first_name, r.last_name, r.email, r.phone, r.company, r.job_title, r.industry,
+               r.company_size, r.annual_revenue, r.country, r.state, r.city, r.postal_code,
+               r.source, r.campaign, NULLIF(pg_catalog.btrim(r.external_id), ''),
+               pg_catalog.concat((r.first_name IS NULL)::int, (r.last_name IS NULL)::int, (r.email IS NULL)::int,
+                                 (r.phone IS NULL)::int, (r.company IS NULL)::int, (r.job_title IS NULL)::int,
+                                 (r.industry IS NULL)::int, (r.company_size IS NULL)::int,
+                                 (r.annual_revenue IS NULL)::int, (r.country IS NULL)::int,
+                                 (r.state IS NULL)::int, (r.city IS NULL)::int, (r.postal_code IS NULL)::int,
+                                 (r.source IS NULL)::int, (r.campaign IS NULL)::int)))
+$$;
+COMMENT ON FUNCTION @extschema@.import_fingerprint(@extschema@.lead_imports) IS
+    'md5 of a CSV row''s fields (lead_imports.fingerprint): process_import treats a row with the fingerprint of a row imported before as unchanged.';
+
+-- rows imported before the update count as imported before
+UPDATE @extschema@.lead_imports i SET fingerprint = @extschema@.import_fingerprint(i)
+ WHERE i.error IS NULL AND i.lead_id IS NOT NULL;
+-- leads captured from Meta and Google before the update keep their id there
+-- (the first lead of each id; the pipeline is not run again for them)
+ALTER TABLE @extschema@.leads DISABLE TRIGGER leads_pipeline;
+UPDATE @extschema@.leads l SET external_id = x.external_id
+  FROM (SELECT DISTINCT ON (k.org_id, k.source, k.external_id) k.org_id, k.lead_id, k.external_id
+          FROM (SELECT l2.org_id, l2.lead_id, l2.source,
+                       COALESCE(l2.attributes OPERATOR(pg_catalog.->>) 'leadgen_id',
+                                l2.attributes OPERATOR(pg_catalog.->>) 'meta_lead_id',
+                                l2.attributes OPERATOR(pg_catalog.->>) 'google_lead_id') AS external_id
+                  FROM @extschema@.leads l2) k
+         WHERE k.external_id IS NOT NULL
+         ORDER BY k.org_id, k.source, k.external_id, k.lead_id) x
+ WHERE l.org_id OPERATOR(pg_catalog.=) x.org_id AND l.lead_id OPERATOR(pg_catalog.=) x.lead_id;
+ALTER TABLE @extschema@.leads ENABLE TRIGGER leads_pipeline;
+
+-- a submission is stored once: capture() and process_import find it here,
+-- the pipeline skips an INSERT of it (the statement stores nothing for it)
+CREATE UNIQUE INDEX leads_external_id ON @extschema@.leads (org_id, source, external_id) NULLS NOT DISTINCT
+    WHERE external_id IS NOT NULL;
 
 CREATE OR REPLACE FUNCTION @extschema@.capture(org_id bigint, source text, payload jsonb)
 RETURNS TABLE (lead_id bigint, outcome text)
@@ -486,10 +578,34 @@ DECLARE
     survivor bigint;
     issues jsonb := '{}';       -- field -> problem code (leads.data_issues)
     problem text;
+    external text;              -- the submission's id at its source
+    stored_source text;
+    constraint_name text;
 BEGIN
+    -- Meta's leadgen_id (or the webhook's id), Google's lead_id, a form's external_id
+    external := NULLIF(pg_catalog.btrim(COALESCE(
+        payload ->> 'leadgen_id',
+        CASE WHEN payload ? 'field_data' THEN payload ->> 'id' END,
+        CASE WHEN payload ? 'user_column_data' THEN payload ->> 'lead_id' END,
+        flat ->> 'external_id')), '');
+    stored_source := leadflow.org_source(capture.org_id, capture.source);
+    -- a submission captured before is not stored again
+    SELECT COALESCE(l.merged_into, l.lead_id) INTO survivor
+      FROM leadflow.leads l
+     WHERE external IS NOT NULL AND l.org_id OPERATOR(pg_catalog.=) capture.org_id
+       AND l.source IS NOT DISTINCT FROM stored_source AND l.external_id OPERATOR(pg_catalog.=) external;
+    IF FOUND THEN
+        lead_id := survivor;
+        outcome := 'unchanged';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
     FOR k, v IN SELECT e.key, e.value #>> '{}' FROM pg_catalog.jsonb_each(flat - '_extra') e LOOP
         SELECT m.column_name INTO col FROM leadflow.capture_field_names m WHERE m.name OPERATOR(pg_catalog.=) k;
-        IF col IS NULL OR NULLIF(pg_catalog.btrim(v), '') IS NULL THEN
+        IF k = 'external_id' THEN
+            CONTINUE;                                   -- the lead's external_id
+        ELSIF col IS NULL OR NULLIF(pg_catalog.btrim(v), '') IS NULL THEN
             IF NULLIF(pg_catalog.btrim(v), '') IS NOT NULL THEN
                 attrs := attrs || pg_catalog.jsonb_build_object(k, v);
             END IF;
@@ -520,15 +636,34 @@ BEGIN
                   HINT = 'Send an email or phone field (e.g. "email", "phone_number", Google "EMAIL").';
     END IF;
 
-    INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company, job_title,
-                                industry, company_size, annual_revenue, country, state, city,
-                                postal_code, source, campaign, attributes, data_issues)
-    VALUES (capture.org_id, f ->> 'first_name', f ->> 'last_name', f ->> 'email', f ->> 'phone',
-            f ->> 'company', f ->> 'job_title', f ->> 'industry', (f ->> 'company_size')::integer,
-            (f ->> 'annual_revenue')::numeric, f ->> 'country', f ->> 'state', f ->> 'city',
-            f ->> 'postal_code', capture.source, f ->> 'campaign', attrs,
-            NULLIF(issues, '{}'))
-    RETURNING leads.lead_id, leads.status, leads.merged_into INTO new_id, new_status, survivor;
+    BEGIN
+        INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company, job_title,
+                                    industry, company_size, annual_revenue, country, state, city,
+                                    postal_code, source, campaign, attributes, data_issues, external_id)
+        VALUES (capture.org_id, f ->> 'first_name', f ->> 'last_name', f ->> 'email', f ->> 'phone',
+                f ->> 'company', f ->> 'job_title', f ->> 'industry', (f ->> 'company_size')::integer,
+                (f ->> 'annual_revenue')::numeric, f ->> 'country', f ->> 'state', f ->> 'city',
+                f ->> 'postal_code', capture.source, f ->> 'campaign', attrs,
+                NULLIF(issues, '{}'), external)
+        RETURNING leads.lead_id, leads.status, leads.merged_into INTO new_id, new_status, survivor;
+    EXCEPTION WHEN unique_violation THEN
+        -- the same submission captured by a concurrent session that committed first
+        GET STACKED DIAGNOSTICS constraint_name = CONSTRAINT_NAME;
+        IF constraint_name IS DISTINCT FROM 'leads_external_id' THEN
+            RAISE;
+        END IF;
+    END;
+    IF new_id IS NULL THEN
+        -- stored before (the pipeline skipped the row) or by the concurrent session
+        SELECT COALESCE(l.merged_into, l.lead_id) INTO survivor
+          FROM leadflow.leads l
+         WHERE l.org_id OPERATOR(pg_catalog.=) capture.org_id
+           AND l.source IS NOT DISTINCT FROM stored_source AND l.external_id OPERATOR(pg_catalog.=) external;
+        lead_id := survivor;
+        outcome := 'unchanged';
+        RETURN NEXT;
+        RETURN;
+    END IF;
 
     lead_id := COALESCE(survivor, new_id);
     outcome := CASE WHEN new_status = 'merged' THEN 'merged' ELSE 'created' END;
@@ -536,10 +671,12 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.capture(bigint, text, jsonb) IS
-    'Captures a lead from a web form (flat object), Meta Lead Ads (field_data) or Google Ads (user_column_data) payload; returns the live lead and whether it was created or merged into an existing one.';
+    'Captures a lead from a web form (flat object), Meta Lead Ads (field_data) or Google Ads (user_column_data) payload; returns the live lead and whether it was created, merged into an existing one, or unchanged (a submission with the same source and external id, Meta leadgen_id/id, Google lead_id or external_id, was captured before: nothing is stored).';
 
-CREATE OR REPLACE FUNCTION @extschema@.process_import(org_id bigint, batch_id bigint)
-RETURNS TABLE (created integer, merged integer, rejected integer)
+-- process_import returns an unchanged count too: a new result type
+DROP FUNCTION @extschema@.process_import(bigint, bigint);
+CREATE FUNCTION @extschema@.process_import(org_id bigint, batch_id bigint)
+RETURNS TABLE (created integer, merged integer, rejected integer, unchanged integer)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -563,6 +700,13 @@ BEGIN
         AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
         AND i.processed_at IS NULL
       FOR UPDATE;
+    IF NOT FOUND AND NOT EXISTS (SELECT FROM leadflow.lead_imports i
+                                  WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+                                    AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id) THEN
+        RAISE EXCEPTION 'import batch % of org % not found', process_import.batch_id, process_import.org_id
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The rows of one \copy share a batch_id: SELECT batch_id, count(*) FROM leadflow.lead_imports WHERE processed_at IS NULL GROUP BY 1.';
+    END IF;
 
     -- a row is rejected only when no usable email or phone remains; an
     -- unusable optional value is kept and noted (leads.data_issues)
@@ -573,17 +717,62 @@ BEGIN
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
        AND i.processed_at IS NULL;
 
+    -- Re-importing changes nothing: a row whose source and external_id are
+    -- stored, or with the fields of a row imported before (its
+    -- fingerprint), or repeating an earlier row of the batch, is unchanged
+    UPDATE leadflow.lead_imports i
+       SET external_id = NULLIF(pg_catalog.btrim(i.external_id), ''),
+           fingerprint = leadflow.import_fingerprint(i)
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL AND i.lead_id IS NULL;
+
+    UPDATE leadflow.lead_imports i
+       SET unchanged = true,
+           lead_id = COALESCE(
+               (SELECT COALESCE(l.merged_into, l.lead_id) FROM leadflow.leads l
+                 WHERE i.external_id IS NOT NULL AND l.org_id OPERATOR(pg_catalog.=) i.org_id
+                   AND l.source IS NOT DISTINCT FROM s.source
+                   AND l.external_id OPERATOR(pg_catalog.=) i.external_id),
+               (SELECT leadflow.survivor_of(p.org_id, p.lead_id) FROM leadflow.lead_imports p
+                 WHERE p.org_id OPERATOR(pg_catalog.=) i.org_id AND p.fingerprint OPERATOR(pg_catalog.=) i.fingerprint
+                   AND p.lead_id IS NOT NULL AND p.batch_id OPERATOR(pg_catalog.<>) i.batch_id
+                 LIMIT 1))
+      FROM (SELECT d.source AS given,
+                   leadflow.org_source(process_import.org_id, COALESCE(NULLIF(pg_catalog.btrim(d.source), ''), 'csv_import')) AS source
+              FROM (SELECT DISTINCT x.source FROM leadflow.lead_imports x
+                     WHERE x.org_id OPERATOR(pg_catalog.=) process_import.org_id
+                       AND x.batch_id OPERATOR(pg_catalog.=) process_import.batch_id) d) s
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL AND i.lead_id IS NULL
+       AND i.source IS NOT DISTINCT FROM s.given
+       AND (EXISTS (SELECT FROM leadflow.leads l
+                     WHERE i.external_id IS NOT NULL AND l.org_id OPERATOR(pg_catalog.=) i.org_id
+                       AND l.source IS NOT DISTINCT FROM s.source
+                       AND l.external_id OPERATOR(pg_catalog.=) i.external_id)
+            OR EXISTS (SELECT FROM leadflow.lead_imports p
+                        WHERE p.org_id OPERATOR(pg_catalog.=) i.org_id AND p.fingerprint OPERATOR(pg_catalog.=) i.fingerprint
+                          AND p.lead_id IS NOT NULL AND p.batch_id OPERATOR(pg_catalog.<>) i.batch_id)
+            OR EXISTS (SELECT FROM leadflow.lead_imports p
+                        WHERE p.org_id OPERATOR(pg_catalog.=) i.org_id AND p.batch_id OPERATOR(pg_catalog.=) i.batch_id
+                          AND p.row_number OPERATOR(pg_catalog.<) i.row_number AND p.error IS NULL
+                          AND (p.fingerprint OPERATOR(pg_catalog.=) i.fingerprint
+                               OR (p.external_id OPERATOR(pg_catalog.=) i.external_id
+                                   AND leadflow.org_source(p.org_id, COALESCE(NULLIF(pg_catalog.btrim(p.source), ''), 'csv_import'))
+                                       IS NOT DISTINCT FROM s.source))));
+
     UPDATE leadflow.lead_imports i
        SET lead_id = pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('leadflow.leads', 'lead_id'))
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL AND i.lead_id IS NULL;
+       AND i.error IS NULL AND i.lead_id IS NULL AND NOT i.unchanged;
 
     -- company_size and annual_revenue as people type them ("1,200",
     -- "$5M"); what cannot be read stays as typed in attributes, noted
     INSERT INTO leadflow.leads (org_id, lead_id, first_name, last_name, email, phone, company, job_title,
                                 industry, company_size, annual_revenue, country, state, city,
-                                postal_code, source, campaign, attributes, data_issues)
+                                postal_code, source, campaign, attributes, data_issues, external_id)
     SELECT i.org_id, i.lead_id, i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title,
            i.industry, leadflow.parse_number(i.company_size, true)::integer, leadflow.parse_number(i.annual_revenue),
            i.country, i.state, i.city, i.postal_code, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'), i.campaign,
@@ -593,21 +782,37 @@ BEGIN
                          'annual_revenue', CASE WHEN p.revenue_problem IS NOT NULL THEN i.annual_revenue END)) END,
            CASE WHEN p.size_problem IS NOT NULL OR p.revenue_problem IS NOT NULL
                 THEN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-                         'company_size', p.size_problem, 'annual_revenue', p.revenue_problem)) END
+                         'company_size', p.size_problem, 'annual_revenue', p.revenue_problem)) END,
+           i.external_id
       FROM leadflow.lead_imports i
      CROSS JOIN LATERAL (SELECT leadflow.number_problem(i.company_size, true) AS size_problem,
                                 leadflow.number_problem(i.annual_revenue) AS revenue_problem) p
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL
+       AND i.error IS NULL AND NOT i.unchanged
        AND NOT EXISTS (SELECT FROM leadflow.leads l
                         WHERE l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id)
      ORDER BY i.row_number;
 
+    -- a repeat within the batch is the lead of the row it repeats
+    UPDATE leadflow.lead_imports i
+       SET lead_id = (SELECT leadflow.survivor_of(p.org_id, p.lead_id) FROM leadflow.lead_imports p
+                       WHERE p.org_id OPERATOR(pg_catalog.=) i.org_id AND p.batch_id OPERATOR(pg_catalog.=) i.batch_id
+                         AND p.row_number OPERATOR(pg_catalog.<) i.row_number AND p.lead_id IS NOT NULL
+                         AND (p.fingerprint OPERATOR(pg_catalog.=) i.fingerprint
+                              OR (p.external_id OPERATOR(pg_catalog.=) i.external_id
+                                  AND leadflow.org_source(p.org_id, COALESCE(NULLIF(pg_catalog.btrim(p.source), ''), 'csv_import'))
+                                      IS NOT DISTINCT FROM leadflow.org_source(i.org_id, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'))))
+                       ORDER BY p.row_number LIMIT 1)
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.unchanged AND i.lead_id IS NULL;
+
     RETURN QUERY
-    SELECT pg_catalog.count(*) FILTER (WHERE l.status <> 'merged')::integer,
-           pg_catalog.count(*) FILTER (WHERE l.status = 'merged')::integer,
-           (pg_catalog.count(*) FILTER (WHERE i.error IS NOT NULL))::integer
+    SELECT pg_catalog.count(*) FILTER (WHERE l.status <> 'merged' AND NOT i.unchanged)::integer,
+           pg_catalog.count(*) FILTER (WHERE l.status = 'merged' AND NOT i.unchanged)::integer,
+           (pg_catalog.count(*) FILTER (WHERE i.error IS NOT NULL))::integer,
+           (pg_catalog.count(*) FILTER (WHERE i.unchanged))::integer
       FROM leadflow.lead_imports i
       LEFT JOIN leadflow.leads l ON l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
@@ -615,8 +820,9 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.process_import(bigint, bigint) IS
-    'Moves every valid row of an import batch through the lead pipeline; rejected rows keep their error. Returns counts for the whole batch.';
+    'Moves every valid row of an import batch through the lead pipeline; rejected rows (no usable email or phone) keep their error; a row imported before (same source and external_id, or the same fields as a row of any earlier batch, or a repeat within the batch) is unchanged and stores nothing. Returns counts for the whole batch. 22023 when the batch does not exist.';
 
+-- What was typed but could not be used, per field and problem
 CREATE VIEW @extschema@.report_data_quality WITH (security_invoker = true) AS
 SELECT l.org_id, d.key AS field, d.value #>> '{}' AS problem,
        pg_catalog.count(*) FILTER (WHERE l.merged_into IS NULL) AS leads,

@@ -48,6 +48,7 @@ LeadflowResolveColumns(TupleDesc desc, Oid relid)
 	LEADFLOW_LEAD_COLUMNS(RESOLVE)
 #undef RESOLVE
 	leadflow_cols.data_issues = Max(SPI_fnumber(desc, "data_issues"), 0);
+	leadflow_cols.external_id = Max(SPI_fnumber(desc, "external_id"), 0);
 	leadflow_cols.relid = relid;
 	leadflow_cols.natts = desc->natts;
 }

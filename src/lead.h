@@ -42,6 +42,7 @@ typedef struct LeadflowLeadColumns
 #undef LEADFLOW_COLUMN_FIELD
 	/* columns added after 0.1.0: 0 until ALTER EXTENSION UPDATE adds them */
 	int			data_issues;
+	int			external_id;
 } LeadflowLeadColumns;
 
 /* attribute numbers of the leads table, resolved by the trigger */

@@ -299,6 +299,9 @@ lead_insert(TriggerData *td)
 	lead.org = LeadflowGetOrg(lead.org_id);
 
 	LeadflowTrimLead(&lead);
+	/* a submission captured before (same source and external_id): nothing stored */
+	if (LeadflowAlreadyCaptured(&lead))
+		return NULL;
 	changed = LeadflowValidateLead(&lead);
 	LeadflowFailpoint("normalize");
 	place_in_workflow(&lead);

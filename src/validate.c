@@ -14,6 +14,8 @@
 
 #include <ctype.h>
 
+#include "catalog/pg_type.h"
+#include "executor/spi.h"
 #include "fmgr.h"
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
@@ -23,6 +25,7 @@
 #include "lead.h"
 #include "normalize.h"
 #include "rulecache.h"
+#include "spi.h"
 #include "text.h"
 #include "validate.h"
 
@@ -332,6 +335,53 @@ LeadflowNormalizePlace(LeadflowLead *lead)
 			LeadflowLeadSetText(lead, leadflow_cols.state, sub);
 	}
 	set_issues(lead, place_fields, codes, lengthof(place_fields));
+}
+
+static LeadflowPlan captured_plan = {
+	NULL,
+	"SELECT FROM leadflow.leads l WHERE l.org_id OPERATOR(pg_catalog.=) $1"
+	" AND l.source IS NOT DISTINCT FROM $2 AND l.external_id OPERATOR(pg_catalog.=) $3"
+	" AND l.external_id IS NOT NULL",
+	3, {INT8OID, TEXTOID, TEXTOID}
+};
+
+/*
+ * LeadflowAlreadyCaptured
+ *		Whether the org has a lead of this source with this external_id
+ *		(Meta's leadgen_id, Google's lead_id, a CSV external_id): then the
+ *		insert is a replay of a submission captured before, and the trigger
+ *		stores nothing for it (no row, no journey, no signal).  Called after
+ *		the source is canonical.  A concurrent replay that gets past this
+ *		check meets the unique index leads_external_id (23505), which
+ *		capture() turns into outcome "unchanged".
+ */
+bool
+LeadflowAlreadyCaptured(LeadflowLead *lead)
+{
+	char	   *external_id;
+	Datum		args[3];
+	char		nulls[3] = {' ', ' ', ' '};
+	bool		found;
+	int			rc;
+
+	if (leadflow_cols.external_id == 0)
+		return false;			/* before ALTER EXTENSION UPDATE */
+	external_id = trim_column(lead, leadflow_cols.external_id);
+	if (external_id == NULL)
+		return false;
+	args[0] = Int64GetDatum(lead->org_id);
+	if (LeadflowLeadIsNull(lead, leadflow_cols.source))
+		nulls[1] = 'n';
+	else
+		args[1] = lead->values[leadflow_cols.source - 1];
+	args[2] = CStringGetTextDatum(external_id);
+	SPI_connect();
+	rc = LeadflowExecute(&captured_plan, args, nulls, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: external_id lookup failed: %s", SPI_result_code_string(rc));
+	found = SPI_processed > 0;
+	SPI_finish();
+	return found;
 }
 
 /*

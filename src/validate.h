@@ -19,6 +19,9 @@ extern void LeadflowNormalizePlace(LeadflowLead *lead);
 /* source in its canonical spelling, then the org's alias of it */
 extern void LeadflowNormalizeSource(LeadflowLead *lead);
 
+/* a lead of the org with this source and external_id exists: the insert is a replay */
+extern bool LeadflowAlreadyCaptured(LeadflowLead *lead);
+
 /* refuses a lead without a usable contact; true when normalizing changed what was typed */
 extern bool LeadflowValidateLead(LeadflowLead *lead);
 

@@ -69,6 +69,22 @@ $$;
 COMMENT ON FUNCTION @extschema@.default_source_aliases() IS
     'The source aliases every new org gets: common spellings of meta_ads, google_ads, web_form, trade_show, referral and linkedin_ads.';
 
+-- The source the pipeline stores for a source as given in an org: the
+-- same as source.c and the org's aliases (capture and process_import look
+-- up a replayed submission with it)
+CREATE FUNCTION @extschema@.org_source(org_id bigint, source text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT COALESCE((SELECT a.source FROM leadflow.source_aliases a
+                      WHERE a.org_id OPERATOR(pg_catalog.=) org_source.org_id
+                        AND a.alias OPERATOR(pg_catalog.=) leadflow.source_key(org_source.source)),
+                    leadflow.source_key(org_source.source))
+$$;
+COMMENT ON FUNCTION @extschema@.org_source(bigint, text) IS
+    'The source the pipeline stores in the org for a source as given: source_key, then the org''s alias (source_aliases).';
+
 -- Field names of web forms, Meta Lead Ads (field_data) and Google Ads lead
 -- forms (user_column_data, lower-cased) mapped to leads columns.
 CREATE TABLE @extschema@.capture_field_names (
@@ -192,10 +208,34 @@ DECLARE
     survivor bigint;
     issues jsonb := '{}';       -- field -> problem code (leads.data_issues)
     problem text;
+    external text;              -- the submission's id at its source
+    stored_source text;
+    constraint_name text;
 BEGIN
+    -- Meta's leadgen_id (or the webhook's id), Google's lead_id, a form's external_id
+    external := NULLIF(pg_catalog.btrim(COALESCE(
+        payload ->> 'leadgen_id',
+        CASE WHEN payload ? 'field_data' THEN payload ->> 'id' END,
+        CASE WHEN payload ? 'user_column_data' THEN payload ->> 'lead_id' END,
+        flat ->> 'external_id')), '');
+    stored_source := leadflow.org_source(capture.org_id, capture.source);
+    -- a submission captured before is not stored again
+    SELECT COALESCE(l.merged_into, l.lead_id) INTO survivor
+      FROM leadflow.leads l
+     WHERE external IS NOT NULL AND l.org_id OPERATOR(pg_catalog.=) capture.org_id
+       AND l.source IS NOT DISTINCT FROM stored_source AND l.external_id OPERATOR(pg_catalog.=) external;
+    IF FOUND THEN
+        lead_id := survivor;
+        outcome := 'unchanged';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
     FOR k, v IN SELECT e.key, e.value #>> '{}' FROM pg_catalog.jsonb_each(flat - '_extra') e LOOP
         SELECT m.column_name INTO col FROM leadflow.capture_field_names m WHERE m.name OPERATOR(pg_catalog.=) k;
-        IF col IS NULL OR NULLIF(pg_catalog.btrim(v), '') IS NULL THEN
+        IF k = 'external_id' THEN
+            CONTINUE;                                   -- the lead's external_id
+        ELSIF col IS NULL OR NULLIF(pg_catalog.btrim(v), '') IS NULL THEN
             IF NULLIF(pg_catalog.btrim(v), '') IS NOT NULL THEN
                 attrs := attrs || pg_catalog.jsonb_build_object(k, v);
             END IF;
@@ -226,15 +266,34 @@ BEGIN
                   HINT = 'Send an email or phone field (e.g. "email", "phone_number", Google "EMAIL").';
     END IF;
 
-    INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company, job_title,
-                                industry, company_size, annual_revenue, country, state, city,
-                                postal_code, source, campaign, attributes, data_issues)
-    VALUES (capture.org_id, f ->> 'first_name', f ->> 'last_name', f ->> 'email', f ->> 'phone',
-            f ->> 'company', f ->> 'job_title', f ->> 'industry', (f ->> 'company_size')::integer,
-            (f ->> 'annual_revenue')::numeric, f ->> 'country', f ->> 'state', f ->> 'city',
-            f ->> 'postal_code', capture.source, f ->> 'campaign', attrs,
-            NULLIF(issues, '{}'))
-    RETURNING leads.lead_id, leads.status, leads.merged_into INTO new_id, new_status, survivor;
+    BEGIN
+        INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company, job_title,
+                                    industry, company_size, annual_revenue, country, state, city,
+                                    postal_code, source, campaign, attributes, data_issues, external_id)
+        VALUES (capture.org_id, f ->> 'first_name', f ->> 'last_name', f ->> 'email', f ->> 'phone',
+                f ->> 'company', f ->> 'job_title', f ->> 'industry', (f ->> 'company_size')::integer,
+                (f ->> 'annual_revenue')::numeric, f ->> 'country', f ->> 'state', f ->> 'city',
+                f ->> 'postal_code', capture.source, f ->> 'campaign', attrs,
+                NULLIF(issues, '{}'), external)
+        RETURNING leads.lead_id, leads.status, leads.merged_into INTO new_id, new_status, survivor;
+    EXCEPTION WHEN unique_violation THEN
+        -- the same submission captured by a concurrent session that committed first
+        GET STACKED DIAGNOSTICS constraint_name = CONSTRAINT_NAME;
+        IF constraint_name IS DISTINCT FROM 'leads_external_id' THEN
+            RAISE;
+        END IF;
+    END;
+    IF new_id IS NULL THEN
+        -- stored before (the pipeline skipped the row) or by the concurrent session
+        SELECT COALESCE(l.merged_into, l.lead_id) INTO survivor
+          FROM leadflow.leads l
+         WHERE l.org_id OPERATOR(pg_catalog.=) capture.org_id
+           AND l.source IS NOT DISTINCT FROM stored_source AND l.external_id OPERATOR(pg_catalog.=) external;
+        lead_id := survivor;
+        outcome := 'unchanged';
+        RETURN NEXT;
+        RETURN;
+    END IF;
 
     lead_id := COALESCE(survivor, new_id);
     outcome := CASE WHEN new_status = 'merged' THEN 'merged' ELSE 'created' END;
@@ -242,11 +301,32 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.capture(bigint, text, jsonb) IS
-    'Captures a lead from a web form (flat object), Meta Lead Ads (field_data) or Google Ads (user_column_data) payload; returns the live lead and whether it was created or merged into an existing one.';
+    'Captures a lead from a web form (flat object), Meta Lead Ads (field_data) or Google Ads (user_column_data) payload; returns the live lead and whether it was created, merged into an existing one, or unchanged (a submission with the same source and external id, Meta leadgen_id/id, Google lead_id or external_id, was captured before: nothing is stored).';
+
+-- the org of a \copy into lead_imports without an org_id column: the
+-- setting leadflow.org_id, else an error that says so
+CREATE FUNCTION @extschema@.import_org_id()
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    setting text := NULLIF(pg_catalog.current_setting('leadflow.org_id', true), '');
+BEGIN
+    IF setting IS NULL THEN
+        RAISE EXCEPTION 'lead_imports needs an org_id: the setting leadflow.org_id is not set'
+            USING ERRCODE = 'not_null_violation',
+                  HINT = 'SET leadflow.org_id = <your org id> before the \copy, or load an org_id column.';
+    END IF;
+    RETURN setting::bigint;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.import_org_id() IS
+    'Default of lead_imports.org_id: the setting leadflow.org_id; 23502 with a hint when it is not set.';
 
 -- CSV import staging: \copy fills it, process_import reads it
 CREATE TABLE @extschema@.lead_imports (
-    org_id          bigint NOT NULL DEFAULT NULLIF(pg_catalog.current_setting('leadflow.org_id', true), '')::bigint
+    org_id          bigint NOT NULL DEFAULT @extschema@.import_org_id()
                     REFERENCES @extschema@.orgs (org_id) ON DELETE CASCADE,
     batch_id        bigint NOT NULL DEFAULT pg_catalog.txid_current(),
     row_number      bigint GENERATED BY DEFAULT AS IDENTITY,
@@ -268,8 +348,14 @@ CREATE TABLE @extschema@.lead_imports (
     error           text,
     lead_id         bigint,
     processed_at    timestamptz,
+    external_id     text,
+    fingerprint     text,
+    unchanged       boolean NOT NULL DEFAULT false,
     PRIMARY KEY (org_id, batch_id, row_number)
 );
+-- a row imported before (same fields, any batch) is found by its fingerprint
+CREATE INDEX lead_imports_fingerprint ON @extschema@.lead_imports (org_id, fingerprint)
+    WHERE fingerprint IS NOT NULL;
 COMMENT ON TABLE @extschema@.lead_imports IS 'Staging table for CSV imports (\copy ... CSV HEADER), all text; process_import moves valid rows through the pipeline.';
 COMMENT ON COLUMN @extschema@.lead_imports.org_id IS 'Org; defaults to the setting leadflow.org_id, so a \copy need not carry it.';
 COMMENT ON COLUMN @extschema@.lead_imports.batch_id IS 'Import batch; defaults to the loading transaction id, so the rows of one \copy form one batch.';
@@ -292,12 +378,36 @@ COMMENT ON COLUMN @extschema@.lead_imports.campaign IS 'CSV field campaign, as t
 COMMENT ON COLUMN @extschema@.lead_imports.error IS 'Why the row was rejected; NULL when imported.';
 COMMENT ON COLUMN @extschema@.lead_imports.lead_id IS 'The lead created or merged into.';
 COMMENT ON COLUMN @extschema@.lead_imports.processed_at IS 'When process_import handled the row.';
+COMMENT ON COLUMN @extschema@.lead_imports.external_id IS 'CSV field external_id: the lead''s id in the system it comes from (leads.external_id); a row whose source and external_id are already stored is unchanged.';
+COMMENT ON COLUMN @extschema@.lead_imports.fingerprint IS 'Set by process_import: md5 of the row''s fields; a row with the fingerprint of a row imported before (in any batch) is unchanged.';
+COMMENT ON COLUMN @extschema@.lead_imports.unchanged IS 'Set by process_import: the row was imported before (same external_id, or same fields) and stored nothing; lead_id is the lead it was.';
+
+-- what makes two CSV rows the same row (process_import: re-importing a
+-- file changes nothing); NULL and empty are told apart
+CREATE FUNCTION @extschema@.import_fingerprint(r @extschema@.lead_imports)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.md5(pg_catalog.concat_ws(pg_catalog.chr(31),
+               r.first_name, r.last_name, r.email, r.phone, r.company, r.job_title, r.industry,
+               r.company_size, r.annual_revenue, r.country, r.state, r.city, r.postal_code,
+               r.source, r.campaign, NULLIF(pg_catalog.btrim(r.external_id), ''),
+               pg_catalog.concat((r.first_name IS NULL)::int, (r.last_name IS NULL)::int, (r.email IS NULL)::int,
+                                 (r.phone IS NULL)::int, (r.company IS NULL)::int, (r.job_title IS NULL)::int,
+                                 (r.industry IS NULL)::int, (r.company_size IS NULL)::int,
+                                 (r.annual_revenue IS NULL)::int, (r.country IS NULL)::int,
+                                 (r.state IS NULL)::int, (r.city IS NULL)::int, (r.postal_code IS NULL)::int,
+                                 (r.source IS NULL)::int, (r.campaign IS NULL)::int)))
+$$;
+COMMENT ON FUNCTION @extschema@.import_fingerprint(@extschema@.lead_imports) IS
+    'md5 of a CSV row''s fields (lead_imports.fingerprint): process_import treats a row with the fingerprint of a row imported before as unchanged.';
 
 -- CSV import: rows are checked first, then every valid row goes through
 -- the pipeline in one INSERT ... SELECT, so a batch of any size runs as one
 -- statement (no per-row subtransactions to fill the lock table).
 CREATE FUNCTION @extschema@.process_import(org_id bigint, batch_id bigint)
-RETURNS TABLE (created integer, merged integer, rejected integer)
+RETURNS TABLE (created integer, merged integer, rejected integer, unchanged integer)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
 AS $$
@@ -321,6 +431,13 @@ BEGIN
         AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
         AND i.processed_at IS NULL
       FOR UPDATE;
+    IF NOT FOUND AND NOT EXISTS (SELECT FROM leadflow.lead_imports i
+                                  WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+                                    AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id) THEN
+        RAISE EXCEPTION 'import batch % of org % not found', process_import.batch_id, process_import.org_id
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The rows of one \copy share a batch_id: SELECT batch_id, count(*) FROM leadflow.lead_imports WHERE processed_at IS NULL GROUP BY 1.';
+    END IF;
 
     -- a row is rejected only when no usable email or phone remains; an
     -- unusable optional value is kept and noted (leads.data_issues)
@@ -331,17 +448,62 @@ BEGIN
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
        AND i.processed_at IS NULL;
 
+    -- Re-importing changes nothing: a row whose source and external_id are
+    -- stored, or with the fields of a row imported before (its
+    -- fingerprint), or repeating an earlier row of the batch, is unchanged
+    UPDATE leadflow.lead_imports i
+       SET external_id = NULLIF(pg_catalog.btrim(i.external_id), ''),
+           fingerprint = leadflow.import_fingerprint(i)
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL AND i.lead_id IS NULL;
+
+    UPDATE leadflow.lead_imports i
+       SET unchanged = true,
+           lead_id = COALESCE(
+               (SELECT COALESCE(l.merged_into, l.lead_id) FROM leadflow.leads l
+                 WHERE i.external_id IS NOT NULL AND l.org_id OPERATOR(pg_catalog.=) i.org_id
+                   AND l.source IS NOT DISTINCT FROM s.source
+                   AND l.external_id OPERATOR(pg_catalog.=) i.external_id),
+               (SELECT leadflow.survivor_of(p.org_id, p.lead_id) FROM leadflow.lead_imports p
+                 WHERE p.org_id OPERATOR(pg_catalog.=) i.org_id AND p.fingerprint OPERATOR(pg_catalog.=) i.fingerprint
+                   AND p.lead_id IS NOT NULL AND p.batch_id OPERATOR(pg_catalog.<>) i.batch_id
+                 LIMIT 1))
+      FROM (SELECT d.source AS given,
+                   leadflow.org_source(process_import.org_id, COALESCE(NULLIF(pg_catalog.btrim(d.source), ''), 'csv_import')) AS source
+              FROM (SELECT DISTINCT x.source FROM leadflow.lead_imports x
+                     WHERE x.org_id OPERATOR(pg_catalog.=) process_import.org_id
+                       AND x.batch_id OPERATOR(pg_catalog.=) process_import.batch_id) d) s
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL AND i.lead_id IS NULL
+       AND i.source IS NOT DISTINCT FROM s.given
+       AND (EXISTS (SELECT FROM leadflow.leads l
+                     WHERE i.external_id IS NOT NULL AND l.org_id OPERATOR(pg_catalog.=) i.org_id
+                       AND l.source IS NOT DISTINCT FROM s.source
+                       AND l.external_id OPERATOR(pg_catalog.=) i.external_id)
+            OR EXISTS (SELECT FROM leadflow.lead_imports p
+                        WHERE p.org_id OPERATOR(pg_catalog.=) i.org_id AND p.fingerprint OPERATOR(pg_catalog.=) i.fingerprint
+                          AND p.lead_id IS NOT NULL AND p.batch_id OPERATOR(pg_catalog.<>) i.batch_id)
+            OR EXISTS (SELECT FROM leadflow.lead_imports p
+                        WHERE p.org_id OPERATOR(pg_catalog.=) i.org_id AND p.batch_id OPERATOR(pg_catalog.=) i.batch_id
+                          AND p.row_number OPERATOR(pg_catalog.<) i.row_number AND p.error IS NULL
+                          AND (p.fingerprint OPERATOR(pg_catalog.=) i.fingerprint
+                               OR (p.external_id OPERATOR(pg_catalog.=) i.external_id
+                                   AND leadflow.org_source(p.org_id, COALESCE(NULLIF(pg_catalog.btrim(p.source), ''), 'csv_import'))
+                                       IS NOT DISTINCT FROM s.source))));
+
     UPDATE leadflow.lead_imports i
        SET lead_id = pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('leadflow.leads', 'lead_id'))
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL AND i.lead_id IS NULL;
+       AND i.error IS NULL AND i.lead_id IS NULL AND NOT i.unchanged;
 
     -- company_size and annual_revenue as people type them ("1,200",
     -- "$5M"); what cannot be read stays as typed in attributes, noted
     INSERT INTO leadflow.leads (org_id, lead_id, first_name, last_name, email, phone, company, job_title,
                                 industry, company_size, annual_revenue, country, state, city,
-                                postal_code, source, campaign, attributes, data_issues)
+                                postal_code, source, campaign, attributes, data_issues, external_id)
     SELECT i.org_id, i.lead_id, i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title,
            i.industry, leadflow.parse_number(i.company_size, true)::integer, leadflow.parse_number(i.annual_revenue),
            i.country, i.state, i.city, i.postal_code, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'), i.campaign,
@@ -351,21 +513,37 @@ BEGIN
                          'annual_revenue', CASE WHEN p.revenue_problem IS NOT NULL THEN i.annual_revenue END)) END,
            CASE WHEN p.size_problem IS NOT NULL OR p.revenue_problem IS NOT NULL
                 THEN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-                         'company_size', p.size_problem, 'annual_revenue', p.revenue_problem)) END
+                         'company_size', p.size_problem, 'annual_revenue', p.revenue_problem)) END,
+           i.external_id
       FROM leadflow.lead_imports i
      CROSS JOIN LATERAL (SELECT leadflow.number_problem(i.company_size, true) AS size_problem,
                                 leadflow.number_problem(i.annual_revenue) AS revenue_problem) p
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL
+       AND i.error IS NULL AND NOT i.unchanged
        AND NOT EXISTS (SELECT FROM leadflow.leads l
                         WHERE l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id)
      ORDER BY i.row_number;
 
+    -- a repeat within the batch is the lead of the row it repeats
+    UPDATE leadflow.lead_imports i
+       SET lead_id = (SELECT leadflow.survivor_of(p.org_id, p.lead_id) FROM leadflow.lead_imports p
+                       WHERE p.org_id OPERATOR(pg_catalog.=) i.org_id AND p.batch_id OPERATOR(pg_catalog.=) i.batch_id
+                         AND p.row_number OPERATOR(pg_catalog.<) i.row_number AND p.lead_id IS NOT NULL
+                         AND (p.fingerprint OPERATOR(pg_catalog.=) i.fingerprint
+                              OR (p.external_id OPERATOR(pg_catalog.=) i.external_id
+                                  AND leadflow.org_source(p.org_id, COALESCE(NULLIF(pg_catalog.btrim(p.source), ''), 'csv_import'))
+                                      IS NOT DISTINCT FROM leadflow.org_source(i.org_id, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'))))
+                       ORDER BY p.row_number LIMIT 1)
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.unchanged AND i.lead_id IS NULL;
+
     RETURN QUERY
-    SELECT pg_catalog.count(*) FILTER (WHERE l.status <> 'merged')::integer,
-           pg_catalog.count(*) FILTER (WHERE l.status = 'merged')::integer,
-           (pg_catalog.count(*) FILTER (WHERE i.error IS NOT NULL))::integer
+    SELECT pg_catalog.count(*) FILTER (WHERE l.status <> 'merged' AND NOT i.unchanged)::integer,
+           pg_catalog.count(*) FILTER (WHERE l.status = 'merged' AND NOT i.unchanged)::integer,
+           (pg_catalog.count(*) FILTER (WHERE i.error IS NOT NULL))::integer,
+           (pg_catalog.count(*) FILTER (WHERE i.unchanged))::integer
       FROM leadflow.lead_imports i
       LEFT JOIN leadflow.leads l ON l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
@@ -373,7 +551,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.process_import(bigint, bigint) IS
-    'Moves every valid row of an import batch through the lead pipeline; rejected rows keep their error. Returns counts for the whole batch.';
+    'Moves every valid row of an import batch through the lead pipeline; rejected rows (no usable email or phone) keep their error; a row imported before (same source and external_id, or the same fields as a row of any earlier batch, or a repeat within the batch) is unchanged and stores nothing. Returns counts for the whole batch. 22023 when the batch does not exist.';
 
 -- pg_dump keeps the user data of these tables
 SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_imports', '');

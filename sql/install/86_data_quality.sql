@@ -5,7 +5,13 @@
 -- Added after the columns of the earlier parts, as ALTER EXTENSION UPDATE
 -- adds it: the column order of a fresh install and an updated one agree.
 ALTER TABLE @extschema@.leads ADD COLUMN data_issues jsonb;
+ALTER TABLE @extschema@.leads ADD COLUMN external_id text;
 COMMENT ON COLUMN @extschema@.leads.data_issues IS 'What was unusable in what was typed, field -> problem code (e.g. {"phone": "not_a_number"}); NULL when clean. The value stays as typed in its column (company_size and annual_revenue: in attributes, the column NULL). Written by the pipeline; report_data_quality counts it.';
+COMMENT ON COLUMN @extschema@.leads.external_id IS 'The id the submission has where it came from (Meta leadgen_id or id, Google lead_id, a CSV or form external_id, or any INSERT''s); unique per org and source: a submission captured again is not stored again (an INSERT of it stores nothing and does not count in the affected rows).';
+-- a submission is stored once: capture() and process_import find it here,
+-- the pipeline skips an INSERT of it (the statement stores nothing for it)
+CREATE UNIQUE INDEX leads_external_id ON @extschema@.leads (org_id, source, external_id) NULLS NOT DISTINCT
+    WHERE external_id IS NOT NULL;
 
 -- What was typed but could not be used, per field and problem
 CREATE VIEW @extschema@.report_data_quality WITH (security_invoker = true) AS
