@@ -217,3 +217,29 @@ SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
 INSERT INTO leadflow.lead_imports (email) VALUES ('no-org@dq.example');
 SELECT * FROM leadflow.process_import(62, 424242);
 \set VERBOSITY terse
+
+-- Meta: campaign_name is the campaign, created_time the submission time
+-- (report_lead_volume counts that day), ad_name, adset_name, form_id and
+-- platform stay in attributes
+SELECT outcome FROM leadflow.capture(62, 'meta_ads', '{"id": "9100", "created_time": "2026-10-02T18:15:40+0000",
+    "campaign_name": "Fall Promo", "ad_name": "Video A", "adset_name": "EU 25-45", "form_id": "141349", "platform": "ig",
+    "field_data": [{"name": "email", "values": ["meta9100@dq.example"]}]}');
+SELECT campaign, submitted_at, created_at > submitted_at AS captured_later, attributes
+  FROM leadflow.leads WHERE org_id = 62 AND email = 'meta9100@dq.example';
+SELECT day, source, leads FROM leadflow.report_lead_volume WHERE org_id = 62 AND day = '2026-10-02';
+-- Google: the org's google_ads_key is checked (28000, nothing stored, no
+-- key in the message); is_test leads are not stored (outcome test)
+UPDATE leadflow.orgs SET settings = settings || '{"google_ads_key": "k-62-secret"}' WHERE org_id = 62;
+SELECT * FROM leadflow.capture(62, 'google_ads', '{"lead_id": "G-8", "google_key": "guess",
+    "user_column_data": [{"column_id": "EMAIL", "string_value": "g8@dq.example"}]}');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT * FROM leadflow.capture(62, 'google_ads', '{"lead_id": "G-9",
+    "user_column_data": [{"column_id": "EMAIL", "string_value": "g9@dq.example"}]}');
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+SELECT * FROM leadflow.capture(62, 'google_ads', '{"lead_id": "G-10", "google_key": "k-62-secret", "is_test": true,
+    "user_column_data": [{"column_id": "EMAIL", "string_value": "g10@dq.example"}]}');
+SELECT outcome FROM leadflow.capture(62, 'google_ads', '{"lead_id": "G-11", "google_key": "k-62-secret",
+    "user_column_data": [{"column_id": "EMAIL", "string_value": "g11@dq.example"}]}');
+SELECT email, attributes FROM leadflow.leads WHERE org_id = 62 AND email ~ '^g(8|9|10|11)@' ORDER BY email;
+UPDATE leadflow.orgs SET settings = settings || '{"google_ads_key": ""}' WHERE org_id = 62;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;

@@ -306,8 +306,10 @@ COMMENT ON FUNCTION @extschema@.score_decay(timestamptz, timestamptz, interval, 
 
 ALTER TABLE @extschema@.leads ADD COLUMN data_issues jsonb;
 ALTER TABLE @extschema@.leads ADD COLUMN external_id text;
+ALTER TABLE @extschema@.leads ADD COLUMN submitted_at timestamptz;
 COMMENT ON COLUMN @extschema@.leads.data_issues IS 'What was unusable in what was typed, field -> problem code (e.g. {"phone": "not_a_number"}); NULL when clean. The value stays as typed in its column (company_size and annual_revenue: in attributes, the column NULL). Written by the pipeline; report_data_quality counts it.';
 COMMENT ON COLUMN @extschema@.leads.external_id IS 'The id the submission has where it came from (Meta leadgen_id or id, Google lead_id, a CSV or form external_id, or any INSERT''s); unique per org and source: a submission captured again is not stored again (an INSERT of it stores nothing and does not count in the affected rows).';
+COMMENT ON COLUMN @extschema@.leads.submitted_at IS 'When the person submitted the form, as the source says (Meta created_time); created_at stays the capture time. report_lead_volume counts a lead on this day when set.';
 
 COMMENT ON FUNCTION @extschema@.contact_problem(text, text, text, text) IS
     'Why the pipeline would refuse these contact fields (the message it would raise), or NULL when it would take the lead: refused only when neither a usable email nor a usable phone remains. A national phone number is read in the country''s region when country is a two-letter code, else in default_region.';
@@ -581,6 +583,8 @@ DECLARE
     external text;              -- the submission's id at its source
     stored_source text;
     constraint_name text;
+    google_key text;
+    submitted timestamptz;
 BEGIN
     -- Meta's leadgen_id (or the webhook's id), Google's lead_id, a form's external_id
     external := NULLIF(pg_catalog.btrim(COALESCE(
@@ -589,6 +593,22 @@ BEGIN
         CASE WHEN payload ? 'user_column_data' THEN payload ->> 'lead_id' END,
         flat ->> 'external_id')), '');
     stored_source := leadflow.org_source(capture.org_id, capture.source);
+    IF payload ? 'user_column_data' THEN
+        -- Google Ads: the org's webhook key when it set one; test leads are not stored
+        SELECT o.settings ->> 'google_ads_key' INTO google_key
+          FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) capture.org_id;
+        IF google_key IS NOT NULL AND (payload ->> 'google_key') IS DISTINCT FROM google_key THEN
+            RAISE EXCEPTION 'capture payload google_key does not match the org''s google_ads_key'
+                USING ERRCODE = 'invalid_authorization_specification',
+                      HINT = 'Send the key set in the Google Ads lead form webhook; the org setting google_ads_key holds it.';
+        END IF;
+        IF pg_catalog.jsonb_typeof(payload -> 'is_test') = 'boolean' AND (payload ->> 'is_test')::boolean THEN
+            lead_id := NULL;
+            outcome := 'test';
+            RETURN NEXT;
+            RETURN;
+        END IF;
+    END IF;
     -- a submission captured before is not stored again
     SELECT COALESCE(l.merged_into, l.lead_id) INTO survivor
       FROM leadflow.leads l
@@ -626,6 +646,18 @@ BEGIN
             f := f || pg_catalog.jsonb_build_object(col, pg_catalog.btrim(v));
         END IF;
     END LOOP;
+    -- Meta's top-level campaign_name is the campaign; created_time is when
+    -- the person submitted (ad_name, adset_name, form_id, platform stay in
+    -- attributes); Google's google_key is not kept
+    IF NOT f ? 'campaign' AND NULLIF(pg_catalog.btrim(attrs ->> 'campaign_name'), '') IS NOT NULL THEN
+        f := f || pg_catalog.jsonb_build_object('campaign', pg_catalog.btrim(attrs ->> 'campaign_name'));
+        attrs := attrs - 'campaign_name';
+    END IF;
+    IF (attrs ->> 'created_time') ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)$' THEN
+        submitted := (attrs ->> 'created_time')::timestamptz;
+        attrs := attrs - 'created_time';
+    END IF;
+    attrs := attrs - 'google_key';
     IF full_name IS NOT NULL AND NOT f ? 'first_name' AND NOT f ? 'last_name' THEN
         f := f || pg_catalog.jsonb_build_object('first_name', pg_catalog.split_part(full_name, ' ', 1),
                                      'last_name', NULLIF(pg_catalog.btrim(pg_catalog.substr(full_name, pg_catalog.length(pg_catalog.split_part(full_name, ' ', 1)) + 1)), ''));
@@ -639,12 +671,13 @@ BEGIN
     BEGIN
         INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company, job_title,
                                     industry, company_size, annual_revenue, country, state, city,
-                                    postal_code, source, campaign, attributes, data_issues, external_id)
+                                    postal_code, source, campaign, attributes, data_issues, external_id,
+                                    submitted_at)
         VALUES (capture.org_id, f ->> 'first_name', f ->> 'last_name', f ->> 'email', f ->> 'phone',
                 f ->> 'company', f ->> 'job_title', f ->> 'industry', (f ->> 'company_size')::integer,
                 (f ->> 'annual_revenue')::numeric, f ->> 'country', f ->> 'state', f ->> 'city',
                 f ->> 'postal_code', capture.source, f ->> 'campaign', attrs,
-                NULLIF(issues, '{}'), external)
+                NULLIF(issues, '{}'), external, submitted)
         RETURNING leads.lead_id, leads.status, leads.merged_into INTO new_id, new_status, survivor;
     EXCEPTION WHEN unique_violation THEN
         -- the same submission captured by a concurrent session that committed first
@@ -837,6 +870,85 @@ COMMENT ON COLUMN @extschema@.report_data_quality.field IS 'The field: email, ph
 COMMENT ON COLUMN @extschema@.report_data_quality.problem IS 'The problem code, e.g. not_a_number, vanity_number, missing_at, range, ambiguous.';
 COMMENT ON COLUMN @extschema@.report_data_quality.leads IS 'Live leads (not merged, not erased) with this problem.';
 COMMENT ON COLUMN @extschema@.report_data_quality.captured IS 'Rows captured with this problem, duplicates merged into another lead included (erased leads not counted).';
+
+-- Volume by the day the person submitted (Meta created_time), when known
+CREATE OR REPLACE VIEW @extschema@.report_lead_volume WITH (security_invoker = true) AS
+SELECT l.org_id,
+       pg_catalog.timezone('UTC', COALESCE(l.submitted_at, l.created_at))::date AS day,
+       l.source,
+       pg_catalog.count(*) FILTER (WHERE l.merged_into IS NULL AND l.erased_at IS NULL) AS leads,
+       pg_catalog.count(*) FILTER (WHERE l.status = 'merged') AS duplicates,
+       pg_catalog.count(*) AS captured
+  FROM leadflow.leads l
+ GROUP BY l.org_id, pg_catalog.timezone('UTC', COALESCE(l.submitted_at, l.created_at))::date, l.source;
+COMMENT ON VIEW @extschema@.report_lead_volume IS 'Leads captured per org, day (UTC) and source: live leads and duplicates.';
+COMMENT ON COLUMN @extschema@.report_lead_volume.org_id IS 'Org.';
+COMMENT ON COLUMN @extschema@.report_lead_volume.day IS 'Day the rows were submitted: the date of submitted_at (when the source says, e.g. Meta created_time), else of created_at, in UTC, whatever the session time zone.';
+COMMENT ON COLUMN @extschema@.report_lead_volume.source IS 'Lead source (NULL when none was given).';
+COMMENT ON COLUMN @extschema@.report_lead_volume.leads IS 'Live leads captured that day from that source (not merged, not erased).';
+COMMENT ON COLUMN @extschema@.report_lead_volume.duplicates IS 'Rows captured that day from that source that were stored merged into an earlier lead (status merged), erased or not.';
+COMMENT ON COLUMN @extschema@.report_lead_volume.captured IS 'Every row captured that day from that source: live leads, duplicates and erased leads.';
+
+CREATE OR REPLACE FUNCTION @extschema@.org_check_settings()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k text;
+    v jsonb;
+BEGIN
+    IF pg_catalog.jsonb_typeof(NEW.settings) <> 'object' THEN
+        RAISE EXCEPTION 'org settings must be a JSON object, not %', pg_catalog.jsonb_typeof(NEW.settings)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(NEW.settings) LOOP
+        IF k = 'default_region' THEN
+            -- a region libphonenumber knows (it reads national numbers with it)
+            IF pg_catalog.jsonb_typeof(v) <> 'string' OR (v OPERATOR(pg_catalog.#>>) '{}') !~ '^[A-Z]{2}$'
+               OR leadflow.contact_problem(NULL, '+12025550100', NULL, v OPERATOR(pg_catalog.#>>) '{}') IS NOT NULL THEN
+                RAISE EXCEPTION 'invalid org setting "default_region": %', v
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Use an upper-case ISO 3166 region code with a telephone numbering plan, such as "US" or "DE".';
+            END IF;
+        ELSIF k IN ('nurture_after_attempts', 'account_hot_at') THEN
+            IF pg_catalog.jsonb_typeof(v) <> 'number' OR (v OPERATOR(pg_catalog.#>>) '{}') !~ '^[0-9]+$'
+               OR (v OPERATOR(pg_catalog.#>>) '{}')::numeric NOT BETWEEN 1 AND 1000000 THEN
+                RAISE EXCEPTION 'invalid org setting "%": %', k, v
+                    USING ERRCODE = 'invalid_parameter_value', HINT = 'Use a whole number from 1 to 1000000.';
+            END IF;
+        ELSIF k = 'nurture_schedule' THEN
+            IF pg_catalog.jsonb_typeof(v) <> 'object' OR v OPERATOR(pg_catalog.=) '{}'::jsonb OR EXISTS (
+                   SELECT FROM pg_catalog.jsonb_each(v) e
+                    WHERE pg_catalog.jsonb_typeof(e.value) <> 'number' OR (e.value OPERATOR(pg_catalog.#>>) '{}') !~ '^[0-9]+$'
+                       OR (e.value OPERATOR(pg_catalog.#>>) '{}')::numeric > 3650
+                       OR pg_catalog.length(e.key) NOT BETWEEN 1 AND 100) THEN
+                RAISE EXCEPTION 'invalid org setting "nurture_schedule": %', v
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Use an object of step name to days after entering nurture (0 to 3650), e.g. {"welcome": 0, "educational": 7}.';
+            END IF;
+        ELSIF k IN ('named_account_routing', 'company_affinity_routing', 'convert_on_qualified',
+                    'require_bant_for_qualified', 'nurture_requires_consent') THEN
+            IF pg_catalog.jsonb_typeof(v) <> 'boolean' THEN
+                RAISE EXCEPTION 'invalid org setting "%": %', k, v
+                    USING ERRCODE = 'invalid_parameter_value', HINT = 'Use true or false.';
+            END IF;
+        ELSIF k = 'google_ads_key' THEN
+            -- the key Google Ads lead form webhooks send (capture() checks it)
+            IF pg_catalog.jsonb_typeof(v) <> 'string' OR pg_catalog.length(v OPERATOR(pg_catalog.#>>) '{}') NOT BETWEEN 1 AND 1000 THEN
+                RAISE EXCEPTION 'invalid org setting "google_ads_key"'
+                    USING ERRCODE = 'invalid_parameter_value', HINT = 'Use the webhook key of the Google Ads lead form, a non-empty string.';
+            END IF;
+        ELSE
+            RAISE EXCEPTION 'unknown org setting "%"', k
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified, nurture_after_attempts, nurture_schedule, nurture_requires_consent, account_hot_at, google_ads_key.';
+        END IF;
+    END LOOP;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.org_check_settings() IS 'Trigger: refuses unknown or ill-typed org settings.';
 
 -- a database under tenant isolation keeps it: the new table gets the policy too
 SELECT @extschema@.enable_tenant_isolation()

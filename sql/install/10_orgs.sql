@@ -183,10 +183,16 @@ BEGIN
                 RAISE EXCEPTION 'invalid org setting "%": %', k, v
                     USING ERRCODE = 'invalid_parameter_value', HINT = 'Use true or false.';
             END IF;
+        ELSIF k = 'google_ads_key' THEN
+            -- the key Google Ads lead form webhooks send (capture() checks it)
+            IF pg_catalog.jsonb_typeof(v) <> 'string' OR pg_catalog.length(v OPERATOR(pg_catalog.#>>) '{}') NOT BETWEEN 1 AND 1000 THEN
+                RAISE EXCEPTION 'invalid org setting "google_ads_key"'
+                    USING ERRCODE = 'invalid_parameter_value', HINT = 'Use the webhook key of the Google Ads lead form, a non-empty string.';
+            END IF;
         ELSE
             RAISE EXCEPTION 'unknown org setting "%"', k
                 USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified, nurture_after_attempts, nurture_schedule, nurture_requires_consent, account_hot_at.';
+                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified, nurture_after_attempts, nurture_schedule, nurture_requires_consent, account_hot_at, google_ads_key.';
         END IF;
     END LOOP;
     RETURN NEW;

@@ -211,6 +211,8 @@ DECLARE
     external text;              -- the submission's id at its source
     stored_source text;
     constraint_name text;
+    google_key text;
+    submitted timestamptz;
 BEGIN
     -- Meta's leadgen_id (or the webhook's id), Google's lead_id, a form's external_id
     external := NULLIF(pg_catalog.btrim(COALESCE(
@@ -219,6 +221,22 @@ BEGIN
         CASE WHEN payload ? 'user_column_data' THEN payload ->> 'lead_id' END,
         flat ->> 'external_id')), '');
     stored_source := leadflow.org_source(capture.org_id, capture.source);
+    IF payload ? 'user_column_data' THEN
+        -- Google Ads: the org's webhook key when it set one; test leads are not stored
+        SELECT o.settings ->> 'google_ads_key' INTO google_key
+          FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) capture.org_id;
+        IF google_key IS NOT NULL AND (payload ->> 'google_key') IS DISTINCT FROM google_key THEN
+            RAISE EXCEPTION 'capture payload google_key does not match the org''s google_ads_key'
+                USING ERRCODE = 'invalid_authorization_specification',
+                      HINT = 'Send the key set in the Google Ads lead form webhook; the org setting google_ads_key holds it.';
+        END IF;
+        IF pg_catalog.jsonb_typeof(payload -> 'is_test') = 'boolean' AND (payload ->> 'is_test')::boolean THEN
+            lead_id := NULL;
+            outcome := 'test';
+            RETURN NEXT;
+            RETURN;
+        END IF;
+    END IF;
     -- a submission captured before is not stored again
     SELECT COALESCE(l.merged_into, l.lead_id) INTO survivor
       FROM leadflow.leads l
@@ -256,6 +274,18 @@ BEGIN
             f := f || pg_catalog.jsonb_build_object(col, pg_catalog.btrim(v));
         END IF;
     END LOOP;
+    -- Meta's top-level campaign_name is the campaign; created_time is when
+    -- the person submitted (ad_name, adset_name, form_id, platform stay in
+    -- attributes); Google's google_key is not kept
+    IF NOT f ? 'campaign' AND NULLIF(pg_catalog.btrim(attrs ->> 'campaign_name'), '') IS NOT NULL THEN
+        f := f || pg_catalog.jsonb_build_object('campaign', pg_catalog.btrim(attrs ->> 'campaign_name'));
+        attrs := attrs - 'campaign_name';
+    END IF;
+    IF (attrs ->> 'created_time') ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)$' THEN
+        submitted := (attrs ->> 'created_time')::timestamptz;
+        attrs := attrs - 'created_time';
+    END IF;
+    attrs := attrs - 'google_key';
     IF full_name IS NOT NULL AND NOT f ? 'first_name' AND NOT f ? 'last_name' THEN
         f := f || pg_catalog.jsonb_build_object('first_name', pg_catalog.split_part(full_name, ' ', 1),
                                      'last_name', NULLIF(pg_catalog.btrim(pg_catalog.substr(full_name, pg_catalog.length(pg_catalog.split_part(full_name, ' ', 1)) + 1)), ''));
@@ -269,12 +299,13 @@ BEGIN
     BEGIN
         INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company, job_title,
                                     industry, company_size, annual_revenue, country, state, city,
-                                    postal_code, source, campaign, attributes, data_issues, external_id)
+                                    postal_code, source, campaign, attributes, data_issues, external_id,
+                                    submitted_at)
         VALUES (capture.org_id, f ->> 'first_name', f ->> 'last_name', f ->> 'email', f ->> 'phone',
                 f ->> 'company', f ->> 'job_title', f ->> 'industry', (f ->> 'company_size')::integer,
                 (f ->> 'annual_revenue')::numeric, f ->> 'country', f ->> 'state', f ->> 'city',
                 f ->> 'postal_code', capture.source, f ->> 'campaign', attrs,
-                NULLIF(issues, '{}'), external)
+                NULLIF(issues, '{}'), external, submitted)
         RETURNING leads.lead_id, leads.status, leads.merged_into INTO new_id, new_status, survivor;
     EXCEPTION WHEN unique_violation THEN
         -- the same submission captured by a concurrent session that committed first
