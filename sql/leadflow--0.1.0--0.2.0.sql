@@ -308,7 +308,7 @@ ALTER TABLE @extschema@.leads ADD COLUMN data_issues jsonb;
 ALTER TABLE @extschema@.leads ADD COLUMN external_id text;
 ALTER TABLE @extschema@.leads ADD COLUMN submitted_at timestamptz;
 COMMENT ON COLUMN @extschema@.leads.data_issues IS 'What was unusable in what was typed, field -> problem code (e.g. {"phone": "not_a_number"}); NULL when clean. The value stays as typed in its column (company_size and annual_revenue: in attributes, the column NULL). Written by the pipeline; report_data_quality counts it.';
-COMMENT ON COLUMN @extschema@.leads.external_id IS 'The id the submission has where it came from (Meta leadgen_id or id, Google lead_id, a CSV or form external_id, or any INSERT''s); unique per org and source: a submission captured again is not stored again (an INSERT of it stores nothing and does not count in the affected rows).';
+COMMENT ON COLUMN @extschema@.leads.external_id IS 'The id the submission has where it came from (Meta leadgen_id or id, Google lead_id, a CSV or form external_id, or any INSERT''s); one lead per org, source and external_id (lead_external_ids): a submission captured again is not stored again (an INSERT of it stores nothing and does not count in the affected rows).';
 COMMENT ON COLUMN @extschema@.leads.submitted_at IS 'When the person submitted the form, as the source says (Meta created_time); created_at stays the capture time. report_lead_volume counts a lead on this day when set.';
 
 COMMENT ON FUNCTION @extschema@.contact_problem(text, text, text, text) IS
@@ -557,10 +557,25 @@ UPDATE @extschema@.leads l SET external_id = x.external_id
  WHERE l.org_id OPERATOR(pg_catalog.=) x.org_id AND l.lead_id OPERATOR(pg_catalog.=) x.lead_id;
 ALTER TABLE @extschema@.leads ENABLE TRIGGER leads_pipeline;
 
--- a submission is stored once: capture() and process_import find it here,
--- the pipeline skips an INSERT of it (the statement stores nothing for it)
-CREATE UNIQUE INDEX leads_external_id ON @extschema@.leads (org_id, source, external_id) NULLS NOT DISTINCT
-    WHERE external_id IS NOT NULL;
+-- A submission is stored once: the pipeline claims its (org, source,
+-- external_id) here with INSERT ... ON CONFLICT DO NOTHING (as it claims an
+-- email in lead_emails), so a replay, also a concurrent one, stores nothing.
+CREATE TABLE @extschema@.lead_external_ids (
+    org_id       bigint NOT NULL,
+    source       text COLLATE "C" NOT NULL,
+    external_id  text COLLATE "C" NOT NULL,
+    lead_id      bigint NOT NULL,
+    PRIMARY KEY (org_id, source, external_id)
+);
+COMMENT ON TABLE @extschema@.lead_external_ids IS 'Internal: the lead row each captured submission (org, source, external_id) was stored as; a replay of it stores nothing.';
+COMMENT ON COLUMN @extschema@.lead_external_ids.source IS 'The lead''s source, canonical; empty when it has none.';
+COMMENT ON COLUMN @extschema@.lead_external_ids.external_id IS 'leads.external_id.';
+COMMENT ON COLUMN @extschema@.lead_external_ids.lead_id IS 'The lead row stored for it (its survivor when merged: survivor_of).';
+SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_external_ids', '');
+
+INSERT INTO @extschema@.lead_external_ids (org_id, source, external_id, lead_id)
+SELECT l.org_id, COALESCE(l.source, ''), l.external_id, l.lead_id FROM @extschema@.leads l
+ WHERE l.external_id IS NOT NULL;
 
 CREATE OR REPLACE FUNCTION @extschema@.capture(org_id bigint, source text, payload jsonb)
 RETURNS TABLE (lead_id bigint, outcome text)
@@ -582,7 +597,6 @@ DECLARE
     problem text;
     external text;              -- the submission's id at its source
     stored_source text;
-    constraint_name text;
     google_key text;
     submitted timestamptz;
 BEGIN
@@ -610,10 +624,10 @@ BEGIN
         END IF;
     END IF;
     -- a submission captured before is not stored again
-    SELECT COALESCE(l.merged_into, l.lead_id) INTO survivor
-      FROM leadflow.leads l
-     WHERE external IS NOT NULL AND l.org_id OPERATOR(pg_catalog.=) capture.org_id
-       AND l.source IS NOT DISTINCT FROM stored_source AND l.external_id OPERATOR(pg_catalog.=) external;
+    SELECT leadflow.survivor_of(x.org_id, x.lead_id) INTO survivor
+      FROM leadflow.lead_external_ids x
+     WHERE external IS NOT NULL AND x.org_id OPERATOR(pg_catalog.=) capture.org_id
+       AND x.source OPERATOR(pg_catalog.=) COALESCE(stored_source, '') AND x.external_id OPERATOR(pg_catalog.=) external;
     IF FOUND THEN
         lead_id := survivor;
         outcome := 'unchanged';
@@ -668,30 +682,22 @@ BEGIN
                   HINT = 'Send an email or phone field (e.g. "email", "phone_number", Google "EMAIL").';
     END IF;
 
-    BEGIN
-        INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company, job_title,
-                                    industry, company_size, annual_revenue, country, state, city,
-                                    postal_code, source, campaign, attributes, data_issues, external_id,
-                                    submitted_at)
-        VALUES (capture.org_id, f ->> 'first_name', f ->> 'last_name', f ->> 'email', f ->> 'phone',
-                f ->> 'company', f ->> 'job_title', f ->> 'industry', (f ->> 'company_size')::integer,
-                (f ->> 'annual_revenue')::numeric, f ->> 'country', f ->> 'state', f ->> 'city',
-                f ->> 'postal_code', capture.source, f ->> 'campaign', attrs,
-                NULLIF(issues, '{}'), external, submitted)
-        RETURNING leads.lead_id, leads.status, leads.merged_into INTO new_id, new_status, survivor;
-    EXCEPTION WHEN unique_violation THEN
-        -- the same submission captured by a concurrent session that committed first
-        GET STACKED DIAGNOSTICS constraint_name = CONSTRAINT_NAME;
-        IF constraint_name IS DISTINCT FROM 'leads_external_id' THEN
-            RAISE;
-        END IF;
-    END;
+    INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company, job_title,
+                                industry, company_size, annual_revenue, country, state, city,
+                                postal_code, source, campaign, attributes, data_issues, external_id,
+                                submitted_at)
+    VALUES (capture.org_id, f ->> 'first_name', f ->> 'last_name', f ->> 'email', f ->> 'phone',
+            f ->> 'company', f ->> 'job_title', f ->> 'industry', (f ->> 'company_size')::integer,
+            (f ->> 'annual_revenue')::numeric, f ->> 'country', f ->> 'state', f ->> 'city',
+            f ->> 'postal_code', capture.source, f ->> 'campaign', attrs,
+            NULLIF(issues, '{}'), external, submitted)
+    RETURNING leads.lead_id, leads.status, leads.merged_into INTO new_id, new_status, survivor;
     IF new_id IS NULL THEN
-        -- stored before (the pipeline skipped the row) or by the concurrent session
-        SELECT COALESCE(l.merged_into, l.lead_id) INTO survivor
-          FROM leadflow.leads l
-         WHERE l.org_id OPERATOR(pg_catalog.=) capture.org_id
-           AND l.source IS NOT DISTINCT FROM stored_source AND l.external_id OPERATOR(pg_catalog.=) external;
+        -- the pipeline stored nothing: a concurrent session captured it first
+        SELECT leadflow.survivor_of(x.org_id, x.lead_id) INTO survivor
+          FROM leadflow.lead_external_ids x
+         WHERE x.org_id OPERATOR(pg_catalog.=) capture.org_id
+           AND x.source OPERATOR(pg_catalog.=) COALESCE(stored_source, '') AND x.external_id OPERATOR(pg_catalog.=) external;
         lead_id := survivor;
         outcome := 'unchanged';
         RETURN NEXT;
@@ -763,10 +769,10 @@ BEGIN
     UPDATE leadflow.lead_imports i
        SET unchanged = true,
            lead_id = COALESCE(
-               (SELECT COALESCE(l.merged_into, l.lead_id) FROM leadflow.leads l
-                 WHERE i.external_id IS NOT NULL AND l.org_id OPERATOR(pg_catalog.=) i.org_id
-                   AND l.source IS NOT DISTINCT FROM s.source
-                   AND l.external_id OPERATOR(pg_catalog.=) i.external_id),
+               (SELECT leadflow.survivor_of(x.org_id, x.lead_id) FROM leadflow.lead_external_ids x
+                 WHERE i.external_id IS NOT NULL AND x.org_id OPERATOR(pg_catalog.=) i.org_id
+                   AND x.source OPERATOR(pg_catalog.=) COALESCE(s.source, '')
+                   AND x.external_id OPERATOR(pg_catalog.=) i.external_id),
                (SELECT leadflow.survivor_of(p.org_id, p.lead_id) FROM leadflow.lead_imports p
                  WHERE p.org_id OPERATOR(pg_catalog.=) i.org_id AND p.fingerprint OPERATOR(pg_catalog.=) i.fingerprint
                    AND p.lead_id IS NOT NULL AND p.batch_id OPERATOR(pg_catalog.<>) i.batch_id
@@ -780,10 +786,10 @@ BEGIN
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
        AND i.error IS NULL AND i.lead_id IS NULL
        AND i.source IS NOT DISTINCT FROM s.given
-       AND (EXISTS (SELECT FROM leadflow.leads l
-                     WHERE i.external_id IS NOT NULL AND l.org_id OPERATOR(pg_catalog.=) i.org_id
-                       AND l.source IS NOT DISTINCT FROM s.source
-                       AND l.external_id OPERATOR(pg_catalog.=) i.external_id)
+       AND (EXISTS (SELECT FROM leadflow.lead_external_ids x
+                     WHERE i.external_id IS NOT NULL AND x.org_id OPERATOR(pg_catalog.=) i.org_id
+                       AND x.source OPERATOR(pg_catalog.=) COALESCE(s.source, '')
+                       AND x.external_id OPERATOR(pg_catalog.=) i.external_id)
             OR EXISTS (SELECT FROM leadflow.lead_imports p
                         WHERE p.org_id OPERATOR(pg_catalog.=) i.org_id AND p.fingerprint OPERATOR(pg_catalog.=) i.fingerprint
                           AND p.lead_id IS NOT NULL AND p.batch_id OPERATOR(pg_catalog.<>) i.batch_id)
@@ -949,6 +955,63 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.org_check_settings() IS 'Trigger: refuses unknown or ill-typed org settings.';
+
+-- erasure removes the external id and the import fingerprint too
+CREATE OR REPLACE FUNCTION @extschema@.erase_lead(lead_id bigint, reason text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l leadflow.leads;
+    ids bigint[];
+BEGIN
+    IF reason IS NULL OR pg_catalog.length(reason) NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION 'invalid erasure reason: must be 1 to 200 characters'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Give the request reference, not personal data.';
+    END IF;
+    SELECT * INTO l FROM leadflow.leads x WHERE x.lead_id OPERATOR(pg_catalog.=) erase_lead.lead_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'lead % does not exist', erase_lead.lead_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF l.erased_at IS NOT NULL THEN
+        RAISE EXCEPTION 'lead % is already erased', l.lead_id USING ERRCODE = 'check_violation';
+    END IF;
+
+    -- the lead and the duplicates merged into it
+    SELECT pg_catalog.array_agg(x.lead_id ORDER BY x.lead_id) INTO ids FROM leadflow.leads x
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id
+       AND (x.lead_id OPERATOR(pg_catalog.=) l.lead_id OR x.merged_into OPERATOR(pg_catalog.=) l.lead_id);
+
+    UPDATE leadflow.leads x
+       SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL,
+           email_normalized = NULL, phone_e164 = NULL, state = NULL, city = NULL, postal_code = NULL,
+           attributes = '{}', external_id = NULL, erased_at = pg_catalog.now()
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.lead_signals s SET properties = '{}'
+     WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.activities a SET subject = NULL, notes = NULL
+     WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.contacts c SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL
+     WHERE c.org_id OPERATOR(pg_catalog.=) l.org_id AND c.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.lead_imports i
+       SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL, state = NULL,
+           city = NULL, postal_code = NULL, external_id = NULL, fingerprint = NULL
+     WHERE i.org_id OPERATOR(pg_catalog.=) l.org_id AND i.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    DELETE FROM leadflow.lead_emails e
+     WHERE e.org_id OPERATOR(pg_catalog.=) l.org_id AND e.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    DELETE FROM leadflow.lead_external_ids x
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+
+    PERFORM leadflow.append_journey(l.lead_id, 'erased', pg_catalog.jsonb_build_object(
+        'reason', reason, 'leads_erased', pg_catalog.cardinality(ids)));
+    RETURN pg_catalog.cardinality(ids);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
+    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes, external id; their signals'' properties, activities'' free text, contact and import rows); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';
+
+REVOKE EXECUTE ON FUNCTION @extschema@.erase_lead(bigint, text) FROM PUBLIC;
 
 -- a database under tenant isolation keeps it: the new table gets the policy too
 SELECT @extschema@.enable_tenant_isolation()

@@ -337,31 +337,31 @@ LeadflowNormalizePlace(LeadflowLead *lead)
 	set_issues(lead, place_fields, codes, lengthof(place_fields));
 }
 
-static LeadflowPlan captured_plan = {
+static LeadflowPlan claim_external_plan = {
 	NULL,
-	"SELECT FROM leadflow.leads l WHERE l.org_id OPERATOR(pg_catalog.=) $1"
-	" AND l.source IS NOT DISTINCT FROM $2 AND l.external_id OPERATOR(pg_catalog.=) $3"
-	" AND l.external_id IS NOT NULL",
-	3, {INT8OID, TEXTOID, TEXTOID}
+	"INSERT INTO leadflow.lead_external_ids (org_id, source, external_id, lead_id)"
+	" VALUES ($1, COALESCE($2, ''), $3, $4) ON CONFLICT DO NOTHING RETURNING 1",
+	4, {INT8OID, TEXTOID, TEXTOID, INT8OID}
 };
 
 /*
  * LeadflowAlreadyCaptured
- *		Whether the org has a lead of this source with this external_id
- *		(Meta's leadgen_id, Google's lead_id, a CSV external_id): then the
- *		insert is a replay of a submission captured before, and the trigger
- *		stores nothing for it (no row, no journey, no signal).  Called after
- *		the source is canonical.  A concurrent replay that gets past this
- *		check meets the unique index leads_external_id (23505), which
- *		capture() turns into outcome "unchanged".
+ *		Claims the lead's external_id (Meta's leadgen_id, Google's lead_id,
+ *		a CSV external_id) for its org and source in lead_external_ids;
+ *		true when another lead holds it: the insert is a replay of a
+ *		submission captured before, and the trigger stores nothing for it
+ *		(no row, no journey, no signal).  ON CONFLICT waits for a concurrent
+ *		claimer, so of two sessions capturing the same webhook one stores
+ *		it and the other finds it, without error.  Called once the source
+ *		is canonical.
  */
 bool
 LeadflowAlreadyCaptured(LeadflowLead *lead)
 {
 	char	   *external_id;
-	Datum		args[3];
-	char		nulls[3] = {' ', ' ', ' '};
-	bool		found;
+	Datum		args[4];
+	char		nulls[4] = {' ', ' ', ' ', ' '};
+	bool		claimed;
 	int			rc;
 
 	if (leadflow_cols.external_id == 0)
@@ -375,13 +375,14 @@ LeadflowAlreadyCaptured(LeadflowLead *lead)
 	else
 		args[1] = lead->values[leadflow_cols.source - 1];
 	args[2] = CStringGetTextDatum(external_id);
+	args[3] = Int64GetDatum(lead->lead_id);
 	SPI_connect();
-	rc = LeadflowExecute(&captured_plan, args, nulls, true, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "leadflow: external_id lookup failed: %s", SPI_result_code_string(rc));
-	found = SPI_processed > 0;
+	rc = LeadflowExecute(&claim_external_plan, args, nulls, false, 1);
+	if (rc != SPI_OK_INSERT_RETURNING)
+		elog(ERROR, "leadflow: external_id claim failed: %s", SPI_result_code_string(rc));
+	claimed = SPI_processed > 0;
 	SPI_finish();
-	return found;
+	return !claimed;
 }
 
 /*

@@ -210,7 +210,6 @@ DECLARE
     problem text;
     external text;              -- the submission's id at its source
     stored_source text;
-    constraint_name text;
     google_key text;
     submitted timestamptz;
 BEGIN
@@ -238,10 +237,10 @@ BEGIN
         END IF;
     END IF;
     -- a submission captured before is not stored again
-    SELECT COALESCE(l.merged_into, l.lead_id) INTO survivor
-      FROM leadflow.leads l
-     WHERE external IS NOT NULL AND l.org_id OPERATOR(pg_catalog.=) capture.org_id
-       AND l.source IS NOT DISTINCT FROM stored_source AND l.external_id OPERATOR(pg_catalog.=) external;
+    SELECT leadflow.survivor_of(x.org_id, x.lead_id) INTO survivor
+      FROM leadflow.lead_external_ids x
+     WHERE external IS NOT NULL AND x.org_id OPERATOR(pg_catalog.=) capture.org_id
+       AND x.source OPERATOR(pg_catalog.=) COALESCE(stored_source, '') AND x.external_id OPERATOR(pg_catalog.=) external;
     IF FOUND THEN
         lead_id := survivor;
         outcome := 'unchanged';
@@ -296,30 +295,22 @@ BEGIN
                   HINT = 'Send an email or phone field (e.g. "email", "phone_number", Google "EMAIL").';
     END IF;
 
-    BEGIN
-        INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company, job_title,
-                                    industry, company_size, annual_revenue, country, state, city,
-                                    postal_code, source, campaign, attributes, data_issues, external_id,
-                                    submitted_at)
-        VALUES (capture.org_id, f ->> 'first_name', f ->> 'last_name', f ->> 'email', f ->> 'phone',
-                f ->> 'company', f ->> 'job_title', f ->> 'industry', (f ->> 'company_size')::integer,
-                (f ->> 'annual_revenue')::numeric, f ->> 'country', f ->> 'state', f ->> 'city',
-                f ->> 'postal_code', capture.source, f ->> 'campaign', attrs,
-                NULLIF(issues, '{}'), external, submitted)
-        RETURNING leads.lead_id, leads.status, leads.merged_into INTO new_id, new_status, survivor;
-    EXCEPTION WHEN unique_violation THEN
-        -- the same submission captured by a concurrent session that committed first
-        GET STACKED DIAGNOSTICS constraint_name = CONSTRAINT_NAME;
-        IF constraint_name IS DISTINCT FROM 'leads_external_id' THEN
-            RAISE;
-        END IF;
-    END;
+    INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company, job_title,
+                                industry, company_size, annual_revenue, country, state, city,
+                                postal_code, source, campaign, attributes, data_issues, external_id,
+                                submitted_at)
+    VALUES (capture.org_id, f ->> 'first_name', f ->> 'last_name', f ->> 'email', f ->> 'phone',
+            f ->> 'company', f ->> 'job_title', f ->> 'industry', (f ->> 'company_size')::integer,
+            (f ->> 'annual_revenue')::numeric, f ->> 'country', f ->> 'state', f ->> 'city',
+            f ->> 'postal_code', capture.source, f ->> 'campaign', attrs,
+            NULLIF(issues, '{}'), external, submitted)
+    RETURNING leads.lead_id, leads.status, leads.merged_into INTO new_id, new_status, survivor;
     IF new_id IS NULL THEN
-        -- stored before (the pipeline skipped the row) or by the concurrent session
-        SELECT COALESCE(l.merged_into, l.lead_id) INTO survivor
-          FROM leadflow.leads l
-         WHERE l.org_id OPERATOR(pg_catalog.=) capture.org_id
-           AND l.source IS NOT DISTINCT FROM stored_source AND l.external_id OPERATOR(pg_catalog.=) external;
+        -- the pipeline stored nothing: a concurrent session captured it first
+        SELECT leadflow.survivor_of(x.org_id, x.lead_id) INTO survivor
+          FROM leadflow.lead_external_ids x
+         WHERE x.org_id OPERATOR(pg_catalog.=) capture.org_id
+           AND x.source OPERATOR(pg_catalog.=) COALESCE(stored_source, '') AND x.external_id OPERATOR(pg_catalog.=) external;
         lead_id := survivor;
         outcome := 'unchanged';
         RETURN NEXT;
@@ -492,10 +483,10 @@ BEGIN
     UPDATE leadflow.lead_imports i
        SET unchanged = true,
            lead_id = COALESCE(
-               (SELECT COALESCE(l.merged_into, l.lead_id) FROM leadflow.leads l
-                 WHERE i.external_id IS NOT NULL AND l.org_id OPERATOR(pg_catalog.=) i.org_id
-                   AND l.source IS NOT DISTINCT FROM s.source
-                   AND l.external_id OPERATOR(pg_catalog.=) i.external_id),
+               (SELECT leadflow.survivor_of(x.org_id, x.lead_id) FROM leadflow.lead_external_ids x
+                 WHERE i.external_id IS NOT NULL AND x.org_id OPERATOR(pg_catalog.=) i.org_id
+                   AND x.source OPERATOR(pg_catalog.=) COALESCE(s.source, '')
+                   AND x.external_id OPERATOR(pg_catalog.=) i.external_id),
                (SELECT leadflow.survivor_of(p.org_id, p.lead_id) FROM leadflow.lead_imports p
                  WHERE p.org_id OPERATOR(pg_catalog.=) i.org_id AND p.fingerprint OPERATOR(pg_catalog.=) i.fingerprint
                    AND p.lead_id IS NOT NULL AND p.batch_id OPERATOR(pg_catalog.<>) i.batch_id
@@ -509,10 +500,10 @@ BEGIN
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
        AND i.error IS NULL AND i.lead_id IS NULL
        AND i.source IS NOT DISTINCT FROM s.given
-       AND (EXISTS (SELECT FROM leadflow.leads l
-                     WHERE i.external_id IS NOT NULL AND l.org_id OPERATOR(pg_catalog.=) i.org_id
-                       AND l.source IS NOT DISTINCT FROM s.source
-                       AND l.external_id OPERATOR(pg_catalog.=) i.external_id)
+       AND (EXISTS (SELECT FROM leadflow.lead_external_ids x
+                     WHERE i.external_id IS NOT NULL AND x.org_id OPERATOR(pg_catalog.=) i.org_id
+                       AND x.source OPERATOR(pg_catalog.=) COALESCE(s.source, '')
+                       AND x.external_id OPERATOR(pg_catalog.=) i.external_id)
             OR EXISTS (SELECT FROM leadflow.lead_imports p
                         WHERE p.org_id OPERATOR(pg_catalog.=) i.org_id AND p.fingerprint OPERATOR(pg_catalog.=) i.fingerprint
                           AND p.lead_id IS NOT NULL AND p.batch_id OPERATOR(pg_catalog.<>) i.batch_id)

@@ -230,7 +230,7 @@ BEGIN
     UPDATE leadflow.leads x
        SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL,
            email_normalized = NULL, phone_e164 = NULL, state = NULL, city = NULL, postal_code = NULL,
-           attributes = '{}', erased_at = pg_catalog.now()
+           attributes = '{}', external_id = NULL, erased_at = pg_catalog.now()
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
     UPDATE leadflow.lead_signals s SET properties = '{}'
      WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) ANY (ids);
@@ -240,10 +240,12 @@ BEGIN
      WHERE c.org_id OPERATOR(pg_catalog.=) l.org_id AND c.lead_id OPERATOR(pg_catalog.=) ANY (ids);
     UPDATE leadflow.lead_imports i
        SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL, state = NULL,
-           city = NULL, postal_code = NULL
+           city = NULL, postal_code = NULL, external_id = NULL, fingerprint = NULL
      WHERE i.org_id OPERATOR(pg_catalog.=) l.org_id AND i.lead_id OPERATOR(pg_catalog.=) ANY (ids);
     DELETE FROM leadflow.lead_emails e
      WHERE e.org_id OPERATOR(pg_catalog.=) l.org_id AND e.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    DELETE FROM leadflow.lead_external_ids x
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
 
     PERFORM leadflow.append_journey(l.lead_id, 'erased', pg_catalog.jsonb_build_object(
         'reason', reason, 'leads_erased', pg_catalog.cardinality(ids)));
@@ -251,7 +253,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
-    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes; their signals'' properties, activities'' free text, contact and import rows); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';
+    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes, external id; their signals'' properties, activities'' free text, contact and import rows); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';
 REVOKE EXECUTE ON FUNCTION @extschema@.erase_lead(bigint, text) FROM PUBLIC;
 
 -- pg_dump keeps the user data of these tables

@@ -8,12 +8,23 @@ ALTER TABLE @extschema@.leads ADD COLUMN data_issues jsonb;
 ALTER TABLE @extschema@.leads ADD COLUMN external_id text;
 ALTER TABLE @extschema@.leads ADD COLUMN submitted_at timestamptz;
 COMMENT ON COLUMN @extschema@.leads.data_issues IS 'What was unusable in what was typed, field -> problem code (e.g. {"phone": "not_a_number"}); NULL when clean. The value stays as typed in its column (company_size and annual_revenue: in attributes, the column NULL). Written by the pipeline; report_data_quality counts it.';
-COMMENT ON COLUMN @extschema@.leads.external_id IS 'The id the submission has where it came from (Meta leadgen_id or id, Google lead_id, a CSV or form external_id, or any INSERT''s); unique per org and source: a submission captured again is not stored again (an INSERT of it stores nothing and does not count in the affected rows).';
+COMMENT ON COLUMN @extschema@.leads.external_id IS 'The id the submission has where it came from (Meta leadgen_id or id, Google lead_id, a CSV or form external_id, or any INSERT''s); one lead per org, source and external_id (lead_external_ids): a submission captured again is not stored again (an INSERT of it stores nothing and does not count in the affected rows).';
 COMMENT ON COLUMN @extschema@.leads.submitted_at IS 'When the person submitted the form, as the source says (Meta created_time); created_at stays the capture time. report_lead_volume counts a lead on this day when set.';
--- a submission is stored once: capture() and process_import find it here,
--- the pipeline skips an INSERT of it (the statement stores nothing for it)
-CREATE UNIQUE INDEX leads_external_id ON @extschema@.leads (org_id, source, external_id) NULLS NOT DISTINCT
-    WHERE external_id IS NOT NULL;
+-- A submission is stored once: the pipeline claims its (org, source,
+-- external_id) here with INSERT ... ON CONFLICT DO NOTHING (as it claims an
+-- email in lead_emails), so a replay, also a concurrent one, stores nothing.
+CREATE TABLE @extschema@.lead_external_ids (
+    org_id       bigint NOT NULL,
+    source       text COLLATE "C" NOT NULL,
+    external_id  text COLLATE "C" NOT NULL,
+    lead_id      bigint NOT NULL,
+    PRIMARY KEY (org_id, source, external_id)
+);
+COMMENT ON TABLE @extschema@.lead_external_ids IS 'Internal: the lead row each captured submission (org, source, external_id) was stored as; a replay of it stores nothing.';
+COMMENT ON COLUMN @extschema@.lead_external_ids.source IS 'The lead''s source, canonical; empty when it has none.';
+COMMENT ON COLUMN @extschema@.lead_external_ids.external_id IS 'leads.external_id.';
+COMMENT ON COLUMN @extschema@.lead_external_ids.lead_id IS 'The lead row stored for it (its survivor when merged: survivor_of).';
+SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_external_ids', '');
 
 -- What was typed but could not be used, per field and problem
 CREATE VIEW @extschema@.report_data_quality WITH (security_invoker = true) AS
