@@ -44,6 +44,7 @@ REGRESS = \
 	92_account_scoring \
 	93_predictive_scoring \
 	97_data_quality \
+	98_messy_import \
 	99_upgrade
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 
