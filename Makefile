@@ -7,13 +7,13 @@ EXTVERSION = $(shell grep default_version $(EXTENSION).control | sed -e "s/defau
 MODULE_big = leadflow
 # by layer, bottom up (README "Development"; test/layers.sh checks includes)
 OBJS = \
-	src/text.o src/email.o src/names.o src/phone.o src/numbers.o src/country.o src/source.o src/predicate.o src/predicate_field.o src/predicate_eval.o src/business_hours.o src/decay.o \
-	src/leadflow.o src/spi.o src/request.o src/lead.o src/notify.o \
-	src/rulecache.o src/rulecache_routing.o src/journey.o \
+	src/text.o src/email.o src/names.o src/phone.o src/numbers.o src/country.o src/source.o src/predicate.o src/predicate_field.o src/predicate_eval.o src/business_hours.o src/decay.o src/journey_hash.o \
+	src/leadflow.o src/spi.o src/request.o src/lead.o src/notify.o src/txbuf.o \
+	src/rulecache.o src/rulecache_routing.o src/journey.o src/route_state.o \
 	src/validate.o src/dedup.o src/enrich.o src/score.o src/predict.o src/route.o \
 	src/workflow.o src/nurture.o src/account.o \
 	src/pipeline.o \
-	src/reassign.o src/maintenance.o
+	src/reassign.o src/maintenance.o src/route_sql.o src/journey_sql.o src/predict_sql.o
 
 # The install script of default_version is built from the topic parts in
 # sql/install/ (in file name order) and the shipped free-mail list in data/.
@@ -43,6 +43,7 @@ REGRESS = \
 	91_lifecycle_automation \
 	92_account_scoring \
 	93_predictive_scoring \
+	94_subtransactions \
 	97_data_quality \
 	98_messy_import \
 	99_upgrade
@@ -56,6 +57,7 @@ ISOLATION = \
 	round_robin \
 	notify \
 	prediction_counts \
+	subxact_round_robin \
 	capture_replay
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION) --encoding=UTF8
 
@@ -184,10 +186,8 @@ BENCH_CLUSTER = pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' \
 
 bench: deps
 	$(MAKE) all
-	$(MAKE) install
 	$(call private_run,$(BENCH_CLUSTER),bench/run.sh full)
 
 bench-smoke: deps
 	$(MAKE) all
-	$(MAKE) install
 	$(call private_run,$(BENCH_CLUSTER),bench/run.sh quick)

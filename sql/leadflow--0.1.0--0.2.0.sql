@@ -296,6 +296,26 @@ LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.score_decay(timestamptz, timestamptz, interval, integer) IS
     'Points a lead loses to inactivity as of a time (leads.score_decay): points_per_week for every whole week since last_activity beyond inactivity_grace, at most 1000; 0 within the grace period. The formula scoring uses; run_maintenance brings the stored decay up to date with it.';
 
+------------------------------------------------------------------------------
+-- Issue 16: one statement-end trigger on leads writes what a statement's
+-- rows left in the transaction buffers (journey rows, rotation state and
+-- rule hits, prediction count changes); it replaces routing_flush and
+-- prediction_flush.  The buffers are subtransaction-exact in the library.
+DROP TRIGGER leads_routing_flush ON @extschema@.leads;
+DROP TRIGGER leads_prediction_flush ON @extschema@.leads;
+DROP FUNCTION @extschema@.routing_flush();
+DROP FUNCTION @extschema@.prediction_flush();
+
+CREATE FUNCTION @extschema@.statement_end()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'leadflow_statement_end'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.statement_end() IS 'Trigger: writes the journey rows, rotation state, rule hits and prediction count changes a statement on leads buffered.';
+
+CREATE TRIGGER leads_statement_end
+    AFTER INSERT OR UPDATE ON @extschema@.leads
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.statement_end();
+
 -- Issue 18: nothing lost at capture.  A lead with one usable contact is
 -- never refused: what cannot be used is kept as typed and noted in
 -- leads.data_issues, counted by report_data_quality (86_data_quality);

@@ -26,7 +26,6 @@
 #include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
-#include "common/cryptohash.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
@@ -45,6 +44,7 @@
 #include "request.h"
 #include "spi.h"
 #include "text.h"
+#include "txbuf.h"
 
 
 /* entries beyond this are dropped and re-read from the table on demand */
@@ -66,9 +66,11 @@ typedef struct JourneyHead
 static HTAB *journey_heads = NULL;
 
 /*
- * Rows appended inside the lead pipeline wait here and are written by one
- * heap multi-insert per statement (or per 1000 rows, see write_rows): one
- * relation open and one batch of pages for many rows instead of one each.
+ * Rows appended inside the lead pipeline wait in a transaction buffer
+ * (txbuf.h) and are written by one heap multi-insert per statement (or per
+ * 1000 rows, see write_rows): one relation open and one batch of pages for
+ * many rows instead of one each.  A subtransaction that aborts takes its
+ * own rows with it and no others.
  */
 #define JOURNEY_BATCH 1000
 
@@ -86,11 +88,16 @@ typedef struct PendingRow
 	uint8		hash[LEADFLOW_HASH_LEN];
 } PendingRow;
 
-static MemoryContext pending_cxt = NULL;
-static PendingRow *pending = NULL;
-static int	npending = 0;
+static void keep_row(void *row, MemoryContext cxt);
+static void journey_discard(void);
+static void journey_subabort(int level);
+
+static TxbufLog journey_log = TXBUF_LOG("leadflow pending journey rows", PendingRow, keep_row);
+static const TxbufClient journey_client = {
+	"journey", LeadflowJourneyFlush, journey_discard, journey_subabort
+};
 static int	hold_depth = 0;		/* LeadflowJourneyHold outside the pipeline */
-static bool callbacks_registered = false;
+static int	journey_level = 0;	/* deepest level that used heads or wrote */
 
 static LeadflowPlan head_plan = {
 	NULL,
@@ -100,57 +107,56 @@ static LeadflowPlan head_plan = {
 	2, {INT8OID, INT8OID}
 };
 
-static LeadflowPlan lock_lead_plan = {
-	NULL,
-	"SELECT org_id FROM leadflow.leads WHERE lead_id OPERATOR(pg_catalog.=) $1"
-	" FOR NO KEY UPDATE",
-	1, {INT8OID}
-};
-
-static void drop_pending(void);
-
 /*
- * The head cache lives in TopTransactionContext; it is forgotten at the
- * end of the transaction and on any subtransaction abort (rows it counted
- * may have been rolled back).
+ * keep_row
+ *		Copies what a waiting row points to into cxt: txbuf calls it for
+ *		rows of an outer level written inside a subtransaction, and again
+ *		when its abort gives them back.
  */
 static void
-journey_xact_callback(XactEvent event, void *arg)
+keep_row(void *row, MemoryContext cxt)
 {
-	/*
-	 * Every statement that buffers rows flushes them when it ends; rows
-	 * still waiting here would be lost, so refuse the commit instead.
-	 */
-	if ((event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE) && npending > 0)
-		elog(ERROR, "leadflow: %d journey rows were never written", npending);
-	if (event == XACT_EVENT_PRE_COMMIT || event == XACT_EVENT_PRE_PREPARE)
-		return;
-	journey_heads = NULL;		/* memory goes with TopTransactionContext */
+	PendingRow *r = row;
+	Jsonb	   *detail = MemoryContextAlloc(cxt, VARSIZE(r->detail));
+
+	memcpy(detail, r->detail, VARSIZE(r->detail));
+	r->detail = detail;
+	r->kind = MemoryContextStrdup(cxt, r->kind);
+	r->actor = MemoryContextStrdup(cxt, r->actor);
+}
+
+/*
+ * journey_discard
+ *		The transaction ended (txbuf calls it): the head cache went with
+ *		TopTransactionContext.
+ */
+static void
+journey_discard(void)
+{
+	journey_heads = NULL;
 	hold_depth = 0;
-	if (event == XACT_EVENT_ABORT || event == XACT_EVENT_PARALLEL_ABORT)
-		drop_pending();
+	journey_level = 0;
 }
 
+/*
+ * journey_subabort
+ *		The subtransaction at level aborted (txbuf calls it, after dropping
+ *		its rows and giving back the outer rows it wrote).  If it used the
+ *		journey, heads it cached may count rows that are gone, or rest on
+ *		lead locks it released: the cache is rebuilt on next use from the
+ *		rows still waiting (heads_table).  A subtransaction that never
+ *		touched the journey (a function catching an error, row after row)
+ *		costs nothing here.
+ */
 static void
-journey_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-						 SubTransactionId parentSubid, void *arg)
+journey_subabort(int level)
 {
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-	{
-		if (journey_heads != NULL)
-			hash_destroy(journey_heads);
-		journey_heads = NULL;
-		drop_pending();
-	}
-}
-
-static void
-drop_pending(void)
-{
-	npending = 0;
-	pending = NULL;
-	if (pending_cxt != NULL)
-		MemoryContextReset(pending_cxt);
+	if (journey_level < level)
+		return;
+	if (journey_heads != NULL)
+		hash_destroy(journey_heads);
+	journey_heads = NULL;
+	journey_level = level - 1;
 }
 
 /* Drops the head cache; rows still waiting count on their heads: written first. */
@@ -162,26 +168,39 @@ forget_heads(void)
 	journey_heads = NULL;
 }
 
+/*
+ * The head cache, in TopTransactionContext.  A new one starts from the
+ * rows still waiting (after a subtransaction abort, the chains they end
+ * are newer than the table); other heads are read from the table.
+ */
 static HTAB *
 heads_table(void)
 {
-	if (!callbacks_registered)
-	{
-		RegisterXactCallback(journey_xact_callback, NULL);
-		RegisterSubXactCallback(journey_subxact_callback, NULL);
-		callbacks_registered = true;
-	}
+	TxbufRegister(&journey_client);
+	journey_level = Max(journey_level, GetCurrentTransactionNestLevel());
 	if (journey_heads != NULL && hash_get_num_entries(journey_heads) >= JOURNEY_HEADS_MAX)
 		forget_heads();
 	if (journey_heads == NULL)
 	{
 		HASHCTL		ctl;
+		PendingRow *rows;
+		int			n;
+		int			i;
 
 		ctl.keysize = sizeof(JourneyKey);
 		ctl.entrysize = sizeof(JourneyHead);
 		ctl.hcxt = TopTransactionContext;
 		journey_heads = hash_create("leadflow journey heads", 256, &ctl,
 									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
+		rows = TxbufLogRows(&journey_log, &n);
+		for (i = 0; i < n; i++)
+		{
+			JourneyKey	key = {rows[i].org_id, rows[i].lead_id};
+			JourneyHead *head = hash_search(journey_heads, &key, HASH_ENTER, NULL);
+
+			head->seq = rows[i].seq;
+			memcpy(head->hash, rows[i].hash, LEADFLOW_HASH_LEN);
+		}
 	}
 	return journey_heads;
 }
@@ -197,72 +216,6 @@ LeadflowActor(void)
 	if (leadflow_actor != NULL && leadflow_actor[0] != '\0')
 		return leadflow_actor;
 	return GetUserNameFromId(GetSessionUserId(), false);
-}
-
-/* an integer and a colon; pg_lltoa, not printf: this runs for every row */
-static void
-append_int(StringInfo buf, int64 value)
-{
-	char		digits[MAXINT8LEN + 1];
-	int			len = pg_lltoa(value, digits);
-
-	digits[len] = ':';
-	appendBinaryStringInfo(buf, digits, len + 1);
-}
-
-static void
-append_field(StringInfo buf, const char *data, int len)
-{
-	append_int(buf, len);
-	appendBinaryStringInfo(buf, data, len);
-}
-
-/*
- * journey_row_hash
- *		SHA-256 of one journey row into out[LEADFLOW_HASH_LEN].
- *
- * prev is NULL for the first row of a chain.  Allocates only in the
- * current memory context.
- */
-static void
-journey_row_hash(const uint8 *prev, int prev_len, int64 org_id, int64 lead_id,
-				 int32 seq, TimestampTz occurred_at, const char *kind,
-				 const char *actor, const char *detail, uint8 *out)
-{
-	StringInfoData buf;
-	pg_cryptohash_ctx *ctx;
-
-	initStringInfo(&buf);
-	if (prev != NULL)
-		append_field(&buf, (const char *) prev, prev_len);
-	else
-		appendStringInfoString(&buf, "-:");
-	append_int(&buf, org_id);
-	append_int(&buf, lead_id);
-	append_int(&buf, seq);
-	append_int(&buf, (int64) occurred_at);
-	append_field(&buf, kind, strlen(kind));
-	append_field(&buf, actor, strlen(actor));
-	append_field(&buf, detail, strlen(detail));
-
-	ctx = pg_cryptohash_create(PG_SHA256);
-	if (pg_cryptohash_init(ctx) < 0 ||
-		pg_cryptohash_update(ctx, (uint8 *) buf.data, buf.len) < 0 ||
-		pg_cryptohash_final(ctx, out, LEADFLOW_HASH_LEN) < 0)
-		elog(ERROR, "leadflow: could not compute SHA-256: %s",
-			 pg_cryptohash_error(ctx));
-	pg_cryptohash_free(ctx);
-	pfree(buf.data);
-}
-
-static bytea *
-hash_to_bytea(const uint8 *hash)
-{
-	bytea	   *b = palloc(VARHDRSZ + LEADFLOW_HASH_LEN);
-
-	SET_VARSIZE(b, VARHDRSZ + LEADFLOW_HASH_LEN);
-	memcpy(VARDATA(b), hash, LEADFLOW_HASH_LEN);
-	return b;
 }
 
 /*
@@ -387,8 +340,8 @@ write_rows(PendingRow *rows, int n)
 		SET(6, CStringGetTextDatum(r->actor));
 		SET(7, JsonbPGetDatum(r->detail));
 		if (r->has_prev)
-			SET(8, PointerGetDatum(hash_to_bytea(r->prev)));
-		SET(9, PointerGetDatum(hash_to_bytea(r->hash)));
+			SET(8, PointerGetDatum(LeadflowHashToBytea(r->prev)));
+		SET(9, PointerGetDatum(LeadflowHashToBytea(r->hash)));
 #undef SET
 		ExecStoreVirtualTuple(slot);
 		if (rel->rd_att->constr)
@@ -420,11 +373,12 @@ write_rows(PendingRow *rows, int n)
 void
 LeadflowJourneyFlush(void)
 {
-	int			n = npending;
+	int			n;
+	PendingRow *rows = TxbufLogRows(&journey_log, &n);
 
 	if (n == 0)
 		return;
-	npending = 0;				/* whatever happens, these rows are done */
+	journey_level = Max(journey_level, GetCurrentTransactionNestLevel());
 	LeadflowFailpoint("journey");
 
 	/*
@@ -434,7 +388,7 @@ LeadflowJourneyFlush(void)
 	 */
 	PG_TRY();
 	{
-		write_rows(pending, n);
+		write_rows(rows, n);
 	}
 	PG_CATCH();
 	{
@@ -450,13 +404,14 @@ LeadflowJourneyFlush(void)
 		PG_RE_THROW();
 	}
 	PG_END_TRY();
-	MemoryContextReset(pending_cxt);
-	pending = NULL;
+	/* an error above aborts the (sub)transaction, and txbuf sorts the rows */
+	TxbufLogWritten(&journey_log);
 }
 
 /*
  * Appends one row to the chain whose head is given; detail lives in
- * pending_cxt, canonical anywhere (the hash is computed here).
+ * TxbufLogMemory(&journey_log), canonical anywhere (the hash is computed
+ * here).
  */
 static int32
 append_row(JourneyHead *head, int64 org_id, int64 lead_id, const char *kind,
@@ -464,13 +419,12 @@ append_row(JourneyHead *head, int64 org_id, int64 lead_id, const char *kind,
 {
 	PendingRow *r;
 	MemoryContext old;
+	int			n;
 	const char *actor = LeadflowActor();
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 
-	old = MemoryContextSwitchTo(pending_cxt);
-	if (pending == NULL)
-		pending = palloc(sizeof(PendingRow) * JOURNEY_BATCH);
-	r = &pending[npending++];
+	old = MemoryContextSwitchTo(TxbufLogMemory(&journey_log));
+	r = TxbufLogAppend(&journey_log);
 	r->org_id = org_id;
 	r->lead_id = lead_id;
 	r->seq = head->seq + 1;
@@ -481,30 +435,26 @@ append_row(JourneyHead *head, int64 org_id, int64 lead_id, const char *kind,
 	r->has_prev = head->seq > 0;
 	if (r->has_prev)
 		memcpy(r->prev, head->hash, LEADFLOW_HASH_LEN);
-	journey_row_hash(r->has_prev ? r->prev : NULL, LEADFLOW_HASH_LEN, org_id, lead_id,
+	LeadflowJourneyRowHash(r->has_prev ? r->prev : NULL, LEADFLOW_HASH_LEN, org_id, lead_id,
 					 r->seq, now, kind, actor, canonical, r->hash);
 	MemoryContextSwitchTo(old);
 
 	head->seq = r->seq;
 	memcpy(head->hash, r->hash, LEADFLOW_HASH_LEN);
-	if ((LeadflowCurrentRequest()->pipeline_depth == 0 && hold_depth == 0) || npending >= JOURNEY_BATCH)
+	TxbufLogRows(&journey_log, &n);
+	if ((LeadflowCurrentRequest()->pipeline_depth == 0 && hold_depth == 0) || n >= JOURNEY_BATCH)
 		LeadflowJourneyFlush();
 	return head->seq;
 }
 
 /*
  * The head first: finding it may flush the rows waiting, which empties
- * pending_cxt.
+ * TxbufLogMemory(&journey_log).
  */
 static JourneyHead *
 head_for_append(int64 org_id, int64 lead_id)
 {
-	JourneyHead *head = chain_head(org_id, lead_id);
-
-	if (pending_cxt == NULL)
-		pending_cxt = AllocSetContextCreate(TopMemoryContext, "leadflow pending journey rows",
-											ALLOCSET_DEFAULT_SIZES);
-	return head;
+	return chain_head(org_id, lead_id);
 }
 
 /*
@@ -615,7 +565,7 @@ LeadflowJourneyAppendDetail(int64 org_id, int64 lead_id, const char *kind,
 							const LeadflowJourneyDetail *detail)
 {
 	JourneyHead *head = head_for_append(org_id, lead_id);
-	Jsonb	   *copy = MemoryContextAlloc(pending_cxt, VARSIZE(detail->jsonb));
+	Jsonb	   *copy = MemoryContextAlloc(TxbufLogMemory(&journey_log), VARSIZE(detail->jsonb));
 
 	memcpy(copy, detail->jsonb, VARSIZE(detail->jsonb));
 	return append_row(head, org_id, lead_id, kind, copy, detail->canonical);
@@ -724,120 +674,4 @@ LeadflowJourneyPrefetch(const int64 *org_ids, const int64 *lead_ids, int n)
 				 SPI_getbinval(tup, desc, 4, &isnull));
 	}
 	SPI_finish();
-}
-
-/*
- * leadflow.journey_hash(prev_hash, org_id, lead_id, seq, occurred_at, kind,
- *						 actor, detail) RETURNS bytea
- *
- * The hash a journey row must carry; verify_journey compares.
- */
-PG_FUNCTION_INFO_V1(leadflow_journey_hash);
-Datum
-leadflow_journey_hash(PG_FUNCTION_ARGS)
-{
-	uint8		hash[LEADFLOW_HASH_LEN];
-	bytea	   *prev = NULL;
-	Jsonb	   *detail;
-	char	   *canonical;
-	int			i;
-
-	for (i = 1; i < 8; i++)
-		if (PG_ARGISNULL(i))
-			PG_RETURN_NULL();
-	if (!PG_ARGISNULL(0))
-		prev = PG_GETARG_BYTEA_PP(0);
-	detail = PG_GETARG_JSONB_P(7);
-	canonical = JsonbToCString(NULL, &detail->root, VARSIZE(detail));
-
-	journey_row_hash(prev ? (uint8 *) VARDATA_ANY(prev) : NULL,
-					 prev ? VARSIZE_ANY_EXHDR(prev) : 0,
-					 PG_GETARG_INT64(1), PG_GETARG_INT64(2), PG_GETARG_INT32(3),
-					 PG_GETARG_TIMESTAMPTZ(4),
-					 text_to_cstring(PG_GETARG_TEXT_PP(5)),
-					 text_to_cstring(PG_GETARG_TEXT_PP(6)),
-					 canonical, hash);
-	PG_RETURN_BYTEA_P(hash_to_bytea(hash));
-}
-
-/* a journey kind is a short lower-case word, like the ones leadflow writes */
-static bool
-valid_kind(const char *kind)
-{
-	const char *p;
-
-	if (kind[0] < 'a' || kind[0] > 'z' || strlen(kind) > 63)
-		return false;
-	for (p = kind; *p; p++)
-		if (!((*p >= 'a' && *p <= 'z') || (*p >= '0' && *p <= '9') || *p == '_'))
-			return false;
-	return true;
-}
-
-/*
- * leadflow.append_journey(lead_id, kind, detail) RETURNS integer
- *
- * For applications and agents that record their own steps.  Locks the lead
- * row (FOR NO KEY UPDATE) so concurrent appenders queue instead of forking
- * the chain; row-level security applies to finding the lead.
- */
-PG_FUNCTION_INFO_V1(leadflow_append_journey);
-Datum
-leadflow_append_journey(PG_FUNCTION_ARGS)
-{
-	int64		lead_id = PG_GETARG_INT64(0);
-	char	   *kind = text_to_cstring(PG_GETARG_TEXT_PP(1));
-	Jsonb	   *detail = PG_GETARG_JSONB_P(2);
-	int64		org_id;
-	bool		isnull;
-	int32		seq;
-
-	if (!valid_kind(kind))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("invalid journey kind: \"%s\"", kind),
-				 errdetail("A kind is a lower-case word of letters, digits and underscores, at most 63 characters.")));
-	if (!JB_ROOT_IS_OBJECT(detail) || JB_ROOT_IS_SCALAR(detail))
-		ereport(ERROR,
-				(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
-				 errmsg("journey detail must be a JSON object")));
-
-	SPI_connect();
-	LeadflowFetchLead(&lock_lead_plan, lead_id, false);
-	org_id = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-
-	seq = LeadflowJourneyAppend(org_id, lead_id, kind,
-								JsonbToCString(NULL, &detail->root, VARSIZE(detail)));
-	SPI_finish();
-	PG_RETURN_INT32(seq);
-}
-
-/*
- * Trigger on lead_journey (BEFORE UPDATE OR DELETE per row, BEFORE TRUNCATE
- * per statement, all ENABLE ALWAYS): the journey is append-only for every
- * role, also under session_replication_role = replica.
- */
-PG_FUNCTION_INFO_V1(leadflow_journey_refuse_change);
-Datum
-leadflow_journey_refuse_change(PG_FUNCTION_ARGS)
-{
-	TriggerData *trigdata = (TriggerData *) fcinfo->context;
-	const char *op;
-
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "journey_refuse_change: not called as a trigger");
-
-	if (TRIGGER_FIRED_BY_TRUNCATE(trigdata->tg_event))
-		op = "TRUNCATE";
-	else if (TRIGGER_FIRED_BY_DELETE(trigdata->tg_event))
-		op = "DELETE";
-	else
-		op = "UPDATE";
-
-	ereport(ERROR,
-			(errcode(ERRCODE_INSUFFICIENT_PRIVILEGE),
-			 errmsg("leadflow.lead_journey is append-only"),
-			 errdetail("%s of journey rows is refused for every role.", op),
-			 errhint("To remove a person's data use leadflow.erase_lead(); journey rows hold none.")));
-	PG_RETURN_NULL();
 }

@@ -13,7 +13,8 @@
 
 #include "utils/jsonb.h"
 
-#define LEADFLOW_HASH_LEN 32
+#include "journey_hash.h"
+
 
 extern void LeadflowJourneyStartChain(int64 org_id, int64 lead_id);
 extern int32 LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind,

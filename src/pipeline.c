@@ -45,12 +45,14 @@
 #include "predict.h"
 #include "request.h"
 #include "route.h"
+#include "route_state.h"
 #include "rulecache.h"
 #include "score.h"
 #include "spi.h"
 #include "text.h"
 #include "validate.h"
 #include "workflow.h"
+#include "txbuf.h"
 
 /* the rep whose open-lead count includes this lead, or 0 */
 static int64
@@ -594,4 +596,51 @@ leadflow_lead_pipeline(PG_FUNCTION_ARGS)
 	row.td = td;
 	LeadflowRunUnder(&request, run_row, &row);
 	return PointerGetDatum(row.result);
+}
+
+/*
+ * leadflow.statement_end(): AFTER INSERT OR UPDATE FOR EACH STATEMENT on
+ * leads.
+ *
+ * Writes what the statement's rows left in the transaction buffers: the
+ * journey rows, the rotation state and rule hits, the prediction counts
+ * (TxbufFlushAll; each buffer registered itself when it first buffered).
+ * Statements the pipeline runs for a row (a survivor's update) end inside
+ * the outer statement, which flushes once when it ends: flushing there
+ * would rewrite the same rows once per duplicate.  Runs in the trigger's
+ * memory context and subtransaction: if that aborts, the writes are rolled
+ * back and the buffers give back what they held.  The row locks are those
+ * the buffers took when they read the state (rep_load, team_rotation)
+ * plus the upserts' (routing_rule_stats, prediction_counts, in key order).
+ */
+PG_FUNCTION_INFO_V1(leadflow_statement_end);
+Datum
+leadflow_statement_end(PG_FUNCTION_ARGS)
+{
+	if (!CALLED_AS_TRIGGER(fcinfo))
+		elog(ERROR, "statement_end: not called as a trigger");
+	if (LeadflowCurrentRequest()->pipeline_depth == 0)
+		TxbufFlushAll();
+	return PointerGetDatum(NULL);
+}
+
+/*
+ * leadflow_routing_flush, leadflow_prediction_flush: the two statement
+ * triggers of 0.1.0, which statement_end replaced.  The 0.1.0 install
+ * script still names them, and a database keeps firing them between
+ * installing this library and ALTER EXTENSION leadflow UPDATE: each does
+ * what statement_end does (the second of them finds nothing left).
+ */
+PG_FUNCTION_INFO_V1(leadflow_routing_flush);
+Datum
+leadflow_routing_flush(PG_FUNCTION_ARGS)
+{
+	return leadflow_statement_end(fcinfo);
+}
+
+PG_FUNCTION_INFO_V1(leadflow_prediction_flush);
+Datum
+leadflow_prediction_flush(PG_FUNCTION_ARGS)
+{
+	return leadflow_statement_end(fcinfo);
 }

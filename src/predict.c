@@ -27,13 +27,15 @@
  *	  are log((C + alpha) / (L + alpha)) plus, per feature,
  *	  log((c_v + alpha) / (C + alpha K_f)) - log((l_v + alpha) / (L + alpha K_f)).
  *
- *	  Count changes collect in memory and are written once per statement
- *	  (LeadflowPredictFlush, from a statement trigger on leads, in key
- *	  order): a bulk update closing many leads writes each counter once.
- *	  The model of each org is cached per backend and reloaded on any
- *	  configuration change (config_changed on prediction_models); its
- *	  counts are reloaded after this backend wrote them, and at most
- *	  COUNTS_MAX_AGE_USECS after another backend did.
+ *	  Count changes collect in a transaction buffer (txbuf.h) and are
+ *	  written once per statement (LeadflowPredictFlush, from the
+ *	  statement-end trigger on leads, in key order): a bulk update closing
+ *	  many leads writes each counter once.  A subtransaction that aborts
+ *	  takes exactly its own changes with it.
+ *	  The model of each org comes from the configuration cache (rulecache.c,
+ *	  dropped when prediction_models changes, like any configuration); its
+ *	  counts are cached here, reloaded after this backend wrote them, and
+ *	  at most COUNTS_MAX_AGE_USECS after another backend did.
  *
  *-------------------------------------------------------------------------
  */
@@ -50,50 +52,22 @@
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
-#include "utils/inval.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 
 #include "lead.h"
 #include "predict.h"
+#include "predict_int.h"
 #include "request.h"
+#include "rulecache.h"
 #include "spi.h"
 #include "text.h"
+#include "txbuf.h"
 
 
-#define NFEATURES		6
-#define VALUE_LEN		100		/* feature values are cut to this many bytes */
-
-static const char *const feature_names[NFEATURES] = {
+const char *const leadflow_feature_names[NFEATURES] = {
 	"source", "industry", "company_size", "country", "seniority", "activity"
 };
-
-typedef struct CountKey
-{
-	int64		org_id;
-	int32		feature;		/* index into feature_names, NFEATURES: totals */
-	char		value[VALUE_LEN + 4];
-} CountKey;
-
-typedef struct CountEntry
-{
-	CountKey	key;
-	int64		converted;
-	int64		lost;
-} CountEntry;
-
-typedef struct PredictOrg
-{
-	int64		org_id;			/* hash key */
-	bool		has_model;
-	bool		use[NFEATURES];
-	double		alpha;
-	bool		counts_loaded;
-	TimestampTz counts_loaded_at;	/* transaction start of the load */
-	int64		total_converted;
-	int64		total_lost;
-	int			nvalues[NFEATURES];
-} PredictOrg;
 
 /* a count change not written yet (pending until the statement ends) */
 typedef struct PendingCount
@@ -103,15 +77,18 @@ typedef struct PendingCount
 	int64		lost;
 } PendingCount;
 
-typedef char FeatureValues[NFEATURES][VALUE_LEN + 4];
 
 static MemoryContext predict_cxt = NULL;
 static HTAB *predict_orgs = NULL;
 static HTAB *predict_counts = NULL;
-static bool predict_stale = false;
-static bool predict_callback = false;
-static HTAB *pending = NULL;	/* in TopTransactionContext */
-static bool xact_callbacks = false;
+static void predict_discard(void);
+static void predict_subabort(int level);
+
+static TxbufTable pending = TXBUF_TABLE("leadflow pending prediction counts", CountKey, PendingCount);
+static const TxbufClient predict_client = {
+	"prediction counts", LeadflowPredictFlush, predict_discard, predict_subabort
+};
+static int	written_level = 0;	/* deepest level that wrote counts */
 
 /* counts other backends changed are seen after at most this long */
 #define COUNTS_MAX_AGE_USECS	(5 * USECS_PER_SEC)
@@ -119,12 +96,6 @@ static bool xact_callbacks = false;
 /* leads.conversion_probability, resolved once per leads relation */
 static Oid	prob_relid = InvalidOid;
 static int	prob_attnum = 0;
-
-static LeadflowPlan model_plan = {
-	NULL,
-	"SELECT features, alpha FROM leadflow.prediction_models WHERE org_id OPERATOR(pg_catalog.=) $1",
-	1, {INT8OID}
-};
 
 static LeadflowPlan counts_plan = {
 	NULL,
@@ -157,39 +128,15 @@ static LeadflowPlan prune_plan = {
 	1, {INT8ARRAYOID}
 };
 
-static LeadflowPlan lead_plan = {
-	NULL,
-	"SELECT l FROM leadflow.leads l WHERE l.lead_id OPERATOR(pg_catalog.=) $1",
-	1, {INT8OID}
-};
-
-static void
-predict_relcache_callback(Datum arg, Oid relid)
-{
-	if (predict_orgs != NULL)
-		predict_stale = true;
-}
-
+/* the counts cache: lives for the backend; counts reload by age */
 static void
 ensure_predict_cache(void)
 {
-	if (!predict_callback)
-	{
-		CacheRegisterRelcacheCallback(predict_relcache_callback, (Datum) 0);
-		predict_callback = true;
-	}
-	if (predict_orgs != NULL && predict_stale)
-	{
-		/* freed with the transaction, after any holder of a pointer */
-		MemoryContextSetParent(predict_cxt, TopTransactionContext);
-		predict_orgs = NULL;
-		predict_counts = NULL;
-	}
 	if (predict_orgs == NULL)
 	{
 		HASHCTL		ctl;
 
-		predict_cxt = AllocSetContextCreate(CacheMemoryContext, "leadflow prediction cache",
+		predict_cxt = AllocSetContextCreate(CacheMemoryContext, "leadflow prediction counts",
 											ALLOCSET_SMALL_SIZES);
 		ctl.keysize = sizeof(int64);
 		ctl.entrysize = sizeof(PredictOrg);
@@ -200,7 +147,6 @@ ensure_predict_cache(void)
 		ctl.entrysize = sizeof(CountEntry);
 		predict_counts = hash_create("leadflow prediction counts", 256, &ctl,
 									 HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-		predict_stale = false;
 	}
 }
 
@@ -210,7 +156,7 @@ feature_index(const char *name)
 	int			i;
 
 	for (i = 0; i < NFEATURES; i++)
-		if (strcmp(name, feature_names[i]) == 0)
+		if (strcmp(name, leadflow_feature_names[i]) == 0)
 			return i;
 	return -1;
 }
@@ -224,56 +170,42 @@ make_key(CountKey *key, int64 org_id, int feature, const char *value)
 	strlcpy(key->value, value, sizeof(key->value));
 }
 
-/* the org's model (features, smoothing), loaded on first use */
-static PredictOrg *
-get_predict_org(int64 org_id)
+/*
+ * get_predict_org
+ *		The org's entry: its model (features, smoothing) as the
+ *		configuration cache has it now, and its cached counts.
+ */
+PredictOrg *
+LeadflowPredictOrg(int64 org_id)
 {
+	const LeadflowPredictionModel *m = LeadflowGetPredictionModel(org_id);
 	PredictOrg *org;
-	PredictOrg	loaded;
 	bool		found;
-	int			rc;
+	int			i;
 
-	ensure_predict_cache();
-	org = hash_search(predict_orgs, &org_id, HASH_FIND, NULL);
-	if (org != NULL)
-		return org;
-
-	memset(&loaded, 0, sizeof(loaded));
-	loaded.org_id = org_id;
-	SPI_connect();
-	{
-		Datum		arg = Int64GetDatum(org_id);
-
-		rc = LeadflowExecute(&model_plan, &arg, NULL, false, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "leadflow: prediction model lookup failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed == 1)
-		{
-			bool		isnull;
-			Datum	   *elems;
-			bool	   *enulls;
-			int			n;
-			int			j;
-
-			loaded.has_model = true;
-			deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
-							  TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &n);
-			for (j = 0; j < n; j++)
-			{
-				int			f = enulls[j] ? -1 : feature_index(TextDatumGetCString(elems[j]));
-
-				if (f >= 0)
-					loaded.use[f] = true;
-			}
-			loaded.alpha = DatumGetFloat8(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
-		}
-	}
-	SPI_finish();
-
-	/* an invalidation while loading: the table was just replaced */
 	ensure_predict_cache();
 	org = hash_search(predict_orgs, &org_id, HASH_ENTER, &found);
-	*org = loaded;
+	if (!found)
+	{
+		memset(org, 0, sizeof(PredictOrg));
+		org->org_id = org_id;
+	}
+	/* a configuration change (train_model among them) rebuilt the counts */
+	if (org->config_generation != LeadflowConfigGeneration())
+	{
+		org->counts_loaded = false;
+		org->config_generation = LeadflowConfigGeneration();
+	}
+	org->has_model = m != NULL;
+	org->alpha = m ? m->alpha : 0;
+	memset(org->use, 0, sizeof(org->use));
+	for (i = 0; m != NULL && i < m->nfeatures; i++)
+	{
+		int			f = feature_index(m->features[i]);
+
+		if (f >= 0)
+			org->use[f] = true;
+	}
 	return org;
 }
 
@@ -282,8 +214,8 @@ get_predict_org(int64 org_id)
  * changed them, or when older than COUNTS_MAX_AGE_USECS (other backends'
  * changes).  Counts not flushed yet are not included.
  */
-static void
-ensure_counts(PredictOrg *org)
+void
+LeadflowPredictCounts(PredictOrg *org)
 {
 	TimestampTz now = GetCurrentTransactionStartTimestamp();
 	HASH_SEQ_STATUS seq;
@@ -341,24 +273,36 @@ ensure_counts(PredictOrg *org)
 	org->counts_loaded_at = now;
 }
 
+/*
+ * predict_discard
+ *		The transaction ended (txbuf calls it).
+ */
 static void
-predict_xact_callback(XactEvent event, void *arg)
+predict_discard(void)
 {
-	if (event == XACT_EVENT_PRE_COMMIT && pending != NULL && hash_get_num_entries(pending) > 0)
-		LeadflowPredictFlush();
-	if (event == XACT_EVENT_COMMIT || event == XACT_EVENT_ABORT ||
-		event == XACT_EVENT_PARALLEL_COMMIT || event == XACT_EVENT_PARALLEL_ABORT ||
-		event == XACT_EVENT_PREPARE)
-		pending = NULL;			/* freed with the transaction */
+	written_level = 0;
 }
 
-/* as for routing state: a failed subtransaction's changes are forgotten */
+/*
+ * predict_subabort
+ *		The subtransaction at level aborted (txbuf calls it, after putting
+ *		back the pending changes).  If it wrote counts, the counts cached
+ *		since may hold changes it rolled back: they are read again.
+ */
 static void
-predict_subxact_callback(SubXactEvent event, SubTransactionId mySubid,
-						 SubTransactionId parentSubid, void *arg)
+predict_subabort(int level)
 {
-	if (event == SUBXACT_EVENT_ABORT_SUB)
-		pending = NULL;
+	HASH_SEQ_STATUS seq;
+	PredictOrg *org;
+
+	if (written_level < level)
+		return;
+	written_level = level - 1;
+	if (predict_orgs == NULL)
+		return;
+	hash_seq_init(&seq, predict_orgs);
+	while ((org = hash_seq_search(&seq)) != NULL)
+		org->counts_loaded = false;
 }
 
 /* adds a lead's contribution (sign +1 or -1) to the pending changes */
@@ -369,22 +313,7 @@ add_pending(const PredictOrg *org, FeatureValues values, int label, int sign)
 
 	if (label < 0)
 		return;
-	if (!xact_callbacks)
-	{
-		RegisterXactCallback(predict_xact_callback, NULL);
-		RegisterSubXactCallback(predict_subxact_callback, NULL);
-		xact_callbacks = true;
-	}
-	if (pending == NULL)
-	{
-		HASHCTL		ctl;
-
-		ctl.keysize = sizeof(CountKey);
-		ctl.entrysize = sizeof(PendingCount);
-		ctl.hcxt = TopTransactionContext;
-		pending = hash_create("leadflow pending prediction counts", 64, &ctl,
-							  HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
-	}
+	TxbufRegister(&predict_client);
 	for (i = 0; i <= NFEATURES; i++)
 	{
 		CountKey	key;
@@ -394,7 +323,7 @@ add_pending(const PredictOrg *org, FeatureValues values, int label, int sign)
 		if (i < NFEATURES && !org->use[i])
 			continue;
 		make_key(&key, org->org_id, i, i < NFEATURES ? values[i] : "");
-		p = hash_search(pending, &key, HASH_ENTER, &found);
+		p = TxbufEnter(&pending, &key, &found);
 		if (!found)
 			p->converted = p->lost = 0;
 		if (label == 1)
@@ -464,8 +393,8 @@ seniority(const char *job_title)
 }
 
 /* the six feature values of a lead */
-static void
-lead_features(const LeadflowLead *lead, FeatureValues values)
+void
+LeadflowLeadFeatures(const LeadflowLead *lead, FeatureValues values)
 {
 	char	   *s;
 	int			points;
@@ -505,8 +434,8 @@ lead_label(const LeadflowLead *lead)
 }
 
 /* log-odds of converting; per-feature weights into weights[] when given */
-static double
-log_odds(const PredictOrg *org, FeatureValues values, double *prior, double *weights,
+double
+LeadflowPredictLogOdds(const PredictOrg *org, FeatureValues values, double *prior, double *weights,
 		 int64 *conv, int64 *lost)
 {
 	double		a = org->alpha;
@@ -547,8 +476,8 @@ log_odds(const PredictOrg *org, FeatureValues values, double *prior, double *wei
 	return sum;
 }
 
-static double
-probability(double lo)
+double
+LeadflowPredictProbability(double lo)
 {
 	return 1.0 / (1.0 + exp(-lo));
 }
@@ -575,7 +504,7 @@ array_of(Datum *elems, int n, Oid type)
 void
 LeadflowPredictLead(const LeadflowLead *old, LeadflowLead *lead)
 {
-	PredictOrg *org = get_predict_org(lead->org_id);
+	PredictOrg *org = LeadflowPredictOrg(lead->org_id);
 	FeatureValues new_values;
 	int			new_label;
 	char	   *status;
@@ -590,14 +519,14 @@ LeadflowPredictLead(const LeadflowLead *old, LeadflowLead *lead)
 		prob_relid = leadflow_cols.relid;
 	}
 
-	lead_features(lead, new_values);
+	LeadflowLeadFeatures(lead, new_values);
 	new_label = lead_label(lead);
 	if (old != NULL)
 	{
 		FeatureValues old_values;
 		int			old_label = lead_label(old);
 
-		lead_features(old, old_values);
+		LeadflowLeadFeatures(old, old_values);
 		if (old_label != new_label || memcmp(old_values, new_values, sizeof(FeatureValues)) != 0)
 		{
 			add_pending(org, old_values, old_label, -1);
@@ -611,9 +540,9 @@ LeadflowPredictLead(const LeadflowLead *old, LeadflowLead *lead)
 	if (LeadflowStatusIsOpen(status) && LeadflowLeadIsNull(lead, leadflow_cols.merged_into) &&
 		LeadflowLeadIsNull(lead, leadflow_cols.erased_at))
 	{
-		ensure_counts(org);
+		LeadflowPredictCounts(org);
 		LeadflowLeadSet(lead, prob_attnum,
-						Float8GetDatum(probability(log_odds(org, new_values, NULL, NULL, NULL, NULL))), false);
+						Float8GetDatum(LeadflowPredictProbability(LeadflowPredictLogOdds(org, new_values, NULL, NULL, NULL, NULL))), false);
 	}
 }
 
@@ -642,25 +571,26 @@ LeadflowPredictFlush(void)
 	int			i = 0;
 	int			j;
 	Datum		args[5];
-	HTAB	   *flushing = pending;
 	int			rc;
 
-	if (flushing == NULL || (n = hash_get_num_entries(flushing)) == 0)
+	if ((n = TxbufTableSize(&pending)) == 0)
 		return;
-	pending = NULL;
 	o = palloc(n * sizeof(Datum));
 	f = palloc(n * sizeof(Datum));
 	v = palloc(n * sizeof(Datum));
 	dc = palloc(n * sizeof(Datum));
 	dl = palloc(n * sizeof(Datum));
 	orgs = palloc(n * sizeof(Datum));
-	hash_seq_init(&seq, flushing);
-	while ((p = hash_seq_search(&seq)) != NULL)
+	TxbufSeqInit(&pending, &seq);
+	while ((p = TxbufSeqNext(&pending, &seq)) != NULL)
 	{
 		if (p->converted == 0 && p->lost == 0)
+		{
+			TxbufRemove(&pending, p);
 			continue;
+		}
 		o[i] = Int64GetDatum(p->key.org_id);
-		f[i] = CStringGetTextDatum(p->key.feature < NFEATURES ? feature_names[p->key.feature] : "_total");
+		f[i] = CStringGetTextDatum(p->key.feature < NFEATURES ? leadflow_feature_names[p->key.feature] : "_total");
 		v[i] = CStringGetTextDatum(p->key.value);
 		dc[i] = Int64GetDatum(p->converted);
 		dl[i] = Int64GetDatum(p->lost);
@@ -669,8 +599,9 @@ LeadflowPredictFlush(void)
 		if (j == norgs)
 			orgs[norgs++] = o[i];
 		i++;
+		/* written below; an error there aborts, and txbuf restores it */
+		TxbufRemove(&pending, p);
 	}
-	hash_destroy(flushing);
 	if (i == 0)
 		return;
 
@@ -688,6 +619,7 @@ LeadflowPredictFlush(void)
 	if (rc != SPI_OK_DELETE)
 		elog(ERROR, "leadflow: prediction counts update failed: %s", SPI_result_code_string(rc));
 	SPI_finish();
+	written_level = Max(written_level, GetCurrentTransactionNestLevel());
 
 	/* this backend sees its own changes at once */
 	if (predict_orgs != NULL)
@@ -699,115 +631,4 @@ LeadflowPredictFlush(void)
 			if (org != NULL)
 				org->counts_loaded = false;
 		}
-}
-
-/* AFTER INSERT OR UPDATE ... FOR EACH STATEMENT on leads */
-PG_FUNCTION_INFO_V1(leadflow_prediction_flush);
-Datum
-leadflow_prediction_flush(PG_FUNCTION_ARGS)
-{
-	if (!CALLED_AS_TRIGGER(fcinfo))
-		elog(ERROR, "prediction_flush: not called as a trigger");
-	/* statements the pipeline runs for a row end inside the outer one */
-	if (LeadflowCurrentRequest()->pipeline_depth == 0)
-		LeadflowPredictFlush();
-	return PointerGetDatum(NULL);
-}
-
-/*
- * leadflow.lead_features(lead leadflow.leads) RETURNS TABLE (feature text, value text)
- *
- * The six features of a lead as predictive scoring sees them; train_model
- * counts these.
- */
-PG_FUNCTION_INFO_V1(leadflow_lead_features);
-Datum
-leadflow_lead_features(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	LeadflowLead lead;
-	FeatureValues values;
-	int			f;
-
-	InitMaterializedSRF(fcinfo, 0);
-	LeadflowLeadFromRecord(&lead, PG_GETARG_DATUM(0));
-	lead_features(&lead, values);
-	for (f = 0; f < NFEATURES; f++)
-	{
-		Datum		row[2];
-		bool		nulls[2] = {false, false};
-
-		row[0] = CStringGetTextDatum(feature_names[f]);
-		row[1] = CStringGetTextDatum(values[f]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
-	}
-	return (Datum) 0;
-}
-
-/*
- * leadflow.explain_prediction(lead_id) RETURNS TABLE (factor text, value
- *		text, converted bigint, lost bigint, weight double precision)
- *
- * The prior (class totals) and one row per feature the model uses: the
- * lead's value, how many labelled leads with it converted and were lost,
- * and its weight of evidence; the weights sum to the log-odds, and the
- * last row (probability) gives 1 / (1 + exp(-sum)).  No rows when the
- * org has no model.
- */
-PG_FUNCTION_INFO_V1(leadflow_explain_prediction);
-Datum
-leadflow_explain_prediction(PG_FUNCTION_ARGS)
-{
-	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
-	int64		lead_id = PG_GETARG_INT64(0);
-	LeadflowLead lead;
-	PredictOrg *org;
-	FeatureValues values;
-	double		weights[NFEATURES];
-	int64		conv[NFEATURES];
-	int64		lost[NFEATURES];
-	double		prior;
-	double		lo;
-	bool		isnull;
-	int			f;
-	Datum		row[5];
-	bool		nulls[5] = {false, false, false, false, false};
-
-	InitMaterializedSRF(fcinfo, 0);
-	SPI_connect();
-	LeadflowFetchLead(&lead_plan, lead_id, true);
-	LeadflowLeadFromRecord(&lead, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	lead_features(&lead, values);
-	SPI_finish();
-
-	org = get_predict_org(lead.org_id);
-	if (!org->has_model)
-		return (Datum) 0;
-	ensure_counts(org);
-	lo = log_odds(org, values, &prior, weights, conv, lost);
-
-	row[0] = CStringGetTextDatum("prior");
-	nulls[1] = true;
-	row[2] = Int64GetDatum(org->total_converted);
-	row[3] = Int64GetDatum(org->total_lost);
-	row[4] = Float8GetDatum(prior);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
-	nulls[1] = false;
-	for (f = 0; f < NFEATURES; f++)
-	{
-		if (!org->use[f])
-			continue;
-		row[0] = CStringGetTextDatum(feature_names[f]);
-		row[1] = CStringGetTextDatum(values[f]);
-		row[2] = Int64GetDatum(conv[f]);
-		row[3] = Int64GetDatum(lost[f]);
-		row[4] = Float8GetDatum(weights[f]);
-		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
-	}
-	row[0] = CStringGetTextDatum("probability");
-	row[1] = CStringGetTextDatum(psprintf("%.4f", probability(lo)));
-	nulls[2] = nulls[3] = true;
-	row[4] = Float8GetDatum(lo);
-	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, row, nulls);
-	return (Datum) 0;
 }

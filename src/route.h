@@ -1,7 +1,7 @@
 /*-------------------------------------------------------------------------
  *
  * route.h
- *	  The routing stage (route.c): who gets a lead, and the rotation state.
+ *	  The routing stage (route.c): who gets a lead.
  *
  *-------------------------------------------------------------------------
  */
@@ -13,8 +13,6 @@
 #include "lead.h"
 
 extern void LeadflowRouteLead(LeadflowLead *lead, int64 exclude_rep, const char *reason);
-extern void LeadflowRouteAdjustLoad(int64 org_id, int64 rep_id, int delta);
-extern void LeadflowRouteFlush(void);
 extern void LeadflowCheckReassignReason(const char *reason);
 
 #endif							/* LEADFLOW_ROUTE_H */

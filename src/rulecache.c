@@ -21,6 +21,7 @@
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
+#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/inval.h"
@@ -46,6 +47,7 @@ typedef struct FreeMailEntry
 } FreeMailEntry;
 
 MemoryContext leadflow_config_cxt = NULL;
+static uint64 config_generation = 0;	/* times the cache was built */
 static HTAB *org_cache = NULL;
 static HTAB *free_mail = NULL;	/* NULL until first use after a reset */
 static bool cache_stale = false;
@@ -158,6 +160,7 @@ ensure_cache(void)
 		HASHCTL		ctl;
 
 		read_config_rels();
+		config_generation++;
 		leadflow_config_cxt = AllocSetContextCreate(CacheMemoryContext, "leadflow config cache",
 										  ALLOCSET_SMALL_SIZES);
 		ctl.keysize = sizeof(int64);
@@ -360,14 +363,9 @@ LeadflowGetOrg(int64 org_id)
 			loaded.org.source_target = target;
 		}
 		entry = hash_search(org_cache, &org_id, HASH_ENTER, &found);
+		/* every part unloaded: all but the key zeroed, whatever parts exist */
+		memset((char *) entry + sizeof(entry->org_id), 0, sizeof(OrgEntry) - sizeof(entry->org_id));
 		entry->org = loaded.org;
-		entry->model_loaded = false;
-		entry->model = NULL;
-		entry->routing_loaded = false;
-		entry->routing = NULL;
-		entry->accounts_loaded = false;
-		entry->accounts = NULL;
-		entry->profiles = NULL;
 	}
 	PG_FINALLY();
 	{
@@ -597,6 +595,70 @@ LeadflowGetModel(int64 org_id, TupleDesc leads_desc)
 {
 	return config_org_part(org_id, leads_desc, offsetof(OrgEntry, model_loaded),
 						offsetof(OrgEntry, model), load_model_part);
+}
+
+static LeadflowPlan prediction_plan = {
+	NULL,
+	"SELECT features, alpha FROM leadflow.prediction_models WHERE org_id OPERATOR(pg_catalog.=) $1",
+	1, {INT8OID}
+};
+
+/* Reads the org's prediction model into leadflow_config_cxt; NULL when none. */
+static void *
+load_prediction(int64 org_id, TupleDesc leads_desc)
+{
+	LeadflowPredictionModel *m;
+	Datum		arg = Int64GetDatum(org_id);
+	Datum	   *elems;
+	bool	   *enulls;
+	bool		isnull;
+	int			n;
+	int			i;
+	int			rc;
+
+	rc = LeadflowExecute(&prediction_plan, &arg, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: prediction model lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 0)
+		return NULL;
+	m = MemoryContextAllocZero(leadflow_config_cxt, sizeof(LeadflowPredictionModel));
+	deconstruct_array(DatumGetArrayTypeP(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)),
+					  TEXTOID, -1, false, TYPALIGN_INT, &elems, &enulls, &n);
+	m->features = MemoryContextAllocZero(leadflow_config_cxt, sizeof(char *) * Max(n, 1));
+	for (i = 0; i < n; i++)
+		if (!enulls[i])
+			m->features[m->nfeatures++] = MemoryContextStrdup(leadflow_config_cxt,
+															  TextDatumGetCString(elems[i]));
+	m->alpha = config_float(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2);
+	return m;
+}
+
+/*
+ * LeadflowConfigGeneration
+ *		Changes whenever the configuration cache is dropped and built again
+ *		(a configuration table changed): state derived from configuration,
+ *		such as prediction counts rebuilt by train_model, follows the same
+ *		one invalidation by comparing it.
+ */
+uint64
+LeadflowConfigGeneration(void)
+{
+	ensure_cache();
+	return config_generation;
+}
+
+/*
+ * LeadflowGetPredictionModel
+ *		The org's prediction model (features, smoothing), or NULL when it
+ *		has none.  Cached with the rest of the configuration and dropped by
+ *		the same filtered invalidation.  Valid until the end of the
+ *		transaction.
+ */
+const LeadflowPredictionModel *
+LeadflowGetPredictionModel(int64 org_id)
+{
+	return config_org_part(org_id, NULL, offsetof(OrgEntry, prediction_loaded),
+						   offsetof(OrgEntry, prediction), load_prediction);
 }
 
 /*

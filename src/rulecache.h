@@ -144,6 +144,17 @@ extern const LeadflowTeam *LeadflowFindTeam(const LeadflowRouting *r, int64 team
 extern bool LeadflowFindAccount(int64 org_id, const char *domain, int64 *account_id, int64 *owner_rep_id);
 extern HTAB *LeadflowProfileCache(int64 org_id, Size entrysize, MemoryContext *cxt);
 
+/* the org's prediction model (predict.c): the features it uses, smoothing */
+typedef struct LeadflowPredictionModel
+{
+	int			nfeatures;
+	char	  **features;		/* feature names, as configured */
+	double		alpha;
+} LeadflowPredictionModel;
+
+extern const LeadflowPredictionModel *LeadflowGetPredictionModel(int64 org_id);
+extern uint64 LeadflowConfigGeneration(void);
+
 extern const LeadflowOrg *LeadflowGetOrg(int64 org_id);
 extern const LeadflowModel *LeadflowGetModel(int64 org_id, TupleDesc leads_desc);
 extern bool LeadflowIsFreeMailDomain(const char *domain);

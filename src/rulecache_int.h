@@ -29,6 +29,8 @@ typedef struct OrgEntry
 	bool		accounts_loaded;
 	HTAB	   *accounts;		/* domain -> AccountEntry */
 	HTAB	   *profiles;		/* domain -> enrich.c's merged profile */
+	bool		prediction_loaded;
+	LeadflowPredictionModel *prediction;	/* NULL: the org has none */
 } OrgEntry;
 
 typedef struct AccountEntry

@@ -65,7 +65,7 @@ mirror() {
 # build_chroot MAJOR SUITE: a chroot with MAJOR's packages, reused while its
 # stamp (suite and package list) is unchanged
 build_chroot() {
-	local major=$1 suite=$2 dir=$root/$2 packages stamp uri
+	local major=$1 suite=$2 dir=$root/$2 packages stamp uri script
 	packages=$(make -s --no-print-directory deps-list PG_MAJOR="$major")
 	stamp="$suite $packages"
 	if [ -f "$dir/.leadflow-stamp" ] && [ "$(cat "$dir/.leadflow-stamp")" = "$stamp" ]; then
@@ -76,12 +76,19 @@ build_chroot() {
 	say "building the $suite chroot for PostgreSQL $major from $uri (once; cached in $dir)"
 	rm -rf "$dir" && mkdir -p "$root" || return 1
 	command -v debootstrap >/dev/null || { apt-get update -q && apt-get install -y -q --no-install-recommends debootstrap </dev/null; } || return 1
-	debootstrap --variant=minbase "$suite" "$dir" "$uri" >"$logdir/debootstrap-$suite.log" 2>&1 ||
+	# a suite newer than the host's debootstrap (forky on bookworm) is made
+	# by the script every Debian suite shares
+	script=/usr/share/debootstrap/scripts/$suite
+	[ -e "$script" ] || script=/usr/share/debootstrap/scripts/sid
+	debootstrap --variant=minbase "$suite" "$dir" "$uri" "$script" >"$logdir/debootstrap-$suite.log" 2>&1 ||
 		{ tail -20 "$logdir/debootstrap-$suite.log"; return 1; }
 	# no service starts inside, no main cluster is created
 	printf '#!/bin/sh\nexit 101\n' >"$dir/usr/sbin/policy-rc.d" && chmod 755 "$dir/usr/sbin/policy-rc.d"
 	mkdir -p "$dir/etc/postgresql-common/createcluster.d" &&
 		echo 'create_main_cluster = false' >"$dir/etc/postgresql-common/createcluster.d/leadflow.conf"
+	# a mirror may serve a snapshot of testing whose Release has passed its
+	# Valid-Until; the packages are still the signed ones
+	echo 'Acquire::Check-Valid-Until "false";' >"$dir/etc/apt/apt.conf.d/99leadflow"
 	mount_all "$dir" || return 1
 	# LLVM and clang only where the server-dev package insists (JIT bitcode
 	# is not built: the Makefile sets with_llvm = no)

@@ -44,15 +44,18 @@ COMMENT ON COLUMN @extschema@.routing_rule_stats.hits IS 'Leads the rule decided
 COMMENT ON COLUMN @extschema@.routing_rule_stats.shadow_hits IS 'Leads a shadow rule matched.';
 COMMENT ON COLUMN @extschema@.routing_rule_stats.last_hit IS 'When it last decided or matched.';
 
-CREATE FUNCTION @extschema@.routing_flush()
+-- One statement-end trigger writes what the rows of a statement on leads
+-- left in the transaction buffers (journey rows, rotation state and rule
+-- hits, prediction count changes): once per statement, not once per row.
+CREATE FUNCTION @extschema@.statement_end()
 RETURNS trigger
-AS 'MODULE_PATHNAME', 'leadflow_routing_flush'
+AS 'MODULE_PATHNAME', 'leadflow_statement_end'
 LANGUAGE C;
-COMMENT ON FUNCTION @extschema@.routing_flush() IS 'Trigger: writes the rotation state and rule hits a statement changed.';
+COMMENT ON FUNCTION @extschema@.statement_end() IS 'Trigger: writes the journey rows, rotation state, rule hits and prediction count changes a statement on leads buffered.';
 
-CREATE TRIGGER leads_routing_flush
+CREATE TRIGGER leads_statement_end
     AFTER INSERT OR UPDATE ON @extschema@.leads
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.routing_flush();
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.statement_end();
 
 CREATE FUNCTION @extschema@.simulate_routing(org_id bigint, lead jsonb)
 RETURNS TABLE (path text, rule_id bigint, rule_name text, team_id bigint, rep_id bigint, explanation jsonb)

@@ -34,16 +34,6 @@ COMMENT ON COLUMN @extschema@.prediction_counts.value IS 'Feature value (see lea
 COMMENT ON COLUMN @extschema@.prediction_counts.converted IS 'Converted leads with this value.';
 COMMENT ON COLUMN @extschema@.prediction_counts.lost IS 'Unqualified or archived leads with this value.';
 
--- The leads trigger collects count changes; they are written once per
--- statement (a bulk update does not rewrite the same counters per row).
-CREATE FUNCTION @extschema@.prediction_flush()
-RETURNS trigger
-AS 'MODULE_PATHNAME', 'leadflow_prediction_flush'
-LANGUAGE C;
-COMMENT ON FUNCTION @extschema@.prediction_flush() IS 'Trigger: writes the prediction count changes of the statement that ends.';
-CREATE TRIGGER leads_prediction_flush
-    AFTER INSERT OR UPDATE ON @extschema@.leads
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.prediction_flush();
 
 CREATE FUNCTION @extschema@.lead_features(lead @extschema@.leads)
 RETURNS TABLE (feature text, value text)
