@@ -243,3 +243,27 @@ SELECT outcome FROM leadflow.capture(62, 'google_ads', '{"lead_id": "G-11", "goo
 SELECT email, attributes FROM leadflow.leads WHERE org_id = 62 AND email ~ '^g(8|9|10|11)@' ORDER BY email;
 UPDATE leadflow.orgs SET settings = settings || '{"google_ads_key": ""}' WHERE org_id = 62;
 SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+
+-- default title scoring by whole words (rule op "word"): a VPN engineer is
+-- no VP, "VP" and "Vice President" score the same, C-level and founders at
+-- least as much as VPs
+INSERT INTO leadflow.leads (org_id, email, job_title)
+SELECT 62, 'title' || n || '@dq.example', t
+  FROM unnest(ARRAY['VPN Engineer', 'VP Sales', 'Vice President, Sales', 'SVP Marketing', 'CEO',
+                    'Co-Founder & CTO', 'President', 'Directory Administrator', 'Sales Director',
+                    'Account Manager', 'Internal Auditor']) WITH ORDINALITY u(t, n);
+SELECT job_title, score_demographic FROM leadflow.leads
+ WHERE org_id = 62 AND email LIKE 'title%@dq.example' ORDER BY lead_id;
+-- the op is checked when the rule is written
+INSERT INTO leadflow.scoring_rules (org_id, model_id, name, category, points, predicate)
+SELECT 62, model_id, 'bad', 'demographic', 1, '{"field": "job_title", "op": "word", "value": " vp"}'
+  FROM leadflow.scoring_models WHERE org_id = 62 AND active;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+INSERT INTO leadflow.scoring_rules (org_id, model_id, name, category, points, predicate)
+SELECT 62, model_id, 'bad', 'demographic', 1, '{"field": "job_title", "op": "word", "value": []}'
+  FROM leadflow.scoring_models WHERE org_id = 62 AND active;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;
+INSERT INTO leadflow.scoring_rules (org_id, model_id, name, category, points, predicate)
+SELECT 62, model_id, 'bad', 'demographic', 1, '{"field": "company_size", "op": "word", "value": "x"}'
+  FROM leadflow.scoring_models WHERE org_id = 62 AND active;
+SELECT :'LAST_ERROR_SQLSTATE' AS sqlstate;

@@ -436,23 +436,21 @@ BEGIN
     -- field rules: who the person is, what the company is (README "Scoring")
     INSERT INTO leadflow.scoring_rules (org_id, model_id, name, category, points, predicate)
     VALUES
+      -- whole words ("word"): "VPN Engineer" is no VP, "Directory Admin" no
+      -- director; a vice president is a VP, not a president
       (NEW.org_id, model, 'C-level or founder', 'demographic', 25,
-       '{"any": [{"field": "job_title", "op": "contains", "value": "chief"},
-                 {"field": "job_title", "op": "contains", "value": "founder"},
-                 {"field": "job_title", "op": "contains", "value": "president"},
-                 {"field": "job_title", "op": "in", "value": ["ceo", "cto", "cfo", "coo", "cmo", "cro", "cio", "owner"]}]}'),
+       '{"all": [{"field": "job_title", "op": "word",
+                  "value": ["chief", "ceo", "cto", "cfo", "coo", "cmo", "cro", "cio", "founder", "co-founder",
+                            "cofounder", "owner", "president", "managing director"]},
+                 {"not": {"field": "job_title", "op": "word", "value": ["vice president", "vice-president"]}}]}'),
       (NEW.org_id, model, 'VP', 'demographic', 20,
-       '{"all": [{"any": [{"field": "job_title", "op": "prefix", "value": "vp"},
-                          {"field": "job_title", "op": "contains", "value": "vice president"}]},
-                 {"not": {"field": "job_title", "op": "contains", "value": "president of"}}]}'),
+       '{"field": "job_title", "op": "word", "value": ["vp", "svp", "evp", "avp", "vice president", "vice-president"]}'),
       (NEW.org_id, model, 'Director or head of', 'demographic', 15,
-       '{"any": [{"field": "job_title", "op": "contains", "value": "director"},
-                 {"field": "job_title", "op": "prefix", "value": "head of"}]}'),
+       '{"field": "job_title", "op": "word", "value": ["director", "head of"]}'),
       (NEW.org_id, model, 'Manager', 'demographic', 8,
-       '{"field": "job_title", "op": "contains", "value": "manager"}'),
+       '{"field": "job_title", "op": "word", "value": "manager"}'),
       (NEW.org_id, model, 'Student or intern', 'demographic', -30,
-       '{"any": [{"field": "job_title", "op": "contains", "value": "student"},
-                 {"field": "job_title", "op": "contains", "value": "intern"}]}'),
+       '{"field": "job_title", "op": "word", "value": ["student", "intern", "internship", "trainee"]}'),
       (NEW.org_id, model, 'Works at a competitor', 'demographic', -40,
        '{"field": "attributes.competitor", "op": "eq", "value": true}'),
       (NEW.org_id, model, 'Company domain (not free mail)', 'demographic', 5,
