@@ -490,6 +490,38 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.org_create_defaults() IS 'Trigger: gives a new org its default workflow, scoring model, SLA policies and source aliases.';
 
+-- The default title rules by whole words (op word): an org whose rule is
+-- still the one shipped with 0.1.0 gets the new one (an edited rule stays)
+UPDATE @extschema@.scoring_rules r SET predicate = v.new
+  FROM (VALUES
+    ('C-level or founder',
+     '{"any": [{"field": "job_title", "op": "contains", "value": "chief"},
+               {"field": "job_title", "op": "contains", "value": "founder"},
+               {"field": "job_title", "op": "contains", "value": "president"},
+               {"field": "job_title", "op": "in", "value": ["ceo", "cto", "cfo", "coo", "cmo", "cro", "cio", "owner"]}]}'::jsonb,
+     '{"all": [{"field": "job_title", "op": "word",
+                "value": ["chief", "ceo", "cto", "cfo", "coo", "cmo", "cro", "cio", "founder", "co-founder",
+                          "cofounder", "owner", "president", "managing director"]},
+               {"not": {"field": "job_title", "op": "word", "value": ["vice president", "vice-president"]}}]}'::jsonb),
+    ('VP',
+     '{"all": [{"any": [{"field": "job_title", "op": "prefix", "value": "vp"},
+                        {"field": "job_title", "op": "contains", "value": "vice president"}]},
+               {"not": {"field": "job_title", "op": "contains", "value": "president of"}}]}',
+     '{"field": "job_title", "op": "word", "value": ["vp", "svp", "evp", "avp", "vice president", "vice-president"]}'),
+    ('Director or head of',
+     '{"any": [{"field": "job_title", "op": "contains", "value": "director"},
+               {"field": "job_title", "op": "prefix", "value": "head of"}]}',
+     '{"field": "job_title", "op": "word", "value": ["director", "head of"]}'),
+    ('Manager',
+     '{"field": "job_title", "op": "contains", "value": "manager"}',
+     '{"field": "job_title", "op": "word", "value": "manager"}'),
+    ('Student or intern',
+     '{"any": [{"field": "job_title", "op": "contains", "value": "student"},
+               {"field": "job_title", "op": "contains", "value": "intern"}]}',
+     '{"field": "job_title", "op": "word", "value": ["student", "intern", "internship", "trainee"]}')
+  ) v(name, old, new)
+ WHERE r.name OPERATOR(pg_catalog.=) v.name AND r.predicate OPERATOR(pg_catalog.=) v.old;
+
 CREATE FUNCTION @extschema@.parse_number(value text, whole boolean DEFAULT false)
 RETURNS numeric
 AS 'MODULE_PATHNAME', 'leadflow_parse_number'
