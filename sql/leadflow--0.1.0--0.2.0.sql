@@ -816,6 +816,8 @@ BEGIN
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
        AND i.error IS NULL AND i.lead_id IS NULL;
 
+    -- stored before: by the claim of its external_id, or a row of an
+    -- earlier batch with the same fields (both found through an index)
     UPDATE leadflow.lead_imports i
        SET unchanged = true,
            lead_id = COALESCE(
@@ -842,14 +844,37 @@ BEGIN
                        AND x.external_id OPERATOR(pg_catalog.=) i.external_id)
             OR EXISTS (SELECT FROM leadflow.lead_imports p
                         WHERE p.org_id OPERATOR(pg_catalog.=) i.org_id AND p.fingerprint OPERATOR(pg_catalog.=) i.fingerprint
-                          AND p.lead_id IS NOT NULL AND p.batch_id OPERATOR(pg_catalog.<>) i.batch_id)
-            OR EXISTS (SELECT FROM leadflow.lead_imports p
-                        WHERE p.org_id OPERATOR(pg_catalog.=) i.org_id AND p.batch_id OPERATOR(pg_catalog.=) i.batch_id
-                          AND p.row_number OPERATOR(pg_catalog.<) i.row_number AND p.error IS NULL
-                          AND (p.fingerprint OPERATOR(pg_catalog.=) i.fingerprint
-                               OR (p.external_id OPERATOR(pg_catalog.=) i.external_id
-                                   AND leadflow.org_source(p.org_id, COALESCE(NULLIF(pg_catalog.btrim(p.source), ''), 'csv_import'))
-                                       IS NOT DISTINCT FROM s.source))));
+                          AND p.lead_id IS NOT NULL AND p.batch_id OPERATOR(pg_catalog.<>) i.batch_id));
+
+    -- a repeat of an earlier row of the batch (same fields, or the same
+    -- source and external_id): one pass with window functions
+    IF pg_catalog.to_regclass('pg_temp.leadflow_import_repeats') IS NULL THEN
+        CREATE TEMP TABLE leadflow_import_repeats (row_number bigint PRIMARY KEY, first_row bigint NOT NULL)
+            ON COMMIT DROP;
+    END IF;
+    TRUNCATE pg_temp.leadflow_import_repeats;
+    INSERT INTO pg_temp.leadflow_import_repeats (row_number, first_row)
+    SELECT w.row_number, LEAST(w.first_fp, COALESCE(w.first_ext, w.first_fp))
+      FROM (SELECT i.row_number,
+                   pg_catalog.min(i.row_number) OVER (PARTITION BY i.fingerprint) AS first_fp,
+                   CASE WHEN i.external_id IS NOT NULL
+                        THEN pg_catalog.min(i.row_number) OVER (PARTITION BY s.source, i.external_id) END AS first_ext
+              FROM leadflow.lead_imports i
+              JOIN (SELECT d.source AS given,
+                           leadflow.org_source(process_import.org_id, COALESCE(NULLIF(pg_catalog.btrim(d.source), ''), 'csv_import')) AS source
+                      FROM (SELECT DISTINCT x.source FROM leadflow.lead_imports x
+                             WHERE x.org_id OPERATOR(pg_catalog.=) process_import.org_id
+                               AND x.batch_id OPERATOR(pg_catalog.=) process_import.batch_id) d) s
+                ON i.source IS NOT DISTINCT FROM s.given
+             WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+               AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+               AND i.error IS NULL AND (i.lead_id IS NULL OR i.unchanged)) w
+     WHERE LEAST(w.first_fp, COALESCE(w.first_ext, w.first_fp)) OPERATOR(pg_catalog.<) w.row_number;
+    UPDATE leadflow.lead_imports i SET unchanged = true
+      FROM pg_temp.leadflow_import_repeats r
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.row_number OPERATOR(pg_catalog.=) r.row_number AND i.lead_id IS NULL;
 
     UPDATE leadflow.lead_imports i
        SET lead_id = pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('leadflow.leads', 'lead_id'))
@@ -885,17 +910,16 @@ BEGIN
 
     -- a repeat within the batch is the lead of the row it repeats
     UPDATE leadflow.lead_imports i
-       SET lead_id = (SELECT leadflow.survivor_of(p.org_id, p.lead_id) FROM leadflow.lead_imports p
-                       WHERE p.org_id OPERATOR(pg_catalog.=) i.org_id AND p.batch_id OPERATOR(pg_catalog.=) i.batch_id
-                         AND p.row_number OPERATOR(pg_catalog.<) i.row_number AND p.lead_id IS NOT NULL
-                         AND (p.fingerprint OPERATOR(pg_catalog.=) i.fingerprint
-                              OR (p.external_id OPERATOR(pg_catalog.=) i.external_id
-                                  AND leadflow.org_source(p.org_id, COALESCE(NULLIF(pg_catalog.btrim(p.source), ''), 'csv_import'))
-                                      IS NOT DISTINCT FROM leadflow.org_source(i.org_id, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'))))
-                       ORDER BY p.row_number LIMIT 1)
+       SET lead_id = leadflow.survivor_of(f.org_id, f.lead_id)
+      FROM pg_temp.leadflow_import_repeats r
+      JOIN leadflow.lead_imports f ON f.org_id OPERATOR(pg_catalog.=) process_import.org_id
+                                  AND f.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+                                  AND f.row_number OPERATOR(pg_catalog.=) r.first_row
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.row_number OPERATOR(pg_catalog.=) r.row_number
        AND i.unchanged AND i.lead_id IS NULL;
+    TRUNCATE pg_temp.leadflow_import_repeats;
 
     RETURN QUERY
     SELECT pg_catalog.count(*) FILTER (WHERE l.status <> 'merged' AND NOT i.unchanged)::integer,
