@@ -817,34 +817,35 @@ BEGIN
        AND i.error IS NULL AND i.lead_id IS NULL;
 
     -- stored before: by the claim of its external_id, or a row of an
-    -- earlier batch with the same fields (both found through an index)
+    -- earlier batch with the same fields (set-based: hash joins, no
+    -- search per row)
     UPDATE leadflow.lead_imports i
-       SET unchanged = true,
-           lead_id = COALESCE(
-               (SELECT leadflow.survivor_of(x.org_id, x.lead_id) FROM leadflow.lead_external_ids x
-                 WHERE i.external_id IS NOT NULL AND x.org_id OPERATOR(pg_catalog.=) i.org_id
-                   AND x.source OPERATOR(pg_catalog.=) COALESCE(s.source, '')
-                   AND x.external_id OPERATOR(pg_catalog.=) i.external_id),
-               (SELECT leadflow.survivor_of(p.org_id, p.lead_id) FROM leadflow.lead_imports p
-                 WHERE p.org_id OPERATOR(pg_catalog.=) i.org_id AND p.fingerprint OPERATOR(pg_catalog.=) i.fingerprint
-                   AND p.lead_id IS NOT NULL AND p.batch_id OPERATOR(pg_catalog.<>) i.batch_id
-                 LIMIT 1))
+       SET unchanged = true, lead_id = leadflow.survivor_of(x.org_id, x.lead_id)
       FROM (SELECT d.source AS given,
                    leadflow.org_source(process_import.org_id, COALESCE(NULLIF(pg_catalog.btrim(d.source), ''), 'csv_import')) AS source
-              FROM (SELECT DISTINCT x.source FROM leadflow.lead_imports x
-                     WHERE x.org_id OPERATOR(pg_catalog.=) process_import.org_id
-                       AND x.batch_id OPERATOR(pg_catalog.=) process_import.batch_id) d) s
+              FROM (SELECT DISTINCT y.source FROM leadflow.lead_imports y
+                     WHERE y.org_id OPERATOR(pg_catalog.=) process_import.org_id
+                       AND y.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+                       AND y.external_id IS NOT NULL) d) s,
+           leadflow.lead_external_ids x
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL AND i.lead_id IS NULL AND i.external_id IS NOT NULL
+       AND i.source IS NOT DISTINCT FROM s.given
+       AND x.org_id OPERATOR(pg_catalog.=) i.org_id AND x.source OPERATOR(pg_catalog.=) COALESCE(s.source, '')
+       AND x.external_id OPERATOR(pg_catalog.=) i.external_id;
+    UPDATE leadflow.lead_imports i
+       SET unchanged = true, lead_id = leadflow.survivor_of(i.org_id, h.lead_id)
+      FROM (SELECT DISTINCT ON (p.fingerprint) p.fingerprint, p.lead_id
+              FROM leadflow.lead_imports p
+             WHERE p.org_id OPERATOR(pg_catalog.=) process_import.org_id
+               AND p.batch_id OPERATOR(pg_catalog.<>) process_import.batch_id
+               AND p.fingerprint IS NOT NULL AND p.lead_id IS NOT NULL
+             ORDER BY p.fingerprint, p.batch_id, p.row_number) h
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
        AND i.error IS NULL AND i.lead_id IS NULL
-       AND i.source IS NOT DISTINCT FROM s.given
-       AND (EXISTS (SELECT FROM leadflow.lead_external_ids x
-                     WHERE i.external_id IS NOT NULL AND x.org_id OPERATOR(pg_catalog.=) i.org_id
-                       AND x.source OPERATOR(pg_catalog.=) COALESCE(s.source, '')
-                       AND x.external_id OPERATOR(pg_catalog.=) i.external_id)
-            OR EXISTS (SELECT FROM leadflow.lead_imports p
-                        WHERE p.org_id OPERATOR(pg_catalog.=) i.org_id AND p.fingerprint OPERATOR(pg_catalog.=) i.fingerprint
-                          AND p.lead_id IS NOT NULL AND p.batch_id OPERATOR(pg_catalog.<>) i.batch_id));
+       AND i.fingerprint OPERATOR(pg_catalog.=) h.fingerprint;
 
     -- a repeat of an earlier row of the batch (same fields, or the same
     -- source and external_id): one pass with window functions
