@@ -485,18 +485,13 @@ BEGIN
     -- search per row)
     UPDATE leadflow.lead_imports i
        SET unchanged = true, lead_id = leadflow.survivor_of(x.org_id, x.lead_id)
-      FROM (SELECT d.source AS given,
-                   leadflow.org_source(process_import.org_id, COALESCE(NULLIF(pg_catalog.btrim(d.source), ''), 'csv_import')) AS source
-              FROM (SELECT DISTINCT y.source FROM leadflow.lead_imports y
-                     WHERE y.org_id OPERATOR(pg_catalog.=) process_import.org_id
-                       AND y.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-                       AND y.external_id IS NOT NULL) d) s,
-           leadflow.lead_external_ids x
+      FROM leadflow.lead_external_ids x
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
        AND i.error IS NULL AND i.lead_id IS NULL AND i.external_id IS NOT NULL
-       AND i.source IS NOT DISTINCT FROM s.given
-       AND x.org_id OPERATOR(pg_catalog.=) i.org_id AND x.source OPERATOR(pg_catalog.=) COALESCE(s.source, '')
+       AND x.org_id OPERATOR(pg_catalog.=) i.org_id
+       AND x.source OPERATOR(pg_catalog.=) COALESCE(leadflow.org_source(i.org_id,
+               COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import')), '')
        AND x.external_id OPERATOR(pg_catalog.=) i.external_id;
     UPDATE leadflow.lead_imports i
        SET unchanged = true, lead_id = leadflow.survivor_of(i.org_id, h.lead_id)
@@ -520,20 +515,18 @@ BEGIN
     TRUNCATE pg_temp.leadflow_import_repeats;
     INSERT INTO pg_temp.leadflow_import_repeats (row_number, first_row)
     SELECT w.row_number, LEAST(w.first_fp, COALESCE(w.first_ext, w.first_fp))
-      FROM (SELECT i.row_number,
-                   pg_catalog.min(i.row_number) OVER (PARTITION BY i.fingerprint) AS first_fp,
-                   CASE WHEN i.external_id IS NOT NULL
-                        THEN pg_catalog.min(i.row_number) OVER (PARTITION BY s.source, i.external_id) END AS first_ext
-              FROM leadflow.lead_imports i
-              JOIN (SELECT d.source AS given,
-                           leadflow.org_source(process_import.org_id, COALESCE(NULLIF(pg_catalog.btrim(d.source), ''), 'csv_import')) AS source
-                      FROM (SELECT DISTINCT x.source FROM leadflow.lead_imports x
-                             WHERE x.org_id OPERATOR(pg_catalog.=) process_import.org_id
-                               AND x.batch_id OPERATOR(pg_catalog.=) process_import.batch_id) d) s
-                ON i.source IS NOT DISTINCT FROM s.given
-             WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-               AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-               AND i.error IS NULL AND (i.lead_id IS NULL OR i.unchanged)) w
+      FROM (SELECT e.row_number,
+                   pg_catalog.min(e.row_number) OVER (PARTITION BY e.fingerprint) AS first_fp,
+                   CASE WHEN e.external_id IS NOT NULL
+                        THEN pg_catalog.min(e.row_number) OVER (PARTITION BY e.source, e.external_id) END AS first_ext
+              FROM (SELECT i.row_number, i.fingerprint, i.external_id,
+                           CASE WHEN i.external_id IS NOT NULL
+                                THEN leadflow.org_source(i.org_id, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'))
+                           END AS source
+                      FROM leadflow.lead_imports i
+                     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+                       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+                       AND i.error IS NULL AND (i.lead_id IS NULL OR i.unchanged)) e) w
      WHERE LEAST(w.first_fp, COALESCE(w.first_ext, w.first_fp)) OPERATOR(pg_catalog.<) w.row_number;
     UPDATE leadflow.lead_imports i SET unchanged = true
       FROM pg_temp.leadflow_import_repeats r
