@@ -174,11 +174,11 @@ INSERT INTO upgrade_check.load (stmt) VALUES
     (99, 'dan@acme.example', '030 1234567', 'Dan', 'Diaz', NULL, 'DE', 'referral'),
     (99, 'eve@school.example', NULL, 'Eve', 'Young', 'Student', 'FR', 'trade_show')$$),
 ($$INSERT INTO leadflow.leads (org_id, email, first_name, source) VALUES (99, 'Ada@Initech.example', 'Ada', 'webinar')$$),
-($$SELECT outcome FROM leadflow.capture(99, 'meta_ads', '{"id": "m-1", "field_data": [{"name": "email", "values": ["fay@hooli.example"]}, {"name": "full_name", "values": ["Fay Wray"]}, {"name": "company_size", "values": ["51-200"]}]}')$$),
+($$SELECT outcome FROM leadflow.capture(99, 'meta_ads', '{"id": "m-1", "field_data": [{"name": "email", "values": ["fay@hooli.example"]}, {"name": "full_name", "values": ["Fay Wray"]}, {"name": "company_size", "values": ["51"]}]}')$$),
 ($$INSERT INTO leadflow.lead_imports (org_id, batch_id, first_name, email, phone, company_size, country, source) VALUES
     (99, 1, 'Gus', 'gus@umbrella.example', NULL, '120', 'DE', 'csv'),
     (99, 1, 'Hal', 'not an email', NULL, NULL, 'US', 'csv'),
-    (99, 1, 'Ida', 'ida@umbrella.example', '+49 30 1234567', 'many', 'DE', 'csv')$$),
+    (99, 1, 'Ida', 'ida@umbrella', NULL, 'many', 'DE', 'csv')$$),
 ($$SELECT * FROM leadflow.process_import(99, 1)$$),
 ($$INSERT INTO leadflow.lead_signals (org_id, lead_id, kind, occurred_at, properties)
     SELECT 99, l.lead_id, s.kind, now() - s.ago, s.properties

@@ -1362,3 +1362,941 @@ UPDATE @extschema@.leads x
                              THEN x.company_domain END
  WHERE x.erased_at IS NOT NULL;
 SELECT pg_catalog.set_config('session_replication_role', 'origin', true);
+
+------------------------------------------------------------------------------
+-- Issue 18: nothing lost at capture.  A lead with one usable contact is
+-- never refused: what cannot be used is kept as typed and noted in
+-- leads.data_issues, counted by report_data_quality (86_data_quality);
+-- human numbers for company_size and annual_revenue (60_capture);
+-- countries and states as ISO codes (46_normalize); sources canonical,
+-- with per-org aliases (60_capture, 10_orgs); a submission is stored once
+-- (leads.external_id, lead_imports fingerprints; 60_capture, 86_data_quality).
+
+ALTER TABLE @extschema@.leads ADD COLUMN data_issues jsonb;
+ALTER TABLE @extschema@.leads ADD COLUMN external_id text;
+ALTER TABLE @extschema@.leads ADD COLUMN submitted_at timestamptz;
+COMMENT ON COLUMN @extschema@.leads.data_issues IS 'What was unusable in what was typed, field -> problem code (e.g. {"phone": "not_a_number"}); NULL when clean. The value stays as typed in its column (company_size and annual_revenue: in attributes, the column NULL). Written by the pipeline; report_data_quality counts it.';
+COMMENT ON COLUMN @extschema@.leads.external_id IS 'The id the submission has where it came from (Meta leadgen_id or id, Google lead_id, a CSV or form external_id, or any INSERT''s); one lead per org, source and external_id (lead_external_ids): a submission captured again is not stored again (an INSERT of it stores nothing and does not count in the affected rows).';
+COMMENT ON COLUMN @extschema@.leads.submitted_at IS 'When the person submitted the form, as the source says (Meta created_time); created_at stays the capture time. report_lead_volume counts a lead on this day when set.';
+
+COMMENT ON FUNCTION @extschema@.contact_problem(text, text, text, text) IS
+    'Why the pipeline would refuse these contact fields (the message it would raise), or NULL when it would take the lead: refused only when neither a usable email nor a usable phone remains. A national phone number is read in the country''s region when country is a two-letter code, else in default_region.';
+
+CREATE FUNCTION @extschema@.country_code(country text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_country_code'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.country_code(text) IS
+    'The ISO 3166-1 alpha-2 code the pipeline stores in leads.country for a country as typed: English and local names (Germany, Deutschland, Allemagne), alpha-2 and alpha-3 codes, aliases such as UK, USA, Holland; case, accents, dots and a leading "the" do not matter. NULL when unknown (the lead keeps the value as typed, with data issue country: unknown).';
+
+CREATE FUNCTION @extschema@.subdivision_code(country text, state text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_subdivision_code'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.subdivision_code(text, text) IS
+    'The ISO 3166-2 subdivision code without the country prefix the pipeline stores in leads.state for a state as typed in a country (California -> CA, Bayern or Bavaria -> BY, Ontario -> ON). NULL when the country or the state is unknown.';
+
+CREATE FUNCTION @extschema@.source_key(source text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_source_key'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.source_key(text) IS
+    'The canonical spelling of a source: trimmed, lower case, runs of spaces, dashes and underscores as one "_" ("Web Form" and "web-form" give web_form); NULL when nothing is left. The pipeline stores it, or the org''s alias of it (source_aliases).';
+
+CREATE TABLE @extschema@.source_aliases (
+    org_id  bigint NOT NULL REFERENCES @extschema@.orgs (org_id) ON DELETE CASCADE,
+    alias   text NOT NULL CHECK (alias OPERATOR(pg_catalog.=) @extschema@.source_key(alias)),
+    source  text NOT NULL CHECK (source OPERATOR(pg_catalog.=) @extschema@.source_key(source)),
+    PRIMARY KEY (org_id, alias)
+);
+COMMENT ON TABLE @extschema@.source_aliases IS 'Per org: spellings of a source stored as another (fb -> meta_ads); a new org gets default_source_aliases(). SLA policies, routing rules and reports see the source.';
+COMMENT ON COLUMN @extschema@.source_aliases.org_id IS 'Org.';
+COMMENT ON COLUMN @extschema@.source_aliases.alias IS 'The spelling, canonical (source_key): facebook, fb, adwords, website_form.';
+COMMENT ON COLUMN @extschema@.source_aliases.source IS 'The source stored for it, canonical: meta_ads, google_ads, web_form.';
+CREATE TRIGGER source_aliases_config_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.source_aliases
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+SELECT pg_catalog.pg_extension_config_dump('leadflow.source_aliases', '');
+
+CREATE FUNCTION @extschema@.default_source_aliases()
+RETURNS TABLE (alias text, source text)
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT a.alias, a.source FROM (VALUES
+        ('facebook', 'meta_ads'), ('fb', 'meta_ads'), ('facebook_ads', 'meta_ads'),
+        ('facebook_lead_ads', 'meta_ads'), ('instagram', 'meta_ads'), ('instagram_ads', 'meta_ads'),
+        ('ig', 'meta_ads'), ('meta', 'meta_ads'), ('meta_lead_ads', 'meta_ads'),
+        ('adwords', 'google_ads'), ('google_adwords', 'google_ads'), ('google_ad', 'google_ads'),
+        ('google_lead_form', 'google_ads'), ('google_ads_lead_form', 'google_ads'),
+        ('webform', 'web_form'), ('website_form', 'web_form'), ('web_site_form', 'web_form'),
+        ('contact_form', 'web_form'), ('online_form', 'web_form'),
+        ('tradeshow', 'trade_show'), ('trade_fair', 'trade_show'), ('trade_show_booth', 'trade_show'),
+        ('referal', 'referral'), ('referrals', 'referral'), ('partner_referral', 'referral'),
+        ('linkedin', 'linkedin_ads'), ('linkedin_lead_gen', 'linkedin_ads')
+    ) a(alias, source)
+$$;
+COMMENT ON FUNCTION @extschema@.default_source_aliases() IS
+    'The source aliases every new org gets: common spellings of meta_ads, google_ads, web_form, trade_show, referral and linkedin_ads.';
+
+-- the aliases of the orgs there are (a new org gets them from org_create_defaults)
+INSERT INTO @extschema@.source_aliases (org_id, alias, source)
+SELECT o.org_id, d.alias, d.source FROM @extschema@.orgs o CROSS JOIN @extschema@.default_source_aliases() d;
+
+CREATE FUNCTION @extschema@.org_source(org_id bigint, source text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT COALESCE((SELECT a.source FROM leadflow.source_aliases a
+                      WHERE a.org_id OPERATOR(pg_catalog.=) org_source.org_id
+                        AND a.alias OPERATOR(pg_catalog.=) leadflow.source_key(org_source.source)),
+                    leadflow.source_key(org_source.source))
+$$;
+COMMENT ON FUNCTION @extschema@.org_source(bigint, text) IS
+    'The source the pipeline stores in the org for a source as given: source_key, then the org''s alias (source_aliases).';
+
+CREATE OR REPLACE FUNCTION @extschema@.org_create_defaults()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    wf bigint;
+    model bigint;
+BEGIN
+    INSERT INTO leadflow.workflows (org_id, name, is_default)
+    VALUES (NEW.org_id, 'Default', true)
+    RETURNING workflow_id INTO wf;
+
+    INSERT INTO leadflow.workflow_stages (org_id, workflow_id, name, position, status)
+    VALUES (NEW.org_id, wf, 'New', 1, 'new'),
+           (NEW.org_id, wf, 'Contacted', 2, 'contacted'),
+           (NEW.org_id, wf, 'Qualified', 3, 'qualified'),
+           (NEW.org_id, wf, 'Nurture', 4, 'nurture'),
+           (NEW.org_id, wf, 'Unqualified', 5, 'unqualified'),
+           (NEW.org_id, wf, 'Converted', 6, 'converted');
+
+    INSERT INTO leadflow.scoring_models (org_id, name, active)
+    VALUES (NEW.org_id, 'Default', true)
+    RETURNING model_id INTO model;
+
+    -- field rules: who the person is, what the company is (README "Scoring")
+    INSERT INTO leadflow.scoring_rules (org_id, model_id, name, category, points, predicate)
+    VALUES
+      -- whole words ("word"): "VPN Engineer" is no VP, "Directory Admin" no
+      -- director; a vice president is a VP, not a president
+      (NEW.org_id, model, 'C-level or founder', 'demographic', 25,
+       '{"all": [{"field": "job_title", "op": "word",
+                  "value": ["chief", "ceo", "cto", "cfo", "coo", "cmo", "cro", "cio", "founder", "co-founder",
+                            "cofounder", "owner", "president", "managing director"]},
+                 {"not": {"field": "job_title", "op": "word", "value": ["vice president", "vice-president"]}}]}'),
+      (NEW.org_id, model, 'VP', 'demographic', 20,
+       '{"field": "job_title", "op": "word", "value": ["vp", "svp", "evp", "avp", "vice president", "vice-president"]}'),
+      (NEW.org_id, model, 'Director or head of', 'demographic', 15,
+       '{"field": "job_title", "op": "word", "value": ["director", "head of"]}'),
+      (NEW.org_id, model, 'Manager', 'demographic', 8,
+       '{"field": "job_title", "op": "word", "value": "manager"}'),
+      (NEW.org_id, model, 'Student or intern', 'demographic', -30,
+       '{"field": "job_title", "op": "word", "value": ["student", "intern", "internship", "trainee"]}'),
+      (NEW.org_id, model, 'Works at a competitor', 'demographic', -40,
+       '{"field": "attributes.competitor", "op": "eq", "value": true}'),
+      (NEW.org_id, model, 'Company domain (not free mail)', 'demographic', 5,
+       '{"field": "company_domain", "op": "exists"}'),
+      (NEW.org_id, model, 'Company size 1000+', 'firmographic', 15,
+       '{"field": "company_size", "op": "ge", "value": 1000}'),
+      (NEW.org_id, model, 'Company size 200-999', 'firmographic', 10,
+       '{"field": "company_size", "op": "between", "value": [200, 999]}'),
+      (NEW.org_id, model, 'Company size 50-199', 'firmographic', 5,
+       '{"field": "company_size", "op": "between", "value": [50, 199]}'),
+      (NEW.org_id, model, 'Revenue 10M+', 'firmographic', 5,
+       '{"field": "annual_revenue", "op": "ge", "value": 10000000}');
+
+    -- signal rules: what the person does
+    INSERT INTO leadflow.scoring_rules (org_id, model_id, name, category, points, signal_kind, max_count, half_life)
+    VALUES
+      (NEW.org_id, model, 'Page views', 'behavioral', 2, 'page_view', 10, '14 days'),
+      (NEW.org_id, model, 'Content downloads', 'behavioral', 8, 'content_download', 3, '30 days'),
+      (NEW.org_id, model, 'Form submissions', 'behavioral', 10, 'form_submit', 3, '30 days'),
+      (NEW.org_id, model, 'Email opens', 'engagement', 2, 'email_open', 5, '14 days'),
+      (NEW.org_id, model, 'Email clicks', 'engagement', 4, 'email_click', 5, '14 days'),
+      (NEW.org_id, model, 'Replies', 'engagement', 12, 'reply', 2, '30 days'),
+      (NEW.org_id, model, 'Meeting booked', 'engagement', 20, 'meeting_booked', 1, '60 days');
+
+    INSERT INTO leadflow.sla_policies (org_id, source, first_touch_within, reassign_after)
+    VALUES (NEW.org_id, NULL, '1 hour', '72 hours'),
+           (NEW.org_id, 'web', '5 minutes', '72 hours'),
+           (NEW.org_id, 'web_form', '5 minutes', '72 hours'),
+           (NEW.org_id, 'landing_page', '5 minutes', '72 hours'),
+           (NEW.org_id, 'chat', '5 minutes', '72 hours'),
+           (NEW.org_id, 'trade_show', '24 hours', '72 hours');
+
+    INSERT INTO leadflow.source_aliases (org_id, alias, source)
+    SELECT NEW.org_id, d.alias, d.source FROM leadflow.default_source_aliases() d;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.org_create_defaults() IS 'Trigger: gives a new org its default workflow, scoring model, SLA policies and source aliases.';
+
+-- The default title rules by whole words (op word): an org whose rule is
+-- still the one shipped with 0.1.0 gets the new one (an edited rule stays)
+UPDATE @extschema@.scoring_rules r SET predicate = v.new
+  FROM (VALUES
+    ('C-level or founder',
+     '{"any": [{"field": "job_title", "op": "contains", "value": "chief"},
+               {"field": "job_title", "op": "contains", "value": "founder"},
+               {"field": "job_title", "op": "contains", "value": "president"},
+               {"field": "job_title", "op": "in", "value": ["ceo", "cto", "cfo", "coo", "cmo", "cro", "cio", "owner"]}]}'::jsonb,
+     '{"all": [{"field": "job_title", "op": "word",
+                "value": ["chief", "ceo", "cto", "cfo", "coo", "cmo", "cro", "cio", "founder", "co-founder",
+                          "cofounder", "owner", "president", "managing director"]},
+               {"not": {"field": "job_title", "op": "word", "value": ["vice president", "vice-president"]}}]}'::jsonb),
+    ('VP',
+     '{"all": [{"any": [{"field": "job_title", "op": "prefix", "value": "vp"},
+                        {"field": "job_title", "op": "contains", "value": "vice president"}]},
+               {"not": {"field": "job_title", "op": "contains", "value": "president of"}}]}',
+     '{"field": "job_title", "op": "word", "value": ["vp", "svp", "evp", "avp", "vice president", "vice-president"]}'),
+    ('Director or head of',
+     '{"any": [{"field": "job_title", "op": "contains", "value": "director"},
+               {"field": "job_title", "op": "prefix", "value": "head of"}]}',
+     '{"field": "job_title", "op": "word", "value": ["director", "head of"]}'),
+    ('Manager',
+     '{"field": "job_title", "op": "contains", "value": "manager"}',
+     '{"field": "job_title", "op": "word", "value": "manager"}'),
+    ('Student or intern',
+     '{"any": [{"field": "job_title", "op": "contains", "value": "student"},
+               {"field": "job_title", "op": "contains", "value": "intern"}]}',
+     '{"field": "job_title", "op": "word", "value": ["student", "intern", "internship", "trainee"]}')
+  ) v(name, old, new)
+ WHERE r.name OPERATOR(pg_catalog.=) v.name AND r.predicate OPERATOR(pg_catalog.=) v.old;
+
+CREATE FUNCTION @extschema@.parse_number(value text, whole boolean DEFAULT false)
+RETURNS numeric
+AS 'MODULE_PATHNAME', 'leadflow_parse_number'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.parse_number(text, boolean) IS
+    'The number a person typed: thousands separators, k/m/b and thousand/million/billion, currency marks and a trailing + ("1,200", "500+", "1.5k", "$5M") read; NULL when blank or not read (number_problem says why). whole asks for a whole number (company_size).';
+
+CREATE FUNCTION @extschema@.number_problem(value text, whole boolean DEFAULT false)
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_number_problem'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.number_problem(text, boolean) IS
+    'Why parse_number reads no number from a value that is not blank: not_a_number, range ("11-50"), ambiguous ("1.200", "1,5"), negative, not_whole or too_large; NULL when it reads one or the value is blank.';
+
+CREATE FUNCTION @extschema@.import_org_id()
+RETURNS bigint
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    setting text := NULLIF(pg_catalog.current_setting('leadflow.org_id', true), '');
+BEGIN
+    IF setting IS NULL THEN
+        RAISE EXCEPTION 'lead_imports needs an org_id: the setting leadflow.org_id is not set'
+            USING ERRCODE = 'not_null_violation',
+                  HINT = 'SET leadflow.org_id = <your org id> before the \copy, or load an org_id column.';
+    END IF;
+    RETURN setting::bigint;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.import_org_id() IS
+    'Default of lead_imports.org_id: the setting leadflow.org_id; 23502 with a hint when it is not set.';
+
+ALTER TABLE @extschema@.lead_imports ALTER COLUMN org_id SET DEFAULT @extschema@.import_org_id();
+ALTER TABLE @extschema@.lead_imports ADD COLUMN external_id text;
+ALTER TABLE @extschema@.lead_imports ADD COLUMN fingerprint text;
+ALTER TABLE @extschema@.lead_imports ADD COLUMN unchanged boolean NOT NULL DEFAULT false;
+
+-- a row imported before (same fields, any batch) is found by its fingerprint
+CREATE INDEX lead_imports_fingerprint ON @extschema@.lead_imports (org_id, fingerprint)
+    WHERE fingerprint IS NOT NULL;
+
+COMMENT ON COLUMN @extschema@.lead_imports.external_id IS 'CSV field external_id: the lead''s id in the system it comes from (leads.external_id); a row whose source and external_id are already stored is unchanged.';
+
+COMMENT ON COLUMN @extschema@.lead_imports.fingerprint IS 'Set by process_import: md5 of the row''s fields; a row with the fingerprint of a row imported before (in any batch) is unchanged.';
+
+COMMENT ON COLUMN @extschema@.lead_imports.unchanged IS 'Set by process_import: the row was imported before (same external_id, or same fields) and stored nothing; lead_id is the lead it was.';
+
+CREATE FUNCTION @extschema@.import_fingerprint(r @extschema@.lead_imports)
+RETURNS text
+LANGUAGE sql IMMUTABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT pg_catalog.md5(pg_catalog.concat_ws(pg_catalog.chr(31),
+               r.first_name, r.last_name, r.email, r.phone, r.company, r.job_title, r.industry,
+               r.company_size, r.annual_revenue, r.country, r.state, r.city, r.postal_code,
+               r.source, r.campaign, NULLIF(pg_catalog.btrim(r.external_id), ''),
+               pg_catalog.concat((r.first_name IS NULL)::int, (r.last_name IS NULL)::int, (r.email IS NULL)::int,
+                                 (r.phone IS NULL)::int, (r.company IS NULL)::int, (r.job_title IS NULL)::int,
+                                 (r.industry IS NULL)::int, (r.company_size IS NULL)::int,
+                                 (r.annual_revenue IS NULL)::int, (r.country IS NULL)::int,
+                                 (r.state IS NULL)::int, (r.city IS NULL)::int, (r.postal_code IS NULL)::int,
+                                 (r.source IS NULL)::int, (r.campaign IS NULL)::int)))
+$$;
+COMMENT ON FUNCTION @extschema@.import_fingerprint(@extschema@.lead_imports) IS
+    'md5 of a CSV row''s fields (lead_imports.fingerprint): process_import treats a row with the fingerprint of a row imported before as unchanged.';
+
+-- rows imported before the update count as imported before
+UPDATE @extschema@.lead_imports i SET fingerprint = @extschema@.import_fingerprint(i)
+ WHERE i.error IS NULL AND i.lead_id IS NOT NULL;
+-- leads captured from Meta and Google before the update keep their id there
+-- (the first lead of each id; the pipeline is not run again for them)
+ALTER TABLE @extschema@.leads DISABLE TRIGGER leads_pipeline;
+UPDATE @extschema@.leads l SET external_id = x.external_id
+  FROM (SELECT DISTINCT ON (k.org_id, k.source, k.external_id) k.org_id, k.lead_id, k.external_id
+          FROM (SELECT l2.org_id, l2.lead_id, l2.source,
+                       COALESCE(l2.attributes OPERATOR(pg_catalog.->>) 'leadgen_id',
+                                l2.attributes OPERATOR(pg_catalog.->>) 'meta_lead_id',
+                                l2.attributes OPERATOR(pg_catalog.->>) 'google_lead_id') AS external_id
+                  FROM @extschema@.leads l2) k
+         WHERE k.external_id IS NOT NULL
+         ORDER BY k.org_id, k.source, k.external_id, k.lead_id) x
+ WHERE l.org_id OPERATOR(pg_catalog.=) x.org_id AND l.lead_id OPERATOR(pg_catalog.=) x.lead_id;
+ALTER TABLE @extschema@.leads ENABLE TRIGGER leads_pipeline;
+
+-- A submission is stored once: the pipeline claims its (org, source,
+-- external_id) here with INSERT ... ON CONFLICT DO NOTHING (as it claims an
+-- email in lead_emails), so a replay, also a concurrent one, stores nothing.
+CREATE TABLE @extschema@.lead_external_ids (
+    org_id       bigint NOT NULL,
+    source       text COLLATE "C" NOT NULL,
+    external_id  text COLLATE "C" NOT NULL,
+    lead_id      bigint NOT NULL,
+    PRIMARY KEY (org_id, source, external_id)
+);
+COMMENT ON TABLE @extschema@.lead_external_ids IS 'Internal: the lead row each captured submission (org, source, external_id) was stored as; a replay of it stores nothing.';
+COMMENT ON COLUMN @extschema@.lead_external_ids.source IS 'The lead''s source, canonical; empty when it has none.';
+COMMENT ON COLUMN @extschema@.lead_external_ids.external_id IS 'leads.external_id.';
+COMMENT ON COLUMN @extschema@.lead_external_ids.lead_id IS 'The lead row stored for it (its survivor when merged: survivor_of).';
+SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_external_ids', '');
+
+INSERT INTO @extschema@.lead_external_ids (org_id, source, external_id, lead_id)
+SELECT l.org_id, COALESCE(l.source, ''), l.external_id, l.lead_id FROM @extschema@.leads l
+ WHERE l.external_id IS NOT NULL;
+
+CREATE OR REPLACE FUNCTION @extschema@.capture(org_id bigint, source text, payload jsonb)
+RETURNS TABLE (lead_id bigint, outcome text)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    flat jsonb := leadflow.capture_flatten(payload);
+    f jsonb := '{}';            -- leads column -> value
+    attrs jsonb := flat -> '_extra';
+    k text;
+    v text;
+    col text;
+    full_name text;
+    new_id bigint;
+    new_status text;
+    survivor bigint;
+    issues jsonb := '{}';       -- field -> problem code (leads.data_issues)
+    problem text;
+    external text;              -- the submission's id at its source
+    stored_source text;
+    google_key text;
+    submitted timestamptz;
+BEGIN
+    -- Meta's leadgen_id (or the webhook's id), Google's lead_id, a form's external_id
+    external := NULLIF(pg_catalog.btrim(COALESCE(
+        payload ->> 'leadgen_id',
+        CASE WHEN payload ? 'field_data' THEN payload ->> 'id' END,
+        CASE WHEN payload ? 'user_column_data' THEN payload ->> 'lead_id' END,
+        flat ->> 'external_id')), '');
+    stored_source := leadflow.org_source(capture.org_id, capture.source);
+    IF payload ? 'user_column_data' THEN
+        -- Google Ads: the org's webhook key when it set one; test leads are not stored
+        SELECT o.settings ->> 'google_ads_key' INTO google_key
+          FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) capture.org_id;
+        IF google_key IS NOT NULL AND (payload ->> 'google_key') IS DISTINCT FROM google_key THEN
+            RAISE EXCEPTION 'capture payload google_key does not match the org''s google_ads_key'
+                USING ERRCODE = 'invalid_authorization_specification',
+                      HINT = 'Send the key set in the Google Ads lead form webhook; the org setting google_ads_key holds it.';
+        END IF;
+        IF pg_catalog.jsonb_typeof(payload -> 'is_test') = 'boolean' AND (payload ->> 'is_test')::boolean THEN
+            lead_id := NULL;
+            outcome := 'test';
+            RETURN NEXT;
+            RETURN;
+        END IF;
+    END IF;
+    -- a submission captured before is not stored again
+    SELECT leadflow.survivor_of(x.org_id, x.lead_id) INTO survivor
+      FROM leadflow.lead_external_ids x
+     WHERE external IS NOT NULL AND x.org_id OPERATOR(pg_catalog.=) capture.org_id
+       AND x.source OPERATOR(pg_catalog.=) COALESCE(stored_source, '') AND x.external_id OPERATOR(pg_catalog.=) external;
+    IF FOUND THEN
+        lead_id := survivor;
+        outcome := 'unchanged';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
+    FOR k, v IN SELECT e.key, e.value #>> '{}' FROM pg_catalog.jsonb_each(flat - '_extra') e LOOP
+        SELECT m.column_name INTO col FROM leadflow.capture_field_names m WHERE m.name OPERATOR(pg_catalog.=) k;
+        IF k = 'external_id' THEN
+            CONTINUE;                                   -- the lead's external_id
+        ELSIF col IS NULL OR NULLIF(pg_catalog.btrim(v), '') IS NULL THEN
+            IF NULLIF(pg_catalog.btrim(v), '') IS NOT NULL THEN
+                attrs := attrs || pg_catalog.jsonb_build_object(k, v);
+            END IF;
+        ELSIF col = 'full_name' THEN
+            full_name := pg_catalog.btrim(v);
+        ELSIF col IN ('company_size', 'annual_revenue') THEN
+            -- "1,200", "$5M" read; "51-200" kept as typed with a data issue, not guessed
+            problem := leadflow.number_problem(v, col = 'company_size');
+            IF problem IS NOT NULL THEN
+                attrs := attrs || pg_catalog.jsonb_build_object(k, v);
+                IF NOT issues ? col THEN
+                    issues := issues || pg_catalog.jsonb_build_object(col, problem);
+                END IF;
+            ELSIF NOT f ? col THEN
+                f := f || pg_catalog.jsonb_build_object(col, leadflow.parse_number(v, col = 'company_size')::text);
+            END IF;
+        ELSIF NOT f ? col THEN
+            f := f || pg_catalog.jsonb_build_object(col, pg_catalog.btrim(v));
+        END IF;
+    END LOOP;
+    -- Meta's top-level campaign_name is the campaign; created_time is when
+    -- the person submitted (ad_name, adset_name, form_id, platform stay in
+    -- attributes); Google's google_key is not kept
+    IF NOT f ? 'campaign' AND NULLIF(pg_catalog.btrim(attrs ->> 'campaign_name'), '') IS NOT NULL THEN
+        f := f || pg_catalog.jsonb_build_object('campaign', pg_catalog.btrim(attrs ->> 'campaign_name'));
+        attrs := attrs - 'campaign_name';
+    END IF;
+    IF (attrs ->> 'created_time') ~ '^\d{4}-\d\d-\d\dT\d\d:\d\d:\d\d(\.\d+)?(Z|[+-]\d\d:?\d\d)$' THEN
+        submitted := (attrs ->> 'created_time')::timestamptz;
+        attrs := attrs - 'created_time';
+    END IF;
+    attrs := attrs - 'google_key';
+    IF full_name IS NOT NULL AND NOT f ? 'first_name' AND NOT f ? 'last_name' THEN
+        f := f || pg_catalog.jsonb_build_object('first_name', pg_catalog.split_part(full_name, ' ', 1),
+                                     'last_name', NULLIF(pg_catalog.btrim(pg_catalog.substr(full_name, pg_catalog.length(pg_catalog.split_part(full_name, ' ', 1)) + 1)), ''));
+    END IF;
+    IF NOT f ? 'email' AND NOT f ? 'phone' THEN
+        RAISE EXCEPTION 'capture payload has neither an email nor a phone field'
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'Send an email or phone field (e.g. "email", "phone_number", Google "EMAIL").';
+    END IF;
+
+    INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company, job_title,
+                                industry, company_size, annual_revenue, country, state, city,
+                                postal_code, source, campaign, attributes, data_issues, external_id,
+                                submitted_at)
+    VALUES (capture.org_id, f ->> 'first_name', f ->> 'last_name', f ->> 'email', f ->> 'phone',
+            f ->> 'company', f ->> 'job_title', f ->> 'industry', (f ->> 'company_size')::integer,
+            (f ->> 'annual_revenue')::numeric, f ->> 'country', f ->> 'state', f ->> 'city',
+            f ->> 'postal_code', capture.source, f ->> 'campaign', attrs,
+            NULLIF(issues, '{}'), external, submitted)
+    RETURNING leads.lead_id, leads.status, leads.merged_into INTO new_id, new_status, survivor;
+    IF new_id IS NULL THEN
+        -- the pipeline stored nothing: a concurrent session captured it first
+        SELECT leadflow.survivor_of(x.org_id, x.lead_id) INTO survivor
+          FROM leadflow.lead_external_ids x
+         WHERE x.org_id OPERATOR(pg_catalog.=) capture.org_id
+           AND x.source OPERATOR(pg_catalog.=) COALESCE(stored_source, '') AND x.external_id OPERATOR(pg_catalog.=) external;
+        lead_id := survivor;
+        outcome := 'unchanged';
+        RETURN NEXT;
+        RETURN;
+    END IF;
+
+    lead_id := COALESCE(survivor, new_id);
+    outcome := CASE WHEN new_status = 'merged' THEN 'merged' ELSE 'created' END;
+    RETURN NEXT;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.capture(bigint, text, jsonb) IS
+    'Captures a lead from a web form (flat object), Meta Lead Ads (field_data) or Google Ads (user_column_data) payload; returns the live lead and whether it was created, merged into an existing one, or unchanged (a submission with the same source and external id, Meta leadgen_id/id, Google lead_id or external_id, was captured before: nothing is stored).';
+
+-- process_import returns an unchanged count too: a new result type
+DROP FUNCTION @extschema@.process_import(bigint, bigint);
+CREATE FUNCTION @extschema@.process_import(org_id bigint, batch_id bigint)
+RETURNS TABLE (created integer, merged integer, rejected integer, unchanged integer)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    region text;
+BEGIN
+    IF process_import.org_id IS NULL OR process_import.batch_id IS NULL THEN
+        RAISE EXCEPTION 'process_import needs an org_id and a batch_id, got org_id % and batch_id %',
+            COALESCE(process_import.org_id::text, 'NULL'), COALESCE(process_import.batch_id::text, 'NULL')
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    SELECT COALESCE(o.settings ->> 'default_region', 'US') INTO region
+      FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) process_import.org_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'org % does not exist', process_import.org_id USING ERRCODE = 'foreign_key_violation';
+    END IF;
+
+    -- take the batch: a second process_import of it waits, then finds it done
+    PERFORM FROM leadflow.lead_imports i
+      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+        AND i.processed_at IS NULL
+      FOR UPDATE;
+    IF NOT FOUND AND NOT EXISTS (SELECT FROM leadflow.lead_imports i
+                                  WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+                                    AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id) THEN
+        RAISE EXCEPTION 'import batch % of org % not found', process_import.batch_id, process_import.org_id
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The rows of one \copy share a batch_id: SELECT batch_id, count(*) FROM leadflow.lead_imports WHERE processed_at IS NULL GROUP BY 1.';
+    END IF;
+
+    -- a row is rejected only when no usable email or phone remains; an
+    -- unusable optional value is kept and noted (leads.data_issues)
+    UPDATE leadflow.lead_imports i
+       SET error = leadflow.contact_problem(i.email, i.phone, i.country, region),
+           processed_at = pg_catalog.now()
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.processed_at IS NULL;
+
+    -- Re-importing changes nothing: a row whose source and external_id are
+    -- stored, or with the fields of a row imported before (its
+    -- fingerprint), or repeating an earlier row of the batch, is unchanged
+    UPDATE leadflow.lead_imports i
+       SET external_id = NULLIF(pg_catalog.btrim(i.external_id), ''),
+           fingerprint = leadflow.import_fingerprint(i)
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL AND i.lead_id IS NULL;
+
+    -- stored before: by the claim of its external_id, or a row of an
+    -- earlier batch with the same fields (set-based: hash joins, no
+    -- search per row)
+    UPDATE leadflow.lead_imports i
+       SET unchanged = true, lead_id = leadflow.survivor_of(x.org_id, x.lead_id)
+      FROM leadflow.lead_external_ids x
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL AND i.lead_id IS NULL AND i.external_id IS NOT NULL
+       AND x.org_id OPERATOR(pg_catalog.=) i.org_id
+       AND x.source OPERATOR(pg_catalog.=) COALESCE(leadflow.org_source(i.org_id,
+               COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import')), '')
+       AND x.external_id OPERATOR(pg_catalog.=) i.external_id;
+    UPDATE leadflow.lead_imports i
+       SET unchanged = true, lead_id = leadflow.survivor_of(i.org_id, h.lead_id)
+      FROM (SELECT DISTINCT ON (p.fingerprint) p.fingerprint, p.lead_id
+              FROM leadflow.lead_imports p
+             WHERE p.org_id OPERATOR(pg_catalog.=) process_import.org_id
+               AND p.batch_id OPERATOR(pg_catalog.<>) process_import.batch_id
+               AND p.fingerprint IS NOT NULL AND p.lead_id IS NOT NULL
+             ORDER BY p.fingerprint, p.batch_id, p.row_number) h
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL AND i.lead_id IS NULL
+       AND i.fingerprint OPERATOR(pg_catalog.=) h.fingerprint;
+
+    -- a repeat of an earlier row of the batch (same fields, or the same
+    -- source and external_id): one pass with window functions
+    IF pg_catalog.to_regclass('pg_temp.leadflow_import_repeats') IS NULL THEN
+        CREATE TEMP TABLE leadflow_import_repeats (row_number bigint PRIMARY KEY, first_row bigint NOT NULL)
+            ON COMMIT DROP;
+    END IF;
+    TRUNCATE pg_temp.leadflow_import_repeats;
+    INSERT INTO pg_temp.leadflow_import_repeats (row_number, first_row)
+    SELECT w.row_number, LEAST(w.first_fp, COALESCE(w.first_ext, w.first_fp))
+      FROM (SELECT e.row_number,
+                   pg_catalog.min(e.row_number) OVER (PARTITION BY e.fingerprint) AS first_fp,
+                   CASE WHEN e.external_id IS NOT NULL
+                        THEN pg_catalog.min(e.row_number) OVER (PARTITION BY e.source, e.external_id) END AS first_ext
+              FROM (SELECT i.row_number, i.fingerprint, i.external_id,
+                           CASE WHEN i.external_id IS NOT NULL
+                                THEN leadflow.org_source(i.org_id, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'))
+                           END AS source
+                      FROM leadflow.lead_imports i
+                     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+                       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+                       AND i.error IS NULL AND (i.lead_id IS NULL OR i.unchanged)) e) w
+     WHERE LEAST(w.first_fp, COALESCE(w.first_ext, w.first_fp)) OPERATOR(pg_catalog.<) w.row_number;
+    UPDATE leadflow.lead_imports i SET unchanged = true
+      FROM pg_temp.leadflow_import_repeats r
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.row_number OPERATOR(pg_catalog.=) r.row_number AND i.lead_id IS NULL;
+
+    UPDATE leadflow.lead_imports i
+       SET lead_id = pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('leadflow.leads', 'lead_id'))
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL AND i.lead_id IS NULL AND NOT i.unchanged;
+
+    -- company_size and annual_revenue as people type them ("1,200",
+    -- "$5M"); what cannot be read stays as typed in attributes, noted
+    INSERT INTO leadflow.leads (org_id, lead_id, first_name, last_name, email, phone, company, job_title,
+                                industry, company_size, annual_revenue, country, state, city,
+                                postal_code, source, campaign, attributes, data_issues, external_id)
+    SELECT i.org_id, i.lead_id, i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title,
+           i.industry, leadflow.parse_number(i.company_size, true)::integer, leadflow.parse_number(i.annual_revenue),
+           i.country, i.state, i.city, i.postal_code, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'), i.campaign,
+           CASE WHEN p.size_problem IS NULL AND p.revenue_problem IS NULL THEN '{}'::jsonb
+                ELSE pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                         'company_size', CASE WHEN p.size_problem IS NOT NULL THEN i.company_size END,
+                         'annual_revenue', CASE WHEN p.revenue_problem IS NOT NULL THEN i.annual_revenue END)) END,
+           CASE WHEN p.size_problem IS NOT NULL OR p.revenue_problem IS NOT NULL
+                THEN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                         'company_size', p.size_problem, 'annual_revenue', p.revenue_problem)) END,
+           i.external_id
+      FROM leadflow.lead_imports i
+     CROSS JOIN LATERAL (SELECT leadflow.number_problem(i.company_size, true) AS size_problem,
+                                leadflow.number_problem(i.annual_revenue) AS revenue_problem) p
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL AND NOT i.unchanged
+       AND NOT EXISTS (SELECT FROM leadflow.leads l
+                        WHERE l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id)
+     ORDER BY i.row_number;
+
+    -- a repeat within the batch is the lead of the row it repeats
+    UPDATE leadflow.lead_imports i
+       SET lead_id = leadflow.survivor_of(f.org_id, f.lead_id)
+      FROM pg_temp.leadflow_import_repeats r
+      JOIN leadflow.lead_imports f ON f.org_id OPERATOR(pg_catalog.=) process_import.org_id
+                                  AND f.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+                                  AND f.row_number OPERATOR(pg_catalog.=) r.first_row
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.row_number OPERATOR(pg_catalog.=) r.row_number
+       AND i.unchanged AND i.lead_id IS NULL;
+    TRUNCATE pg_temp.leadflow_import_repeats;
+
+    RETURN QUERY
+    SELECT pg_catalog.count(*) FILTER (WHERE l.status <> 'merged' AND NOT i.unchanged)::integer,
+           pg_catalog.count(*) FILTER (WHERE l.status = 'merged' AND NOT i.unchanged)::integer,
+           (pg_catalog.count(*) FILTER (WHERE i.error IS NOT NULL))::integer,
+           (pg_catalog.count(*) FILTER (WHERE i.unchanged))::integer
+      FROM leadflow.lead_imports i
+      LEFT JOIN leadflow.leads l ON l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.process_import(bigint, bigint) IS
+    'Moves every valid row of an import batch through the lead pipeline; rejected rows (no usable email or phone) keep their error; a row imported before (same source and external_id, or the same fields as a row of any earlier batch, or a repeat within the batch) is unchanged and stores nothing. Returns counts for the whole batch. 22023 when the batch does not exist.';
+
+-- What was typed but could not be used, per field and problem
+CREATE VIEW @extschema@.report_data_quality WITH (security_invoker = true) AS
+SELECT l.org_id, d.key AS field, d.value #>> '{}' AS problem,
+       pg_catalog.count(*) FILTER (WHERE l.merged_into IS NULL) AS leads,
+       pg_catalog.count(*) AS captured
+  FROM leadflow.leads l
+ CROSS JOIN LATERAL pg_catalog.jsonb_each(l.data_issues) d
+ WHERE l.data_issues IS NOT NULL AND l.erased_at IS NULL
+ GROUP BY l.org_id, d.key, d.value #>> '{}';
+COMMENT ON VIEW @extschema@.report_data_quality IS 'Per org, field and problem code: the leads whose typed value was kept but could not be used (leads.data_issues), e.g. phone not_a_number, company_size range.';
+COMMENT ON COLUMN @extschema@.report_data_quality.org_id IS 'Org.';
+COMMENT ON COLUMN @extschema@.report_data_quality.field IS 'The field: email, phone, company_size, annual_revenue, ...';
+COMMENT ON COLUMN @extschema@.report_data_quality.problem IS 'The problem code, e.g. not_a_number, vanity_number, missing_at, range, ambiguous.';
+COMMENT ON COLUMN @extschema@.report_data_quality.leads IS 'Live leads (not merged, not erased) with this problem.';
+COMMENT ON COLUMN @extschema@.report_data_quality.captured IS 'Rows captured with this problem, duplicates merged into another lead included (erased leads not counted).';
+
+-- Volume by the day the person submitted (Meta created_time), when known
+CREATE OR REPLACE VIEW @extschema@.report_lead_volume WITH (security_invoker = true) AS
+SELECT l.org_id,
+       pg_catalog.timezone('UTC', COALESCE(l.submitted_at, l.created_at))::date AS day,
+       l.source,
+       pg_catalog.count(*) FILTER (WHERE l.merged_into IS NULL AND l.erased_at IS NULL) AS leads,
+       pg_catalog.count(*) FILTER (WHERE l.status = 'merged') AS duplicates,
+       pg_catalog.count(*) AS captured
+  FROM leadflow.leads l
+ GROUP BY l.org_id, pg_catalog.timezone('UTC', COALESCE(l.submitted_at, l.created_at))::date, l.source;
+COMMENT ON VIEW @extschema@.report_lead_volume IS 'Leads captured per org, day (UTC) and source: live leads and duplicates.';
+COMMENT ON COLUMN @extschema@.report_lead_volume.org_id IS 'Org.';
+COMMENT ON COLUMN @extschema@.report_lead_volume.day IS 'Day the rows were submitted: the date of submitted_at (when the source says, e.g. Meta created_time), else of created_at, in UTC, whatever the session time zone.';
+COMMENT ON COLUMN @extschema@.report_lead_volume.source IS 'Lead source (NULL when none was given).';
+COMMENT ON COLUMN @extschema@.report_lead_volume.leads IS 'Live leads captured that day from that source (not merged, not erased).';
+COMMENT ON COLUMN @extschema@.report_lead_volume.duplicates IS 'Rows captured that day from that source that were stored merged into an earlier lead (status merged), erased or not.';
+COMMENT ON COLUMN @extschema@.report_lead_volume.captured IS 'Every row captured that day from that source: live leads, duplicates and erased leads.';
+
+CREATE OR REPLACE FUNCTION @extschema@.org_check_settings()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k text;
+    v jsonb;
+BEGIN
+    IF pg_catalog.jsonb_typeof(NEW.settings) <> 'object' THEN
+        RAISE EXCEPTION 'org settings must be a JSON object, not %', pg_catalog.jsonb_typeof(NEW.settings)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(NEW.settings) LOOP
+        IF k = 'default_region' THEN
+            -- a region libphonenumber knows (it reads national numbers with it)
+            IF pg_catalog.jsonb_typeof(v) <> 'string' OR (v OPERATOR(pg_catalog.#>>) '{}') !~ '^[A-Z]{2}$'
+               OR leadflow.contact_problem(NULL, '+12025550100', NULL, v OPERATOR(pg_catalog.#>>) '{}') IS NOT NULL THEN
+                RAISE EXCEPTION 'invalid org setting "default_region": %', v
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Use an upper-case ISO 3166 region code with a telephone numbering plan, such as "US" or "DE".';
+            END IF;
+        ELSIF k IN ('nurture_after_attempts', 'account_hot_at') THEN
+            IF pg_catalog.jsonb_typeof(v) <> 'number' OR (v OPERATOR(pg_catalog.#>>) '{}') !~ '^[0-9]+$'
+               OR (v OPERATOR(pg_catalog.#>>) '{}')::numeric NOT BETWEEN 1 AND 1000000 THEN
+                RAISE EXCEPTION 'invalid org setting "%": %', k, v
+                    USING ERRCODE = 'invalid_parameter_value', HINT = 'Use a whole number from 1 to 1000000.';
+            END IF;
+        ELSIF k = 'nurture_schedule' THEN
+            IF pg_catalog.jsonb_typeof(v) <> 'object' OR v OPERATOR(pg_catalog.=) '{}'::jsonb OR EXISTS (
+                   SELECT FROM pg_catalog.jsonb_each(v) e
+                    WHERE pg_catalog.jsonb_typeof(e.value) <> 'number' OR (e.value OPERATOR(pg_catalog.#>>) '{}') !~ '^[0-9]+$'
+                       OR (e.value OPERATOR(pg_catalog.#>>) '{}')::numeric > 3650
+                       OR pg_catalog.length(e.key) NOT BETWEEN 1 AND 100) THEN
+                RAISE EXCEPTION 'invalid org setting "nurture_schedule": %', v
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Use an object of step name to days after entering nurture (0 to 3650), e.g. {"welcome": 0, "educational": 7}.';
+            END IF;
+        ELSIF k IN ('named_account_routing', 'company_affinity_routing', 'convert_on_qualified',
+                    'require_bant_for_qualified', 'nurture_requires_consent') THEN
+            IF pg_catalog.jsonb_typeof(v) <> 'boolean' THEN
+                RAISE EXCEPTION 'invalid org setting "%": %', k, v
+                    USING ERRCODE = 'invalid_parameter_value', HINT = 'Use true or false.';
+            END IF;
+        ELSIF k = 'google_ads_key' THEN
+            -- the key Google Ads lead form webhooks send (capture() checks it)
+            IF pg_catalog.jsonb_typeof(v) <> 'string' OR pg_catalog.length(v OPERATOR(pg_catalog.#>>) '{}') NOT BETWEEN 1 AND 1000 THEN
+                RAISE EXCEPTION 'invalid org setting "google_ads_key"'
+                    USING ERRCODE = 'invalid_parameter_value', HINT = 'Use the webhook key of the Google Ads lead form, a non-empty string.';
+            END IF;
+        ELSE
+            RAISE EXCEPTION 'unknown org setting "%"', k
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified, nurture_after_attempts, nurture_schedule, nurture_requires_consent, account_hot_at, google_ads_key.';
+        END IF;
+    END LOOP;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.org_check_settings() IS 'Trigger: refuses unknown or ill-typed org settings.';
+
+-- erasure removes the external id and the import fingerprint too
+CREATE OR REPLACE FUNCTION @extschema@.erase_lead(lead_id bigint, reason text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l leadflow.leads;
+    ids bigint[];
+BEGIN
+    IF reason IS NULL OR pg_catalog.length(reason) NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION 'invalid erasure reason: must be 1 to 200 characters'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Give the request reference, not personal data.';
+    END IF;
+    SELECT * INTO l FROM leadflow.leads x WHERE x.lead_id OPERATOR(pg_catalog.=) erase_lead.lead_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'lead % does not exist', erase_lead.lead_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF l.erased_at IS NOT NULL THEN
+        RAISE EXCEPTION 'lead % is already erased', l.lead_id USING ERRCODE = 'check_violation';
+    END IF;
+
+    -- the lead and the duplicates merged into it
+    SELECT pg_catalog.array_agg(x.lead_id ORDER BY x.lead_id) INTO ids FROM leadflow.leads x
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id
+       AND (x.lead_id OPERATOR(pg_catalog.=) l.lead_id OR x.merged_into OPERATOR(pg_catalog.=) l.lead_id);
+
+    UPDATE leadflow.leads x
+       SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL,
+           email_normalized = NULL, phone_e164 = NULL, state = NULL, city = NULL, postal_code = NULL,
+           attributes = '{}', external_id = NULL, erased_at = pg_catalog.now()
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.lead_signals s SET properties = '{}'
+     WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.activities a SET subject = NULL, notes = NULL
+     WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.contacts c SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL
+     WHERE c.org_id OPERATOR(pg_catalog.=) l.org_id AND c.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.lead_imports i
+       SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL, state = NULL,
+           city = NULL, postal_code = NULL, external_id = NULL, fingerprint = NULL
+     WHERE i.org_id OPERATOR(pg_catalog.=) l.org_id AND i.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    DELETE FROM leadflow.lead_emails e
+     WHERE e.org_id OPERATOR(pg_catalog.=) l.org_id AND e.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    DELETE FROM leadflow.lead_external_ids x
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+
+    PERFORM leadflow.append_journey(l.lead_id, 'erased', pg_catalog.jsonb_build_object(
+        'reason', reason, 'leads_erased', pg_catalog.cardinality(ids)));
+    RETURN pg_catalog.cardinality(ids);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
+    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes, external id; their signals'' properties, activities'' free text, contact and import rows); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';
+
+REVOKE EXECUTE ON FUNCTION @extschema@.erase_lead(bigint, text) FROM PUBLIC;
+
+-- a database under tenant isolation keeps it: the new table gets the policy too
+SELECT @extschema@.enable_tenant_isolation()
+ WHERE EXISTS (SELECT FROM pg_catalog.pg_class c
+                WHERE c.relname OPERATOR(pg_catalog.=) 'leads' AND c.relrowsecurity
+                  AND c.relnamespace OPERATOR(pg_catalog.=) (SELECT e.extnamespace FROM pg_catalog.pg_extension e
+                                                               WHERE e.extname OPERATOR(pg_catalog.=) 'leadflow'));
+
+------------------------------------------------------------------------------
+-- Functions that several issues of 0.2.0 changed: their final form, as in
+-- the install parts (each issue's section above replaced it with its own
+-- change only)
+------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.org_check_settings()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    k text;
+    v jsonb;
+    ok boolean;
+BEGIN
+    IF pg_catalog.jsonb_typeof(NEW.settings) <> 'object' THEN
+        RAISE EXCEPTION 'org settings must be a JSON object, not %', pg_catalog.jsonb_typeof(NEW.settings)
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(NEW.settings) LOOP
+        IF k = 'default_region' THEN
+            -- a region libphonenumber knows (it reads national numbers with it)
+            IF pg_catalog.jsonb_typeof(v) <> 'string' OR (v OPERATOR(pg_catalog.#>>) '{}') !~ '^[A-Z]{2}$'
+               OR leadflow.contact_problem(NULL, '+12025550100', NULL, v OPERATOR(pg_catalog.#>>) '{}') IS NOT NULL THEN
+                RAISE EXCEPTION 'invalid org setting "default_region": %', v
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Use an upper-case ISO 3166 region code with a telephone numbering plan, such as "US" or "DE".';
+            END IF;
+        ELSIF k IN ('nurture_after_attempts', 'account_hot_at') THEN
+            IF pg_catalog.jsonb_typeof(v) <> 'number' OR (v OPERATOR(pg_catalog.#>>) '{}') !~ '^[0-9]+$'
+               OR (v OPERATOR(pg_catalog.#>>) '{}')::numeric NOT BETWEEN 1 AND 1000000 THEN
+                RAISE EXCEPTION 'invalid org setting "%": %', k, v
+                    USING ERRCODE = 'invalid_parameter_value', HINT = 'Use a whole number from 1 to 1000000.';
+            END IF;
+        ELSIF k = 'nurture_schedule' THEN
+            IF pg_catalog.jsonb_typeof(v) <> 'object' OR v OPERATOR(pg_catalog.=) '{}'::jsonb OR EXISTS (
+                   SELECT FROM pg_catalog.jsonb_each(v) e
+                    WHERE pg_catalog.jsonb_typeof(e.value) <> 'number' OR (e.value OPERATOR(pg_catalog.#>>) '{}') !~ '^[0-9]+$'
+                       OR (e.value OPERATOR(pg_catalog.#>>) '{}')::numeric > 3650
+                       OR pg_catalog.length(e.key) NOT BETWEEN 1 AND 100) THEN
+                RAISE EXCEPTION 'invalid org setting "nurture_schedule": %', v
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Use an object of step name to days after entering nurture (0 to 3650), e.g. {"welcome": 0, "educational": 7}.';
+            END IF;
+        ELSIF k = 'event_retention' THEN
+            BEGIN
+                ok := pg_catalog.jsonb_typeof(v) = 'string'
+                      AND (v OPERATOR(pg_catalog.#>>) '{}')::interval BETWEEN '1 hour'::interval AND '10 years'::interval;
+            EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR interval_field_overflow THEN
+                ok := false;
+            END;
+            IF NOT ok THEN
+                RAISE EXCEPTION 'invalid org setting "event_retention": %', v
+                    USING ERRCODE = 'invalid_parameter_value',
+                          HINT = 'Use an interval from 1 hour to 10 years, such as "30 days".';
+            END IF;
+        ELSIF k IN ('named_account_routing', 'company_affinity_routing', 'convert_on_qualified',
+                    'require_bant_for_qualified', 'nurture_requires_consent', 'dedup_on_phone') THEN
+            IF pg_catalog.jsonb_typeof(v) <> 'boolean' THEN
+                RAISE EXCEPTION 'invalid org setting "%": %', k, v
+                    USING ERRCODE = 'invalid_parameter_value', HINT = 'Use true or false.';
+            END IF;
+        ELSIF k = 'google_ads_key' THEN
+            -- the key Google Ads lead form webhooks send (capture() checks it)
+            IF pg_catalog.jsonb_typeof(v) <> 'string' OR pg_catalog.length(v OPERATOR(pg_catalog.#>>) '{}') NOT BETWEEN 1 AND 1000 THEN
+                RAISE EXCEPTION 'invalid org setting "google_ads_key"'
+                    USING ERRCODE = 'invalid_parameter_value', HINT = 'Use the webhook key of the Google Ads lead form, a non-empty string.';
+            END IF;
+        ELSE
+            RAISE EXCEPTION 'unknown org setting "%"', k
+                USING ERRCODE = 'invalid_parameter_value',
+                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified, nurture_after_attempts, nurture_schedule, nurture_requires_consent, account_hot_at, event_retention, dedup_on_phone, google_ads_key.';
+        END IF;
+    END LOOP;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.org_check_settings() IS 'Trigger: refuses unknown or ill-typed org settings.';
+
+CREATE OR REPLACE FUNCTION @extschema@.erase_lead(lead_id bigint, reason text)
+RETURNS integer
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    l leadflow.leads;
+    ids bigint[];
+    emails text[];
+    phones text[];
+BEGIN
+    IF reason IS NULL OR pg_catalog.length(reason) NOT BETWEEN 1 AND 200 THEN
+        RAISE EXCEPTION 'invalid erasure reason: must be 1 to 200 characters'
+            USING ERRCODE = 'invalid_parameter_value', HINT = 'Give the request reference, not personal data.';
+    END IF;
+    SELECT * INTO l FROM leadflow.leads x WHERE x.lead_id OPERATOR(pg_catalog.=) erase_lead.lead_id FOR UPDATE;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'lead % does not exist', erase_lead.lead_id USING ERRCODE = 'no_data_found';
+    END IF;
+    IF l.erased_at IS NOT NULL THEN
+        RAISE EXCEPTION 'lead % is already erased', l.lead_id USING ERRCODE = 'check_violation';
+    END IF;
+
+    -- the lead and the duplicates merged into it
+    SELECT pg_catalog.array_agg(x.lead_id ORDER BY x.lead_id) INTO ids FROM leadflow.leads x
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id
+       AND (x.lead_id OPERATOR(pg_catalog.=) l.lead_id OR x.merged_into OPERATOR(pg_catalog.=) l.lead_id);
+
+    -- the person's addresses as typed and normalized, and phone digits: every
+    -- import row of the person is found by them, not only by lead_id
+    SELECT pg_catalog.array_agg(DISTINCT e) FILTER (WHERE e IS NOT NULL),
+           pg_catalog.array_agg(DISTINCT p) FILTER (WHERE p IS NOT NULL AND pg_catalog.length(p) OPERATOR(pg_catalog.>=) 6)
+      INTO emails, phones
+      FROM leadflow.leads x,
+           LATERAL (VALUES (pg_catalog.lower(pg_catalog.btrim(x.email)), pg_catalog.regexp_replace(x.phone_e164, '[^0-9]', '', 'g')),
+                           (x.email_normalized, pg_catalog.regexp_replace(x.phone, '[^0-9]', '', 'g'))) v(e, p)
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+
+    -- a company domain no other lead and no account of the org has is the
+    -- person's own (a family or personal domain)
+    UPDATE leadflow.leads x
+       SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL,
+           email_normalized = NULL, phone_e164 = NULL, state = NULL, city = NULL, postal_code = NULL,
+           attributes = '{}', external_id = NULL, archive_reason = NULL, erased_at = pg_catalog.now(),
+           company_domain = CASE WHEN EXISTS (SELECT FROM leadflow.leads y
+                                               WHERE y.org_id OPERATOR(pg_catalog.=) x.org_id
+                                                 AND y.company_domain OPERATOR(pg_catalog.=) x.company_domain
+                                                 AND y.lead_id OPERATOR(pg_catalog.<>) ALL (ids))
+                                   OR EXISTS (SELECT FROM leadflow.accounts a
+                                               WHERE a.org_id OPERATOR(pg_catalog.=) x.org_id
+                                                 AND a.domain OPERATOR(pg_catalog.=) x.company_domain)
+                                 THEN x.company_domain END
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.lead_signals s SET properties = '{}'
+     WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.activities a SET subject = NULL, notes = NULL
+     WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    UPDATE leadflow.contacts c SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL
+     WHERE c.org_id OPERATOR(pg_catalog.=) l.org_id AND c.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    -- the import rows of the person, also rejected ones (no lead_id); a
+    -- rejection message names the value, so it goes too
+    UPDATE leadflow.lead_imports i
+       SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL, state = NULL,
+           city = NULL, postal_code = NULL, external_id = NULL, fingerprint = NULL,
+           error = CASE WHEN i.error IS NOT NULL THEN 'erased' END
+     WHERE i.org_id OPERATOR(pg_catalog.=) l.org_id
+       AND (i.lead_id OPERATOR(pg_catalog.=) ANY (ids)
+            OR pg_catalog.lower(pg_catalog.btrim(i.email)) OPERATOR(pg_catalog.=) ANY (emails)
+            OR EXISTS (SELECT FROM (SELECT pg_catalog.ltrim(pg_catalog.regexp_replace(i.phone, '[^0-9]', '', 'g'), '0') AS d) z,
+                                   pg_catalog.unnest(phones) p
+                        WHERE pg_catalog.length(z.d) OPERATOR(pg_catalog.>=) 6
+                          AND p OPERATOR(pg_catalog.~~) ('%' OPERATOR(pg_catalog.||) z.d)));
+    DELETE FROM leadflow.lead_emails e
+     WHERE e.org_id OPERATOR(pg_catalog.=) l.org_id AND e.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    DELETE FROM leadflow.lead_external_ids x
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+
+    PERFORM leadflow.append_journey(l.lead_id, 'erased', pg_catalog.jsonb_build_object(
+        'reason', reason, 'leads_erased', pg_catalog.cardinality(ids)));
+    RETURN pg_catalog.cardinality(ids);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
+    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes, external id, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, contact rows, and every import row of the person, found by lead id, email or phone); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';

@@ -37,17 +37,21 @@ column(TupleDesc desc, const char *name)
 /*
  * LeadflowResolveColumns
  *		Finds the attribute numbers of the leads columns; they never change
- *		for a table, so this is done once per backend (relid is the key).
+ *		for a table, so this is done once per backend (relid is the key),
+ *		again when an update of the extension added a column.
  */
 void
 LeadflowResolveColumns(TupleDesc desc, Oid relid)
 {
-	if (leadflow_cols.relid == relid)
+	if (leadflow_cols.relid == relid && leadflow_cols.natts == desc->natts)
 		return;
 #define RESOLVE(c) leadflow_cols.c = column(desc, #c);
 	LEADFLOW_LEAD_COLUMNS(RESOLVE)
 #undef RESOLVE
+	leadflow_cols.data_issues = Max(SPI_fnumber(desc, "data_issues"), 0);
+	leadflow_cols.external_id = Max(SPI_fnumber(desc, "external_id"), 0);
 	leadflow_cols.relid = relid;
+	leadflow_cols.natts = desc->natts;
 }
 
 /* The values of a leads tuple, to be read and changed by the stages. */

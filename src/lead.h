@@ -36,9 +36,13 @@
 typedef struct LeadflowLeadColumns
 {
 	Oid			relid;
+	int			natts;			/* ALTER EXTENSION UPDATE may add columns */
 #define LEADFLOW_COLUMN_FIELD(c) int c;
 	LEADFLOW_LEAD_COLUMNS(LEADFLOW_COLUMN_FIELD)
 #undef LEADFLOW_COLUMN_FIELD
+	/* columns added after 0.1.0: 0 until ALTER EXTENSION UPDATE adds them */
+	int			data_issues;
+	int			external_id;
 } LeadflowLeadColumns;
 
 /* attribute numbers of the leads table, resolved by the trigger */

@@ -63,6 +63,32 @@ extern char *LeadflowRegistrableDomain(const char *ascii_host);
 extern double LeadflowNameSimilarity(const char *a, const char *b);
 
 /*
+ * numbers.c: a human number ("1,200", "500+", "1.5k", "$5M") as a plain
+ * palloc'd decimal; NULL for blank (*problem NULL) or with *problem one of
+ * not_a_number, range, ambiguous, negative, not_whole, too_large.
+ */
+extern char *LeadflowParseNumber(const char *raw, bool whole, const char **problem);
+
+/*
+ * country.c: the comparison key of a place name (palloc'd); the ISO
+ * 3166-1 alpha-2 code of a country as typed, the ISO 3166-2 subdivision
+ * code (no country prefix) of a state as typed in a country: static
+ * strings, NULL when unknown.
+ */
+extern char *LeadflowPlaceKey(const char *raw);
+extern const char *LeadflowCountryCode(const char *raw);
+extern const char *LeadflowSubdivisionCode(const char *country, const char *raw);
+
+/* source.c: a source's canonical spelling ("Web Form" -> web_form), palloc'd */
+extern char *LeadflowSourceKey(const char *raw);
+
+/*
+ * Whether a phone number spells letters for digits ("555-CALL-NOW"):
+ * letters other than an extension mark ("ext", "x") or a label ("tel").
+ */
+extern bool LeadflowPhoneHasLetters(const char *raw);
+
+/*
  * phone.cpp: parses raw (UTF-8) with a default region (ISO 3166 alpha-2;
  * NULL or "" accepts international numbers only) and writes E.164 into
  * out.  Returns true on success, false with *reason a static phrase.

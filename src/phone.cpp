@@ -171,3 +171,60 @@ leadflow_phone_e164(const char *raw, const char *region, char *out, size_t outle
 		return false;
 	}
 }
+
+/*
+ * LeadflowPhoneHasLetters
+ *		Whether raw spells letters for digits, as vanity numbers do
+ * ("555-CALL-NOW", which libphonenumber would read as 555-2255-669).  A
+ * run of ASCII letters is allowed only as a label in front ("tel", "phone",
+ * "mobile", "cell", "fax") or as an extension mark ("ext", "x"), after
+ * which the rest is the extension.
+ */
+extern "C" bool
+LeadflowPhoneHasLetters(const char *raw)
+{
+	static const char *const labels[] = {"tel", "phone", "ph", "mobile", "mob", "cell", "fax", "t", "m"};
+	bool		seen_digit = false;
+	const char *s = raw;
+
+	while (*s)
+	{
+		char		run[16];
+		size_t		len = 0;
+
+		if (!((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z')))
+		{
+			if (*s >= '0' && *s <= '9')
+				seen_digit = true;
+			s++;
+			continue;
+		}
+		while ((*s >= 'a' && *s <= 'z') || (*s >= 'A' && *s <= 'Z'))
+		{
+			if (len < sizeof(run) - 1)
+				run[len++] = (*s >= 'A' && *s <= 'Z') ? *s - 'A' + 'a' : *s;
+			else
+				len = sizeof(run);	/* too long for any allowed word */
+			s++;
+		}
+		if (len >= sizeof(run))
+			return true;
+		run[len] = '\0';
+		if (seen_digit)
+		{
+			/* after digits only an extension mark; the rest is the extension */
+			if (strcmp(run, "ext") == 0 || strcmp(run, "extension") == 0 || strcmp(run, "x") == 0)
+				return false;
+			return true;
+		}
+		{
+			bool		label = false;
+
+			for (size_t i = 0; i < sizeof(labels) / sizeof(labels[0]); i++)
+				label |= strcmp(run, labels[i]) == 0;
+			if (!label)
+				return true;
+		}
+	}
+	return false;
+}

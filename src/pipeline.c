@@ -29,6 +29,7 @@
 #include "mb/pg_wchar.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/timestamp.h"
@@ -259,6 +260,10 @@ journal_created(LeadflowLead *lead)
 	LeadflowJsonText(&detail, "source", LeadflowLeadText(lead, leadflow_cols.source));
 	LeadflowJsonInt(&detail, "workflow_id", LeadflowLeadInt64(lead, leadflow_cols.workflow_id));
 	LeadflowJsonInt(&detail, "stage_id", LeadflowLeadInt64(lead, leadflow_cols.stage_id));
+	/* what was typed but unusable: field -> problem code, never the value */
+	if (leadflow_cols.data_issues != 0 && !LeadflowLeadIsNull(lead, leadflow_cols.data_issues))
+		LeadflowJsonRaw(&detail, "data_issues",
+						JsonbToCString(NULL, &DatumGetJsonbP(lead->values[leadflow_cols.data_issues - 1])->root, 64));
 	LeadflowJourneyStartChain(lead->org_id, lead->lead_id);
 	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "created", LeadflowJsonFinish(&detail));
 }
@@ -320,6 +325,9 @@ lead_insert(TriggerData *td)
 	lead.org = LeadflowGetOrg(lead.org_id);
 
 	LeadflowTrimLead(&lead);
+	/* a submission captured before (same source and external_id): nothing stored */
+	if (LeadflowAlreadyCaptured(&lead))
+		return NULL;
 	changed = LeadflowValidateLead(&lead);
 	LeadflowFailpoint("normalize");
 	place_in_workflow(&lead);

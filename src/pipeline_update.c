@@ -251,7 +251,13 @@ LeadflowPipelineUpdate(TriggerData *td)
 				 errmsg("cannot change org_id or lead_id of lead " INT64_FORMAT, old.lead_id)));
 
 	if (LeadflowLeadIsNull(&lead, leadflow_cols.erased_at) &&
-		(!same_value(&old, &lead, leadflow_cols.email) || !same_value(&old, &lead, leadflow_cols.phone)))
+		(!same_value(&old, &lead, leadflow_cols.country) || !same_value(&old, &lead, leadflow_cols.state)))
+		LeadflowNormalizePlace(&lead);
+	if (!same_value(&old, &lead, leadflow_cols.source))
+		LeadflowNormalizeSource(&lead);
+	if (LeadflowLeadIsNull(&lead, leadflow_cols.erased_at) &&
+		(!same_value(&old, &lead, leadflow_cols.email) || !same_value(&old, &lead, leadflow_cols.phone) ||
+		 !same_value(&old, &lead, leadflow_cols.country)))
 	{
 		lead.org = LeadflowGetOrg(lead.org_id);
 		LeadflowValidateLead(&lead);

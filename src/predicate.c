@@ -216,7 +216,7 @@ compile_cond(Builder *b, Members *m, int idx, const char *path)
 	if (!m->present[MK_VALUE])
 		predicate_error(path, NULL, "\"%s\" needs a value", op_names[op]);
 
-	if (op == OP_IN || op == OP_NOT_IN || op == OP_BETWEEN)
+	if (op == OP_IN || op == OP_NOT_IN || op == OP_BETWEEN || (op == OP_WORD && is_array(vv)))
 	{
 		JsonbIterator *it;
 		JsonbValue	elem;
@@ -245,6 +245,9 @@ compile_cond(Builder *b, Members *m, int idx, const char *path)
 
 	/* b->nodes never moves (allocated for the maximum up front) */
 	node->nargs = b->nconsts - node->first;
+	if (op == OP_WORD && node->nargs == 0)
+		predicate_error(path, "Write \"value\": \"vp\" or [\"vp\", \"vice president\"].",
+						"\"word\" needs at least one word");
 }
 
 /*

@@ -285,6 +285,14 @@ eval_cond(EvalState *st, const PredNode *node)
 			if (node->op == OP_PREFIX)
 				return sv->len >= c->len && memcmp(sv->str, c->str, c->len) == 0;
 			return predicate_text_contains(sv->str, sv->len, c->str, c->len);
+		case OP_WORD:
+			if (f->type == FT_ATTR && sv->jtype == jbvBinary)
+				return false;
+			slot_text(sv);
+			for (i = 0; i < node->nargs; i++)
+				if (predicate_text_has_word(sv->str, sv->len, c[i].str, c[i].len))
+					return true;
+			return false;
 		case OP_EXISTS:
 		case OP_MISSING:
 			break;

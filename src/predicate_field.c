@@ -133,6 +133,43 @@ predicate_text_contains(const char *hay, int haylen, const char *needle, int nle
 	return false;
 }
 
+/* a letter or digit of a word: ASCII alphanumerics and every non-ASCII byte */
+static inline bool
+word_byte(char c)
+{
+	return (unsigned char) c >= 0x80 || isalnum((unsigned char) c);
+}
+
+/*
+ * predicate_text_has_word
+ *		Whether folded text hay holds the folded word or phrase as whole
+ *		words: found where neither the byte before nor the byte after is a
+ *		letter or digit ("vp" is in "VP Sales" and "SVP, Sales", not in
+ *		"VPN Engineer").  Called by evaluation.
+ */
+bool
+predicate_text_has_word(const char *hay, int haylen, const char *word, int wlen)
+{
+	const char *p = hay;
+	const char *last;
+
+	if (wlen == 0 || wlen > haylen)
+		return false;
+	last = hay + haylen - wlen;
+	while (p <= last)
+	{
+		p = memchr(p, word[0], last - p + 1);
+		if (p == NULL)
+			return false;
+		if (memcmp(p, word, wlen) == 0 &&
+			(p == hay || !word_byte(p[-1])) &&
+			(p + wlen == hay + haylen || !word_byte(p[wlen])))
+			return true;
+		p++;
+	}
+	return false;
+}
+
 /*
  * num_cmp
  *		Orders two Numerics: -1, 0 or 1.  Called by compile and evaluation;
@@ -331,9 +368,9 @@ predicate_check_op(const PredField *f, PredOp op, const char *path)
 							op_names[op], f->name, format_type_be(f->typid));
 			break;
 	}
-	if (op == OP_PREFIX || op == OP_CONTAINS)
+	if (op == OP_PREFIX || op == OP_CONTAINS || op == OP_WORD)
 		predicate_error(path,
-						"prefix and contains apply to text fields and attributes.",
+						"prefix, contains and word apply to text fields and attributes.",
 						"op \"%s\" does not apply to %s field \"%s\"",
 						op_names[op], what, f->name);
 }
@@ -393,6 +430,20 @@ parse_iso_timestamp(const char *s, int len, TimestampTz *result)
 }
 
 /*
+ * check_word
+ *		A word or phrase of op "word" must begin and end with a letter or
+ *		digit (a boundary is tested on either side of it).  Called while
+ *		compiling, so a bad rule is refused when it is written.
+ */
+static void
+check_word(const PredConst *c, const char *path)
+{
+	if (c->len == 0 || !word_byte(c->str[0]) || !word_byte(c->str[c->len - 1]))
+		predicate_error(path, "Write a word or phrase that begins and ends with a letter or digit, e.g. \"vp\" or \"vice president\".",
+						"\"word\" needs words, not %s", predicate_quoted(c->str, c->len));
+}
+
+/*
  * convert_const
  *		Checks one value of a condition against its field's type and adds
  *		its compared form to b->consts.  Called by compile_cond;
@@ -423,6 +474,8 @@ predicate_convert_const(Builder *b, const PredField *f, PredOp op, const JsonbVa
 			if (v->type != jbvString)
 				predicate_error(path, hint, "value of \"%s\" must be a string", f->name);
 			c->str = (char *) predicate_fold_case(v->val.string.val, v->val.string.len, &c->len);
+			if (op == OP_WORD)
+				check_word(c, path);
 			break;
 
 		case FT_INT:
@@ -470,11 +523,13 @@ predicate_convert_const(Builder *b, const PredField *f, PredOp op, const JsonbVa
 			break;
 
 		case FT_ATTR:
-			if (op == OP_PREFIX || op == OP_CONTAINS)
+			if (op == OP_PREFIX || op == OP_CONTAINS || op == OP_WORD)
 			{
 				if (v->type != jbvString)
 					predicate_error(path, NULL, "value of \"%s\" must be a string", f->name);
 				c->str = (char *) predicate_fold_case(v->val.string.val, v->val.string.len, &c->len);
+				if (op == OP_WORD)
+					check_word(c, path);
 				break;
 			}
 			switch (v->type)

@@ -46,16 +46,17 @@ typedef enum PredOp
 	OP_PREFIX,
 	OP_CONTAINS,
 	OP_EXISTS,
-	OP_MISSING
+	OP_MISSING,
+	OP_WORD						/* whole words or phrases, any of them */
 } PredOp;
 
 static const char *const op_names[] = {
 	"eq", "ne", "in", "not_in", "lt", "le", "gt", "ge", "between",
-	"prefix", "contains", "exists", "missing"
+	"prefix", "contains", "exists", "missing", "word"
 };
 
 #define OP_LIST_HINT \
-	"Ops are eq, ne, in, not_in, lt, le, gt, ge, between, prefix, contains, exists and missing."
+	"Ops are eq, ne, in, not_in, lt, le, gt, ge, between, prefix, contains, word, exists and missing."
 #define NODE_SHAPE_HINT \
 	"A node is {\"all\": [...]}, {\"any\": [...]}, {\"not\": {...}} or a condition " \
 	"{\"field\": ..., \"op\": ..., \"value\": ...}."
@@ -163,6 +164,7 @@ extern char *predicate_quoted(const char *s, int len);
 extern const char *predicate_fold_case(const char *s, int len, int *outlen);
 extern int	predicate_text_cmp(const char *a, int alen, const char *b, int blen);
 extern bool predicate_text_contains(const char *hay, int haylen, const char *needle, int nlen);
+extern bool predicate_text_has_word(const char *hay, int haylen, const char *word, int wlen);
 extern int	predicate_num_cmp(Numeric a, Numeric b);
 extern char *predicate_numeric_text(Numeric num);
 

@@ -29,6 +29,7 @@
 #include "utils/memutils.h"
 
 #include "leadflow.h"
+#include "normalize.h"
 #include "predicate.h"
 #include "rulecache.h"
 #include "rulecache_int.h"
@@ -70,6 +71,12 @@ static LeadflowPlan stages_plan = {
 	NULL,
 	"SELECT stage_id, workflow_id, position, status FROM leadflow.workflow_stages"
 	" WHERE org_id OPERATOR(pg_catalog.=) $1 ORDER BY workflow_id, position",
+	1, {INT8OID}
+};
+
+static LeadflowPlan source_aliases_plan = {
+	NULL,
+	"SELECT alias, source FROM leadflow.source_aliases WHERE org_id OPERATOR(pg_catalog.=) $1",
 	1, {INT8OID}
 };
 
@@ -175,6 +182,28 @@ config_bool(HeapTuple tup, TupleDesc desc, int col)
 	return !isnull && DatumGetBool(d);
 }
 
+/* Sorts an org's source aliases by alias (insertion sort: a few dozen). */
+static void
+sort_aliases(LeadflowOrg *org)
+{
+	int			i;
+	int			j;
+
+	for (i = 1; i < org->nsource_aliases; i++)
+	{
+		char	   *a = org->source_alias[i];
+		char	   *t = org->source_target[i];
+
+		for (j = i; j > 0 && strcmp(org->source_alias[j - 1], a) > 0; j--)
+		{
+			org->source_alias[j] = org->source_alias[j - 1];
+			org->source_target[j] = org->source_target[j - 1];
+		}
+		org->source_alias[j] = a;
+		org->source_target[j] = t;
+	}
+}
+
 /* Reads one org and its stages into entry; allocations in leadflow_config_cxt. */
 static void
 load_org(OrgEntry *entry, int64 org_id)
@@ -230,6 +259,51 @@ load_org(OrgEntry *entry, int64 org_id)
 		s->position = DatumGetInt32(SPI_getbinval(tup, desc, 3, &isnull));
 		strlcpy(s->status, SPI_getvalue(tup, desc, 4), sizeof(s->status));
 	}
+
+	/* source aliases (0.2.0 on: none before ALTER EXTENSION UPDATE) */
+	if (OidIsValid(get_relname_relid("source_aliases", get_namespace_oid("leadflow", false))))
+	{
+		rc = LeadflowExecute(&source_aliases_plan, &arg, NULL, true, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "leadflow: source alias lookup failed: %s", SPI_result_code_string(rc));
+		org->nsource_aliases = (int) SPI_processed;
+		org->source_alias = palloc0(sizeof(char *) * Max(org->nsource_aliases, 1));
+		org->source_target = palloc0(sizeof(char *) * Max(org->nsource_aliases, 1));
+		for (i = 0; i < SPI_processed; i++)
+		{
+			tup = SPI_tuptable->vals[i];
+			desc = SPI_tuptable->tupdesc;
+			org->source_alias[i] = LeadflowSourceKey(SPI_getvalue(tup, desc, 1));
+			org->source_target[i] = LeadflowSourceKey(SPI_getvalue(tup, desc, 2));
+		}
+		sort_aliases(org);
+	}
+}
+
+/*
+ * LeadflowOrgSource
+ *		The source a canonical spelling stands for in the org: the target of
+ *		its alias (source_aliases), else the spelling itself.
+ */
+const char *
+LeadflowOrgSource(const LeadflowOrg *org, const char *key)
+{
+	int			lo = 0;
+	int			hi = org->nsource_aliases - 1;
+
+	while (lo <= hi)
+	{
+		int			mid = lo + (hi - lo) / 2;
+		int			cmp = strcmp(key, org->source_alias[mid]);
+
+		if (cmp == 0)
+			return org->source_target[mid];
+		if (cmp < 0)
+			hi = mid - 1;
+		else
+			lo = mid + 1;
+	}
+	return key;
 }
 
 /*
@@ -268,6 +342,20 @@ LeadflowGetOrg(int64 org_id)
 
 			memcpy(stages, loaded.org.stages, sizeof(LeadflowStage) * loaded.org.nstages);
 			loaded.org.stages = stages;
+		}
+		if (loaded.org.nsource_aliases > 0)
+		{
+			char	  **alias = MemoryContextAlloc(leadflow_config_cxt, sizeof(char *) * loaded.org.nsource_aliases);
+			char	  **target = MemoryContextAlloc(leadflow_config_cxt, sizeof(char *) * loaded.org.nsource_aliases);
+			int			i;
+
+			for (i = 0; i < loaded.org.nsource_aliases; i++)
+			{
+				alias[i] = MemoryContextStrdup(leadflow_config_cxt, loaded.org.source_alias[i]);
+				target[i] = MemoryContextStrdup(leadflow_config_cxt, loaded.org.source_target[i]);
+			}
+			loaded.org.source_alias = alias;
+			loaded.org.source_target = target;
 		}
 		entry = hash_search(org_cache, &org_id, HASH_ENTER, &found);
 		/* every part unloaded: all but the key zeroed, whatever parts exist */

@@ -37,7 +37,13 @@ typedef struct LeadflowOrg
 	int64		default_workflow_id;
 	int			nstages;
 	LeadflowStage *stages;		/* ordered by workflow_id, position */
+	int			nsource_aliases;
+	char	  **source_alias;	/* canonical spellings (LeadflowSourceKey), sorted */
+	char	  **source_target;	/* the source each alias stands for, canonical */
 } LeadflowOrg;
+
+/* the org's source for a canonical spelling: its alias target, else itself */
+extern const char *LeadflowOrgSource(const LeadflowOrg *org, const char *key);
 
 /* the org's active scoring model, compiled (used by score.c) */
 #define LEADFLOW_NCATEGORIES 4

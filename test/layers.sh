@@ -16,7 +16,7 @@ cd "$(dirname "$0")/.."
 
 layer_of() {
 	case "$1" in
-	compat | text | normalize | email | names | phone | predicate | predicate_* | business_hours | decay | journey_hash) echo 0 ;;
+	compat | text | normalize | email | names | phone | numbers | country | country_data | source | predicate | predicate_* | business_hours | decay | journey_hash) echo 0 ;;
 	leadflow | tenant | spi | request | lead | notify | txbuf) echo 1 ;;
 	rulecache | rulecache_* | journey | route_state) echo 2 ;;
 	validate | dedup | enrich | score | predict | predict_int | route | route_int | workflow | nurture | account) echo 3 ;;

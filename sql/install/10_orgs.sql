@@ -205,10 +205,16 @@ BEGIN
                 RAISE EXCEPTION 'invalid org setting "%": %', k, v
                     USING ERRCODE = 'invalid_parameter_value', HINT = 'Use true or false.';
             END IF;
+        ELSIF k = 'google_ads_key' THEN
+            -- the key Google Ads lead form webhooks send (capture() checks it)
+            IF pg_catalog.jsonb_typeof(v) <> 'string' OR pg_catalog.length(v OPERATOR(pg_catalog.#>>) '{}') NOT BETWEEN 1 AND 1000 THEN
+                RAISE EXCEPTION 'invalid org setting "google_ads_key"'
+                    USING ERRCODE = 'invalid_parameter_value', HINT = 'Use the webhook key of the Google Ads lead form, a non-empty string.';
+            END IF;
         ELSE
             RAISE EXCEPTION 'unknown org setting "%"', k
                 USING ERRCODE = 'invalid_parameter_value',
-                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified, nurture_after_attempts, nurture_schedule, nurture_requires_consent, account_hot_at, event_retention, dedup_on_phone.';
+                      HINT = 'Known settings: default_region, named_account_routing, company_affinity_routing, convert_on_qualified, require_bant_for_qualified, nurture_after_attempts, nurture_schedule, nurture_requires_consent, account_hot_at, event_retention, dedup_on_phone, google_ads_key.';
         END IF;
     END LOOP;
     RETURN NEW;
@@ -248,23 +254,21 @@ BEGIN
     -- field rules: who the person is, what the company is (README "Scoring")
     INSERT INTO leadflow.scoring_rules (org_id, model_id, name, category, points, predicate)
     VALUES
+      -- whole words ("word"): "VPN Engineer" is no VP, "Directory Admin" no
+      -- director; a vice president is a VP, not a president
       (NEW.org_id, model, 'C-level or founder', 'demographic', 25,
-       '{"any": [{"field": "job_title", "op": "contains", "value": "chief"},
-                 {"field": "job_title", "op": "contains", "value": "founder"},
-                 {"field": "job_title", "op": "contains", "value": "president"},
-                 {"field": "job_title", "op": "in", "value": ["ceo", "cto", "cfo", "coo", "cmo", "cro", "cio", "owner"]}]}'),
+       '{"all": [{"field": "job_title", "op": "word",
+                  "value": ["chief", "ceo", "cto", "cfo", "coo", "cmo", "cro", "cio", "founder", "co-founder",
+                            "cofounder", "owner", "president", "managing director"]},
+                 {"not": {"field": "job_title", "op": "word", "value": ["vice president", "vice-president"]}}]}'),
       (NEW.org_id, model, 'VP', 'demographic', 20,
-       '{"all": [{"any": [{"field": "job_title", "op": "prefix", "value": "vp"},
-                          {"field": "job_title", "op": "contains", "value": "vice president"}]},
-                 {"not": {"field": "job_title", "op": "contains", "value": "president of"}}]}'),
+       '{"field": "job_title", "op": "word", "value": ["vp", "svp", "evp", "avp", "vice president", "vice-president"]}'),
       (NEW.org_id, model, 'Director or head of', 'demographic', 15,
-       '{"any": [{"field": "job_title", "op": "contains", "value": "director"},
-                 {"field": "job_title", "op": "prefix", "value": "head of"}]}'),
+       '{"field": "job_title", "op": "word", "value": ["director", "head of"]}'),
       (NEW.org_id, model, 'Manager', 'demographic', 8,
-       '{"field": "job_title", "op": "contains", "value": "manager"}'),
+       '{"field": "job_title", "op": "word", "value": "manager"}'),
       (NEW.org_id, model, 'Student or intern', 'demographic', -30,
-       '{"any": [{"field": "job_title", "op": "contains", "value": "student"},
-                 {"field": "job_title", "op": "contains", "value": "intern"}]}'),
+       '{"field": "job_title", "op": "word", "value": ["student", "intern", "internship", "trainee"]}'),
       (NEW.org_id, model, 'Works at a competitor', 'demographic', -40,
        '{"field": "attributes.competitor", "op": "eq", "value": true}'),
       (NEW.org_id, model, 'Company domain (not free mail)', 'demographic', 5,
@@ -296,10 +300,13 @@ BEGIN
            (NEW.org_id, 'landing_page', '5 minutes', '72 hours'),
            (NEW.org_id, 'chat', '5 minutes', '72 hours'),
            (NEW.org_id, 'trade_show', '24 hours', '72 hours');
+
+    INSERT INTO leadflow.source_aliases (org_id, alias, source)
+    SELECT NEW.org_id, d.alias, d.source FROM leadflow.default_source_aliases() d;
     RETURN NULL;
 END
 $$;
-COMMENT ON FUNCTION @extschema@.org_create_defaults() IS 'Trigger: gives a new org its default workflow, scoring model and SLA policies.';
+COMMENT ON FUNCTION @extschema@.org_create_defaults() IS 'Trigger: gives a new org its default workflow, scoring model, SLA policies and source aliases.';
 
 CREATE TRIGGER orgs_create_defaults
     AFTER INSERT ON @extschema@.orgs

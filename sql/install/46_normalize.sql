@@ -29,3 +29,18 @@ AS 'MODULE_PATHNAME', 'leadflow_name_similarity'
 LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.name_similarity(text, text) IS
     'Jaro-Winkler similarity of two names in [0,1], by characters, ignoring case and extra white space: 1 for equal names, 1 when both are empty, 0 when one is.';
+
+-- Countries and states as ISO codes (country.c), from Debian's iso-codes
+CREATE FUNCTION @extschema@.country_code(country text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_country_code'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.country_code(text) IS
+    'The ISO 3166-1 alpha-2 code the pipeline stores in leads.country for a country as typed: English and local names (Germany, Deutschland, Allemagne), alpha-2 and alpha-3 codes, aliases such as UK, USA, Holland; case, accents, dots and a leading "the" do not matter. NULL when unknown (the lead keeps the value as typed, with data issue country: unknown).';
+
+CREATE FUNCTION @extschema@.subdivision_code(country text, state text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_subdivision_code'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.subdivision_code(text, text) IS
+    'The ISO 3166-2 subdivision code without the country prefix the pipeline stores in leads.state for a state as typed in a country (California -> CA, Bayern or Bavaria -> BY, Ontario -> ON). NULL when the country or the state is unknown.';

@@ -381,7 +381,7 @@ BEGIN
     UPDATE leadflow.leads x
        SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL,
            email_normalized = NULL, phone_e164 = NULL, state = NULL, city = NULL, postal_code = NULL,
-           attributes = '{}', archive_reason = NULL, erased_at = pg_catalog.now(),
+           attributes = '{}', external_id = NULL, archive_reason = NULL, erased_at = pg_catalog.now(),
            company_domain = CASE WHEN EXISTS (SELECT FROM leadflow.leads y
                                                WHERE y.org_id OPERATOR(pg_catalog.=) x.org_id
                                                  AND y.company_domain OPERATOR(pg_catalog.=) x.company_domain
@@ -401,7 +401,8 @@ BEGIN
     -- rejection message names the value, so it goes too
     UPDATE leadflow.lead_imports i
        SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL, state = NULL,
-           city = NULL, postal_code = NULL, error = CASE WHEN i.error IS NOT NULL THEN 'erased' END
+           city = NULL, postal_code = NULL, external_id = NULL, fingerprint = NULL,
+           error = CASE WHEN i.error IS NOT NULL THEN 'erased' END
      WHERE i.org_id OPERATOR(pg_catalog.=) l.org_id
        AND (i.lead_id OPERATOR(pg_catalog.=) ANY (ids)
             OR pg_catalog.lower(pg_catalog.btrim(i.email)) OPERATOR(pg_catalog.=) ANY (emails)
@@ -411,6 +412,8 @@ BEGIN
                           AND p OPERATOR(pg_catalog.~~) ('%' OPERATOR(pg_catalog.||) z.d)));
     DELETE FROM leadflow.lead_emails e
      WHERE e.org_id OPERATOR(pg_catalog.=) l.org_id AND e.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    DELETE FROM leadflow.lead_external_ids x
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
 
     PERFORM leadflow.append_journey(l.lead_id, 'erased', pg_catalog.jsonb_build_object(
         'reason', reason, 'leads_erased', pg_catalog.cardinality(ids)));
@@ -418,7 +421,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
-    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, contact rows, and every import row of the person, found by lead id, email or phone); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';
+    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes, external id, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, contact rows, and every import row of the person, found by lead id, email or phone); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';
 REVOKE EXECUTE ON FUNCTION @extschema@.erase_lead(bigint, text) FROM PUBLIC;
 
 -- pg_dump keeps the user data of these tables

@@ -6,9 +6,9 @@ SELECT plan(24);
 SELECT has_schema('leadflow');
 SELECT tables_are('leadflow', ARRAY[
     'orgs', 'teams', 'reps', 'accounts', 'free_email_domains', 'company_profiles',
-    'source_spend', 'sla_policies', 'workflows', 'workflow_stages', 'scoring_models',
+    'source_spend', 'source_aliases', 'sla_policies', 'workflows', 'workflow_stages', 'scoring_models',
     'scoring_rules', 'routing_rules', 'leads', 'lead_signals', 'activities', 'contacts',
-    'opportunities', 'lead_imports', 'lead_journey',
+    'opportunities', 'lead_imports', 'lead_journey', 'lead_external_ids',
     -- lifecycle automation (issue 10)
     'consents', 'nurture_queue', 'account_hot_state', 'prediction_models', 'prediction_counts',
     -- opportunity stages (issue 20)
