@@ -1859,7 +1859,17 @@ BEGIN
     -- fingerprint), or repeating an earlier row of the batch, is unchanged
     UPDATE leadflow.lead_imports i
        SET external_id = NULLIF(pg_catalog.btrim(i.external_id), ''),
-           fingerprint = leadflow.import_fingerprint(i)
+           -- import_fingerprint(i), written out: a function call per row costs
+           fingerprint = pg_catalog.md5(pg_catalog.concat_ws(pg_catalog.chr(31),
+                   i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title, i.industry,
+                   i.company_size, i.annual_revenue, i.country, i.state, i.city, i.postal_code,
+                   i.source, i.campaign, NULLIF(pg_catalog.btrim(i.external_id), ''),
+                   pg_catalog.concat((i.first_name IS NULL)::int, (i.last_name IS NULL)::int, (i.email IS NULL)::int,
+                                     (i.phone IS NULL)::int, (i.company IS NULL)::int, (i.job_title IS NULL)::int,
+                                     (i.industry IS NULL)::int, (i.company_size IS NULL)::int,
+                                     (i.annual_revenue IS NULL)::int, (i.country IS NULL)::int,
+                                     (i.state IS NULL)::int, (i.city IS NULL)::int, (i.postal_code IS NULL)::int,
+                                     (i.source IS NULL)::int, (i.campaign IS NULL)::int)))
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
        AND i.error IS NULL AND i.lead_id IS NULL;
