@@ -89,6 +89,23 @@ LeadflowPlaceKey(const char *raw)
 	return key;
 }
 
+/* the tables are sorted by strcmp, as the generator writes them (bsearch) */
+static int
+country_cmp(const void *key, const void *entry)
+{
+	return strcmp((const char *) key, ((const CountryKey *) entry)->key);
+}
+
+static int
+subdivision_cmp(const void *key, const void *entry)
+{
+	const SubdivisionKey *k = key;
+	const SubdivisionKey *e = entry;
+	int			cmp = strcmp(k->country, e->country);
+
+	return cmp != 0 ? cmp : strcmp(k->key, e->key);
+}
+
 /*
  * LeadflowCountryCode
  *		The ISO 3166-1 alpha-2 code of a country as typed, or NULL.
@@ -97,27 +114,12 @@ const char *
 LeadflowCountryCode(const char *raw)
 {
 	char	   *key = LeadflowPlaceKey(raw);
-	int			lo = 0;
-	int			hi = (int) lengthof(country_keys) - 1;
-	const char *found = NULL;
+	const CountryKey *found = NULL;
 
-	while (lo <= hi && *key)
-	{
-		int			mid = lo + (hi - lo) / 2;
-		int			cmp = strcmp(key, country_keys[mid].key);
-
-		if (cmp == 0)
-		{
-			found = country_keys[mid].code;
-			break;
-		}
-		if (cmp < 0)
-			hi = mid - 1;
-		else
-			lo = mid + 1;
-	}
+	if (*key)
+		found = bsearch(key, country_keys, lengthof(country_keys), sizeof(CountryKey), country_cmp);
 	pfree(key);
-	return found;
+	return found ? found->code : NULL;
 }
 
 /*
@@ -128,30 +130,14 @@ LeadflowCountryCode(const char *raw)
 const char *
 LeadflowSubdivisionCode(const char *country, const char *raw)
 {
-	char	   *key = LeadflowPlaceKey(raw);
-	int			lo = 0;
-	int			hi = (int) lengthof(subdivision_keys) - 1;
-	const char *found = NULL;
+	SubdivisionKey key = {country, LeadflowPlaceKey(raw), NULL};
+	const SubdivisionKey *found = NULL;
 
-	while (lo <= hi && *key)
-	{
-		int			mid = lo + (hi - lo) / 2;
-		int			cmp = strcmp(country, subdivision_keys[mid].country);
-
-		if (cmp == 0)
-			cmp = strcmp(key, subdivision_keys[mid].key);
-		if (cmp == 0)
-		{
-			found = subdivision_keys[mid].code;
-			break;
-		}
-		if (cmp < 0)
-			hi = mid - 1;
-		else
-			lo = mid + 1;
-	}
-	pfree(key);
-	return found;
+	if (*key.key)
+		found = bsearch(&key, subdivision_keys, lengthof(subdivision_keys), sizeof(SubdivisionKey),
+						subdivision_cmp);
+	pfree(unconstify(char *, key.key));
+	return found ? found->code : NULL;
 }
 
 /*
