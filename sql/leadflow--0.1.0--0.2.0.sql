@@ -1143,87 +1143,6 @@ BEGIN
     RETURN NULL;
 END
 $$;
-CREATE OR REPLACE FUNCTION @extschema@.erase_lead(lead_id bigint, reason text)
-RETURNS integer
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    l leadflow.leads;
-    ids bigint[];
-    emails text[];
-    phones text[];
-BEGIN
-    IF reason IS NULL OR pg_catalog.length(reason) NOT BETWEEN 1 AND 200 THEN
-        RAISE EXCEPTION 'invalid erasure reason: must be 1 to 200 characters'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Give the request reference, not personal data.';
-    END IF;
-    SELECT * INTO l FROM leadflow.leads x WHERE x.lead_id OPERATOR(pg_catalog.=) erase_lead.lead_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'lead % does not exist', erase_lead.lead_id USING ERRCODE = 'no_data_found';
-    END IF;
-    IF l.erased_at IS NOT NULL THEN
-        RAISE EXCEPTION 'lead % is already erased', l.lead_id USING ERRCODE = 'check_violation';
-    END IF;
-
-    -- the lead and the duplicates merged into it
-    SELECT pg_catalog.array_agg(x.lead_id ORDER BY x.lead_id) INTO ids FROM leadflow.leads x
-     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id
-       AND (x.lead_id OPERATOR(pg_catalog.=) l.lead_id OR x.merged_into OPERATOR(pg_catalog.=) l.lead_id);
-
-    -- the person's addresses as typed and normalized, and phone digits: every
-    -- import row of the person is found by them, not only by lead_id
-    SELECT pg_catalog.array_agg(DISTINCT e) FILTER (WHERE e IS NOT NULL),
-           pg_catalog.array_agg(DISTINCT p) FILTER (WHERE p IS NOT NULL AND pg_catalog.length(p) OPERATOR(pg_catalog.>=) 6)
-      INTO emails, phones
-      FROM leadflow.leads x,
-           LATERAL (VALUES (pg_catalog.lower(pg_catalog.btrim(x.email)), pg_catalog.regexp_replace(x.phone_e164, '[^0-9]', '', 'g')),
-                           (x.email_normalized, pg_catalog.regexp_replace(x.phone, '[^0-9]', '', 'g'))) v(e, p)
-     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
-
-    -- a company domain no other lead and no account of the org has is the
-    -- person's own (a family or personal domain)
-    UPDATE leadflow.leads x
-       SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL,
-           email_normalized = NULL, phone_e164 = NULL, state = NULL, city = NULL, postal_code = NULL,
-           attributes = '{}', archive_reason = NULL, erased_at = pg_catalog.now(),
-           company_domain = CASE WHEN EXISTS (SELECT FROM leadflow.leads y
-                                               WHERE y.org_id OPERATOR(pg_catalog.=) x.org_id
-                                                 AND y.company_domain OPERATOR(pg_catalog.=) x.company_domain
-                                                 AND y.lead_id OPERATOR(pg_catalog.<>) ALL (ids))
-                                   OR EXISTS (SELECT FROM leadflow.accounts a
-                                               WHERE a.org_id OPERATOR(pg_catalog.=) x.org_id
-                                                 AND a.domain OPERATOR(pg_catalog.=) x.company_domain)
-                                 THEN x.company_domain END
-     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
-    UPDATE leadflow.lead_signals s SET properties = '{}'
-     WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) ANY (ids);
-    UPDATE leadflow.activities a SET subject = NULL, notes = NULL
-     WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.lead_id OPERATOR(pg_catalog.=) ANY (ids);
-    UPDATE leadflow.contacts c SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL
-     WHERE c.org_id OPERATOR(pg_catalog.=) l.org_id AND c.lead_id OPERATOR(pg_catalog.=) ANY (ids);
-    -- the import rows of the person, also rejected ones (no lead_id); a
-    -- rejection message names the value, so it goes too
-    UPDATE leadflow.lead_imports i
-       SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL, state = NULL,
-           city = NULL, postal_code = NULL, error = CASE WHEN i.error IS NOT NULL THEN 'erased' END
-     WHERE i.org_id OPERATOR(pg_catalog.=) l.org_id
-       AND (i.lead_id OPERATOR(pg_catalog.=) ANY (ids)
-            OR pg_catalog.lower(pg_catalog.btrim(i.email)) OPERATOR(pg_catalog.=) ANY (emails)
-            OR EXISTS (SELECT FROM (SELECT pg_catalog.ltrim(pg_catalog.regexp_replace(i.phone, '[^0-9]', '', 'g'), '0') AS d) z,
-                                   pg_catalog.unnest(phones) p
-                        WHERE pg_catalog.length(z.d) OPERATOR(pg_catalog.>=) 6
-                          AND p OPERATOR(pg_catalog.~~) ('%' OPERATOR(pg_catalog.||) z.d)));
-    DELETE FROM leadflow.lead_emails e
-     WHERE e.org_id OPERATOR(pg_catalog.=) l.org_id AND e.lead_id OPERATOR(pg_catalog.=) ANY (ids);
-
-    PERFORM leadflow.append_journey(l.lead_id, 'erased', pg_catalog.jsonb_build_object(
-        'reason', reason, 'leads_erased', pg_catalog.cardinality(ids)));
-    RETURN pg_catalog.cardinality(ids);
-END
-$$;
-COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
-    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, contact rows, and every import row of the person, found by lead id, email or phone); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';
 
 -- Issue 17: the SQL functions taking an org ask check_org_access first.
 CREATE OR REPLACE FUNCTION @extschema@.verify_journey(org_id bigint)
@@ -1734,7 +1653,7 @@ BEGIN
     END IF;
 
     FOR k, v IN SELECT e.key, e.value #>> '{}' FROM pg_catalog.jsonb_each(flat - '_extra') e LOOP
-        SELECT m.column_name INTO col FROM leadflow.capture_field_names m WHERE m.name OPERATOR(pg_catalog.=) k;
+        col := leadflow.capture_column(capture.org_id, k);
         IF k = 'external_id' THEN
             CONTINUE;                                   -- the lead's external_id
         ELSIF col IS NULL OR NULLIF(pg_catalog.btrim(v), '') IS NULL THEN
@@ -2082,60 +2001,6 @@ END
 $$;
 COMMENT ON FUNCTION @extschema@.org_check_settings() IS 'Trigger: refuses unknown or ill-typed org settings.';
 
--- erasure removes the external id and the import fingerprint too
-CREATE OR REPLACE FUNCTION @extschema@.erase_lead(lead_id bigint, reason text)
-RETURNS integer
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    l leadflow.leads;
-    ids bigint[];
-BEGIN
-    IF reason IS NULL OR pg_catalog.length(reason) NOT BETWEEN 1 AND 200 THEN
-        RAISE EXCEPTION 'invalid erasure reason: must be 1 to 200 characters'
-            USING ERRCODE = 'invalid_parameter_value', HINT = 'Give the request reference, not personal data.';
-    END IF;
-    SELECT * INTO l FROM leadflow.leads x WHERE x.lead_id OPERATOR(pg_catalog.=) erase_lead.lead_id FOR UPDATE;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'lead % does not exist', erase_lead.lead_id USING ERRCODE = 'no_data_found';
-    END IF;
-    IF l.erased_at IS NOT NULL THEN
-        RAISE EXCEPTION 'lead % is already erased', l.lead_id USING ERRCODE = 'check_violation';
-    END IF;
-
-    -- the lead and the duplicates merged into it
-    SELECT pg_catalog.array_agg(x.lead_id ORDER BY x.lead_id) INTO ids FROM leadflow.leads x
-     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id
-       AND (x.lead_id OPERATOR(pg_catalog.=) l.lead_id OR x.merged_into OPERATOR(pg_catalog.=) l.lead_id);
-
-    UPDATE leadflow.leads x
-       SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL,
-           email_normalized = NULL, phone_e164 = NULL, state = NULL, city = NULL, postal_code = NULL,
-           attributes = '{}', external_id = NULL, erased_at = pg_catalog.now()
-     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
-    UPDATE leadflow.lead_signals s SET properties = '{}'
-     WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) ANY (ids);
-    UPDATE leadflow.activities a SET subject = NULL, notes = NULL
-     WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.lead_id OPERATOR(pg_catalog.=) ANY (ids);
-    UPDATE leadflow.contacts c SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL
-     WHERE c.org_id OPERATOR(pg_catalog.=) l.org_id AND c.lead_id OPERATOR(pg_catalog.=) ANY (ids);
-    UPDATE leadflow.lead_imports i
-       SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL, state = NULL,
-           city = NULL, postal_code = NULL, external_id = NULL, fingerprint = NULL
-     WHERE i.org_id OPERATOR(pg_catalog.=) l.org_id AND i.lead_id OPERATOR(pg_catalog.=) ANY (ids);
-    DELETE FROM leadflow.lead_emails e
-     WHERE e.org_id OPERATOR(pg_catalog.=) l.org_id AND e.lead_id OPERATOR(pg_catalog.=) ANY (ids);
-    DELETE FROM leadflow.lead_external_ids x
-     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
-
-    PERFORM leadflow.append_journey(l.lead_id, 'erased', pg_catalog.jsonb_build_object(
-        'reason', reason, 'leads_erased', pg_catalog.cardinality(ids)));
-    RETURN pg_catalog.cardinality(ids);
-END
-$$;
-COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
-    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes, external id; their signals'' properties, activities'' free text, contact and import rows); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';
 
 REVOKE EXECUTE ON FUNCTION @extschema@.erase_lead(bigint, text) FROM PUBLIC;
 
@@ -2264,11 +2129,33 @@ BEGIN
                            (x.email_normalized, pg_catalog.regexp_replace(x.phone, '[^0-9]', '', 'g'))) v(e, p)
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
 
+    -- an account that only the person's conversion made (no other lead,
+    -- contact or opportunity refers to it) is named after them: it keeps
+    -- its id and owner, and loses its name and domain
+    UPDATE leadflow.accounts a
+       SET name = 'Account ' OPERATOR(pg_catalog.||) a.account_id, domain = NULL
+     WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id
+       AND a.account_id IN (SELECT c.account_id FROM leadflow.contacts c
+                             WHERE c.org_id OPERATOR(pg_catalog.=) l.org_id AND c.lead_id OPERATOR(pg_catalog.=) ANY (ids))
+       AND NOT EXISTS (SELECT FROM leadflow.contacts c
+                        WHERE c.org_id OPERATOR(pg_catalog.=) a.org_id AND c.account_id OPERATOR(pg_catalog.=) a.account_id
+                          AND (c.lead_id IS NULL OR c.lead_id OPERATOR(pg_catalog.<>) ALL (ids)))
+       AND NOT EXISTS (SELECT FROM leadflow.opportunities o
+                        WHERE o.org_id OPERATOR(pg_catalog.=) a.org_id AND o.account_id OPERATOR(pg_catalog.=) a.account_id
+                          AND (o.lead_id IS NULL OR o.lead_id OPERATOR(pg_catalog.<>) ALL (ids)))
+       AND NOT EXISTS (SELECT FROM leadflow.leads y
+                        WHERE y.org_id OPERATOR(pg_catalog.=) a.org_id AND y.lead_id OPERATOR(pg_catalog.<>) ALL (ids)
+                          AND (y.account_id OPERATOR(pg_catalog.=) a.account_id
+                               OR y.company_domain OPERATOR(pg_catalog.=) a.domain));
+
     -- a company domain no other lead and no account of the org has is the
-    -- person's own (a family or personal domain)
+    -- person's own (a family or personal domain); the company name and job
+    -- title describe the person too.  Status, stage, dates, source and
+    -- scores stay: reports keep counting the lead (conversions included).
     UPDATE leadflow.leads x
        SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL,
            email_normalized = NULL, phone_e164 = NULL, state = NULL, city = NULL, postal_code = NULL,
+           company = NULL, job_title = NULL,
            attributes = '{}', external_id = NULL, archive_reason = NULL, erased_at = pg_catalog.now(),
            company_domain = CASE WHEN EXISTS (SELECT FROM leadflow.leads y
                                                WHERE y.org_id OPERATOR(pg_catalog.=) x.org_id
@@ -2283,8 +2170,16 @@ BEGIN
      WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) ANY (ids);
     UPDATE leadflow.activities a SET subject = NULL, notes = NULL
      WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.lead_id OPERATOR(pg_catalog.=) ANY (ids);
-    UPDATE leadflow.contacts c SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL
+    UPDATE leadflow.contacts c SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL, job_title = NULL
      WHERE c.org_id OPERATOR(pg_catalog.=) l.org_id AND c.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    -- an opportunity is a fact (amount, stage, owner): only its name goes
+    UPDATE leadflow.opportunities o SET name = 'Opportunity ' OPERATOR(pg_catalog.||) o.opportunity_id
+     WHERE o.org_id OPERATOR(pg_catalog.=) l.org_id AND o.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    -- a consent stays (when, which channel, on what basis); where it was
+    -- given is free text
+    UPDATE leadflow.consents c SET source = NULL
+     WHERE c.org_id OPERATOR(pg_catalog.=) l.org_id AND c.lead_id OPERATOR(pg_catalog.=) ANY (ids)
+       AND c.source IS NOT NULL;
     -- the import rows of the person, also rejected ones (no lead_id); a
     -- rejection message names the value, so it goes too
     UPDATE leadflow.lead_imports i
@@ -2300,13 +2195,330 @@ BEGIN
                           AND p OPERATOR(pg_catalog.~~) ('%' OPERATOR(pg_catalog.||) z.d)));
     DELETE FROM leadflow.lead_emails e
      WHERE e.org_id OPERATOR(pg_catalog.=) l.org_id AND e.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    DELETE FROM leadflow.lead_phones p
+     WHERE p.org_id OPERATOR(pg_catalog.=) l.org_id AND p.lead_id OPERATOR(pg_catalog.=) ANY (ids);
     DELETE FROM leadflow.lead_external_ids x
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
 
+    -- the immutable journey gets no free text: the reason is referenced by
+    -- its SHA-256, which matches the request record kept by whoever asked
     PERFORM leadflow.append_journey(l.lead_id, 'erased', pg_catalog.jsonb_build_object(
-        'reason', reason, 'leads_erased', pg_catalog.cardinality(ids)));
+        'reason_sha256', pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(reason, 'UTF8')), 'hex'),
+        'leads_erased', pg_catalog.cardinality(ids)));
     RETURN pg_catalog.cardinality(ids);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
-    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes, external id, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, contact rows, and every import row of the person, found by lead id, email or phone); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';
+    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, company name, job title, attributes, external id, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, contact rows, opportunity names, consent sources, an account only their conversion made, and every import row of the person, found by lead id, email or phone); keeps ids, status, dates, source, scores and opportunity facts, so reports keep counting them; the journey stays verifiable and records the reason by its SHA-256 only. Returns how many lead rows were erased.';
+
+------------------------------------------------------------------------------
+-- Issue 17 (continued): per-org free-mail domains and capture field names;
+-- one list of the internal tables (internal_tables()) for the triggers and
+-- grant_app_role, now also lead_phones, events, lead_external_ids and
+-- lead_merges; route_handoff and lock_live_lead revoked from PUBLIC;
+-- process_import checks org access first and claims in email order;
+-- erase_lead erases more and journals its reason by hash only
+------------------------------------------------------------------------------
+-- An org's own additions to the free-mail list (a regional provider, an
+-- alumni domain): read with the shared list for the org's leads only.
+CREATE TABLE @extschema@.org_free_email_domains (
+    org_id   bigint NOT NULL REFERENCES @extschema@.orgs (org_id) ON DELETE CASCADE,
+    domain   text NOT NULL CHECK (domain = pg_catalog.lower(domain) AND pg_catalog.length(domain) BETWEEN 1 AND 253),
+    PRIMARY KEY (org_id, domain)
+);
+COMMENT ON TABLE @extschema@.org_free_email_domains IS 'Per org: free-mail domains added to the shared list (free_email_domains) for this org''s leads only.';
+COMMENT ON COLUMN @extschema@.org_free_email_domains.domain IS 'Lower-case ASCII domain, e.g. mail.example.';
+CREATE TRIGGER org_free_email_domains_config_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.org_free_email_domains
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+SELECT pg_catalog.pg_extension_config_dump('leadflow.org_free_email_domains', '');
+
+-- An org's own form field names (a form in its language, a custom
+-- field), read before the shared ones for that org's captures only.
+CREATE TABLE @extschema@.org_capture_field_names (
+    org_id      bigint NOT NULL REFERENCES @extschema@.orgs (org_id) ON DELETE CASCADE,
+    name        text NOT NULL CHECK (name = pg_catalog.lower(name) AND pg_catalog.length(name) BETWEEN 1 AND 200),
+    column_name text NOT NULL CHECK (column_name IN (
+        'first_name', 'last_name', 'full_name', 'email', 'phone', 'company', 'job_title',
+        'industry', 'company_size', 'annual_revenue', 'country', 'state', 'city',
+        'postal_code', 'campaign')),
+    PRIMARY KEY (org_id, name)
+);
+COMMENT ON TABLE @extschema@.org_capture_field_names IS 'Per org: payload field names capture() maps to lead columns for this org, before the shared capture_field_names.';
+COMMENT ON COLUMN @extschema@.org_capture_field_names.name IS 'Field name as sent, lower case.';
+COMMENT ON COLUMN @extschema@.org_capture_field_names.column_name IS 'The leads column it fills (full_name is split into first and last name).';
+SELECT pg_catalog.pg_extension_config_dump('leadflow.org_capture_field_names', '');
+
+-- The column a payload field fills in an org: the org's own name first,
+-- then the shared one; NULL for an attribute.
+CREATE FUNCTION @extschema@.capture_column(org_id bigint, name text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT COALESCE((SELECT o.column_name FROM leadflow.org_capture_field_names o
+                      WHERE o.org_id OPERATOR(pg_catalog.=) capture_column.org_id
+                        AND o.name OPERATOR(pg_catalog.=) capture_column.name),
+                    (SELECT m.column_name FROM leadflow.capture_field_names m
+                      WHERE m.name OPERATOR(pg_catalog.=) capture_column.name))
+$$;
+COMMENT ON FUNCTION @extschema@.capture_column(bigint, text) IS
+    'The leads column a payload field name fills in capture() for an org: the org''s own (org_capture_field_names) first, then the shared capture_field_names; NULL: an attribute.';
+
+CREATE OR REPLACE FUNCTION @extschema@.process_import(org_id bigint, batch_id bigint)
+RETURNS TABLE (created integer, merged integer, rejected integer, unchanged integer)
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    region text;
+BEGIN
+    IF process_import.org_id IS NULL OR process_import.batch_id IS NULL THEN
+        RAISE EXCEPTION 'process_import needs an org_id and a batch_id, got org_id % and batch_id %',
+            COALESCE(process_import.org_id::text, 'NULL'), COALESCE(process_import.batch_id::text, 'NULL')
+            USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM leadflow.check_org_access(process_import.org_id);
+    SELECT COALESCE(o.settings ->> 'default_region', 'US') INTO region
+      FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) process_import.org_id;
+    IF NOT FOUND THEN
+        RAISE EXCEPTION 'org % does not exist', process_import.org_id USING ERRCODE = 'foreign_key_violation';
+    END IF;
+
+    -- take the batch: a second process_import of it waits, then finds it done
+    PERFORM FROM leadflow.lead_imports i
+      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+        AND i.processed_at IS NULL
+      FOR UPDATE;
+    IF NOT FOUND AND NOT EXISTS (SELECT FROM leadflow.lead_imports i
+                                  WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+                                    AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id) THEN
+        RAISE EXCEPTION 'import batch % of org % not found', process_import.batch_id, process_import.org_id
+            USING ERRCODE = 'invalid_parameter_value',
+                  HINT = 'The rows of one \copy share a batch_id: SELECT batch_id, count(*) FROM leadflow.lead_imports WHERE processed_at IS NULL GROUP BY 1.';
+    END IF;
+
+    -- a row is rejected only when no usable email or phone remains; an
+    -- unusable optional value is kept and noted (leads.data_issues)
+    UPDATE leadflow.lead_imports i
+       SET error = leadflow.contact_problem(i.email, i.phone, i.country, region),
+           processed_at = pg_catalog.now()
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.processed_at IS NULL;
+
+    -- Re-importing changes nothing: a row whose source and external_id are
+    -- stored, or with the fields of a row imported before (its
+    -- fingerprint), or repeating an earlier row of the batch, is unchanged
+    UPDATE leadflow.lead_imports i
+       SET external_id = NULLIF(pg_catalog.btrim(i.external_id), ''),
+           -- import_fingerprint(i), written out: a function call per row costs
+           fingerprint = pg_catalog.md5(pg_catalog.concat_ws(pg_catalog.chr(31),
+                   i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title, i.industry,
+                   i.company_size, i.annual_revenue, i.country, i.state, i.city, i.postal_code,
+                   i.source, i.campaign, NULLIF(pg_catalog.btrim(i.external_id), ''),
+                   pg_catalog.concat((i.first_name IS NULL)::int, (i.last_name IS NULL)::int, (i.email IS NULL)::int,
+                                     (i.phone IS NULL)::int, (i.company IS NULL)::int, (i.job_title IS NULL)::int,
+                                     (i.industry IS NULL)::int, (i.company_size IS NULL)::int,
+                                     (i.annual_revenue IS NULL)::int, (i.country IS NULL)::int,
+                                     (i.state IS NULL)::int, (i.city IS NULL)::int, (i.postal_code IS NULL)::int,
+                                     (i.source IS NULL)::int, (i.campaign IS NULL)::int)))
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL AND i.lead_id IS NULL;
+
+    -- stored before: by the claim of its external_id, or a row of an
+    -- earlier batch with the same fields (set-based: hash joins, no
+    -- search per row)
+    UPDATE leadflow.lead_imports i
+       SET unchanged = true, lead_id = leadflow.survivor_of(x.org_id, x.lead_id)
+      FROM leadflow.lead_external_ids x
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL AND i.lead_id IS NULL AND i.external_id IS NOT NULL
+       AND x.org_id OPERATOR(pg_catalog.=) i.org_id
+       AND x.source OPERATOR(pg_catalog.=) COALESCE(leadflow.org_source(i.org_id,
+               COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import')), '')
+       AND x.external_id OPERATOR(pg_catalog.=) i.external_id;
+    UPDATE leadflow.lead_imports i
+       SET unchanged = true, lead_id = leadflow.survivor_of(i.org_id, h.lead_id)
+      FROM (SELECT DISTINCT ON (p.fingerprint) p.fingerprint, p.lead_id
+              FROM leadflow.lead_imports p
+             WHERE p.org_id OPERATOR(pg_catalog.=) process_import.org_id
+               AND p.batch_id OPERATOR(pg_catalog.<>) process_import.batch_id
+               AND p.fingerprint IS NOT NULL AND p.lead_id IS NOT NULL
+             ORDER BY p.fingerprint, p.batch_id, p.row_number) h
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL AND i.lead_id IS NULL
+       AND i.fingerprint OPERATOR(pg_catalog.=) h.fingerprint;
+
+    -- a repeat of an earlier row of the batch (same fields, or the same
+    -- source and external_id): one pass with window functions
+    IF pg_catalog.to_regclass('pg_temp.leadflow_import_repeats') IS NULL THEN
+        CREATE TEMP TABLE leadflow_import_repeats (row_number bigint PRIMARY KEY, first_row bigint NOT NULL)
+            ON COMMIT DROP;
+    END IF;
+    TRUNCATE pg_temp.leadflow_import_repeats;
+    INSERT INTO pg_temp.leadflow_import_repeats (row_number, first_row)
+    SELECT w.row_number, LEAST(w.first_fp, COALESCE(w.first_ext, w.first_fp))
+      FROM (SELECT e.row_number,
+                   pg_catalog.min(e.row_number) OVER (PARTITION BY e.fingerprint) AS first_fp,
+                   CASE WHEN e.external_id IS NOT NULL
+                        THEN pg_catalog.min(e.row_number) OVER (PARTITION BY e.source, e.external_id) END AS first_ext
+              FROM (SELECT i.row_number, i.fingerprint, i.external_id,
+                           CASE WHEN i.external_id IS NOT NULL
+                                THEN leadflow.org_source(i.org_id, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'))
+                           END AS source
+                      FROM leadflow.lead_imports i
+                     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+                       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+                       AND i.error IS NULL AND (i.lead_id IS NULL OR i.unchanged)) e) w
+     WHERE LEAST(w.first_fp, COALESCE(w.first_ext, w.first_fp)) OPERATOR(pg_catalog.<) w.row_number;
+    UPDATE leadflow.lead_imports i SET unchanged = true
+      FROM pg_temp.leadflow_import_repeats r
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.row_number OPERATOR(pg_catalog.=) r.row_number AND i.lead_id IS NULL;
+
+    UPDATE leadflow.lead_imports i
+       SET lead_id = pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('leadflow.leads', 'lead_id'))
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL AND i.lead_id IS NULL AND NOT i.unchanged;
+
+    -- company_size and annual_revenue as people type them ("1,200",
+    -- "$5M"); what cannot be read stays as typed in attributes, noted
+    INSERT INTO leadflow.leads (org_id, lead_id, first_name, last_name, email, phone, company, job_title,
+                                industry, company_size, annual_revenue, country, state, city,
+                                postal_code, source, campaign, attributes, data_issues, external_id)
+    SELECT i.org_id, i.lead_id, i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title,
+           i.industry, leadflow.parse_number(i.company_size, true)::integer, leadflow.parse_number(i.annual_revenue),
+           i.country, i.state, i.city, i.postal_code, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'), i.campaign,
+           CASE WHEN p.size_problem IS NULL AND p.revenue_problem IS NULL THEN '{}'::jsonb
+                ELSE pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                         'company_size', CASE WHEN p.size_problem IS NOT NULL THEN i.company_size END,
+                         'annual_revenue', CASE WHEN p.revenue_problem IS NOT NULL THEN i.annual_revenue END)) END,
+           CASE WHEN p.size_problem IS NOT NULL OR p.revenue_problem IS NOT NULL
+                THEN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                         'company_size', p.size_problem, 'annual_revenue', p.revenue_problem)) END,
+           i.external_id
+      FROM leadflow.lead_imports i
+     CROSS JOIN LATERAL (SELECT leadflow.number_problem(i.company_size, true) AS size_problem,
+                                leadflow.number_problem(i.annual_revenue) AS revenue_problem) p
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.error IS NULL AND NOT i.unchanged
+       AND NOT EXISTS (SELECT FROM leadflow.leads l
+                        WHERE l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id)
+     -- the pipeline claims emails (then phones) in the order of the rows:
+     -- one order for every batch, so two imports sharing addresses in
+     -- different file orders wait for each other instead of deadlocking
+     -- (the keys are computed only where normalizing cannot fail)
+     ORDER BY CASE WHEN leadflow.contact_problem(i.email, NULL, NULL) IS NULL
+                   THEN leadflow.normalize_email(i.email) END COLLATE pg_catalog."C",
+              CASE WHEN leadflow.contact_problem(NULL, i.phone, NULL, region) IS NULL
+                   THEN leadflow.normalize_phone(i.phone, region) END COLLATE pg_catalog."C",
+              i.row_number;
+
+    -- a repeat within the batch is the lead of the row it repeats
+    UPDATE leadflow.lead_imports i
+       SET lead_id = leadflow.survivor_of(f.org_id, f.lead_id)
+      FROM pg_temp.leadflow_import_repeats r
+      JOIN leadflow.lead_imports f ON f.org_id OPERATOR(pg_catalog.=) process_import.org_id
+                                  AND f.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+                                  AND f.row_number OPERATOR(pg_catalog.=) r.first_row
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+       AND i.row_number OPERATOR(pg_catalog.=) r.row_number
+       AND i.unchanged AND i.lead_id IS NULL;
+    TRUNCATE pg_temp.leadflow_import_repeats;
+
+    RETURN QUERY
+    SELECT pg_catalog.count(*) FILTER (WHERE l.status <> 'merged' AND NOT i.unchanged)::integer,
+           pg_catalog.count(*) FILTER (WHERE l.status = 'merged' AND NOT i.unchanged)::integer,
+           (pg_catalog.count(*) FILTER (WHERE i.error IS NOT NULL))::integer,
+           (pg_catalog.count(*) FILTER (WHERE i.unchanged))::integer
+      FROM leadflow.lead_imports i
+      LEFT JOIN leadflow.leads l ON l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id
+     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.process_import(bigint, bigint) IS
+    'Moves every valid row of an import batch through the lead pipeline; rejected rows (no usable email or phone) keep their error; a row imported before (same source and external_id, or the same fields as a row of any earlier batch, or a repeat within the batch) is unchanged and stores nothing. Returns counts for the whole batch. 22023 when the batch does not exist.';
+
+CREATE FUNCTION @extschema@.internal_tables()
+RETURNS TABLE (table_name text, shared boolean)
+AS 'MODULE_PATHNAME', 'leadflow_internal_tables'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.internal_tables() IS
+    'The tables leadflow alone writes: its internal tables (journey, claims, routing and prediction state, events, merge records) and, shared = true, the reference data every org shares. Applications get only SELECT on them (grant_app_role) and a trigger refuses their writes.';
+
+-- the trigger on every table of the list, also under
+-- session_replication_role = replica (the update adds it to new ones)
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOR t IN SELECT i.table_name FROM leadflow.internal_tables() i
+              WHERE pg_catalog.to_regclass(pg_catalog.format('leadflow.%I', i.table_name)) IS NOT NULL
+                AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger g
+                                 WHERE g.tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(pg_catalog.format('leadflow.%I', i.table_name))
+                                   AND g.tgname OPERATOR(pg_catalog.=) (i.table_name OPERATOR(pg_catalog.||) '_leadflow_only'))
+              ORDER BY 1 LOOP
+        EXECUTE pg_catalog.format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON leadflow.%I'
+                                  ' FOR EACH STATEMENT EXECUTE FUNCTION leadflow.refuse_app_write()',
+                                  t OPERATOR(pg_catalog.||) '_leadflow_only', t);
+        EXECUTE pg_catalog.format('ALTER TABLE leadflow.%I ENABLE ALWAYS TRIGGER %I', t, t OPERATOR(pg_catalog.||) '_leadflow_only');
+    END LOOP;
+END
+$$;
+
+CREATE OR REPLACE FUNCTION @extschema@.grant_app_role(role regrole)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t record;
+    read_only constant text[] := ARRAY(SELECT i.table_name FROM leadflow.internal_tables() i);
+    no_delete constant text[] := ARRAY['orgs', 'leads', 'lead_signals', 'activities', 'consents',
+                                       'lead_imports', 'contacts', 'opportunities', 'nurture_queue'];
+BEGIN
+    IF role IS NULL THEN
+        RAISE EXCEPTION 'grant_app_role needs a role' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO %s', 'leadflow', role);
+    FOR t IN
+        SELECT c.oid::regclass AS rel, c.relname::text AS name, c.relkind
+          FROM pg_catalog.pg_class c
+         WHERE c.relnamespace OPERATOR(pg_catalog.=) 'leadflow'::regnamespace AND c.relkind IN ('r', 'v')
+         ORDER BY c.relname
+    LOOP
+        IF t.relkind OPERATOR(pg_catalog.=) 'v' OR t.name OPERATOR(pg_catalog.=) ANY (read_only) THEN
+            EXECUTE pg_catalog.format('GRANT SELECT ON %s TO %s', t.rel, role);
+        ELSIF t.name OPERATOR(pg_catalog.=) ANY (no_delete) THEN
+            EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON %s TO %s', t.rel, role);
+        ELSE
+            EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s', t.rel, role);
+        END IF;
+    END LOOP;
+    EXECUTE pg_catalog.format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA %I TO %s', 'leadflow', role);
+    -- convert_lead's handoff step, which PUBLIC may not run
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION leadflow.route_handoff(bigint, bigint) TO %s', role);
+END
+$$;
+COMMENT ON FUNCTION @extschema@.grant_app_role(regrole) IS
+    'Grants an application role what it needs: the schema, SELECT on every table and view, INSERT and UPDATE on leads and the data an app writes, DELETE on its configuration; only SELECT on the internal tables and the shared reference data (internal_tables()); EXECUTE on route_handoff for convert_lead. The administrative functions stay revoked.';
+
+REVOKE EXECUTE ON FUNCTION @extschema@.route_handoff(bigint, bigint) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.lock_live_lead(bigint, text) FROM PUBLIC;
+
+-- a database under tenant isolation keeps it: the new tables get the policy too
+SELECT @extschema@.enable_tenant_isolation()
+ WHERE EXISTS (SELECT FROM pg_catalog.pg_class c
+                WHERE c.relname OPERATOR(pg_catalog.=) 'leads' AND c.relrowsecurity
+                  AND c.relnamespace OPERATOR(pg_catalog.=) (SELECT e.extnamespace FROM pg_catalog.pg_extension e
+                                                               WHERE e.extname OPERATOR(pg_catalog.=) 'leadflow'));

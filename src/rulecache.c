@@ -80,6 +80,13 @@ static LeadflowPlan source_aliases_plan = {
 	1, {INT8OID}
 };
 
+static LeadflowPlan org_free_domains_plan = {
+	NULL,
+	"SELECT domain FROM leadflow.org_free_email_domains WHERE org_id OPERATOR(pg_catalog.=) $1"
+	" ORDER BY domain COLLATE pg_catalog.\"C\"",
+	1, {INT8OID}
+};
+
 /*
  * The configuration tables: those with the config_changed trigger, read
  * when a cache is built (the callback may not read catalogs).  -1: not
@@ -278,6 +285,18 @@ load_org(OrgEntry *entry, int64 org_id)
 		}
 		sort_aliases(org);
 	}
+
+	/* the org's own free-mail domains (0.2.0 on), in strcmp order */
+	if (OidIsValid(get_relname_relid("org_free_email_domains", get_namespace_oid("leadflow", false))))
+	{
+		rc = LeadflowExecute(&org_free_domains_plan, &arg, NULL, true, 0);
+		if (rc != SPI_OK_SELECT)
+			elog(ERROR, "leadflow: free-mail lookup failed: %s", SPI_result_code_string(rc));
+		org->nfree_domains = (int) SPI_processed;
+		org->free_domains = palloc0(sizeof(char *) * Max(org->nfree_domains, 1));
+		for (i = 0; i < SPI_processed; i++)
+			org->free_domains[i] = SPI_getvalue(SPI_tuptable->vals[i], SPI_tuptable->tupdesc, 1);
+	}
 }
 
 /*
@@ -357,6 +376,15 @@ LeadflowGetOrg(int64 org_id)
 			loaded.org.source_alias = alias;
 			loaded.org.source_target = target;
 		}
+		if (loaded.org.nfree_domains > 0)
+		{
+			char	  **domains = MemoryContextAlloc(leadflow_config_cxt, sizeof(char *) * loaded.org.nfree_domains);
+			int			i;
+
+			for (i = 0; i < loaded.org.nfree_domains; i++)
+				domains[i] = MemoryContextStrdup(leadflow_config_cxt, loaded.org.free_domains[i]);
+			loaded.org.free_domains = domains;
+		}
 		entry = hash_search(org_cache, &org_id, HASH_ENTER, &found);
 		/* every part unloaded: all but the key zeroed, whatever parts exist */
 		memset((char *) entry + sizeof(entry->org_id), 0, sizeof(OrgEntry) - sizeof(entry->org_id));
@@ -418,6 +446,26 @@ LeadflowIsFreeMailDomain(const char *domain)
 		free_mail = set;
 	}
 	return hash_search(free_mail, domain, HASH_FIND, &found) != NULL;
+}
+
+static int
+compare_domain(const void *key, const void *elem)
+{
+	return strcmp((const char *) key, *(char *const *) elem);
+}
+
+/*
+ * LeadflowOrgIsFreeMailDomain
+ *		Whether an ASCII domain is free mail for the org: on the shared list
+ *		or on the org's own (org_free_email_domains, cached with the org).
+ */
+bool
+LeadflowOrgIsFreeMailDomain(const LeadflowOrg *org, const char *domain)
+{
+	if (LeadflowIsFreeMailDomain(domain))
+		return true;
+	return domain != NULL && org->nfree_domains > 0 &&
+		bsearch(domain, org->free_domains, org->nfree_domains, sizeof(char *), compare_domain) != NULL;
 }
 
 int

@@ -40,6 +40,8 @@ typedef struct LeadflowOrg
 	int			nsource_aliases;
 	char	  **source_alias;	/* canonical spellings (LeadflowSourceKey), sorted */
 	char	  **source_target;	/* the source each alias stands for, canonical */
+	int			nfree_domains;
+	char	  **free_domains;	/* the org's own free-mail domains, strcmp order */
 } LeadflowOrg;
 
 /* the org's source for a canonical spelling: its alias target, else itself */
@@ -160,6 +162,7 @@ extern uint64 LeadflowConfigGeneration(void);
 extern const LeadflowOrg *LeadflowGetOrg(int64 org_id);
 extern const LeadflowModel *LeadflowGetModel(int64 org_id, TupleDesc leads_desc);
 extern bool LeadflowIsFreeMailDomain(const char *domain);
+extern bool LeadflowOrgIsFreeMailDomain(const LeadflowOrg *org, const char *domain);
 extern const LeadflowStage *LeadflowFindStage(const LeadflowOrg *org, int64 stage_id);
 extern const LeadflowStage *LeadflowStageForStatus(const LeadflowOrg *org, int64 workflow_id,
 												   const char *status);

@@ -37,8 +37,10 @@
 #include "catalog/pg_class.h"
 #include "commands/trigger.h"
 #include "fmgr.h"
+#include "funcapi.h"
 #include "miscadmin.h"
 #include "utils/acl.h"
+#include "utils/builtins.h"
 #include "utils/lsyscache.h"
 #include "utils/rel.h"
 #include "utils/rls.h"
@@ -143,15 +145,40 @@ leadflow_check_org_access(PG_FUNCTION_ARGS)
 	PG_RETURN_BOOL(true);
 }
 
-/* leadflow's internal tables: written by leadflow alone */
-static const char *const internal_tables[] = {
-	"lead_journey", "lead_emails", "rep_load", "team_rotation",
-	"routing_rule_stats", "prediction_counts", "account_hot_state"
+/*
+ * The one list of the tables leadflow alone writes: its internal tables
+ * (journey, claims, routing and prediction state, the event outbox, merge
+ * records) and the reference data every org shares.  The pipeline's
+ * statements on an internal table run as its owner (spi.c); the install
+ * script puts the refuse_app_write trigger on each, and grant_app_role
+ * grants only SELECT on them, both reading internal_tables().
+ */
+typedef struct LeadflowOnlyTable
+{
+	const char *name;
+	bool		shared;			/* reference data of every org (no org_id) */
+} LeadflowOnlyTable;
+
+static const LeadflowOnlyTable leadflow_only_tables[] = {
+	{"account_hot_state", false},
+	{"events", false},
+	{"lead_emails", false},
+	{"lead_external_ids", false},
+	{"lead_journey", false},
+	{"lead_merges", false},
+	{"lead_phones", false},
+	{"prediction_counts", false},
+	{"rep_load", false},
+	{"routing_rule_stats", false},
+	{"team_rotation", false},
+	{"capture_field_names", true},
+	{"free_email_domains", true}
 };
 
 /*
  * LeadflowIsInternalTable
- *		Whether relid is one of leadflow's internal tables.
+ *		Whether relid is one of leadflow's internal tables (not the shared
+ *		reference data: the pipeline only reads that).
  */
 bool
 LeadflowIsInternalTable(Oid relid)
@@ -163,10 +190,36 @@ LeadflowIsInternalTable(Oid relid)
 	if (!OidIsValid(nsp) || get_rel_namespace(relid) != nsp)
 		return false;
 	name = get_rel_name(relid);
-	for (i = 0; name != NULL && i < (int) lengthof(internal_tables); i++)
-		if (strcmp(name, internal_tables[i]) == 0)
+	for (i = 0; name != NULL && i < (int) lengthof(leadflow_only_tables); i++)
+		if (!leadflow_only_tables[i].shared && strcmp(name, leadflow_only_tables[i].name) == 0)
 			return true;
 	return false;
+}
+
+/*
+ * leadflow.internal_tables() RETURNS TABLE (table_name text, shared boolean)
+ *
+ * The tables leadflow alone writes (the list above), for the install
+ * script's triggers, grant_app_role and the tests.
+ */
+PG_FUNCTION_INFO_V1(leadflow_internal_tables);
+Datum
+leadflow_internal_tables(PG_FUNCTION_ARGS)
+{
+	ReturnSetInfo *rsinfo = (ReturnSetInfo *) fcinfo->resultinfo;
+	int			i;
+
+	InitMaterializedSRF(fcinfo, 0);
+	for (i = 0; i < (int) lengthof(leadflow_only_tables); i++)
+	{
+		Datum		values[2];
+		bool		nulls[2] = {false, false};
+
+		values[0] = CStringGetTextDatum(leadflow_only_tables[i].name);
+		values[1] = BoolGetDatum(leadflow_only_tables[i].shared);
+		tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
+	}
+	return (Datum) 0;
 }
 
 /* the owner of a relation */

@@ -443,10 +443,10 @@ LeadflowValidateLead(LeadflowLead *lead)
 	if (normalized != NULL)
 	{
 		changed |= strcmp(normalized, email) != 0;
-		if (!LeadflowIsFreeMailDomain(domain))
+		if (!LeadflowOrgIsFreeMailDomain(lead->org, domain))
 		{
 			company_domain = LeadflowRegistrableDomain(domain);
-			if (company_domain != NULL && LeadflowIsFreeMailDomain(company_domain))
+			if (company_domain != NULL && LeadflowOrgIsFreeMailDomain(lead->org, company_domain))
 				company_domain = NULL;
 		}
 	}

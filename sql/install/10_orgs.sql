@@ -91,6 +91,16 @@ COMMENT ON TABLE @extschema@.free_email_domains IS 'Free-mail providers (global)
 COMMENT ON COLUMN @extschema@.free_email_domains.domain IS 'Lower-case ASCII domain, e.g. gmail.com.';
 COMMENT ON COLUMN @extschema@.free_email_domains.shipped IS 'Part of the list leadflow ships (installed by CREATE EXTENSION, so pg_dump leaves it out); false for domains added here.';
 
+-- An org's own additions to the free-mail list (a regional provider, an
+-- alumni domain): read with the shared list for the org's leads only.
+CREATE TABLE @extschema@.org_free_email_domains (
+    org_id   bigint NOT NULL REFERENCES @extschema@.orgs (org_id) ON DELETE CASCADE,
+    domain   text NOT NULL CHECK (domain = pg_catalog.lower(domain) AND pg_catalog.length(domain) BETWEEN 1 AND 253),
+    PRIMARY KEY (org_id, domain)
+);
+COMMENT ON TABLE @extschema@.org_free_email_domains IS 'Per org: free-mail domains added to the shared list (free_email_domains) for this org''s leads only.';
+COMMENT ON COLUMN @extschema@.org_free_email_domains.domain IS 'Lower-case ASCII domain, e.g. mail.example.';
+
 CREATE TABLE @extschema@.company_profiles (
     org_id          bigint NOT NULL REFERENCES @extschema@.orgs (org_id) ON DELETE CASCADE,
     domain          text NOT NULL,
@@ -319,6 +329,9 @@ CREATE TRIGGER orgs_config_changed
 CREATE TRIGGER free_email_domains_config_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.free_email_domains
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
+CREATE TRIGGER org_free_email_domains_config_changed
+    AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.org_free_email_domains
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
 CREATE TRIGGER company_profiles_config_changed
     AFTER INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.company_profiles
     FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.config_changed();
@@ -348,6 +361,7 @@ SELECT pg_catalog.pg_extension_config_dump('leadflow.teams', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.reps', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.accounts', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.free_email_domains', 'WHERE NOT shipped');
+SELECT pg_catalog.pg_extension_config_dump('leadflow.org_free_email_domains', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.company_profiles', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.source_spend', '');
 SELECT pg_catalog.pg_extension_config_dump('leadflow.sla_policies', '');

@@ -70,6 +70,8 @@ AS 'MODULE_PATHNAME', 'leadflow_route_handoff'
 LANGUAGE C VOLATILE PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.route_handoff(bigint, bigint) IS
     'Internal to convert_lead: handoff routing of a lead being converted (the owner of account_id, then the handoff rules, else the lead owner); journals handoff, advances the rotation, returns the opportunity owner (NULL: none).';
+-- convert_lead's step: granted to application roles by grant_app_role only
+REVOKE EXECUTE ON FUNCTION @extschema@.route_handoff(bigint, bigint) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.replay_routing(org_id bigint, since timestamptz)
 RETURNS TABLE (lead_id bigint, actual_rep_id bigint, would_rep_id bigint, would_path text,

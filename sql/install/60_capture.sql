@@ -116,6 +116,38 @@ INSERT INTO @extschema@.capture_field_names (name, column_name) VALUES
     ('post_code', 'postal_code'), ('postcode', 'postal_code'),
     ('campaign', 'campaign'), ('utm_campaign', 'campaign'), ('campaign_name', 'campaign');
 
+-- An org's own form field names (a form in its language, a custom
+-- field), read before the shared ones for that org's captures only.
+CREATE TABLE @extschema@.org_capture_field_names (
+    org_id      bigint NOT NULL REFERENCES @extschema@.orgs (org_id) ON DELETE CASCADE,
+    name        text NOT NULL CHECK (name = pg_catalog.lower(name) AND pg_catalog.length(name) BETWEEN 1 AND 200),
+    column_name text NOT NULL CHECK (column_name IN (
+        'first_name', 'last_name', 'full_name', 'email', 'phone', 'company', 'job_title',
+        'industry', 'company_size', 'annual_revenue', 'country', 'state', 'city',
+        'postal_code', 'campaign')),
+    PRIMARY KEY (org_id, name)
+);
+COMMENT ON TABLE @extschema@.org_capture_field_names IS 'Per org: payload field names capture() maps to lead columns for this org, before the shared capture_field_names.';
+COMMENT ON COLUMN @extschema@.org_capture_field_names.name IS 'Field name as sent, lower case.';
+COMMENT ON COLUMN @extschema@.org_capture_field_names.column_name IS 'The leads column it fills (full_name is split into first and last name).';
+SELECT pg_catalog.pg_extension_config_dump('leadflow.org_capture_field_names', '');
+
+-- The column a payload field fills in an org: the org's own name first,
+-- then the shared one; NULL for an attribute.
+CREATE FUNCTION @extschema@.capture_column(org_id bigint, name text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT COALESCE((SELECT o.column_name FROM leadflow.org_capture_field_names o
+                      WHERE o.org_id OPERATOR(pg_catalog.=) capture_column.org_id
+                        AND o.name OPERATOR(pg_catalog.=) capture_column.name),
+                    (SELECT m.column_name FROM leadflow.capture_field_names m
+                      WHERE m.name OPERATOR(pg_catalog.=) capture_column.name))
+$$;
+COMMENT ON FUNCTION @extschema@.capture_column(bigint, text) IS
+    'The leads column a payload field name fills in capture() for an org: the org''s own (org_capture_field_names) first, then the shared capture_field_names; NULL: an attribute.';
+
 -- Turns a payload of any supported shape into one flat object of field
 -- name -> text value, plus "_extra" with what is not a form field.
 CREATE FUNCTION @extschema@.capture_flatten(payload jsonb)
@@ -249,7 +281,7 @@ BEGIN
     END IF;
 
     FOR k, v IN SELECT e.key, e.value #>> '{}' FROM pg_catalog.jsonb_each(flat - '_extra') e LOOP
-        SELECT m.column_name INTO col FROM leadflow.capture_field_names m WHERE m.name OPERATOR(pg_catalog.=) k;
+        col := leadflow.capture_column(capture.org_id, k);
         IF k = 'external_id' THEN
             CONTINUE;                                   -- the lead's external_id
         ELSIF col IS NULL OR NULLIF(pg_catalog.btrim(v), '') IS NULL THEN
@@ -441,6 +473,7 @@ BEGIN
             COALESCE(process_import.org_id::text, 'NULL'), COALESCE(process_import.batch_id::text, 'NULL')
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    PERFORM leadflow.check_org_access(process_import.org_id);
     SELECT COALESCE(o.settings ->> 'default_region', 'US') INTO region
       FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) process_import.org_id;
     IF NOT FOUND THEN
@@ -574,7 +607,15 @@ BEGIN
        AND i.error IS NULL AND NOT i.unchanged
        AND NOT EXISTS (SELECT FROM leadflow.leads l
                         WHERE l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id)
-     ORDER BY i.row_number;
+     -- the pipeline claims emails (then phones) in the order of the rows:
+     -- one order for every batch, so two imports sharing addresses in
+     -- different file orders wait for each other instead of deadlocking
+     -- (the keys are computed only where normalizing cannot fail)
+     ORDER BY CASE WHEN leadflow.contact_problem(i.email, NULL, NULL) IS NULL
+                   THEN leadflow.normalize_email(i.email) END COLLATE pg_catalog."C",
+              CASE WHEN leadflow.contact_problem(NULL, i.phone, NULL, region) IS NULL
+                   THEN leadflow.normalize_phone(i.phone, region) END COLLATE pg_catalog."C",
+              i.row_number;
 
     -- a repeat within the batch is the lead of the row it repeats
     UPDATE leadflow.lead_imports i

@@ -51,6 +51,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.lock_live_lead(bigint, text) IS 'Internal: locks a lead for merge_leads and unmerge_lead.';
+REVOKE EXECUTE ON FUNCTION @extschema@.lock_live_lead(bigint, text) FROM PUBLIC;
 
 CREATE FUNCTION @extschema@.merge_leads(survivor_id bigint, duplicate_id bigint)
 RETURNS bigint

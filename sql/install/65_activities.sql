@@ -376,11 +376,33 @@ BEGIN
                            (x.email_normalized, pg_catalog.regexp_replace(x.phone, '[^0-9]', '', 'g'))) v(e, p)
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
 
+    -- an account that only the person's conversion made (no other lead,
+    -- contact or opportunity refers to it) is named after them: it keeps
+    -- its id and owner, and loses its name and domain
+    UPDATE leadflow.accounts a
+       SET name = 'Account ' OPERATOR(pg_catalog.||) a.account_id, domain = NULL
+     WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id
+       AND a.account_id IN (SELECT c.account_id FROM leadflow.contacts c
+                             WHERE c.org_id OPERATOR(pg_catalog.=) l.org_id AND c.lead_id OPERATOR(pg_catalog.=) ANY (ids))
+       AND NOT EXISTS (SELECT FROM leadflow.contacts c
+                        WHERE c.org_id OPERATOR(pg_catalog.=) a.org_id AND c.account_id OPERATOR(pg_catalog.=) a.account_id
+                          AND (c.lead_id IS NULL OR c.lead_id OPERATOR(pg_catalog.<>) ALL (ids)))
+       AND NOT EXISTS (SELECT FROM leadflow.opportunities o
+                        WHERE o.org_id OPERATOR(pg_catalog.=) a.org_id AND o.account_id OPERATOR(pg_catalog.=) a.account_id
+                          AND (o.lead_id IS NULL OR o.lead_id OPERATOR(pg_catalog.<>) ALL (ids)))
+       AND NOT EXISTS (SELECT FROM leadflow.leads y
+                        WHERE y.org_id OPERATOR(pg_catalog.=) a.org_id AND y.lead_id OPERATOR(pg_catalog.<>) ALL (ids)
+                          AND (y.account_id OPERATOR(pg_catalog.=) a.account_id
+                               OR y.company_domain OPERATOR(pg_catalog.=) a.domain));
+
     -- a company domain no other lead and no account of the org has is the
-    -- person's own (a family or personal domain)
+    -- person's own (a family or personal domain); the company name and job
+    -- title describe the person too.  Status, stage, dates, source and
+    -- scores stay: reports keep counting the lead (conversions included).
     UPDATE leadflow.leads x
        SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL,
            email_normalized = NULL, phone_e164 = NULL, state = NULL, city = NULL, postal_code = NULL,
+           company = NULL, job_title = NULL,
            attributes = '{}', external_id = NULL, archive_reason = NULL, erased_at = pg_catalog.now(),
            company_domain = CASE WHEN EXISTS (SELECT FROM leadflow.leads y
                                                WHERE y.org_id OPERATOR(pg_catalog.=) x.org_id
@@ -395,8 +417,16 @@ BEGIN
      WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) ANY (ids);
     UPDATE leadflow.activities a SET subject = NULL, notes = NULL
      WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.lead_id OPERATOR(pg_catalog.=) ANY (ids);
-    UPDATE leadflow.contacts c SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL
+    UPDATE leadflow.contacts c SET first_name = NULL, last_name = NULL, email = NULL, phone = NULL, job_title = NULL
      WHERE c.org_id OPERATOR(pg_catalog.=) l.org_id AND c.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    -- an opportunity is a fact (amount, stage, owner): only its name goes
+    UPDATE leadflow.opportunities o SET name = 'Opportunity ' OPERATOR(pg_catalog.||) o.opportunity_id
+     WHERE o.org_id OPERATOR(pg_catalog.=) l.org_id AND o.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    -- a consent stays (when, which channel, on what basis); where it was
+    -- given is free text
+    UPDATE leadflow.consents c SET source = NULL
+     WHERE c.org_id OPERATOR(pg_catalog.=) l.org_id AND c.lead_id OPERATOR(pg_catalog.=) ANY (ids)
+       AND c.source IS NOT NULL;
     -- the import rows of the person, also rejected ones (no lead_id); a
     -- rejection message names the value, so it goes too
     UPDATE leadflow.lead_imports i
@@ -412,16 +442,21 @@ BEGIN
                           AND p OPERATOR(pg_catalog.~~) ('%' OPERATOR(pg_catalog.||) z.d)));
     DELETE FROM leadflow.lead_emails e
      WHERE e.org_id OPERATOR(pg_catalog.=) l.org_id AND e.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    DELETE FROM leadflow.lead_phones p
+     WHERE p.org_id OPERATOR(pg_catalog.=) l.org_id AND p.lead_id OPERATOR(pg_catalog.=) ANY (ids);
     DELETE FROM leadflow.lead_external_ids x
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
 
+    -- the immutable journey gets no free text: the reason is referenced by
+    -- its SHA-256, which matches the request record kept by whoever asked
     PERFORM leadflow.append_journey(l.lead_id, 'erased', pg_catalog.jsonb_build_object(
-        'reason', reason, 'leads_erased', pg_catalog.cardinality(ids)));
+        'reason_sha256', pg_catalog.encode(pg_catalog.sha256(pg_catalog.convert_to(reason, 'UTF8')), 'hex'),
+        'leads_erased', pg_catalog.cardinality(ids)));
     RETURN pg_catalog.cardinality(ids);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
-    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, attributes, external id, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, contact rows, and every import row of the person, found by lead id, email or phone); keeps ids, dates, source and scores; the journey stays verifiable. Returns how many lead rows were erased.';
+    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, company name, job title, attributes, external id, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, contact rows, opportunity names, consent sources, an account only their conversion made, and every import row of the person, found by lead id, email or phone); keeps ids, status, dates, source, scores and opportunity facts, so reports keep counting them; the journey stays verifiable and records the reason by its SHA-256 only. Returns how many lead rows were erased.';
 REVOKE EXECUTE ON FUNCTION @extschema@.erase_lead(bigint, text) FROM PUBLIC;
 
 -- pg_dump keeps the user data of these tables

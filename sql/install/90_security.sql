@@ -46,7 +46,14 @@ REVOKE EXECUTE ON FUNCTION @extschema@.enable_tenant_isolation() FROM PUBLIC;
 -- (tenant.c): a statement trigger refuses every writer but a superuser and
 -- the owner, whatever was granted; the pipeline's own statements on the
 -- internal tables run as their owner, so applications need no privilege
--- on them.
+-- on them.  internal_tables() is the one list of them.
+CREATE FUNCTION @extschema@.internal_tables()
+RETURNS TABLE (table_name text, shared boolean)
+AS 'MODULE_PATHNAME', 'leadflow_internal_tables'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.internal_tables() IS
+    'The tables leadflow alone writes: its internal tables (journey, claims, routing and prediction state, events, merge records) and, shared = true, the reference data every org shares. Applications get only SELECT on them (grant_app_role) and a trigger refuses their writes.';
+
 CREATE FUNCTION @extschema@.refuse_app_write()
 RETURNS trigger
 AS 'MODULE_PATHNAME', 'leadflow_refuse_app_write'
@@ -54,34 +61,25 @@ LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.refuse_app_write() IS
     'Trigger: refuses writes of leadflow''s internal tables and shared reference data by any role but a superuser and the owner.';
 
-CREATE TRIGGER lead_journey_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.lead_journey
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
-CREATE TRIGGER lead_emails_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.lead_emails
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
-CREATE TRIGGER rep_load_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.rep_load
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
-CREATE TRIGGER team_rotation_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.team_rotation
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
-CREATE TRIGGER routing_rule_stats_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.routing_rule_stats
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
-CREATE TRIGGER prediction_counts_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.prediction_counts
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
-CREATE TRIGGER account_hot_state_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.account_hot_state
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
-CREATE TRIGGER free_email_domains_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.free_email_domains
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
-CREATE TRIGGER capture_field_names_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.capture_field_names
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
--- also under session_replication_role = replica
-ALTER TABLE @extschema@.lead_journey ENABLE ALWAYS TRIGGER lead_journey_leadflow_only;
-ALTER TABLE @extschema@.lead_emails ENABLE ALWAYS TRIGGER lead_emails_leadflow_only;
-ALTER TABLE @extschema@.rep_load ENABLE ALWAYS TRIGGER rep_load_leadflow_only;
-ALTER TABLE @extschema@.team_rotation ENABLE ALWAYS TRIGGER team_rotation_leadflow_only;
-ALTER TABLE @extschema@.routing_rule_stats ENABLE ALWAYS TRIGGER routing_rule_stats_leadflow_only;
-ALTER TABLE @extschema@.prediction_counts ENABLE ALWAYS TRIGGER prediction_counts_leadflow_only;
-ALTER TABLE @extschema@.account_hot_state ENABLE ALWAYS TRIGGER account_hot_state_leadflow_only;
-ALTER TABLE @extschema@.free_email_domains ENABLE ALWAYS TRIGGER free_email_domains_leadflow_only;
-ALTER TABLE @extschema@.capture_field_names ENABLE ALWAYS TRIGGER capture_field_names_leadflow_only;
+-- the trigger on every table of the list, also under
+-- session_replication_role = replica (the update adds it to new ones)
+DO $$
+DECLARE
+    t text;
+BEGIN
+    FOR t IN SELECT i.table_name FROM leadflow.internal_tables() i
+              WHERE pg_catalog.to_regclass(pg_catalog.format('leadflow.%I', i.table_name)) IS NOT NULL
+                AND NOT EXISTS (SELECT FROM pg_catalog.pg_trigger g
+                                 WHERE g.tgrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass(pg_catalog.format('leadflow.%I', i.table_name))
+                                   AND g.tgname OPERATOR(pg_catalog.=) (i.table_name OPERATOR(pg_catalog.||) '_leadflow_only'))
+              ORDER BY 1 LOOP
+        EXECUTE pg_catalog.format('CREATE TRIGGER %I BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON leadflow.%I'
+                                  ' FOR EACH STATEMENT EXECUTE FUNCTION leadflow.refuse_app_write()',
+                                  t OPERATOR(pg_catalog.||) '_leadflow_only', t);
+        EXECUTE pg_catalog.format('ALTER TABLE leadflow.%I ENABLE ALWAYS TRIGGER %I', t, t OPERATOR(pg_catalog.||) '_leadflow_only');
+    END LOOP;
+END
+$$;
 
 -- What an application role needs, and nothing on the internal tables or
 -- the shared reference data (SELECT only).
@@ -92,9 +90,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     t record;
-    read_only constant text[] := ARRAY['lead_journey', 'lead_emails', 'rep_load', 'team_rotation',
-                                       'routing_rule_stats', 'prediction_counts', 'account_hot_state',
-                                       'free_email_domains', 'capture_field_names', 'lead_merges'];
+    read_only constant text[] := ARRAY(SELECT i.table_name FROM leadflow.internal_tables() i);
     no_delete constant text[] := ARRAY['orgs', 'leads', 'lead_signals', 'activities', 'consents',
                                        'lead_imports', 'contacts', 'opportunities', 'nurture_queue'];
 BEGIN
@@ -117,8 +113,10 @@ BEGIN
         END IF;
     END LOOP;
     EXECUTE pg_catalog.format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA %I TO %s', 'leadflow', role);
+    -- convert_lead's handoff step, which PUBLIC may not run
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION leadflow.route_handoff(bigint, bigint) TO %s', role);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_app_role(regrole) IS
-    'Grants an application role what it needs: the schema, SELECT on every table and view, INSERT and UPDATE on leads and the data an app writes, DELETE on its configuration; only SELECT on the internal tables and the shared reference data. The administrative functions stay revoked.';
+    'Grants an application role what it needs: the schema, SELECT on every table and view, INSERT and UPDATE on leads and the data an app writes, DELETE on its configuration; only SELECT on the internal tables and the shared reference data (internal_tables()); EXECUTE on route_handoff for convert_lead. The administrative functions stay revoked.';
 REVOKE EXECUTE ON FUNCTION @extschema@.grant_app_role(regrole) FROM PUBLIC;

@@ -13,6 +13,8 @@ SELECT tables_are('leadflow', ARRAY[
     'consents', 'nurture_queue', 'account_hot_state', 'prediction_models', 'prediction_counts',
     -- opportunity stages (issue 20)
     'opportunity_stages',
+    -- per-org additions to the shared reference data (issue 17)
+    'org_free_email_domains', 'org_capture_field_names',
     -- internal
     'lead_emails', 'lead_phones', 'lead_merges', 'events', 'capture_field_names', 'rep_load', 'team_rotation',
     'routing_rule_stats'],
