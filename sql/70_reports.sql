@@ -195,9 +195,10 @@ SELECT rep_id, name, open_leads, max_open_leads, round(utilization, 3) AS utiliz
        away, at_capacity, available, assigned_total
   FROM leadflow.report_rep_load WHERE org_id = 70 ORDER BY rep_id;
 
--- invariants
+-- invariants (live: not merged; the erased lead 70012 counts, an erasure
+-- removes data, not the lead)
 WITH live AS (SELECT count(*) AS n FROM leadflow.leads
-               WHERE org_id = 70 AND merged_into IS NULL AND erased_at IS NULL)
+               WHERE org_id = 70 AND merged_into IS NULL)
 SELECT (SELECT sum(reached) FROM leadflow.report_funnel f
          WHERE f.org_id = 70 AND f.position = 1) = live.n AS funnel_first_stages_are_all_live_leads,
        (SELECT bool_and(f.reached <= first.reached) FROM leadflow.report_funnel f
@@ -213,13 +214,16 @@ SELECT (SELECT sum(reached) FROM leadflow.report_funnel f
        (SELECT sum(leads) FROM leadflow.report_duplicates WHERE org_id = 70)
          = (SELECT count(*) FROM leadflow.leads WHERE org_id = 70) AS duplicates_count_every_row,
        (SELECT sum(assigned) FROM leadflow.report_rep_performance WHERE org_id = 70)
-         = (SELECT count(*) FROM leadflow.leads WHERE org_id = 70 AND merged_into IS NULL AND erased_at IS NULL
+         = (SELECT count(*) FROM leadflow.leads WHERE org_id = 70 AND merged_into IS NULL
                AND owner_rep_id IS NOT NULL) AS owned_leads_add_up,
        (SELECT sum(open) FROM leadflow.report_rep_performance WHERE org_id = 70)
          = (SELECT sum(open_leads) FROM leadflow.report_rep_load WHERE org_id = 70) AS open_leads_agree,
        (SELECT count(*) FROM leadflow.report_lead_aging WHERE org_id = 70)
          = (SELECT sum(current) FROM leadflow.report_funnel
-             WHERE org_id = 70 AND status IN ('new', 'contacted', 'qualified', 'nurture')) AS aging_lists_open_leads
+             WHERE org_id = 70 AND status IN ('new', 'contacted', 'qualified', 'nurture'))
+           - (SELECT count(*) FROM leadflow.leads WHERE org_id = 70 AND erased_at IS NOT NULL
+                 AND merged_into IS NULL AND status IN ('new', 'contacted', 'qualified', 'nurture'))
+           AS aging_lists_open_leads_not_erased
   FROM live;
 
 -- every rate is a fraction

@@ -116,13 +116,16 @@ BEGIN
     -- every row of every table; of the values that differ between two loads
     -- of the same data only whether they are set: the instants (columns of
     -- timestamptz), the journey hashes (they cover the instants;
-    -- verify_journey checks them) and the hours a lead spent in a stage
+    -- verify_journey checks them) and the hours a lead spent in a stage;
+    -- and the reason of an erasure, which 0.1.0 journaled as text and 0.2.0
+    -- by its hash (a journey row is never rewritten)
     FOR t IN SELECT c.oid::regclass AS rel, c.relname,
                     string_agg(CASE WHEN a.atttypid = 'timestamptz'::regtype
                                       OR (c.relname = 'lead_journey' AND a.attname IN ('hash', 'prev_hash'))
                                     THEN format('CASE WHEN x.%1$I IS NOT NULL THEN %2$L END AS %1$I', a.attname, 'set')
                                     WHEN c.relname = 'lead_journey' AND a.attname = 'detail'
-                                    THEN format('x.%I - %L AS %I', a.attname, 'hours_in_previous_stage', a.attname)
+                                    THEN format('CASE WHEN x.kind = %2$L THEN x.%1$I - %3$L::text[] ELSE x.%1$I - %4$L END AS %1$I',
+                                                a.attname, 'erased', '{reason,reason_sha256}', 'hours_in_previous_stage')
                                     WHEN c.relname = 'events' AND a.attname IN ('event_id', 'xact_id')
                                     THEN format('CASE WHEN x.%1$I IS NOT NULL THEN %2$L END AS %1$I', a.attname, 'set')
                                     ELSE format('x.%I', a.attname) END, ', ' ORDER BY a.attnum) AS cols

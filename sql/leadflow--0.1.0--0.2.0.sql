@@ -260,8 +260,14 @@ BEGIN
         ELSIF OLD.withdrawn_at IS NOT NULL AND NEW.withdrawn_at IS DISTINCT FROM OLD.withdrawn_at THEN
             RAISE EXCEPTION 'consent % was withdrawn and stays withdrawn', OLD.consent_id
                 USING ERRCODE = 'check_violation', HINT = 'Record a new consent instead.';
-        ELSIF (NEW.org_id, NEW.lead_id, NEW.channel, NEW.basis, NEW.granted_at, NEW.source)
-              IS DISTINCT FROM (OLD.org_id, OLD.lead_id, OLD.channel, OLD.basis, OLD.granted_at, OLD.source) THEN
+        ELSIF (NEW.org_id, NEW.lead_id, NEW.channel, NEW.basis, NEW.granted_at)
+              IS DISTINCT FROM (OLD.org_id, OLD.lead_id, OLD.channel, OLD.basis, OLD.granted_at)
+              -- the free-text source goes with an erasure (erase_lead), nothing else
+              OR (NEW.source IS DISTINCT FROM OLD.source
+                  AND NOT (NEW.source IS NULL
+                           AND EXISTS (SELECT FROM leadflow.leads l
+                                        WHERE l.org_id OPERATOR(pg_catalog.=) NEW.org_id
+                                          AND l.lead_id OPERATOR(pg_catalog.=) NEW.lead_id AND l.erased_at IS NOT NULL))) THEN
             RAISE EXCEPTION 'consent % cannot be changed, only withdrawn', OLD.consent_id
                 USING ERRCODE = 'check_violation', HINT = 'Set withdrawn_at, or record a new consent.';
         END IF;
@@ -931,7 +937,7 @@ SELECT x.org_id, x.source,
           FROM leadflow.leads l
           LEFT JOIN leadflow.opportunities o ON o.org_id = l.org_id AND o.lead_id = l.lead_id
           LEFT JOIN leadflow.opportunity_stages st ON st.org_id = o.org_id AND st.stage_id = o.stage_id
-         WHERE l.merged_into IS NULL AND l.erased_at IS NULL
+         WHERE l.merged_into IS NULL
         UNION ALL
         SELECT s.org_id, s.source, NULL, NULL, NULL, s.amount, NULL, NULL
           FROM leadflow.source_spend s) x
@@ -974,7 +980,8 @@ SELECT r.org_id, r.rep_id, r.name, r.team_id, r.role, r.active,
   FROM leadflow.reps r
   LEFT JOIN (SELECT l.org_id, l.owner_rep_id,
                     pg_catalog.count(*) AS assigned,
-                    pg_catalog.count(*) FILTER (WHERE l.status = ANY (@extschema@.open_statuses())) AS open,
+                    pg_catalog.count(*) FILTER (WHERE l.status = ANY (@extschema@.open_statuses())
+                                                  AND l.erased_at IS NULL) AS open,
                     pg_catalog.count(l.first_touch_at) AS contacted,
                     pg_catalog.percentile_cont(0.5) WITHIN GROUP (
                         ORDER BY EXTRACT(epoch FROM l.first_touch_at - l.assigned_at)::double precision / 60)
@@ -990,7 +997,7 @@ SELECT r.org_id, r.rep_id, r.name, r.team_id, r.role, r.active,
                FROM leadflow.leads l
                LEFT JOIN leadflow.sla_policies ps ON ps.org_id = l.org_id AND ps.source = l.source
                LEFT JOIN leadflow.sla_policies pd ON pd.org_id = l.org_id AND pd.source IS NULL
-              WHERE l.merged_into IS NULL AND l.erased_at IS NULL AND l.owner_rep_id IS NOT NULL
+              WHERE l.merged_into IS NULL AND l.owner_rep_id IS NOT NULL
               GROUP BY l.org_id, l.owner_rep_id) a
          ON a.org_id = r.org_id AND a.owner_rep_id = r.rep_id
   -- the activities the rep logged, by kind
@@ -1047,74 +1054,8 @@ LANGUAGE C;
 COMMENT ON FUNCTION @extschema@.refuse_app_write() IS
     'Trigger: refuses writes of leadflow''s internal tables and shared reference data by any role but a superuser and the owner.';
 
-CREATE TRIGGER lead_journey_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.lead_journey
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
-CREATE TRIGGER lead_emails_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.lead_emails
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
-CREATE TRIGGER rep_load_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.rep_load
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
-CREATE TRIGGER team_rotation_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.team_rotation
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
-CREATE TRIGGER routing_rule_stats_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.routing_rule_stats
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
-CREATE TRIGGER prediction_counts_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.prediction_counts
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
-CREATE TRIGGER account_hot_state_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.account_hot_state
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
-CREATE TRIGGER free_email_domains_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.free_email_domains
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
-CREATE TRIGGER capture_field_names_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.capture_field_names
-    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
--- also under session_replication_role = replica
-ALTER TABLE @extschema@.lead_journey ENABLE ALWAYS TRIGGER lead_journey_leadflow_only;
-ALTER TABLE @extschema@.lead_emails ENABLE ALWAYS TRIGGER lead_emails_leadflow_only;
-ALTER TABLE @extschema@.rep_load ENABLE ALWAYS TRIGGER rep_load_leadflow_only;
-ALTER TABLE @extschema@.team_rotation ENABLE ALWAYS TRIGGER team_rotation_leadflow_only;
-ALTER TABLE @extschema@.routing_rule_stats ENABLE ALWAYS TRIGGER routing_rule_stats_leadflow_only;
-ALTER TABLE @extschema@.prediction_counts ENABLE ALWAYS TRIGGER prediction_counts_leadflow_only;
-ALTER TABLE @extschema@.account_hot_state ENABLE ALWAYS TRIGGER account_hot_state_leadflow_only;
-ALTER TABLE @extschema@.free_email_domains ENABLE ALWAYS TRIGGER free_email_domains_leadflow_only;
-ALTER TABLE @extschema@.capture_field_names ENABLE ALWAYS TRIGGER capture_field_names_leadflow_only;
-
--- What an application role needs, and nothing on the internal tables or
--- the shared reference data (SELECT only).
-CREATE FUNCTION @extschema@.grant_app_role(role regrole)
-RETURNS void
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    t record;
-    read_only constant text[] := ARRAY['lead_journey', 'lead_emails', 'rep_load', 'team_rotation',
-                                       'routing_rule_stats', 'prediction_counts', 'account_hot_state',
-                                       'free_email_domains', 'capture_field_names', 'lead_merges'];
-    no_delete constant text[] := ARRAY['orgs', 'leads', 'lead_signals', 'activities', 'consents',
-                                       'lead_imports', 'contacts', 'opportunities', 'nurture_queue'];
-BEGIN
-    IF role IS NULL THEN
-        RAISE EXCEPTION 'grant_app_role needs a role' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    EXECUTE pg_catalog.format('GRANT USAGE ON SCHEMA %I TO %s', 'leadflow', role);
-    FOR t IN
-        SELECT c.oid::regclass AS rel, c.relname::text AS name, c.relkind
-          FROM pg_catalog.pg_class c
-         WHERE c.relnamespace OPERATOR(pg_catalog.=) 'leadflow'::regnamespace AND c.relkind IN ('r', 'v')
-         ORDER BY c.relname
-    LOOP
-        IF t.relkind OPERATOR(pg_catalog.=) 'v' OR t.name OPERATOR(pg_catalog.=) ANY (read_only) THEN
-            EXECUTE pg_catalog.format('GRANT SELECT ON %s TO %s', t.rel, role);
-        ELSIF t.name OPERATOR(pg_catalog.=) ANY (no_delete) THEN
-            EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE ON %s TO %s', t.rel, role);
-        ELSE
-            EXECUTE pg_catalog.format('GRANT SELECT, INSERT, UPDATE, DELETE ON %s TO %s', t.rel, role);
-        END IF;
-    END LOOP;
-    EXECUTE pg_catalog.format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA %I TO %s', 'leadflow', role);
-END
-$$;
-COMMENT ON FUNCTION @extschema@.grant_app_role(regrole) IS
-    'Grants an application role what it needs: the schema, SELECT on every table and view, INSERT and UPDATE on leads and the data an app writes, DELETE on its configuration; only SELECT on the internal tables and the shared reference data. The administrative functions stay revoked.';
-REVOKE EXECUTE ON FUNCTION @extschema@.grant_app_role(regrole) FROM PUBLIC;
+-- (the triggers and grant_app_role: with internal_tables() in the
+-- section "Issue 17 (continued)" at the end)
 
 -- Issue 17: erase_lead leaves no personal data (archive reason, a personal
 -- company domain, every import row of the person); the journey gets bounce
@@ -1744,6 +1685,7 @@ BEGIN
             COALESCE(process_import.org_id::text, 'NULL'), COALESCE(process_import.batch_id::text, 'NULL')
             USING ERRCODE = 'null_value_not_allowed';
     END IF;
+    PERFORM leadflow.check_org_access(process_import.org_id);
     SELECT COALESCE(o.settings ->> 'default_region', 'US') INTO region
       FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) process_import.org_id;
     IF NOT FOUND THEN
@@ -1877,7 +1819,15 @@ BEGIN
        AND i.error IS NULL AND NOT i.unchanged
        AND NOT EXISTS (SELECT FROM leadflow.leads l
                         WHERE l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id)
-     ORDER BY i.row_number;
+     -- the pipeline claims emails (then phones) in the order of the rows:
+     -- one order for every batch, so two imports sharing addresses in
+     -- different file orders wait for each other instead of deadlocking
+     -- (the keys are computed only where normalizing cannot fail)
+     ORDER BY CASE WHEN leadflow.contact_problem(i.email, NULL, NULL) IS NULL
+                   THEN leadflow.normalize_email(i.email) END COLLATE pg_catalog."C",
+              CASE WHEN leadflow.contact_problem(NULL, i.phone, NULL, region) IS NULL
+                   THEN leadflow.normalize_phone(i.phone, region) END COLLATE pg_catalog."C",
+              i.row_number;
 
     -- a repeat within the batch is the lead of the row it repeats
     UPDATE leadflow.lead_imports i
@@ -1927,7 +1877,7 @@ CREATE OR REPLACE VIEW @extschema@.report_lead_volume WITH (security_invoker = t
 SELECT l.org_id,
        pg_catalog.timezone('UTC', COALESCE(l.submitted_at, l.created_at))::date AS day,
        l.source,
-       pg_catalog.count(*) FILTER (WHERE l.merged_into IS NULL AND l.erased_at IS NULL) AS leads,
+       pg_catalog.count(*) FILTER (WHERE l.merged_into IS NULL) AS leads,
        pg_catalog.count(*) FILTER (WHERE l.status = 'merged') AS duplicates,
        pg_catalog.count(*) AS captured
   FROM leadflow.leads l
@@ -2215,10 +2165,11 @@ COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
 -- Issue 17 (continued): per-org free-mail domains and capture field names;
 -- one list of the internal tables (internal_tables()) for the triggers and
 -- grant_app_role, now also lead_phones, events, lead_external_ids and
--- lead_merges; route_handoff and lock_live_lead revoked from PUBLIC;
--- process_import checks org access first and claims in email order;
--- erase_lead erases more and journals its reason by hash only
+-- lead_merges; route_handoff and lock_live_lead revoked from PUBLIC.
+-- (capture's field lookup, process_import's org check and claim order, and
+-- erase_lead are changed in their final forms above, not copied again.)
 ------------------------------------------------------------------------------
+
 -- An org's own additions to the free-mail list (a regional provider, an
 -- alumni domain): read with the shared list for the org's leads only.
 CREATE TABLE @extschema@.org_free_email_domains (
@@ -2265,189 +2216,6 @@ $$;
 COMMENT ON FUNCTION @extschema@.capture_column(bigint, text) IS
     'The leads column a payload field name fills in capture() for an org: the org''s own (org_capture_field_names) first, then the shared capture_field_names; NULL: an attribute.';
 
-CREATE OR REPLACE FUNCTION @extschema@.process_import(org_id bigint, batch_id bigint)
-RETURNS TABLE (created integer, merged integer, rejected integer, unchanged integer)
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    region text;
-BEGIN
-    IF process_import.org_id IS NULL OR process_import.batch_id IS NULL THEN
-        RAISE EXCEPTION 'process_import needs an org_id and a batch_id, got org_id % and batch_id %',
-            COALESCE(process_import.org_id::text, 'NULL'), COALESCE(process_import.batch_id::text, 'NULL')
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    PERFORM leadflow.check_org_access(process_import.org_id);
-    SELECT COALESCE(o.settings ->> 'default_region', 'US') INTO region
-      FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) process_import.org_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'org % does not exist', process_import.org_id USING ERRCODE = 'foreign_key_violation';
-    END IF;
-
-    -- take the batch: a second process_import of it waits, then finds it done
-    PERFORM FROM leadflow.lead_imports i
-      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-        AND i.processed_at IS NULL
-      FOR UPDATE;
-    IF NOT FOUND AND NOT EXISTS (SELECT FROM leadflow.lead_imports i
-                                  WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-                                    AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id) THEN
-        RAISE EXCEPTION 'import batch % of org % not found', process_import.batch_id, process_import.org_id
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'The rows of one \copy share a batch_id: SELECT batch_id, count(*) FROM leadflow.lead_imports WHERE processed_at IS NULL GROUP BY 1.';
-    END IF;
-
-    -- a row is rejected only when no usable email or phone remains; an
-    -- unusable optional value is kept and noted (leads.data_issues)
-    UPDATE leadflow.lead_imports i
-       SET error = leadflow.contact_problem(i.email, i.phone, i.country, region),
-           processed_at = pg_catalog.now()
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.processed_at IS NULL;
-
-    -- Re-importing changes nothing: a row whose source and external_id are
-    -- stored, or with the fields of a row imported before (its
-    -- fingerprint), or repeating an earlier row of the batch, is unchanged
-    UPDATE leadflow.lead_imports i
-       SET external_id = NULLIF(pg_catalog.btrim(i.external_id), ''),
-           -- import_fingerprint(i), written out: a function call per row costs
-           fingerprint = pg_catalog.md5(pg_catalog.concat_ws(pg_catalog.chr(31),
-                   i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title, i.industry,
-                   i.company_size, i.annual_revenue, i.country, i.state, i.city, i.postal_code,
-                   i.source, i.campaign, NULLIF(pg_catalog.btrim(i.external_id), ''),
-                   pg_catalog.concat((i.first_name IS NULL)::int, (i.last_name IS NULL)::int, (i.email IS NULL)::int,
-                                     (i.phone IS NULL)::int, (i.company IS NULL)::int, (i.job_title IS NULL)::int,
-                                     (i.industry IS NULL)::int, (i.company_size IS NULL)::int,
-                                     (i.annual_revenue IS NULL)::int, (i.country IS NULL)::int,
-                                     (i.state IS NULL)::int, (i.city IS NULL)::int, (i.postal_code IS NULL)::int,
-                                     (i.source IS NULL)::int, (i.campaign IS NULL)::int)))
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL AND i.lead_id IS NULL;
-
-    -- stored before: by the claim of its external_id, or a row of an
-    -- earlier batch with the same fields (set-based: hash joins, no
-    -- search per row)
-    UPDATE leadflow.lead_imports i
-       SET unchanged = true, lead_id = leadflow.survivor_of(x.org_id, x.lead_id)
-      FROM leadflow.lead_external_ids x
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL AND i.lead_id IS NULL AND i.external_id IS NOT NULL
-       AND x.org_id OPERATOR(pg_catalog.=) i.org_id
-       AND x.source OPERATOR(pg_catalog.=) COALESCE(leadflow.org_source(i.org_id,
-               COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import')), '')
-       AND x.external_id OPERATOR(pg_catalog.=) i.external_id;
-    UPDATE leadflow.lead_imports i
-       SET unchanged = true, lead_id = leadflow.survivor_of(i.org_id, h.lead_id)
-      FROM (SELECT DISTINCT ON (p.fingerprint) p.fingerprint, p.lead_id
-              FROM leadflow.lead_imports p
-             WHERE p.org_id OPERATOR(pg_catalog.=) process_import.org_id
-               AND p.batch_id OPERATOR(pg_catalog.<>) process_import.batch_id
-               AND p.fingerprint IS NOT NULL AND p.lead_id IS NOT NULL
-             ORDER BY p.fingerprint, p.batch_id, p.row_number) h
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL AND i.lead_id IS NULL
-       AND i.fingerprint OPERATOR(pg_catalog.=) h.fingerprint;
-
-    -- a repeat of an earlier row of the batch (same fields, or the same
-    -- source and external_id): one pass with window functions
-    IF pg_catalog.to_regclass('pg_temp.leadflow_import_repeats') IS NULL THEN
-        CREATE TEMP TABLE leadflow_import_repeats (row_number bigint PRIMARY KEY, first_row bigint NOT NULL)
-            ON COMMIT DROP;
-    END IF;
-    TRUNCATE pg_temp.leadflow_import_repeats;
-    INSERT INTO pg_temp.leadflow_import_repeats (row_number, first_row)
-    SELECT w.row_number, LEAST(w.first_fp, COALESCE(w.first_ext, w.first_fp))
-      FROM (SELECT e.row_number,
-                   pg_catalog.min(e.row_number) OVER (PARTITION BY e.fingerprint) AS first_fp,
-                   CASE WHEN e.external_id IS NOT NULL
-                        THEN pg_catalog.min(e.row_number) OVER (PARTITION BY e.source, e.external_id) END AS first_ext
-              FROM (SELECT i.row_number, i.fingerprint, i.external_id,
-                           CASE WHEN i.external_id IS NOT NULL
-                                THEN leadflow.org_source(i.org_id, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'))
-                           END AS source
-                      FROM leadflow.lead_imports i
-                     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-                       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-                       AND i.error IS NULL AND (i.lead_id IS NULL OR i.unchanged)) e) w
-     WHERE LEAST(w.first_fp, COALESCE(w.first_ext, w.first_fp)) OPERATOR(pg_catalog.<) w.row_number;
-    UPDATE leadflow.lead_imports i SET unchanged = true
-      FROM pg_temp.leadflow_import_repeats r
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.row_number OPERATOR(pg_catalog.=) r.row_number AND i.lead_id IS NULL;
-
-    UPDATE leadflow.lead_imports i
-       SET lead_id = pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('leadflow.leads', 'lead_id'))
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL AND i.lead_id IS NULL AND NOT i.unchanged;
-
-    -- company_size and annual_revenue as people type them ("1,200",
-    -- "$5M"); what cannot be read stays as typed in attributes, noted
-    INSERT INTO leadflow.leads (org_id, lead_id, first_name, last_name, email, phone, company, job_title,
-                                industry, company_size, annual_revenue, country, state, city,
-                                postal_code, source, campaign, attributes, data_issues, external_id)
-    SELECT i.org_id, i.lead_id, i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title,
-           i.industry, leadflow.parse_number(i.company_size, true)::integer, leadflow.parse_number(i.annual_revenue),
-           i.country, i.state, i.city, i.postal_code, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'), i.campaign,
-           CASE WHEN p.size_problem IS NULL AND p.revenue_problem IS NULL THEN '{}'::jsonb
-                ELSE pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-                         'company_size', CASE WHEN p.size_problem IS NOT NULL THEN i.company_size END,
-                         'annual_revenue', CASE WHEN p.revenue_problem IS NOT NULL THEN i.annual_revenue END)) END,
-           CASE WHEN p.size_problem IS NOT NULL OR p.revenue_problem IS NOT NULL
-                THEN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-                         'company_size', p.size_problem, 'annual_revenue', p.revenue_problem)) END,
-           i.external_id
-      FROM leadflow.lead_imports i
-     CROSS JOIN LATERAL (SELECT leadflow.number_problem(i.company_size, true) AS size_problem,
-                                leadflow.number_problem(i.annual_revenue) AS revenue_problem) p
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL AND NOT i.unchanged
-       AND NOT EXISTS (SELECT FROM leadflow.leads l
-                        WHERE l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id)
-     -- the pipeline claims emails (then phones) in the order of the rows:
-     -- one order for every batch, so two imports sharing addresses in
-     -- different file orders wait for each other instead of deadlocking
-     -- (the keys are computed only where normalizing cannot fail)
-     ORDER BY CASE WHEN leadflow.contact_problem(i.email, NULL, NULL) IS NULL
-                   THEN leadflow.normalize_email(i.email) END COLLATE pg_catalog."C",
-              CASE WHEN leadflow.contact_problem(NULL, i.phone, NULL, region) IS NULL
-                   THEN leadflow.normalize_phone(i.phone, region) END COLLATE pg_catalog."C",
-              i.row_number;
-
-    -- a repeat within the batch is the lead of the row it repeats
-    UPDATE leadflow.lead_imports i
-       SET lead_id = leadflow.survivor_of(f.org_id, f.lead_id)
-      FROM pg_temp.leadflow_import_repeats r
-      JOIN leadflow.lead_imports f ON f.org_id OPERATOR(pg_catalog.=) process_import.org_id
-                                  AND f.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-                                  AND f.row_number OPERATOR(pg_catalog.=) r.first_row
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.row_number OPERATOR(pg_catalog.=) r.row_number
-       AND i.unchanged AND i.lead_id IS NULL;
-    TRUNCATE pg_temp.leadflow_import_repeats;
-
-    RETURN QUERY
-    SELECT pg_catalog.count(*) FILTER (WHERE l.status <> 'merged' AND NOT i.unchanged)::integer,
-           pg_catalog.count(*) FILTER (WHERE l.status = 'merged' AND NOT i.unchanged)::integer,
-           (pg_catalog.count(*) FILTER (WHERE i.error IS NOT NULL))::integer,
-           (pg_catalog.count(*) FILTER (WHERE i.unchanged))::integer
-      FROM leadflow.lead_imports i
-      LEFT JOIN leadflow.leads l ON l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.process_import(bigint, bigint) IS
-    'Moves every valid row of an import batch through the lead pipeline; rejected rows (no usable email or phone) keep their error; a row imported before (same source and external_id, or the same fields as a row of any earlier batch, or a repeat within the batch) is unchanged and stores nothing. Returns counts for the whole batch. 22023 when the batch does not exist.';
 
 CREATE FUNCTION @extschema@.internal_tables()
 RETURNS TABLE (table_name text, shared boolean)
@@ -2476,7 +2244,7 @@ BEGIN
 END
 $$;
 
-CREATE OR REPLACE FUNCTION @extschema@.grant_app_role(role regrole)
+CREATE FUNCTION @extschema@.grant_app_role(role regrole)
 RETURNS void
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
@@ -2513,8 +2281,190 @@ $$;
 COMMENT ON FUNCTION @extschema@.grant_app_role(regrole) IS
     'Grants an application role what it needs: the schema, SELECT on every table and view, INSERT and UPDATE on leads and the data an app writes, DELETE on its configuration; only SELECT on the internal tables and the shared reference data (internal_tables()); EXECUTE on route_handoff for convert_lead. The administrative functions stay revoked.';
 
+REVOKE EXECUTE ON FUNCTION @extschema@.grant_app_role(regrole) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.route_handoff(bigint, bigint) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.lock_live_lead(bigint, text) FROM PUBLIC;
+
+-- erasures made before are completed as erase_lead now does: company
+-- name and job title, contacts' job titles, opportunity names, consent
+-- sources.  Below the pipeline (replica role): nothing else changes, no
+-- journey row is written.
+SELECT pg_catalog.set_config('session_replication_role', 'replica', true);
+UPDATE @extschema@.leads x SET company = NULL, job_title = NULL
+ WHERE x.erased_at IS NOT NULL AND (x.company IS NOT NULL OR x.job_title IS NOT NULL);
+UPDATE @extschema@.contacts c SET job_title = NULL
+  FROM @extschema@.leads x
+ WHERE x.org_id OPERATOR(pg_catalog.=) c.org_id AND x.lead_id OPERATOR(pg_catalog.=) c.lead_id
+   AND x.erased_at IS NOT NULL AND c.job_title IS NOT NULL;
+UPDATE @extschema@.opportunities o SET name = 'Opportunity ' OPERATOR(pg_catalog.||) o.opportunity_id
+  FROM @extschema@.leads x
+ WHERE x.org_id OPERATOR(pg_catalog.=) o.org_id AND x.lead_id OPERATOR(pg_catalog.=) o.lead_id
+   AND x.erased_at IS NOT NULL;
+UPDATE @extschema@.consents c SET source = NULL
+  FROM @extschema@.leads x
+ WHERE x.org_id OPERATOR(pg_catalog.=) c.org_id AND x.lead_id OPERATOR(pg_catalog.=) c.lead_id
+   AND x.erased_at IS NOT NULL AND c.source IS NOT NULL;
+SELECT pg_catalog.set_config('session_replication_role', 'origin', true);
+
+-- Reports count erased leads (issue 17 with issue 20): an erasure removes
+-- a person's data, not the lead, so counts of leads, qualifications and
+-- conversions never drop with it; the work lists leave erased leads out.
+-- (report_source_performance, report_rep_performance and
+-- report_lead_volume are changed in their final forms above.)
+CREATE OR REPLACE VIEW @extschema@.report_funnel WITH (security_invoker = true) AS
+SELECT f.org_id, f.workflow_id, f.workflow, f.stage_id, f.stage, f.position, f.status,
+       f.reached, f.current,
+       f.reached::numeric / NULLIF(f.workflow_leads, 0) AS pct_of_first,
+       m.median_hours AS median_hours_in_stage,
+       m.moves AS moves_out
+  FROM (SELECT s.org_id, s.workflow_id, w.name AS workflow, s.stage_id, s.name AS stage, s.position, s.status,
+               COALESCE(pg_catalog.sum(g.n) FILTER (
+                   WHERE s.position = fp.first_position            -- every lead entered here
+                      OR g.stage_id = s.stage_id                   -- in the stage now
+                      OR (s.status NOT IN ('nurture', 'unqualified') -- a main stage it is past
+                          AND gs.position > s.position
+                          AND (s.status <> 'qualified' OR g.was_qualified
+                               OR gs.status NOT IN ('nurture', 'unqualified')))), 0)::bigint AS reached,
+               COALESCE(pg_catalog.sum(g.n) FILTER (WHERE g.stage_id = s.stage_id), 0)::bigint AS current,
+               COALESCE(pg_catalog.sum(g.n), 0)::bigint AS workflow_leads
+          FROM leadflow.workflow_stages s
+          JOIN leadflow.workflows w ON w.org_id = s.org_id AND w.workflow_id = s.workflow_id
+         CROSS JOIN LATERAL (SELECT pg_catalog.min(x.position) AS first_position
+                               FROM leadflow.workflow_stages x
+                              WHERE x.org_id = s.org_id AND x.workflow_id = s.workflow_id) fp
+          -- live leads counted by workflow, current stage and whether they were qualified
+          LEFT JOIN (SELECT l.org_id, l.workflow_id, l.stage_id, l.qualified_at IS NOT NULL AS was_qualified,
+                            pg_catalog.count(*) AS n
+                       FROM leadflow.leads l
+                      WHERE l.merged_into IS NULL
+                      GROUP BY l.org_id, l.workflow_id, l.stage_id, l.qualified_at IS NOT NULL) g
+                 ON g.org_id = s.org_id AND g.workflow_id = s.workflow_id
+          LEFT JOIN leadflow.workflow_stages gs ON gs.org_id = g.org_id AND gs.stage_id = g.stage_id
+         GROUP BY s.org_id, s.stage_id, w.name) f
+  -- time spent in the stage by the leads that left it (stage_changed journey rows)
+ CROSS JOIN LATERAL (
+        SELECT pg_catalog.percentile_cont(0.5) WITHIN GROUP (
+                   ORDER BY CASE WHEN pg_catalog.jsonb_typeof(j.detail -> 'hours_in_previous_stage') = 'number'
+                                 THEN (j.detail -> 'hours_in_previous_stage')::double precision END) AS median_hours,
+               pg_catalog.count(CASE WHEN pg_catalog.jsonb_typeof(j.detail -> 'hours_in_previous_stage') = 'number'
+                                     THEN 1 END) AS moves
+          FROM leadflow.lead_journey j
+         WHERE j.org_id = f.org_id AND j.kind = 'stage_changed'
+           AND j.detail ->> 'from_stage_id' = f.stage_id::text) m;
+CREATE OR REPLACE VIEW @extschema@.report_response_times WITH (security_invoker = true) AS
+SELECT l.org_id, l.source,
+       pg_catalog.count(*) AS leads,
+       pg_catalog.count(l.first_touch_at) AS touched,
+       pg_catalog.percentile_cont(0.5) WITHIN GROUP (
+           ORDER BY EXTRACT(epoch FROM l.first_touch_at - l.created_at)::double precision / 60) AS median_minutes,
+       pg_catalog.percentile_cont(0.9) WITHIN GROUP (
+           ORDER BY EXTRACT(epoch FROM l.first_touch_at - l.created_at)::double precision / 60) AS p90_minutes,
+       pg_catalog.min(COALESCE(ps.first_touch_within, pd.first_touch_within)) AS first_touch_within,
+       pg_catalog.count(*) FILTER (
+           WHERE l.first_touch_at <= leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END)) AS sla_met,
+       pg_catalog.count(*) FILTER (
+           WHERE COALESCE(ps.first_touch_within, pd.first_touch_within) IS NOT NULL
+             AND (l.first_touch_at IS NOT NULL
+                  OR leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END) < pg_catalog.now())) AS sla_due,
+       pg_catalog.count(*) FILTER (
+           WHERE l.first_touch_at <= leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END))::numeric
+       / NULLIF(pg_catalog.count(*) FILTER (
+           WHERE COALESCE(ps.first_touch_within, pd.first_touch_within) IS NOT NULL
+             AND (l.first_touch_at IS NOT NULL
+                  OR leadflow.business_deadline(l.created_at, COALESCE(ps.first_touch_within, pd.first_touch_within), CASE WHEN ps.org_id IS NULL THEN pd.business_hours ELSE ps.business_hours END) < pg_catalog.now())), 0) AS sla_met_pct
+  FROM leadflow.leads l
+  LEFT JOIN leadflow.sla_policies ps ON ps.org_id = l.org_id AND ps.source = l.source
+  LEFT JOIN leadflow.sla_policies pd ON pd.org_id = l.org_id AND pd.source IS NULL
+ WHERE l.merged_into IS NULL
+ GROUP BY l.org_id, l.source;
+CREATE OR REPLACE VIEW @extschema@.report_shadow_routing WITH (security_invoker = true) AS
+SELECT j.org_id, j.lead_id,
+       CASE WHEN pg_catalog.jsonb_typeof(j.detail -> 'rule_id') = 'number'
+            THEN (j.detail -> 'rule_id')::bigint END AS rule_id,
+       j.detail ->> 'rule_name' AS rule_name,
+       CASE WHEN pg_catalog.jsonb_typeof(j.detail -> 'live_rep_id') = 'number'
+            THEN (j.detail -> 'live_rep_id')::bigint END AS live_rep_id,
+       CASE WHEN pg_catalog.jsonb_typeof(j.detail -> 'rep_id') = 'number'
+            THEN (j.detail -> 'rep_id')::bigint END AS shadow_rep_id,
+       CASE WHEN pg_catalog.jsonb_typeof(j.detail -> 'team_id') = 'number'
+            THEN (j.detail -> 'team_id')::bigint END AS shadow_team_id,
+       CASE WHEN pg_catalog.jsonb_typeof(j.detail -> 'agrees') = 'boolean'
+            THEN (j.detail -> 'agrees')::boolean END AS agrees,
+       j.occurred_at,
+       l.owner_rep_id
+  FROM leadflow.lead_journey j
+  JOIN leadflow.leads l ON l.org_id = j.org_id AND l.lead_id = j.lead_id
+ WHERE j.kind = 'shadow_routed'
+   AND l.merged_into IS NULL
+   -- the latest decision of the rule for the lead (a lead routed again has several)
+   AND NOT EXISTS (SELECT FROM leadflow.lead_journey k
+                    WHERE k.org_id = j.org_id AND k.lead_id = j.lead_id AND k.kind = 'shadow_routed'
+                      AND k.seq > j.seq AND k.detail -> 'rule_id' = j.detail -> 'rule_id');
+CREATE OR REPLACE VIEW @extschema@.report_score_distribution WITH (security_invoker = true) AS
+SELECT o.org_id, t.temperature, t.sort_order,
+       COALESCE(s.leads, 0) AS leads,
+       s.avg_score, s.min_score, s.max_score,
+       CASE t.temperature WHEN 'cold' THEN 0 WHEN 'warm' THEN m.warm_at ELSE m.hot_at END AS score_from,
+       CASE t.temperature WHEN 'cold' THEN m.warm_at - 1 WHEN 'warm' THEN m.hot_at - 1 ELSE 100 END AS score_to
+  FROM leadflow.orgs o
+ CROSS JOIN (VALUES ('cold', 1), ('warm', 2), ('hot', 3)) t(temperature, sort_order)
+  LEFT JOIN leadflow.scoring_models m ON m.org_id = o.org_id AND m.active
+  LEFT JOIN (SELECT l.org_id, l.temperature,
+                    pg_catalog.count(*) AS leads,
+                    pg_catalog.avg(l.score) AS avg_score,
+                    pg_catalog.min(l.score) AS min_score,
+                    pg_catalog.max(l.score) AS max_score
+               FROM leadflow.leads l
+              WHERE l.merged_into IS NULL
+              GROUP BY l.org_id, l.temperature) s
+         ON s.org_id = o.org_id AND s.temperature = t.temperature;
+CREATE OR REPLACE VIEW @extschema@.report_duplicates WITH (security_invoker = true) AS
+SELECT l.org_id, l.source,
+       pg_catalog.count(*) AS leads,
+       pg_catalog.count(*) FILTER (WHERE l.status = 'merged') AS duplicates,
+       pg_catalog.count(*) FILTER (WHERE l.status = 'merged')::numeric / pg_catalog.count(*) AS duplicate_rate,
+       pg_catalog.count(*) FILTER (WHERE l.merged_into IS NULL) AS live_leads
+  FROM leadflow.leads l
+ GROUP BY l.org_id, l.source;
+CREATE OR REPLACE VIEW @extschema@.report_enrichment_coverage WITH (security_invoker = true) AS
+SELECT o.org_id, f.field, f.sort_order, c.leads, f.filled,
+       f.filled::numeric / NULLIF(c.leads, 0) AS filled_pct,
+       f.enriched,
+       f.enriched::numeric / NULLIF(c.leads, 0) AS enriched_pct
+  FROM leadflow.orgs o
+ CROSS JOIN LATERAL (
+        SELECT pg_catalog.count(*) AS leads,
+               pg_catalog.count(l.industry) AS industry,
+               pg_catalog.count(l.company_size) AS company_size,
+               pg_catalog.count(l.annual_revenue) AS annual_revenue,
+               pg_catalog.count(l.country) AS country,
+               pg_catalog.count(*) FILTER (WHERE e.industry) AS e_industry,
+               pg_catalog.count(*) FILTER (WHERE e.company_size) AS e_company_size,
+               pg_catalog.count(*) FILTER (WHERE e.annual_revenue) AS e_annual_revenue,
+               pg_catalog.count(*) FILTER (WHERE e.country) AS e_country
+          FROM leadflow.leads l
+          -- what enrichment filled, per lead (enriched journey rows)
+          LEFT JOIN (SELECT j.lead_id,
+                            pg_catalog.bool_or(j.detail -> 'filled' ? 'industry') AS industry,
+                            pg_catalog.bool_or(j.detail -> 'filled' ? 'company_size') AS company_size,
+                            pg_catalog.bool_or(j.detail -> 'filled' ? 'annual_revenue') AS annual_revenue,
+                            pg_catalog.bool_or(j.detail -> 'filled' ? 'country') AS country
+                       FROM leadflow.lead_journey j
+                      WHERE j.org_id = o.org_id AND j.kind = 'enriched'
+                      GROUP BY j.lead_id) e ON e.lead_id = l.lead_id
+         WHERE l.org_id = o.org_id AND l.merged_into IS NULL
+           AND l.company_domain IS NOT NULL) c
+ CROSS JOIN LATERAL (VALUES ('industry', 1, c.industry, c.e_industry),
+                            ('company_size', 2, c.company_size, c.e_company_size),
+                            ('annual_revenue', 3, c.annual_revenue, c.e_annual_revenue),
+                            ('country', 4, c.country, c.e_country)) f(field, sort_order, filled, enriched);
+COMMENT ON COLUMN @extschema@.report_source_performance.leads IS 'Live leads from the source (not merged; erased ones included), all time.';
+COMMENT ON COLUMN @extschema@.report_rep_performance.open IS 'Of those, leads with status new, contacted, qualified or nurture, not erased (report_rep_load.open_leads).';
+COMMENT ON VIEW @extschema@.report_lead_aging IS 'Per org and open live lead not erased (status new, contacted, qualified or nurture): how long it has waited, and whether it is overdue.';
+COMMENT ON COLUMN @extschema@.report_duplicates.live_leads IS 'Of those, live leads (not merged; erased ones included).';
+COMMENT ON COLUMN @extschema@.report_rep_load.open_leads IS 'Live leads, not erased, the rep owns with status new, contacted, qualified or nurture, counted from leads.';
+COMMENT ON COLUMN @extschema@.report_lead_volume.leads IS 'Live leads captured that day from that source (not merged; erased ones included).';
+COMMENT ON COLUMN @extschema@.report_lead_volume.captured IS 'Every row captured that day from that source: live leads (erased ones included) and duplicates.';
 
 -- a database under tenant isolation keeps it: the new tables get the policy too
 SELECT @extschema@.enable_tenant_isolation()

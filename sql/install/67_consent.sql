@@ -119,8 +119,14 @@ BEGIN
         ELSIF OLD.withdrawn_at IS NOT NULL AND NEW.withdrawn_at IS DISTINCT FROM OLD.withdrawn_at THEN
             RAISE EXCEPTION 'consent % was withdrawn and stays withdrawn', OLD.consent_id
                 USING ERRCODE = 'check_violation', HINT = 'Record a new consent instead.';
-        ELSIF (NEW.org_id, NEW.lead_id, NEW.channel, NEW.basis, NEW.granted_at, NEW.source)
-              IS DISTINCT FROM (OLD.org_id, OLD.lead_id, OLD.channel, OLD.basis, OLD.granted_at, OLD.source) THEN
+        ELSIF (NEW.org_id, NEW.lead_id, NEW.channel, NEW.basis, NEW.granted_at)
+              IS DISTINCT FROM (OLD.org_id, OLD.lead_id, OLD.channel, OLD.basis, OLD.granted_at)
+              -- the free-text source goes with an erasure (erase_lead), nothing else
+              OR (NEW.source IS DISTINCT FROM OLD.source
+                  AND NOT (NEW.source IS NULL
+                           AND EXISTS (SELECT FROM leadflow.leads l
+                                        WHERE l.org_id OPERATOR(pg_catalog.=) NEW.org_id
+                                          AND l.lead_id OPERATOR(pg_catalog.=) NEW.lead_id AND l.erased_at IS NOT NULL))) THEN
             RAISE EXCEPTION 'consent % cannot be changed, only withdrawn', OLD.consent_id
                 USING ERRCODE = 'check_violation', HINT = 'Set withdrawn_at, or record a new consent.';
         END IF;

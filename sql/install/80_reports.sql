@@ -7,7 +7,11 @@
 -- tables through joins keyed by org_id, so that WHERE org_id = X is pushed
 -- down to the index scans of that one org (spec section 9: <= 1 s for an org
 -- of 100k leads among 1M).  "Live" leads are those not merged into another
--- (merged_into IS NULL) and not erased; archived leads are live.  Open
+-- (merged_into IS NULL); archived and erased leads are live: an erasure
+-- removes a person's data, not the lead, so no count of leads,
+-- qualifications or conversions drops with it.  The work lists (lead
+-- aging, rep load, tasks due) leave erased leads out: nobody can work
+-- them.  Open
 -- statuses are new, contacted, qualified and nurture.  A lead's SLA policy
 -- is the sla_policies row of its source, else the org default (source
 -- NULL); the first touch is due first_touch_within after created_at.  Rates
@@ -52,7 +56,7 @@ SELECT x.org_id, x.source,
           FROM leadflow.leads l
           LEFT JOIN leadflow.opportunities o ON o.org_id = l.org_id AND o.lead_id = l.lead_id
           LEFT JOIN leadflow.opportunity_stages st ON st.org_id = o.org_id AND st.stage_id = o.stage_id
-         WHERE l.merged_into IS NULL AND l.erased_at IS NULL
+         WHERE l.merged_into IS NULL
         UNION ALL
         SELECT s.org_id, s.source, NULL, NULL, NULL, s.amount, NULL, NULL
           FROM leadflow.source_spend s) x
@@ -60,7 +64,7 @@ SELECT x.org_id, x.source,
 COMMENT ON VIEW @extschema@.report_source_performance IS 'Per org and source: live leads, how many were qualified, converted and won, marketing spend, cost per lead, revenue and return on spend. A source with spend but no leads has a row with 0 leads; a source without recorded spend has NULL costs and ROI (unknown, not free).';
 COMMENT ON COLUMN @extschema@.report_source_performance.org_id IS 'Org.';
 COMMENT ON COLUMN @extschema@.report_source_performance.source IS 'Lead source (as in leads.source and source_spend.source; NULL for leads without one).';
-COMMENT ON COLUMN @extschema@.report_source_performance.leads IS 'Live leads from the source (not merged, not erased), all time.';
+COMMENT ON COLUMN @extschema@.report_source_performance.leads IS 'Live leads from the source (not merged; erased ones included), all time.';
 COMMENT ON COLUMN @extschema@.report_source_performance.qualified IS 'Of those, leads that reached qualified at some point (qualified_at set), whatever their status now.';
 COMMENT ON COLUMN @extschema@.report_source_performance.converted IS 'Of those, leads converted (converted_at set).';
 COMMENT ON COLUMN @extschema@.report_source_performance.qualification_rate IS 'qualified / leads, 0..1; NULL without leads.';
@@ -98,7 +102,7 @@ SELECT f.org_id, f.workflow_id, f.workflow, f.stage_id, f.stage, f.position, f.s
           LEFT JOIN (SELECT l.org_id, l.workflow_id, l.stage_id, l.qualified_at IS NOT NULL AS was_qualified,
                             pg_catalog.count(*) AS n
                        FROM leadflow.leads l
-                      WHERE l.merged_into IS NULL AND l.erased_at IS NULL
+                      WHERE l.merged_into IS NULL
                       GROUP BY l.org_id, l.workflow_id, l.stage_id, l.qualified_at IS NOT NULL) g
                  ON g.org_id = s.org_id AND g.workflow_id = s.workflow_id
           LEFT JOIN leadflow.workflow_stages gs ON gs.org_id = g.org_id AND gs.stage_id = g.stage_id
@@ -148,7 +152,8 @@ SELECT r.org_id, r.rep_id, r.name, r.team_id, r.role, r.active,
   FROM leadflow.reps r
   LEFT JOIN (SELECT l.org_id, l.owner_rep_id,
                     pg_catalog.count(*) AS assigned,
-                    pg_catalog.count(*) FILTER (WHERE l.status = ANY (@extschema@.open_statuses())) AS open,
+                    pg_catalog.count(*) FILTER (WHERE l.status = ANY (@extschema@.open_statuses())
+                                                  AND l.erased_at IS NULL) AS open,
                     pg_catalog.count(l.first_touch_at) AS contacted,
                     pg_catalog.percentile_cont(0.5) WITHIN GROUP (
                         ORDER BY EXTRACT(epoch FROM l.first_touch_at - l.assigned_at)::double precision / 60)
@@ -164,7 +169,7 @@ SELECT r.org_id, r.rep_id, r.name, r.team_id, r.role, r.active,
                FROM leadflow.leads l
                LEFT JOIN leadflow.sla_policies ps ON ps.org_id = l.org_id AND ps.source = l.source
                LEFT JOIN leadflow.sla_policies pd ON pd.org_id = l.org_id AND pd.source IS NULL
-              WHERE l.merged_into IS NULL AND l.erased_at IS NULL AND l.owner_rep_id IS NOT NULL
+              WHERE l.merged_into IS NULL AND l.owner_rep_id IS NOT NULL
               GROUP BY l.org_id, l.owner_rep_id) a
          ON a.org_id = r.org_id AND a.owner_rep_id = r.rep_id
   -- the activities the rep logged, by kind
@@ -193,7 +198,7 @@ COMMENT ON COLUMN @extschema@.report_rep_performance.team_id IS 'The rep''s team
 COMMENT ON COLUMN @extschema@.report_rep_performance.role IS 'sdr, ae or manager.';
 COMMENT ON COLUMN @extschema@.report_rep_performance.active IS 'False for reps who left.';
 COMMENT ON COLUMN @extschema@.report_rep_performance.assigned IS 'Live leads the rep owns (owner_rep_id), any status.';
-COMMENT ON COLUMN @extschema@.report_rep_performance.open IS 'Of those, leads with status new, contacted, qualified or nurture.';
+COMMENT ON COLUMN @extschema@.report_rep_performance.open IS 'Of those, leads with status new, contacted, qualified or nurture, not erased (report_rep_load.open_leads).';
 COMMENT ON COLUMN @extschema@.report_rep_performance.contacted IS 'Of those, leads touched (first_touch_at set).';
 COMMENT ON COLUMN @extschema@.report_rep_performance.median_first_touch_minutes IS 'Median minutes from assigned_at to first_touch_at, over owned leads first touched after they were assigned to the rep (a touch before a reassignment is not the rep''s); NULL when there are none.';
 COMMENT ON COLUMN @extschema@.report_rep_performance.sla_met IS 'Owned leads first touched within their SLA (first_touch_at <= created_at + first_touch_within, counted in working time when the policy has business_hours).';
@@ -231,7 +236,7 @@ SELECT l.org_id, l.lead_id, l.owner_rep_id, l.team_id, l.status, l.stage_id, st.
          ON t.org_id = l.org_id AND t.lead_id = l.lead_id
  WHERE l.merged_into IS NULL AND l.erased_at IS NULL
    AND l.status = ANY (@extschema@.open_statuses());
-COMMENT ON VIEW @extschema@.report_lead_aging IS 'Per org and open live lead (status new, contacted, qualified or nurture): how long it has waited, and whether it is overdue.';
+COMMENT ON VIEW @extschema@.report_lead_aging IS 'Per org and open live lead not erased (status new, contacted, qualified or nurture): how long it has waited, and whether it is overdue.';
 COMMENT ON COLUMN @extschema@.report_lead_aging.org_id IS 'Org.';
 COMMENT ON COLUMN @extschema@.report_lead_aging.lead_id IS 'The lead.';
 COMMENT ON COLUMN @extschema@.report_lead_aging.owner_rep_id IS 'Owner; NULL in the unassigned queue.';
@@ -275,7 +280,7 @@ SELECT l.org_id, l.source,
   FROM leadflow.leads l
   LEFT JOIN leadflow.sla_policies ps ON ps.org_id = l.org_id AND ps.source = l.source
   LEFT JOIN leadflow.sla_policies pd ON pd.org_id = l.org_id AND pd.source IS NULL
- WHERE l.merged_into IS NULL AND l.erased_at IS NULL
+ WHERE l.merged_into IS NULL
  GROUP BY l.org_id, l.source;
 COMMENT ON VIEW @extschema@.report_response_times IS 'Per org and source: how fast live leads got their first touch (first_touch_at - created_at) and how often within the SLA.';
 COMMENT ON COLUMN @extschema@.report_response_times.org_id IS 'Org.';
@@ -330,7 +335,7 @@ SELECT j.org_id, j.lead_id,
   FROM leadflow.lead_journey j
   JOIN leadflow.leads l ON l.org_id = j.org_id AND l.lead_id = j.lead_id
  WHERE j.kind = 'shadow_routed'
-   AND l.merged_into IS NULL AND l.erased_at IS NULL
+   AND l.merged_into IS NULL
    -- the latest decision of the rule for the lead (a lead routed again has several)
    AND NOT EXISTS (SELECT FROM leadflow.lead_journey k
                     WHERE k.org_id = j.org_id AND k.lead_id = j.lead_id AND k.kind = 'shadow_routed'
@@ -362,7 +367,7 @@ SELECT o.org_id, t.temperature, t.sort_order,
                     pg_catalog.min(l.score) AS min_score,
                     pg_catalog.max(l.score) AS max_score
                FROM leadflow.leads l
-              WHERE l.merged_into IS NULL AND l.erased_at IS NULL
+              WHERE l.merged_into IS NULL
               GROUP BY l.org_id, l.temperature) s
          ON s.org_id = o.org_id AND s.temperature = t.temperature;
 COMMENT ON VIEW @extschema@.report_score_distribution IS 'Per org and temperature (cold, warm, hot: all three, also without leads): live leads and their scores.';
@@ -381,7 +386,7 @@ SELECT l.org_id, l.source,
        pg_catalog.count(*) AS leads,
        pg_catalog.count(*) FILTER (WHERE l.status = 'merged') AS duplicates,
        pg_catalog.count(*) FILTER (WHERE l.status = 'merged')::numeric / pg_catalog.count(*) AS duplicate_rate,
-       pg_catalog.count(*) FILTER (WHERE l.merged_into IS NULL AND l.erased_at IS NULL) AS live_leads
+       pg_catalog.count(*) FILTER (WHERE l.merged_into IS NULL) AS live_leads
   FROM leadflow.leads l
  GROUP BY l.org_id, l.source;
 COMMENT ON VIEW @extschema@.report_duplicates IS 'Per org and source: how many of the captured rows were duplicates of an earlier lead. Counts every stored row, merged and erased ones included.';
@@ -390,7 +395,7 @@ COMMENT ON COLUMN @extschema@.report_duplicates.source IS 'Lead source.';
 COMMENT ON COLUMN @extschema@.report_duplicates.leads IS 'Every row captured from the source: live, merged and erased.';
 COMMENT ON COLUMN @extschema@.report_duplicates.duplicates IS 'Of those, rows merged into another lead (status merged: by deduplication or merge_leads).';
 COMMENT ON COLUMN @extschema@.report_duplicates.duplicate_rate IS 'duplicates / leads, 0..1.';
-COMMENT ON COLUMN @extschema@.report_duplicates.live_leads IS 'Of those, live leads (not merged, not erased).';
+COMMENT ON COLUMN @extschema@.report_duplicates.live_leads IS 'Of those, live leads (not merged; erased ones included).';
 
 CREATE VIEW @extschema@.report_enrichment_coverage WITH (security_invoker = true) AS
 SELECT o.org_id, f.field, f.sort_order, c.leads, f.filled,
@@ -418,7 +423,7 @@ SELECT o.org_id, f.field, f.sort_order, c.leads, f.filled,
                        FROM leadflow.lead_journey j
                       WHERE j.org_id = o.org_id AND j.kind = 'enriched'
                       GROUP BY j.lead_id) e ON e.lead_id = l.lead_id
-         WHERE l.org_id = o.org_id AND l.merged_into IS NULL AND l.erased_at IS NULL
+         WHERE l.org_id = o.org_id AND l.merged_into IS NULL
            AND l.company_domain IS NOT NULL) c
  CROSS JOIN LATERAL (VALUES ('industry', 1, c.industry, c.e_industry),
                             ('company_size', 2, c.company_size, c.e_company_size),
@@ -462,7 +467,7 @@ COMMENT ON COLUMN @extschema@.report_rep_load.org_id IS 'Org.';
 COMMENT ON COLUMN @extschema@.report_rep_load.rep_id IS 'The rep.';
 COMMENT ON COLUMN @extschema@.report_rep_load.name IS 'Rep name.';
 COMMENT ON COLUMN @extschema@.report_rep_load.team_id IS 'The rep''s team.';
-COMMENT ON COLUMN @extschema@.report_rep_load.open_leads IS 'Live leads the rep owns with status new, contacted, qualified or nurture, counted from leads.';
+COMMENT ON COLUMN @extschema@.report_rep_load.open_leads IS 'Live leads, not erased, the rep owns with status new, contacted, qualified or nurture, counted from leads.';
 COMMENT ON COLUMN @extschema@.report_rep_load.max_open_leads IS 'Capacity; NULL means no cap.';
 COMMENT ON COLUMN @extschema@.report_rep_load.utilization IS 'open_leads / max_open_leads (may exceed 1 when leads were given by hand); NULL without a cap or with a cap of 0.';
 COMMENT ON COLUMN @extschema@.report_rep_load.active IS 'False for reps who left.';

@@ -47,7 +47,7 @@ CREATE VIEW @extschema@.report_lead_volume WITH (security_invoker = true) AS
 SELECT l.org_id,
        pg_catalog.timezone('UTC', COALESCE(l.submitted_at, l.created_at))::date AS day,
        l.source,
-       pg_catalog.count(*) FILTER (WHERE l.merged_into IS NULL AND l.erased_at IS NULL) AS leads,
+       pg_catalog.count(*) FILTER (WHERE l.merged_into IS NULL) AS leads,
        pg_catalog.count(*) FILTER (WHERE l.status = 'merged') AS duplicates,
        pg_catalog.count(*) AS captured
   FROM leadflow.leads l
@@ -56,6 +56,6 @@ COMMENT ON VIEW @extschema@.report_lead_volume IS 'Leads captured per org, day (
 COMMENT ON COLUMN @extschema@.report_lead_volume.org_id IS 'Org.';
 COMMENT ON COLUMN @extschema@.report_lead_volume.day IS 'Day the rows were submitted: the date of submitted_at (when the source says, e.g. Meta created_time), else of created_at, in UTC, whatever the session time zone.';
 COMMENT ON COLUMN @extschema@.report_lead_volume.source IS 'Lead source (NULL when none was given).';
-COMMENT ON COLUMN @extschema@.report_lead_volume.leads IS 'Live leads captured that day from that source (not merged, not erased).';
+COMMENT ON COLUMN @extschema@.report_lead_volume.leads IS 'Live leads captured that day from that source (not merged; erased ones included).';
 COMMENT ON COLUMN @extschema@.report_lead_volume.duplicates IS 'Rows captured that day from that source that were stored merged into an earlier lead (status merged), erased or not.';
-COMMENT ON COLUMN @extschema@.report_lead_volume.captured IS 'Every row captured that day from that source: live leads, duplicates and erased leads.';
+COMMENT ON COLUMN @extschema@.report_lead_volume.captured IS 'Every row captured that day from that source: live leads (erased ones included) and duplicates.';

@@ -5,7 +5,7 @@
 -- row or routing state, nor change the reference data every org shares;
 -- the pipeline still writes them for it.
 BEGIN;
-SELECT plan(36);
+SELECT plan(41);
 
 INSERT INTO leadflow.orgs (org_id, name) VALUES (8301, 'Tenant C'), (8302, 'Tenant D');
 INSERT INTO leadflow.teams (org_id, team_id, name, strategy) VALUES (8301, 83011, 'C team', 'round_robin');
@@ -19,8 +19,7 @@ SELECT ok(NOT has_function_privilege('public', 'leadflow.grant_app_role(regrole)
 CREATE ROLE leadflow_app_granted;
 SELECT lives_ok($$SELECT leadflow.grant_app_role('leadflow_app_granted')$$, 'grant_app_role grants an app role');
 SELECT is_empty($$
-    SELECT t FROM unnest(ARRAY['lead_journey', 'lead_emails', 'rep_load', 'team_rotation', 'routing_rule_stats',
-                               'prediction_counts', 'account_hot_state', 'free_email_domains', 'capture_field_names']) t
+    SELECT t FROM leadflow.internal_tables() i(t, shared)
      WHERE has_table_privilege('leadflow_app_granted', 'leadflow.' || t, 'INSERT')
         OR has_table_privilege('leadflow_app_granted', 'leadflow.' || t, 'UPDATE')
         OR has_table_privilege('leadflow_app_granted', 'leadflow.' || t, 'DELETE')
@@ -65,6 +64,54 @@ RESET leadflow.actor;
 RESET ROLE;
 SELECT is_empty($$SELECT * FROM leadflow.verify_journey(8301)$$, 'every chain of the org is intact');
 
+-- the one list (internal_tables()): what it holds, that every table
+-- documented as internal is on it, and that the trigger is on exactly it
+SELECT set_eq($$SELECT table_name FROM leadflow.internal_tables() WHERE NOT shared$$,
+    ARRAY['account_hot_state', 'events', 'lead_emails', 'lead_external_ids', 'lead_journey', 'lead_merges',
+          'lead_phones', 'prediction_counts', 'rep_load', 'routing_rule_stats', 'team_rotation'],
+    'internal_tables() lists every internal table');
+SELECT set_eq($$SELECT table_name FROM leadflow.internal_tables() WHERE shared$$,
+    ARRAY['free_email_domains', 'capture_field_names'], 'and the shared reference data');
+SELECT is_empty($$
+    SELECT c.relname::text FROM pg_class c
+     WHERE c.relnamespace = 'leadflow'::regnamespace AND c.relkind = 'r'
+       AND obj_description(c.oid, 'pg_class') LIKE 'Internal:%'
+    EXCEPT SELECT table_name FROM leadflow.internal_tables()$$,
+    'every table documented as internal is on the list');
+SELECT set_eq($$
+    SELECT c.relname::text FROM pg_trigger g JOIN pg_class c ON c.oid = g.tgrelid
+     WHERE g.tgfoid = 'leadflow.refuse_app_write()'::regprocedure AND g.tgenabled = 'A'
+       AND g.tgtype & 2 = 2 AND g.tgtype & (4 | 8 | 16 | 32) = (4 | 8 | 16 | 32)$$,
+    $$SELECT table_name FROM leadflow.internal_tables()$$,
+    'refuse_app_write guards each of them (before insert, update, delete, truncate, enabled always), no other');
+
+-- every write of every table on the list, refused to an application role
+CREATE FUNCTION pg_temp.writable_internal() RETURNS text LANGUAGE plpgsql AS $f$
+DECLARE
+    t text;
+    col name;
+    stmt text;
+    found text[] := '{}';
+BEGIN
+    FOR t IN SELECT table_name FROM leadflow.internal_tables() ORDER BY 1 LOOP
+        SELECT a.attname INTO col FROM pg_attribute a
+         WHERE a.attrelid = format('leadflow.%I', t)::regclass AND a.attnum = 1;
+        FOREACH stmt IN ARRAY ARRAY['INSERT INTO leadflow.%I DEFAULT VALUES', 'UPDATE leadflow.%I SET %I = %I',
+                                    'DELETE FROM leadflow.%I', 'TRUNCATE leadflow.%I'] LOOP
+            BEGIN
+                EXECUTE format(stmt, t, col, col);
+                found := found || format(stmt, t, col, col);
+            EXCEPTION WHEN insufficient_privilege THEN
+                NULL;
+            WHEN OTHERS THEN
+                found := found || (format(stmt, t, col, col) || ': ' || SQLSTATE);
+            END;
+        END LOOP;
+    END LOOP;
+    RETURN array_to_string(found, '; ');
+END
+$f$;
+
 -- a role granted everything on every table still writes none of them
 CREATE ROLE leadflow_app_blanket;
 GRANT USAGE ON SCHEMA leadflow TO leadflow_app_blanket;
@@ -72,6 +119,7 @@ GRANT ALL ON ALL TABLES IN SCHEMA leadflow TO leadflow_app_blanket;
 GRANT USAGE ON ALL SEQUENCES IN SCHEMA leadflow TO leadflow_app_blanket;
 SET LOCAL ROLE leadflow_app_blanket;
 SET LOCAL leadflow.org_id = '8301';
+SELECT is(pg_temp.writable_internal(), '', 'no insert, update, delete or truncate of any table on the list gets through');
 SELECT throws_ok($$INSERT INTO leadflow.lead_emails (org_id, email_normalized, lead_id) VALUES (8301, 'dan@initech.example', 839999)$$,
     '42501', 'leadflow.lead_emails is written by leadflow alone', 'a dangling email claim cannot be planted');
 SELECT throws_ok($$INSERT INTO leadflow.lead_journey (org_id, lead_id, seq, kind, actor, detail, hash)
