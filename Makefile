@@ -66,7 +66,8 @@ ISOLATION = \
 	subxact_round_robin \
 	handoff_round_robin \
 	lead_id_orgs \
-	capture_replay
+	capture_replay \
+	import_order
 ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
