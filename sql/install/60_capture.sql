@@ -610,11 +610,12 @@ BEGIN
      -- the pipeline claims emails (then phones) in the order of the rows:
      -- one order for every batch, so two imports sharing addresses in
      -- different file orders wait for each other instead of deadlocking
-     -- (the keys are computed only where normalizing cannot fail)
-     ORDER BY CASE WHEN leadflow.contact_problem(i.email, NULL, NULL) IS NULL
-                   THEN leadflow.normalize_email(i.email) END COLLATE pg_catalog."C",
-              CASE WHEN leadflow.contact_problem(NULL, i.phone, NULL, region) IS NULL
-                   THEN leadflow.normalize_phone(i.phone, region) END COLLATE pg_catalog."C",
+     -- (the key is computed only where normalizing cannot fail; a phone is
+     -- read, which costs, only for a row without a usable email)
+     ORDER BY COALESCE(CASE WHEN leadflow.contact_problem(i.email, NULL, NULL) IS NULL
+                            THEN leadflow.normalize_email(i.email) END,
+                       CASE WHEN leadflow.contact_problem(NULL, i.phone, NULL, region) IS NULL
+                            THEN leadflow.normalize_phone(i.phone, region) END) COLLATE pg_catalog."C",
               i.row_number;
 
     -- a repeat within the batch is the lead of the row it repeats
