@@ -4,7 +4,7 @@
 -- one pooled connection serving two orgs, org A's additions change
 -- nothing for org B, and the configuration cache follows a change at once.
 BEGIN;
-SELECT plan(17);
+SELECT plan(19);
 
 INSERT INTO leadflow.orgs (org_id, name) VALUES (8501, 'Tenant A'), (8502, 'Tenant B');
 SELECT cmp_ok(leadflow.enable_tenant_isolation(), '>=', 20, 'tenant isolation is on');
@@ -54,6 +54,13 @@ SELECT is((SELECT first_name IS NULL AND attributes ->> 'vorname' = 'Hans' FROM 
     true, 'for org B vorname is no field name: it stays an attribute');
 SELECT throws_ok($$SELECT * FROM leadflow.capture(8502, 'web_form', '{"e_post": "eva@initech.example"}')$$,
     '22023', 'capture payload has neither an email nor a phone field', 'and e_post is no email for org B');
+
+-- process_import asks first: another org's batch, existing or not, gets the
+-- one refusal (no "batch not found" or "org does not exist" to tell apart)
+SELECT throws_ok($$SELECT * FROM leadflow.process_import(8501, 1)$$, '42501', 'this session may not act for org 8501',
+    'process_import of another org is refused');
+SELECT throws_ok($$SELECT * FROM leadflow.process_import(8599, 1)$$, '42501', 'this session may not act for org 8599',
+    'the same refusal for an org that does not exist');
 
 -- the shared lists stay the owner's
 SELECT throws_ok($$INSERT INTO leadflow.free_email_domains (domain) VALUES ('alumni.example')$$,
