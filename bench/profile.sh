@@ -32,6 +32,118 @@ note() { echo "profile: $(date +%H:%M:%S) $*" >&2; }
 run() { psql -X -q -v ON_ERROR_STOP=1 -d "$1" -c 'SET client_min_messages = warning' -c "$2" >/dev/null; }
 val() { psql -X -qAt -v ON_ERROR_STOP=1 -d "$1" -c "$2"; }
 
+# annotate CALLGRIND_OUT: the stage table of that profile of N leads into $TMP/table.txt
+annotate() {
+# callgrind_annotate --tree=caller prints each function ("*") below the
+# calls into it ("<"), each with its inclusive cost: the arcs, one line each
+# as "cost caller callee" (function names without file and object)
+callgrind_annotate --inclusive=yes --tree=caller --threshold=100 "$1" >"$TMP/tree.txt"
+awk '
+	function name(s) { sub(/ \[.*$/, "", s); sub(/ \([0-9,]+x\)$/, "", s); sub(/^.*:/, "", s); sub(/\..*$/, "", s); return s }
+	/^ *[0-9,]+ .*< / {
+		c = $1; gsub(/,/, "", c)
+		s = $0; sub(/^.*< /, "", s)
+		callers[++n] = c " " name(s)
+		next
+	}
+	/^ *[0-9,]+ .*\* / {
+		s = $0; sub(/^.*\* +/, "", s)
+		f = name(s)
+		for (i = 1; i <= n; i++) print callers[i], f
+		n = 0
+		next
+	}
+	{ n = 0 }
+' "$TMP/tree.txt" >"$TMP/arcs.txt"
+total=$(sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' "$TMP/tree.txt" | tr -d ,)
+[ -n "$total" ] || { head -40 "$TMP/tree.txt" >&2; echo "profile: no totals from callgrind_annotate" >&2; exit 1; }
+# the functions of leadflow.so: a heap or index insert they make is not the lead's own
+sed -n 's/^.*[<*]  *[^ ]*:\([^ ]*\).*leadflow\.so\]$/\1/p' "$TMP/tree.txt" | sed 's/\..*$//' | sort -u >"$TMP/own.txt"
+[ -s "$TMP/own.txt" ] || { echo "profile: no function of leadflow.so in the profile" >&2; exit 1; }
+
+# stage table: label, callee pattern (extended regex over function names);
+# a stage is the arcs from the INSERT side of the trigger into functions
+# matching the pattern.  Order matters: the first matching stage takes the arc.
+cat >"$TMP/stages.txt" <<'EOF'
+validation and normalization|^(LeadflowLeadFromTuple|LeadflowTrimLead|LeadflowValidate|LeadflowAlreadyCaptured|LeadflowPipelineCheckReferences|LeadflowPipelineRefuseNullKeys|LeadflowGetOrg|LeadflowWorkflow|LeadflowNormalize|place_in_workflow|LeadflowLeadSet|LeadflowLeadText|LeadflowLeadIsNull)
+dedup claim (email, phone)|^LeadflowDedup(Phone)?Claim|^LeadflowDedupReleaseEmail
+duplicate: survivor update|^LeadflowDedupTouchSurvivor|^LeadflowDuplicate|^LeadflowSurvivor
+enrichment|^LeadflowEnrich
+scoring and prediction|^LeadflowScore|^LeadflowPredict
+routing|^LeadflowRoute|^keep_given_owner|^LeadflowPipelineCountedOwner
+journey and events (per row)|^LeadflowJourney|^journal_|^created_event|^LeadflowEvent|^LeadflowJson|^LeadflowNotify
+EOF
+# across the stages: what the rows above hold of these (every caller, so
+# the survivor's update and the statement end too; they overlap the rows)
+cat >"$TMP/across.txt" <<'EOF'
+journey rows, all stages (build, hash, write)|^LeadflowJourney(Append|AppendDetail|Hold|Write)[A-Za-z]*$
+  of which SHA-256 of the rows|^LeadflowJourneyRowHash$
+  of which the heap multi-insert and indexes|^LeadflowJourneyFlush$
+libphonenumber (phone parsing and formatting)|^leadflow_phone_e164$
+SPI statements (plans executed)|^SPI_execute_plan[A-Za-z_]*$
+EOF
+# the INSERT side of the trigger: pipeline.c's functions that are not the
+# UPDATE side.  run_row also calls the UPDATE side for a survivor's update at
+# depth 2, which is inside the survivor's row already: those arcs are skipped.
+INSERT_SIDE='^(lead_insert|run_row|journal_created|journal_normalized|created_event|place_in_workflow|keep_given_owner)$'
+UPDATE_SIDE='^(LeadflowPipelineUpdate|lead_update)$'
+
+# The lead rows themselves: the postgres binary has no symbols for its
+# static functions (ExecInsert, heapam_tuple_insert show as addresses), so
+# ExecInsert is found as the caller of ExecBRInsertTriggers (the leads
+# trigger) and its arcs into the heap insert (the callee that calls
+# heap_insert), the index inserts and the CHECKs are the leads' storage.
+# The few SPI INSERTs of the statement end go through ExecInsert too.
+awk -v n="$N" -v total="$total" -v side="$INSERT_SIDE" -v upd="$UPDATE_SIDE" -v stagesf="$TMP/stages.txt" -v acrossf="$TMP/across.txt" -v ownf="$TMP/own.txt" '
+	BEGIN {
+		while ((getline l < ownf) > 0) own[l] = 1
+		k = 0
+		while ((getline l < stagesf) > 0) { split(l, p, "|"); k++; label[k] = p[1]; pat[k] = substr(l, length(p[1]) + 2) }
+		m = 0
+		while ((getline l < acrossf) > 0) { split(l, p, "|"); m++; xlabel[m] = p[1]; xpat[m] = substr(l, length(p[1]) + 2) }
+	}
+	{
+		c = $1; caller = $2; callee = $3
+		a++; ac[a] = c; ar[a] = caller; ae[a] = callee
+		if (callee == "ExecBRInsertTriggers" && c > xc) { xc = c; x = caller }
+		if (callee == "heap_insert" && !(caller in own)) heapins[caller] = 1
+		if (callee == "leadflow_statement_end") flush += c
+		for (i = 1; i <= m; i++) if (callee ~ xpat[i] && !(caller ~ xpat[i])) xcost[i] += c
+		if (caller ~ side && !(callee ~ side) && !(callee ~ upd)) {
+			for (i = 1; i <= k; i++) if (callee ~ pat[i]) { cost[i] += c; break }
+			if (i > k) { other += c; oc[callee] += c }
+		}
+	}
+	function row(l, c) { printf "| %s | %.0f | %.1f%% |\n", l, c / n, 100 * c / total; sum += c }
+	END {
+		for (i = 1; i <= a; i++)
+			if (ar[i] == x && (ae[i] in heapins || ae[i] ~ /^(heap_insert|ExecInsertIndexTuples|ExecConstraints)$/))
+				leads += ac[i]
+		printf "| stage | instructions/lead | share |\n|---|---:|---:|\n"
+		for (i = 1; i <= k; i++) row(label[i], cost[i])
+		row("other calls of the trigger (largest below)", other)
+		row("statement end: buffered journey rows, routing state, counts", flush)
+		row("leads: heap insert, 7 index inserts, CHECKs", leads)
+		row("rest: executor, the SELECT, trigger glue, commit", total - sum)
+		printf "| **total** | **%.0f** | 100%% |\n", total / n
+		printf "\nacross the stages (every caller; overlapping the rows above):\n\n| part | instructions/lead | share |\n|---|---:|---:|\n"
+		for (i = 1; i <= m; i++) printf "| %s | %.0f | %.1f%% |\n", xlabel[i], xcost[i] / n, 100 * xcost[i] / total
+		printf "\nother calls of the trigger, the largest (instructions/lead):\n"
+		for (f in oc) if (oc[f] / n >= 100) printf "  %8.0f  %s\n", oc[f] / n, f
+	}
+' "$TMP/arcs.txt" >"$TMP/table.txt"
+}
+
+# sh bench/profile.sh annotate CALLGRIND_OUT N: the table of a profile made before
+if [ "${1:-}" = annotate ]; then
+	N=${3:?usage: sh bench/profile.sh annotate CALLGRIND_OUT N}
+	TMP=$(mktemp -d /tmp/leadflow-profile.XXXXXX)
+	trap 'rm -rf "$TMP"' EXIT
+	annotate "$2"
+	cat "$TMP/table.txt"
+	exit 0
+fi
+
 if ! command -v valgrind >/dev/null || ! command -v callgrind_annotate >/dev/null; then
 	[ "$(id -u)" = 0 ] || { echo "profile: valgrind is not installed (apt-get install valgrind)" >&2; exit 1; }
 	note "installing valgrind"
@@ -82,90 +194,8 @@ merged=$(val $DB "SELECT count(*) FROM leadflow.leads WHERE lead_id > $maxid AND
 journey=$(val $DB "SELECT round(count(*)::numeric / $N, 2) FROM leadflow.lead_journey j WHERE j.lead_id > $maxid")
 cp "$out" "$OUT/callgrind.out.$(git rev-parse --short HEAD 2>/dev/null || echo tree)"
 
-# callgrind_annotate --tree=caller prints each function ("*") below the
-# calls into it ("<"), each with its inclusive cost: the arcs, one line each
-# as "cost caller callee" (function names without file and object)
-callgrind_annotate --inclusive=yes --tree=caller --threshold=100 "$out" >"$TMP/tree.txt"
-awk '
-	function name(s) { sub(/ \[.*$/, "", s); sub(/ \([0-9]+x\)$/, "", s); sub(/^.*:/, "", s); sub(/\..*$/, "", s); return s }
-	/^ *[0-9,]+ .*< / {
-		c = $1; gsub(/,/, "", c)
-		s = $0; sub(/^.*< /, "", s)
-		callers[++n] = c " " name(s)
-		next
-	}
-	/^ *[0-9,]+ .*\* / {
-		s = $0; sub(/^.*\* +/, "", s)
-		f = name(s)
-		for (i = 1; i <= n; i++) print callers[i], f
-		n = 0
-		next
-	}
-	{ n = 0 }
-' "$TMP/tree.txt" >"$TMP/arcs.txt"
-total=$(sed -n 's/^ *\([0-9,]*\) .*PROGRAM TOTALS.*/\1/p' "$TMP/tree.txt" | tr -d ,)
-[ -n "$total" ] || { head -40 "$TMP/tree.txt" >&2; echo "profile: no totals from callgrind_annotate" >&2; exit 1; }
-# the functions of leadflow.so: a heap or index insert they make is not the lead's own
-lib=$(val $DB "SELECT setting FROM pg_settings WHERE name = 'dynamic_library_path'" | cut -d: -f1)
-[ "$lib" != '$libdir' ] || lib=$(pg_config --pkglibdir)
-nm --defined-only "$lib/leadflow.so" 2>/dev/null |
-	awk '$2 ~ /^[tT]$/ { print $3 }' | sed 's/\..*$//' | sort -u >"$TMP/own.txt"
-[ -s "$TMP/own.txt" ] || { echo "profile: no symbols in leadflow.so" >&2; exit 1; }
+annotate "$out"
 
-# stage table: label, callee pattern (extended regex over function names);
-# a stage is the arcs from the INSERT side of the trigger into functions
-# matching the pattern.  Order matters: the first matching stage takes the arc.
-cat >"$TMP/stages.txt" <<'EOF'
-validation and normalization|^(LeadflowLeadFromTuple|LeadflowTrimLead|LeadflowValidate|LeadflowAlreadyCaptured|LeadflowPipelineCheckReferences|LeadflowPipelineRefuseNullKeys|LeadflowGetOrg|LeadflowWorkflow|LeadflowNormalize|place_in_workflow|LeadflowLeadSet|LeadflowLeadText|LeadflowLeadIsNull)
-dedup claim (email, phone)|^LeadflowDedup(Phone)?Claim|^LeadflowDedupReleaseEmail
-duplicate: survivor update|^LeadflowDedupTouchSurvivor|^LeadflowDuplicate|^LeadflowSurvivor
-enrichment|^LeadflowEnrich
-scoring and prediction|^LeadflowScore|^LeadflowPredict
-routing|^LeadflowRoute|^keep_given_owner|^LeadflowPipelineCountedOwner
-journey and events (per row)|^LeadflowJourney|^journal_|^created_event|^LeadflowEvent|^LeadflowJson|^LeadflowNotify
-EOF
-# the INSERT side of the trigger: pipeline.c's functions that are not the UPDATE side
-INSERT_SIDE='^(lead_insert|run_row|journal_created|journal_normalized|created_event|place_in_workflow|keep_given_owner)$'
-
-# The lead rows themselves: the postgres binary has no symbols for its
-# static functions (ExecInsert, heapam_tuple_insert show as addresses), so
-# ExecInsert is found as the caller of ExecBRInsertTriggers (the leads
-# trigger) and its arcs into the heap insert (the callee that calls
-# heap_insert), the index inserts and the CHECKs are the leads' storage.
-# The few SPI INSERTs of the statement end go through ExecInsert too.
-awk -v n="$N" -v total="$total" -v side="$INSERT_SIDE" -v stagesf="$TMP/stages.txt" -v ownf="$TMP/own.txt" '
-	BEGIN {
-		while ((getline l < ownf) > 0) own[l] = 1
-		k = 0
-		while ((getline l < stagesf) > 0) { split(l, p, "|"); k++; label[k] = p[1]; pat[k] = substr(l, length(p[1]) + 2) }
-	}
-	{
-		c = $1; caller = $2; callee = $3
-		a++; ac[a] = c; ar[a] = caller; ae[a] = callee
-		if (callee == "ExecBRInsertTriggers" && c > xc) { xc = c; x = caller }
-		if (callee == "heap_insert" && !(caller in own)) heapins[caller] = 1
-		if (callee == "leadflow_statement_end") flush += c
-		if (caller ~ side && !(callee ~ side)) {
-			for (i = 1; i <= k; i++) if (callee ~ pat[i]) { cost[i] += c; break }
-			if (i > k) { other += c; oc[callee] += c }
-		}
-	}
-	function row(l, c) { printf "| %s | %.0f | %.1f%% |\n", l, c / n, 100 * c / total; sum += c }
-	END {
-		for (i = 1; i <= a; i++)
-			if (ar[i] == x && (ae[i] in heapins || ae[i] ~ /^(heap_insert|ExecInsertIndexTuples|ExecConstraints)$/))
-				leads += ac[i]
-		printf "| stage | instructions/lead | share |\n|---|---:|---:|\n"
-		for (i = 1; i <= k; i++) row(label[i], cost[i])
-		row("other calls of the trigger (largest below)", other)
-		row("statement end: buffered journey rows, routing state, counts", flush)
-		row("leads: heap insert, 7 index inserts, CHECKs", leads)
-		row("rest: executor, the SELECT, trigger glue, commit", total - sum)
-		printf "| **total** | **%.0f** | 100%% |\n", total / n
-		printf "\nother calls of the trigger, the largest (instructions/lead):\n"
-		for (f in oc) if (oc[f] / n >= 100) printf "  %8.0f  %s\n", oc[f] / n, f
-	}
-' "$TMP/arcs.txt" >"$TMP/table.txt"
 
 {
 	echo "leadflow profile: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src sql 2>/dev/null || echo ' with uncommitted changes'), leadflow $version from $module, PostgreSQL $(pg_config --version | cut -d' ' -f2)"
