@@ -305,6 +305,7 @@ say "bench 1 outcome: $(val $DB "SELECT format('of the %s new leads: %s%% merged
 # with the same indexes and as many rows already there: the rate no pipeline
 # writing these rows can exceed (no hashing, no survivor updates: a ceiling).
 # A pipeline that already writes one row per insert is copied as it is.
+# (SELECT * throughout: the copies follow whatever columns the tables have.)
 note "figure 1 floor: the stored rows as plain inserts"
 maxev=$(val $DB "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM $(val $DB "SELECT pg_get_serial_sequence('leadflow.events', 'event_id')")")
 FLOOR="leads journey emails phones signals events"
@@ -321,19 +322,12 @@ run $DB "CREATE TABLE bench.floor_leads (LIKE leadflow.leads INCLUDING DEFAULTS 
 	"INSERT INTO bench.floor_signals SELECT * FROM leadflow.lead_signals WHERE org_id = 1 AND signal_id <= $maxsig" \
 	"INSERT INTO bench.floor_events SELECT * FROM leadflow.events WHERE org_id = 1 AND event_id <= $maxev" \
 	"CREATE UNLOGGED TABLE bench.new_leads AS SELECT * FROM leadflow.leads WHERE org_id = 1 AND lead_id > $maxid ORDER BY lead_id" \
-	"CREATE UNLOGGED TABLE bench.new_journey AS
-	 SELECT j.org_id, j.lead_id, j.seq, j.step_id, j.occurred_at, j.kind, j.actor,
-	        CASE WHEN d.n > 1 THEN d.detail ELSE j.detail END AS detail, j.prev_hash, j.hash
-	   FROM leadflow.lead_journey j
-	   JOIN (SELECT lead_id, count(*) AS n, jsonb_object_agg(kind, detail) AS detail
-	           FROM leadflow.lead_journey
-	          WHERE org_id = 1 AND step_id > $maxstep AND lead_id > $maxid AND kind <> 'duplicate_touch'
-	          GROUP BY lead_id) d USING (lead_id)
-	  WHERE j.org_id = 1 AND j.step_id > $maxstep AND j.kind = 'created'
-	 UNION ALL
-	 SELECT * FROM leadflow.lead_journey
-	  WHERE org_id = 1 AND step_id > $maxstep AND (lead_id <= $maxid OR kind = 'duplicate_touch')
-	  ORDER BY step_id" \
+	"CREATE UNLOGGED TABLE bench.new_journey AS SELECT * FROM leadflow.lead_journey WHERE org_id = 1 AND step_id > $maxstep ORDER BY step_id" \
+	"UPDATE bench.new_journey j SET detail = d.detail
+	   FROM (SELECT lead_id, jsonb_object_agg(kind, detail) AS detail FROM bench.new_journey
+	          WHERE lead_id > $maxid AND kind <> 'duplicate_touch' GROUP BY lead_id HAVING count(*) > 1) d
+	  WHERE j.lead_id = d.lead_id AND j.kind = 'created'" \
+	"DELETE FROM bench.new_journey WHERE lead_id > $maxid AND kind NOT IN ('created', 'duplicate_touch')" \
 	"CREATE UNLOGGED TABLE bench.new_emails AS SELECT * FROM leadflow.lead_emails WHERE org_id = 1 AND lead_id > $maxid ORDER BY lead_id" \
 	"CREATE UNLOGGED TABLE bench.new_phones AS SELECT * FROM leadflow.lead_phones WHERE org_id = 1 AND lead_id > $maxid ORDER BY lead_id" \
 	"CREATE UNLOGGED TABLE bench.new_signals AS SELECT * FROM leadflow.lead_signals WHERE org_id = 1 AND signal_id > $maxsig ORDER BY signal_id" \
