@@ -281,6 +281,7 @@ maxid=$(val $DB "SELECT coalesce(max(lead_id), 0) FROM leadflow.leads")
 # from the identity sequences, not max(): no scan of the tables before the measurement
 maxstep=$(val $DB "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM $(val $DB "SELECT pg_get_serial_sequence('leadflow.lead_journey', 'step_id')")")
 maxsig=$(val $DB "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM $(val $DB "SELECT pg_get_serial_sequence('leadflow.lead_signals', 'signal_id')")")
+maxev=$(val $DB "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM $(val $DB "SELECT pg_get_serial_sequence('leadflow.events', 'event_id')")")
 t_lf=$(load $DB leadflow.leads 1 "i > $N_EXIST")
 must "$t_lf" "figure 1"
 r_lf=$(rate $N_NEW "$t_lf")
@@ -307,7 +308,6 @@ say "bench 1 outcome: $(val $DB "SELECT format('of the %s new leads: %s%% merged
 # A pipeline that already writes one row per insert is copied as it is.
 # (SELECT * throughout: the copies follow whatever columns the tables have.)
 note "figure 1 floor: the stored rows as plain inserts"
-maxev=$(val $DB "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM $(val $DB "SELECT pg_get_serial_sequence('leadflow.events', 'event_id')")")
 FLOOR="leads journey emails phones signals events"
 run $DB "CREATE TABLE bench.floor_leads (LIKE leadflow.leads INCLUDING DEFAULTS INCLUDING INDEXES)" \
 	"CREATE TABLE bench.floor_journey (LIKE leadflow.lead_journey INCLUDING DEFAULTS INCLUDING INDEXES)" \
