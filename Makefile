@@ -186,18 +186,42 @@ TEST_CLUSTER = pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' -o 'max_co
 
 # Performance figures of spec section 11 (bench/README.md).  The full run
 # takes many minutes and is not part of `make test`; bench-smoke is the quick
-# run (small sizes, about 20 s, no targets asserted).  Both run on a private
-# install (above), so that another `make install` during a long run cannot
-# swap the module under it.
+# run (small sizes, no targets asserted), bench-compare only figures 1-3 and
+# their comparison with 0.1.0 (BENCH_SIZE leads, default 100000).  All run on
+# a private install (above), so that another `make install` during a long
+# run cannot swap the module under it, and build the 0.1.0 release from git
+# into a private install of its own (bench/baseline.sh), which the runner
+# loads in a second cluster; where 0.1.0 does not build (it predates
+# src/compat.h: PostgreSQL 15 only) the comparison is skipped with one line.
+# `make test` runs the quick mode without 0.1.0.
 BENCH_CLUSTER = pg_virtualenv -t -i '--encoding=UTF8 --locale=C.UTF-8' \
 	-o 'shared_buffers=1GB' -o 'max_wal_size=8GB' -o 'checkpoint_timeout=30min'
 
-.PHONY: bench bench-smoke
+# bench_run MODE
+bench_run = b=$$(mktemp -d /tmp/leadflow-0.1.0.XXXXXX) && chmod 755 $$b && trap 'rm -rf $$b' EXIT && \
+	{ sh bench/baseline.sh $$b >$$b/.log; rc=$$?; } ; \
+	case $$rc in 0) export BENCH_BASELINE=$$b ;; \
+	3) export BENCH_BASELINE_SKIP="$$(tail -n 1 $$b/.log)" ;; \
+	*) cat $$b/.log; exit $$rc ;; esac; \
+	$(call private_run,$(BENCH_CLUSTER),bench/run.sh $(1))
+
+.PHONY: bench bench-smoke bench-compare profile
 
 bench: deps
 	$(MAKE) all
-	$(call private_run,$(BENCH_CLUSTER),bench/run.sh full)
+	$(call bench_run,full)
 
 bench-smoke: deps
 	$(MAKE) all
-	$(call private_run,$(BENCH_CLUSTER),bench/run.sh quick)
+	$(call bench_run,quick)
+
+bench-compare: deps
+	$(MAKE) all
+	$(call bench_run,compare)
+
+# Instruction counts per lead by pipeline stage (bench/profile.sh): callgrind
+# on the backend of one INSERT ... SELECT of PROFILE_N leads into an org of
+# PROFILE_EXIST (defaults 10000 and 10000), in a throwaway cluster.
+profile: deps
+	$(MAKE) all
+	$(call private_run,$(BENCH_CLUSTER),bench/profile.sh)

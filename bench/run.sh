@@ -1,28 +1,37 @@
 #!/bin/sh
-# leadflow bench (spec section 11, issue #8).  Runs inside the throwaway
-# cluster pg_virtualenv made (PG* variables point at it, as a superuser):
+# leadflow bench (spec section 11, issues #8 and #21).  Runs inside the
+# throwaway cluster pg_virtualenv made (PG* variables point at it, as a
+# superuser):
 #
-#   make bench         # full sizes of the issue: many minutes
-#   make bench-smoke   # quick: small sizes, seconds, asserts no target
+#   make bench          # full sizes of the issue: many minutes
+#   make bench-smoke    # quick: small sizes, seconds, asserts no target
+#   make bench-compare  # figures 1-3 and the 0.1.0 comparison only
 #
 # Prints one line per figure, "bench N name: ...", with PASS/MISS per target
-# (full mode), and writes the same lines to bench/out/results.txt (quick:
-# bench/out/results-quick.txt).  Progress goes to stderr.  Exits non-zero
-# when a step fails or a figure is missing; a MISS is not a failure.
-# See bench/README.md.
+# (full and compare modes), and writes the same lines to bench/out/results.txt
+# (quick: results-quick.txt, compare: results-compare.txt).  Progress goes to
+# stderr.  Exits non-zero when a step fails or a figure is missing; a MISS
+# is not a failure.  See bench/README.md.
 #
-# Environment: BENCH_LOAD_TIMEOUT (seconds, default 1200; quick 120) caps the
-# single-statement load of figure 5; BENCH_TIMEOUT (default 3600) caps every
-# other statement.
+# Environment: BENCH_BASELINE, the private install of 0.1.0 (bench/baseline.sh;
+# the Makefile sets it), turns on the comparison of figures 1-3 with 0.1.0
+# (bench/compare.sh); without it, BENCH_BASELINE_SKIP is the one line printed
+# instead.  BENCH_SIZE (full and compare modes, default 100000) is the
+# number of existing and of new leads of figures 1-3; BENCH_ROUNDS the runs
+# per version of the comparison.  BENCH_LOAD_TIMEOUT (seconds, default 1200;
+# quick 120) caps the single-statement load of figure 5; BENCH_TIMEOUT
+# (default 3600) caps every other statement.
 set -eu
 cd "$(dirname "$0")/.."
 
 MODE=${1:-full}
 case "$MODE" in
-full)
-	N_EXIST=100000	# figures 1-3: leads already in the org
-	N_NEW=100000	# figures 1-2: leads loaded by the measured statement
+full|compare)
+	N_EXIST=${BENCH_SIZE:-100000}	# figures 1-3: leads already in the org
+	N_NEW=${BENCH_SIZE:-100000}	# figures 1-2: leads loaded by the measured statement
 	PGB_T=60	# figure 3: seconds per pgbench run
+	ROUNDS=${BENCH_ROUNDS:-3}	# figures 1-3 vs 0.1.0: runs per version
+	PGB_ROUND=20	# figure 3 vs 0.1.0: seconds of pgbench per run
 	SMALL=10000	# figure 4: existing leads, small case
 	BIG=1000000	# figures 4-6: the single-statement load, then the big case
 	N4=10000	# figure 4: leads loaded in each case
@@ -32,15 +41,17 @@ full)
 	CHUNK=100000	# untimed prefills: rows per statement
 	LOAD_TIMEOUT=${BENCH_LOAD_TIMEOUT:-1200}
 	FINAL=bench/out/results.txt
+	[ "$MODE" = full ] || FINAL=bench/out/results-compare.txt
 	;;
 quick)
 	N_EXIST=1000 N_NEW=1000 PGB_T=2 SMALL=500 BIG=3000 N4=500 ORG7=1000 N8=300 R8=1000
+	ROUNDS=${BENCH_ROUNDS:-2} PGB_ROUND=2
 	CHUNK=1000
 	LOAD_TIMEOUT=${BENCH_LOAD_TIMEOUT:-120}
 	FINAL=bench/out/results-quick.txt
 	;;
 *)
-	echo "usage: sh bench/run.sh [quick|full]" >&2
+	echo "usage: sh bench/run.sh [quick|full|compare]" >&2
 	exit 2
 	;;
 esac
@@ -62,8 +73,17 @@ chmod 777 "$TMP"
 RESULTS=$TMP/results.txt
 : >"$RESULTS"
 LOADER=
+B_DIR=		# cluster B of the 0.1.0 comparison (bench/compare.sh)
+B_HOLDER=
+baseline_stop() {	# pg_virtualenv drops cluster B when its holder ends
+	[ -n "$B_HOLDER" ] || return 0
+	touch "$B_DIR/stop"
+	wait "$B_HOLDER" 2>/dev/null || true
+	B_HOLDER=
+}
 cleanup() {
 	if [ -n "$LOADER" ]; then kill "$LOADER" 2>/dev/null || true; fi
+	baseline_stop
 	cp "$RESULTS" "$FINAL.$$" 2>/dev/null && mv -f "$FINAL.$$" "$FINAL"
 	rm -rf "$TMP"
 }
@@ -249,6 +269,8 @@ t_lp=$(prefill $DB leadflow.leads 1 1 $N_EXIST)
 prefill $DB leadflow.leads 2 1 $N_EXIST >/dev/null
 say "bench 0 prefill: $N_EXIST leads into an empty org in statements of <= $CHUNK rows: $(rate $N_EXIST "$t_lp") leads/s; plain $(rate $N_EXIST "$t_pp") leads/s (not a figure)"
 settle $DB
+# the starting point of each run of the 0.1.0 comparison (bench/compare.sh)
+[ -z "${BENCH_BASELINE:-}" ] || run postgres "CREATE DATABASE lf_tmpl TEMPLATE $DB STRATEGY FILE_COPY"
 
 # 1. bulk INSERT ... SELECT
 note "figure 1: INSERT ... SELECT of $N_NEW leads"
@@ -259,6 +281,7 @@ maxid=$(val $DB "SELECT coalesce(max(lead_id), 0) FROM leadflow.leads")
 # from the identity sequences, not max(): no scan of the tables before the measurement
 maxstep=$(val $DB "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM $(val $DB "SELECT pg_get_serial_sequence('leadflow.lead_journey', 'step_id')")")
 maxsig=$(val $DB "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM $(val $DB "SELECT pg_get_serial_sequence('leadflow.lead_signals', 'signal_id')")")
+maxev=$(val $DB "SELECT CASE WHEN is_called THEN last_value ELSE 0 END FROM $(val $DB "SELECT pg_get_serial_sequence('leadflow.events', 'event_id')")")
 t_lf=$(load $DB leadflow.leads 1 "i > $N_EXIST")
 must "$t_lf" "figure 1"
 r_lf=$(rate $N_NEW "$t_lf")
@@ -274,35 +297,55 @@ say "bench 1 outcome: $(val $DB "SELECT format('of the %s new leads: %s%% merged
 	round((SELECT count(*) FROM leadflow.lead_journey j WHERE j.org_id = 1 AND j.lead_id > $maxid)::numeric / count(*), 1))
 	FROM leadflow.leads WHERE org_id = 1 AND lead_id > $maxid")"
 
-# 1. floor: what the pipeline stored for those leads (the leads with their
-# derived columns, journey rows, email claims, signals of touched survivors),
-# written by plain INSERT ... SELECT into copies of the tables with the same
-# indexes and as many rows already there: the rate no pipeline writing these
-# rows can exceed (the survivors' updates are left out, so it is a ceiling)
+# 1. floor: the rows the pipeline stores for those leads in the storage of
+# issue 21 -- each new lead's row with its derived columns, ONE journey row
+# per insert (its `created` row, whose detail takes the details of every row
+# the insert journaled, so the stored bytes stay), the survivors' own rows
+# (duplicate_touch, ...), the email and phone claims, the signals and the
+# events -- written by plain INSERT ... SELECT into copies of the tables
+# with the same indexes and as many rows already there: the rate no pipeline
+# writing these rows can exceed (no hashing, no survivor updates: a ceiling).
+# A pipeline that already writes one row per insert is copied as it is.
+# (SELECT * throughout: the copies follow whatever columns the tables have.)
 note "figure 1 floor: the stored rows as plain inserts"
+FLOOR="leads journey emails phones signals events"
 run $DB "CREATE TABLE bench.floor_leads (LIKE leadflow.leads INCLUDING DEFAULTS INCLUDING INDEXES)" \
 	"CREATE TABLE bench.floor_journey (LIKE leadflow.lead_journey INCLUDING DEFAULTS INCLUDING INDEXES)" \
 	"CREATE TABLE bench.floor_emails (LIKE leadflow.lead_emails INCLUDING INDEXES)" \
+	"CREATE TABLE bench.floor_phones (LIKE leadflow.lead_phones INCLUDING INDEXES)" \
 	"CREATE TABLE bench.floor_signals (LIKE leadflow.lead_signals INCLUDING DEFAULTS INCLUDING INDEXES)" \
+	"CREATE TABLE bench.floor_events (LIKE leadflow.events INCLUDING DEFAULTS INCLUDING INDEXES)" \
 	"INSERT INTO bench.floor_leads SELECT * FROM leadflow.leads WHERE org_id = 1 AND lead_id <= $maxid" \
 	"INSERT INTO bench.floor_journey SELECT * FROM leadflow.lead_journey WHERE org_id = 1 AND step_id <= $maxstep" \
 	"INSERT INTO bench.floor_emails SELECT * FROM leadflow.lead_emails WHERE org_id = 1 AND lead_id <= $maxid" \
+	"INSERT INTO bench.floor_phones SELECT * FROM leadflow.lead_phones WHERE org_id = 1 AND lead_id <= $maxid" \
 	"INSERT INTO bench.floor_signals SELECT * FROM leadflow.lead_signals WHERE org_id = 1 AND signal_id <= $maxsig" \
+	"INSERT INTO bench.floor_events SELECT * FROM leadflow.events WHERE org_id = 1 AND event_id <= $maxev" \
 	"CREATE UNLOGGED TABLE bench.new_leads AS SELECT * FROM leadflow.leads WHERE org_id = 1 AND lead_id > $maxid ORDER BY lead_id" \
 	"CREATE UNLOGGED TABLE bench.new_journey AS SELECT * FROM leadflow.lead_journey WHERE org_id = 1 AND step_id > $maxstep ORDER BY step_id" \
+	"UPDATE bench.new_journey j SET detail = d.detail
+	   FROM (SELECT lead_id, jsonb_object_agg(kind, detail) AS detail FROM bench.new_journey
+	          WHERE lead_id > $maxid AND kind <> 'duplicate_touch' GROUP BY lead_id HAVING count(*) > 1) d
+	  WHERE j.lead_id = d.lead_id AND j.kind = 'created'" \
+	"DELETE FROM bench.new_journey WHERE lead_id > $maxid AND kind NOT IN ('created', 'duplicate_touch')" \
 	"CREATE UNLOGGED TABLE bench.new_emails AS SELECT * FROM leadflow.lead_emails WHERE org_id = 1 AND lead_id > $maxid ORDER BY lead_id" \
-	"CREATE UNLOGGED TABLE bench.new_signals AS SELECT * FROM leadflow.lead_signals WHERE org_id = 1 AND signal_id > $maxsig ORDER BY signal_id"
+	"CREATE UNLOGGED TABLE bench.new_phones AS SELECT * FROM leadflow.lead_phones WHERE org_id = 1 AND lead_id > $maxid ORDER BY lead_id" \
+	"CREATE UNLOGGED TABLE bench.new_signals AS SELECT * FROM leadflow.lead_signals WHERE org_id = 1 AND signal_id > $maxsig ORDER BY signal_id" \
+	"CREATE UNLOGGED TABLE bench.new_events AS SELECT * FROM leadflow.events WHERE org_id = 1 AND event_id > $maxev ORDER BY event_id"
 settle $DB
-floor_rows=$(val $DB "SELECT format('%s journey rows, %s email claims, %s signals', (SELECT count(*) FROM bench.new_journey),
-	(SELECT count(*) FROM bench.new_emails), (SELECT count(*) FROM bench.new_signals))")
-t_floor=$(timed $DB "INSERT INTO bench.floor_leads SELECT * FROM bench.new_leads ORDER BY lead_id;
-	INSERT INTO bench.floor_journey SELECT * FROM bench.new_journey ORDER BY step_id;
-	INSERT INTO bench.floor_emails SELECT * FROM bench.new_emails ORDER BY lead_id;
-	INSERT INTO bench.floor_signals SELECT * FROM bench.new_signals ORDER BY signal_id")
+floor_rows=$(val $DB "SELECT format('%s journey rows (stored: %s), %s email claims, %s phone claims, %s signals, %s events',
+	(SELECT count(*) FROM bench.new_journey), (SELECT count(*) FROM leadflow.lead_journey WHERE org_id = 1 AND step_id > $maxstep),
+	(SELECT count(*) FROM bench.new_emails), (SELECT count(*) FROM bench.new_phones),
+	(SELECT count(*) FROM bench.new_signals), (SELECT count(*) FROM bench.new_events))")
+# the id column each copy is ordered by, as the pipeline wrote them
+t_floor=$(timed $DB "$(for t in $FLOOR; do
+	case $t in journey) k=step_id ;; signals) k=signal_id ;; events) k=event_id ;; *) k=lead_id ;; esac
+	printf 'INSERT INTO bench.floor_%s SELECT * FROM bench.new_%s ORDER BY %s; ' "$t" "$t" "$k"
+done)")
 must "$t_floor" "figure 1 floor"
 r_floor=$(rate $N_NEW "$t_floor")
-say "bench 1 floor: the rows the pipeline stored for them ($N_NEW leads, $floor_rows) as plain inserts, one transaction: $t_floor s = $r_floor leads/s, the most any pipeline storing them can reach; leadflow reached $(ratio "$r_lf" "$r_floor") of it; 25% of the plain table's rate ($((r_plain / 4)) leads/s) is $(ratio "$((r_plain / 4))" "$r_floor") of it"
-run $DB "DROP TABLE bench.floor_leads, bench.floor_journey, bench.floor_emails, bench.floor_signals, bench.new_leads, bench.new_journey, bench.new_emails, bench.new_signals"
+say "bench 1 floor: the rows stored for them with one journey row per insert ($N_NEW leads, $floor_rows) as plain inserts, one transaction: $t_floor s = $r_floor leads/s, the most any pipeline storing them can reach; leadflow reached $(ratio "$r_lf" "$r_floor") of it; 25% of the plain table's rate ($((r_plain / 4)) leads/s) is $(ratio "$((r_plain / 4))" "$r_floor") of it"
+run $DB "DROP TABLE $(for t in $FLOOR; do printf 'bench.floor_%s, bench.new_%s, ' "$t" "$t"; done | sed 's/, $//')"
 
 # 2. COPY of the same rows (into org 2, whose existing leads are those of org 1)
 note "figure 2: COPY of $N_NEW leads"
@@ -336,10 +379,10 @@ VALUES (1, 'Pg', 'Bench' || :n::bigint,
         (ARRAY['web_form', 'google_ads', 'meta_ads', 'partner', 'trade_show', 'chat'])[1 + :f::int % 6]);
 EOF
 done
-pgb() {		# pgb TABLE: sets tps and p95 (ms)
-	note "figure 3: pgbench, 2 clients, $PGB_T s, into $1"
+pgb() {		# pgb TABLE [SECONDS [DB]]: sets tps and p95 (ms)
+	note "figure 3: pgbench, 2 clients, ${2:-$PGB_T} s, into $1"
 	rm -f "$TMP"/pgblog.*
-	pgbench -n -M prepared -c 2 -j 2 -T "$PGB_T" -f "$TMP/pgb_$1.sql" -l --log-prefix="$TMP/pgblog" $DB \
+	pgbench -n -M prepared -c 2 -j 2 -T "${2:-$PGB_T}" -f "$TMP/pgb_$1.sql" -l --log-prefix="$TMP/pgblog" "${3:-$DB}" \
 		>"$TMP/pgb.out" 2>&1 || { cat "$TMP/pgb.out" >&2; die "pgbench into $1 failed"; }
 	if grep -q 'aborted' "$TMP/pgb.out"; then cat "$TMP/pgb.out" >&2; die "pgbench into $1: a client aborted"; fi
 	tps=$(sed -n 's/^tps = \([0-9.]*\) .*/\1/p' "$TMP/pgb.out" | head -n 1)
@@ -357,6 +400,14 @@ tps_lf=$tps p95_lf=$p95
 q=$(ratio "$tps_lf" "$tps_plain")
 say "bench 3 pgbench: 2 clients x $PGB_T s, one lead per transaction: $tps_lf tps, p95 $p95_lf ms; plain $tps_plain tps, p95 $p95_plain ms; ratio $q $(target '>= 0.50' "$q >= 0.50")"
 run postgres "DROP DATABASE $DB"
+
+# figures 1-3 against 0.1.0, in a cluster of its own
+. bench/compare.sh
+if [ "$MODE" = compare ]; then
+	say "bench summary: $(grep -c PASS "$TMP/verdicts" 2>/dev/null || true) PASS, $(grep -c MISS "$TMP/verdicts" 2>/dev/null || true) MISS (figures 1-3 only)"
+	note "done; results in $FINAL"
+	exit 0
+fi
 
 ###############################################################################
 # Figure 4, small case: N4 leads into an org of SMALL, in a database of its
@@ -596,9 +647,12 @@ fi
 pass=$(grep -c PASS "$TMP/verdicts" 2>/dev/null || true)
 miss=$(grep -c MISS "$TMP/verdicts" 2>/dev/null || true)
 say "bench summary: ${pass:-0} PASS, ${miss:-0} MISS"
-for f in "1 insert_select" "1 outcome" "1 floor" "2 copy" "3 pgbench" "4 scale" "5 load_1m" "6 memory" \
+if [ -n "${BENCH_BASELINE:-}" ]; then vs="1 vs_0.1.0|2 vs_0.1.0|3 vs_0.1.0"; else vs="1-3 vs_0.1.0"; fi
+IFS='|'
+for f in "1 insert_select" "1 outcome" "1 floor" "2 copy" "3 pgbench" $vs "4 scale" "5 load_1m" "6 memory" \
 	"7 rescore" "7 report_" "7 run_maintenance (first run)" "7 run_maintenance (second run)" "8 routing"; do
 	grep -qF "bench $f" "$RESULTS" || die "figure line 'bench $f' missing"
 done
+unset IFS
 [ -z "${ERRORS:-}" ] || die "a step failed: ${ERRORS}(see above)"
 note "done; results in $FINAL"
