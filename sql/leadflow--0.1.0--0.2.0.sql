@@ -1883,20 +1883,16 @@ BEGIN
     -- a row is rejected only when no usable email or phone remains; an
     -- unusable optional value is kept and noted (leads.data_issues)
     UPDATE leadflow.lead_imports i
-       SET error = COALESCE(leadflow.contact_problem(i.email, i.phone, i.country, region),
-                            CASE WHEN NULLIF(pg_catalog.btrim(i.status), '') IS NOT NULL
-                                   OR NULLIF(pg_catalog.btrim(i.stage), '') IS NOT NULL
-                                 THEN leadflow.import_place_problem(i.org_id, i.status, i.stage) END),
+       SET error = c.error,
            processed_at = pg_catalog.now(),
            -- Re-importing changes nothing: a row whose source and
            -- external_id are stored, or with the fields of a row imported
            -- before (its fingerprint), or repeating an earlier row of the
-           -- batch, is unchanged.  Set in the same pass (each pass writes
-           -- every row of the batch again); a rejected row's fingerprint
-           -- is never matched (it has no lead).
-           external_id = NULLIF(pg_catalog.btrim(i.external_id), ''),
+           -- batch, is unchanged.  Set in the same pass as the error (each
+           -- pass writes every row of the batch again).
+           external_id = CASE WHEN c.error IS NULL THEN NULLIF(pg_catalog.btrim(i.external_id), '') ELSE i.external_id END,
            -- import_fingerprint(i), written out: a function call per row costs
-           fingerprint = pg_catalog.md5(pg_catalog.concat_ws(pg_catalog.chr(31),
+           fingerprint = CASE WHEN c.error IS NULL THEN pg_catalog.md5(pg_catalog.concat_ws(pg_catalog.chr(31),
                    i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title, i.industry,
                    i.company_size, i.annual_revenue, i.country, i.state, i.city, i.postal_code,
                    i.source, i.campaign, NULLIF(pg_catalog.btrim(i.external_id), ''),
@@ -1908,10 +1904,19 @@ BEGIN
                                      (i.source IS NULL)::int, (i.campaign IS NULL)::int),
                'o:' OPERATOR(pg_catalog.||) i.owner_rep_id, 'e:' OPERATOR(pg_catalog.||) i.owner_email,
                'c:' OPERATOR(pg_catalog.||) i.created_at, 's:' OPERATOR(pg_catalog.||) i.status,
-               'g:' OPERATOR(pg_catalog.||) i.stage, 'a:' OPERATOR(pg_catalog.||) i.attributes))
+               'g:' OPERATOR(pg_catalog.||) i.stage, 'a:' OPERATOR(pg_catalog.||) i.attributes)) END
+      FROM (SELECT r.row_number,
+                   COALESCE(leadflow.contact_problem(r.email, r.phone, r.country, region),
+                            CASE WHEN NULLIF(pg_catalog.btrim(r.status), '') IS NOT NULL
+                                   OR NULLIF(pg_catalog.btrim(r.stage), '') IS NOT NULL
+                                 THEN leadflow.import_place_problem(r.org_id, r.status, r.stage) END) AS error
+              FROM leadflow.lead_imports r
+             WHERE r.org_id OPERATOR(pg_catalog.=) process_import.org_id
+               AND r.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+               AND r.processed_at IS NULL) c
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.processed_at IS NULL;
+       AND i.row_number OPERATOR(pg_catalog.=) c.row_number;
 
     -- stored before: by the claim of its external_id, or a row of an
     -- earlier batch with the same fields (set-based: hash joins, no
