@@ -277,9 +277,10 @@ set_issues(LeadflowLead *lead, const char *const *fields, const char *const *cod
  * The data_issues an INSERT gives: capture() and process_import note there
  * the company_size or annual_revenue they could not read (the columns are
  * numbers; the value as typed is in attributes), process_import also a
- * migration's unknown owner, unreadable created_at or attributes.  The fields the pipeline
- * checks itself are decided again; anything else is refused, so that only
- * problem codes, never free text, reach the row and the journey.
+ * migration's unknown owner, unreadable created_at or attributes.  The
+ * fields the pipeline checks itself are decided again; anything else is
+ * refused, so that only problem codes, never free text, reach the row and
+ * the journey.
  */
 static void
 check_given_issues(LeadflowLead *lead)

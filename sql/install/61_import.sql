@@ -128,7 +128,7 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 BEGIN
     RETURN value::jsonb;
-EXCEPTION WHEN invalid_text_representation THEN
+EXCEPTION WHEN invalid_text_representation OR untranslatable_character OR statement_too_complex THEN
     RETURN NULL;
 END
 $$;
@@ -310,6 +310,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     region text;
+    -- looked up once: a catalog lookup per row in the nextval below costs
+    lead_seq regclass := pg_catalog.pg_get_serial_sequence('leadflow.leads', 'lead_id')::regclass;
 BEGIN
     IF process_import.org_id IS NULL OR process_import.batch_id IS NULL THEN
         RAISE EXCEPTION 'process_import needs an org_id and a batch_id, got org_id % and batch_id %',
@@ -429,7 +431,7 @@ BEGIN
        AND i.row_number OPERATOR(pg_catalog.=) r.row_number AND i.lead_id IS NULL;
 
     UPDATE leadflow.lead_imports i
-       SET lead_id = pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('leadflow.leads', 'lead_id'))
+       SET lead_id = pg_catalog.nextval(lead_seq)
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
        AND i.error IS NULL AND i.lead_id IS NULL AND NOT i.unchanged;
