@@ -13,7 +13,7 @@ OBJS = \
 	src/validate.o src/dedup.o src/enrich.o src/score.o src/predict.o src/route.o \
 	src/workflow.o src/nurture.o src/account.o \
 	src/pipeline.o src/pipeline_update.o \
-	src/reassign.o src/maintenance.o src/route_sql.o src/journey_sql.o src/predict_sql.o
+	src/capture.o src/reassign.o src/maintenance.o src/route_sql.o src/journey_sql.o src/predict_sql.o
 
 # The install script of default_version is built from the topic parts in
 # sql/install/ (in file name order) and the shipped free-mail list in data/.
@@ -49,7 +49,9 @@ REGRESS = \
 	96_phone_dedup \
 	97_reactivation \
 	97_data_quality \
+	97_capture_limits \
 	98_messy_import \
+	98_migration_import \
 	99_upgrade
 REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
 

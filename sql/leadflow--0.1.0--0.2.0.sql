@@ -1467,6 +1467,12 @@ ALTER TABLE @extschema@.lead_imports ALTER COLUMN org_id SET DEFAULT @extschema@
 ALTER TABLE @extschema@.lead_imports ADD COLUMN external_id text;
 ALTER TABLE @extschema@.lead_imports ADD COLUMN fingerprint text;
 ALTER TABLE @extschema@.lead_imports ADD COLUMN unchanged boolean NOT NULL DEFAULT false;
+ALTER TABLE @extschema@.lead_imports ADD COLUMN owner_rep_id text;
+ALTER TABLE @extschema@.lead_imports ADD COLUMN owner_email text;
+ALTER TABLE @extschema@.lead_imports ADD COLUMN created_at text;
+ALTER TABLE @extschema@.lead_imports ADD COLUMN status text;
+ALTER TABLE @extschema@.lead_imports ADD COLUMN stage text;
+ALTER TABLE @extschema@.lead_imports ADD COLUMN attributes text;
 
 -- a row imported before (same fields, any batch) is found by its fingerprint
 CREATE INDEX lead_imports_fingerprint ON @extschema@.lead_imports (org_id, fingerprint)
@@ -1475,6 +1481,13 @@ CREATE INDEX lead_imports_fingerprint ON @extschema@.lead_imports (org_id, finge
 COMMENT ON COLUMN @extschema@.lead_imports.external_id IS 'CSV field external_id: the lead''s id in the system it comes from (leads.external_id); a row whose source and external_id are already stored is unchanged.';
 
 COMMENT ON COLUMN @extschema@.lead_imports.fingerprint IS 'Set by process_import: md5 of the row''s fields; a row with the fingerprint of a row imported before (in any batch) is unchanged.';
+
+COMMENT ON COLUMN @extschema@.lead_imports.owner_rep_id IS 'CSV field owner_rep_id: the rep who owns the lead (a rep_id of the org); the lead keeps this owner and is not routed. An unknown rep is a data issue (owner: unknown) and the lead is routed.';
+COMMENT ON COLUMN @extschema@.lead_imports.owner_email IS 'CSV field owner_email: the owner by the email of a rep of the org (any case), when owner_rep_id is empty.';
+COMMENT ON COLUMN @extschema@.lead_imports.created_at IS 'CSV field created_at: when the lead was created in the system it comes from (a timestamp; without a zone, in the session''s TimeZone). A past one is kept as leads.created_at; the lead''s SLA and inactivity clocks start at the import (assigned_at, last_activity_at). Unreadable or in the future: a data issue, created_at is the import time.';
+COMMENT ON COLUMN @extschema@.lead_imports.status IS 'CSV field status: new, contacted, qualified, nurture, unqualified or converted (a status of the default workflow''s stages, any case); kept. Another value rejects the row.';
+COMMENT ON COLUMN @extschema@.lead_imports.stage IS 'CSV field stage: a stage of the org''s default workflow by name (any case) or stage_id; the status follows it. An unknown stage, or one of another status than the row''s status, rejects the row.';
+COMMENT ON COLUMN @extschema@.lead_imports.attributes IS 'CSV field attributes: custom fields as a JSON object, stored in leads.attributes (stage_import puts every column it does not know here). Not an object: kept in attributes under "attributes" with a data issue.';
 
 COMMENT ON COLUMN @extschema@.lead_imports.unchanged IS 'Set by process_import: the row was imported before (same external_id, or same fields) and stored nothing; lead_id is the lead it was.';
 
@@ -1492,7 +1505,10 @@ AS $$
                                  (r.industry IS NULL)::int, (r.company_size IS NULL)::int,
                                  (r.annual_revenue IS NULL)::int, (r.country IS NULL)::int,
                                  (r.state IS NULL)::int, (r.city IS NULL)::int, (r.postal_code IS NULL)::int,
-                                 (r.source IS NULL)::int, (r.campaign IS NULL)::int)))
+                                 (r.source IS NULL)::int, (r.campaign IS NULL)::int),
+               'o:' OPERATOR(pg_catalog.||) r.owner_rep_id, 'e:' OPERATOR(pg_catalog.||) r.owner_email,
+               'c:' OPERATOR(pg_catalog.||) r.created_at, 's:' OPERATOR(pg_catalog.||) r.status,
+               'g:' OPERATOR(pg_catalog.||) r.stage, 'a:' OPERATOR(pg_catalog.||) r.attributes))
 $$;
 COMMENT ON FUNCTION @extschema@.import_fingerprint(@extschema@.lead_imports) IS
     'md5 of a CSV row''s fields (lead_imports.fingerprint): process_import treats a row with the fingerprint of a row imported before as unchanged.';
@@ -1557,6 +1573,9 @@ DECLARE
     stored_source text;
     google_key text;
     submitted timestamptz;
+    attr_keys text[] := '{}';   -- keys for attributes, gathered then added at once
+    attr_values text[] := '{}';
+    events_before bigint;
 BEGIN
     -- Meta's leadgen_id (or the webhook's id), Google's lead_id, a form's external_id
     external := NULLIF(pg_catalog.btrim(COALESCE(
@@ -1599,7 +1618,8 @@ BEGIN
             CONTINUE;                                   -- the lead's external_id
         ELSIF col IS NULL OR NULLIF(pg_catalog.btrim(v), '') IS NULL THEN
             IF NULLIF(pg_catalog.btrim(v), '') IS NOT NULL THEN
-                attrs := attrs || pg_catalog.jsonb_build_object(k, v);
+                attr_keys := attr_keys || k;
+                attr_values := attr_values || v;
             END IF;
         ELSIF col = 'full_name' THEN
             full_name := pg_catalog.btrim(v);
@@ -1607,7 +1627,8 @@ BEGIN
             -- "1,200", "$5M" read; "51-200" kept as typed with a data issue, not guessed
             problem := leadflow.number_problem(v, col = 'company_size');
             IF problem IS NOT NULL THEN
-                attrs := attrs || pg_catalog.jsonb_build_object(k, v);
+                attr_keys := attr_keys || k;
+                attr_values := attr_values || v;
                 IF NOT issues ? col THEN
                     issues := issues || pg_catalog.jsonb_build_object(col, problem);
                 END IF;
@@ -1618,6 +1639,11 @@ BEGIN
             f := f || pg_catalog.jsonb_build_object(col, pg_catalog.btrim(v));
         END IF;
     END LOOP;
+    -- one object built once (appending key by key copied it per key)
+    IF pg_catalog.cardinality(attr_keys) > 0 THEN
+        attrs := attrs || (SELECT pg_catalog.jsonb_object_agg(a.k, a.v ORDER BY a.n)
+                             FROM ROWS FROM (pg_catalog.unnest(attr_keys), pg_catalog.unnest(attr_values)) WITH ORDINALITY a(k, v, n));
+    END IF;
     -- Meta's top-level campaign_name is the campaign; created_time is when
     -- the person submitted (ad_name, adset_name, form_id, platform stay in
     -- attributes); Google's google_key is not kept
@@ -1640,6 +1666,9 @@ BEGIN
                   HINT = 'Send an email or phone field (e.g. "email", "phone_number", Google "EMAIL").';
     END IF;
 
+    -- a reactivation by this insert is an event after the org's last one
+    SELECT pg_catalog.max(e.event_id) INTO events_before
+      FROM leadflow.events e WHERE e.org_id OPERATOR(pg_catalog.=) capture.org_id;
     INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company, job_title,
                                 industry, company_size, annual_revenue, country, state, city,
                                 postal_code, source, campaign, attributes, data_issues, external_id,
@@ -1663,12 +1692,18 @@ BEGIN
     END IF;
 
     lead_id := COALESCE(survivor, new_id);
-    outcome := CASE WHEN new_status = 'merged' THEN 'merged' ELSE 'created' END;
+    outcome := CASE WHEN new_status <> 'merged' THEN 'created'
+                    WHEN EXISTS (SELECT FROM leadflow.events e
+                                  WHERE e.org_id OPERATOR(pg_catalog.=) capture.org_id
+                                    AND e.event_id OPERATOR(pg_catalog.>) COALESCE(events_before, 0)
+                                    AND e.event OPERATOR(pg_catalog.=) 'reactivated'
+                                    AND e.lead_id OPERATOR(pg_catalog.=) survivor) THEN 'reactivated'
+                    ELSE 'merged' END;
     RETURN NEXT;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.capture(bigint, text, jsonb) IS
-    'Captures a lead from a web form (flat object), Meta Lead Ads (field_data) or Google Ads (user_column_data) payload; returns the live lead and whether it was created, merged into an existing one, or unchanged (a submission with the same source and external id, Meta leadgen_id/id, Google lead_id or external_id, was captured before: nothing is stored).';
+    'Captures a lead from a web form (flat object), Meta Lead Ads (field_data) or Google Ads (user_column_data) payload; returns the live lead and whether it was created, merged into an existing one, reactivated (merged into an archived or unqualified lead, which it reopened), test (a Google test lead, not stored) or unchanged (a submission with the same source and external id, Meta leadgen_id/id, Google lead_id or external_id, was captured before: nothing is stored).';
 
 -- process_import returns an unchanged count too: a new result type
 DROP FUNCTION @extschema@.process_import(bigint, bigint);
@@ -1679,6 +1714,8 @@ SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
     region text;
+    -- looked up once: a catalog lookup per row in the nextval below costs
+    lead_seq regclass := pg_catalog.pg_get_serial_sequence('leadflow.leads', 'lead_id')::regclass;
 BEGIN
     IF process_import.org_id IS NULL OR process_import.batch_id IS NULL THEN
         RAISE EXCEPTION 'process_import needs an org_id and a batch_id, got org_id % and batch_id %',
@@ -1709,19 +1746,16 @@ BEGIN
     -- a row is rejected only when no usable email or phone remains; an
     -- unusable optional value is kept and noted (leads.data_issues)
     UPDATE leadflow.lead_imports i
-       SET error = leadflow.contact_problem(i.email, i.phone, i.country, region),
-           processed_at = pg_catalog.now()
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.processed_at IS NULL;
-
-    -- Re-importing changes nothing: a row whose source and external_id are
-    -- stored, or with the fields of a row imported before (its
-    -- fingerprint), or repeating an earlier row of the batch, is unchanged
-    UPDATE leadflow.lead_imports i
-       SET external_id = NULLIF(pg_catalog.btrim(i.external_id), ''),
+       SET error = c.error,
+           processed_at = pg_catalog.now(),
+           -- Re-importing changes nothing: a row whose source and
+           -- external_id are stored, or with the fields of a row imported
+           -- before (its fingerprint), or repeating an earlier row of the
+           -- batch, is unchanged.  Set in the same pass as the error (each
+           -- pass writes every row of the batch again).
+           external_id = CASE WHEN c.error IS NULL THEN NULLIF(pg_catalog.btrim(i.external_id), '') ELSE i.external_id END,
            -- import_fingerprint(i), written out: a function call per row costs
-           fingerprint = pg_catalog.md5(pg_catalog.concat_ws(pg_catalog.chr(31),
+           fingerprint = CASE WHEN c.error IS NULL THEN pg_catalog.md5(pg_catalog.concat_ws(pg_catalog.chr(31),
                    i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title, i.industry,
                    i.company_size, i.annual_revenue, i.country, i.state, i.city, i.postal_code,
                    i.source, i.campaign, NULLIF(pg_catalog.btrim(i.external_id), ''),
@@ -1730,10 +1764,22 @@ BEGIN
                                      (i.industry IS NULL)::int, (i.company_size IS NULL)::int,
                                      (i.annual_revenue IS NULL)::int, (i.country IS NULL)::int,
                                      (i.state IS NULL)::int, (i.city IS NULL)::int, (i.postal_code IS NULL)::int,
-                                     (i.source IS NULL)::int, (i.campaign IS NULL)::int)))
+                                     (i.source IS NULL)::int, (i.campaign IS NULL)::int),
+               'o:' OPERATOR(pg_catalog.||) i.owner_rep_id, 'e:' OPERATOR(pg_catalog.||) i.owner_email,
+               'c:' OPERATOR(pg_catalog.||) i.created_at, 's:' OPERATOR(pg_catalog.||) i.status,
+               'g:' OPERATOR(pg_catalog.||) i.stage, 'a:' OPERATOR(pg_catalog.||) i.attributes)) END
+      FROM (SELECT r.row_number,
+                   COALESCE(leadflow.contact_problem(r.email, r.phone, r.country, region),
+                            CASE WHEN NULLIF(pg_catalog.btrim(r.status), '') IS NOT NULL
+                                   OR NULLIF(pg_catalog.btrim(r.stage), '') IS NOT NULL
+                                 THEN leadflow.import_place_problem(r.org_id, r.status, r.stage) END) AS error
+              FROM leadflow.lead_imports r
+             WHERE r.org_id OPERATOR(pg_catalog.=) process_import.org_id
+               AND r.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+               AND r.processed_at IS NULL) c
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL AND i.lead_id IS NULL;
+       AND i.row_number OPERATOR(pg_catalog.=) c.row_number;
 
     -- stored before: by the claim of its external_id, or a row of an
     -- earlier batch with the same fields (set-based: hash joins, no
@@ -1790,30 +1836,63 @@ BEGIN
        AND i.row_number OPERATOR(pg_catalog.=) r.row_number AND i.lead_id IS NULL;
 
     UPDATE leadflow.lead_imports i
-       SET lead_id = pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('leadflow.leads', 'lead_id'))
+       SET lead_id = pg_catalog.nextval(lead_seq)
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
        AND i.error IS NULL AND i.lead_id IS NULL AND NOT i.unchanged;
 
     -- company_size and annual_revenue as people type them ("1,200",
-    -- "$5M"); what cannot be read stays as typed in attributes, noted
+    -- "$5M"); what cannot be read stays as typed in attributes, noted.
+    -- A migration's owner is kept (the pipeline does not route the lead),
+    -- its status or stage too (checked above); custom fields go to
+    -- attributes.  The migration columns are read only where given.
     INSERT INTO leadflow.leads (org_id, lead_id, first_name, last_name, email, phone, company, job_title,
                                 industry, company_size, annual_revenue, country, state, city,
-                                postal_code, source, campaign, attributes, data_issues, external_id)
+                                postal_code, source, campaign, attributes, data_issues, external_id,
+                                owner_rep_id, status, stage_id)
     SELECT i.org_id, i.lead_id, i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title,
            i.industry, leadflow.parse_number(i.company_size, true)::integer, leadflow.parse_number(i.annual_revenue),
            i.country, i.state, i.city, i.postal_code, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'), i.campaign,
+           COALESCE(m.custom, '{}') OPERATOR(pg_catalog.||)
            CASE WHEN p.size_problem IS NULL AND p.revenue_problem IS NULL THEN '{}'::jsonb
                 ELSE pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
                          'company_size', CASE WHEN p.size_problem IS NOT NULL THEN i.company_size END,
                          'annual_revenue', CASE WHEN p.revenue_problem IS NOT NULL THEN i.annual_revenue END)) END,
-           CASE WHEN p.size_problem IS NOT NULL OR p.revenue_problem IS NOT NULL
+           CASE WHEN COALESCE(p.size_problem, p.revenue_problem, m.owner_problem, m.created_problem, m.custom_problem) IS NOT NULL
                 THEN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-                         'company_size', p.size_problem, 'annual_revenue', p.revenue_problem)) END,
-           i.external_id
+                         'company_size', p.size_problem, 'annual_revenue', p.revenue_problem,
+                         'owner', m.owner_problem, 'created_at', m.created_problem, 'attributes', m.custom_problem)) END,
+           i.external_id, m.owner_rep_id, COALESCE(m.status, 'new'), m.stage_id
       FROM leadflow.lead_imports i
      CROSS JOIN LATERAL (SELECT leadflow.number_problem(i.company_size, true) AS size_problem,
                                 leadflow.number_problem(i.annual_revenue) AS revenue_problem) p
+     CROSS JOIN LATERAL (
+           SELECT CASE WHEN o.given AND o.rep_id IS NULL THEN 'unknown' END AS owner_problem, o.rep_id AS owner_rep_id,
+                  CASE WHEN c.given AND c.at IS NULL THEN 'not_a_date'
+                       WHEN c.at OPERATOR(pg_catalog.>) pg_catalog.now() THEN 'in_future' END AS created_problem,
+                  CASE WHEN a.given AND pg_catalog.jsonb_typeof(a.value) IS DISTINCT FROM 'object' THEN 'not_an_object' END AS custom_problem,
+                  CASE WHEN NOT a.given THEN NULL
+                       WHEN pg_catalog.jsonb_typeof(a.value) = 'object' THEN a.value
+                       ELSE pg_catalog.jsonb_build_object('attributes', i.attributes) END AS custom,
+                  pg_catalog.lower(NULLIF(pg_catalog.btrim(i.status), '')) AS status,
+                  CASE WHEN NULLIF(pg_catalog.btrim(i.stage), '') IS NOT NULL
+                       THEN leadflow.import_stage(i.org_id, i.stage) END AS stage_id
+             FROM (SELECT NULLIF(pg_catalog.btrim(i.owner_rep_id), '') IS NOT NULL
+                          OR NULLIF(pg_catalog.btrim(i.owner_email), '') IS NOT NULL AS given,
+                          CASE WHEN NULLIF(pg_catalog.btrim(i.owner_rep_id), '') IS NOT NULL
+                                 OR NULLIF(pg_catalog.btrim(i.owner_email), '') IS NOT NULL THEN
+                              (SELECT r.rep_id FROM leadflow.reps r
+                                WHERE r.org_id OPERATOR(pg_catalog.=) i.org_id
+                                  AND CASE WHEN NULLIF(pg_catalog.btrim(i.owner_rep_id), '') IS NOT NULL
+                                           THEN r.rep_id::text OPERATOR(pg_catalog.=) pg_catalog.btrim(i.owner_rep_id)
+                                           ELSE pg_catalog.lower(r.email) OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(i.owner_email)) END
+                                ORDER BY r.active DESC, r.rep_id LIMIT 1) END AS rep_id) o,
+                  (SELECT NULLIF(pg_catalog.btrim(i.created_at), '') IS NOT NULL AS given,
+                          CASE WHEN NULLIF(pg_catalog.btrim(i.created_at), '') IS NOT NULL
+                               THEN leadflow.import_timestamp(i.created_at) END AS at) c,
+                  (SELECT NULLIF(pg_catalog.btrim(i.attributes), '') IS NOT NULL AS given,
+                          CASE WHEN NULLIF(pg_catalog.btrim(i.attributes), '') IS NOT NULL
+                               THEN leadflow.import_json(i.attributes) END AS value) a) m
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
        AND i.error IS NULL AND NOT i.unchanged
@@ -1829,6 +1908,21 @@ BEGIN
                        CASE WHEN leadflow.contact_problem(NULL, i.phone, NULL, region) IS NULL
                             THEN leadflow.normalize_phone(i.phone, region) END) COLLATE pg_catalog."C",
               i.row_number;
+
+    -- A migrated lead keeps its past created_at.  Its clocks start at the
+    -- import: the SLA's at assigned_at (set by the insert), inactivity
+    -- decay and cold archiving at last_activity_at (else they would count
+    -- from the old date and archive or decay the backlog at once).
+    UPDATE leadflow.leads l
+       SET created_at = c.at, last_activity_at = COALESCE(l.last_activity_at, l.created_at)
+      FROM (SELECT i.lead_id, leadflow.import_timestamp(i.created_at) AS at
+              FROM leadflow.lead_imports i
+             WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+               AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+               AND i.error IS NULL AND NOT i.unchanged
+               AND NULLIF(pg_catalog.btrim(i.created_at), '') IS NOT NULL) c
+     WHERE l.org_id OPERATOR(pg_catalog.=) process_import.org_id AND l.lead_id OPERATOR(pg_catalog.=) c.lead_id
+       AND l.merged_into IS NULL AND c.at OPERATOR(pg_catalog.<) l.created_at;
 
     -- a repeat within the batch is the lead of the row it repeats
     UPDATE leadflow.lead_imports i
@@ -2473,3 +2567,263 @@ SELECT @extschema@.enable_tenant_isolation()
                 WHERE c.relname OPERATOR(pg_catalog.=) 'leads' AND c.relrowsecurity
                   AND c.relnamespace OPERATOR(pg_catalog.=) (SELECT e.extnamespace FROM pg_catalog.pg_extension e
                                                                WHERE e.extname OPERATOR(pg_catalog.=) 'leadflow'));
+
+------------------------------------------------------------------------------
+-- Issue 18 (continued): capture() linear in its payload and bounded
+-- (leadflow.capture_max_bytes, leadflow.capture_max_keys: 54000 over them);
+-- migration imports (owner, created_at, status, stage, custom fields; the
+-- lead_imports columns and process_import above) and stage_import, which
+-- stages a CSV of any header (60_capture, 61_import).
+
+CREATE FUNCTION @extschema@.capture_check_limits(payload jsonb)
+RETURNS void
+AS 'MODULE_PATHNAME', 'leadflow_capture_check_limits'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.capture_check_limits(jsonb) IS
+    'Internal to capture(): 54000 when the payload is larger than leadflow.capture_max_bytes or has more fields (top-level keys plus field_data or user_column_data entries) than leadflow.capture_max_keys.';
+
+CREATE OR REPLACE FUNCTION @extschema@.capture_flatten(payload jsonb)
+RETURNS jsonb
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    flat jsonb;
+    extra jsonb;
+    bad int;
+BEGIN
+    IF payload IS NULL OR pg_catalog.jsonb_typeof(payload) <> 'object' THEN
+        RAISE EXCEPTION 'capture payload must be a JSON object, not %', COALESCE(pg_catalog.jsonb_typeof(payload), 'null')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM leadflow.capture_check_limits(payload);
+
+    IF payload ? 'field_data' THEN                      -- Meta Lead Ads
+        IF pg_catalog.jsonb_typeof(payload -> 'field_data') <> 'array' THEN
+            RAISE EXCEPTION 'capture payload field_data must be an array'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        SELECT pg_catalog.min(e.n) - 1 INTO bad
+          FROM pg_catalog.jsonb_array_elements(payload -> 'field_data') WITH ORDINALITY e(item, n)
+         WHERE pg_catalog.jsonb_typeof(e.item) <> 'object' OR pg_catalog.jsonb_typeof(e.item -> 'name') IS DISTINCT FROM 'string';
+        IF bad IS NOT NULL THEN
+            RAISE EXCEPTION 'capture payload field_data[%] has no name', bad
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        SELECT pg_catalog.min(e.n) - 1 INTO bad
+          FROM pg_catalog.jsonb_array_elements(payload -> 'field_data') WITH ORDINALITY e(item, n)
+         WHERE pg_catalog.jsonb_typeof(e.item -> 'values') IS DISTINCT FROM 'array';
+        IF bad IS NOT NULL THEN
+            RAISE EXCEPTION 'capture payload field_data[%] ("%") has no values array', bad, payload -> 'field_data' -> bad ->> 'name'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        -- the later of two fields of one name wins, as it did
+        SELECT pg_catalog.jsonb_object_agg(pg_catalog.lower(e.item ->> 'name'), e.item -> 'values' ->> 0 ORDER BY e.n)
+          INTO flat
+          FROM pg_catalog.jsonb_array_elements(payload -> 'field_data') WITH ORDINALITY e(item, n)
+         WHERE pg_catalog.jsonb_array_length(e.item -> 'values') > 0;
+        extra := payload - 'field_data';
+        IF extra ? 'id' THEN
+            extra := (extra - 'id') || pg_catalog.jsonb_build_object('meta_lead_id', extra -> 'id');
+        END IF;
+    ELSIF payload ? 'user_column_data' THEN             -- Google Ads lead form
+        IF pg_catalog.jsonb_typeof(payload -> 'user_column_data') <> 'array' THEN
+            RAISE EXCEPTION 'capture payload user_column_data must be an array'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        SELECT pg_catalog.min(e.n) - 1 INTO bad
+          FROM pg_catalog.jsonb_array_elements(payload -> 'user_column_data') WITH ORDINALITY e(item, n)
+         WHERE pg_catalog.jsonb_typeof(e.item) <> 'object' OR pg_catalog.jsonb_typeof(e.item -> 'column_id') IS DISTINCT FROM 'string';
+        IF bad IS NOT NULL THEN
+            RAISE EXCEPTION 'capture payload user_column_data[%] has no column_id', bad
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        SELECT pg_catalog.jsonb_object_agg(pg_catalog.lower(e.item ->> 'column_id'), e.item ->> 'string_value' ORDER BY e.n)
+          INTO flat
+          FROM pg_catalog.jsonb_array_elements(payload -> 'user_column_data') WITH ORDINALITY e(item, n);
+        extra := payload - 'user_column_data';
+        IF extra ? 'lead_id' THEN
+            extra := (extra - 'lead_id') || pg_catalog.jsonb_build_object('google_lead_id', extra -> 'lead_id');
+        END IF;
+    ELSE                                                -- a flat object
+        SELECT pg_catalog.jsonb_object_agg(pg_catalog.lower(e.key), e.value #>> '{}' ORDER BY e.n)
+                   FILTER (WHERE pg_catalog.jsonb_typeof(e.value) NOT IN ('object', 'array')),
+               pg_catalog.jsonb_object_agg(e.key, e.value)
+                   FILTER (WHERE pg_catalog.jsonb_typeof(e.value) IN ('object', 'array'))
+          INTO flat, extra
+          FROM pg_catalog.jsonb_each(payload) WITH ORDINALITY e(key, value, n);
+    END IF;
+    RETURN COALESCE(flat, '{}') || pg_catalog.jsonb_build_object('_extra', COALESCE(extra, '{}'));
+END
+$$;
+COMMENT ON FUNCTION @extschema@.capture_flatten(jsonb) IS
+    'Internal to capture(): a flat, Meta Lead Ads or Google Ads payload as one object of lower-case field names; refuses (54000) a payload over the capture limits.';
+
+CREATE FUNCTION @extschema@.csv_records(csv text)
+RETURNS SETOF text[]
+AS 'MODULE_PATHNAME', 'leadflow_csv_records'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.csv_records(text) IS
+    'The records of a CSV text, in order, one text array each (comma, double quotes with "" inside, CRLF or LF, newlines inside quotes; an unquoted empty field is NULL, blank lines skipped); 22P04 for an unterminated quote.';
+
+CREATE FUNCTION @extschema@.import_json(value text)
+RETURNS jsonb
+LANGUAGE plpgsql IMMUTABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN value::jsonb;
+EXCEPTION WHEN invalid_text_representation OR untranslatable_character OR statement_too_complex THEN
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.import_json(text) IS
+    'Internal to stage_import and process_import: the text as jsonb, NULL when it is not JSON.';
+
+CREATE FUNCTION @extschema@.import_timestamp(value text)
+RETURNS timestamptz
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN NULLIF(pg_catalog.btrim(value), '')::timestamptz;
+EXCEPTION WHEN invalid_datetime_format OR datetime_field_overflow OR invalid_time_zone_displacement_value
+              OR invalid_parameter_value OR feature_not_supported THEN
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.import_timestamp(text) IS
+    'Internal to process_import: the text as a timestamp (without a zone in the session''s TimeZone), NULL when it is none.';
+
+CREATE FUNCTION @extschema@.import_stage(org_id bigint, stage text)
+RETURNS bigint
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT s.stage_id
+      FROM leadflow.workflow_stages s
+      JOIN leadflow.workflows w ON w.org_id OPERATOR(pg_catalog.=) s.org_id AND w.workflow_id OPERATOR(pg_catalog.=) s.workflow_id
+     WHERE s.org_id OPERATOR(pg_catalog.=) import_stage.org_id AND w.is_default
+       AND (pg_catalog.lower(s.name) OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(import_stage.stage))
+            OR s.stage_id::text OPERATOR(pg_catalog.=) pg_catalog.btrim(import_stage.stage))
+     ORDER BY s.position LIMIT 1
+$$;
+COMMENT ON FUNCTION @extschema@.import_stage(bigint, text) IS
+    'Internal to process_import: the stage of the org''s default workflow a CSV row names (by name, any case, or stage_id), NULL for none.';
+
+CREATE FUNCTION @extschema@.import_place_problem(org_id bigint, status text, stage text)
+RETURNS text
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    want text := pg_catalog.lower(NULLIF(pg_catalog.btrim(status), ''));
+    stage_status text;
+BEGIN
+    IF NULLIF(pg_catalog.btrim(stage), '') IS NOT NULL THEN
+        SELECT s.status INTO stage_status FROM leadflow.workflow_stages s
+         WHERE s.org_id OPERATOR(pg_catalog.=) import_place_problem.org_id
+           AND s.stage_id OPERATOR(pg_catalog.=) leadflow.import_stage(import_place_problem.org_id, stage);
+        IF NOT FOUND THEN
+            RETURN pg_catalog.format('stage %s is not a stage of the org''s default workflow', pg_catalog.quote_literal(stage));
+        END IF;
+        IF want IS NOT NULL AND want OPERATOR(pg_catalog.<>) stage_status THEN
+            RETURN pg_catalog.format('stage %s has status %s, not %s', pg_catalog.quote_literal(stage),
+                                     stage_status, pg_catalog.quote_literal(status));
+        END IF;
+    ELSIF want IS NOT NULL AND NOT EXISTS (
+            SELECT FROM leadflow.workflow_stages s
+              JOIN leadflow.workflows w ON w.org_id OPERATOR(pg_catalog.=) s.org_id AND w.workflow_id OPERATOR(pg_catalog.=) s.workflow_id
+             WHERE s.org_id OPERATOR(pg_catalog.=) import_place_problem.org_id AND w.is_default
+               AND s.status OPERATOR(pg_catalog.=) want) THEN
+        RETURN pg_catalog.format('status %s is not a status of the org''s default workflow (merged and archived leads cannot be imported)',
+                                 pg_catalog.quote_literal(status));
+    END IF;
+    RETURN NULL;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.import_place_problem(bigint, text, text) IS
+    'Internal to process_import: why a CSV row''s status and stage cannot be kept (the row''s error), or NULL.';
+
+CREATE FUNCTION @extschema@.import_column(header text)
+RETURNS text
+LANGUAGE sql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+    SELECT CASE
+        WHEN leadflow.source_key(header) IN ('first_name', 'last_name', 'email', 'phone', 'company', 'job_title',
+                 'industry', 'company_size', 'annual_revenue', 'country', 'state', 'city', 'postal_code',
+                 'source', 'campaign', 'external_id', 'owner_rep_id', 'owner_email', 'created_at',
+                 'status', 'stage', 'attributes')
+        THEN leadflow.source_key(header)
+        ELSE (SELECT m.column_name FROM leadflow.capture_field_names m
+               WHERE m.name OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(header))
+                  OR m.name OPERATOR(pg_catalog.=) leadflow.source_key(header)
+               ORDER BY m.name OPERATOR(pg_catalog.=) pg_catalog.lower(pg_catalog.btrim(header)) DESC LIMIT 1)
+    END
+$$;
+COMMENT ON FUNCTION @extschema@.import_column(text) IS
+    'Internal to stage_import: the lead_imports column a CSV header names (its own name or a capture field name, any case and spacing; full_name for a whole name), NULL for a custom field.';
+
+CREATE FUNCTION @extschema@.stage_import(org_id bigint, csv text)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    batch bigint := pg_catalog.txid_current();
+    header text[];
+    cols text[] := '{}';
+    col text;
+    i int;
+BEGIN
+    PERFORM leadflow.check_org_access(stage_import.org_id);
+    IF NOT EXISTS (SELECT FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) stage_import.org_id) THEN
+        RAISE EXCEPTION 'org % does not exist', stage_import.org_id USING ERRCODE = 'foreign_key_violation';
+    END IF;
+    SELECT r INTO header FROM leadflow.csv_records(csv) r LIMIT 1;
+    IF header IS NULL THEN
+        RAISE EXCEPTION 'stage_import needs a CSV text with a header line'
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    FOR i IN 1 .. pg_catalog.cardinality(header) LOOP
+        col := leadflow.import_column(header[i]);
+        -- a column named twice: the first one fills it, the other is kept
+        IF col = ANY (cols) THEN
+            col := NULL;
+        END IF;
+        cols := cols || col;
+        header[i] := COALESCE(NULLIF(pg_catalog.btrim(header[i]), ''), pg_catalog.format('column_%s', i));
+    END LOOP;
+
+    INSERT INTO leadflow.lead_imports (org_id, batch_id, first_name, last_name, email, phone, company, job_title,
+                                       industry, company_size, annual_revenue, country, state, city, postal_code,
+                                       source, campaign, external_id, owner_rep_id, owner_email, created_at,
+                                       status, stage, attributes)
+    SELECT stage_import.org_id, batch,
+           COALESCE(p.first_name, pg_catalog.split_part(pg_catalog.btrim(k.known ->> 'full_name'), ' ', 1)),
+           COALESCE(p.last_name, NULLIF(pg_catalog.btrim(pg_catalog.substr(pg_catalog.btrim(k.known ->> 'full_name'),
+                    pg_catalog.length(pg_catalog.split_part(pg_catalog.btrim(k.known ->> 'full_name'), ' ', 1)) + 1)), '')),
+           p.email, p.phone, p.company, p.job_title, p.industry, p.company_size, p.annual_revenue,
+           p.country, p.state, p.city, p.postal_code, p.source, p.campaign, p.external_id,
+           p.owner_rep_id, p.owner_email, p.created_at, p.status, p.stage,
+           CASE WHEN k.extra IS NULL THEN p.attributes
+                WHEN p.attributes IS NULL THEN k.extra::text
+                WHEN pg_catalog.jsonb_typeof(leadflow.import_json(p.attributes)) = 'object'
+                THEN (leadflow.import_json(p.attributes) || k.extra)::text
+                ELSE (pg_catalog.jsonb_build_object('attributes', p.attributes) || k.extra)::text END
+      FROM leadflow.csv_records(csv) WITH ORDINALITY r(cells, n)
+     CROSS JOIN LATERAL (
+           SELECT pg_catalog.jsonb_object_agg(cols[c], r.cells[c]) FILTER (WHERE cols[c] IS NOT NULL) AS known,
+                  pg_catalog.jsonb_object_agg(COALESCE(header[c], pg_catalog.format('column_%s', c)), r.cells[c])
+                      FILTER (WHERE cols[c] IS NULL AND NULLIF(pg_catalog.btrim(r.cells[c]), '') IS NOT NULL) AS extra
+             FROM pg_catalog.generate_series(1, GREATEST(pg_catalog.cardinality(header), pg_catalog.cardinality(r.cells))) c) k
+     CROSS JOIN LATERAL pg_catalog.jsonb_populate_record(NULL::leadflow.lead_imports, k.known) p
+     WHERE r.n OPERATOR(pg_catalog.>) 1
+     ORDER BY r.n;
+    RETURN batch;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.stage_import(bigint, text) IS
+    'Stages a CSV text (with a header line, any columns) into lead_imports as one batch and returns its batch_id for process_import: a header naming a lead_imports column or a capture field name (any case; "Full Name" is split) fills it, every other column goes into attributes (JSON), so an unknown column never aborts the file. One batch per transaction (the transaction id, like \copy).';
+

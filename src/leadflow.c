@@ -20,6 +20,7 @@
 #include "parser/parse_relation.h"
 #include "utils/guc.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/rel.h"
 
 #include "leadflow.h"
@@ -30,6 +31,8 @@ char	   *leadflow_actor = NULL;
 
 char	   *leadflow_org_id = NULL;
 char	   *leadflow_fail_at = NULL;
+int			leadflow_capture_max_bytes = 1024 * 1024;
+int			leadflow_capture_max_keys = 1000;
 int			leadflow_notify_limit = 10000;
 
 void		_PG_init(void);
@@ -99,6 +102,26 @@ _PG_init(void)
 							"sends this many, then one {\"event\": \"bulk\"} for the rest.",
 							&leadflow_notify_limit,
 							10000, 0, INT_MAX,
+							PGC_USERSET,
+							0,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("leadflow.capture_max_bytes",
+							"Largest payload capture() accepts, in bytes (as jsonb).",
+							"A larger payload is refused with SQLSTATE 54000 before any "
+							"work, so one request cannot hold a backend's time or memory.",
+							&leadflow_capture_max_bytes,
+							1024 * 1024, 1024, MaxAllocSize / 4,
+							PGC_USERSET,
+							GUC_UNIT_BYTE,
+							NULL, NULL, NULL);
+
+	DefineCustomIntVariable("leadflow.capture_max_keys",
+							"Most fields a capture() payload may carry.",
+							"Top-level keys plus the entries of Meta field_data or Google "
+							"user_column_data; more is refused with SQLSTATE 54000.",
+							&leadflow_capture_max_keys,
+							1000, 1, INT_MAX,
 							PGC_USERSET,
 							0,
 							NULL, NULL, NULL);

@@ -16,6 +16,8 @@ extern char *leadflow_actor;
 extern char *leadflow_org_id;
 extern char *leadflow_fail_at;
 extern int	leadflow_notify_limit;
+extern int	leadflow_capture_max_bytes;
+extern int	leadflow_capture_max_keys;
 extern void LeadflowFailpoint(const char *stage);
 
 #endif							/* LEADFLOW_H */

@@ -97,6 +97,12 @@ extern bool LeadflowPhoneHasLetters(const char *raw);
 extern bool leadflow_phone_e164(const char *raw, const char *region,
 								char *out, size_t outlen, const char **reason);
 
+/*
+ * phone.cpp: the region (ISO 3166-1 alpha-2, into out of 3 bytes) an E.164
+ * number belongs to; false for none.  Never throws.
+ */
+extern bool leadflow_phone_region(const char *e164, char *out);
+
 #ifdef __cplusplus
 }
 #endif

@@ -173,6 +173,38 @@ leadflow_phone_e164(const char *raw, const char *region, char *out, size_t outle
 }
 
 /*
+ * leadflow_phone_region
+ *		The ISO 3166-1 alpha-2 region of an E.164 number (from
+ *		leadflow_phone_e164) into out (3 bytes): "DE" for +49 30 ..., "US" or
+ *		"CA" for +1 by area code.  False when the number belongs to no single
+ *		region (a non-geographic +800 number) or cannot be read.
+ */
+extern "C" bool
+leadflow_phone_region(const char *e164, char *out)
+{
+	out[0] = '\0';
+	try
+	{
+		const PhoneNumberUtil *util = phone_util();
+		PhoneNumber number;
+		std::string region;
+
+		if (util->Parse(e164, "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR)
+			return false;
+		util->GetRegionCodeForNumber(number, &region);
+		if (region.size() != 2 || region == "ZZ")
+			return false;
+		memcpy(out, region.c_str(), 3);
+		return true;
+	}
+	catch (...)
+	{
+		out[0] = '\0';
+		return false;
+	}
+}
+
+/*
  * LeadflowPhoneHasLetters
  *		Whether raw spells letters for digits, as vanity numbers do
  * ("555-CALL-NOW", which libphonenumber would read as 555-2255-669).  A

@@ -199,6 +199,29 @@ static const char *const number_codes[] = {
 	"not_a_number", "range", "ambiguous", "negative", "not_whole", "too_large"
 };
 
+/* what process_import notes of a migration's columns: field and code */
+static const struct
+{
+	const char *field;
+	const char *code;
+}			import_issues[] = {
+	{"owner", "unknown"},		/* no rep of the org by that id or email */
+	{"created_at", "not_a_date"},
+	{"created_at", "in_future"},
+	{"attributes", "not_an_object"}
+};
+
+static bool
+is_import_issue(const char *field, const char *code)
+{
+	int			i;
+
+	for (i = 0; i < (int) lengthof(import_issues); i++)
+		if (strcmp(field, import_issues[i].field) == 0 && strcmp(code, import_issues[i].code) == 0)
+			return true;
+	return false;
+}
+
 static bool
 in_list(const char *s, const char *const *list, int n)
 {
@@ -253,9 +276,11 @@ set_issues(LeadflowLead *lead, const char *const *fields, const char *const *cod
 /*
  * The data_issues an INSERT gives: capture() and process_import note there
  * the company_size or annual_revenue they could not read (the columns are
- * numbers; the value as typed is in attributes).  The fields the pipeline
- * checks itself are decided again; anything else is refused, so that only
- * problem codes, never free text, reach the row and the journey.
+ * numbers; the value as typed is in attributes), process_import also a
+ * migration's unknown owner, unreadable created_at or attributes.  The
+ * fields the pipeline checks itself are decided again; anything else is
+ * refused, so that only problem codes, never free text, reach the row and
+ * the journey.
  */
 static void
 check_given_issues(LeadflowLead *lead)
@@ -290,13 +315,15 @@ check_given_issues(LeadflowLead *lead)
 			in_list(key, place_fields, lengthof(place_fields)))
 			continue;
 		code = v.type == jbvString ? pnstrdup(v.val.string.val, v.val.string.len) : NULL;
+		if (code != NULL && is_import_issue(key, code))
+			continue;
 		if (!in_list(key, number_fields, lengthof(number_fields)) || code == NULL ||
 			!in_list(code, number_codes, lengthof(number_codes)))
 			ereport(ERROR,
 					(errcode(ERRCODE_INVALID_PARAMETER_VALUE),
 					 errmsg("data_issues member %s is not a problem the pipeline knows", LeadflowQuote(key)),
 					 errdetail("Lead " INT64_FORMAT " of org " INT64_FORMAT ".", lead->lead_id, lead->org_id),
-					 errhint("data_issues is written by the pipeline; on insert only company_size and annual_revenue may be given, with one of not_a_number, range, ambiguous, negative, not_whole, too_large.")));
+					 errhint("data_issues is written by the pipeline; on insert only company_size and annual_revenue may be given, with one of not_a_number, range, ambiguous, negative, not_whole, too_large, and process_import's owner (unknown), created_at (not_a_date, in_future) and attributes (not_an_object).")));
 	}
 }
 
@@ -386,6 +413,28 @@ LeadflowAlreadyCaptured(LeadflowLead *lead)
 }
 
 /*
+ * An empty country is the region of a phone number written with its
+ * country code ("+49 30 ..." -> DE), not a data issue.  A national number
+ * says only where the org assumed it is (default_region), so it fills
+ * nothing.  The state is judged again once the country is known.
+ */
+static void
+fill_country_from_phone(LeadflowLead *lead, const char *phone, const char *e164)
+{
+	char		region[3];
+
+	if (!LeadflowLeadIsNull(lead, leadflow_cols.country))
+		return;
+	if (phone[0] != '+' && strncmp(phone, "00", 2) != 0)
+		return;
+	if (!leadflow_phone_region(e164, region))
+		return;
+	LeadflowLeadSetText(lead, leadflow_cols.country, region);
+	if (!LeadflowLeadIsNull(lead, leadflow_cols.state))
+		LeadflowNormalizePlace(lead);
+}
+
+/*
  * LeadflowValidateLead
  *		Validate and normalize: email_normalized, phone_e164 (see
  * phone_region) and company_domain (registrable domain, NULL for free mail).
@@ -457,6 +506,7 @@ LeadflowValidateLead(LeadflowLead *lead)
 	{
 		changed |= strcmp(e164, phone) != 0;
 		LeadflowLeadSetText(lead, leadflow_cols.phone_e164, e164);
+		fill_country_from_phone(lead, phone, e164);
 	}
 	else
 		LeadflowLeadSetText(lead, leadflow_cols.phone_e164, NULL);

@@ -148,44 +148,59 @@ $$;
 COMMENT ON FUNCTION @extschema@.capture_column(bigint, text) IS
     'The leads column a payload field name fills in capture() for an org: the org''s own (org_capture_field_names) first, then the shared capture_field_names; NULL: an attribute.';
 
+-- capture() refuses a payload over leadflow.capture_max_bytes or with more
+-- fields than leadflow.capture_max_keys (54000) before any work (capture.c)
+CREATE FUNCTION @extschema@.capture_check_limits(payload jsonb)
+RETURNS void
+AS 'MODULE_PATHNAME', 'leadflow_capture_check_limits'
+LANGUAGE C STABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.capture_check_limits(jsonb) IS
+    'Internal to capture(): 54000 when the payload is larger than leadflow.capture_max_bytes or has more fields (top-level keys plus field_data or user_column_data entries) than leadflow.capture_max_keys.';
+
 -- Turns a payload of any supported shape into one flat object of field
--- name -> text value, plus "_extra" with what is not a form field.
+-- name -> text value, plus "_extra" with what is not a form field.  Each
+-- shape is one aggregate over the payload's entries: linear in its size
+-- (adding keys one by one copied the object once per key).
 CREATE FUNCTION @extschema@.capture_flatten(payload jsonb)
 RETURNS jsonb
-LANGUAGE plpgsql IMMUTABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
 DECLARE
-    flat jsonb := '{}';
-    extra jsonb := '{}';
-    item jsonb;
-    i int := 0;
-    k text;
-    v jsonb;
+    flat jsonb;
+    extra jsonb;
+    bad int;
 BEGIN
     IF payload IS NULL OR pg_catalog.jsonb_typeof(payload) <> 'object' THEN
         RAISE EXCEPTION 'capture payload must be a JSON object, not %', COALESCE(pg_catalog.jsonb_typeof(payload), 'null')
             USING ERRCODE = 'invalid_parameter_value';
     END IF;
+    PERFORM leadflow.capture_check_limits(payload);
 
     IF payload ? 'field_data' THEN                      -- Meta Lead Ads
         IF pg_catalog.jsonb_typeof(payload -> 'field_data') <> 'array' THEN
             RAISE EXCEPTION 'capture payload field_data must be an array'
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
-        FOR item IN SELECT * FROM pg_catalog.jsonb_array_elements(payload -> 'field_data') LOOP
-            IF pg_catalog.jsonb_typeof(item) <> 'object' OR pg_catalog.jsonb_typeof(item -> 'name') IS DISTINCT FROM 'string' THEN
-                RAISE EXCEPTION 'capture payload field_data[%] has no name', i
-                    USING ERRCODE = 'invalid_parameter_value';
-            END IF;
-            IF pg_catalog.jsonb_typeof(item -> 'values') = 'array' AND pg_catalog.jsonb_array_length(item -> 'values') > 0 THEN
-                flat := flat || pg_catalog.jsonb_build_object(pg_catalog.lower(item ->> 'name'), item -> 'values' ->> 0);
-            ELSIF pg_catalog.jsonb_typeof(item -> 'values') IS DISTINCT FROM 'array' THEN
-                RAISE EXCEPTION 'capture payload field_data[%] ("%") has no values array', i, item ->> 'name'
-                    USING ERRCODE = 'invalid_parameter_value';
-            END IF;
-            i := i + 1;
-        END LOOP;
+        SELECT pg_catalog.min(e.n) - 1 INTO bad
+          FROM pg_catalog.jsonb_array_elements(payload -> 'field_data') WITH ORDINALITY e(item, n)
+         WHERE pg_catalog.jsonb_typeof(e.item) <> 'object' OR pg_catalog.jsonb_typeof(e.item -> 'name') IS DISTINCT FROM 'string';
+        IF bad IS NOT NULL THEN
+            RAISE EXCEPTION 'capture payload field_data[%] has no name', bad
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        SELECT pg_catalog.min(e.n) - 1 INTO bad
+          FROM pg_catalog.jsonb_array_elements(payload -> 'field_data') WITH ORDINALITY e(item, n)
+         WHERE pg_catalog.jsonb_typeof(e.item -> 'values') IS DISTINCT FROM 'array';
+        IF bad IS NOT NULL THEN
+            RAISE EXCEPTION 'capture payload field_data[%] ("%") has no values array', bad, payload -> 'field_data' -> bad ->> 'name'
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        -- the later of two fields of one name wins, as it did
+        SELECT pg_catalog.jsonb_object_agg(pg_catalog.lower(e.item ->> 'name'), e.item -> 'values' ->> 0 ORDER BY e.n)
+          INTO flat
+          FROM pg_catalog.jsonb_array_elements(payload -> 'field_data') WITH ORDINALITY e(item, n)
+         WHERE pg_catalog.jsonb_array_length(e.item -> 'values') > 0;
         extra := payload - 'field_data';
         IF extra ? 'id' THEN
             extra := (extra - 'id') || pg_catalog.jsonb_build_object('meta_lead_id', extra -> 'id');
@@ -195,32 +210,33 @@ BEGIN
             RAISE EXCEPTION 'capture payload user_column_data must be an array'
                 USING ERRCODE = 'invalid_parameter_value';
         END IF;
-        FOR item IN SELECT * FROM pg_catalog.jsonb_array_elements(payload -> 'user_column_data') LOOP
-            IF pg_catalog.jsonb_typeof(item) <> 'object' OR pg_catalog.jsonb_typeof(item -> 'column_id') IS DISTINCT FROM 'string' THEN
-                RAISE EXCEPTION 'capture payload user_column_data[%] has no column_id', i
-                    USING ERRCODE = 'invalid_parameter_value';
-            END IF;
-            flat := flat || pg_catalog.jsonb_build_object(pg_catalog.lower(item ->> 'column_id'), item ->> 'string_value');
-            i := i + 1;
-        END LOOP;
+        SELECT pg_catalog.min(e.n) - 1 INTO bad
+          FROM pg_catalog.jsonb_array_elements(payload -> 'user_column_data') WITH ORDINALITY e(item, n)
+         WHERE pg_catalog.jsonb_typeof(e.item) <> 'object' OR pg_catalog.jsonb_typeof(e.item -> 'column_id') IS DISTINCT FROM 'string';
+        IF bad IS NOT NULL THEN
+            RAISE EXCEPTION 'capture payload user_column_data[%] has no column_id', bad
+                USING ERRCODE = 'invalid_parameter_value';
+        END IF;
+        SELECT pg_catalog.jsonb_object_agg(pg_catalog.lower(e.item ->> 'column_id'), e.item ->> 'string_value' ORDER BY e.n)
+          INTO flat
+          FROM pg_catalog.jsonb_array_elements(payload -> 'user_column_data') WITH ORDINALITY e(item, n);
         extra := payload - 'user_column_data';
         IF extra ? 'lead_id' THEN
             extra := (extra - 'lead_id') || pg_catalog.jsonb_build_object('google_lead_id', extra -> 'lead_id');
         END IF;
     ELSE                                                -- a flat object
-        FOR k, v IN SELECT * FROM pg_catalog.jsonb_each(payload) LOOP
-            IF pg_catalog.jsonb_typeof(v) IN ('object', 'array') THEN
-                extra := extra || pg_catalog.jsonb_build_object(k, v);
-            ELSE
-                flat := flat || pg_catalog.jsonb_build_object(pg_catalog.lower(k), v #>> '{}');
-            END IF;
-        END LOOP;
+        SELECT pg_catalog.jsonb_object_agg(pg_catalog.lower(e.key), e.value #>> '{}' ORDER BY e.n)
+                   FILTER (WHERE pg_catalog.jsonb_typeof(e.value) NOT IN ('object', 'array')),
+               pg_catalog.jsonb_object_agg(e.key, e.value)
+                   FILTER (WHERE pg_catalog.jsonb_typeof(e.value) IN ('object', 'array'))
+          INTO flat, extra
+          FROM pg_catalog.jsonb_each(payload) WITH ORDINALITY e(key, value, n);
     END IF;
-    RETURN flat || pg_catalog.jsonb_build_object('_extra', extra);
+    RETURN COALESCE(flat, '{}') || pg_catalog.jsonb_build_object('_extra', COALESCE(extra, '{}'));
 END
 $$;
 COMMENT ON FUNCTION @extschema@.capture_flatten(jsonb) IS
-    'Internal to capture(): a flat, Meta Lead Ads or Google Ads payload as one object of lower-case field names.';
+    'Internal to capture(): a flat, Meta Lead Ads or Google Ads payload as one object of lower-case field names; refuses (54000) a payload over the capture limits.';
 
 CREATE FUNCTION @extschema@.capture(org_id bigint, source text, payload jsonb)
 RETURNS TABLE (lead_id bigint, outcome text)
@@ -244,6 +260,9 @@ DECLARE
     stored_source text;
     google_key text;
     submitted timestamptz;
+    attr_keys text[] := '{}';   -- keys for attributes, gathered then added at once
+    attr_values text[] := '{}';
+    events_before bigint;
 BEGIN
     -- Meta's leadgen_id (or the webhook's id), Google's lead_id, a form's external_id
     external := NULLIF(pg_catalog.btrim(COALESCE(
@@ -286,7 +305,8 @@ BEGIN
             CONTINUE;                                   -- the lead's external_id
         ELSIF col IS NULL OR NULLIF(pg_catalog.btrim(v), '') IS NULL THEN
             IF NULLIF(pg_catalog.btrim(v), '') IS NOT NULL THEN
-                attrs := attrs || pg_catalog.jsonb_build_object(k, v);
+                attr_keys := attr_keys || k;
+                attr_values := attr_values || v;
             END IF;
         ELSIF col = 'full_name' THEN
             full_name := pg_catalog.btrim(v);
@@ -294,7 +314,8 @@ BEGIN
             -- "1,200", "$5M" read; "51-200" kept as typed with a data issue, not guessed
             problem := leadflow.number_problem(v, col = 'company_size');
             IF problem IS NOT NULL THEN
-                attrs := attrs || pg_catalog.jsonb_build_object(k, v);
+                attr_keys := attr_keys || k;
+                attr_values := attr_values || v;
                 IF NOT issues ? col THEN
                     issues := issues || pg_catalog.jsonb_build_object(col, problem);
                 END IF;
@@ -305,6 +326,11 @@ BEGIN
             f := f || pg_catalog.jsonb_build_object(col, pg_catalog.btrim(v));
         END IF;
     END LOOP;
+    -- one object built once (appending key by key copied it per key)
+    IF pg_catalog.cardinality(attr_keys) > 0 THEN
+        attrs := attrs || (SELECT pg_catalog.jsonb_object_agg(a.k, a.v ORDER BY a.n)
+                             FROM ROWS FROM (pg_catalog.unnest(attr_keys), pg_catalog.unnest(attr_values)) WITH ORDINALITY a(k, v, n));
+    END IF;
     -- Meta's top-level campaign_name is the campaign; created_time is when
     -- the person submitted (ad_name, adset_name, form_id, platform stay in
     -- attributes); Google's google_key is not kept
@@ -327,6 +353,9 @@ BEGIN
                   HINT = 'Send an email or phone field (e.g. "email", "phone_number", Google "EMAIL").';
     END IF;
 
+    -- a reactivation by this insert is an event after the org's last one
+    SELECT pg_catalog.max(e.event_id) INTO events_before
+      FROM leadflow.events e WHERE e.org_id OPERATOR(pg_catalog.=) capture.org_id;
     INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company, job_title,
                                 industry, company_size, annual_revenue, country, state, city,
                                 postal_code, source, campaign, attributes, data_issues, external_id,
@@ -350,300 +379,16 @@ BEGIN
     END IF;
 
     lead_id := COALESCE(survivor, new_id);
-    outcome := CASE WHEN new_status = 'merged' THEN 'merged' ELSE 'created' END;
+    outcome := CASE WHEN new_status <> 'merged' THEN 'created'
+                    WHEN EXISTS (SELECT FROM leadflow.events e
+                                  WHERE e.org_id OPERATOR(pg_catalog.=) capture.org_id
+                                    AND e.event_id OPERATOR(pg_catalog.>) COALESCE(events_before, 0)
+                                    AND e.event OPERATOR(pg_catalog.=) 'reactivated'
+                                    AND e.lead_id OPERATOR(pg_catalog.=) survivor) THEN 'reactivated'
+                    ELSE 'merged' END;
     RETURN NEXT;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.capture(bigint, text, jsonb) IS
-    'Captures a lead from a web form (flat object), Meta Lead Ads (field_data) or Google Ads (user_column_data) payload; returns the live lead and whether it was created, merged into an existing one, or unchanged (a submission with the same source and external id, Meta leadgen_id/id, Google lead_id or external_id, was captured before: nothing is stored).';
+    'Captures a lead from a web form (flat object), Meta Lead Ads (field_data) or Google Ads (user_column_data) payload; returns the live lead and whether it was created, merged into an existing one, reactivated (merged into an archived or unqualified lead, which it reopened), test (a Google test lead, not stored) or unchanged (a submission with the same source and external id, Meta leadgen_id/id, Google lead_id or external_id, was captured before: nothing is stored).';
 
--- the org of a \copy into lead_imports without an org_id column: the
--- setting leadflow.org_id, else an error that says so
-CREATE FUNCTION @extschema@.import_org_id()
-RETURNS bigint
-LANGUAGE plpgsql STABLE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    setting text := NULLIF(pg_catalog.current_setting('leadflow.org_id', true), '');
-BEGIN
-    IF setting IS NULL THEN
-        RAISE EXCEPTION 'lead_imports needs an org_id: the setting leadflow.org_id is not set'
-            USING ERRCODE = 'not_null_violation',
-                  HINT = 'SET leadflow.org_id = <your org id> before the \copy, or load an org_id column.';
-    END IF;
-    RETURN setting::bigint;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.import_org_id() IS
-    'Default of lead_imports.org_id: the setting leadflow.org_id; 23502 with a hint when it is not set.';
-
--- CSV import staging: \copy fills it, process_import reads it
-CREATE TABLE @extschema@.lead_imports (
-    org_id          bigint NOT NULL DEFAULT @extschema@.import_org_id()
-                    REFERENCES @extschema@.orgs (org_id) ON DELETE CASCADE,
-    batch_id        bigint NOT NULL DEFAULT pg_catalog.txid_current(),
-    row_number      bigint GENERATED BY DEFAULT AS IDENTITY,
-    first_name      text,
-    last_name       text,
-    email           text,
-    phone           text,
-    company         text,
-    job_title       text,
-    industry        text,
-    company_size    text,
-    annual_revenue  text,
-    country         text,
-    state           text,
-    city            text,
-    postal_code     text,
-    source          text,
-    campaign        text,
-    error           text,
-    lead_id         bigint,
-    processed_at    timestamptz,
-    external_id     text,
-    fingerprint     text,
-    unchanged       boolean NOT NULL DEFAULT false,
-    PRIMARY KEY (org_id, batch_id, row_number)
-);
--- a row imported before (same fields, any batch) is found by its fingerprint
-CREATE INDEX lead_imports_fingerprint ON @extschema@.lead_imports (org_id, fingerprint)
-    WHERE fingerprint IS NOT NULL;
-COMMENT ON TABLE @extschema@.lead_imports IS 'Staging table for CSV imports (\copy ... CSV HEADER), all text; process_import moves valid rows through the pipeline.';
-COMMENT ON COLUMN @extschema@.lead_imports.org_id IS 'Org; defaults to the setting leadflow.org_id, so a \copy need not carry it.';
-COMMENT ON COLUMN @extschema@.lead_imports.batch_id IS 'Import batch; defaults to the loading transaction id, so the rows of one \copy form one batch.';
-COMMENT ON COLUMN @extschema@.lead_imports.row_number IS 'Row order within the batch.';
-COMMENT ON COLUMN @extschema@.lead_imports.first_name IS 'CSV field first_name, as text; checked and converted by process_import.';
-COMMENT ON COLUMN @extschema@.lead_imports.last_name IS 'CSV field last_name, as text; checked and converted by process_import.';
-COMMENT ON COLUMN @extschema@.lead_imports.email IS 'CSV field email, as text; checked and converted by process_import.';
-COMMENT ON COLUMN @extschema@.lead_imports.phone IS 'CSV field phone, as text; checked and converted by process_import.';
-COMMENT ON COLUMN @extschema@.lead_imports.company IS 'CSV field company, as text; checked and converted by process_import.';
-COMMENT ON COLUMN @extschema@.lead_imports.job_title IS 'CSV field job_title, as text; checked and converted by process_import.';
-COMMENT ON COLUMN @extschema@.lead_imports.industry IS 'CSV field industry, as text; checked and converted by process_import.';
-COMMENT ON COLUMN @extschema@.lead_imports.company_size IS 'CSV field company_size, as text; checked and converted by process_import.';
-COMMENT ON COLUMN @extschema@.lead_imports.annual_revenue IS 'CSV field annual_revenue, as text; checked and converted by process_import.';
-COMMENT ON COLUMN @extschema@.lead_imports.country IS 'CSV field country, as text; checked and converted by process_import.';
-COMMENT ON COLUMN @extschema@.lead_imports.state IS 'CSV field state, as text; checked and converted by process_import.';
-COMMENT ON COLUMN @extschema@.lead_imports.city IS 'CSV field city, as text; checked and converted by process_import.';
-COMMENT ON COLUMN @extschema@.lead_imports.postal_code IS 'CSV field postal_code, as text; checked and converted by process_import.';
-COMMENT ON COLUMN @extschema@.lead_imports.source IS 'CSV field source, as text; checked and converted by process_import.';
-COMMENT ON COLUMN @extschema@.lead_imports.campaign IS 'CSV field campaign, as text; checked and converted by process_import.';
-COMMENT ON COLUMN @extschema@.lead_imports.error IS 'Why the row was rejected; NULL when imported.';
-COMMENT ON COLUMN @extschema@.lead_imports.lead_id IS 'The lead created or merged into.';
-COMMENT ON COLUMN @extschema@.lead_imports.processed_at IS 'When process_import handled the row.';
-COMMENT ON COLUMN @extschema@.lead_imports.external_id IS 'CSV field external_id: the lead''s id in the system it comes from (leads.external_id); a row whose source and external_id are already stored is unchanged.';
-COMMENT ON COLUMN @extschema@.lead_imports.fingerprint IS 'Set by process_import: md5 of the row''s fields; a row with the fingerprint of a row imported before (in any batch) is unchanged.';
-COMMENT ON COLUMN @extschema@.lead_imports.unchanged IS 'Set by process_import: the row was imported before (same external_id, or same fields) and stored nothing; lead_id is the lead it was.';
-
--- what makes two CSV rows the same row (process_import: re-importing a
--- file changes nothing); NULL and empty are told apart
-CREATE FUNCTION @extschema@.import_fingerprint(r @extschema@.lead_imports)
-RETURNS text
-LANGUAGE sql IMMUTABLE PARALLEL SAFE
-SET search_path = pg_catalog, pg_temp
-AS $$
-    SELECT pg_catalog.md5(pg_catalog.concat_ws(pg_catalog.chr(31),
-               r.first_name, r.last_name, r.email, r.phone, r.company, r.job_title, r.industry,
-               r.company_size, r.annual_revenue, r.country, r.state, r.city, r.postal_code,
-               r.source, r.campaign, NULLIF(pg_catalog.btrim(r.external_id), ''),
-               pg_catalog.concat((r.first_name IS NULL)::int, (r.last_name IS NULL)::int, (r.email IS NULL)::int,
-                                 (r.phone IS NULL)::int, (r.company IS NULL)::int, (r.job_title IS NULL)::int,
-                                 (r.industry IS NULL)::int, (r.company_size IS NULL)::int,
-                                 (r.annual_revenue IS NULL)::int, (r.country IS NULL)::int,
-                                 (r.state IS NULL)::int, (r.city IS NULL)::int, (r.postal_code IS NULL)::int,
-                                 (r.source IS NULL)::int, (r.campaign IS NULL)::int)))
-$$;
-COMMENT ON FUNCTION @extschema@.import_fingerprint(@extschema@.lead_imports) IS
-    'md5 of a CSV row''s fields (lead_imports.fingerprint): process_import treats a row with the fingerprint of a row imported before as unchanged.';
-
--- CSV import: rows are checked first, then every valid row goes through
--- the pipeline in one INSERT ... SELECT, so a batch of any size runs as one
--- statement (no per-row subtransactions to fill the lock table).
-CREATE FUNCTION @extschema@.process_import(org_id bigint, batch_id bigint)
-RETURNS TABLE (created integer, merged integer, rejected integer, unchanged integer)
-LANGUAGE plpgsql VOLATILE
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    region text;
-BEGIN
-    IF process_import.org_id IS NULL OR process_import.batch_id IS NULL THEN
-        RAISE EXCEPTION 'process_import needs an org_id and a batch_id, got org_id % and batch_id %',
-            COALESCE(process_import.org_id::text, 'NULL'), COALESCE(process_import.batch_id::text, 'NULL')
-            USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    PERFORM leadflow.check_org_access(process_import.org_id);
-    SELECT COALESCE(o.settings ->> 'default_region', 'US') INTO region
-      FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) process_import.org_id;
-    IF NOT FOUND THEN
-        RAISE EXCEPTION 'org % does not exist', process_import.org_id USING ERRCODE = 'foreign_key_violation';
-    END IF;
-
-    -- take the batch: a second process_import of it waits, then finds it done
-    PERFORM FROM leadflow.lead_imports i
-      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-        AND i.processed_at IS NULL
-      FOR UPDATE;
-    IF NOT FOUND AND NOT EXISTS (SELECT FROM leadflow.lead_imports i
-                                  WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-                                    AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id) THEN
-        RAISE EXCEPTION 'import batch % of org % not found', process_import.batch_id, process_import.org_id
-            USING ERRCODE = 'invalid_parameter_value',
-                  HINT = 'The rows of one \copy share a batch_id: SELECT batch_id, count(*) FROM leadflow.lead_imports WHERE processed_at IS NULL GROUP BY 1.';
-    END IF;
-
-    -- a row is rejected only when no usable email or phone remains; an
-    -- unusable optional value is kept and noted (leads.data_issues)
-    UPDATE leadflow.lead_imports i
-       SET error = leadflow.contact_problem(i.email, i.phone, i.country, region),
-           processed_at = pg_catalog.now()
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.processed_at IS NULL;
-
-    -- Re-importing changes nothing: a row whose source and external_id are
-    -- stored, or with the fields of a row imported before (its
-    -- fingerprint), or repeating an earlier row of the batch, is unchanged
-    UPDATE leadflow.lead_imports i
-       SET external_id = NULLIF(pg_catalog.btrim(i.external_id), ''),
-           -- import_fingerprint(i), written out: a function call per row costs
-           fingerprint = pg_catalog.md5(pg_catalog.concat_ws(pg_catalog.chr(31),
-                   i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title, i.industry,
-                   i.company_size, i.annual_revenue, i.country, i.state, i.city, i.postal_code,
-                   i.source, i.campaign, NULLIF(pg_catalog.btrim(i.external_id), ''),
-                   pg_catalog.concat((i.first_name IS NULL)::int, (i.last_name IS NULL)::int, (i.email IS NULL)::int,
-                                     (i.phone IS NULL)::int, (i.company IS NULL)::int, (i.job_title IS NULL)::int,
-                                     (i.industry IS NULL)::int, (i.company_size IS NULL)::int,
-                                     (i.annual_revenue IS NULL)::int, (i.country IS NULL)::int,
-                                     (i.state IS NULL)::int, (i.city IS NULL)::int, (i.postal_code IS NULL)::int,
-                                     (i.source IS NULL)::int, (i.campaign IS NULL)::int)))
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL AND i.lead_id IS NULL;
-
-    -- stored before: by the claim of its external_id, or a row of an
-    -- earlier batch with the same fields (set-based: hash joins, no
-    -- search per row)
-    UPDATE leadflow.lead_imports i
-       SET unchanged = true, lead_id = leadflow.survivor_of(x.org_id, x.lead_id)
-      FROM leadflow.lead_external_ids x
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL AND i.lead_id IS NULL AND i.external_id IS NOT NULL
-       AND x.org_id OPERATOR(pg_catalog.=) i.org_id
-       AND x.source OPERATOR(pg_catalog.=) COALESCE(leadflow.org_source(i.org_id,
-               COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import')), '')
-       AND x.external_id OPERATOR(pg_catalog.=) i.external_id;
-    UPDATE leadflow.lead_imports i
-       SET unchanged = true, lead_id = leadflow.survivor_of(i.org_id, h.lead_id)
-      FROM (SELECT DISTINCT ON (p.fingerprint) p.fingerprint, p.lead_id
-              FROM leadflow.lead_imports p
-             WHERE p.org_id OPERATOR(pg_catalog.=) process_import.org_id
-               AND p.batch_id OPERATOR(pg_catalog.<>) process_import.batch_id
-               AND p.fingerprint IS NOT NULL AND p.lead_id IS NOT NULL
-             ORDER BY p.fingerprint, p.batch_id, p.row_number) h
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL AND i.lead_id IS NULL
-       AND i.fingerprint OPERATOR(pg_catalog.=) h.fingerprint;
-
-    -- a repeat of an earlier row of the batch (same fields, or the same
-    -- source and external_id): one pass with window functions
-    IF pg_catalog.to_regclass('pg_temp.leadflow_import_repeats') IS NULL THEN
-        CREATE TEMP TABLE leadflow_import_repeats (row_number bigint PRIMARY KEY, first_row bigint NOT NULL)
-            ON COMMIT DROP;
-    END IF;
-    TRUNCATE pg_temp.leadflow_import_repeats;
-    INSERT INTO pg_temp.leadflow_import_repeats (row_number, first_row)
-    SELECT w.row_number, LEAST(w.first_fp, COALESCE(w.first_ext, w.first_fp))
-      FROM (SELECT e.row_number,
-                   pg_catalog.min(e.row_number) OVER (PARTITION BY e.fingerprint) AS first_fp,
-                   CASE WHEN e.external_id IS NOT NULL
-                        THEN pg_catalog.min(e.row_number) OVER (PARTITION BY e.source, e.external_id) END AS first_ext
-              FROM (SELECT i.row_number, i.fingerprint, i.external_id,
-                           CASE WHEN i.external_id IS NOT NULL
-                                THEN leadflow.org_source(i.org_id, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'))
-                           END AS source
-                      FROM leadflow.lead_imports i
-                     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-                       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-                       AND i.error IS NULL AND (i.lead_id IS NULL OR i.unchanged)) e) w
-     WHERE LEAST(w.first_fp, COALESCE(w.first_ext, w.first_fp)) OPERATOR(pg_catalog.<) w.row_number;
-    UPDATE leadflow.lead_imports i SET unchanged = true
-      FROM pg_temp.leadflow_import_repeats r
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.row_number OPERATOR(pg_catalog.=) r.row_number AND i.lead_id IS NULL;
-
-    UPDATE leadflow.lead_imports i
-       SET lead_id = pg_catalog.nextval(pg_catalog.pg_get_serial_sequence('leadflow.leads', 'lead_id'))
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL AND i.lead_id IS NULL AND NOT i.unchanged;
-
-    -- company_size and annual_revenue as people type them ("1,200",
-    -- "$5M"); what cannot be read stays as typed in attributes, noted
-    INSERT INTO leadflow.leads (org_id, lead_id, first_name, last_name, email, phone, company, job_title,
-                                industry, company_size, annual_revenue, country, state, city,
-                                postal_code, source, campaign, attributes, data_issues, external_id)
-    SELECT i.org_id, i.lead_id, i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title,
-           i.industry, leadflow.parse_number(i.company_size, true)::integer, leadflow.parse_number(i.annual_revenue),
-           i.country, i.state, i.city, i.postal_code, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'), i.campaign,
-           CASE WHEN p.size_problem IS NULL AND p.revenue_problem IS NULL THEN '{}'::jsonb
-                ELSE pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-                         'company_size', CASE WHEN p.size_problem IS NOT NULL THEN i.company_size END,
-                         'annual_revenue', CASE WHEN p.revenue_problem IS NOT NULL THEN i.annual_revenue END)) END,
-           CASE WHEN p.size_problem IS NOT NULL OR p.revenue_problem IS NOT NULL
-                THEN pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
-                         'company_size', p.size_problem, 'annual_revenue', p.revenue_problem)) END,
-           i.external_id
-      FROM leadflow.lead_imports i
-     CROSS JOIN LATERAL (SELECT leadflow.number_problem(i.company_size, true) AS size_problem,
-                                leadflow.number_problem(i.annual_revenue) AS revenue_problem) p
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL AND NOT i.unchanged
-       AND NOT EXISTS (SELECT FROM leadflow.leads l
-                        WHERE l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id)
-     -- the pipeline claims emails (then phones) in the order of the rows:
-     -- one order for every batch, so two imports sharing addresses in
-     -- different file orders wait for each other instead of deadlocking
-     -- (the key is computed only where normalizing cannot fail; a phone is
-     -- read, which costs, only for a row without a usable email)
-     ORDER BY COALESCE(CASE WHEN leadflow.contact_problem(i.email, NULL, NULL) IS NULL
-                            THEN leadflow.normalize_email(i.email) END,
-                       CASE WHEN leadflow.contact_problem(NULL, i.phone, NULL, region) IS NULL
-                            THEN leadflow.normalize_phone(i.phone, region) END) COLLATE pg_catalog."C",
-              i.row_number;
-
-    -- a repeat within the batch is the lead of the row it repeats
-    UPDATE leadflow.lead_imports i
-       SET lead_id = leadflow.survivor_of(f.org_id, f.lead_id)
-      FROM pg_temp.leadflow_import_repeats r
-      JOIN leadflow.lead_imports f ON f.org_id OPERATOR(pg_catalog.=) process_import.org_id
-                                  AND f.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-                                  AND f.row_number OPERATOR(pg_catalog.=) r.first_row
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.row_number OPERATOR(pg_catalog.=) r.row_number
-       AND i.unchanged AND i.lead_id IS NULL;
-    TRUNCATE pg_temp.leadflow_import_repeats;
-
-    RETURN QUERY
-    SELECT pg_catalog.count(*) FILTER (WHERE l.status <> 'merged' AND NOT i.unchanged)::integer,
-           pg_catalog.count(*) FILTER (WHERE l.status = 'merged' AND NOT i.unchanged)::integer,
-           (pg_catalog.count(*) FILTER (WHERE i.error IS NOT NULL))::integer,
-           (pg_catalog.count(*) FILTER (WHERE i.unchanged))::integer
-      FROM leadflow.lead_imports i
-      LEFT JOIN leadflow.leads l ON l.org_id OPERATOR(pg_catalog.=) i.org_id AND l.lead_id OPERATOR(pg_catalog.=) i.lead_id
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.process_import(bigint, bigint) IS
-    'Moves every valid row of an import batch through the lead pipeline; rejected rows (no usable email or phone) keep their error; a row imported before (same source and external_id, or the same fields as a row of any earlier batch, or a repeat within the batch) is unchanged and stores nothing. Returns counts for the whole batch. 22023 when the batch does not exist.';
-
--- pg_dump keeps the user data of these tables
-SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_imports', '');

@@ -1,7 +1,8 @@
 -- The capture parsers of issue 18, table-driven: human numbers
--- (parse_number / number_problem) and what makes a phone unusable.
+-- (parse_number / number_problem), what makes a phone unusable, countries
+-- and states, the CSV reader and header mapping of stage_import.
 BEGIN;
-SELECT plan(115);
+SELECT plan(129);
 
 -- value, whole, expected number, expected problem
 CREATE TEMP TABLE number_cases (value text, whole boolean, num numeric, problem text);
@@ -53,6 +54,27 @@ SELECT is(leadflow.subdivision_code(country, value), code, format('subdivision_c
     ('United Kingdom', 'England', 'ENG'), ('FR', 'Île-de-France', 'IDF'), ('CH', 'Zürich', 'ZH'),
     ('AU', 'New South Wales', 'NSW'), ('ES', 'Cataluña', 'CT'), ('US', 'Narnia', NULL), ('Narnia', 'Oz', NULL)
   ) v(country, value, code);
+
+-- CSV records (csv_records): as COPY ... CSV reads them
+SELECT is((SELECT array_agg(r::text ORDER BY n) FROM leadflow.csv_records(csv) WITH ORDINALITY t(r, n)), records,
+          format('csv_records(%L)', csv))
+  FROM (VALUES
+    (E'a,b\nc,d\n', ARRAY['{a,b}', '{c,d}']),
+    (E'a,b\r\nc,d', ARRAY['{a,b}', '{c,d}']),
+    (E'"a,1","b""q"""\n', ARRAY['{"a,1","b\"q\""}']),
+    (E'x,,""\n', ARRAY['{x,NULL,""}']),
+    (E'"multi\nline",z\n\n\nlast\n', ARRAY[E'{"multi\nline",z}', '{last}']),
+    (E'\n\n', NULL::text[]),
+    (E'only', ARRAY['{only}'])
+  ) v(csv, records);
+
+-- CSV headers (import_column): lead_imports columns and capture field
+-- names in any case and spacing; NULL keeps the column in attributes
+SELECT is(leadflow.import_column(header), col, format('import_column(%L)', header))
+  FROM (VALUES
+    ('Email', 'email'), ('E-mail', 'email'), ('Phone Number', 'phone'), ('Company Name', 'company'),
+    ('Owner Email', 'owner_email'), ('Created At', 'created_at'), ('Lead Score (old CRM)', NULL::text)
+  ) v(header, col);
 
 SELECT * FROM finish();
 ROLLBACK;
