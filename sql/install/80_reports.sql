@@ -327,11 +327,19 @@ SELECT j.org_id, j.lead_id,
             THEN (j.detail -> 'agrees')::boolean END AS agrees,
        j.occurred_at,
        l.owner_rep_id
-  FROM leadflow.lead_journey j
+  -- shadow_routed rows, and the decisions a created row holds (since 0.2.0)
+  FROM (SELECT s.org_id, s.lead_id, s.seq, s.occurred_at, s.detail
+          FROM leadflow.lead_journey s
+         WHERE s.kind = 'shadow_routed'
+        UNION ALL
+        SELECT c.org_id, c.lead_id, c.seq, c.occurred_at, e.value
+          FROM leadflow.lead_journey c
+         CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(c.detail -> 'routed' -> 'shadow_routed') e(value)
+         WHERE c.kind = 'created' AND (c.detail -> 'routed') ? 'shadow_routed') j
   JOIN leadflow.leads l ON l.org_id = j.org_id AND l.lead_id = j.lead_id
- WHERE j.kind = 'shadow_routed'
-   AND l.merged_into IS NULL AND l.erased_at IS NULL
-   -- the latest decision of the rule for the lead (a lead routed again has several)
+ WHERE l.merged_into IS NULL AND l.erased_at IS NULL
+   -- the latest decision of the rule for the lead (a lead routed again has
+   -- several; those after its creation are shadow_routed rows)
    AND NOT EXISTS (SELECT FROM leadflow.lead_journey k
                     WHERE k.org_id = j.org_id AND k.lead_id = j.lead_id AND k.kind = 'shadow_routed'
                       AND k.seq > j.seq AND k.detail -> 'rule_id' = j.detail -> 'rule_id');
@@ -409,14 +417,18 @@ SELECT o.org_id, f.field, f.sort_order, c.leads, f.filled,
                pg_catalog.count(*) FILTER (WHERE e.annual_revenue) AS e_annual_revenue,
                pg_catalog.count(*) FILTER (WHERE e.country) AS e_country
           FROM leadflow.leads l
-          -- what enrichment filled, per lead (enriched journey rows)
+          -- what enrichment filled, per lead (enriched journey rows, and
+          -- the member enriched of created rows since 0.2.0)
           LEFT JOIN (SELECT j.lead_id,
-                            pg_catalog.bool_or(j.detail -> 'filled' ? 'industry') AS industry,
-                            pg_catalog.bool_or(j.detail -> 'filled' ? 'company_size') AS company_size,
-                            pg_catalog.bool_or(j.detail -> 'filled' ? 'annual_revenue') AS annual_revenue,
-                            pg_catalog.bool_or(j.detail -> 'filled' ? 'country') AS country
+                            pg_catalog.bool_or(x.filled ? 'industry') AS industry,
+                            pg_catalog.bool_or(x.filled ? 'company_size') AS company_size,
+                            pg_catalog.bool_or(x.filled ? 'annual_revenue') AS annual_revenue,
+                            pg_catalog.bool_or(x.filled ? 'country') AS country
                        FROM leadflow.lead_journey j
-                      WHERE j.org_id = o.org_id AND j.kind = 'enriched'
+                      CROSS JOIN LATERAL (SELECT CASE WHEN j.kind = 'created' THEN j.detail -> 'enriched' -> 'filled'
+                                                      ELSE j.detail -> 'filled' END AS filled) x
+                      WHERE j.org_id = o.org_id
+                        AND (j.kind = 'enriched' OR (j.kind = 'created' AND j.detail ? 'enriched'))
                       GROUP BY j.lead_id) e ON e.lead_id = l.lead_id
          WHERE l.org_id = o.org_id AND l.merged_into IS NULL AND l.erased_at IS NULL
            AND l.company_domain IS NOT NULL) c
