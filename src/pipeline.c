@@ -466,6 +466,10 @@ leadflow_lead_pipeline(PG_FUNCTION_ARGS)
 	request.creation = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? &creation : NULL;
 	row.td = td;
 	LeadflowRunUnder(&request, run_row, &row);
+	/* every path that began the created row appended it */
+	if (creation.open)
+		elog(ERROR, "leadflow: lead " INT64_FORMAT " left its created journey row unwritten",
+			 creation.lead_id);
 	return PointerGetDatum(row.result);
 }
 
