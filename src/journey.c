@@ -579,121 +579,21 @@ LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind,
 }
 
 /*
- * The created row an event of kind for the lead joins, or NULL: the lead
- * is being inserted, no event is being added to it, and it has no member
- * kind yet (a second event of a kind gets a row of its own: one member per
- * key).  Records the kind.
- */
-static LeadflowJourneyCreation *
-creation_for(int64 org_id, int64 lead_id, const char *kind)
-{
-	LeadflowJourneyCreation *c = LeadflowCurrentRequest()->creation;
-	int			i;
-
-	if (c == NULL || !c->open || c->building || c->org_id != org_id || c->lead_id != lead_id ||
-		c->nkinds == LEADFLOW_CREATION_KINDS)
-		return NULL;
-	for (i = 0; i < c->nkinds; i++)
-		if (strcmp(c->kinds[i], kind) == 0)
-			return NULL;
-	c->kinds[c->nkinds++] = MemoryContextStrdup(c->json.cxt, kind);
-	return c;
-}
-
-/*
- * LeadflowJourneyBegin
- *		Begins an event of the lead; returns the builder of its detail
- *		(jsonb; the detail is built in the current memory context, or as a
- *		member of the lead's created row).  End it with LeadflowJourneyEnd
- *		before beginning another.
- */
-LeadflowJson *
-LeadflowJourneyBegin(LeadflowJourneyEvent *ev, int64 org_id, int64 lead_id, const char *kind)
-{
-	LeadflowJourneyCreation *c = creation_for(org_id, lead_id, kind);
-
-	ev->org_id = org_id;
-	ev->lead_id = lead_id;
-	ev->kind = kind;
-	ev->folded = c != NULL;
-	if (c != NULL)
-	{
-		c->building = true;
-		LeadflowJsonBeginIn(&ev->json, &c->json, kind);
-	}
-	else
-		LeadflowJsonBeginJsonb(&ev->json);
-	return &ev->json;
-}
-
-/*
- * LeadflowJourneyEnd
- *		Appends the event begun with LeadflowJourneyBegin (see
- *		LeadflowJourneyAppend); returns its seq.
+ * LeadflowJourneyAppendJson
+ *		Appends a row whose detail is the jsonb builder detail (begun with
+ *		LeadflowJsonBeginJsonb, finished here), hashed over its canonical
+ *		text once; returns its seq.  For journey_event.c.
  */
 int32
-LeadflowJourneyEnd(LeadflowJourneyEvent *ev)
+LeadflowJourneyAppendJson(int64 org_id, int64 lead_id, const char *kind, LeadflowJson *detail)
 {
-	JourneyHead *head;
-	MemoryContext old;
-	Jsonb	   *detail;
+	JourneyHead *head = head_for_append(org_id, lead_id);
+	MemoryContext old = MemoryContextSwitchTo(TxbufLogMemory(&journey_log));
+	Jsonb	   *jsonb = LeadflowJsonFinishJsonb(detail);
 
-	if (ev->folded)
-	{
-		LeadflowJourneyCreation *c = LeadflowCurrentRequest()->creation;
-
-		(void) LeadflowJsonFinishJsonb(&ev->json);
-		c->building = false;
-		return 1;
-	}
-	head = head_for_append(ev->org_id, ev->lead_id);
-	old = MemoryContextSwitchTo(TxbufLogMemory(&journey_log));
-	detail = LeadflowJsonFinishJsonb(&ev->json);
 	MemoryContextSwitchTo(old);
-	return append_row(head, ev->org_id, ev->lead_id, ev->kind, detail,
-					  JsonbToCString(NULL, &detail->root, VARSIZE(detail)));
-}
-
-/*
- * LeadflowJourneyCreationBegin
- *		Begins the created row of a lead the pipeline inserts (the lead has
- *		no row yet); returns the builder of its own members.  The request
- *		in force must carry c (request.h) for the stages' events to join
- *		it.  Built in the current memory context.
- */
-LeadflowJson *
-LeadflowJourneyCreationBegin(LeadflowJourneyCreation *c, int64 org_id, int64 lead_id)
-{
-	LeadflowJourneyStartChain(org_id, lead_id);
-	c->org_id = org_id;
-	c->lead_id = lead_id;
-	c->nkinds = 0;
-	c->building = false;
-	LeadflowJsonBeginJsonb(&c->json);
-	c->open = true;
-	return &c->json;
-}
-
-/*
- * LeadflowJourneyCreationEnd
- *		Appends the created row, with every event that joined it, hashed
- *		once; returns its seq (1).
- */
-int32
-LeadflowJourneyCreationEnd(LeadflowJourneyCreation *c)
-{
-	JourneyHead *head;
-	MemoryContext old;
-	Jsonb	   *detail;
-
-	Assert(c->open && !c->building);
-	c->open = false;
-	head = head_for_append(c->org_id, c->lead_id);
-	old = MemoryContextSwitchTo(TxbufLogMemory(&journey_log));
-	detail = LeadflowJsonFinishJsonb(&c->json);
-	MemoryContextSwitchTo(old);
-	return append_row(head, c->org_id, c->lead_id, "created", detail,
-					  JsonbToCString(NULL, &detail->root, VARSIZE(detail)));
+	return append_row(head, org_id, lead_id, kind, jsonb,
+					  JsonbToCString(NULL, &jsonb->root, VARSIZE(jsonb)));
 }
 
 /*
@@ -717,7 +617,7 @@ int32
 LeadflowJourneyAppendDetail(int64 org_id, int64 lead_id, const char *kind,
 							const LeadflowJourneyDetail *detail)
 {
-	LeadflowJourneyCreation *c = creation_for(org_id, lead_id, kind);
+	LeadflowJourneyCreation *c = LeadflowJourneyJoinCreation(org_id, lead_id, kind);
 	JourneyHead *head;
 	Jsonb	   *copy;
 

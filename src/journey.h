@@ -2,7 +2,8 @@
  *
  * journey.h
  *	  The journey (journey.c): append-only, hash-chained history of each
- *	  lead, buffered per statement and written below the executor.
+ *	  lead, buffered per statement and written below the executor; events
+ *	  built as jsonb and an inserted lead's one created row (journey_event.c).
  *
  *-------------------------------------------------------------------------
  */
@@ -71,6 +72,10 @@ typedef struct LeadflowJourneyCreation
 extern LeadflowJson *LeadflowJourneyCreationBegin(LeadflowJourneyCreation *c, int64 org_id,
 												  int64 lead_id);
 extern int32 LeadflowJourneyCreationEnd(LeadflowJourneyCreation *c);
+extern LeadflowJourneyCreation *LeadflowJourneyJoinCreation(int64 org_id, int64 lead_id,
+															 const char *kind);
+extern int32 LeadflowJourneyAppendJson(int64 org_id, int64 lead_id, const char *kind,
+									   LeadflowJson *detail);
 
 extern const char *LeadflowActor(void);
 extern void LeadflowJourneyFlush(void);
