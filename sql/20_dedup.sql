@@ -15,7 +15,8 @@ VALUES (20, 'Bob', 'Stone', 'Bob@Mail.EU.Acme.co.uk', 'trade_show')
 RETURNING lead_id AS bob \gset
 SELECT first_name, email, email_normalized, phone, phone_e164, company_domain, status
   FROM leadflow.leads WHERE org_id = 20 ORDER BY lead_id;
-SELECT lead_id = :ann AS ann, seq, kind, detail - 'workflow_id' - 'stage_id' - 'model_id' AS detail
+-- one journey row per inserted lead, recording what each stage did
+SELECT lead_id = :ann AS ann, seq, kind, detail - 'workflow_id' - 'stage_id' #- '{scored,model_id}' AS detail
   FROM leadflow.lead_journey WHERE org_id = 20 ORDER BY lead_id, seq;
 
 -- refused input: the field and value are named, nothing is stored
@@ -51,8 +52,8 @@ SELECT kind, properties->>'source' AS source, (properties->>'duplicate_lead_id')
 SELECT kind, detail->>'source' AS source, (detail->>'duplicate_lead_id')::bigint = :dup AS names_duplicate,
        detail->'filled' AS filled
   FROM leadflow.lead_journey WHERE org_id = 20 AND lead_id = :ann AND kind = 'duplicate_touch';
-SELECT seq, kind, (detail->>'merged_into')::bigint = :ann AS into_ann
-  FROM leadflow.lead_journey WHERE org_id = 20 AND lead_id = :dup ORDER BY seq;
+SELECT seq, step, kind, (detail->>'merged_into')::bigint = :ann AS into_ann
+  FROM leadflow.journey_events WHERE org_id = 20 AND lead_id = :dup ORDER BY seq, step;
 
 -- within one INSERT ... SELECT and one COPY: one live lead per email
 INSERT INTO leadflow.leads (org_id, email, source)
@@ -82,7 +83,7 @@ VALUES (20, 'acme.co.uk', 'vendor_a', 'Manufacturing', NULL, 5000000, 'GB', 10, 
        (20, 'acme.co.uk', 'vendor_c', NULL, 300, NULL, NULL, 5, '2026-03-01');
 INSERT INTO leadflow.leads (org_id, email, country) VALUES (20, 'cfo@acme.co.uk', 'US')
 RETURNING industry, company_size, annual_revenue, country, company_domain;
-SELECT kind, detail FROM leadflow.lead_journey
+SELECT kind, detail FROM leadflow.journey_events
  WHERE org_id = 20 AND kind = 'enriched' ORDER BY lead_id DESC LIMIT 1;
 
 -- changing a live lead's email moves its claim; taking another's is refused

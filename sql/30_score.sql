@@ -47,7 +47,7 @@ INSERT INTO leadflow.lead_signals (org_id, lead_id, kind) VALUES (30, :vp, 'meet
 SELECT score_engagement, score, temperature, escalated_at IS NOT NULL AS escalated FROM leadflow.leads WHERE lead_id = :vp;
 SELECT lead_id = :vp AS is_vp, score FROM leadflow.manager_queue WHERE org_id = 30;
 SELECT seq, kind, detail->>'old' AS old, detail->>'new' AS new, detail->>'reason' AS reason
-  FROM leadflow.lead_journey WHERE lead_id = :vp AND kind IN ('scored', 'escalated') ORDER BY seq;
+  FROM leadflow.journey_events WHERE lead_id = :vp AND kind IN ('scored', 'escalated') ORDER BY seq, step;
 
 -- the explanation sums to the score; capped categories show their cap
 SELECT category, rule_name, points FROM leadflow.explain_score(:vp);

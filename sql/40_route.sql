@@ -40,10 +40,13 @@ SELECT email, owner_rep_id, team_id FROM leadflow.leads WHERE org_id = 40 ORDER 
 SELECT step, rule_name, rep_id, outcome FROM leadflow.explain_routing(40001);
 
 -- the shadow rule was evaluated for the GB leads and logged, never obeyed
-SELECT count(*) AS shadow_rows, count(*) FILTER (WHERE (detail->>'agrees')::boolean) AS agreeing
-  FROM leadflow.lead_journey WHERE org_id = 40 AND kind = 'shadow_routed';
-SELECT detail - 'live_rep_id' - 'agrees' AS detail FROM leadflow.lead_journey
+-- (in each lead's created journey row: journey_events shows them as events)
+SELECT count(*) AS shadow_decisions, count(*) FILTER (WHERE (detail->>'agrees')::boolean) AS agreeing
+  FROM leadflow.journey_events WHERE org_id = 40 AND kind = 'shadow_routed';
+SELECT detail - 'live_rep_id' - 'agrees' AS detail FROM leadflow.journey_events
  WHERE org_id = 40 AND lead_id = 40001 AND kind = 'shadow_routed';
+SELECT count(*) AS created_rows_with_shadows FROM leadflow.lead_journey
+ WHERE org_id = 40 AND kind = 'created' AND detail -> 'routed' ? 'shadow_routed';
 
 -- weighted: 3:1 over 8 leads
 INSERT INTO leadflow.leads (org_id, email, country)
@@ -147,6 +150,6 @@ INSERT INTO leadflow.leads (org_id, email, job_title, country) VALUES (40, 'slee
 RETURNING lead_id AS sleeper, owner_rep_id \gset
 UPDATE leadflow.leads SET score_manual = 60, job_title = 'Head of Research' WHERE lead_id = :sleeper;
 SELECT owner_rep_id IS NOT NULL AS owned, temperature FROM leadflow.leads WHERE lead_id = :sleeper;
-SELECT detail->>'path' AS path, detail->>'reason' AS reason FROM leadflow.lead_journey
- WHERE lead_id = :sleeper AND kind = 'routed' ORDER BY seq;
+SELECT detail->>'path' AS path, detail->>'reason' AS reason FROM leadflow.journey_events
+ WHERE lead_id = :sleeper AND kind = 'routed' ORDER BY seq, step;
 SELECT * FROM leadflow.verify_journey(40);

@@ -9,7 +9,7 @@ INSERT INTO leadflow.leads (org_id, email, source) VALUES (50, 'ann@journey.test
 RETURNING lead_id AS lead \gset
 
 -- an insert writes a created row, seq 1, no prev_hash, signed by the session
--- user; then the pipeline's own steps (here: scored)
+-- user; what the pipeline's stages did is in that one row (here: scored)
 SELECT seq, kind, actor = session_user AS by_session_user, detail ? 'source' AS has_source,
        prev_hash IS NULL AS first, length(hash) AS hash_bytes
   FROM leadflow.lead_journey WHERE org_id = 50 AND lead_id = :lead;
@@ -100,3 +100,94 @@ SELECT count(*) AS notes, count(DISTINCT detail) AS distinct_details,
   FROM (SELECT row_number() OVER (ORDER BY seq) AS k, detail FROM leadflow.lead_journey
          WHERE org_id = 50 AND lead_id = :lead3 AND kind = 'note') x;
 SELECT * FROM leadflow.verify_journey(50) WHERE lead_id = :lead3;
+
+-- journeys of both shapes: 0.1.0 wrote a row per stage (created,
+-- enriched, scored, routed, shadow_routed, ...), 0.2.0 writes one
+-- created row per inserted lead with the stages as members.  Each lead
+-- here gets a twin whose journey is written as 0.1.0 wrote it (the
+-- pipeline off, the guard off, the hashes chained by journey_hash); every
+-- reader gives the twins the same answers.
+INSERT INTO leadflow.teams (org_id, team_id, name, strategy) VALUES (50, 501, 'Round', 'round_robin');
+INSERT INTO leadflow.reps (org_id, rep_id, team_id, name) VALUES (50, 5001, 501, 'Ann'), (50, 5002, 501, 'Ben');
+INSERT INTO leadflow.routing_rules (org_id, rule_id, position, name, mode, predicate, assign_to, rep_id, team_id) VALUES
+  (50, 5061, 10, 'France to queue', 'live', '{"field": "country", "op": "eq", "value": "FR"}', 'queue', NULL, NULL),
+  (50, 5062, 20, 'Trial: all to Ben', 'shadow', '{"all": []}', 'rep', 5002, NULL),
+  (50, 5063, 30, 'Everyone else', 'live', '{"all": []}', 'team', NULL, 501);
+INSERT INTO leadflow.company_profiles (org_id, domain, provider, industry) VALUES
+  (50, 'acme50.example', 'vendor_a', 'Software'), (50, 'globex50.example', 'vendor_a', 'Retail');
+INSERT INTO leadflow.leads (org_id, email, country, source) VALUES (50, 'ann@acme50.example', 'GB', 'web_form')
+RETURNING lead_id AS ann \gset
+INSERT INTO leadflow.leads (org_id, email, country, source) VALUES (50, 'cid@globex50.example', 'FR', 'web_form')
+RETURNING lead_id AS cid \gset
+-- the new shape: one row per lead
+SELECT lead_id = :ann AS ann, seq, kind, detail - 'workflow_id' - 'stage_id' - 'scored' AS detail
+  FROM leadflow.lead_journey WHERE org_id = 50 AND lead_id IN (:ann, :cid) ORDER BY lead_id, seq;
+
+-- the twins (50901 of ann, 50902 of cid), stored as the pipeline left
+-- theirs, with the journey 0.1.0 wrote
+SET session_replication_role = replica;
+INSERT INTO leadflow.leads
+SELECT (jsonb_populate_record(l, jsonb_build_object('lead_id', t.twin, 'email', 'twin-' || l.email,
+                                                    'email_normalized', 'twin-' || l.email_normalized))).*
+  FROM leadflow.leads l JOIN (VALUES (:ann, 50901), (:cid, 50902)) t(lead_id, twin) ON t.lead_id = l.lead_id;
+RESET session_replication_role;
+CREATE TEMP TABLE legacy_rows (lead_id bigint, seq integer, kind text, detail jsonb);
+INSERT INTO legacy_rows
+SELECT t.twin, s.seq, s.kind, s.detail
+  FROM (VALUES (:ann, 50901), (:cid, 50902)) t(lead_id, twin)
+  JOIN leadflow.lead_journey c ON c.org_id = 50 AND c.lead_id = t.lead_id AND c.seq = 1
+ CROSS JOIN LATERAL (VALUES
+   (1, 'created', c.detail - '{enriched,scored,routed}'::text[]),
+   (2, 'enriched', '{"filled": {"industry": "vendor_a"}}'::jsonb),
+   (3, 'scored', c.detail -> 'scored'),
+   (4, 'routed', CASE WHEN t.twin = 50901
+                      THEN '{"path": "rule", "reason": "created", "rule_id": 5063, "rule_name": "Everyone else",
+                             "strategy": "round_robin", "team_id": 501, "rep_id": 5001, "candidates": []}'::jsonb
+                      ELSE '{"path": "queue", "reason": "created", "rule_id": 5061, "rule_name": "France to queue",
+                             "rep_id": null, "candidates": []}' END),
+   (5, 'shadow_routed', jsonb_build_object('rule_id', 5062, 'rule_name', 'Trial: all to Ben', 'rep_id', 5002,
+                                           'team_id', 501, 'live_rep_id', CASE WHEN t.twin = 50901 THEN 5001 END,
+                                           'agrees', false))) s(seq, kind, detail);
+ALTER TABLE leadflow.lead_journey DISABLE TRIGGER lead_journey_leadflow_only;
+DO $$
+DECLARE
+    r record;
+    prev bytea;
+BEGIN
+    FOR r IN SELECT * FROM legacy_rows ORDER BY lead_id, seq LOOP
+        prev := (SELECT j.hash FROM leadflow.lead_journey j WHERE j.org_id = 50 AND j.lead_id = r.lead_id AND j.seq = r.seq - 1);
+        INSERT INTO leadflow.lead_journey (org_id, lead_id, seq, occurred_at, kind, actor, detail, prev_hash, hash)
+        VALUES (50, r.lead_id, r.seq, now(), r.kind, session_user, r.detail, prev,
+                leadflow.journey_hash(prev, 50, r.lead_id, r.seq, now(), r.kind, session_user, r.detail));
+    END LOOP;
+END
+$$;
+ALTER TABLE leadflow.lead_journey ENABLE ALWAYS TRIGGER lead_journey_leadflow_only;
+SELECT lead_id IN (50901, 50902) AS twin, count(*) AS rows, string_agg(kind, ', ' ORDER BY seq) AS kinds
+  FROM leadflow.lead_journey WHERE org_id = 50 AND lead_id IN (:ann, :cid, 50901, 50902)
+ GROUP BY lead_id ORDER BY lead_id;
+-- both shapes verify (the chains broken above stay the only problems)
+SELECT lead_id IN (:lead, :lead2) AS tampered, count(*) AS problems FROM leadflow.verify_journey(50) GROUP BY 1;
+
+-- the readers: the twin's answers, then every difference from its lead's (none)
+SELECT * FROM leadflow.explain_routing(50901);
+SELECT * FROM leadflow.explain_routing(50902);
+SELECT t.twin, d.* FROM (VALUES (:ann, 50901), (:cid, 50902)) t(lead_id, twin)
+ CROSS JOIN LATERAL ((SELECT * FROM leadflow.explain_routing(t.lead_id) EXCEPT ALL SELECT * FROM leadflow.explain_routing(t.twin))
+                     UNION ALL
+                     (SELECT * FROM leadflow.explain_routing(t.twin) EXCEPT ALL SELECT * FROM leadflow.explain_routing(t.lead_id))) d;
+SELECT lead_id IN (:ann, :cid) AS new_shape, rule_id, rule_name, live_rep_id, shadow_rep_id, shadow_team_id, agrees, owner_rep_id
+  FROM leadflow.report_shadow_routing WHERE org_id = 50 ORDER BY lead_id IN (:ann, :cid), lead_id;
+SELECT lead_id IN (:ann, :cid) AS new_shape, routing_path
+  FROM leadflow.unassigned_queue WHERE org_id = 50 AND lead_id IN (:ann, :cid, 50901, 50902) ORDER BY lead_id IN (:ann, :cid), lead_id;
+-- (the org's other leads have company domains but no profiles)
+SELECT field, leads, filled, enriched FROM leadflow.report_enrichment_coverage WHERE org_id = 50 ORDER BY sort_order;
+-- journey_events shows the created row's members as the rows 0.1.0 wrote
+SELECT t.twin, d.* FROM (VALUES (:ann, 50901), (:cid, 50902)) t(lead_id, twin)
+ CROSS JOIN LATERAL ((SELECT kind, detail FROM leadflow.journey_events WHERE lead_id = t.lead_id
+                      EXCEPT ALL SELECT kind, detail FROM leadflow.journey_events WHERE lead_id = t.twin)
+                     UNION ALL
+                     (SELECT kind, detail FROM leadflow.journey_events WHERE lead_id = t.twin
+                      EXCEPT ALL SELECT kind, detail FROM leadflow.journey_events WHERE lead_id = t.lead_id)) d;
+SELECT lead_id = :ann AS ann, seq, step, kind FROM leadflow.journey_events
+ WHERE lead_id IN (:ann, 50901) ORDER BY lead_id = :ann DESC, seq, step;

@@ -160,7 +160,7 @@ SELECT lead_id, first_name = E'Bell\x07' AS bell_kept, company = E'Acme\r\nInc' 
        first_name LIKE 'Robert%DROP TABLE%' AS sql_kept, annual_revenue = 1e300 AS huge_kept
   FROM leadflow.leads WHERE org_id = 85 ORDER BY lead_id LIMIT 2;
 SELECT lead_id, (SELECT r.name FROM leadflow.routing_rules r WHERE r.org_id = 85 AND r.rule_id = (j.detail ->> 'rule_id')::bigint) AS rule
-  FROM leadflow.lead_journey j WHERE org_id = 85 AND kind = 'routed' ORDER BY lead_id;
+  FROM leadflow.journey_events j WHERE org_id = 85 AND kind = 'routed' ORDER BY lead_id;
 SELECT score_manual, score FROM leadflow.leads WHERE org_id = 85 AND email = 'neg@mega.example';
 UPDATE leadflow.leads SET score_manual = 1000 WHERE org_id = 85 AND email = 'neg@mega.example' RETURNING score, temperature;
 UPDATE leadflow.leads SET score_manual = -1000 WHERE org_id = 85 AND email = 'neg@mega.example' RETURNING score, temperature;

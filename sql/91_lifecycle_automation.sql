@@ -140,7 +140,7 @@ UPDATE leadflow.reps SET active = false WHERE org_id = 91 AND rep_id = 9103;
 INSERT INTO leadflow.lead_signals (org_id, lead_id, kind) VALUES
   (91, 91006, 'meeting_booked'), (91, 91006, 'form_submit'), (91, 91006, 'form_submit');
 SELECT lead_id, status, owner_rep_id IN (9101, 9102) AS rerouted FROM leadflow.leads WHERE lead_id = 91006;
-SELECT kind, detail->>'reason' AS reason FROM leadflow.lead_journey WHERE lead_id = 91006 AND kind IN ('recycled', 'routed') ORDER BY seq;
+SELECT kind, detail->>'reason' AS reason FROM leadflow.journey_events WHERE lead_id = 91006 AND kind IN ('recycled', 'routed') ORDER BY seq, step;
 UPDATE leadflow.reps SET active = true WHERE org_id = 91 AND rep_id = 9103;
 -- the recycled lead's pending mail is cancelled; its attempts do not count again
 SELECT * FROM leadflow.run_maintenance(91, :'t0'::timestamptz + interval '9 days') WHERE action LIKE 'nurture%';

@@ -46,7 +46,7 @@ SELECT (SELECT count(*) FROM leadflow.leads l WHERE l.org_id = 94
            AND NOT EXISTS (SELECT FROM leadflow.lead_journey j
                             WHERE j.org_id = 94 AND j.lead_id = l.lead_id AND j.kind = 'created')) AS without_created,
        (SELECT count(*) FROM leadflow.leads l WHERE l.org_id = 94 AND l.owner_rep_id IS NOT NULL
-           AND NOT EXISTS (SELECT FROM leadflow.lead_journey j
+           AND NOT EXISTS (SELECT FROM leadflow.journey_events j
                             WHERE j.org_id = 94 AND j.lead_id = l.lead_id AND j.kind = 'routed')) AS owned_without_routed,
        (SELECT count(*) FROM leadflow.verify_journey(94)) AS journey_problems,
        (SELECT count(*) FROM leadflow.reps r

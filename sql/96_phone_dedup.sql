@@ -18,8 +18,8 @@ VALUES (96, 'Ann', 'ann@phone.example', '+1 415 555 0101', 'web_form');         
 INSERT INTO leadflow.leads (org_id, first_name, last_name, phone, company, source)
 VALUES (96, 'Ann', 'Lee', '(415) 555-0101', 'Phone Co', 'trade_show');            -- 96002
 SELECT lead_id, status, merged_into, owner_rep_id, last_name, company FROM leadflow.leads WHERE lead_id IN (96001, 96002) ORDER BY lead_id;
-SELECT lead_id, kind, detail - 'filled' AS detail, detail -> 'filled' AS filled FROM leadflow.lead_journey
- WHERE org_id = 96 AND lead_id IN (96001, 96002) AND kind IN ('duplicate_touch', 'merged') ORDER BY lead_id, seq;
+SELECT lead_id, kind, detail - 'filled' AS detail, detail -> 'filled' AS filled FROM leadflow.journey_events
+ WHERE org_id = 96 AND lead_id IN (96001, 96002) AND kind IN ('duplicate_touch', 'merged') ORDER BY lead_id, seq, step;
 SELECT lead_id, kind, properties FROM leadflow.lead_signals WHERE org_id = 96 ORDER BY signal_id;
 SELECT event, lead_id, rep_id, detail FROM leadflow.events WHERE org_id = 96 AND event = 'merged';
 
@@ -32,7 +32,7 @@ SELECT lead_id, status, merged_into, email, email_normalized FROM leadflow.leads
 SELECT lead_id FROM leadflow.lead_emails WHERE org_id = 96 AND email_normalized = 'cem@phone.example';
 INSERT INTO leadflow.leads (org_id, email) VALUES (96, 'Cem@Phone.example');                      -- 96005
 SELECT lead_id, status, merged_into FROM leadflow.leads WHERE lead_id = 96005;
-SELECT detail ->> 'reason' AS reason FROM leadflow.lead_journey WHERE org_id = 96 AND lead_id = 96005 AND kind = 'merged';
+SELECT detail ->> 'reason' AS reason FROM leadflow.journey_events WHERE org_id = 96 AND lead_id = 96005 AND kind = 'merged';
 
 -- a switchboard: two different valid emails sharing a phone stay two
 -- leads, listed with reason same phone

@@ -26,8 +26,8 @@ SELECT s.name AS stage FROM leadflow.leads l JOIN leadflow.workflow_stages s ON 
  WHERE l.lead_id = 97001;
 SELECT kind, detail - 'days_closed' - 'hours_in_previous_stage' - 'from_stage_id' - 'to_stage_id' AS detail,
        (detail ->> 'days_closed')::numeric >= 0 AS days_closed
-  FROM leadflow.lead_journey WHERE lead_id = 97001 AND kind IN ('duplicate_touch', 'stage_changed', 'reactivated', 'routed')
- ORDER BY seq;
+  FROM leadflow.journey_events WHERE lead_id = 97001 AND kind IN ('duplicate_touch', 'stage_changed', 'reactivated', 'routed')
+ ORDER BY seq, step;
 SELECT event, rep_id, detail - 'days_closed' AS detail FROM leadflow.events
  WHERE org_id = 95 AND lead_id = 97001 AND event IN ('reactivated', 'status_changed', 'merged') ORDER BY event_id;
 SELECT rep_id, open_leads FROM leadflow.rep_load WHERE org_id = 95 ORDER BY rep_id;

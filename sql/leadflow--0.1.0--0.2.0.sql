@@ -2827,3 +2827,157 @@ $$;
 COMMENT ON FUNCTION @extschema@.stage_import(bigint, text) IS
     'Stages a CSV text (with a header line, any columns) into lead_imports as one batch and returns its batch_id for process_import: a header naming a lead_imports column or a capture field name (any case; "Full Name" is split) fills it, every other column goes into attributes (JSON), so an unknown column never aborts the file. One batch per transaction (the transaction id, like \copy).';
 
+
+------------------------------------------------------------------------------
+-- Issue 21: one journey row per inserted lead.  The created row holds what
+-- each stage did (members normalized, enriched, scored, escalated, routed
+-- with its shadow_routed decisions, merged); rows written by 0.1.0 stay as
+-- they are (and keep verifying), so every reader of the journey reads both
+-- shapes.
+------------------------------------------------------------------------------
+
+CREATE OR REPLACE FUNCTION @extschema@.explain_routing(lead_id bigint)
+RETURNS TABLE (step text, rule_id bigint, rule_name text, rep_id bigint, outcome text)
+LANGUAGE sql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+BEGIN ATOMIC
+    -- a routed row, or the member routed of a created row (since 0.2.0)
+    WITH last_routing AS (
+        SELECT CASE WHEN j.kind OPERATOR(pg_catalog.=) 'created' THEN j.detail OPERATOR(pg_catalog.->) 'routed'
+                    ELSE j.detail END AS detail
+          FROM leadflow.lead_journey j
+         WHERE j.lead_id OPERATOR(pg_catalog.=) explain_routing.lead_id
+           AND (j.kind OPERATOR(pg_catalog.=) 'routed'
+                OR (j.kind OPERATOR(pg_catalog.=) 'created' AND j.detail OPERATOR(pg_catalog.?) 'routed'))
+         ORDER BY j.seq DESC LIMIT 1)
+    SELECT c.value OPERATOR(pg_catalog.->>) 'step', NULL::bigint, NULL::text,
+           (c.value OPERATOR(pg_catalog.->>) 'rep_id')::bigint,
+           'skipped: ' OPERATOR(pg_catalog.||) (c.value OPERATOR(pg_catalog.->>) 'skipped')
+      FROM last_routing r, pg_catalog.jsonb_array_elements(r.detail OPERATOR(pg_catalog.->) 'candidates') WITH ORDINALITY c(value, n)
+    UNION ALL
+    SELECT r.detail OPERATOR(pg_catalog.->>) 'path', (r.detail OPERATOR(pg_catalog.->>) 'rule_id')::bigint,
+           r.detail OPERATOR(pg_catalog.->>) 'rule_name',
+           (r.detail OPERATOR(pg_catalog.->>) 'rep_id')::bigint,
+           CASE WHEN r.detail OPERATOR(pg_catalog.->>) 'rep_id' IS NULL THEN 'unassigned' ELSE 'assigned' END
+             OPERATOR(pg_catalog.||) COALESCE(' via ' OPERATOR(pg_catalog.||) (r.detail OPERATOR(pg_catalog.->>) 'strategy'), '')
+             OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) (r.detail OPERATOR(pg_catalog.->>) 'reason')
+             OPERATOR(pg_catalog.||) ')'
+      FROM last_routing r;
+END;
+
+CREATE OR REPLACE VIEW @extschema@.unassigned_queue WITH (security_invoker = true) AS
+SELECT l.org_id, l.lead_id, l.source, l.score, l.temperature, l.status, l.created_at,
+       (SELECT CASE WHEN j.kind = 'created' THEN j.detail -> 'routed' ->> 'path' ELSE j.detail ->> 'path' END
+          FROM leadflow.lead_journey j
+         WHERE j.org_id = l.org_id AND j.lead_id = l.lead_id
+           AND (j.kind = 'routed' OR (j.kind = 'created' AND j.detail ? 'routed'))
+         ORDER BY j.seq DESC LIMIT 1) AS routing_path
+  FROM leadflow.leads l
+ WHERE l.owner_rep_id IS NULL AND l.merged_into IS NULL AND l.erased_at IS NULL
+   AND l.status = ANY (@extschema@.open_statuses());
+
+CREATE OR REPLACE VIEW @extschema@.report_shadow_routing WITH (security_invoker = true) AS
+SELECT j.org_id, j.lead_id,
+       CASE WHEN pg_catalog.jsonb_typeof(j.detail -> 'rule_id') = 'number'
+            THEN (j.detail -> 'rule_id')::bigint END AS rule_id,
+       j.detail ->> 'rule_name' AS rule_name,
+       CASE WHEN pg_catalog.jsonb_typeof(j.detail -> 'live_rep_id') = 'number'
+            THEN (j.detail -> 'live_rep_id')::bigint END AS live_rep_id,
+       CASE WHEN pg_catalog.jsonb_typeof(j.detail -> 'rep_id') = 'number'
+            THEN (j.detail -> 'rep_id')::bigint END AS shadow_rep_id,
+       CASE WHEN pg_catalog.jsonb_typeof(j.detail -> 'team_id') = 'number'
+            THEN (j.detail -> 'team_id')::bigint END AS shadow_team_id,
+       CASE WHEN pg_catalog.jsonb_typeof(j.detail -> 'agrees') = 'boolean'
+            THEN (j.detail -> 'agrees')::boolean END AS agrees,
+       j.occurred_at,
+       l.owner_rep_id
+  -- shadow_routed rows, and the decisions a created row holds (since 0.2.0)
+  FROM (SELECT s.org_id, s.lead_id, s.seq, s.occurred_at, s.detail
+          FROM leadflow.lead_journey s
+         WHERE s.kind = 'shadow_routed'
+        UNION ALL
+        SELECT c.org_id, c.lead_id, c.seq, c.occurred_at, e.value
+          FROM leadflow.lead_journey c
+         CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(c.detail -> 'routed' -> 'shadow_routed') e(value)
+         WHERE c.kind = 'created' AND (c.detail -> 'routed') ? 'shadow_routed') j
+  JOIN leadflow.leads l ON l.org_id = j.org_id AND l.lead_id = j.lead_id
+ WHERE l.merged_into IS NULL
+   -- the latest decision of the rule for the lead (a lead routed again has
+   -- several; those after its creation are shadow_routed rows)
+   AND NOT EXISTS (SELECT FROM leadflow.lead_journey k
+                    WHERE k.org_id = j.org_id AND k.lead_id = j.lead_id AND k.kind = 'shadow_routed'
+                      AND k.seq > j.seq AND k.detail -> 'rule_id' = j.detail -> 'rule_id');
+
+CREATE OR REPLACE VIEW @extschema@.report_enrichment_coverage WITH (security_invoker = true) AS
+SELECT o.org_id, f.field, f.sort_order, c.leads, f.filled,
+       f.filled::numeric / NULLIF(c.leads, 0) AS filled_pct,
+       f.enriched,
+       f.enriched::numeric / NULLIF(c.leads, 0) AS enriched_pct
+  FROM leadflow.orgs o
+ CROSS JOIN LATERAL (
+        SELECT pg_catalog.count(*) AS leads,
+               pg_catalog.count(l.industry) AS industry,
+               pg_catalog.count(l.company_size) AS company_size,
+               pg_catalog.count(l.annual_revenue) AS annual_revenue,
+               pg_catalog.count(l.country) AS country,
+               pg_catalog.count(*) FILTER (WHERE e.industry) AS e_industry,
+               pg_catalog.count(*) FILTER (WHERE e.company_size) AS e_company_size,
+               pg_catalog.count(*) FILTER (WHERE e.annual_revenue) AS e_annual_revenue,
+               pg_catalog.count(*) FILTER (WHERE e.country) AS e_country
+          FROM leadflow.leads l
+          -- what enrichment filled, per lead (enriched journey rows, and
+          -- the member enriched of created rows since 0.2.0)
+          LEFT JOIN (SELECT j.lead_id,
+                            pg_catalog.bool_or(x.filled ? 'industry') AS industry,
+                            pg_catalog.bool_or(x.filled ? 'company_size') AS company_size,
+                            pg_catalog.bool_or(x.filled ? 'annual_revenue') AS annual_revenue,
+                            pg_catalog.bool_or(x.filled ? 'country') AS country
+                       FROM leadflow.lead_journey j
+                      CROSS JOIN LATERAL (SELECT CASE WHEN j.kind = 'created' THEN j.detail -> 'enriched' -> 'filled'
+                                                      ELSE j.detail -> 'filled' END AS filled) x
+                      WHERE j.org_id = o.org_id
+                        AND (j.kind = 'enriched' OR (j.kind = 'created' AND j.detail ? 'enriched'))
+                      GROUP BY j.lead_id) e ON e.lead_id = l.lead_id
+         WHERE l.org_id = o.org_id AND l.merged_into IS NULL
+           AND l.company_domain IS NOT NULL) c
+ CROSS JOIN LATERAL (VALUES ('industry', 1, c.industry, c.e_industry),
+                            ('company_size', 2, c.company_size, c.e_company_size),
+                            ('annual_revenue', 3, c.annual_revenue, c.e_annual_revenue),
+                            ('country', 4, c.country, c.e_country)) f(field, sort_order, filled, enriched);
+
+COMMENT ON COLUMN @extschema@.lead_journey.kind IS 'created (one row per inserted lead: what each stage did, as members normalized, enriched, scored, escalated, routed, merged), then duplicate_touch, scored, routed, shadow_routed, stage_changed, handoff, ...; journeys written by 0.1.0 hold normalized, enriched, scored, escalated, routed and shadow_routed rows of their own after created.';
+
+-- Since 0.2.0 an inserted lead has one created row whose members record
+-- what each stage did; 0.1.0 wrote a row per stage.  journey_events reads
+-- both alike: each member of a created row as the event it stands for, in
+-- the order the stages ran (step), with the detail that event's own row
+-- had.
+CREATE VIEW @extschema@.journey_events WITH (security_invoker = true) AS
+SELECT j.org_id, j.lead_id, j.seq, e.step, j.occurred_at, e.kind, j.actor, e.detail
+  FROM leadflow.lead_journey j
+ CROSS JOIN LATERAL (
+        SELECT 0 AS step, j.kind,
+               CASE WHEN j.kind = 'created'
+                    THEN j.detail - '{merged,normalized,enriched,scored,escalated,routed}'::text[]
+                    ELSE j.detail END AS detail
+        UNION ALL
+        SELECT m.step, m.kind,
+               CASE WHEN m.kind = 'routed' THEN (j.detail -> 'routed') - 'shadow_routed'
+                    ELSE j.detail -> m.kind END
+          FROM (VALUES (1, 'merged'), (2, 'normalized'), (3, 'enriched'), (4, 'scored'),
+                       (5, 'escalated'), (6, 'routed')) m(step, kind)
+         WHERE j.kind = 'created' AND j.detail ? m.kind
+        UNION ALL
+        SELECT 6 + s.n::integer, 'shadow_routed', s.value
+          FROM pg_catalog.jsonb_array_elements(CASE WHEN j.kind = 'created' AND pg_catalog.jsonb_typeof(j.detail -> 'routed' -> 'shadow_routed') = 'array'
+                                                    THEN j.detail -> 'routed' -> 'shadow_routed' END)
+               WITH ORDINALITY s(value, n)) e;
+COMMENT ON VIEW @extschema@.journey_events IS 'The journey as events, whichever version wrote it: a row per journey row, and for a created row of 0.2.0 also a row per stage it records (merged, normalized, enriched, scored, escalated, routed, shadow_routed), shaped as the rows 0.1.0 wrote for them. Order by lead_id, seq, step.';
+COMMENT ON COLUMN @extschema@.journey_events.org_id IS 'Org.';
+COMMENT ON COLUMN @extschema@.journey_events.lead_id IS 'The lead.';
+COMMENT ON COLUMN @extschema@.journey_events.seq IS 'The journey row the event is in.';
+COMMENT ON COLUMN @extschema@.journey_events.step IS 'Its position in that row: 0 for the row itself, then the stages in the order they ran.';
+COMMENT ON COLUMN @extschema@.journey_events.occurred_at IS 'When (the row''s time).';
+COMMENT ON COLUMN @extschema@.journey_events.kind IS 'created, normalized, enriched, scored, escalated, routed, shadow_routed, merged, or the row''s own kind.';
+COMMENT ON COLUMN @extschema@.journey_events.actor IS 'Who acted (the row''s actor).';
+COMMENT ON COLUMN @extschema@.journey_events.detail IS 'What happened, as the event''s own row held it; a created row without its stage members.';

@@ -114,7 +114,8 @@ LeadflowEnrich(LeadflowLead *lead)
 		leadflow_cols.annual_revenue, leadflow_cols.country
 	};
 	bool		want[NENRICH];
-	LeadflowJson detail;
+	LeadflowJourneyEvent ev;
+	LeadflowJson *detail;
 	MemoryContext cxt;
 	HTAB	   *cache;
 	Profile    *p;
@@ -157,19 +158,23 @@ LeadflowEnrich(LeadflowLead *lead)
 		}
 	}
 
-	LeadflowJsonBegin(&detail);
-	LeadflowJsonObject(&detail, "filled");
 	for (i = 0; i < NENRICH; i++)
 	{
 		Form_pg_attribute att = TupleDescAttr(lead->desc, attnums[i] - 1);
 
-		if (!want[i] || !p->has[i])
+		want[i] = want[i] && p->has[i];
+		if (!want[i])
 			continue;
 		LeadflowLeadSet(lead, attnums[i], datumCopy(p->values[i], att->attbyval, att->attlen), false);
-		LeadflowJsonText(&detail, enrich_fields[i], p->providers[i]);
 		filled++;
 	}
 	if (filled == 0)
 		return;
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "enriched", LeadflowJsonFinish(&detail));
+	/* which field came from which provider, never the values */
+	detail = LeadflowJourneyBegin(&ev, lead->org_id, lead->lead_id, "enriched");
+	LeadflowJsonObject(detail, "filled");
+	for (i = 0; i < NENRICH; i++)
+		if (want[i])
+			LeadflowJsonText(detail, enrich_fields[i], p->providers[i]);
+	LeadflowJourneyEnd(&ev);
 }

@@ -563,7 +563,10 @@ parse_detail_cached(LeadflowJourneyDetail *detail, const char *json)
  * detail_json is a JSON object as text, holding no personal data.  The
  * caller must hold the lead (see the file header).  Inside the lead
  * pipeline the row waits for the statement's flush; elsewhere it is
- * written at once.  Connects to SPI itself when it must read a chain head.
+ * written at once; for a lead being inserted the event is a member of
+ * its created row (LeadflowJourneyBegin).  Connects to SPI itself when it
+ * must read a chain head.  Callers on the insert path build details as
+ * jsonb with LeadflowJourneyBegin instead, without a text round trip.
  */
 int32
 LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind,
@@ -573,6 +576,24 @@ LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind,
 
 	parse_detail_cached(&detail, detail_json);
 	return LeadflowJourneyAppendDetail(org_id, lead_id, kind, &detail);
+}
+
+/*
+ * LeadflowJourneyAppendJson
+ *		Appends a row whose detail is the jsonb builder detail (begun with
+ *		LeadflowJsonBeginJsonb, finished here), hashed over its canonical
+ *		text once; returns its seq.  For journey_event.c.
+ */
+int32
+LeadflowJourneyAppendJson(int64 org_id, int64 lead_id, const char *kind, LeadflowJson *detail)
+{
+	JourneyHead *head = head_for_append(org_id, lead_id);
+	MemoryContext old = MemoryContextSwitchTo(TxbufLogMemory(&journey_log));
+	Jsonb	   *jsonb = LeadflowJsonFinishJsonb(detail);
+
+	MemoryContextSwitchTo(old);
+	return append_row(head, org_id, lead_id, kind, jsonb,
+					  JsonbToCString(NULL, &jsonb->root, VARSIZE(jsonb)));
 }
 
 /*
@@ -596,8 +617,18 @@ int32
 LeadflowJourneyAppendDetail(int64 org_id, int64 lead_id, const char *kind,
 							const LeadflowJourneyDetail *detail)
 {
-	JourneyHead *head = head_for_append(org_id, lead_id);
-	Jsonb	   *copy = MemoryContextAlloc(TxbufLogMemory(&journey_log), VARSIZE(detail->jsonb));
+	LeadflowJourneyCreation *c = LeadflowJourneyJoinCreation(org_id, lead_id, kind);
+	JourneyHead *head;
+	Jsonb	   *copy;
+
+	/* an event of a lead being inserted joins its created row */
+	if (c != NULL)
+	{
+		LeadflowJsonJsonb(&c->json, kind, detail->jsonb);
+		return 1;
+	}
+	head = head_for_append(org_id, lead_id);
+	copy = MemoryContextAlloc(TxbufLogMemory(&journey_log), VARSIZE(detail->jsonb));
 
 	memcpy(copy, detail->jsonb, VARSIZE(detail->jsonb));
 	return append_row(head, org_id, lead_id, kind, copy, detail->canonical);

@@ -12,8 +12,9 @@
  *	  allocations need no freeing.
  *
  *	  Order on INSERT: validate and normalize, place in the workflow,
- *	  journal "created", deduplicate by email, then by phone (a duplicate
- *	  stops here, stored as merged), enrich.
+ *	  begin the journey row "created", deduplicate by email, then by phone
+ *	  (a duplicate stops here, stored as merged), enrich, score, route.
+ *	  What each stage did joins the one "created" row, appended at the end.
  *
  *-------------------------------------------------------------------------
  */
@@ -83,6 +84,8 @@ LeadflowPipelineJsonOwner(LeadflowJson *detail, const char *key, const LeadflowL
 static void
 keep_given_owner(LeadflowLead *lead)
 {
+	LeadflowJourneyEvent ev;
+	LeadflowJson *routed;
 	LeadflowJson detail;
 	int64		owner = LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id);
 
@@ -90,12 +93,12 @@ keep_given_owner(LeadflowLead *lead)
 					TimestampTzGetDatum(LeadflowNow()), false);
 	if (LeadflowPipelineCountedOwner(lead) != 0)
 		LeadflowRouteAdjustLoad(lead->org_id, owner, +1);
-	LeadflowJsonBegin(&detail);
-	LeadflowJsonText(&detail, "path", "given");
-	LeadflowJsonText(&detail, "reason", "created");
-	LeadflowJsonInt(&detail, "rep_id", owner);
-	LeadflowJsonArray(&detail, "candidates");
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "routed", LeadflowJsonFinish(&detail));
+	routed = LeadflowJourneyBegin(&ev, lead->org_id, lead->lead_id, "routed");
+	LeadflowJsonText(routed, "path", "given");
+	LeadflowJsonText(routed, "reason", "created");
+	LeadflowJsonInt(routed, "rep_id", owner);
+	LeadflowJsonArray(routed, "candidates");
+	LeadflowJourneyEnd(&ev);
 	LeadflowJsonBegin(&detail);
 	LeadflowJsonText(&detail, "reason", "given");
 	LeadflowJsonNull(&detail, "from_rep_id");
@@ -251,40 +254,43 @@ LeadflowPipelineCheckReferences(const LeadflowLead *lead, const bool *check)
 	SPI_finish();
 }
 
+/*
+ * Begins the lead's one created journey row (journey.h), which the events
+ * of the stages below join: where it came from, where it was placed, and
+ * what was typed but unusable (field -> problem code, never the value).
+ */
 static void
 journal_created(LeadflowLead *lead)
 {
-	LeadflowJson detail;
+	LeadflowJson *detail;
 
-	LeadflowJsonBegin(&detail);
-	LeadflowJsonText(&detail, "source", LeadflowLeadText(lead, leadflow_cols.source));
-	LeadflowJsonInt(&detail, "workflow_id", LeadflowLeadInt64(lead, leadflow_cols.workflow_id));
-	LeadflowJsonInt(&detail, "stage_id", LeadflowLeadInt64(lead, leadflow_cols.stage_id));
-	/* what was typed but unusable: field -> problem code, never the value */
+	detail = LeadflowJourneyCreationBegin(LeadflowCurrentRequest()->creation,
+										  lead->org_id, lead->lead_id);
+	LeadflowJsonText(detail, "source", LeadflowLeadText(lead, leadflow_cols.source));
+	LeadflowJsonInt(detail, "workflow_id", LeadflowLeadInt64(lead, leadflow_cols.workflow_id));
+	LeadflowJsonInt(detail, "stage_id", LeadflowLeadInt64(lead, leadflow_cols.stage_id));
 	if (leadflow_cols.data_issues != 0 && !LeadflowLeadIsNull(lead, leadflow_cols.data_issues))
-		LeadflowJsonRaw(&detail, "data_issues",
-						JsonbToCString(NULL, &DatumGetJsonbP(lead->values[leadflow_cols.data_issues - 1])->root, 64));
-	LeadflowJourneyStartChain(lead->org_id, lead->lead_id);
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "created", LeadflowJsonFinish(&detail));
+		LeadflowJsonJsonb(detail, "data_issues",
+						  DatumGetJsonbP(lead->values[leadflow_cols.data_issues - 1]));
 }
 
 /* which fields normalization produced; never their values */
 static void
 journal_normalized(LeadflowLead *lead)
 {
-	LeadflowJson detail;
+	LeadflowJourneyEvent ev;
+	LeadflowJson *detail = LeadflowJourneyBegin(&ev, lead->org_id, lead->lead_id, "normalized");
 
-	LeadflowJsonBegin(&detail);
-	LeadflowJsonArray(&detail, "fields");
+	LeadflowJsonArray(detail, "fields");
 	if (!LeadflowLeadIsNull(lead, leadflow_cols.email_normalized))
-		LeadflowJsonText(&detail, NULL, "email_normalized");
+		LeadflowJsonText(detail, NULL, "email_normalized");
 	if (!LeadflowLeadIsNull(lead, leadflow_cols.phone_e164))
-		LeadflowJsonText(&detail, NULL, "phone_e164");
-	LeadflowJsonClose(&detail);
-	LeadflowJsonText(&detail, "company_domain_from",
+		LeadflowJsonText(detail, NULL, "phone_e164");
+	LeadflowJsonClose(detail);
+	LeadflowJsonText(detail, "company_domain_from",
 					 !LeadflowLeadIsNull(lead, leadflow_cols.company_domain) ? "email" :
 					 LeadflowLeadIsNull(lead, leadflow_cols.email) ? "none" : "free_mail");
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "normalized", LeadflowJsonFinish(&detail));
+	LeadflowJourneyEnd(&ev);
 }
 
 /*
@@ -357,6 +363,7 @@ lead_insert(TriggerData *td)
 		if (survivor != lead.lead_id)
 		{
 			LeadflowDedupTouchSurvivor(&lead, survivor, "same email");
+			LeadflowJourneyCreationEnd(LeadflowCurrentRequest()->creation);
 			return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values,
 									 lead.nulls, lead.replace);
 		}
@@ -371,6 +378,7 @@ lead_insert(TriggerData *td)
 			if (email_normalized != NULL)
 				LeadflowDedupReleaseEmail(&lead, email_normalized);
 			LeadflowDedupTouchSurvivor(&lead, survivor, "same phone");
+			LeadflowJourneyCreationEnd(LeadflowCurrentRequest()->creation);
 			return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values,
 									 lead.nulls, lead.replace);
 		}
@@ -388,6 +396,7 @@ lead_insert(TriggerData *td)
 		keep_given_owner(&lead);
 	else if (LeadflowStatusIsOpen(LeadflowLeadText(&lead, leadflow_cols.status)))
 		LeadflowRouteLead(&lead, 0, "created");
+	LeadflowJourneyCreationEnd(LeadflowCurrentRequest()->creation);
 	LeadflowFailpoint("route");
 	LeadflowScoreNotify(&lead, crossed);
 
@@ -437,6 +446,7 @@ leadflow_lead_pipeline(PG_FUNCTION_ARGS)
 {
 	TriggerData *td = (TriggerData *) fcinfo->context;
 	LeadflowRequest request;
+	LeadflowJourneyCreation creation;
 	PipelineRow row;
 
 	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
@@ -451,8 +461,15 @@ leadflow_lead_pipeline(PG_FUNCTION_ARGS)
 	/* statements the stages run for this row see a nested pipeline */
 	request = *LeadflowCurrentRequest();
 	request.pipeline_depth++;
+	/* an inserted lead's created journey row, which its stages join */
+	creation.open = false;
+	request.creation = TRIGGER_FIRED_BY_INSERT(td->tg_event) ? &creation : NULL;
 	row.td = td;
 	LeadflowRunUnder(&request, run_row, &row);
+	/* every path that began the created row appended it */
+	if (creation.open)
+		elog(ERROR, "leadflow: lead " INT64_FORMAT " left its created journey row unwritten",
+			 creation.lead_id);
 	return PointerGetDatum(row.result);
 }
 

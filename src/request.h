@@ -36,6 +36,9 @@ typedef struct LeadflowRequest
 	bool		own_archive_reason; /* archive reasons are leadflow's own text
 									 * (maintenance), not a user's */
 	int			pipeline_depth; /* lead rows in the pipeline (> 0: nested) */
+	struct LeadflowJourneyCreation *creation;	/* the created journey row
+												 * of the lead being inserted
+												 * (journey.h), NULL: none */
 } LeadflowRequest;
 
 /* the request in force; change it only through LeadflowRunUnder */

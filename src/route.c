@@ -64,17 +64,25 @@ LeadflowRouteCtxInit(RouteCtx *c, int64 org_id, TupleDesc leads_desc, bool simul
 	c->cfg = LeadflowGetRouting(org_id, leads_desc);
 	c->now = LeadflowNow();
 	LeadflowRotationInit(&c->rot, org_id, simulate);
-	LeadflowJsonBeginArray(&c->candidates);
 }
 
+/* in the current context; step and skipped are constants or the config's */
 static void
 add_candidate(RouteCtx *c, const char *step, int64 rep_id, const char *skipped)
 {
-	LeadflowJsonObject(&c->candidates, NULL);
-	LeadflowJsonText(&c->candidates, "step", step);
-	LeadflowJsonInt(&c->candidates, "rep_id", rep_id);
-	LeadflowJsonText(&c->candidates, "skipped", skipped);
-	LeadflowJsonClose(&c->candidates);
+	RouteCandidate *cand;
+
+	if (c->ncandidates == c->maxcandidates)
+	{
+		c->maxcandidates = Max(8, c->maxcandidates * 2);
+		c->candidates = c->candidates == NULL ?
+			palloc(sizeof(RouteCandidate) * c->maxcandidates) :
+			repalloc(c->candidates, sizeof(RouteCandidate) * c->maxcandidates);
+	}
+	cand = &c->candidates[c->ncandidates++];
+	cand->step = step;
+	cand->rep_id = rep_id;
+	cand->skipped = skipped;
 }
 
 /*
@@ -362,52 +370,88 @@ json_rep(LeadflowJson *detail, const char *key, int64 rep_id)
 		LeadflowJsonNull(detail, key);
 }
 
-/* the routed journey row: path, rule, strategy, owner, skipped candidates */
-char *
-LeadflowRouteDetail(RouteCtx *c, const RouteDecision *d, const char *reason)
-{
-	LeadflowJson detail;
-
-	LeadflowJsonBegin(&detail);
-	LeadflowJsonText(&detail, "path", d->path);
-	LeadflowJsonText(&detail, "reason", reason);
-	if (d->rule != NULL)
-	{
-		LeadflowJsonInt(&detail, "rule_id", d->rule->rule_id);
-		LeadflowJsonText(&detail, "rule_name", d->rule->name);
-	}
-	if (d->team != NULL)
-		LeadflowJsonText(&detail, "strategy", strategy_names[d->team->strategy]);
-	if (d->team_id != 0)
-		LeadflowJsonInt(&detail, "team_id", d->team_id);
-	if (d->account_id != 0)
-		LeadflowJsonInt(&detail, "account_id", d->account_id);
-	json_rep(&detail, "rep_id", d->rep_id);
-	LeadflowJsonRaw(&detail, "candidates", LeadflowJsonFinish(&c->candidates));
-	return LeadflowJsonFinish(&detail);
-}
-
-/* one "shadow_routed" row per matching shadow rule, beside the live decision */
-static void
-journal_shadows(RouteCtx *c, LeadflowLead *lead, const RouteDecision *d,
-				const ShadowDecision *shadows, int nshadows)
+/* the routed journey detail: path, rule, strategy, owner, skipped candidates */
+void
+LeadflowRouteDetail(LeadflowJson *detail, RouteCtx *c, const RouteDecision *d, const char *reason)
 {
 	int			i;
 
+	LeadflowJsonText(detail, "path", d->path);
+	LeadflowJsonText(detail, "reason", reason);
+	if (d->rule != NULL)
+	{
+		LeadflowJsonInt(detail, "rule_id", d->rule->rule_id);
+		LeadflowJsonText(detail, "rule_name", d->rule->name);
+	}
+	if (d->team != NULL)
+		LeadflowJsonText(detail, "strategy", strategy_names[d->team->strategy]);
+	if (d->team_id != 0)
+		LeadflowJsonInt(detail, "team_id", d->team_id);
+	if (d->account_id != 0)
+		LeadflowJsonInt(detail, "account_id", d->account_id);
+	json_rep(detail, "rep_id", d->rep_id);
+	LeadflowJsonArray(detail, "candidates");
+	for (i = 0; i < c->ncandidates; i++)
+	{
+		LeadflowJsonObject(detail, NULL);
+		LeadflowJsonText(detail, "step", c->candidates[i].step);
+		LeadflowJsonInt(detail, "rep_id", c->candidates[i].rep_id);
+		LeadflowJsonText(detail, "skipped", c->candidates[i].skipped);
+		LeadflowJsonClose(detail);
+	}
+	LeadflowJsonClose(detail);
+}
+
+/* what a matching shadow rule would have done, beside the live decision */
+static void
+shadow_detail(LeadflowJson *detail, const RouteDecision *d, const ShadowDecision *shadow)
+{
+	LeadflowJsonInt(detail, "rule_id", shadow->rule->rule_id);
+	LeadflowJsonText(detail, "rule_name", shadow->rule->name);
+	json_rep(detail, "rep_id", shadow->rep_id);
+	if (shadow->team_id != 0)
+		LeadflowJsonInt(detail, "team_id", shadow->team_id);
+	json_rep(detail, "live_rep_id", d->rep_id);
+	LeadflowJsonBool(detail, "agrees", shadow->rep_id == d->rep_id);
+}
+
+/*
+ * Journals a routing decision as an event of kind with the matching shadow
+ * rules' decisions: inside the event (member shadow_routed, an array) when
+ * it joins the lead's created row, else one "shadow_routed" row each.
+ */
+static void
+journal_routing(RouteCtx *c, LeadflowLead *lead, const char *kind, const char *reason,
+				const RouteDecision *d, const ShadowDecision *shadows, int nshadows)
+{
+	LeadflowJourneyEvent ev;
+	LeadflowJson *detail = LeadflowJourneyBegin(&ev, lead->org_id, lead->lead_id, kind);
+	int			i;
+
+	LeadflowRouteDetail(detail, c, d, reason);
+	for (i = 0; i < nshadows; i++)
+		LeadflowRotationCountHit(&c->rot, shadows[i].rule->rule_id, true, c->now);
+	if (ev.folded && nshadows > 0)
+	{
+		LeadflowJsonArray(detail, "shadow_routed");
+		for (i = 0; i < nshadows; i++)
+		{
+			LeadflowJsonObject(detail, NULL);
+			shadow_detail(detail, d, &shadows[i]);
+			LeadflowJsonClose(detail);
+		}
+		LeadflowJsonClose(detail);
+	}
+	LeadflowJourneyEnd(&ev);
+	if (ev.folded)
+		return;
 	for (i = 0; i < nshadows; i++)
 	{
-		LeadflowJson detail;
+		LeadflowJourneyEvent sev;
 
-		LeadflowRotationCountHit(&c->rot, shadows[i].rule->rule_id, true, c->now);
-		LeadflowJsonBegin(&detail);
-		LeadflowJsonInt(&detail, "rule_id", shadows[i].rule->rule_id);
-		LeadflowJsonText(&detail, "rule_name", shadows[i].rule->name);
-		json_rep(&detail, "rep_id", shadows[i].rep_id);
-		if (shadows[i].team_id != 0)
-			LeadflowJsonInt(&detail, "team_id", shadows[i].team_id);
-		json_rep(&detail, "live_rep_id", d->rep_id);
-		LeadflowJsonBool(&detail, "agrees", shadows[i].rep_id == d->rep_id);
-		LeadflowJourneyAppend(lead->org_id, lead->lead_id, "shadow_routed", LeadflowJsonFinish(&detail));
+		shadow_detail(LeadflowJourneyBegin(&sev, lead->org_id, lead->lead_id, "shadow_routed"),
+					  d, &shadows[i]);
+		LeadflowJourneyEnd(&sev);
 	}
 }
 
@@ -416,7 +460,9 @@ journal_shadows(RouteCtx *c, LeadflowLead *lead, const RouteDecision *d,
  *		Routes a live lead (being inserted, or re-routed on update) and
  *		writes the result into its row: owner_rep_id, team_id, account_id,
  *		assigned_at.  Journals "routed" with the explanation and one
- *		"shadow_routed" per matching shadow rule; notifies "assigned".
+ *		"shadow_routed" per matching shadow rule (for a lead being
+ *		inserted: the member routed of its created row, with the shadow
+ *		decisions inside); notifies "assigned".
  *		exclude_rep (0: none) is never chosen (reassignment).
  */
 void
@@ -452,8 +498,7 @@ LeadflowRouteLead(LeadflowLead *lead, int64 exclude_rep, const char *reason)
 	if (old_owner != 0)
 		LeadflowRouteAdjustLoad(lead->org_id, old_owner, -1);
 
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "routed", LeadflowRouteDetail(&c, &d, reason));
-	journal_shadows(&c, lead, &d, shadows, nshadows);
+	journal_routing(&c, lead, "routed", reason, &d, shadows, nshadows);
 	if (d.rep_id != old_owner)
 	{
 		LeadflowJson detail;
@@ -524,8 +569,7 @@ LeadflowRouteHandoff(LeadflowLead *lead, int64 account_id, int64 account_owner)
 		st->last_assigned_at = GetCurrentTimestamp();
 		st->dirty = true;
 	}
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "handoff", LeadflowRouteDetail(&c, &d, "conversion"));
-	journal_shadows(&c, lead, &d, shadows, nshadows);
+	journal_routing(&c, lead, "handoff", "conversion", &d, shadows, nshadows);
 	if (d.rep_id != 0)
 		(void) LeadflowEvent(lead->org_id, "handoff", lead->lead_id, d.rep_id, NULL);
 	return d.rep_id;

@@ -27,8 +27,18 @@ typedef struct RouteCtx
 	bool		handoff;		/* handoff routing (conversion), else intake */
 	int64		account_id;		/* handoff: the lead's account, 0: none */
 	int64		account_owner;	/* handoff: its owner, 0: none */
-	LeadflowJson candidates;	/* JSON array of the candidates skipped */
+	struct RouteCandidate *candidates;	/* the candidates skipped, and why */
+	int			ncandidates;
+	int			maxcandidates;
 } RouteCtx;
+
+/* a rep routing passed over: the step, the rep, why (a constant) */
+typedef struct RouteCandidate
+{
+	const char *step;
+	int64		rep_id;
+	const char *skipped;
+} RouteCandidate;
 
 typedef struct RouteDecision
 {
@@ -52,7 +62,8 @@ typedef struct ShadowDecision
 extern void LeadflowRouteCtxInit(RouteCtx *c, int64 org_id, TupleDesc leads_desc, bool simulate);
 extern void LeadflowRouteDecide(RouteCtx *c, LeadflowLead *lead, RouteDecision *d,
 								ShadowDecision *shadows, int *nshadows);
-extern char *LeadflowRouteDetail(RouteCtx *c, const RouteDecision *d, const char *reason);
+extern void LeadflowRouteDetail(LeadflowJson *detail, RouteCtx *c, const RouteDecision *d,
+								const char *reason);
 extern int64 LeadflowRouteHandoff(LeadflowLead *lead, int64 account_id, int64 account_owner);
 
 #endif							/* LEADFLOW_ROUTE_INT_H */

@@ -67,6 +67,7 @@ leadflow_simulate_routing(PG_FUNCTION_ARGS)
 	LeadflowScore score;
 	RouteCtx	c;
 	RouteDecision d;
+	LeadflowJson detail;
 	Datum		values[6];
 	bool		nulls[6] = {false, false, false, false, false, false};
 	bool		isnull;
@@ -127,7 +128,9 @@ leadflow_simulate_routing(PG_FUNCTION_ARGS)
 	values[3] = Int64GetDatum(d.team_id);
 	nulls[4] = d.rep_id == 0;
 	values[4] = Int64GetDatum(d.rep_id);
-	values[5] = DirectFunctionCall1(jsonb_in, CStringGetDatum(LeadflowRouteDetail(&c, &d, "simulated")));
+	LeadflowJsonBeginJsonb(&detail);
+	LeadflowRouteDetail(&detail, &c, &d, "simulated");
+	values[5] = JsonbPGetDatum(LeadflowJsonFinishJsonb(&detail));
 	tuplestore_putvalues(rsinfo->setResult, rsinfo->setDesc, values, nulls);
 	SPI_finish();
 	return (Datum) 0;
@@ -196,7 +199,8 @@ leadflow_replay_routing(PG_FUNCTION_ARGS)
 		actual = LeadflowLeadInt64(&lead, leadflow_cols.owner_rep_id);
 
 		shadows = palloc(sizeof(ShadowDecision) * Max(c.cfg->nrules, 1));
-		LeadflowJsonBeginArray(&c.candidates);
+		c.candidates = NULL;	/* went with the last lead's context */
+		c.ncandidates = c.maxcandidates = 0;
 		LeadflowRouteDecide(&c, &lead, &d, shadows, &nshadows);
 		simulated_assign(&c, &d);
 		MemoryContextSwitchTo(old);

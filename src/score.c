@@ -259,7 +259,8 @@ LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const c
 	const LeadflowModel *m = LeadflowGetModel(lead->org_id, lead->desc);
 	TimestampTz now = LeadflowNow();
 	LeadflowScore score;
-	LeadflowJson detail;
+	LeadflowJourneyEvent ev;
+	LeadflowJson *detail;
 	int			crossed = 0;
 	int			c;
 
@@ -268,20 +269,20 @@ LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const c
 	if (score.total == old_score && strcmp(reason, "created") != 0)
 		return 0;
 
-	LeadflowJsonBegin(&detail);
-	LeadflowJsonInt(&detail, "old", old_score);
-	LeadflowJsonInt(&detail, "new", score.total);
-	LeadflowJsonText(&detail, "reason", reason);
-	LeadflowJsonText(&detail, "temperature", score.temperature);
+	detail = LeadflowJourneyBegin(&ev, lead->org_id, lead->lead_id, "scored");
+	LeadflowJsonInt(detail, "old", old_score);
+	LeadflowJsonInt(detail, "new", score.total);
+	LeadflowJsonText(detail, "reason", reason);
+	LeadflowJsonText(detail, "temperature", score.temperature);
 	for (c = 0; c < LEADFLOW_NCATEGORIES; c++)
-		LeadflowJsonInt(&detail, leadflow_categories[c], score.category[c]);
+		LeadflowJsonInt(detail, leadflow_categories[c], score.category[c]);
 	if (score.manual != 0)
-		LeadflowJsonInt(&detail, "manual", score.manual);
+		LeadflowJsonInt(detail, "manual", score.manual);
 	if (score.decay != 0)
-		LeadflowJsonInt(&detail, "inactivity_decay", score.decay);
+		LeadflowJsonInt(detail, "inactivity_decay", score.decay);
 	if (m != NULL)
-		LeadflowJsonInt(&detail, "model_id", m->model_id);
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "scored", LeadflowJsonFinish(&detail));
+		LeadflowJsonInt(detail, "model_id", m->model_id);
+	LeadflowJourneyEnd(&ev);
 
 	if (m == NULL)
 		return 0;
@@ -291,10 +292,10 @@ LeadflowScoreApply(LeadflowLead *lead, int old_score, bool with_signals, const c
 	{
 		crossed |= LEADFLOW_CROSSED_ESCALATE;
 		LeadflowLeadSet(lead, leadflow_cols.escalated_at, TimestampTzGetDatum(now), false);
-		LeadflowJsonBegin(&detail);
-		LeadflowJsonInt(&detail, "score", score.total);
-		LeadflowJsonInt(&detail, "escalate_at", m->escalate_at);
-		LeadflowJourneyAppend(lead->org_id, lead->lead_id, "escalated", LeadflowJsonFinish(&detail));
+		detail = LeadflowJourneyBegin(&ev, lead->org_id, lead->lead_id, "escalated");
+		LeadflowJsonInt(detail, "score", score.total);
+		LeadflowJsonInt(detail, "escalate_at", m->escalate_at);
+		LeadflowJourneyEnd(&ev);
 	}
 	return crossed;
 }

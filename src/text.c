@@ -10,10 +10,14 @@
 #include "postgres.h"
 
 #include <locale.h>
+#include <math.h>
 #include <wctype.h>
 
 #include "mb/pg_wchar.h"
+#include "utils/builtins.h"
 #include "utils/json.h"
+#include "utils/jsonb.h"
+#include "utils/numeric.h"
 
 #include "text.h"
 
@@ -38,24 +42,78 @@ LeadflowQuote(const char *value)
  * writes braces, brackets or separators by hand.  A key of NULL adds an
  * element to the array being built.  The text lives in the context that
  * was current at LeadflowJsonBegin.
+ *
+ * In jsonb mode (journey details) the same calls push the values into a
+ * jsonb parse state, so a detail is never written as text and parsed back.
+ * Everything pushed (keys, strings, numerics) is copied into the context
+ * current at LeadflowJsonBeginJsonb: members may be added from code that
+ * runs in shorter-lived contexts (an SPI procedure's).
  */
+static void
+jb_push(LeadflowJson *j, JsonbIteratorToken tok, JsonbValue *v)
+{
+	MemoryContext old = MemoryContextSwitchTo(j->cxt);
+
+	j->result = pushJsonbValue(j->state, tok, v);
+	MemoryContextSwitchTo(old);
+}
+
+/* a jsonb string of s, copied into j->cxt */
+static JsonbValue *
+jb_string(LeadflowJson *j, JsonbValue *v, const char *s)
+{
+	v->type = jbvString;
+	v->val.string.len = strlen(s);
+	v->val.string.val = MemoryContextStrdup(j->cxt, s);
+	return v;
+}
+
+/* a numeric of its text form (as jsonb_in reads a number), in j->cxt */
+static JsonbValue *
+jb_numeric(LeadflowJson *j, JsonbValue *v, const char *digits)
+{
+	MemoryContext old = MemoryContextSwitchTo(j->cxt);
+
+	v->type = jbvNumeric;
+	v->val.numeric = DatumGetNumeric(DirectFunctionCall3(numeric_in, CStringGetDatum(digits),
+														 ObjectIdGetDatum(InvalidOid),
+														 Int32GetDatum(-1)));
+	MemoryContextSwitchTo(old);
+	return v;
+}
+
 static void
 json_open(LeadflowJson *j, char open, char close)
 {
 	if (j->depth >= LEADFLOW_JSON_MAX_DEPTH)
 		elog(ERROR, "leadflow: JSON nested too deep");
-	appendStringInfoChar(&j->buf, open);
+	if (j->jsonb)
+		jb_push(j, open == '{' ? WJB_BEGIN_OBJECT : WJB_BEGIN_ARRAY, NULL);
+	else
+		appendStringInfoChar(&j->buf, open);
 	j->close[j->depth] = close;
 	j->empty[j->depth] = true;
 	j->depth++;
 }
 
-/* the separator and key of the next member or element */
-static void
+/*
+ * the separator and key of the next member or element; the token its value
+ * takes in jsonb mode
+ */
+static JsonbIteratorToken
 json_member(LeadflowJson *j, const char *key)
 {
 	if (j->depth == 0)
 		elog(ERROR, "leadflow: JSON value outside an object");
+	if (j->jsonb)
+	{
+		JsonbValue	k;
+
+		if (key == NULL)
+			return WJB_ELEM;
+		jb_push(j, WJB_KEY, jb_string(j, &k, key));
+		return WJB_VALUE;
+	}
 	if (!j->empty[j->depth - 1])
 		appendStringInfoString(&j->buf, ", ");
 	j->empty[j->depth - 1] = false;
@@ -64,13 +122,14 @@ json_member(LeadflowJson *j, const char *key)
 		escape_json(&j->buf, key);
 		appendStringInfoString(&j->buf, ": ");
 	}
+	return key != NULL ? WJB_VALUE : WJB_ELEM;
 }
 
 void
 LeadflowJsonBegin(LeadflowJson *j)
 {
+	memset(j, 0, sizeof(LeadflowJson));
 	initStringInfo(&j->buf);
-	j->depth = 0;
 	json_open(j, '{', '}');
 }
 
@@ -78,30 +137,87 @@ LeadflowJsonBegin(LeadflowJson *j)
 void
 LeadflowJsonBeginArray(LeadflowJson *j)
 {
+	memset(j, 0, sizeof(LeadflowJson));
 	initStringInfo(&j->buf);
-	j->depth = 0;
 	json_open(j, '[', ']');
+}
+
+/* an object built as jsonb, in the current memory context */
+void
+LeadflowJsonBeginJsonb(LeadflowJson *j)
+{
+	memset(j, 0, sizeof(LeadflowJson));
+	j->jsonb = true;
+	j->state = &j->own;
+	j->cxt = CurrentMemoryContext;
+	json_open(j, '{', '}');
+}
+
+/* an object built as member key of the jsonb builder outer */
+void
+LeadflowJsonBeginIn(LeadflowJson *j, LeadflowJson *outer, const char *key)
+{
+	Assert(outer->jsonb && key != NULL);
+	json_member(outer, key);
+	memset(j, 0, sizeof(LeadflowJson));
+	j->jsonb = true;
+	j->state = outer->state;
+	j->cxt = outer->cxt;
+	json_open(j, '{', '}');
 }
 
 void
 LeadflowJsonInt(LeadflowJson *j, const char *key, int64 value)
 {
-	json_member(j, key);
-	appendStringInfo(&j->buf, INT64_FORMAT, value);
+	JsonbIteratorToken tok = json_member(j, key);
+
+	if (j->jsonb)
+	{
+		JsonbValue	v;
+		MemoryContext old = MemoryContextSwitchTo(j->cxt);
+
+		v.type = jbvNumeric;
+		v.val.numeric = int64_to_numeric(value);
+		MemoryContextSwitchTo(old);
+		jb_push(j, tok, &v);
+	}
+	else
+		appendStringInfo(&j->buf, INT64_FORMAT, value);
 }
 
 void
 LeadflowJsonFloat(LeadflowJson *j, const char *key, double value, int decimals)
 {
-	json_member(j, key);
-	appendStringInfo(&j->buf, "%.*f", decimals, value);
+	JsonbIteratorToken tok = json_member(j, key);
+
+	if (j->jsonb)
+	{
+		JsonbValue	v;
+
+		if (isnan(value) || isinf(value))
+			elog(ERROR, "leadflow: JSON number is not finite");
+		jb_push(j, tok, jb_numeric(j, &v, psprintf("%.*f", decimals, value)));
+	}
+	else
+		appendStringInfo(&j->buf, "%.*f", decimals, value);
 }
 
 void
 LeadflowJsonText(LeadflowJson *j, const char *key, const char *value)
 {
-	json_member(j, key);
-	if (value == NULL)
+	JsonbIteratorToken tok = json_member(j, key);
+
+	if (j->jsonb)
+	{
+		JsonbValue	v;
+
+		if (value == NULL)
+			v.type = jbvNull;
+		else
+			jb_string(j, &v, value);
+		jb_push(j, tok, &v);
+	}
+	else if (value == NULL)
 		appendStringInfoString(&j->buf, "null");
 	else
 		escape_json(&j->buf, value);
@@ -110,14 +226,50 @@ LeadflowJsonText(LeadflowJson *j, const char *key, const char *value)
 void
 LeadflowJsonBool(LeadflowJson *j, const char *key, bool value)
 {
-	json_member(j, key);
-	appendStringInfoString(&j->buf, value ? "true" : "false");
+	JsonbIteratorToken tok = json_member(j, key);
+
+	if (j->jsonb)
+	{
+		JsonbValue	v;
+
+		v.type = jbvBool;
+		v.val.boolean = value;
+		jb_push(j, tok, &v);
+	}
+	else
+		appendStringInfoString(&j->buf, value ? "true" : "false");
+}
+
+/* a jsonb value (a column's); in jsonb mode copied into the builder's context */
+void
+LeadflowJsonJsonb(LeadflowJson *j, const char *key, Jsonb *value)
+{
+	JsonbIteratorToken tok = json_member(j, key);
+
+	if (j->jsonb)
+	{
+		JsonbValue	v;
+		Jsonb	   *copy = MemoryContextAlloc(j->cxt, VARSIZE(value));
+
+		memcpy(copy, value, VARSIZE(value));
+		v.type = jbvBinary;
+		v.val.binary.data = &copy->root;
+		v.val.binary.len = VARSIZE(copy) - VARHDRSZ;
+		jb_push(j, tok, &v);
+	}
+	else
+		appendStringInfoString(&j->buf, JsonbToCString(NULL, &value->root, VARSIZE(value)));
 }
 
 /* a value already written as JSON text (another builder's result) */
 void
 LeadflowJsonRaw(LeadflowJson *j, const char *key, const char *json)
 {
+	if (j->jsonb)
+	{
+		LeadflowJsonJsonb(j, key, DatumGetJsonbP(DirectFunctionCall1(jsonb_in, CStringGetDatum(json))));
+		return;
+	}
 	json_member(j, key);
 	appendStringInfoString(&j->buf, json);
 }
@@ -125,8 +277,17 @@ LeadflowJsonRaw(LeadflowJson *j, const char *key, const char *json)
 void
 LeadflowJsonNull(LeadflowJson *j, const char *key)
 {
-	json_member(j, key);
-	appendStringInfoString(&j->buf, "null");
+	JsonbIteratorToken tok = json_member(j, key);
+
+	if (j->jsonb)
+	{
+		JsonbValue	v;
+
+		v.type = jbvNull;
+		jb_push(j, tok, &v);
+	}
+	else
+		appendStringInfoString(&j->buf, "null");
 }
 
 void
@@ -149,16 +310,36 @@ LeadflowJsonClose(LeadflowJson *j)
 	if (j->depth == 0)
 		elog(ERROR, "leadflow: JSON closed more than opened");
 	j->depth--;
-	appendStringInfoChar(&j->buf, j->close[j->depth]);
+	if (j->jsonb)
+		jb_push(j, j->close[j->depth] == '}' ? WJB_END_OBJECT : WJB_END_ARRAY, NULL);
+	else
+		appendStringInfoChar(&j->buf, j->close[j->depth]);
 }
 
 /* closes what is open; the text */
 char *
 LeadflowJsonFinish(LeadflowJson *j)
 {
+	if (j->jsonb)
+		elog(ERROR, "leadflow: a jsonb builder finished as text");
 	while (j->depth > 0)
 		LeadflowJsonClose(j);
 	return j->buf.data;
+}
+
+/*
+ * closes what is open; the jsonb, in the current context (NULL for a
+ * builder begun in another: its object is a member there)
+ */
+Jsonb *
+LeadflowJsonFinishJsonb(LeadflowJson *j)
+{
+	Assert(j->jsonb);
+	while (j->depth > 0)
+		LeadflowJsonClose(j);
+	if (j->state != &j->own)
+		return NULL;
+	return JsonbValueToJsonb(j->result);
 }
 
 /* true when s has no byte above 0x7F */

@@ -13,28 +13,41 @@
 
 #include "lib/stringinfo.h"
 #include "mb/pg_wchar.h"
+#include "utils/jsonb.h"
 
 /* an inserted value quoted for an error message, cut if long */
 extern char *LeadflowQuote(const char *value);
 
 /*
- * A JSON object built as text (journey details, notification payloads):
- * Begin opens it, members are added in order (key NULL: an array element),
- * Object/Array open a nested one under a key, Close ends the innermost,
- * Finish closes the rest and returns the text.
+ * A JSON object built as text (notification payloads) or directly as
+ * jsonb (journey details): Begin opens it, members are added in order (key
+ * NULL: an array element), Object/Array open a nested one under a key,
+ * Close ends the innermost, Finish closes the rest and returns the text
+ * (FinishJsonb: the jsonb).  BeginIn builds an object as the member key of
+ * another jsonb builder, which must not be used until it is finished.
  */
 #define LEADFLOW_JSON_MAX_DEPTH 8
 
 typedef struct LeadflowJson
 {
-	StringInfoData buf;
+	StringInfoData buf;			/* text mode */
 	int			depth;
 	bool		empty[LEADFLOW_JSON_MAX_DEPTH];
 	char		close[LEADFLOW_JSON_MAX_DEPTH];
+	/* jsonb mode: a parse state, maybe shared with an outer builder */
+	bool		jsonb;
+	JsonbParseState *own;
+	JsonbParseState **state;
+	MemoryContext cxt;			/* where the pushed values live */
+	JsonbValue *result;			/* the value the last close completed */
 } LeadflowJson;
 
 extern void LeadflowJsonBegin(LeadflowJson *j);
 extern void LeadflowJsonBeginArray(LeadflowJson *j);
+extern void LeadflowJsonBeginJsonb(LeadflowJson *j);
+extern void LeadflowJsonBeginIn(LeadflowJson *j, LeadflowJson *outer, const char *key);
+extern Jsonb *LeadflowJsonFinishJsonb(LeadflowJson *j);
+extern void LeadflowJsonJsonb(LeadflowJson *j, const char *key, Jsonb *value);
 extern void LeadflowJsonInt(LeadflowJson *j, const char *key, int64 value);
 extern void LeadflowJsonFloat(LeadflowJson *j, const char *key, double value, int decimals);
 extern void LeadflowJsonText(LeadflowJson *j, const char *key, const char *value);

@@ -20,7 +20,7 @@ COMMENT ON COLUMN @extschema@.lead_journey.lead_id IS 'The lead.';
 COMMENT ON COLUMN @extschema@.lead_journey.seq IS 'Position in the lead''s chain, from 1.';
 COMMENT ON COLUMN @extschema@.lead_journey.step_id IS 'Global step id, in order of writing.';
 COMMENT ON COLUMN @extschema@.lead_journey.occurred_at IS 'When the step happened (transaction time).';
-COMMENT ON COLUMN @extschema@.lead_journey.kind IS 'created, normalized, enriched, scored, routed, shadow_routed, duplicate_touch, stage_changed, ...';
+COMMENT ON COLUMN @extschema@.lead_journey.kind IS 'created (one row per inserted lead: what each stage did, as members normalized, enriched, scored, escalated, routed, merged), then duplicate_touch, scored, routed, shadow_routed, stage_changed, handoff, ...; journeys written by 0.1.0 hold normalized, enriched, scored, escalated, routed and shadow_routed rows of their own after created.';
 COMMENT ON COLUMN @extschema@.lead_journey.actor IS 'Who acted: the setting leadflow.actor, else the session user.';
 COMMENT ON COLUMN @extschema@.lead_journey.detail IS 'What happened: ids, rule names, numbers; never personal data.';
 COMMENT ON COLUMN @extschema@.lead_journey.prev_hash IS 'hash of the previous row of the lead (NULL for seq 1).';
@@ -84,6 +84,41 @@ BEGIN ATOMIC
 END;
 COMMENT ON FUNCTION @extschema@.verify_journey(bigint) IS
     'Checks every journey chain of an org; returns one row per broken link (no rows: every chain is intact).';
+
+-- Since 0.2.0 an inserted lead has one created row whose members record
+-- what each stage did; 0.1.0 wrote a row per stage.  journey_events reads
+-- both alike: each member of a created row as the event it stands for, in
+-- the order the stages ran (step), with the detail that event's own row
+-- had.
+CREATE VIEW @extschema@.journey_events WITH (security_invoker = true) AS
+SELECT j.org_id, j.lead_id, j.seq, e.step, j.occurred_at, e.kind, j.actor, e.detail
+  FROM leadflow.lead_journey j
+ CROSS JOIN LATERAL (
+        SELECT 0 AS step, j.kind,
+               CASE WHEN j.kind = 'created'
+                    THEN j.detail - '{merged,normalized,enriched,scored,escalated,routed}'::text[]
+                    ELSE j.detail END AS detail
+        UNION ALL
+        SELECT m.step, m.kind,
+               CASE WHEN m.kind = 'routed' THEN (j.detail -> 'routed') - 'shadow_routed'
+                    ELSE j.detail -> m.kind END
+          FROM (VALUES (1, 'merged'), (2, 'normalized'), (3, 'enriched'), (4, 'scored'),
+                       (5, 'escalated'), (6, 'routed')) m(step, kind)
+         WHERE j.kind = 'created' AND j.detail ? m.kind
+        UNION ALL
+        SELECT 6 + s.n::integer, 'shadow_routed', s.value
+          FROM pg_catalog.jsonb_array_elements(CASE WHEN j.kind = 'created' AND pg_catalog.jsonb_typeof(j.detail -> 'routed' -> 'shadow_routed') = 'array'
+                                                    THEN j.detail -> 'routed' -> 'shadow_routed' END)
+               WITH ORDINALITY s(value, n)) e;
+COMMENT ON VIEW @extschema@.journey_events IS 'The journey as events, whichever version wrote it: a row per journey row, and for a created row of 0.2.0 also a row per stage it records (merged, normalized, enriched, scored, escalated, routed, shadow_routed), shaped as the rows 0.1.0 wrote for them. Order by lead_id, seq, step.';
+COMMENT ON COLUMN @extschema@.journey_events.org_id IS 'Org.';
+COMMENT ON COLUMN @extschema@.journey_events.lead_id IS 'The lead.';
+COMMENT ON COLUMN @extschema@.journey_events.seq IS 'The journey row the event is in.';
+COMMENT ON COLUMN @extschema@.journey_events.step IS 'Its position in that row: 0 for the row itself, then the stages in the order they ran.';
+COMMENT ON COLUMN @extschema@.journey_events.occurred_at IS 'When (the row''s time).';
+COMMENT ON COLUMN @extschema@.journey_events.kind IS 'created, normalized, enriched, scored, escalated, routed, shadow_routed, merged, or the row''s own kind.';
+COMMENT ON COLUMN @extschema@.journey_events.actor IS 'Who acted (the row''s actor).';
+COMMENT ON COLUMN @extschema@.journey_events.detail IS 'What happened, as the event''s own row held it; a created row without its stage members.';
 
 -- pg_dump keeps the user data of these tables
 SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_journey', '');

@@ -94,9 +94,14 @@ RETURNS TABLE (step text, rule_id bigint, rule_name text, rep_id bigint, outcome
 LANGUAGE sql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 BEGIN ATOMIC
+    -- a routed row, or the member routed of a created row (since 0.2.0)
     WITH last_routing AS (
-        SELECT j.detail FROM leadflow.lead_journey j
-         WHERE j.lead_id OPERATOR(pg_catalog.=) explain_routing.lead_id AND j.kind OPERATOR(pg_catalog.=) 'routed'
+        SELECT CASE WHEN j.kind OPERATOR(pg_catalog.=) 'created' THEN j.detail OPERATOR(pg_catalog.->) 'routed'
+                    ELSE j.detail END AS detail
+          FROM leadflow.lead_journey j
+         WHERE j.lead_id OPERATOR(pg_catalog.=) explain_routing.lead_id
+           AND (j.kind OPERATOR(pg_catalog.=) 'routed'
+                OR (j.kind OPERATOR(pg_catalog.=) 'created' AND j.detail OPERATOR(pg_catalog.?) 'routed'))
          ORDER BY j.seq DESC LIMIT 1)
     SELECT c.value OPERATOR(pg_catalog.->>) 'step', NULL::bigint, NULL::text,
            (c.value OPERATOR(pg_catalog.->>) 'rep_id')::bigint,
@@ -117,8 +122,10 @@ COMMENT ON FUNCTION @extschema@.explain_routing(bigint) IS
 
 CREATE VIEW @extschema@.unassigned_queue WITH (security_invoker = true) AS
 SELECT l.org_id, l.lead_id, l.source, l.score, l.temperature, l.status, l.created_at,
-       (SELECT j.detail ->> 'path' FROM leadflow.lead_journey j
-         WHERE j.org_id = l.org_id AND j.lead_id = l.lead_id AND j.kind = 'routed'
+       (SELECT CASE WHEN j.kind = 'created' THEN j.detail -> 'routed' ->> 'path' ELSE j.detail ->> 'path' END
+          FROM leadflow.lead_journey j
+         WHERE j.org_id = l.org_id AND j.lead_id = l.lead_id
+           AND (j.kind = 'routed' OR (j.kind = 'created' AND j.detail ? 'routed'))
          ORDER BY j.seq DESC LIMIT 1) AS routing_path
   FROM leadflow.leads l
  WHERE l.owner_rep_id IS NULL AND l.merged_into IS NULL AND l.erased_at IS NULL

@@ -21,17 +21,19 @@
 
 -- report_funnel and report_shadow_routing read the journey rows of one kind
 -- of one org (report_funnel those of one stage: the third column); without
--- this index they would scan every journey row of the org, five or more per
--- lead.  Partial, so that the rows of the other kinds (most of what a lead
--- insert writes) cost nothing.
+-- this index they would scan every journey row of the org.  Partial, so
+-- that the rows of the other kinds cost nothing.  The shadow decisions and
+-- enrichments of a lead's insert are members of its created row (0.2.0),
+-- one row per lead: read from the org's created rows through the primary
+-- key, without an index of their own that every insert would pay for.
 CREATE INDEX lead_journey_report_kinds
     ON @extschema@.lead_journey (org_id, kind, (detail ->> 'from_stage_id'))
     WHERE kind IN ('stage_changed', 'shadow_routed');
 
--- report_enrichment_coverage reads what enrichment filled per lead: with
--- the detail in the index (a few dozen bytes), an index-only scan in
--- lead_id order, without a heap fetch (the journey is insert-only, so
--- vacuum marks its pages all-visible) and without a sort.
+-- report_enrichment_coverage reads what enrichment filled per lead: for
+-- the enriched rows 0.1.0 wrote, with the detail in the index (a few dozen
+-- bytes), an index-only scan in lead_id order, without a heap fetch (the
+-- journey is insert-only, so vacuum marks its pages all-visible).
 CREATE INDEX lead_journey_enriched
     ON @extschema@.lead_journey (org_id, lead_id) INCLUDE (detail)
     WHERE kind = 'enriched';
@@ -332,11 +334,19 @@ SELECT j.org_id, j.lead_id,
             THEN (j.detail -> 'agrees')::boolean END AS agrees,
        j.occurred_at,
        l.owner_rep_id
-  FROM leadflow.lead_journey j
+  -- shadow_routed rows, and the decisions a created row holds (since 0.2.0)
+  FROM (SELECT s.org_id, s.lead_id, s.seq, s.occurred_at, s.detail
+          FROM leadflow.lead_journey s
+         WHERE s.kind = 'shadow_routed'
+        UNION ALL
+        SELECT c.org_id, c.lead_id, c.seq, c.occurred_at, e.value
+          FROM leadflow.lead_journey c
+         CROSS JOIN LATERAL pg_catalog.jsonb_array_elements(c.detail -> 'routed' -> 'shadow_routed') e(value)
+         WHERE c.kind = 'created' AND (c.detail -> 'routed') ? 'shadow_routed') j
   JOIN leadflow.leads l ON l.org_id = j.org_id AND l.lead_id = j.lead_id
- WHERE j.kind = 'shadow_routed'
-   AND l.merged_into IS NULL
-   -- the latest decision of the rule for the lead (a lead routed again has several)
+ WHERE l.merged_into IS NULL
+   -- the latest decision of the rule for the lead (a lead routed again has
+   -- several; those after its creation are shadow_routed rows)
    AND NOT EXISTS (SELECT FROM leadflow.lead_journey k
                     WHERE k.org_id = j.org_id AND k.lead_id = j.lead_id AND k.kind = 'shadow_routed'
                       AND k.seq > j.seq AND k.detail -> 'rule_id' = j.detail -> 'rule_id');
@@ -414,14 +424,18 @@ SELECT o.org_id, f.field, f.sort_order, c.leads, f.filled,
                pg_catalog.count(*) FILTER (WHERE e.annual_revenue) AS e_annual_revenue,
                pg_catalog.count(*) FILTER (WHERE e.country) AS e_country
           FROM leadflow.leads l
-          -- what enrichment filled, per lead (enriched journey rows)
+          -- what enrichment filled, per lead (enriched journey rows, and
+          -- the member enriched of created rows since 0.2.0)
           LEFT JOIN (SELECT j.lead_id,
-                            pg_catalog.bool_or(j.detail -> 'filled' ? 'industry') AS industry,
-                            pg_catalog.bool_or(j.detail -> 'filled' ? 'company_size') AS company_size,
-                            pg_catalog.bool_or(j.detail -> 'filled' ? 'annual_revenue') AS annual_revenue,
-                            pg_catalog.bool_or(j.detail -> 'filled' ? 'country') AS country
+                            pg_catalog.bool_or(x.filled ? 'industry') AS industry,
+                            pg_catalog.bool_or(x.filled ? 'company_size') AS company_size,
+                            pg_catalog.bool_or(x.filled ? 'annual_revenue') AS annual_revenue,
+                            pg_catalog.bool_or(x.filled ? 'country') AS country
                        FROM leadflow.lead_journey j
-                      WHERE j.org_id = o.org_id AND j.kind = 'enriched'
+                      CROSS JOIN LATERAL (SELECT CASE WHEN j.kind = 'created' THEN j.detail -> 'enriched' -> 'filled'
+                                                      ELSE j.detail -> 'filled' END AS filled) x
+                      WHERE j.org_id = o.org_id
+                        AND (j.kind = 'enriched' OR (j.kind = 'created' AND j.detail ? 'enriched'))
                       GROUP BY j.lead_id) e ON e.lead_id = l.lead_id
          WHERE l.org_id = o.org_id AND l.merged_into IS NULL
            AND l.company_domain IS NOT NULL) c

@@ -44,7 +44,8 @@ SELECT is((SELECT owner_rep_id FROM leadflow.leads WHERE lead_id = 830101), 8301
     'the lead was routed (the pipeline wrote the routing state for it)');
 SELECT is((SELECT open_leads FROM leadflow.rep_load WHERE org_id = 8301 AND rep_id = 83012), 1, 'rep_load counts it');
 SELECT is((SELECT count(*)::int FROM leadflow.lead_emails WHERE org_id = 8301), 1, 'its email is claimed');
-SELECT cmp_ok((SELECT count(*)::int FROM leadflow.lead_journey WHERE lead_id = 830101), '>=', 2, 'its journey was written');
+SELECT is((SELECT kind || ' routed to ' || (detail -> 'routed' ->> 'rep_id') FROM leadflow.lead_journey WHERE lead_id = 830101),
+    'created routed to 83012', 'its journey was written: one created row, with the routing');
 SELECT lives_ok($$INSERT INTO leadflow.leads (org_id, email) VALUES (8301, 'CARA@initech.example')$$,
     'a duplicate of it merges (the claim is the pipeline''s)');
 SELECT throws_ok($$INSERT INTO leadflow.lead_journey (org_id, lead_id, seq, kind, actor, detail, hash)
