@@ -389,91 +389,58 @@ LeadflowDedupReleaseEmail(const LeadflowLead *lead, const char *email_normalized
 }
 
 /*
- * LeadflowDedupTouchSurvivor
- *		A duplicate arrived: the survivor keeps its owner, gets its empty
- *		fields filled from the newcomer, a form_submit signal, a
- *		duplicate_touch journey row and last_activity_at = now().  The
- *		newcomer's journey records the merge.
- *
- * Locks the survivor row (FOR NO KEY UPDATE) before journaling on it.
+ * The duplicate_touch row of the survivor: which of its empty fields
+ * (empty[i]: fill_fields[i] is null there) the newcomer fills.
  */
-void
-LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id, const char *reason)
+static void
+journal_touch(const LeadflowLead *lead, int64 survivor_id, const bool *empty)
+{
+	LeadflowJson detail;
+	int			i;
+
+	LeadflowJsonBegin(&detail);
+	LeadflowJsonInt(&detail, "duplicate_lead_id", lead->lead_id);
+	LeadflowJsonText(&detail, "source", LeadflowLeadText(lead, leadflow_cols.source));
+	LeadflowJsonArray(&detail, "filled");
+	for (i = 0; i < NFILL; i++)
+		if (empty[i] && !lead->nulls[fill_attnums[i] - 1])
+			LeadflowJsonText(&detail, NULL, fill_fields[i]);
+	LeadflowJourneyAppend(lead->org_id, survivor_id, "duplicate_touch", LeadflowJsonFinish(&detail));
+}
+
+/*
+ * The form_submit signal of the survivor; its trigger leaves the lead to
+ * the caller, which rescores it for the signal.  Inside an SPI connection.
+ */
+static void
+insert_signal(const LeadflowLead *lead, int64 survivor_id)
 {
 	const char *source = LeadflowLeadText(lead, leadflow_cols.source);
-	Datum		args[NFILL + 3];
-	char		nulls[NFILL + 3];
+	LeadflowRequest request = *LeadflowCurrentRequest();
 	Datum		sargs[4];
-	char		snulls[4];
-	LeadflowJson detail;
-	HeapTuple	row;
-	TupleDesc	desc;
-	bool		isnull;
-	int			i;
-	int			rc;
-	LeadflowRequest request;
-	int64		survivor_owner;
-	char	   *survivor_status;
-	MemoryContext caller_cxt = CurrentMemoryContext;
-
-	build_fill_plans(lead);
-	/* in the caller's per-row context: it outlives our SPI connection */
-	LeadflowJsonBegin(&detail);
-	SPI_connect();
-
-	args[0] = Int64GetDatum(lead->org_id);
-	args[1] = Int64GetDatum(survivor_id);
-	rc = LeadflowExecute(&survivor_plan, args, NULL, false, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "leadflow: survivor " INT64_FORMAT " of an email claim not found", survivor_id);
-	row = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	{
-		Datum		owner = SPI_getbinval(row, desc, NFILL + 1, &isnull);
-
-		survivor_owner = isnull ? 0 : DatumGetInt64(owner);
-		survivor_status = MemoryContextStrdup(caller_cxt, SPI_getvalue(row, desc, NFILL + 2));
-	}
-
-	LeadflowJsonInt(&detail, "duplicate_lead_id", lead->lead_id);
-	LeadflowJsonText(&detail, "source", source);
-	LeadflowJsonArray(&detail, "filled");
-	memset(nulls, ' ', sizeof(nulls));
-	args[2] = TimestampTzGetDatum(LeadflowNow());
-	for (i = 0; i < NFILL; i++)
-	{
-		int			attnum = fill_attnums[i];
-		bool		empty = DatumGetBool(SPI_getbinval(row, desc, i + 1, &isnull));
-
-		args[i + 3] = lead->values[attnum - 1];
-		nulls[i + 3] = lead->nulls[attnum - 1] ? 'n' : ' ';
-		if (empty && !lead->nulls[attnum - 1])
-			LeadflowJsonText(&detail, NULL, fill_fields[i]);
-	}
-
-	/*
-	 * First the touch, then what it causes: the form_submit signal, and one
-	 * update that fills the empty fields, moves the last activity and
-	 * rescores for both (the signal's trigger leaves the lead to us).
-	 */
-	LeadflowJourneyAppend(lead->org_id, survivor_id, "duplicate_touch", LeadflowJsonFinish(&detail));
+	char		snulls[4] = {' ', ' ', ' ', ' '};
 
 	sargs[0] = Int64GetDatum(lead->org_id);
 	sargs[1] = Int64GetDatum(survivor_id);
 	sargs[2] = Int64GetDatum(lead->lead_id);
 	sargs[3] = source ? CStringGetTextDatum(source) : (Datum) 0;
-	snulls[0] = snulls[1] = snulls[2] = ' ';
 	snulls[3] = source ? ' ' : 'n';
-	request = *LeadflowCurrentRequest();
 	request.signal_lead_updated = true;
 	(void) LeadflowExecuteUnder(&request, &signal_plan, sargs, snulls, SPI_OK_INSERT);
+}
 
-	/* an archived or unqualified survivor is reopened by this update */
-	request = *LeadflowCurrentRequest();
-	request.rescore_reason = "signal";
-	request.reactivate_source = source ? source : "";
-	(void) LeadflowExecuteUnder(&request, &fill_plan, args, nulls, SPI_OK_UPDATE);
-	SPI_finish();
+/*
+ * LeadflowDedupMerged
+ *		The end of a duplicate's touch: the newcomer's journey records the
+ *		merge, and the survivor's owner (as it was before the touch) is told
+ *		by the event "merged"; survivor_status is the survivor's status
+ *		before the touch (a converted lead's return is this touch).
+ */
+void
+LeadflowDedupMerged(LeadflowLead *lead, int64 survivor_id, int64 survivor_owner,
+					const char *survivor_status, const char *reason)
+{
+	LeadflowJson detail;
 
 	LeadflowJsonBegin(&detail);
 	LeadflowJsonInt(&detail, "merged_into", survivor_id);
@@ -493,9 +460,126 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id, const char *re
 	else
 		LeadflowJsonInt(&detail, "duplicate_rep_id", LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id));
 	LeadflowJsonText(&detail, "reason", reason);
-	/* a converted lead's return is this touch: its owner is told here */
 	LeadflowJsonText(&detail, "survivor_status", survivor_status);
 	LeadflowEvent(lead->org_id, "merged", survivor_id, survivor_owner, LeadflowJsonFinish(&detail));
+}
+
+/*
+ * LeadflowDedupFill
+ *		A duplicate arrived and the pipeline updates its survivor itself
+ *		(pipeline_update.c): *filled is the survivor with its empty fields
+ *		filled from the newcomer (its email too: a phone-only survivor gets
+ *		the email of a newcomer merged by phone, and its update takes the
+ *		email's claim) and last_activity_at moved to now, for the caller to
+ *		rescore and store.  The datums are shared with the two leads.
+ */
+void
+LeadflowDedupFill(const LeadflowLead *lead, const LeadflowLead *survivor, LeadflowLead *filled)
+{
+	int			attnum = leadflow_cols.last_activity_at;
+	TimestampTz now = LeadflowNow();
+	int			i;
+
+	build_fill_plans(lead);
+	LeadflowLeadCopy(filled, survivor);
+	filled->replace = palloc0(survivor->desc->natts * sizeof(bool));
+	for (i = 0; i < NFILL; i++)
+	{
+		int			a = fill_attnums[i];
+
+		if (survivor->nulls[a - 1] && !lead->nulls[a - 1])
+			LeadflowLeadSet(filled, a, lead->values[a - 1], false);
+	}
+	if (survivor->nulls[attnum - 1] || DatumGetTimestampTz(survivor->values[attnum - 1]) < now)
+		LeadflowLeadSet(filled, attnum, TimestampTzGetDatum(now), false);
+}
+
+/*
+ * LeadflowDedupTouch
+ *		The survivor (locked by the caller) of a duplicate gets its
+ *		duplicate_touch journey row and a form_submit signal; the caller
+ *		then updates it (LeadflowDedupFill) and calls LeadflowDedupMerged.
+ */
+void
+LeadflowDedupTouch(const LeadflowLead *lead, const LeadflowLead *survivor)
+{
+	bool		empty[NFILL];
+	int			i;
+
+	build_fill_plans(lead);
+	for (i = 0; i < NFILL; i++)
+		empty[i] = survivor->nulls[fill_attnums[i] - 1];
+	journal_touch(lead, survivor->lead_id, empty);
+	SPI_connect();
+	insert_signal(lead, survivor->lead_id);
+	SPI_finish();
+}
+
+/*
+ * LeadflowDedupTouchSurvivor
+ *		LeadflowDedupTouch through SQL, for when the pipeline cannot update
+ *		the survivor itself (pipeline_update.c says when): one UPDATE that
+ *		fills the empty fields, moves the last activity and, through the
+ *		leads trigger, rescores for the signal; then LeadflowDedupMerged.
+ *
+ * Locks the survivor row (FOR NO KEY UPDATE) before journaling on it.
+ */
+void
+LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id, const char *reason)
+{
+	const char *source = LeadflowLeadText(lead, leadflow_cols.source);
+	Datum		args[NFILL + 3];
+	char		nulls[NFILL + 3];
+	bool		empty[NFILL];
+	HeapTuple	row;
+	TupleDesc	desc;
+	bool		isnull;
+	int			i;
+	int			rc;
+	LeadflowRequest request;
+	int64		survivor_owner;
+	char	   *survivor_status;
+	MemoryContext caller_cxt = CurrentMemoryContext;
+
+	build_fill_plans(lead);
+	SPI_connect();
+
+	args[0] = Int64GetDatum(lead->org_id);
+	args[1] = Int64GetDatum(survivor_id);
+	rc = LeadflowExecute(&survivor_plan, args, NULL, false, 0);
+	if (rc != SPI_OK_SELECT || SPI_processed != 1)
+		elog(ERROR, "leadflow: survivor " INT64_FORMAT " of an email claim not found", survivor_id);
+	row = SPI_tuptable->vals[0];
+	desc = SPI_tuptable->tupdesc;
+	{
+		Datum		owner = SPI_getbinval(row, desc, NFILL + 1, &isnull);
+
+		survivor_owner = isnull ? 0 : DatumGetInt64(owner);
+		survivor_status = MemoryContextStrdup(caller_cxt, SPI_getvalue(row, desc, NFILL + 2));
+	}
+
+	memset(nulls, ' ', sizeof(nulls));
+	args[2] = TimestampTzGetDatum(LeadflowNow());
+	for (i = 0; i < NFILL; i++)
+	{
+		int			attnum = fill_attnums[i];
+
+		empty[i] = DatumGetBool(SPI_getbinval(row, desc, i + 1, &isnull));
+		args[i + 3] = lead->values[attnum - 1];
+		nulls[i + 3] = lead->nulls[attnum - 1] ? 'n' : ' ';
+	}
+
+	journal_touch(lead, survivor_id, empty);
+	insert_signal(lead, survivor_id);
+
+	/* an archived or unqualified survivor is reopened by this update */
+	request = *LeadflowCurrentRequest();
+	request.rescore_reason = "signal";
+	request.reactivate_source = source ? source : "";
+	(void) LeadflowExecuteUnder(&request, &fill_plan, args, nulls, SPI_OK_UPDATE);
+	SPI_finish();
+
+	LeadflowDedupMerged(lead, survivor_id, survivor_owner, survivor_status, reason);
 }
 
 /*

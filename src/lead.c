@@ -2,22 +2,31 @@
  *
  * lead.c
  *	  The lead row (lead.h): attribute numbers of the leads columns, the
- *	  accessors the stages read and change a row through, and which
- *	  statuses are open.
+ *	  accessors the stages read and change a row through, which statuses
+ *	  are open, and the pipeline's own lock and update of a stored lead
+ *	  (a duplicate's survivor) below the executor.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/nbtree.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
+#include "utils/resowner.h"
+#include "utils/snapmgr.h"
 #include "utils/typcache.h"
 
+#include "compat.h"
 #include "lead.h"
 #include "spi.h"
 #include "tenant.h"
@@ -228,4 +237,204 @@ leadflow_open_statuses(PG_FUNCTION_ARGS)
 	for (i = 0; i < (int) lengthof(open_statuses); i++)
 		elems[i] = CStringGetTextDatum(open_statuses[i]);
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, lengthof(open_statuses), TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+
+/*
+ * The leads table opened for the pipeline's own updates of stored leads:
+ * opened on first use in a statement and kept until that statement ends
+ * (LeadflowLeadStoreClose from the statement-end trigger) or its resource
+ * owner is released (an error), so that the indexes are opened and the
+ * CHECK constraints prepared once per statement, not once per duplicate.
+ * Only used under the resource owner it was opened under: anything else (a
+ * subtransaction inside a row's work) opens the table for the one call.
+ */
+typedef struct LeadStore
+{
+	LeadflowDirect d;
+	MemoryContext cxt;
+	ResourceOwner owner;
+	Relation	pkey;			/* among d.rri's open indexes */
+	TupleTableSlot *fetched;
+	TupleTableSlot *written;
+} LeadStore;
+
+static LeadStore store;
+static bool store_callback;
+
+/* the statement's store is gone with its resources (an abort): forget it */
+static void
+store_release(ResourceReleasePhase phase, bool isCommit, bool isTopLevel, void *arg)
+{
+	if (phase != RESOURCE_RELEASE_BEFORE_LOCKS || store.owner == NULL ||
+		CurrentResourceOwner != store.owner)
+		return;
+	MemoryContextDelete(store.cxt);
+	memset(&store, 0, sizeof(store));
+}
+
+static void
+store_open(LeadStore *s)
+{
+	MemoryContext old;
+	int			i;
+
+	s->cxt = AllocSetContextCreate(TopTransactionContext, "leadflow lead store",
+								   ALLOCSET_SMALL_SIZES);
+	old = MemoryContextSwitchTo(s->cxt);
+	LeadflowDirectOpen(&s->d, "leads", false);
+	s->pkey = NULL;
+	for (i = 0; i < s->d.rri->ri_NumIndices; i++)
+		if (s->d.rri->ri_IndexRelationDescs[i]->rd_index->indisprimary)
+			s->pkey = s->d.rri->ri_IndexRelationDescs[i];
+	if (s->pkey == NULL)
+		elog(ERROR, "leadflow: leads has no primary key");
+	s->fetched = table_slot_create(s->d.rel, NULL);
+	s->written = MakeSingleTupleTableSlot(RelationGetDescr(s->d.rel), &TTSOpsHeapTuple);
+	s->owner = CurrentResourceOwner;
+	MemoryContextSwitchTo(old);
+}
+
+static void
+store_close(LeadStore *s)
+{
+	ExecDropSingleTupleTableSlot(s->fetched);
+	ExecDropSingleTupleTableSlot(s->written);
+	LeadflowDirectClose(&s->d);
+	MemoryContextDelete(s->cxt);
+	memset(s, 0, sizeof(*s));
+}
+
+/* the statement's store, opened on first use; NULL: open one for the call */
+static LeadStore *
+store_get(void)
+{
+	if (!store_callback)
+	{
+		RegisterResourceReleaseCallback(store_release, NULL);
+		store_callback = true;
+	}
+	if (store.owner == NULL)
+		store_open(&store);
+	return store.owner == CurrentResourceOwner ? &store : NULL;
+}
+
+/*
+ * LeadflowLeadStoreClose
+ *		Closes the statement's store; the statement-end trigger calls it.
+ */
+void
+LeadflowLeadStoreClose(void)
+{
+	if (store.owner != NULL && store.owner == CurrentResourceOwner)
+		store_close(&store);
+}
+
+/*
+ * LeadflowLeadLock
+ *		Reads lead (org_id, lead_id) through the primary key of leads and
+ *		locks it FOR NO KEY UPDATE, as SELECT ... FOR NO KEY UPDATE does
+ *		under the active snapshot: at READ COMMITTED it waits for a
+ *		concurrent writer and locks the newest version; under a transaction
+ *		snapshot a concurrent update is a serialization failure.  Returns
+ *		NULL when there is no such lead, else a copy of the locked version
+ *		in the current memory context (t_self: where it is).
+ */
+HeapTuple
+LeadflowLeadLock(int64 org_id, int64 lead_id)
+{
+	LeadStore	once;
+	LeadStore  *s = store_get();
+	Snapshot	snapshot = GetActiveSnapshot();
+	ScanKeyData key[2];
+	IndexScanDesc scan;
+	TM_FailureData tmfd;
+	TM_Result	res;
+	ItemPointerData tid;
+	HeapTuple	row = NULL;
+	bool		found;
+
+	if (s == NULL)
+		store_open(s = &once);
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(org_id));
+	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(lead_id));
+	scan = LeadflowIndexBeginScan(s->d.rel, s->pkey, snapshot, 2);
+	index_rescan(scan, key, 2, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, s->fetched);
+	index_endscan(scan);
+	if (found)
+	{
+		tid = s->fetched->tts_tid;
+		res = table_tuple_lock(s->d.rel, &tid, snapshot, s->fetched, GetCurrentCommandId(false),
+							   LockTupleNoKeyExclusive, LockWaitBlock,
+							   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+							   &tmfd);
+		switch (res)
+		{
+			case TM_Ok:
+				row = ExecCopySlotHeapTuple(s->fetched);
+				row->t_self = tid;
+				break;
+			case TM_SelfModified:
+				ereport(ERROR,
+						(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+						 errmsg("tuple to be locked was already modified by an operation triggered by the current command")));
+				break;
+			case TM_Updated:
+			case TM_Deleted:
+				if (IsolationUsesXactSnapshot())
+					ereport(ERROR,
+							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+							 errmsg("could not serialize access due to concurrent %s",
+									res == TM_Updated ? "update" : "delete")));
+				/* at READ COMMITTED the newest version was followed: gone */
+				break;
+			default:
+				elog(ERROR, "leadflow: unexpected result %d locking lead " INT64_FORMAT, (int) res, lead_id);
+		}
+		ExecClearTuple(s->fetched);
+	}
+	if (s == &once)
+		store_close(s);
+	return row;
+}
+
+/*
+ * LeadflowLeadUpdate
+ *		Writes the new version of a lead the caller locked (LeadflowLeadLock;
+ *		old->t_self): its CHECK and NOT NULL constraints, the heap update,
+ *		index entries unless the update was heap-only.  What an UPDATE's
+ *		triggers would do is the caller's (pipeline_update.c).
+ */
+void
+LeadflowLeadUpdate(HeapTuple old, HeapTuple tuple)
+{
+	LeadStore	once;
+	LeadStore  *s = store_get();
+	TupleTableSlot *slot;
+	TM_FailureData tmfd;
+	LockTupleMode lockmode;
+	LeadflowUpdateIndexes update_indexes;
+	TM_Result	res;
+
+	if (s == NULL)
+		store_open(s = &once);
+	slot = ExecStoreHeapTuple(tuple, s->written, false);
+	if (s->d.rel->rd_att->constr)
+		ExecConstraints(s->d.rri, slot, s->d.estate);
+	res = table_tuple_update(s->d.rel, &old->t_self, slot, GetCurrentCommandId(true),
+							 GetActiveSnapshot(), InvalidSnapshot, true, &tmfd, &lockmode,
+							 &update_indexes);
+	if (res == TM_SelfModified)
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+				 errmsg("tuple to be updated was already modified by an operation triggered by the current command")));
+	if (res != TM_Ok)			/* the row lock is ours: nobody else can */
+		elog(ERROR, "leadflow: unexpected result %d updating a lead", (int) res);
+	if (!LeadflowNoIndexUpdate(update_indexes))
+		list_free(LeadflowUpdateIndexTuples(s->d.rri, slot, s->d.estate, update_indexes));
+	ExecClearTuple(slot);
+	ResetPerTupleExprContext(s->d.estate);
+	if (s == &once)
+		store_close(s);
 }

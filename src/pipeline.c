@@ -356,7 +356,7 @@ lead_insert(TriggerData *td)
 		LeadflowFailpoint("dedup");
 		if (survivor != lead.lead_id)
 		{
-			LeadflowDedupTouchSurvivor(&lead, survivor, "same email");
+			LeadflowPipelineTouchSurvivor(td->tg_relation, &lead, survivor, "same email");
 			return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values,
 									 lead.nulls, lead.replace);
 		}
@@ -370,7 +370,7 @@ lead_insert(TriggerData *td)
 		{
 			if (email_normalized != NULL)
 				LeadflowDedupReleaseEmail(&lead, email_normalized);
-			LeadflowDedupTouchSurvivor(&lead, survivor, "same phone");
+			LeadflowPipelineTouchSurvivor(td->tg_relation, &lead, survivor, "same phone");
 			return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values,
 									 lead.nulls, lead.replace);
 		}
@@ -478,7 +478,10 @@ leadflow_statement_end(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "statement_end: not called as a trigger");
 	if (LeadflowCurrentRequest()->pipeline_depth == 0)
+	{
 		TxbufFlushAll();
+		LeadflowLeadStoreClose();
+	}
 	return PointerGetDatum(NULL);
 }
 
