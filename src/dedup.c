@@ -137,31 +137,29 @@ build_fill_plans(const LeadflowLead *lead)
 /*
  * Claims a new email (or phone: table lead_phones, column phone_e164)
  * without an executor: the speculative insertion of INSERT ... ON CONFLICT
- * (ExecInsert), for the common case of a key no lead owns yet.  Returns
+ * (ExecInsert), for the common case of a key no lead owns yet, into the
+ * table opened once for the statement (spi.c).  Returns
  * false, having written nothing, when a row for the key exists or appears
  * meanwhile; the caller then takes the SPI path, which locks that row.
  */
 static bool
 claim_new(const char *table, const char *column, int64 org_id, const char *key, int64 lead_id)
 {
-	LeadflowDirect d;
-	Relation	rel;
-	EState	   *estate;
-	ResultRelInfo *rri;
+	LeadflowDirect once;
+	LeadflowDirect *d = LeadflowDirectBegin(table, true, &once);
+	Relation	rel = d->rel;
+	EState	   *estate = d->estate;
+	ResultRelInfo *rri = d->rri;
 	TupleTableSlot *slot;
 	ItemPointerData conflict;
 	bool		inserted = false;
 
-	LeadflowDirectOpen(&d, table, true);
-	rel = d.rel;
-	estate = d.estate;
-	rri = d.rri;
 	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), table_slot_callbacks(rel));
 	ExecClearTuple(slot);
 	memset(slot->tts_isnull, false, sizeof(bool) * slot->tts_tupleDescriptor->natts);
-	slot->tts_values[LeadflowDirectAttnum(&d, "org_id") - 1] = Int64GetDatum(org_id);
-	slot->tts_values[LeadflowDirectAttnum(&d, column) - 1] = CStringGetTextDatum(key);
-	slot->tts_values[LeadflowDirectAttnum(&d, "lead_id") - 1] = Int64GetDatum(lead_id);
+	slot->tts_values[LeadflowDirectAttnum(d, "org_id") - 1] = Int64GetDatum(org_id);
+	slot->tts_values[LeadflowDirectAttnum(d, column) - 1] = CStringGetTextDatum(key);
+	slot->tts_values[LeadflowDirectAttnum(d, "lead_id") - 1] = Int64GetDatum(lead_id);
 	ExecStoreVirtualTuple(slot);
 	if (rel->rd_att->constr)
 		ExecConstraints(rri, slot, estate);
@@ -191,7 +189,7 @@ claim_new(const char *table, const char *column, int64 org_id, const char *key, 
 	}
 
 	ExecDropSingleTupleTableSlot(slot);
-	LeadflowDirectClose(&d);
+	LeadflowDirectEnd(d, &once);
 	return inserted;
 }
 

@@ -21,8 +21,6 @@
 #include "utils/builtins.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
-#include "utils/memutils.h"
-#include "utils/resowner.h"
 #include "utils/snapmgr.h"
 #include "utils/typcache.h"
 
@@ -240,94 +238,17 @@ leadflow_open_statuses(PG_FUNCTION_ARGS)
 }
 
 
-/*
- * The leads table opened for the pipeline's own updates of stored leads:
- * opened on first use in a statement and kept until that statement ends
- * (LeadflowLeadStoreClose from the statement-end trigger) or its resource
- * owner is released (an error), so that the indexes are opened and the
- * CHECK constraints prepared once per statement, not once per duplicate.
- * Only used under the resource owner it was opened under: anything else (a
- * subtransaction inside a row's work) opens the table for the one call.
- */
-typedef struct LeadStore
+/* the primary key of leads, among the open indexes of a LeadflowDirect */
+static Relation
+primary_key(const LeadflowDirect *d)
 {
-	LeadflowDirect d;
-	MemoryContext cxt;
-	ResourceOwner owner;
-	Relation	pkey;			/* among d.rri's open indexes */
-	TupleTableSlot *fetched;
-	TupleTableSlot *written;
-} LeadStore;
-
-static LeadStore store;
-static bool store_callback;
-
-/* the statement's store is gone with its resources (an abort): forget it */
-static void
-store_release(ResourceReleasePhase phase, bool isCommit, bool isTopLevel, void *arg)
-{
-	if (phase != RESOURCE_RELEASE_BEFORE_LOCKS || store.owner == NULL ||
-		CurrentResourceOwner != store.owner)
-		return;
-	MemoryContextDelete(store.cxt);
-	memset(&store, 0, sizeof(store));
-}
-
-static void
-store_open(LeadStore *s)
-{
-	MemoryContext old;
 	int			i;
 
-	s->cxt = AllocSetContextCreate(TopTransactionContext, "leadflow lead store",
-								   ALLOCSET_SMALL_SIZES);
-	old = MemoryContextSwitchTo(s->cxt);
-	LeadflowDirectOpen(&s->d, "leads", false);
-	s->pkey = NULL;
-	for (i = 0; i < s->d.rri->ri_NumIndices; i++)
-		if (s->d.rri->ri_IndexRelationDescs[i]->rd_index->indisprimary)
-			s->pkey = s->d.rri->ri_IndexRelationDescs[i];
-	if (s->pkey == NULL)
-		elog(ERROR, "leadflow: leads has no primary key");
-	s->fetched = table_slot_create(s->d.rel, NULL);
-	s->written = MakeSingleTupleTableSlot(RelationGetDescr(s->d.rel), &TTSOpsHeapTuple);
-	s->owner = CurrentResourceOwner;
-	MemoryContextSwitchTo(old);
-}
-
-static void
-store_close(LeadStore *s)
-{
-	ExecDropSingleTupleTableSlot(s->fetched);
-	ExecDropSingleTupleTableSlot(s->written);
-	LeadflowDirectClose(&s->d);
-	MemoryContextDelete(s->cxt);
-	memset(s, 0, sizeof(*s));
-}
-
-/* the statement's store, opened on first use; NULL: open one for the call */
-static LeadStore *
-store_get(void)
-{
-	if (!store_callback)
-	{
-		RegisterResourceReleaseCallback(store_release, NULL);
-		store_callback = true;
-	}
-	if (store.owner == NULL)
-		store_open(&store);
-	return store.owner == CurrentResourceOwner ? &store : NULL;
-}
-
-/*
- * LeadflowLeadStoreClose
- *		Closes the statement's store; the statement-end trigger calls it.
- */
-void
-LeadflowLeadStoreClose(void)
-{
-	if (store.owner != NULL && store.owner == CurrentResourceOwner)
-		store_close(&store);
+	for (i = 0; i < d->rri->ri_NumIndices; i++)
+		if (d->rri->ri_IndexRelationDescs[i]->rd_index->indisprimary)
+			return d->rri->ri_IndexRelationDescs[i];
+	elog(ERROR, "leadflow: leads has no primary key");
+	return NULL;
 }
 
 /*
@@ -343,8 +264,9 @@ LeadflowLeadStoreClose(void)
 HeapTuple
 LeadflowLeadLock(int64 org_id, int64 lead_id)
 {
-	LeadStore	once;
-	LeadStore  *s = store_get();
+	LeadflowDirect once;
+	LeadflowDirect *d = LeadflowDirectBegin("leads", false, &once);
+	TupleTableSlot *slot = table_slot_create(d->rel, NULL);
 	Snapshot	snapshot = GetActiveSnapshot();
 	ScanKeyData key[2];
 	IndexScanDesc scan;
@@ -354,25 +276,23 @@ LeadflowLeadLock(int64 org_id, int64 lead_id)
 	HeapTuple	row = NULL;
 	bool		found;
 
-	if (s == NULL)
-		store_open(s = &once);
 	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(org_id));
 	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(lead_id));
-	scan = LeadflowIndexBeginScan(s->d.rel, s->pkey, snapshot, 2);
+	scan = LeadflowIndexBeginScan(d->rel, primary_key(d), snapshot, 2);
 	index_rescan(scan, key, 2, NULL, 0);
-	found = index_getnext_slot(scan, ForwardScanDirection, s->fetched);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
 	index_endscan(scan);
 	if (found)
 	{
-		tid = s->fetched->tts_tid;
-		res = table_tuple_lock(s->d.rel, &tid, snapshot, s->fetched, GetCurrentCommandId(false),
+		tid = slot->tts_tid;
+		res = table_tuple_lock(d->rel, &tid, snapshot, slot, GetCurrentCommandId(false),
 							   LockTupleNoKeyExclusive, LockWaitBlock,
 							   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
 							   &tmfd);
 		switch (res)
 		{
 			case TM_Ok:
-				row = ExecCopySlotHeapTuple(s->fetched);
+				row = ExecCopySlotHeapTuple(slot);
 				row->t_self = tid;
 				break;
 			case TM_SelfModified:
@@ -392,10 +312,9 @@ LeadflowLeadLock(int64 org_id, int64 lead_id)
 			default:
 				elog(ERROR, "leadflow: unexpected result %d locking lead " INT64_FORMAT, (int) res, lead_id);
 		}
-		ExecClearTuple(s->fetched);
 	}
-	if (s == &once)
-		store_close(s);
+	ExecDropSingleTupleTableSlot(slot);
+	LeadflowDirectEnd(d, &once);
 	return row;
 }
 
@@ -409,20 +328,18 @@ LeadflowLeadLock(int64 org_id, int64 lead_id)
 void
 LeadflowLeadUpdate(HeapTuple old, HeapTuple tuple)
 {
-	LeadStore	once;
-	LeadStore  *s = store_get();
-	TupleTableSlot *slot;
+	LeadflowDirect once;
+	LeadflowDirect *d = LeadflowDirectBegin("leads", false, &once);
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(d->rel), &TTSOpsHeapTuple);
 	TM_FailureData tmfd;
 	LockTupleMode lockmode;
 	LeadflowUpdateIndexes update_indexes;
 	TM_Result	res;
 
-	if (s == NULL)
-		store_open(s = &once);
-	slot = ExecStoreHeapTuple(tuple, s->written, false);
-	if (s->d.rel->rd_att->constr)
-		ExecConstraints(s->d.rri, slot, s->d.estate);
-	res = table_tuple_update(s->d.rel, &old->t_self, slot, GetCurrentCommandId(true),
+	ExecStoreHeapTuple(tuple, slot, false);
+	if (d->rel->rd_att->constr)
+		ExecConstraints(d->rri, slot, d->estate);
+	res = table_tuple_update(d->rel, &old->t_self, slot, GetCurrentCommandId(true),
 							 GetActiveSnapshot(), InvalidSnapshot, true, &tmfd, &lockmode,
 							 &update_indexes);
 	if (res == TM_SelfModified)
@@ -432,9 +349,7 @@ LeadflowLeadUpdate(HeapTuple old, HeapTuple tuple)
 	if (res != TM_Ok)			/* the row lock is ours: nobody else can */
 		elog(ERROR, "leadflow: unexpected result %d updating a lead", (int) res);
 	if (!LeadflowNoIndexUpdate(update_indexes))
-		list_free(LeadflowUpdateIndexTuples(s->d.rri, slot, s->d.estate, update_indexes));
-	ExecClearTuple(slot);
-	ResetPerTupleExprContext(s->d.estate);
-	if (s == &once)
-		store_close(s);
+		list_free(LeadflowUpdateIndexTuples(d->rri, slot, d->estate, update_indexes));
+	ExecDropSingleTupleTableSlot(slot);
+	LeadflowDirectEnd(d, &once);
 }

@@ -480,7 +480,7 @@ leadflow_statement_end(PG_FUNCTION_ARGS)
 	if (LeadflowCurrentRequest()->pipeline_depth == 0)
 	{
 		TxbufFlushAll();
-		LeadflowLeadStoreClose();
+		LeadflowDirectEndStatement();
 	}
 	return PointerGetDatum(NULL);
 }

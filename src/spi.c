@@ -19,8 +19,10 @@
 #include "optimizer/cost.h"
 #include "parser/parse_relation.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/plancache.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
 
 #include "spi.h"
 #include "tenant.h"
@@ -217,6 +219,119 @@ LeadflowDirectClose(LeadflowDirect *d)
 	ExecCloseIndices(d->rri);
 	FreeExecutorState(d->estate);
 	table_close(d->rel, NoLock);
+}
+
+/*
+ * Tables written below the executor, kept open for the statement: opened
+ * on first use and closed when the statement ends (LeadflowDirectEndStatement,
+ * from the statement-end trigger of leads), so that a table's indexes are
+ * opened and its CHECK constraints prepared once per statement, not once
+ * per row.  An error releases them with the resource owner they were
+ * opened under; they are then forgotten.  A caller under another resource
+ * owner (a subtransaction inside a row's work) gets the table for the one
+ * call.
+ */
+#define NDIRECT 6
+
+typedef struct DirectEntry
+{
+	char	   *relname;
+	bool		speculative;
+	LeadflowDirect d;
+} DirectEntry;
+
+static DirectEntry direct[NDIRECT];
+static int	ndirect;
+static MemoryContext direct_cxt;
+static ResourceOwner direct_owner;
+static bool direct_callback;
+
+static void
+direct_forget(void)
+{
+	if (direct_cxt != NULL)
+		MemoryContextDelete(direct_cxt);
+	direct_cxt = NULL;
+	direct_owner = NULL;
+	ndirect = 0;
+}
+
+/* the statement's resources are released (an error): forget the tables */
+static void
+direct_release(ResourceReleasePhase phase, bool isCommit, bool isTopLevel, void *arg)
+{
+	if (phase == RESOURCE_RELEASE_BEFORE_LOCKS && direct_owner != NULL &&
+		CurrentResourceOwner == direct_owner)
+		direct_forget();
+}
+
+/*
+ * LeadflowDirectBegin, LeadflowDirectEnd
+ *		The statement's open table (LeadflowDirectOpen) of that name,
+ *		opened on first use, or *once opened for this call alone; End
+ *		closes it if it was the latter.  Per-row allocations of the
+ *		caller go in its own context; it resets the per-tuple context of
+ *		the table's executor state after each row.
+ */
+LeadflowDirect *
+LeadflowDirectBegin(const char *relname, bool speculative, LeadflowDirect *once)
+{
+	DirectEntry *e;
+	MemoryContext old;
+	int			i;
+
+	if (!direct_callback)
+	{
+		RegisterResourceReleaseCallback(direct_release, NULL);
+		direct_callback = true;
+	}
+	if (direct_owner != NULL && direct_owner != CurrentResourceOwner)
+	{
+		LeadflowDirectOpen(once, relname, speculative);
+		return once;
+	}
+	for (i = 0; i < ndirect; i++)
+		if (direct[i].speculative == speculative && strcmp(direct[i].relname, relname) == 0)
+			return &direct[i].d;
+	if (ndirect == NDIRECT)
+		elog(ERROR, "leadflow: more than %d tables written below the executor", NDIRECT);
+	if (direct_cxt == NULL)
+		direct_cxt = AllocSetContextCreate(TopTransactionContext, "leadflow statement tables",
+										   ALLOCSET_SMALL_SIZES);
+	direct_owner = CurrentResourceOwner;
+	old = MemoryContextSwitchTo(direct_cxt);
+	e = &direct[ndirect];
+	LeadflowDirectOpen(&e->d, relname, speculative);
+	e->relname = pstrdup(relname);
+	e->speculative = speculative;
+	ndirect++;
+	MemoryContextSwitchTo(old);
+	return &e->d;
+}
+
+void
+LeadflowDirectEnd(LeadflowDirect *d, LeadflowDirect *once)
+{
+	if (d == once)
+		LeadflowDirectClose(once);
+	else
+		ResetPerTupleExprContext(d->estate);
+}
+
+/*
+ * LeadflowDirectEndStatement
+ *		Closes the statement's tables; the statement-end trigger calls it.
+ */
+void
+LeadflowDirectEndStatement(void)
+{
+	int			i;
+
+	if (direct_owner == NULL || direct_owner != CurrentResourceOwner)
+		return;
+	for (i = 0; i < ndirect; i++)
+		LeadflowDirectClose(&direct[i].d);
+	direct_forget();
 }
 
 /*

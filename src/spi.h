@@ -48,6 +48,9 @@ typedef struct LeadflowDirect
 extern void LeadflowDirectOpen(LeadflowDirect *d, const char *relname, bool speculative);
 extern AttrNumber LeadflowDirectAttnum(const LeadflowDirect *d, const char *column);
 extern void LeadflowDirectClose(LeadflowDirect *d);
+extern LeadflowDirect *LeadflowDirectBegin(const char *relname, bool speculative, LeadflowDirect *once);
+extern void LeadflowDirectEnd(LeadflowDirect *d, LeadflowDirect *once);
+extern void LeadflowDirectEndStatement(void);
 extern void LeadflowFetchById(LeadflowPlan *plan, const char *what, int64 id, bool read_only,
 							  const char *ambiguous_hint);
 extern void LeadflowFetchLead(LeadflowPlan *plan, int64 lead_id, bool read_only);
