@@ -18,12 +18,15 @@
 
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_type.h"
+#include "commands/sequence.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "storage/lmgr.h"
 #include "utils/builtins.h"
+#include "utils/jsonb.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
@@ -407,24 +410,97 @@ journal_touch(const LeadflowLead *lead, int64 survivor_id, const bool *empty)
 }
 
 /*
+ * lead_signals as the touch's signal knows it: its columns, and the
+ * triggers its INSERT fires, each of which leaves a form_submit signal
+ * inserted under signal_lead_updated as it is (redirect and rescore left
+ * to the caller; the bounce trigger fires for email_bounce alone).
+ */
+static const char *const signal_columns[] = {
+	"org_id", "signal_id", "lead_id", "kind", "occurred_at", "properties"
+};
+static const char *const signal_triggers[] = {
+	"lead_signals_redirect", "lead_signals_rescore", "lead_signals_email_bounce"
+};
+
+/*
+ * The touch's signal written below the executor into the statement's open
+ * lead_signals (spi.c), as the SQL INSERT below would write it: the
+ * identity's next value, now() as the column default, constraints and
+ * index entries.  Returns false, having written nothing, when only that
+ * INSERT does it exactly (LeadflowDirectAllowed, a column not known here).
+ */
+static bool
+insert_signal_direct(const LeadflowLead *lead, int64 survivor_id, const char *source)
+{
+	LeadflowDirect once;
+	LeadflowDirect *d = LeadflowDirectBegin("lead_signals", false, &once);
+	TupleDesc	desc = RelationGetDescr(d->rel);
+	Datum	   *values = palloc0(desc->natts * sizeof(Datum));
+	bool	   *nulls = palloc(desc->natts * sizeof(bool));
+	TupleTableSlot *slot;
+	LeadflowJson properties;
+	int			live = 0;
+	int			i;
+
+	for (i = 0; i < desc->natts; i++)
+		live += TupleDescAttr(desc, i)->attisdropped ? 0 : 1;
+	if (live != lengthof(signal_columns) ||
+		!LeadflowDirectAllowed(d->rel, ACL_INSERT, signal_triggers, lengthof(signal_triggers),
+							   leadflow_cols.relid))
+	{
+		LeadflowDirectEnd(d, &once);
+		return false;
+	}
+	memset(nulls, true, desc->natts * sizeof(bool));
+	for (i = 0; i < (int) lengthof(signal_columns); i++)
+		nulls[LeadflowDirectAttnum(d, signal_columns[i]) - 1] = false;
+	LeadflowJsonBegin(&properties);
+	LeadflowJsonInt(&properties, "duplicate_lead_id", lead->lead_id);
+	LeadflowJsonText(&properties, "source", source);
+	values[LeadflowDirectAttnum(d, "org_id") - 1] = Int64GetDatum(lead->org_id);
+	values[LeadflowDirectAttnum(d, "signal_id") - 1] =
+		Int64GetDatum(nextval_internal(LeadflowIdentitySequence(d->rel, LeadflowDirectAttnum(d, "signal_id")), false));
+	values[LeadflowDirectAttnum(d, "lead_id") - 1] = Int64GetDatum(survivor_id);
+	values[LeadflowDirectAttnum(d, "kind") - 1] = CStringGetTextDatum("form_submit");
+	values[LeadflowDirectAttnum(d, "occurred_at") - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
+	values[LeadflowDirectAttnum(d, "properties") - 1] =
+		DirectFunctionCall1(jsonb_in, CStringGetDatum(LeadflowJsonFinish(&properties)));
+
+	slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
+	ExecStoreHeapTuple(heap_form_tuple(desc, values, nulls), slot, false);
+	if (desc->constr)
+		ExecConstraints(d->rri, slot, d->estate);
+	table_tuple_insert(d->rel, slot, GetCurrentCommandId(true), 0, NULL);
+	list_free(LeadflowInsertIndexTuples(d->rri, slot, d->estate, false, NULL));
+	ExecDropSingleTupleTableSlot(slot);
+	LeadflowDirectEnd(d, &once);
+	return true;
+}
+
+/*
  * The form_submit signal of the survivor; its trigger leaves the lead to
- * the caller, which rescores it for the signal.  Inside an SPI connection.
+ * the caller, which rescores it for the signal.  Inside an SPI connection
+ * when not direct.
  */
 static void
-insert_signal(const LeadflowLead *lead, int64 survivor_id)
+insert_signal(const LeadflowLead *lead, int64 survivor_id, bool direct)
 {
 	const char *source = LeadflowLeadText(lead, leadflow_cols.source);
 	LeadflowRequest request = *LeadflowCurrentRequest();
 	Datum		sargs[4];
 	char		snulls[4] = {' ', ' ', ' ', ' '};
 
+	if (direct && insert_signal_direct(lead, survivor_id, source))
+		return;
 	sargs[0] = Int64GetDatum(lead->org_id);
 	sargs[1] = Int64GetDatum(survivor_id);
 	sargs[2] = Int64GetDatum(lead->lead_id);
 	sargs[3] = source ? CStringGetTextDatum(source) : (Datum) 0;
 	snulls[3] = source ? ' ' : 'n';
 	request.signal_lead_updated = true;
+	SPI_connect();
 	(void) LeadflowExecuteUnder(&request, &signal_plan, sargs, snulls, SPI_OK_INSERT);
+	SPI_finish();
 }
 
 /*
@@ -508,9 +584,7 @@ LeadflowDedupTouch(const LeadflowLead *lead, const LeadflowLead *survivor)
 	for (i = 0; i < NFILL; i++)
 		empty[i] = survivor->nulls[fill_attnums[i] - 1];
 	journal_touch(lead, survivor->lead_id, empty);
-	SPI_connect();
-	insert_signal(lead, survivor->lead_id);
-	SPI_finish();
+	insert_signal(lead, survivor->lead_id, true);
 }
 
 /*
@@ -568,7 +642,7 @@ LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id, const char *re
 	}
 
 	journal_touch(lead, survivor_id, empty);
-	insert_signal(lead, survivor_id);
+	insert_signal(lead, survivor_id, false);
 
 	/* an archived or unqualified survivor is reopened by this update */
 	request = *LeadflowCurrentRequest();

@@ -14,16 +14,13 @@
 
 #include "access/htup_details.h"
 #include "access/xact.h"
-#include "catalog/pg_trigger.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
 #include "miscadmin.h"
-#include "rewrite/rowsecurity.h"
 #include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/rel.h"
-#include "utils/rls.h"
 #include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
@@ -391,16 +388,13 @@ LeadflowPipelineUpdate(TriggerData *td)
 
 /*
  * Whether the pipeline may update a survivor itself, below the executor,
- * with the same outcome as the UPDATE the SQL path runs: the role may
- * read and update leads (table privileges), no row-level security policy
- * but leadflow's own org policy applies (the org was checked before the
- * pipeline ran: the survivor is of that org), and the only UPDATE triggers
- * on leads are those of foreign keys to it (the key never changes) and
- * leadflow's, those whose work this does (the pipeline, the
- * statement end, which does nothing for a nested statement) or that
- * cannot fire here: a bounced survivor whose email the touch fills (the
- * email status reset), a reopening into a qualified stage (the conversion
- * on qualified) take the SQL path.
+ * with the same outcome as the UPDATE the SQL path runs (spi.c
+ * LeadflowDirectAllowed, and the role may read leads): the only UPDATE
+ * triggers on leads are leadflow's, those whose work this does (the
+ * pipeline; the statement end, which does nothing for a nested statement)
+ * or that cannot fire here.  A bounced survivor whose email the touch
+ * fills (the email status reset) and a reopening into a qualified stage
+ * (the conversion on qualified) take the SQL path.
  */
 static bool
 direct_touch(Relation rel, const LeadflowLead *survivor, const LeadflowLead *filled)
@@ -408,35 +402,11 @@ direct_touch(Relation rel, const LeadflowLead *survivor, const LeadflowLead *fil
 	static const char *const known[] = {
 		"leads_pipeline", "leads_statement_end", "leads_email_status_reset", "leads_convert_on_qualified"
 	};
-	Oid			relid = RelationGetRelid(rel);
 	int			email_status = SPI_fnumber(survivor->desc, "email_status");
-	int			i;
-	int			j;
 
-	if (pg_class_aclcheck(relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
-		pg_class_aclcheck(relid, GetUserId(), ACL_UPDATE) != ACLCHECK_OK)
+	if (pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+		!LeadflowDirectAllowed(rel, ACL_UPDATE, known, lengthof(known), InvalidOid))
 		return false;
-	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED && rel->rd_rsdesc != NULL)
-	{
-		ListCell   *lc;
-
-		foreach(lc, rel->rd_rsdesc->policies)
-			if (strcmp(((RowSecurityPolicy *) lfirst(lc))->policy_name, "leadflow_org_isolation") != 0)
-				return false;
-	}
-	for (i = 0; rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
-	{
-		const Trigger *t = &rel->trigdesc->triggers[i];
-		bool		ours = false;
-
-		/* those of foreign keys to leads act only when its key changes */
-		if (!TRIGGER_FOR_UPDATE(t->tgtype) || RI_FKey_trigger_type(t->tgfoid) == RI_TRIGGER_PK)
-			continue;
-		for (j = 0; j < (int) lengthof(known); j++)
-			ours |= strcmp(t->tgname, known[j]) == 0;
-		if (!ours)
-			return false;
-	}
 	if (email_status > 0 && survivor->nulls[leadflow_cols.email - 1] &&
 		!filled->nulls[leadflow_cols.email - 1] && !survivor->nulls[email_status - 1] &&
 		strcmp(TextDatumGetCString(survivor->values[email_status - 1]), "bounced") == 0)

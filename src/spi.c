@@ -13,16 +13,21 @@
 #include "access/table.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "optimizer/cost.h"
 #include "parser/parse_relation.h"
+#include "rewrite/rowsecurity.h"
+#include "utils/acl.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
+#include "utils/rls.h"
 
 #include "spi.h"
 #include "tenant.h"
@@ -332,6 +337,54 @@ LeadflowDirectEndStatement(void)
 	for (i = 0; i < ndirect; i++)
 		LeadflowDirectClose(&direct[i].d);
 	direct_forget();
+}
+
+/*
+ * LeadflowDirectAllowed
+ *		Whether a row the pipeline writes below the executor into rel (an
+ *		insert or an update: mode ACL_INSERT or ACL_UPDATE) ends as the SQL
+ *		statement would: the role holds the privilege on the table, no
+ *		row-level security policy but leadflow's own org policy applies
+ *		(the org was checked before the pipeline ran), and every trigger
+ *		that statement would fire is one of known[] (leadflow's, whose work
+ *		the caller does or which cannot act on its row) or a foreign key's
+ *		that cannot fail: on the referenced side of an update (the keys
+ *		never change), on the referencing side toward fk_to (a row the
+ *		caller holds).  Otherwise the caller takes the SQL path.
+ */
+bool
+LeadflowDirectAllowed(Relation rel, AclMode mode, const char *const *known, int nknown, Oid fk_to)
+{
+	Oid			relid = RelationGetRelid(rel);
+	int			i;
+	int			j;
+
+	if (pg_class_aclcheck(relid, GetUserId(), mode) != ACLCHECK_OK)
+		return false;
+	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED && rel->rd_rsdesc != NULL)
+	{
+		ListCell   *lc;
+
+		foreach(lc, rel->rd_rsdesc->policies)
+			if (strcmp(((RowSecurityPolicy *) lfirst(lc))->policy_name, "leadflow_org_isolation") != 0)
+				return false;
+	}
+	for (i = 0; rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
+	{
+		const Trigger *t = &rel->trigdesc->triggers[i];
+		int			ri = RI_FKey_trigger_type(t->tgfoid);
+		bool		ours = false;
+
+		if (mode == ACL_UPDATE ? !TRIGGER_FOR_UPDATE(t->tgtype) : !TRIGGER_FOR_INSERT(t->tgtype))
+			continue;
+		if ((ri == RI_TRIGGER_PK && mode == ACL_UPDATE) || (ri == RI_TRIGGER_FK && t->tgconstrrelid == fk_to))
+			continue;
+		for (j = 0; j < nknown; j++)
+			ours |= strcmp(t->tgname, known[j]) == 0;
+		if (!ours)
+			return false;
+	}
+	return true;
 }
 
 /*

@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "utils/relcache.h"
 
 /*
  * Each call site owns one LeadflowPlan, prepared on first use from fully
@@ -51,6 +52,8 @@ extern void LeadflowDirectClose(LeadflowDirect *d);
 extern LeadflowDirect *LeadflowDirectBegin(const char *relname, bool speculative, LeadflowDirect *once);
 extern void LeadflowDirectEnd(LeadflowDirect *d, LeadflowDirect *once);
 extern void LeadflowDirectEndStatement(void);
+extern bool LeadflowDirectAllowed(Relation rel, AclMode mode, const char *const *known, int nknown,
+								  Oid fk_to);
 extern void LeadflowFetchById(LeadflowPlan *plan, const char *what, int64 id, bool read_only,
 							  const char *ambiguous_hint);
 extern void LeadflowFetchLead(LeadflowPlan *plan, int64 lead_id, bool read_only);

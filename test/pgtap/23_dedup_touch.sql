@@ -43,7 +43,8 @@ SELECT concat_ws('|', 'journey', j.lead_id - org * 100, row_number() OVER (PARTI
                            WHERE d.key NOT LIKE '%id' AND d.key <> 'merged_into'))
   FROM leadflow.lead_journey j WHERE j.org_id = org
 UNION ALL
-SELECT concat_ws('|', 'signal', s.lead_id - org * 100, s.kind, s.properties ->> 'source')
+SELECT concat_ws('|', 'signal', s.lead_id - org * 100, s.kind, s.occurred_at, s.properties - 'duplicate_lead_id',
+                 (s.properties ->> 'duplicate_lead_id')::bigint - org * 100)
   FROM leadflow.lead_signals s WHERE s.org_id = org
 UNION ALL
 SELECT concat_ws('|', 'claim', e.email_normalized, e.lead_id - org * 100)
