@@ -29,6 +29,7 @@
 #include "utils/resowner.h"
 #include "utils/rls.h"
 
+#include "request.h"
 #include "spi.h"
 #include "tenant.h"
 
@@ -232,9 +233,9 @@ LeadflowDirectClose(LeadflowDirect *d)
  * from the statement-end trigger of leads), so that a table's indexes are
  * opened and its CHECK constraints prepared once per statement, not once
  * per row.  An error releases them with the resource owner they were
- * opened under; they are then forgotten.  A caller under another resource
- * owner (a subtransaction inside a row's work) gets the table for the one
- * call.
+ * opened under; they are then forgotten.  A caller outside the leads
+ * trigger (no statement_end to come) or under another resource owner (a
+ * subtransaction inside a row's work) gets the table for the one call.
  */
 #define NDIRECT 6
 
@@ -290,7 +291,9 @@ LeadflowDirectBegin(const char *relname, bool speculative, LeadflowDirect *once)
 		RegisterResourceReleaseCallback(direct_release, NULL);
 		direct_callback = true;
 	}
-	if (direct_owner != NULL && direct_owner != CurrentResourceOwner)
+	/* only a statement on leads ends in statement_end, which closes them */
+	if ((direct_owner != NULL && direct_owner != CurrentResourceOwner) ||
+		LeadflowCurrentRequest()->pipeline_depth == 0)
 	{
 		LeadflowDirectOpen(once, relname, speculative);
 		return once;
