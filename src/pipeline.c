@@ -462,8 +462,9 @@ leadflow_lead_pipeline(PG_FUNCTION_ARGS)
  *
  * Writes what the statement's rows left in the transaction buffers: the
  * journey rows, the rotation state and rule hits, the prediction counts
- * (TxbufFlushAll; each buffer registered itself when it first buffered).
- * Statements the pipeline runs for a row (a survivor's update) end inside
+ * (TxbufFlushAll; each buffer registered itself when it first buffered),
+ * then closes the tables the rows wrote below the executor (spi.c).
+ * Statements the pipeline runs for a row (a signal's rescore) end inside
  * the outer statement, which flushes once when it ends: flushing there
  * would rewrite the same rows once per duplicate.  Runs in the trigger's
  * memory context and subtransaction: if that aborts, the writes are rolled
