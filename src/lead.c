@@ -240,28 +240,14 @@ leadflow_open_statuses(PG_FUNCTION_ARGS)
 }
 
 
-/* the primary key of leads, among the open indexes of a LeadflowDirect */
-static Relation
-primary_key(const LeadflowDirect *d)
-{
-	int			i;
-
-	for (i = 0; i < d->rri->ri_NumIndices; i++)
-		if (d->rri->ri_IndexRelationDescs[i]->rd_index->indisprimary)
-			return d->rri->ri_IndexRelationDescs[i];
-	elog(ERROR, "leadflow: leads has no primary key");
-	return NULL;
-}
-
 /*
  * LeadflowLeadLock
  *		Reads lead (org_id, lead_id) through the primary key of leads and
- *		locks it FOR NO KEY UPDATE, as SELECT ... FOR NO KEY UPDATE does
- *		under the active snapshot: at READ COMMITTED it waits for a
- *		concurrent writer and locks the newest version; under a transaction
- *		snapshot a concurrent update is a serialization failure.  Returns
- *		NULL when there is no such lead, else a copy of the locked version
- *		in the current memory context (t_self: where it is).
+ *		locks it FOR NO KEY UPDATE, with the semantics of SELECT ... FOR NO
+ *		KEY UPDATE under the active snapshot (spi.c
+ *		LeadflowDirectLockByKey).  Returns NULL when there is no such lead,
+ *		else a copy of the locked version in the current memory context
+ *		(t_self: where it is).
  */
 HeapTuple
 LeadflowLeadLock(int64 org_id, int64 lead_id)
@@ -269,51 +255,12 @@ LeadflowLeadLock(int64 org_id, int64 lead_id)
 	LeadflowDirect once;
 	LeadflowDirect *d = LeadflowDirectBegin("leads", false, &once);
 	TupleTableSlot *slot = table_slot_create(d->rel, NULL);
-	Snapshot	snapshot = GetActiveSnapshot();
-	ScanKeyData key[2];
-	IndexScanDesc scan;
-	TM_FailureData tmfd;
-	TM_Result	res;
-	ItemPointerData tid;
 	HeapTuple	row = NULL;
-	bool		found;
 
-	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(org_id));
-	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(lead_id));
-	scan = LeadflowIndexBeginScan(d->rel, primary_key(d), snapshot, 2);
-	index_rescan(scan, key, 2, NULL, 0);
-	found = index_getnext_slot(scan, ForwardScanDirection, slot);
-	index_endscan(scan);
-	if (found)
+	if (LeadflowDirectLockByKey(d, org_id, lead_id, slot))
 	{
-		tid = slot->tts_tid;
-		res = table_tuple_lock(d->rel, &tid, snapshot, slot, GetCurrentCommandId(false),
-							   LockTupleNoKeyExclusive, LockWaitBlock,
-							   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
-							   &tmfd);
-		switch (res)
-		{
-			case TM_Ok:
-				row = ExecCopySlotHeapTuple(slot);
-				row->t_self = tid;
-				break;
-			case TM_SelfModified:
-				ereport(ERROR,
-						(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
-						 errmsg("tuple to be locked was already modified by an operation triggered by the current command")));
-				break;
-			case TM_Updated:
-			case TM_Deleted:
-				if (IsolationUsesXactSnapshot())
-					ereport(ERROR,
-							(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
-							 errmsg("could not serialize access due to concurrent %s",
-									res == TM_Updated ? "update" : "delete")));
-				/* at READ COMMITTED the newest version was followed: gone */
-				break;
-			default:
-				elog(ERROR, "leadflow: unexpected result %d locking lead " INT64_FORMAT, (int) res, lead_id);
-		}
+		row = ExecCopySlotHeapTuple(slot);
+		row->t_self = slot->tts_tid;
 	}
 	ExecDropSingleTupleTableSlot(slot);
 	LeadflowDirectEnd(d, &once);
@@ -322,37 +269,18 @@ LeadflowLeadLock(int64 org_id, int64 lead_id)
 
 /*
  * LeadflowLeadUpdate
- *		Writes the new version of a lead the caller locked (LeadflowLeadLock;
- *		old->t_self): its CHECK and NOT NULL constraints, the heap update,
- *		index entries unless the update was heap-only.  What an UPDATE's
- *		triggers would do is the caller's (pipeline_update.c).
+ *		Writes the new version of a lead locked by LeadflowLeadLock
+ *		(old->t_self) below the executor (spi.c LeadflowDirectUpdate).
+ *		What an UPDATE's triggers would do is the caller's
+ *		(pipeline_update.c).
  */
 void
 LeadflowLeadUpdate(HeapTuple old, HeapTuple tuple)
 {
 	LeadflowDirect once;
 	LeadflowDirect *d = LeadflowDirectBegin("leads", false, &once);
-	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(d->rel), &TTSOpsHeapTuple);
-	TM_FailureData tmfd;
-	LockTupleMode lockmode;
-	LeadflowUpdateIndexes update_indexes;
-	TM_Result	res;
 
-	ExecStoreHeapTuple(tuple, slot, false);
-	if (d->rel->rd_att->constr)
-		ExecConstraints(d->rri, slot, d->estate);
-	res = table_tuple_update(d->rel, &old->t_self, slot, GetCurrentCommandId(true),
-							 GetActiveSnapshot(), InvalidSnapshot, true, &tmfd, &lockmode,
-							 &update_indexes);
-	if (res == TM_SelfModified)
-		ereport(ERROR,
-				(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
-				 errmsg("tuple to be updated was already modified by an operation triggered by the current command")));
-	if (res != TM_Ok)			/* the row lock is ours: nobody else can */
-		elog(ERROR, "leadflow: unexpected result %d updating a lead", (int) res);
-	if (!LeadflowNoIndexUpdate(update_indexes))
-		list_free(LeadflowUpdateIndexTuples(d->rri, slot, d->estate, update_indexes));
-	ExecDropSingleTupleTableSlot(slot);
+	LeadflowDirectUpdate(d, &old->t_self, tuple);
 	LeadflowDirectEnd(d, &once);
 }
 

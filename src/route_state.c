@@ -25,7 +25,10 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "route_state.h"
@@ -416,11 +419,57 @@ flush_run(LeadflowPlan *plan, FlushCols *f, const Oid *types, int ncols, int exp
 }
 
 /*
+ * The UPDATE a flush runs on rep_load or team_rotation (columns: the key,
+ * then what it sets), done below the executor: one row version per rep or
+ * team, under the caller's snapshot, on rows this transaction locked when
+ * it read them.  Returns false, having written nothing, when only the
+ * statement does it exactly (spi.c LeadflowDirectAllowed): the caller
+ * runs it.
+ */
+static bool
+flush_direct(const char *table, const char *const *columns, int ncols, FlushCols *f,
+			 const char *trigger, const char *referenced)
+{
+	LeadflowDirect once;
+	LeadflowDirect *d;
+	AttrNumber	attnums[6];
+	Datum		values[6];
+	bool		nulls[6];
+	int			row;
+	int			c;
+
+	if (f->n == 0)
+		return true;
+	d = LeadflowDirectBegin(table, false, &once);
+	if (!LeadflowDirectAllowed(d->rel, ACL_UPDATE, &trigger, 1,
+							   get_relname_relid(referenced, RelationGetNamespace(d->rel))))
+	{
+		LeadflowDirectEnd(d, &once);
+		return false;
+	}
+	for (c = 2; c < ncols; c++)
+		attnums[c - 2] = LeadflowDirectAttnum(d, columns[c]);
+	for (row = 0; row < f->n; row++)
+	{
+		for (c = 2; c < ncols; c++)
+		{
+			values[c - 2] = f->v[c][row];
+			nulls[c - 2] = f->isnull[c][row];
+		}
+		(void) LeadflowDirectUpdateByKey(d, DatumGetInt64(f->v[0][row]), DatumGetInt64(f->v[1][row]),
+										 ncols - 2, attnums, values, nulls);
+	}
+	LeadflowDirectEnd(d, &once);
+	return true;
+}
+
+/*
  * LeadflowRouteFlush
  *		Writes the changed rotation state and rule hits of this
- *		transaction: one UPDATE of rep_load, one of team_rotation and one
- *		upsert of routing_rule_stats, however many leads the statement
- *		routed.
+ *		transaction: one row version per changed rep and team (written
+ *		below the executor, else one UPDATE of rep_load and one of
+ *		team_rotation) and one upsert of routing_rule_stats, however many
+ *		leads the statement routed.
  */
 void
 LeadflowRouteFlush(void)
@@ -428,6 +477,10 @@ LeadflowRouteFlush(void)
 	static const Oid rep_types[6] = {INT8OID, INT8OID, INT4OID, INT8OID, TIMESTAMPTZOID, INT8OID};
 	static const Oid team_types[3] = {INT8OID, INT8OID, INT8OID};
 	static const Oid hit_types[5] = {INT8OID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID};
+	static const char *const rep_columns[6] = {
+		"org_id", "rep_id", "open_leads", "assigned_total", "last_assigned_at", "current_weight"
+	};
+	static const char *const team_columns[3] = {"org_id", "team_id", "last_rep_id"};
 	HASH_SEQ_STATUS seq;
 	LeadflowRepState   *rs;
 	LeadflowTeamState  *ts;
@@ -438,6 +491,10 @@ LeadflowRouteFlush(void)
 		TxbufTableSize(&txn_hits) == 0)
 		return;
 	SPI_connect();
+	/* what an UPDATE statement would see: a new command and snapshot */
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
 
 	flush_cols_init(&f, TxbufTableSize(&txn_reps));
 	TxbufSeqInit(&txn_reps, &seq);
@@ -456,7 +513,8 @@ LeadflowRouteFlush(void)
 		f.n++;
 		rs->dirty = false;
 	}
-	flush_run(&rep_flush_plan, &f, rep_types, 6, SPI_OK_UPDATE);
+	if (!flush_direct("rep_load", rep_columns, 6, &f, "rep_load_leadflow_only", "reps"))
+		flush_run(&rep_flush_plan, &f, rep_types, 6, SPI_OK_UPDATE);
 
 	flush_cols_init(&f, TxbufTableSize(&txn_teams));
 	TxbufSeqInit(&txn_teams, &seq);
@@ -471,7 +529,9 @@ LeadflowRouteFlush(void)
 		f.n++;
 		ts->dirty = false;
 	}
-	flush_run(&team_flush_plan, &f, team_types, 3, SPI_OK_UPDATE);
+	if (!flush_direct("team_rotation", team_columns, 3, &f, "team_rotation_leadflow_only", "teams"))
+		flush_run(&team_flush_plan, &f, team_types, 3, SPI_OK_UPDATE);
+	PopActiveSnapshot();
 
 	flush_cols_init(&f, TxbufTableSize(&txn_hits));
 	TxbufSeqInit(&txn_hits, &seq);

@@ -10,7 +10,10 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/nbtree.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
@@ -22,13 +25,16 @@
 #include "parser/parse_relation.h"
 #include "rewrite/rowsecurity.h"
 #include "utils/acl.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/plancache.h"
 #include "utils/rel.h"
 #include "utils/resowner.h"
 #include "utils/rls.h"
+#include "utils/snapmgr.h"
 
+#include "compat.h"
 #include "request.h"
 #include "spi.h"
 #include "tenant.h"
@@ -359,10 +365,14 @@ bool
 LeadflowDirectAllowed(Relation rel, AclMode mode, const char *const *known, int nknown, Oid fk_to)
 {
 	Oid			relid = RelationGetRelid(rel);
+	Oid			role = GetUserId();
 	int			i;
 	int			j;
 
-	if (pg_class_aclcheck(relid, GetUserId(), mode) != ACLCHECK_OK)
+	/* leadflow's statements on its internal tables run as their owner */
+	if (LeadflowIsInternalTable(relid) && OidIsValid(LeadflowInternalWriter()))
+		role = LeadflowInternalWriter();
+	if (pg_class_aclcheck(relid, role, mode) != ACLCHECK_OK)
 		return false;
 	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED && rel->rd_rsdesc != NULL)
 	{
@@ -388,6 +398,143 @@ LeadflowDirectAllowed(Relation rel, AclMode mode, const char *const *known, int 
 			return false;
 	}
 	return true;
+}
+
+/*
+ * LeadflowDirectLockByKey
+ *		Reads the row of d's table with primary key (org_id, id) (two
+ *		bigint columns) and locks it FOR NO KEY UPDATE, as SELECT ... FOR NO
+ *		KEY UPDATE or an UPDATE does under the active snapshot (the caller
+ *		took it after a new command): at READ COMMITTED it waits for a
+ *		concurrent writer and locks the newest version; under a transaction
+ *		snapshot a concurrent change is a serialization failure.  Returns
+ *		false when there is no such row; else the locked version is in slot
+ *		(a slot of the table; tts_tid: where it is).
+ */
+bool
+LeadflowDirectLockByKey(LeadflowDirect *d, int64 org_id, int64 id, TupleTableSlot *slot)
+{
+	Snapshot	snapshot = GetActiveSnapshot();
+	Relation	pkey = NULL;
+	ScanKeyData key[2];
+	IndexScanDesc scan;
+	TM_FailureData tmfd;
+	ItemPointerData tid;
+	TM_Result	res;
+	bool		found;
+	int			i;
+
+	for (i = 0; i < d->rri->ri_NumIndices; i++)
+		if (d->rri->ri_IndexRelationDescs[i]->rd_index->indisprimary)
+			pkey = d->rri->ri_IndexRelationDescs[i];
+	if (pkey == NULL)
+		elog(ERROR, "leadflow: %s has no primary key", RelationGetRelationName(d->rel));
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(org_id));
+	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan = LeadflowIndexBeginScan(d->rel, pkey, snapshot, 2);
+	index_rescan(scan, key, 2, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	index_endscan(scan);
+	if (!found)
+		return false;
+	tid = slot->tts_tid;
+	res = table_tuple_lock(d->rel, &tid, snapshot, slot, GetCurrentCommandId(false),
+						   LockTupleNoKeyExclusive, LockWaitBlock,
+						   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+						   &tmfd);
+	switch (res)
+	{
+		case TM_Ok:
+			slot->tts_tid = tid;
+			return true;
+		case TM_SelfModified:
+			ereport(ERROR,
+					(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+					 errmsg("tuple to be locked was already modified by an operation triggered by the current command")));
+			break;
+		case TM_Updated:
+		case TM_Deleted:
+			if (IsolationUsesXactSnapshot())
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent %s",
+								res == TM_Updated ? "update" : "delete")));
+			break;				/* at READ COMMITTED the newest version was followed: gone */
+		default:
+			elog(ERROR, "leadflow: unexpected result %d locking a row of %s", (int) res,
+				 RelationGetRelationName(d->rel));
+	}
+	return false;
+}
+
+/*
+ * LeadflowDirectUpdate
+ *		Writes tuple as the new version of the row at tid of d's table,
+ *		which the caller locked (LeadflowDirectLockByKey): its CHECK and
+ *		NOT NULL constraints, the heap update, index entries unless the
+ *		update was heap-only.  Triggers are the caller's to answer for
+ *		(LeadflowDirectAllowed).
+ */
+void
+LeadflowDirectUpdate(LeadflowDirect *d, ItemPointer tid, HeapTuple tuple)
+{
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(d->rel), &TTSOpsHeapTuple);
+	TM_FailureData tmfd;
+	LockTupleMode lockmode;
+	LeadflowUpdateIndexes update_indexes;
+	TM_Result	res;
+
+	ExecStoreHeapTuple(tuple, slot, false);
+	if (d->rel->rd_att->constr)
+		ExecConstraints(d->rri, slot, d->estate);
+	res = table_tuple_update(d->rel, tid, slot, GetCurrentCommandId(true), GetActiveSnapshot(),
+							 InvalidSnapshot, true, &tmfd, &lockmode, &update_indexes);
+	if (res == TM_SelfModified)
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+				 errmsg("tuple to be updated was already modified by an operation triggered by the current command")));
+	if (res != TM_Ok)			/* the row lock is ours: nobody else can */
+		elog(ERROR, "leadflow: unexpected result %d updating a row of %s", (int) res,
+			 RelationGetRelationName(d->rel));
+	if (!LeadflowNoIndexUpdate(update_indexes))
+		list_free(LeadflowUpdateIndexTuples(d->rri, slot, d->estate, update_indexes));
+	ExecDropSingleTupleTableSlot(slot);
+	ResetPerTupleExprContext(d->estate);
+}
+
+/*
+ * LeadflowDirectUpdateByKey
+ *		The UPDATE of one row of d's table by its primary key, below the
+ *		executor (LeadflowDirectLockByKey, LeadflowDirectUpdate): ncols
+ *		columns set, the rest kept.  Returns false when there is no such
+ *		row (nothing updated, as the statement would not).
+ */
+bool
+LeadflowDirectUpdateByKey(LeadflowDirect *d, int64 org_id, int64 id, int ncols,
+						  const AttrNumber *attnums, const Datum *values, const bool *nulls)
+{
+	TupleDesc	desc = RelationGetDescr(d->rel);
+	TupleTableSlot *slot = table_slot_create(d->rel, NULL);
+	bool		found = LeadflowDirectLockByKey(d, org_id, id, slot);
+	int			i;
+
+	if (found)
+	{
+		Datum	   *v = palloc(desc->natts * sizeof(Datum));
+		bool	   *n = palloc(desc->natts * sizeof(bool));
+
+		slot_getallattrs(slot);
+		memcpy(v, slot->tts_values, desc->natts * sizeof(Datum));
+		memcpy(n, slot->tts_isnull, desc->natts * sizeof(bool));
+		for (i = 0; i < ncols; i++)
+		{
+			v[attnums[i] - 1] = values[i];
+			n[attnums[i] - 1] = nulls[i];
+		}
+		LeadflowDirectUpdate(d, &slot->tts_tid, heap_form_tuple(desc, v, n));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	return found;
 }
 
 /*
