@@ -463,6 +463,80 @@ flush_direct(const char *table, const char *const *columns, int ncols, FlushCols
 	return true;
 }
 
+/* rule hits in the upsert's lock order: (org_id, rule_id) */
+static int
+hits_cmp(const void *a, const void *b)
+{
+	const RuleHits *x = (const RuleHits *) a;
+	const RuleHits *y = (const RuleHits *) b;
+
+	if (x->key.org_id != y->key.org_id)
+		return x->key.org_id < y->key.org_id ? -1 : 1;
+	if (x->key.id != y->key.id)
+		return x->key.id < y->key.id ? -1 : 1;
+	return 0;
+}
+
+/*
+ * The rule hits added to their routing_rule_stats rows below the
+ * executor, as the upsert's ON CONFLICT DO UPDATE would, in its lock
+ * order: each row locked (its newest version at READ COMMITTED), then
+ * written with the sums.  Stops at the first rule without a row (a new
+ * row is the upsert's: its foreign key's check and lock) and returns how
+ * many it wrote: the rest, all later in that order, go to the upsert.
+ */
+static int
+hits_direct(RuleHits *rows, int n)
+{
+	static const char *const trigger = "routing_rule_stats_leadflow_only";
+	LeadflowDirect once;
+	LeadflowDirect *d;
+	TupleTableSlot *slot;
+	AttrNumber	att[3];
+	int			done;
+
+	if (n == 0)
+		return 0;
+	d = LeadflowDirectBegin("routing_rule_stats", false, &once);
+	if (!LeadflowDirectAllowed(d->rel, ACL_UPDATE, &trigger, 1,
+							   get_relname_relid("routing_rules", RelationGetNamespace(d->rel))))
+	{
+		LeadflowDirectEnd(d, &once);
+		return 0;
+	}
+	att[0] = LeadflowDirectAttnum(d, "hits");
+	att[1] = LeadflowDirectAttnum(d, "shadow_hits");
+	att[2] = LeadflowDirectAttnum(d, "last_hit");
+	slot = table_slot_create(d->rel, NULL);
+	qsort(rows, n, sizeof(RuleHits), hits_cmp);
+	for (done = 0; done < n; done++)
+	{
+		RuleHits   *h = &rows[done];
+		TupleDesc	desc = RelationGetDescr(d->rel);
+		Datum	   *v;
+		bool	   *isnull;
+		TimestampTz last;
+
+		if (!LeadflowDirectLockByKey(d, h->key.org_id, h->key.id, slot))
+			break;
+		slot_getallattrs(slot);
+		v = palloc(desc->natts * sizeof(Datum));
+		isnull = palloc(desc->natts * sizeof(bool));
+		memcpy(v, slot->tts_values, desc->natts * sizeof(Datum));
+		memcpy(isnull, slot->tts_isnull, desc->natts * sizeof(bool));
+		/* hits = s.hits + excluded.hits, ..., last_hit = GREATEST(s.last_hit, excluded.last_hit) */
+		v[att[0] - 1] = Int64GetDatum(DatumGetInt64(v[att[0] - 1]) + h->hits);
+		v[att[1] - 1] = Int64GetDatum(DatumGetInt64(v[att[1] - 1]) + h->shadow_hits);
+		last = isnull[att[2] - 1] ? h->last_hit : Max(DatumGetTimestampTz(v[att[2] - 1]), h->last_hit);
+		v[att[2] - 1] = TimestampTzGetDatum(last);
+		isnull[att[2] - 1] = false;
+		LeadflowDirectUpdate(d, &slot->tts_tid, heap_form_tuple(desc, v, isnull));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	LeadflowDirectEnd(d, &once);
+	return done;
+}
+
 /*
  * LeadflowRouteFlush
  *		Writes the changed rotation state and rule hits of this
@@ -485,6 +559,9 @@ LeadflowRouteFlush(void)
 	LeadflowRepState   *rs;
 	LeadflowTeamState  *ts;
 	RuleHits   *h;
+	RuleHits   *hits;
+	int			nhits;
+	int			i;
 	FlushCols	f;
 
 	if (TxbufTableSize(&txn_reps) == 0 && TxbufTableSize(&txn_teams) == 0 &&
@@ -531,20 +608,26 @@ LeadflowRouteFlush(void)
 	}
 	if (!flush_direct("team_rotation", team_columns, 3, &f, "team_rotation_leadflow_only", "teams"))
 		flush_run(&team_flush_plan, &f, team_types, 3, SPI_OK_UPDATE);
-	PopActiveSnapshot();
 
-	flush_cols_init(&f, TxbufTableSize(&txn_hits));
+	hits = palloc(sizeof(RuleHits) * Max(TxbufTableSize(&txn_hits), 1));
+	nhits = 0;
 	TxbufSeqInit(&txn_hits, &seq);
 	while ((h = TxbufSeqNext(&txn_hits, &seq)) != NULL)
 	{
-		f.v[0][f.n] = Int64GetDatum(h->key.org_id);
-		f.v[1][f.n] = Int64GetDatum(h->key.id);
-		f.v[2][f.n] = Int64GetDatum(h->hits);
-		f.v[3][f.n] = Int64GetDatum(h->shadow_hits);
-		f.v[4][f.n] = TimestampTzGetDatum(h->last_hit);
-		f.n++;
+		hits[nhits++] = *h;
 		TxbufRemove(&txn_hits, h);
 	}
+	flush_cols_init(&f, nhits);
+	for (i = hits_direct(hits, nhits); i < nhits; i++)
+	{
+		f.v[0][f.n] = Int64GetDatum(hits[i].key.org_id);
+		f.v[1][f.n] = Int64GetDatum(hits[i].key.id);
+		f.v[2][f.n] = Int64GetDatum(hits[i].hits);
+		f.v[3][f.n] = Int64GetDatum(hits[i].shadow_hits);
+		f.v[4][f.n] = TimestampTzGetDatum(hits[i].last_hit);
+		f.n++;
+	}
 	flush_run(&hits_flush_plan, &f, hit_types, 5, SPI_OK_INSERT);
+	PopActiveSnapshot();
 	SPI_finish();
 }
