@@ -30,6 +30,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -138,16 +139,70 @@ build_fill_plans(const LeadflowLead *lead)
 }
 
 /*
- * Claims a new email (or phone: table lead_phones, column phone_e164)
- * without an executor: the speculative insertion of INSERT ... ON CONFLICT
- * (ExecInsert), for the common case of a key no lead owns yet, into the
- * table opened once for the statement (spi.c).  Returns
- * false, having written nothing, when a row for the key exists or appears
- * meanwhile; the caller then takes the SPI path, which locks that row.
+ * A claim of the key exists (conflict): lock it and read its lead, as
+ * INSERT ... ON CONFLICT DO UPDATE SET lead_id = lead_id does, and write
+ * the same row again as that statement does (a new version: concurrent
+ * claimants under a transaction snapshot fail to serialize as they would).
+ * Returns false when the row changed meanwhile at READ COMMITTED: look
+ * again.  Under a new command and snapshot, as the statement.
  */
 static bool
-claim_new(const char *table, const char *column, int64 org_id, const char *key, int64 lead_id)
+take_existing(LeadflowDirect *d, ItemPointer conflict, int64 *owner)
 {
+	TupleTableSlot *existing = table_slot_create(d->rel, NULL);
+	TM_FailureData tmfd;
+	TM_Result	res;
+	bool		isnull;
+	bool		done = false;
+
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	res = table_tuple_lock(d->rel, conflict, GetActiveSnapshot(), existing, GetCurrentCommandId(true),
+						   LockTupleNoKeyExclusive, LockWaitBlock, 0, &tmfd);
+	if (res == TM_Ok)
+		done = true;
+	else if (res == TM_Updated || res == TM_Deleted)
+	{
+		if (IsolationUsesXactSnapshot())
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to concurrent %s",
+							res == TM_Updated ? "update" : "delete")));
+	}
+	else
+		elog(ERROR, "leadflow: unexpected result %d locking a claim", (int) res);
+	if (done)
+	{
+		/* a claim this transaction cannot see was made concurrently */
+		if (IsolationUsesXactSnapshot() &&
+			!table_tuple_satisfies_snapshot(d->rel, existing, GetActiveSnapshot()) &&
+			!TransactionIdIsCurrentTransactionId(DatumGetTransactionId(slot_getsysattr(existing, MinTransactionIdAttributeNumber, &isnull))))
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to concurrent update")));
+		*owner = DatumGetInt64(slot_getattr(existing, LeadflowDirectAttnum(d, "lead_id"), &isnull));
+		LeadflowDirectUpdate(d, &existing->tts_tid, ExecCopySlotHeapTuple(existing));
+	}
+	PopActiveSnapshot();
+	ExecDropSingleTupleTableSlot(existing);
+	return done;
+}
+
+/*
+ * Claims an email (or phone: table lead_phones, column phone_e164) for
+ * lead_id without an executor, into the table opened once for the
+ * statement (spi.c): the speculative insertion of INSERT ... ON CONFLICT
+ * (ExecInsert) for a key no lead owns yet, else the existing claim taken
+ * as its DO UPDATE would (take_existing).  Returns the claim's lead
+ * (lead_id when new), or 0, having written nothing, when only the SQL
+ * statement claims exactly (LeadflowDirectAllowed): the caller runs it.
+ * Waits for a concurrent claimant of the key.
+ */
+static int64
+claim(const char *table, const char *column, int64 org_id, const char *key, int64 lead_id)
+{
+	static const char *const known[] = {"lead_emails_leadflow_only", "lead_phones_leadflow_only"};
 	LeadflowDirect once;
 	LeadflowDirect *d = LeadflowDirectBegin(table, true, &once);
 	Relation	rel = d->rel;
@@ -155,7 +210,7 @@ claim_new(const char *table, const char *column, int64 org_id, const char *key, 
 	ResultRelInfo *rri = d->rri;
 	TupleTableSlot *slot;
 	ItemPointerData conflict;
-	bool		inserted = false;
+	int64		owner = 0;
 
 	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), table_slot_callbacks(rel));
 	ExecClearTuple(slot);
@@ -176,7 +231,12 @@ claim_new(const char *table, const char *column, int64 org_id, const char *key, 
 		CHECK_FOR_INTERRUPTS();
 		/* waits for an in-progress inserter of the same key */
 		if (!LeadflowCheckIndexConstraints(rri, slot, estate, &conflict))
-			break;
+		{
+			if (!LeadflowDirectAllowed(rel, ACL_UPDATE, known, lengthof(known), InvalidOid) ||
+				take_existing(d, &conflict, &owner))
+				break;
+			continue;			/* the claim changed meanwhile: look again */
+		}
 		token = SpeculativeInsertionLockAcquire(GetCurrentTransactionId());
 		table_tuple_insert_speculative(rel, slot, GetCurrentCommandId(true), 0, NULL, token);
 		recheck = LeadflowInsertIndexTuples(rri, slot, estate, true, &conflicted);
@@ -185,7 +245,7 @@ claim_new(const char *table, const char *column, int64 org_id, const char *key, 
 		list_free(recheck);
 		if (!conflicted)
 		{
-			inserted = true;
+			owner = lead_id;
 			break;
 		}
 		/* lost a race for the key: look again, now the other row is there */
@@ -193,7 +253,7 @@ claim_new(const char *table, const char *column, int64 org_id, const char *key, 
 
 	ExecDropSingleTupleTableSlot(slot);
 	LeadflowDirectEnd(d, &once);
-	return inserted;
+	return owner;
 }
 
 /*
@@ -213,19 +273,21 @@ LeadflowDedupClaim(LeadflowLead *lead, const char *email_normalized)
 	int64		owner;
 	int			rc;
 
-	if (claim_new("lead_emails", "email_normalized", lead->org_id, email_normalized, lead->lead_id))
-		return lead->lead_id;
-
-	args[0] = Int64GetDatum(lead->org_id);
-	args[1] = CStringGetTextDatum(email_normalized);
-	args[2] = Int64GetDatum(lead->lead_id);
-
-	SPI_connect();
-	rc = LeadflowExecute(&claim_plan, args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-		elog(ERROR, "leadflow: email claim failed: %s", SPI_result_code_string(rc));
-	owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
+	owner = claim("lead_emails", "email_normalized", lead->org_id, email_normalized, lead->lead_id);
+	if (owner == lead->lead_id)
+		return owner;
+	if (owner == 0)
+	{
+		args[0] = Int64GetDatum(lead->org_id);
+		args[1] = CStringGetTextDatum(email_normalized);
+		args[2] = Int64GetDatum(lead->lead_id);
+		SPI_connect();
+		rc = LeadflowExecute(&claim_plan, args, NULL, false, 0);
+		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+			elog(ERROR, "leadflow: email claim failed: %s", SPI_result_code_string(rc));
+		owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		SPI_finish();
+	}
 
 	if (owner != lead->lead_id)
 	{
@@ -284,19 +346,23 @@ LeadflowDedupPhoneClaim(LeadflowLead *lead, const char *phone_e164, bool has_ema
 	int64		owner;
 	int			rc;
 
-	if (!phones_ready() ||
-		claim_new("lead_phones", "phone_e164", lead->org_id, phone_e164, lead->lead_id))
+	if (!phones_ready())
 		return lead->lead_id;
+	owner = claim("lead_phones", "phone_e164", lead->org_id, phone_e164, lead->lead_id);
+	if (owner == lead->lead_id)
+		return owner;
 
 	args[0] = Int64GetDatum(lead->org_id);
 	args[1] = CStringGetTextDatum(phone_e164);
 	args[2] = Int64GetDatum(lead->lead_id);
-
 	SPI_connect();
-	rc = LeadflowExecute(&phone_claim_plan, args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-		elog(ERROR, "leadflow: phone claim failed: %s", SPI_result_code_string(rc));
-	owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (owner == 0)
+	{
+		rc = LeadflowExecute(&phone_claim_plan, args, NULL, false, 0);
+		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+			elog(ERROR, "leadflow: phone claim failed: %s", SPI_result_code_string(rc));
+		owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
 	if (owner != lead->lead_id && has_email)
 	{
 		/* both have an email? then they are two people sharing a line */
