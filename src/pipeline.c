@@ -36,6 +36,7 @@
 #include "utils/typcache.h"
 
 #include "dedup.h"
+#include "dedup_touch.h"
 #include "enrich.h"
 #include "journey.h"
 #include "lead.h"

@@ -25,6 +25,7 @@
 #include "utils/timestamp.h"
 
 #include "dedup.h"
+#include "dedup_touch.h"
 #include "journey.h"
 #include "lead.h"
 #include "notify.h"
