@@ -12,6 +12,8 @@
 
 #include "postgres.h"
 
+#include "access/genam.h"
+#include "access/tableam.h"
 #include "executor/executor.h"
 #include "storage/proc.h"
 #include "utils/datetime.h"
@@ -36,6 +38,32 @@
 #else
 #define LeadflowInsertIndexTuples(rri, slot, estate, noDupErr, specConflict) \
 	ExecInsertIndexTuples((rri), (slot), (estate), false, (noDupErr), (specConflict), NIL)
+#endif
+
+/*
+ * 16 made table_tuple_update's "update the indexes" answer an enum (every
+ * index, summarizing ones only, none); the pipeline's own update of a lead
+ * (lead.c) inserts index entries as the executor does.
+ */
+#if PG_VERSION_NUM >= 160000
+typedef TU_UpdateIndexes LeadflowUpdateIndexes;
+#define LeadflowNoIndexUpdate(u) ((u) == TU_None)
+#define LeadflowUpdateIndexTuples(rri, slot, estate, u) \
+	ExecInsertIndexTuples((rri), (slot), (estate), true, false, NULL, NIL, (u) == TU_Summarizing)
+#else
+typedef bool LeadflowUpdateIndexes;
+#define LeadflowNoIndexUpdate(u) (!(u))
+#define LeadflowUpdateIndexTuples(rri, slot, estate, u) \
+	ExecInsertIndexTuples((rri), (slot), (estate), true, false, NULL, NIL)
+#endif
+
+/* 18 added the instrumentation of an index scan (none here) */
+#if PG_VERSION_NUM >= 180000
+#define LeadflowIndexBeginScan(heap, index, snapshot, nkeys) \
+	index_beginscan((heap), (index), (snapshot), NULL, (nkeys), 0)
+#else
+#define LeadflowIndexBeginScan(heap, index, snapshot, nkeys) \
+	index_beginscan((heap), (index), (snapshot), (nkeys), 0)
 #endif
 
 /* 18 added the tuple id of an update (none for an insert) */

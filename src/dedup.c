@@ -27,6 +27,7 @@
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -69,99 +70,86 @@ static LeadflowPlan owner_plan = {
 	2, {INT8OID, TEXTOID}
 };
 
-static LeadflowPlan signal_plan = {
-	NULL,
-	"INSERT INTO leadflow.lead_signals (org_id, lead_id, kind, properties)"
-	" VALUES ($1, $2, 'form_submit',"
-	" pg_catalog.jsonb_build_object('duplicate_lead_id', $3, 'source', $4))",
-	4, {INT8OID, INT8OID, INT8OID, TEXTOID}
-};
-
 /*
- * The survivor's empty fields are filled from the newcomer (its email too:
- * a phone-only survivor gets the email of a newcomer merged by phone, and
- * its update takes the email's claim).  Both plans are
- * built from this list on first use; each field is passed with the type
- * of its leads column.
+ * A claim of the key exists (conflict): lock it and read its lead, as
+ * INSERT ... ON CONFLICT DO UPDATE SET lead_id = lead_id does, and write
+ * the same row again as that statement does (a new version: concurrent
+ * claimants under a transaction snapshot fail to serialize as they would).
+ * Returns false when the row changed meanwhile at READ COMMITTED: look
+ * again.  Under a new command and snapshot, as the statement.
  */
-static const char *const fill_fields[] = {
-	"email", "first_name", "last_name", "phone", "company", "job_title", "industry",
-	"company_size", "annual_revenue", "country", "state", "city",
-	"postal_code", "campaign"
-};
-#define NFILL ((int) lengthof(fill_fields))
-
-static LeadflowPlan survivor_plan;
-static LeadflowPlan fill_plan;
-static int	fill_attnums[NFILL];
-
-static void
-build_fill_plans(const LeadflowLead *lead)
+static bool
+take_existing(LeadflowDirect *d, ItemPointer conflict, int64 *owner)
 {
-	StringInfoData select;
-	StringInfoData update;
-	int			i;
+	TupleTableSlot *existing = table_slot_create(d->rel, NULL);
+	TM_FailureData tmfd;
+	TM_Result	res;
+	bool		isnull;
+	bool		done = false;
 
-	if (fill_plan.sql != NULL)
-		return;
-
-	initStringInfo(&select);
-	initStringInfo(&update);
-	appendStringInfoString(&select, "SELECT ");
-	appendStringInfoString(&update, "UPDATE leadflow.leads SET last_activity_at = GREATEST(last_activity_at, $3)");
-	fill_plan.argtypes[0] = INT8OID;
-	fill_plan.argtypes[1] = INT8OID;
-	fill_plan.argtypes[2] = TIMESTAMPTZOID;
-	for (i = 0; i < NFILL; i++)
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	res = table_tuple_lock(d->rel, conflict, GetActiveSnapshot(), existing, GetCurrentCommandId(true),
+						   LockTupleNoKeyExclusive, LockWaitBlock, 0, &tmfd);
+	if (res == TM_Ok)
+		done = true;
+	else if (res == TM_Updated || res == TM_Deleted)
 	{
-		appendStringInfo(&select, "%s%s IS NULL", i > 0 ? ", " : "", fill_fields[i]);
-		appendStringInfo(&update, ", %s = COALESCE(%s, $%d)", fill_fields[i], fill_fields[i], i + 4);
-		fill_attnums[i] = SPI_fnumber(lead->desc, fill_fields[i]);
-		fill_plan.argtypes[i + 3] = SPI_gettypeid(lead->desc, fill_attnums[i]);
+		if (IsolationUsesXactSnapshot())
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to concurrent %s",
+							res == TM_Updated ? "update" : "delete")));
 	}
-	/* the survivor's owner, told of the merge, after the fill flags */
-	appendStringInfoString(&select, ", owner_rep_id, status FROM leadflow.leads WHERE org_id OPERATOR(pg_catalog.=) $1"
-						   " AND lead_id OPERATOR(pg_catalog.=) $2 FOR NO KEY UPDATE");
-	appendStringInfoString(&update, " WHERE org_id OPERATOR(pg_catalog.=) $1"
-						   " AND lead_id OPERATOR(pg_catalog.=) $2");
-
-	StaticAssertStmt(NFILL + 3 <= lengthof(fill_plan.argtypes), "too many fill fields");
-	survivor_plan.nargs = 2;
-	survivor_plan.argtypes[0] = INT8OID;
-	survivor_plan.argtypes[1] = INT8OID;
-	survivor_plan.sql = MemoryContextStrdup(TopMemoryContext, select.data);
-	fill_plan.nargs = NFILL + 3;
-	fill_plan.sql = MemoryContextStrdup(TopMemoryContext, update.data);
+	else
+		elog(ERROR, "leadflow: unexpected result %d locking a claim", (int) res);
+	if (done)
+	{
+		/* a claim this transaction cannot see was made concurrently */
+		if (IsolationUsesXactSnapshot() &&
+			!table_tuple_satisfies_snapshot(d->rel, existing, GetActiveSnapshot()) &&
+			!TransactionIdIsCurrentTransactionId(DatumGetTransactionId(slot_getsysattr(existing, MinTransactionIdAttributeNumber, &isnull))))
+			ereport(ERROR,
+					(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+					 errmsg("could not serialize access due to concurrent update")));
+		*owner = DatumGetInt64(slot_getattr(existing, LeadflowDirectAttnum(d, "lead_id"), &isnull));
+		LeadflowDirectUpdate(d, &existing->tts_tid, ExecCopySlotHeapTuple(existing));
+	}
+	PopActiveSnapshot();
+	ExecDropSingleTupleTableSlot(existing);
+	return done;
 }
 
 /*
- * Claims a new email (or phone: table lead_phones, column phone_e164)
- * without an executor: the speculative insertion of INSERT ... ON CONFLICT
- * (ExecInsert), for the common case of a key no lead owns yet.  Returns
- * false, having written nothing, when a row for the key exists or appears
- * meanwhile; the caller then takes the SPI path, which locks that row.
+ * Claims an email (or phone: table lead_phones, column phone_e164) for
+ * lead_id without an executor, into the table opened once for the
+ * statement (spi.c): the speculative insertion of INSERT ... ON CONFLICT
+ * (ExecInsert) for a key no lead owns yet, else the existing claim taken
+ * as its DO UPDATE would (take_existing).  Returns the claim's lead
+ * (lead_id when new), or 0, having written nothing, when only the SQL
+ * statement claims exactly (LeadflowDirectAllowed): the caller runs it.
+ * Waits for a concurrent claimant of the key.
  */
-static bool
-claim_new(const char *table, const char *column, int64 org_id, const char *key, int64 lead_id)
+static int64
+claim(const char *table, const char *column, int64 org_id, const char *key, int64 lead_id)
 {
-	LeadflowDirect d;
-	Relation	rel;
-	EState	   *estate;
-	ResultRelInfo *rri;
+	static const char *const known[] = {"lead_emails_leadflow_only", "lead_phones_leadflow_only"};
+	LeadflowDirect once;
+	LeadflowDirect *d = LeadflowDirectBegin(table, true, &once);
+	Relation	rel = d->rel;
+	EState	   *estate = d->estate;
+	ResultRelInfo *rri = d->rri;
 	TupleTableSlot *slot;
 	ItemPointerData conflict;
-	bool		inserted = false;
+	int64		owner = 0;
 
-	LeadflowDirectOpen(&d, table, true);
-	rel = d.rel;
-	estate = d.estate;
-	rri = d.rri;
 	slot = MakeSingleTupleTableSlot(RelationGetDescr(rel), table_slot_callbacks(rel));
 	ExecClearTuple(slot);
 	memset(slot->tts_isnull, false, sizeof(bool) * slot->tts_tupleDescriptor->natts);
-	slot->tts_values[LeadflowDirectAttnum(&d, "org_id") - 1] = Int64GetDatum(org_id);
-	slot->tts_values[LeadflowDirectAttnum(&d, column) - 1] = CStringGetTextDatum(key);
-	slot->tts_values[LeadflowDirectAttnum(&d, "lead_id") - 1] = Int64GetDatum(lead_id);
+	slot->tts_values[LeadflowDirectAttnum(d, "org_id") - 1] = Int64GetDatum(org_id);
+	slot->tts_values[LeadflowDirectAttnum(d, column) - 1] = CStringGetTextDatum(key);
+	slot->tts_values[LeadflowDirectAttnum(d, "lead_id") - 1] = Int64GetDatum(lead_id);
 	ExecStoreVirtualTuple(slot);
 	if (rel->rd_att->constr)
 		ExecConstraints(rri, slot, estate);
@@ -175,7 +163,12 @@ claim_new(const char *table, const char *column, int64 org_id, const char *key, 
 		CHECK_FOR_INTERRUPTS();
 		/* waits for an in-progress inserter of the same key */
 		if (!LeadflowCheckIndexConstraints(rri, slot, estate, &conflict))
-			break;
+		{
+			if (!LeadflowDirectAllowed(rel, ACL_UPDATE, known, lengthof(known), InvalidOid) ||
+				take_existing(d, &conflict, &owner))
+				break;
+			continue;			/* the claim changed meanwhile: look again */
+		}
 		token = SpeculativeInsertionLockAcquire(GetCurrentTransactionId());
 		table_tuple_insert_speculative(rel, slot, GetCurrentCommandId(true), 0, NULL, token);
 		recheck = LeadflowInsertIndexTuples(rri, slot, estate, true, &conflicted);
@@ -184,15 +177,15 @@ claim_new(const char *table, const char *column, int64 org_id, const char *key, 
 		list_free(recheck);
 		if (!conflicted)
 		{
-			inserted = true;
+			owner = lead_id;
 			break;
 		}
 		/* lost a race for the key: look again, now the other row is there */
 	}
 
 	ExecDropSingleTupleTableSlot(slot);
-	LeadflowDirectClose(&d);
-	return inserted;
+	LeadflowDirectEnd(d, &once);
+	return owner;
 }
 
 /*
@@ -212,19 +205,21 @@ LeadflowDedupClaim(LeadflowLead *lead, const char *email_normalized)
 	int64		owner;
 	int			rc;
 
-	if (claim_new("lead_emails", "email_normalized", lead->org_id, email_normalized, lead->lead_id))
-		return lead->lead_id;
-
-	args[0] = Int64GetDatum(lead->org_id);
-	args[1] = CStringGetTextDatum(email_normalized);
-	args[2] = Int64GetDatum(lead->lead_id);
-
-	SPI_connect();
-	rc = LeadflowExecute(&claim_plan, args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-		elog(ERROR, "leadflow: email claim failed: %s", SPI_result_code_string(rc));
-	owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	SPI_finish();
+	owner = claim("lead_emails", "email_normalized", lead->org_id, email_normalized, lead->lead_id);
+	if (owner == lead->lead_id)
+		return owner;
+	if (owner == 0)
+	{
+		args[0] = Int64GetDatum(lead->org_id);
+		args[1] = CStringGetTextDatum(email_normalized);
+		args[2] = Int64GetDatum(lead->lead_id);
+		SPI_connect();
+		rc = LeadflowExecute(&claim_plan, args, NULL, false, 0);
+		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+			elog(ERROR, "leadflow: email claim failed: %s", SPI_result_code_string(rc));
+		owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		SPI_finish();
+	}
 
 	if (owner != lead->lead_id)
 	{
@@ -283,19 +278,23 @@ LeadflowDedupPhoneClaim(LeadflowLead *lead, const char *phone_e164, bool has_ema
 	int64		owner;
 	int			rc;
 
-	if (!phones_ready() ||
-		claim_new("lead_phones", "phone_e164", lead->org_id, phone_e164, lead->lead_id))
+	if (!phones_ready())
 		return lead->lead_id;
+	owner = claim("lead_phones", "phone_e164", lead->org_id, phone_e164, lead->lead_id);
+	if (owner == lead->lead_id)
+		return owner;
 
 	args[0] = Int64GetDatum(lead->org_id);
 	args[1] = CStringGetTextDatum(phone_e164);
 	args[2] = Int64GetDatum(lead->lead_id);
-
 	SPI_connect();
-	rc = LeadflowExecute(&phone_claim_plan, args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-		elog(ERROR, "leadflow: phone claim failed: %s", SPI_result_code_string(rc));
-	owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	if (owner == 0)
+	{
+		rc = LeadflowExecute(&phone_claim_plan, args, NULL, false, 0);
+		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+			elog(ERROR, "leadflow: phone claim failed: %s", SPI_result_code_string(rc));
+		owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	}
 	if (owner != lead->lead_id && has_email)
 	{
 		/* both have an email? then they are two people sharing a line */
@@ -386,116 +385,6 @@ LeadflowDedupReleaseEmail(const LeadflowLead *lead, const char *email_normalized
 	if (rc != SPI_OK_DELETE)
 		elog(ERROR, "leadflow: email release failed: %s", SPI_result_code_string(rc));
 	SPI_finish();
-}
-
-/*
- * LeadflowDedupTouchSurvivor
- *		A duplicate arrived: the survivor keeps its owner, gets its empty
- *		fields filled from the newcomer, a form_submit signal, a
- *		duplicate_touch journey row and last_activity_at = now().  The
- *		newcomer's journey records the merge.
- *
- * Locks the survivor row (FOR NO KEY UPDATE) before journaling on it.
- */
-void
-LeadflowDedupTouchSurvivor(LeadflowLead *lead, int64 survivor_id, const char *reason)
-{
-	const char *source = LeadflowLeadText(lead, leadflow_cols.source);
-	Datum		args[NFILL + 3];
-	char		nulls[NFILL + 3];
-	Datum		sargs[4];
-	char		snulls[4];
-	LeadflowJson detail;
-	HeapTuple	row;
-	TupleDesc	desc;
-	bool		isnull;
-	int			i;
-	int			rc;
-	LeadflowRequest request;
-	int64		survivor_owner;
-	char	   *survivor_status;
-	MemoryContext caller_cxt = CurrentMemoryContext;
-
-	build_fill_plans(lead);
-	/* in the caller's per-row context: it outlives our SPI connection */
-	LeadflowJsonBegin(&detail);
-	SPI_connect();
-
-	args[0] = Int64GetDatum(lead->org_id);
-	args[1] = Int64GetDatum(survivor_id);
-	rc = LeadflowExecute(&survivor_plan, args, NULL, false, 0);
-	if (rc != SPI_OK_SELECT || SPI_processed != 1)
-		elog(ERROR, "leadflow: survivor " INT64_FORMAT " of an email claim not found", survivor_id);
-	row = SPI_tuptable->vals[0];
-	desc = SPI_tuptable->tupdesc;
-	{
-		Datum		owner = SPI_getbinval(row, desc, NFILL + 1, &isnull);
-
-		survivor_owner = isnull ? 0 : DatumGetInt64(owner);
-		survivor_status = MemoryContextStrdup(caller_cxt, SPI_getvalue(row, desc, NFILL + 2));
-	}
-
-	LeadflowJsonInt(&detail, "duplicate_lead_id", lead->lead_id);
-	LeadflowJsonText(&detail, "source", source);
-	LeadflowJsonArray(&detail, "filled");
-	memset(nulls, ' ', sizeof(nulls));
-	args[2] = TimestampTzGetDatum(LeadflowNow());
-	for (i = 0; i < NFILL; i++)
-	{
-		int			attnum = fill_attnums[i];
-		bool		empty = DatumGetBool(SPI_getbinval(row, desc, i + 1, &isnull));
-
-		args[i + 3] = lead->values[attnum - 1];
-		nulls[i + 3] = lead->nulls[attnum - 1] ? 'n' : ' ';
-		if (empty && !lead->nulls[attnum - 1])
-			LeadflowJsonText(&detail, NULL, fill_fields[i]);
-	}
-
-	/*
-	 * First the touch, then what it causes: the form_submit signal, and one
-	 * update that fills the empty fields, moves the last activity and
-	 * rescores for both (the signal's trigger leaves the lead to us).
-	 */
-	LeadflowJourneyAppend(lead->org_id, survivor_id, "duplicate_touch", LeadflowJsonFinish(&detail));
-
-	sargs[0] = Int64GetDatum(lead->org_id);
-	sargs[1] = Int64GetDatum(survivor_id);
-	sargs[2] = Int64GetDatum(lead->lead_id);
-	sargs[3] = source ? CStringGetTextDatum(source) : (Datum) 0;
-	snulls[0] = snulls[1] = snulls[2] = ' ';
-	snulls[3] = source ? ' ' : 'n';
-	request = *LeadflowCurrentRequest();
-	request.signal_lead_updated = true;
-	(void) LeadflowExecuteUnder(&request, &signal_plan, sargs, snulls, SPI_OK_INSERT);
-
-	/* an archived or unqualified survivor is reopened by this update */
-	request = *LeadflowCurrentRequest();
-	request.rescore_reason = "signal";
-	request.reactivate_source = source ? source : "";
-	(void) LeadflowExecuteUnder(&request, &fill_plan, args, nulls, SPI_OK_UPDATE);
-	SPI_finish();
-
-	LeadflowJsonBegin(&detail);
-	LeadflowJsonInt(&detail, "merged_into", survivor_id);
-	LeadflowJsonText(&detail, "reason", reason);
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "merged", LeadflowJsonFinish(&detail));
-
-	/* the survivor's owner is told; a newcomer has no owner of its own */
-	LeadflowJsonBegin(&detail);
-	LeadflowJsonInt(&detail, "survivor_id", survivor_id);
-	LeadflowJsonInt(&detail, "duplicate_id", lead->lead_id);
-	if (survivor_owner != 0)
-		LeadflowJsonInt(&detail, "survivor_rep_id", survivor_owner);
-	else
-		LeadflowJsonNull(&detail, "survivor_rep_id");
-	if (LeadflowLeadIsNull(lead, leadflow_cols.owner_rep_id))
-		LeadflowJsonNull(&detail, "duplicate_rep_id");
-	else
-		LeadflowJsonInt(&detail, "duplicate_rep_id", LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id));
-	LeadflowJsonText(&detail, "reason", reason);
-	/* a converted lead's return is this touch: its owner is told here */
-	LeadflowJsonText(&detail, "survivor_status", survivor_status);
-	LeadflowEvent(lead->org_id, "merged", survivor_id, survivor_owner, LeadflowJsonFinish(&detail));
 }
 
 /*

@@ -2,22 +2,31 @@
  *
  * lead.c
  *	  The lead row (lead.h): attribute numbers of the leads columns, the
- *	  accessors the stages read and change a row through, and which
- *	  statuses are open.
+ *	  accessors the stages read and change a row through, which statuses
+ *	  are open, and the pipeline's own lock and update of a stored lead
+ *	  (a duplicate's survivor) below the executor.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/nbtree.h"
+#include "access/tableam.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "executor/spi.h"
 #include "fmgr.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/snapmgr.h"
 #include "utils/typcache.h"
 
+#include "compat.h"
 #include "lead.h"
 #include "spi.h"
 #include "tenant.h"
@@ -228,4 +237,113 @@ leadflow_open_statuses(PG_FUNCTION_ARGS)
 	for (i = 0; i < (int) lengthof(open_statuses); i++)
 		elems[i] = CStringGetTextDatum(open_statuses[i]);
 	PG_RETURN_ARRAYTYPE_P(construct_array(elems, lengthof(open_statuses), TEXTOID, -1, false, TYPALIGN_INT));
+}
+
+
+/*
+ * LeadflowLeadLock
+ *		Reads lead (org_id, lead_id) through the primary key of leads and
+ *		locks it FOR NO KEY UPDATE, with the semantics of SELECT ... FOR NO
+ *		KEY UPDATE under the active snapshot (spi.c
+ *		LeadflowDirectLockByKey).  Returns NULL when there is no such lead,
+ *		else a copy of the locked version in the current memory context
+ *		(t_self: where it is).
+ */
+HeapTuple
+LeadflowLeadLock(int64 org_id, int64 lead_id)
+{
+	LeadflowDirect once;
+	LeadflowDirect *d = LeadflowDirectBegin("leads", false, &once);
+	TupleTableSlot *slot = table_slot_create(d->rel, NULL);
+	HeapTuple	row = NULL;
+
+	if (LeadflowDirectLockByKey(d, org_id, lead_id, slot))
+	{
+		row = ExecCopySlotHeapTuple(slot);
+		row->t_self = slot->tts_tid;
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	LeadflowDirectEnd(d, &once);
+	return row;
+}
+
+/*
+ * LeadflowLeadUpdate
+ *		Writes the new version of a lead locked by LeadflowLeadLock
+ *		(old->t_self) below the executor (spi.c LeadflowDirectUpdate).
+ *		What an UPDATE's triggers would do is the caller's
+ *		(pipeline_update.c).
+ */
+void
+LeadflowLeadUpdate(HeapTuple old, HeapTuple tuple)
+{
+	LeadflowDirect once;
+	LeadflowDirect *d = LeadflowDirectBegin("leads", false, &once);
+
+	LeadflowDirectUpdate(d, &old->t_self, tuple);
+	LeadflowDirectEnd(d, &once);
+}
+
+/*
+ * LeadflowLeadCompanyOwner
+ *		Company affinity's probe: into *owner the owner of the org's live
+ *		lead at company_domain domain (other than lead exclude) assigned
+ *		last, 0 if none, read through leads_company_owner in its order, as
+ *		the SQL query it replaces: a new command and snapshot first, so that
+ *		the leads this statement inserted before count.  Returns false when
+ *		it cannot answer so (the index missing, the role may not read
+ *		leads): the caller asks SQL.
+ */
+bool
+LeadflowLeadCompanyOwner(int64 org_id, const char *domain, int64 exclude, int64 *owner)
+{
+	LeadflowDirect once;
+	LeadflowDirect *d;
+	Relation	index = NULL;
+	TupleTableSlot *slot;
+	ScanKeyData key[2];
+	IndexScanDesc scan;
+	int			i;
+
+	*owner = 0;
+	if (pg_class_aclcheck(leadflow_cols.relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
+		return false;
+	d = LeadflowDirectBegin("leads", false, &once);
+	for (i = 0; i < d->rri->ri_NumIndices; i++)
+		if (strcmp(RelationGetRelationName(d->rri->ri_IndexRelationDescs[i]), "leads_company_owner") == 0)
+			index = d->rri->ri_IndexRelationDescs[i];
+	if (index == NULL)
+	{
+		LeadflowDirectEnd(d, &once);
+		return false;
+	}
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(org_id));
+	ScanKeyEntryInitialize(&key[1], 0, 2, BTEqualStrategyNumber, InvalidOid,
+						   index->rd_indcollation[1], F_TEXTEQ, CStringGetTextDatum(domain));
+	slot = table_slot_create(d->rel, NULL);
+	scan = LeadflowIndexBeginScan(d->rel, index, GetActiveSnapshot(), 2);
+	index_rescan(scan, key, 2, NULL, 0);
+	while (*owner == 0 && index_getnext_slot(scan, ForwardScanDirection, slot))
+	{
+		bool		no_owner;
+		bool		merged;
+		bool		erased;
+		bool		isnull;
+		Datum		rep = slot_getattr(slot, leadflow_cols.owner_rep_id, &no_owner);
+
+		(void) slot_getattr(slot, leadflow_cols.merged_into, &merged);
+		(void) slot_getattr(slot, leadflow_cols.erased_at, &erased);
+		/* the index predicate holds; erased and the excluded lead are not */
+		if (!no_owner && merged && erased &&
+			DatumGetInt64(slot_getattr(slot, leadflow_cols.lead_id, &isnull)) != exclude)
+			*owner = DatumGetInt64(rep);
+	}
+	index_endscan(scan);
+	ExecDropSingleTupleTableSlot(slot);
+	PopActiveSnapshot();
+	LeadflowDirectEnd(d, &once);
+	return true;
 }

@@ -72,6 +72,11 @@ extern void LeadflowLeadCopy(LeadflowLead *copy, const LeadflowLead *lead);
 /* the lead a row for this lead belongs to (its survivor, or itself); in SPI */
 extern int64 LeadflowSurvivorOf(int64 org_id, int64 lead_id);
 
+/* the pipeline's own lock and update of a stored lead (a survivor) */
+extern HeapTuple LeadflowLeadLock(int64 org_id, int64 lead_id);
+extern void LeadflowLeadUpdate(HeapTuple old, HeapTuple tuple);
+extern bool LeadflowLeadCompanyOwner(int64 org_id, const char *domain, int64 exclude, int64 *owner);
+
 /* thresholds a rescore crossed upward (scoring reports, routing and nurture act) */
 #define LEADFLOW_CROSSED_HOT		1
 #define LEADFLOW_CROSSED_ESCALATE	2

@@ -37,6 +37,7 @@
 #include "utils/typcache.h"
 
 #include "dedup.h"
+#include "dedup_touch.h"
 #include "enrich.h"
 #include "journey.h"
 #include "lead.h"
@@ -362,7 +363,7 @@ lead_insert(TriggerData *td)
 		LeadflowFailpoint("dedup");
 		if (survivor != lead.lead_id)
 		{
-			LeadflowDedupTouchSurvivor(&lead, survivor, "same email");
+			LeadflowPipelineTouchSurvivor(td->tg_relation, &lead, survivor, "same email");
 			LeadflowJourneyCreationEnd(LeadflowCurrentRequest()->creation);
 			return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values,
 									 lead.nulls, lead.replace);
@@ -377,7 +378,7 @@ lead_insert(TriggerData *td)
 		{
 			if (email_normalized != NULL)
 				LeadflowDedupReleaseEmail(&lead, email_normalized);
-			LeadflowDedupTouchSurvivor(&lead, survivor, "same phone");
+			LeadflowPipelineTouchSurvivor(td->tg_relation, &lead, survivor, "same phone");
 			LeadflowJourneyCreationEnd(LeadflowCurrentRequest()->creation);
 			return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values,
 									 lead.nulls, lead.replace);
@@ -479,8 +480,9 @@ leadflow_lead_pipeline(PG_FUNCTION_ARGS)
  *
  * Writes what the statement's rows left in the transaction buffers: the
  * journey rows, the rotation state and rule hits, the prediction counts
- * (TxbufFlushAll; each buffer registered itself when it first buffered).
- * Statements the pipeline runs for a row (a survivor's update) end inside
+ * (TxbufFlushAll; each buffer registered itself when it first buffered),
+ * then closes the tables the rows wrote below the executor (spi.c).
+ * Statements the pipeline runs for a row (a signal's rescore) end inside
  * the outer statement, which flushes once when it ends: flushing there
  * would rewrite the same rows once per duplicate.  Runs in the trigger's
  * memory context and subtransaction: if that aborts, the writes are rolled
@@ -495,7 +497,10 @@ leadflow_statement_end(PG_FUNCTION_ARGS)
 	if (!CALLED_AS_TRIGGER(fcinfo))
 		elog(ERROR, "statement_end: not called as a trigger");
 	if (LeadflowCurrentRequest()->pipeline_depth == 0)
+	{
 		TxbufFlushAll();
+		LeadflowDirectEndStatement();
+	}
 	return PointerGetDatum(NULL);
 }
 

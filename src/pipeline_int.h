@@ -26,5 +26,7 @@ extern void LeadflowPipelineJsonOwner(LeadflowJson *detail, const char *key, con
 extern void LeadflowPipelineCheckReferences(const LeadflowLead *lead, const bool *check);
 extern void LeadflowPipelineRefuseNullKeys(const LeadflowLead *lead);
 extern HeapTuple LeadflowPipelineUpdate(TriggerData *td);
+extern void LeadflowPipelineTouchSurvivor(Relation rel, LeadflowLead *lead, int64 survivor_id,
+										  const char *reason);
 
 #endif							/* LEADFLOW_PIPELINE_INT_H */

@@ -13,14 +13,19 @@
 #include "postgres.h"
 
 #include "access/htup_details.h"
+#include "access/xact.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "miscadmin.h"
+#include "utils/acl.h"
 #include "utils/builtins.h"
 #include "utils/datum.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "dedup.h"
+#include "dedup_touch.h"
 #include "journey.h"
 #include "lead.h"
 #include "notify.h"
@@ -228,22 +233,22 @@ journal_user_changes(const LeadflowLead *old, const LeadflowLead *lead, bool rou
 }
 
 /*
- * BEFORE UPDATE: keys stay; a changed email or phone is normalized again
- * and a live lead's email claim moves with it; a live lead is rescored
- * when its data changed or scoring asked for it (new signal, rescore);
- * updated_at moves.
+ * The work of an update of a lead, on the old row and the row being
+ * written (changed in place): keys stay; a changed email or phone is
+ * normalized again and a live lead's email claim moves with it; a live
+ * lead is rescored when its data changed or scoring asked for it (new
+ * signal, rescore); updated_at moves.  For the trigger and for the
+ * pipeline's own update of a survivor.
  */
-HeapTuple
-LeadflowPipelineUpdate(TriggerData *td)
+static void
+update_row(LeadflowLead *oldp, LeadflowLead *leadp)
 {
 	const LeadflowRequest *request = LeadflowCurrentRequest();
-	LeadflowLead old;
-	LeadflowLead lead;
+	LeadflowLead old = *oldp;
+	LeadflowLead lead = *leadp;
 	bool		routed = false;
 	const char *reactivated_from = NULL;
 
-	LeadflowLeadFromTuple(&old, RelationGetDescr(td->tg_relation), td->tg_trigtuple);
-	LeadflowLeadFromTuple(&lead, RelationGetDescr(td->tg_relation), td->tg_newtuple);
 	LeadflowPipelineRefuseNullKeys(&lead);
 	if (lead.org_id != old.org_id || lead.lead_id != old.lead_id)
 		ereport(ERROR,
@@ -365,5 +370,129 @@ LeadflowPipelineUpdate(TriggerData *td)
 		journal_user_changes(&old, &lead, routed);
 	LeadflowLeadSet(&lead, leadflow_cols.updated_at,
 					TimestampTzGetDatum(LeadflowNow()), false);
+	*leadp = lead;
+}
+
+/* BEFORE UPDATE: update_row on the trigger's rows */
+HeapTuple
+LeadflowPipelineUpdate(TriggerData *td)
+{
+	LeadflowLead old;
+	LeadflowLead lead;
+
+	LeadflowLeadFromTuple(&old, RelationGetDescr(td->tg_relation), td->tg_trigtuple);
+	LeadflowLeadFromTuple(&lead, RelationGetDescr(td->tg_relation), td->tg_newtuple);
+	update_row(&old, &lead);
 	return heap_modify_tuple(td->tg_newtuple, lead.desc, lead.values, lead.nulls, lead.replace);
+}
+
+
+/*
+ * Whether the pipeline may update a survivor itself, below the executor,
+ * with the same outcome as the UPDATE the SQL path runs (spi.c
+ * LeadflowDirectAllowed, and the role may read leads): the only UPDATE
+ * triggers on leads are leadflow's, those whose work this does (the
+ * pipeline; the statement end, which does nothing for a nested statement)
+ * or that cannot fire here.  A bounced survivor whose email the touch
+ * fills (the email status reset) and a reopening into a qualified stage
+ * (the conversion on qualified) take the SQL path.
+ */
+static bool
+direct_touch(Relation rel, const LeadflowLead *survivor, const LeadflowLead *filled)
+{
+	static const char *const known[] = {
+		"leads_pipeline", "leads_statement_end", "leads_email_status_reset", "leads_convert_on_qualified"
+	};
+	int			email_status = SPI_fnumber(survivor->desc, "email_status");
+
+	if (pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
+		!LeadflowDirectAllowed(rel, ACL_UPDATE, known, lengthof(known), InvalidOid))
+		return false;
+	if (email_status > 0 && survivor->nulls[leadflow_cols.email - 1] &&
+		!filled->nulls[leadflow_cols.email - 1] && !survivor->nulls[email_status - 1] &&
+		strcmp(TextDatumGetCString(survivor->values[email_status - 1]), "bounced") == 0)
+		return false;
+	if (LeadflowLeadIsNull(survivor, leadflow_cols.merged_into) &&
+		LeadflowLeadIsNull(survivor, leadflow_cols.erased_at))
+	{
+		LeadflowLead probe;
+
+		LeadflowLeadCopy(&probe, filled);
+		if (LeadflowWorkflowReactivate(survivor, &probe) != NULL &&
+			strcmp(LeadflowLeadText(&probe, leadflow_cols.status), "qualified") == 0)
+			return false;
+	}
+	return true;
+}
+
+typedef struct Touch
+{
+	LeadflowLead *old;
+	LeadflowLead *lead;
+} Touch;
+
+static void
+touch_work(void *arg)
+{
+	Touch	   *touch = (Touch *) arg;
+
+	update_row(touch->old, touch->lead);
+}
+
+/*
+ * LeadflowPipelineTouchSurvivor
+ *		A duplicate arrived (lead_insert): its survivor, locked here, is
+ *		touched (dedup.c: duplicate_touch, form_submit signal, empty fields
+ *		filled) and updated by the pipeline itself, rescored for the signal
+ *		and reopened if closed, as the leads trigger would for the UPDATE
+ *		the SQL path runs, without running that UPDATE: no executor, no
+ *		trigger re-entered, the table's indexes and CHECK constraints
+ *		prepared once per statement (lead.c).  Then the newcomer's merge is
+ *		journaled and announced.
+ *
+ * Statements of the touch see the work before them, as consecutive SQL
+ * statements would: a new command and, at READ COMMITTED, a new snapshot.
+ * Takes the survivor's row lock (FOR NO KEY UPDATE) until commit.
+ */
+void
+LeadflowPipelineTouchSurvivor(Relation rel, LeadflowLead *lead, int64 survivor_id, const char *reason)
+{
+	LeadflowRequest request = *LeadflowCurrentRequest();
+	const char *source = LeadflowLeadText(lead, leadflow_cols.source);
+	HeapTuple	row;
+	LeadflowLead old;
+	LeadflowLead filled;
+	Touch		touch;
+
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	row = LeadflowLeadLock(lead->org_id, survivor_id);
+	if (row == NULL)
+		elog(ERROR, "leadflow: survivor " INT64_FORMAT " of an email claim not found", survivor_id);
+	LeadflowLeadFromTuple(&old, RelationGetDescr(rel), row);
+	LeadflowDedupFill(lead, &old, &filled);
+	if (!direct_touch(rel, &old, &filled))
+	{
+		PopActiveSnapshot();
+		LeadflowDedupTouchSurvivor(lead, survivor_id, reason);
+		return;
+	}
+
+	LeadflowDedupTouch(lead, &old);
+	/* the update sees the signal: a new command, the snapshot moved to it */
+	CommandCounterIncrement();
+	UpdateActiveSnapshotCommandId();
+	/* as the UPDATE's trigger would: one pipeline level deeper */
+	request.rescore_reason = "signal";
+	request.reactivate_source = source ? source : "";
+	request.pipeline_depth++;
+	touch.old = &old;
+	touch.lead = &filled;
+	LeadflowRunUnder(&request, touch_work, &touch);
+	LeadflowLeadUpdate(row, heap_form_tuple(filled.desc, filled.values, filled.nulls));
+	PopActiveSnapshot();
+
+	LeadflowDedupMerged(lead, survivor_id, LeadflowLeadInt64(&old, leadflow_cols.owner_rep_id),
+						LeadflowLeadText(&old, leadflow_cols.status), reason);
 }

@@ -282,17 +282,20 @@ LeadflowRouteDecide(RouteCtx *c, LeadflowLead *lead, RouteDecision *d, ShadowDec
 	{
 		int64		owner = 0;
 
-		args[0] = Int64GetDatum(lead->org_id);
-		args[1] = CStringGetTextDatum(domain);
-		args[2] = Int64GetDatum(lead->lead_id);
-		SPI_connect();
-		/* not read-only: see the leads this statement inserted before */
-		rc = LeadflowExecute(&affinity_plan, args, NULL, false, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "leadflow: affinity lookup failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed == 1)
-			owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		SPI_finish();
+		if (!LeadflowLeadCompanyOwner(lead->org_id, domain, lead->lead_id, &owner))
+		{
+			args[0] = Int64GetDatum(lead->org_id);
+			args[1] = CStringGetTextDatum(domain);
+			args[2] = Int64GetDatum(lead->lead_id);
+			SPI_connect();
+			/* not read-only: see the leads this statement inserted before */
+			rc = LeadflowExecute(&affinity_plan, args, NULL, false, 1);
+			if (rc != SPI_OK_SELECT)
+				elog(ERROR, "leadflow: affinity lookup failed: %s", SPI_result_code_string(rc));
+			if (SPI_processed == 1)
+				owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+			SPI_finish();
+		}
 		if (owner != 0 && (d->rep_id = try_rep(c, "company_affinity", owner)) != 0)
 			d->path = "company_affinity";
 	}

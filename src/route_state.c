@@ -25,7 +25,10 @@
 #include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
+#include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "route_state.h"
@@ -416,11 +419,131 @@ flush_run(LeadflowPlan *plan, FlushCols *f, const Oid *types, int ncols, int exp
 }
 
 /*
+ * The UPDATE a flush runs on rep_load or team_rotation (columns: the key,
+ * then what it sets), done below the executor: one row version per rep or
+ * team, under the caller's snapshot, on rows this transaction locked when
+ * it read them.  Returns false, having written nothing, when only the
+ * statement does it exactly (spi.c LeadflowDirectAllowed): the caller
+ * runs it.
+ */
+static bool
+flush_direct(const char *table, const char *const *columns, int ncols, FlushCols *f,
+			 const char *trigger, const char *referenced)
+{
+	LeadflowDirect once;
+	LeadflowDirect *d;
+	AttrNumber	attnums[6];
+	Datum		values[6];
+	bool		nulls[6];
+	int			row;
+	int			c;
+
+	if (f->n == 0)
+		return true;
+	d = LeadflowDirectBegin(table, false, &once);
+	if (!LeadflowDirectAllowed(d->rel, ACL_UPDATE, &trigger, 1,
+							   get_relname_relid(referenced, RelationGetNamespace(d->rel))))
+	{
+		LeadflowDirectEnd(d, &once);
+		return false;
+	}
+	for (c = 2; c < ncols; c++)
+		attnums[c - 2] = LeadflowDirectAttnum(d, columns[c]);
+	for (row = 0; row < f->n; row++)
+	{
+		for (c = 2; c < ncols; c++)
+		{
+			values[c - 2] = f->v[c][row];
+			nulls[c - 2] = f->isnull[c][row];
+		}
+		(void) LeadflowDirectUpdateByKey(d, DatumGetInt64(f->v[0][row]), DatumGetInt64(f->v[1][row]),
+										 ncols - 2, attnums, values, nulls);
+	}
+	LeadflowDirectEnd(d, &once);
+	return true;
+}
+
+/* rule hits in the upsert's lock order: (org_id, rule_id) */
+static int
+hits_cmp(const void *a, const void *b)
+{
+	const RuleHits *x = (const RuleHits *) a;
+	const RuleHits *y = (const RuleHits *) b;
+
+	if (x->key.org_id != y->key.org_id)
+		return x->key.org_id < y->key.org_id ? -1 : 1;
+	if (x->key.id != y->key.id)
+		return x->key.id < y->key.id ? -1 : 1;
+	return 0;
+}
+
+/*
+ * The rule hits added to their routing_rule_stats rows below the
+ * executor, as the upsert's ON CONFLICT DO UPDATE would, in its lock
+ * order: each row locked (its newest version at READ COMMITTED), then
+ * written with the sums.  Stops at the first rule without a row (a new
+ * row is the upsert's: its foreign key's check and lock) and returns how
+ * many it wrote: the rest, all later in that order, go to the upsert.
+ */
+static int
+hits_direct(RuleHits *rows, int n)
+{
+	static const char *const trigger = "routing_rule_stats_leadflow_only";
+	LeadflowDirect once;
+	LeadflowDirect *d;
+	TupleTableSlot *slot;
+	AttrNumber	att[3];
+	int			done;
+
+	if (n == 0)
+		return 0;
+	d = LeadflowDirectBegin("routing_rule_stats", false, &once);
+	if (!LeadflowDirectAllowed(d->rel, ACL_UPDATE, &trigger, 1,
+							   get_relname_relid("routing_rules", RelationGetNamespace(d->rel))))
+	{
+		LeadflowDirectEnd(d, &once);
+		return 0;
+	}
+	att[0] = LeadflowDirectAttnum(d, "hits");
+	att[1] = LeadflowDirectAttnum(d, "shadow_hits");
+	att[2] = LeadflowDirectAttnum(d, "last_hit");
+	slot = table_slot_create(d->rel, NULL);
+	qsort(rows, n, sizeof(RuleHits), hits_cmp);
+	for (done = 0; done < n; done++)
+	{
+		RuleHits   *h = &rows[done];
+		TupleDesc	desc = RelationGetDescr(d->rel);
+		Datum	   *v;
+		bool	   *isnull;
+		TimestampTz last;
+
+		if (!LeadflowDirectLockByKey(d, h->key.org_id, h->key.id, slot))
+			break;
+		slot_getallattrs(slot);
+		v = palloc(desc->natts * sizeof(Datum));
+		isnull = palloc(desc->natts * sizeof(bool));
+		memcpy(v, slot->tts_values, desc->natts * sizeof(Datum));
+		memcpy(isnull, slot->tts_isnull, desc->natts * sizeof(bool));
+		/* hits = s.hits + excluded.hits, ..., last_hit = GREATEST(s.last_hit, excluded.last_hit) */
+		v[att[0] - 1] = Int64GetDatum(DatumGetInt64(v[att[0] - 1]) + h->hits);
+		v[att[1] - 1] = Int64GetDatum(DatumGetInt64(v[att[1] - 1]) + h->shadow_hits);
+		last = isnull[att[2] - 1] ? h->last_hit : Max(DatumGetTimestampTz(v[att[2] - 1]), h->last_hit);
+		v[att[2] - 1] = TimestampTzGetDatum(last);
+		isnull[att[2] - 1] = false;
+		LeadflowDirectUpdate(d, &slot->tts_tid, heap_form_tuple(desc, v, isnull));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	LeadflowDirectEnd(d, &once);
+	return done;
+}
+
+/*
  * LeadflowRouteFlush
  *		Writes the changed rotation state and rule hits of this
- *		transaction: one UPDATE of rep_load, one of team_rotation and one
- *		upsert of routing_rule_stats, however many leads the statement
- *		routed.
+ *		transaction: one row version per changed rep and team (written
+ *		below the executor, else one UPDATE of rep_load and one of
+ *		team_rotation) and one upsert of routing_rule_stats, however many
+ *		leads the statement routed.
  */
 void
 LeadflowRouteFlush(void)
@@ -428,16 +551,27 @@ LeadflowRouteFlush(void)
 	static const Oid rep_types[6] = {INT8OID, INT8OID, INT4OID, INT8OID, TIMESTAMPTZOID, INT8OID};
 	static const Oid team_types[3] = {INT8OID, INT8OID, INT8OID};
 	static const Oid hit_types[5] = {INT8OID, INT8OID, INT8OID, INT8OID, TIMESTAMPTZOID};
+	static const char *const rep_columns[6] = {
+		"org_id", "rep_id", "open_leads", "assigned_total", "last_assigned_at", "current_weight"
+	};
+	static const char *const team_columns[3] = {"org_id", "team_id", "last_rep_id"};
 	HASH_SEQ_STATUS seq;
 	LeadflowRepState   *rs;
 	LeadflowTeamState  *ts;
 	RuleHits   *h;
+	RuleHits   *hits;
+	int			nhits;
+	int			i;
 	FlushCols	f;
 
 	if (TxbufTableSize(&txn_reps) == 0 && TxbufTableSize(&txn_teams) == 0 &&
 		TxbufTableSize(&txn_hits) == 0)
 		return;
 	SPI_connect();
+	/* what an UPDATE statement would see: a new command and snapshot */
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
 
 	flush_cols_init(&f, TxbufTableSize(&txn_reps));
 	TxbufSeqInit(&txn_reps, &seq);
@@ -456,7 +590,8 @@ LeadflowRouteFlush(void)
 		f.n++;
 		rs->dirty = false;
 	}
-	flush_run(&rep_flush_plan, &f, rep_types, 6, SPI_OK_UPDATE);
+	if (!flush_direct("rep_load", rep_columns, 6, &f, "rep_load_leadflow_only", "reps"))
+		flush_run(&rep_flush_plan, &f, rep_types, 6, SPI_OK_UPDATE);
 
 	flush_cols_init(&f, TxbufTableSize(&txn_teams));
 	TxbufSeqInit(&txn_teams, &seq);
@@ -471,20 +606,28 @@ LeadflowRouteFlush(void)
 		f.n++;
 		ts->dirty = false;
 	}
-	flush_run(&team_flush_plan, &f, team_types, 3, SPI_OK_UPDATE);
+	if (!flush_direct("team_rotation", team_columns, 3, &f, "team_rotation_leadflow_only", "teams"))
+		flush_run(&team_flush_plan, &f, team_types, 3, SPI_OK_UPDATE);
 
-	flush_cols_init(&f, TxbufTableSize(&txn_hits));
+	hits = palloc(sizeof(RuleHits) * Max(TxbufTableSize(&txn_hits), 1));
+	nhits = 0;
 	TxbufSeqInit(&txn_hits, &seq);
 	while ((h = TxbufSeqNext(&txn_hits, &seq)) != NULL)
 	{
-		f.v[0][f.n] = Int64GetDatum(h->key.org_id);
-		f.v[1][f.n] = Int64GetDatum(h->key.id);
-		f.v[2][f.n] = Int64GetDatum(h->hits);
-		f.v[3][f.n] = Int64GetDatum(h->shadow_hits);
-		f.v[4][f.n] = TimestampTzGetDatum(h->last_hit);
-		f.n++;
+		hits[nhits++] = *h;
 		TxbufRemove(&txn_hits, h);
 	}
+	flush_cols_init(&f, nhits);
+	for (i = hits_direct(hits, nhits); i < nhits; i++)
+	{
+		f.v[0][f.n] = Int64GetDatum(hits[i].key.org_id);
+		f.v[1][f.n] = Int64GetDatum(hits[i].key.id);
+		f.v[2][f.n] = Int64GetDatum(hits[i].hits);
+		f.v[3][f.n] = Int64GetDatum(hits[i].shadow_hits);
+		f.v[4][f.n] = TimestampTzGetDatum(hits[i].last_hit);
+		f.n++;
+	}
 	flush_run(&hits_flush_plan, &f, hit_types, 5, SPI_OK_INSERT);
+	PopActiveSnapshot();
 	SPI_finish();
 }

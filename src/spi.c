@@ -10,18 +10,32 @@
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
+#include "access/nbtree.h"
 #include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/namespace.h"
+#include "catalog/pg_trigger.h"
+#include "commands/trigger.h"
 #include "executor/executor.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "optimizer/cost.h"
 #include "parser/parse_relation.h"
+#include "rewrite/rowsecurity.h"
+#include "utils/acl.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
+#include "utils/memutils.h"
 #include "utils/plancache.h"
 #include "utils/rel.h"
+#include "utils/resowner.h"
+#include "utils/rls.h"
+#include "utils/snapmgr.h"
 
+#include "compat.h"
+#include "request.h"
 #include "spi.h"
 #include "tenant.h"
 
@@ -217,6 +231,310 @@ LeadflowDirectClose(LeadflowDirect *d)
 	ExecCloseIndices(d->rri);
 	FreeExecutorState(d->estate);
 	table_close(d->rel, NoLock);
+}
+
+/*
+ * Tables written below the executor, kept open for the statement: opened
+ * on first use and closed when the statement ends (LeadflowDirectEndStatement,
+ * from the statement-end trigger of leads), so that a table's indexes are
+ * opened and its CHECK constraints prepared once per statement, not once
+ * per row.  An error releases them with the resource owner they were
+ * opened under; they are then forgotten.  A caller outside the leads
+ * trigger (no statement_end to come) or under another resource owner (a
+ * subtransaction inside a row's work) gets the table for the one call.
+ */
+#define NDIRECT 6
+
+typedef struct DirectEntry
+{
+	char	   *relname;
+	bool		speculative;
+	LeadflowDirect d;
+} DirectEntry;
+
+static DirectEntry direct[NDIRECT];
+static int	ndirect;
+static MemoryContext direct_cxt;
+static ResourceOwner direct_owner;
+static bool direct_callback;
+
+static void
+direct_forget(void)
+{
+	if (direct_cxt != NULL)
+		MemoryContextDelete(direct_cxt);
+	direct_cxt = NULL;
+	direct_owner = NULL;
+	ndirect = 0;
+}
+
+/* the statement's resources are released (an error): forget the tables */
+static void
+direct_release(ResourceReleasePhase phase, bool isCommit, bool isTopLevel, void *arg)
+{
+	if (phase == RESOURCE_RELEASE_BEFORE_LOCKS && direct_owner != NULL &&
+		CurrentResourceOwner == direct_owner)
+		direct_forget();
+}
+
+/*
+ * LeadflowDirectBegin, LeadflowDirectEnd
+ *		The statement's open table (LeadflowDirectOpen) of that name,
+ *		opened on first use, or *once opened for this call alone; End
+ *		closes it if it was the latter.  Per-row allocations of the
+ *		caller go in its own context; it resets the per-tuple context of
+ *		the table's executor state after each row.
+ */
+LeadflowDirect *
+LeadflowDirectBegin(const char *relname, bool speculative, LeadflowDirect *once)
+{
+	DirectEntry *e;
+	MemoryContext old;
+	int			i;
+
+	if (!direct_callback)
+	{
+		RegisterResourceReleaseCallback(direct_release, NULL);
+		direct_callback = true;
+	}
+	/* only a statement on leads ends in statement_end, which closes them */
+	if ((direct_owner != NULL && direct_owner != CurrentResourceOwner) ||
+		LeadflowCurrentRequest()->pipeline_depth == 0)
+	{
+		LeadflowDirectOpen(once, relname, speculative);
+		return once;
+	}
+	for (i = 0; i < ndirect; i++)
+		if (direct[i].speculative == speculative && strcmp(direct[i].relname, relname) == 0)
+			return &direct[i].d;
+	if (ndirect == NDIRECT)
+		elog(ERROR, "leadflow: more than %d tables written below the executor", NDIRECT);
+	if (direct_cxt == NULL)
+		direct_cxt = AllocSetContextCreate(TopTransactionContext, "leadflow statement tables",
+										   ALLOCSET_SMALL_SIZES);
+	direct_owner = CurrentResourceOwner;
+	old = MemoryContextSwitchTo(direct_cxt);
+	e = &direct[ndirect];
+	LeadflowDirectOpen(&e->d, relname, speculative);
+	e->relname = pstrdup(relname);
+	e->speculative = speculative;
+	ndirect++;
+	MemoryContextSwitchTo(old);
+	return &e->d;
+}
+
+void
+LeadflowDirectEnd(LeadflowDirect *d, LeadflowDirect *once)
+{
+	if (d == once)
+		LeadflowDirectClose(once);
+	else
+		ResetPerTupleExprContext(d->estate);
+}
+
+/*
+ * LeadflowDirectEndStatement
+ *		Closes the statement's tables; the statement-end trigger calls it.
+ */
+void
+LeadflowDirectEndStatement(void)
+{
+	int			i;
+
+	if (direct_owner == NULL || direct_owner != CurrentResourceOwner)
+		return;
+	for (i = 0; i < ndirect; i++)
+		LeadflowDirectClose(&direct[i].d);
+	direct_forget();
+}
+
+/*
+ * LeadflowDirectAllowed
+ *		Whether a row the pipeline writes below the executor into rel (an
+ *		insert or an update: mode ACL_INSERT or ACL_UPDATE) ends as the SQL
+ *		statement would: the role holds the privilege on the table, no
+ *		row-level security policy but leadflow's own org policy applies
+ *		(the org was checked before the pipeline ran), and every trigger
+ *		that statement would fire is one of known[] (leadflow's, whose work
+ *		the caller does or which cannot act on its row) or a foreign key's
+ *		that cannot fail: on the referenced side of an update (the keys
+ *		never change), on the referencing side toward fk_to (a row the
+ *		caller holds).  Otherwise the caller takes the SQL path.
+ */
+bool
+LeadflowDirectAllowed(Relation rel, AclMode mode, const char *const *known, int nknown, Oid fk_to)
+{
+	Oid			relid = RelationGetRelid(rel);
+	Oid			role = GetUserId();
+	int			i;
+	int			j;
+
+	/* leadflow's statements on its internal tables run as their owner */
+	if (LeadflowIsInternalTable(relid) && OidIsValid(LeadflowInternalWriter()))
+		role = LeadflowInternalWriter();
+	if (pg_class_aclcheck(relid, role, mode) != ACLCHECK_OK)
+		return false;
+	if (check_enable_rls(relid, InvalidOid, true) == RLS_ENABLED && rel->rd_rsdesc != NULL)
+	{
+		ListCell   *lc;
+
+		foreach(lc, rel->rd_rsdesc->policies)
+			if (strcmp(((RowSecurityPolicy *) lfirst(lc))->policy_name, "leadflow_org_isolation") != 0)
+				return false;
+	}
+	for (i = 0; rel->trigdesc != NULL && i < rel->trigdesc->numtriggers; i++)
+	{
+		const Trigger *t = &rel->trigdesc->triggers[i];
+		int			ri = RI_FKey_trigger_type(t->tgfoid);
+		bool		ours = false;
+
+		if (mode == ACL_UPDATE ? !TRIGGER_FOR_UPDATE(t->tgtype) : !TRIGGER_FOR_INSERT(t->tgtype))
+			continue;
+		if ((ri == RI_TRIGGER_PK && mode == ACL_UPDATE) || (ri == RI_TRIGGER_FK && t->tgconstrrelid == fk_to))
+			continue;
+		for (j = 0; j < nknown; j++)
+			ours |= strcmp(t->tgname, known[j]) == 0;
+		if (!ours)
+			return false;
+	}
+	return true;
+}
+
+/*
+ * LeadflowDirectLockByKey
+ *		Reads the row of d's table with primary key (org_id, id) (two
+ *		bigint columns) and locks it FOR NO KEY UPDATE, as SELECT ... FOR NO
+ *		KEY UPDATE or an UPDATE does under the active snapshot (the caller
+ *		took it after a new command): at READ COMMITTED it waits for a
+ *		concurrent writer and locks the newest version; under a transaction
+ *		snapshot a concurrent change is a serialization failure.  Returns
+ *		false when there is no such row; else the locked version is in slot
+ *		(a slot of the table; tts_tid: where it is).
+ */
+bool
+LeadflowDirectLockByKey(LeadflowDirect *d, int64 org_id, int64 id, TupleTableSlot *slot)
+{
+	Snapshot	snapshot = GetActiveSnapshot();
+	Relation	pkey = NULL;
+	ScanKeyData key[2];
+	IndexScanDesc scan;
+	TM_FailureData tmfd;
+	ItemPointerData tid;
+	TM_Result	res;
+	bool		found;
+	int			i;
+
+	for (i = 0; i < d->rri->ri_NumIndices; i++)
+		if (d->rri->ri_IndexRelationDescs[i]->rd_index->indisprimary)
+			pkey = d->rri->ri_IndexRelationDescs[i];
+	if (pkey == NULL)
+		elog(ERROR, "leadflow: %s has no primary key", RelationGetRelationName(d->rel));
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(org_id));
+	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	scan = LeadflowIndexBeginScan(d->rel, pkey, snapshot, 2);
+	index_rescan(scan, key, 2, NULL, 0);
+	found = index_getnext_slot(scan, ForwardScanDirection, slot);
+	index_endscan(scan);
+	if (!found)
+		return false;
+	tid = slot->tts_tid;
+	res = table_tuple_lock(d->rel, &tid, snapshot, slot, GetCurrentCommandId(false),
+						   LockTupleNoKeyExclusive, LockWaitBlock,
+						   IsolationUsesXactSnapshot() ? 0 : TUPLE_LOCK_FLAG_FIND_LAST_VERSION,
+						   &tmfd);
+	switch (res)
+	{
+		case TM_Ok:
+			slot->tts_tid = tid;
+			return true;
+		case TM_SelfModified:
+			ereport(ERROR,
+					(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+					 errmsg("tuple to be locked was already modified by an operation triggered by the current command")));
+			break;
+		case TM_Updated:
+		case TM_Deleted:
+			if (IsolationUsesXactSnapshot())
+				ereport(ERROR,
+						(errcode(ERRCODE_T_R_SERIALIZATION_FAILURE),
+						 errmsg("could not serialize access due to concurrent %s",
+								res == TM_Updated ? "update" : "delete")));
+			break;				/* at READ COMMITTED the newest version was followed: gone */
+		default:
+			elog(ERROR, "leadflow: unexpected result %d locking a row of %s", (int) res,
+				 RelationGetRelationName(d->rel));
+	}
+	return false;
+}
+
+/*
+ * LeadflowDirectUpdate
+ *		Writes tuple as the new version of the row at tid of d's table,
+ *		which the caller locked (LeadflowDirectLockByKey): its CHECK and
+ *		NOT NULL constraints, the heap update, index entries unless the
+ *		update was heap-only.  Triggers are the caller's to answer for
+ *		(LeadflowDirectAllowed).
+ */
+void
+LeadflowDirectUpdate(LeadflowDirect *d, ItemPointer tid, HeapTuple tuple)
+{
+	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(d->rel), &TTSOpsHeapTuple);
+	TM_FailureData tmfd;
+	LockTupleMode lockmode;
+	LeadflowUpdateIndexes update_indexes;
+	TM_Result	res;
+
+	ExecStoreHeapTuple(tuple, slot, false);
+	if (d->rel->rd_att->constr)
+		ExecConstraints(d->rri, slot, d->estate);
+	res = table_tuple_update(d->rel, tid, slot, GetCurrentCommandId(true), GetActiveSnapshot(),
+							 InvalidSnapshot, true, &tmfd, &lockmode, &update_indexes);
+	if (res == TM_SelfModified)
+		ereport(ERROR,
+				(errcode(ERRCODE_TRIGGERED_DATA_CHANGE_VIOLATION),
+				 errmsg("tuple to be updated was already modified by an operation triggered by the current command")));
+	if (res != TM_Ok)			/* the row lock is ours: nobody else can */
+		elog(ERROR, "leadflow: unexpected result %d updating a row of %s", (int) res,
+			 RelationGetRelationName(d->rel));
+	if (!LeadflowNoIndexUpdate(update_indexes))
+		list_free(LeadflowUpdateIndexTuples(d->rri, slot, d->estate, update_indexes));
+	ExecDropSingleTupleTableSlot(slot);
+	ResetPerTupleExprContext(d->estate);
+}
+
+/*
+ * LeadflowDirectUpdateByKey
+ *		The UPDATE of one row of d's table by its primary key, below the
+ *		executor (LeadflowDirectLockByKey, LeadflowDirectUpdate): ncols
+ *		columns set, the rest kept.  Returns false when there is no such
+ *		row (nothing updated, as the statement would not).
+ */
+bool
+LeadflowDirectUpdateByKey(LeadflowDirect *d, int64 org_id, int64 id, int ncols,
+						  const AttrNumber *attnums, const Datum *values, const bool *nulls)
+{
+	TupleDesc	desc = RelationGetDescr(d->rel);
+	TupleTableSlot *slot = table_slot_create(d->rel, NULL);
+	bool		found = LeadflowDirectLockByKey(d, org_id, id, slot);
+	int			i;
+
+	if (found)
+	{
+		Datum	   *v = palloc(desc->natts * sizeof(Datum));
+		bool	   *n = palloc(desc->natts * sizeof(bool));
+
+		slot_getallattrs(slot);
+		memcpy(v, slot->tts_values, desc->natts * sizeof(Datum));
+		memcpy(n, slot->tts_isnull, desc->natts * sizeof(bool));
+		for (i = 0; i < ncols; i++)
+		{
+			v[attnums[i] - 1] = values[i];
+			n[attnums[i] - 1] = nulls[i];
+		}
+		LeadflowDirectUpdate(d, &slot->tts_tid, heap_form_tuple(desc, v, n));
+	}
+	ExecDropSingleTupleTableSlot(slot);
+	return found;
 }
 
 /*

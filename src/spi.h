@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 #include "executor/spi.h"
+#include "utils/relcache.h"
 
 /*
  * Each call site owns one LeadflowPlan, prepared on first use from fully
@@ -48,6 +49,16 @@ typedef struct LeadflowDirect
 extern void LeadflowDirectOpen(LeadflowDirect *d, const char *relname, bool speculative);
 extern AttrNumber LeadflowDirectAttnum(const LeadflowDirect *d, const char *column);
 extern void LeadflowDirectClose(LeadflowDirect *d);
+extern LeadflowDirect *LeadflowDirectBegin(const char *relname, bool speculative, LeadflowDirect *once);
+extern void LeadflowDirectEnd(LeadflowDirect *d, LeadflowDirect *once);
+extern void LeadflowDirectEndStatement(void);
+extern bool LeadflowDirectLockByKey(LeadflowDirect *d, int64 org_id, int64 id,
+									struct TupleTableSlot *slot);
+extern void LeadflowDirectUpdate(LeadflowDirect *d, ItemPointer tid, HeapTuple tuple);
+extern bool LeadflowDirectUpdateByKey(LeadflowDirect *d, int64 org_id, int64 id, int ncols,
+									  const AttrNumber *attnums, const Datum *values, const bool *nulls);
+extern bool LeadflowDirectAllowed(Relation rel, AclMode mode, const char *const *known, int nknown,
+								  Oid fk_to);
 extern void LeadflowFetchById(LeadflowPlan *plan, const char *what, int64 id, bool read_only,
 							  const char *ambiguous_hint);
 extern void LeadflowFetchLead(LeadflowPlan *plan, int64 lead_id, bool read_only);
