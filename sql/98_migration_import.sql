@@ -59,7 +59,7 @@ SELECT external_id, created_at AT TIME ZONE 'UTC' AS created_utc
 
 -- an owned lead is not routed: its journey says the owner was given
 SELECT l.external_id, j.detail ->> 'path' AS path, j.detail ->> 'rep_id' AS rep_id
-  FROM leadflow.leads l JOIN leadflow.lead_journey j ON j.org_id = l.org_id AND j.lead_id = l.lead_id AND j.kind = 'routed'
+  FROM leadflow.leads l JOIN leadflow.journey_events j ON j.org_id = l.org_id AND j.lead_id = l.lead_id AND j.kind = 'routed'
  WHERE l.org_id = 985 ORDER BY l.external_id;
 
 -- A day later nothing happens to the backlog for its old dates: no SLA
