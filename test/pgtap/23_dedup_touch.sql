@@ -31,17 +31,18 @@ END
 $f$;
 
 -- what a touch leaves on the org's leads, journeys, signals and events,
--- without the org's own ids (ids in journey details: those named *id)
+-- without the org's own ids (ids in journey details: those named *id);
+-- the journey as events, so a created row's members are compared one by one
 CREATE FUNCTION pg_temp.touch_state(org bigint) RETURNS SETOF text LANGUAGE sql AS $f$
 SELECT concat_ws('|', l.lead_id - org * 100, l.first_name, l.last_name, l.email, l.email_normalized, l.phone_e164,
                  l.company, l.job_title, l.status, l.merged_into - org * 100, l.score, l.temperature,
                  l.last_activity_at, l.updated_at, l.archived_at, l.archive_reason)
   FROM leadflow.leads l WHERE l.org_id = org
 UNION ALL
-SELECT concat_ws('|', 'journey', j.lead_id - org * 100, row_number() OVER (PARTITION BY j.lead_id ORDER BY j.seq),
+SELECT concat_ws('|', 'journey', j.lead_id - org * 100, row_number() OVER (PARTITION BY j.lead_id ORDER BY j.seq, j.step),
                  j.kind, (SELECT jsonb_object_agg(d.key, d.value) FROM jsonb_each(j.detail) d
                            WHERE d.key NOT LIKE '%id' AND d.key <> 'merged_into'))
-  FROM leadflow.lead_journey j WHERE j.org_id = org
+  FROM leadflow.journey_events j WHERE j.org_id = org
 UNION ALL
 SELECT concat_ws('|', 'signal', s.lead_id - org * 100, s.kind, s.occurred_at, s.properties - 'duplicate_lead_id',
                  (s.properties ->> 'duplicate_lead_id')::bigint - org * 100)
