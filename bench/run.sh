@@ -147,7 +147,7 @@ newdb() {	# newdb NAME: a fresh database with leadflow and the bench functions
 	# JIT only adds compile time (seconds for the generator's big
 	# expression); the timeout keeps a pathological step from running for hours
 	run "$1" "ALTER DATABASE $1 SET jit = off" "ALTER DATABASE $1 SET statement_timeout = '${TIMEOUT}s'"
-	run "$1" 'CREATE EXTENSION leadflow'
+	run "$1" 'CREATE EXTENSION leadflow CASCADE'
 	psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f bench/setup.sql >/dev/null
 }
 

@@ -21,7 +21,7 @@ layer_of() {
 	rulecache | rulecache_* | journey | route_state) echo 2 ;;
 	validate | dedup | enrich | score | predict | predict_int | route | route_int | workflow | nurture | account) echo 3 ;;
 	pipeline | pipeline_*) echo 4 ;;
-	reassign | maintenance | route_sql | journey_sql | predict_sql | score_sql | predicate_sql) echo 5 ;;
+	reassign | maintenance | route_sql | journey_sql | predict_sql | score_sql | predicate_sql | search) echo 5 ;;
 	*) echo "" ;;
 	esac
 }
