@@ -51,7 +51,7 @@ COLS="first_name, last_name, email, phone, company, job_title, industry, company
 # spec section 9
 VIEWS="report_lead_volume report_source_performance report_funnel report_rep_performance report_lead_aging
 report_response_times report_routing report_shadow_routing report_score_distribution report_duplicates
-report_enrichment_coverage report_rep_load"
+report_enrichment_coverage report_rep_load report_data_quality report_pipeline report_tasks_due"
 
 mkdir -p bench/out
 # the server (user postgres) writes and reads the COPY files here
