@@ -2382,18 +2382,22 @@ BEGIN
       FROM pg_catalog.pg_extension x JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.extnamespace
      WHERE x.extname OPERATOR(pg_catalog.=) 'pg_trgm';
     key := leadflow.search_key(q, NULL, NULL);
+    -- which of name and company matched is worked out for the best rows only
     RETURN QUERY EXECUTE pg_catalog.format(
-        'SELECT s.lead_id, s.score, CASE WHEN s.by_name OPERATOR(pg_catalog.>=) s.by_company THEN %2$L ELSE %3$L END
-           FROM (SELECT l.lead_id,
-                        %1$I.word_similarity($1, leadflow.search_key(l.first_name, l.last_name, l.company)) AS score,
-                        COALESCE(%1$I.word_similarity($1, leadflow.search_key(l.first_name, l.last_name, NULL)), 0) AS by_name,
-                        COALESCE(%1$I.word_similarity($1, leadflow.search_key(NULL, NULL, l.company)), 0) AS by_company
+        'SELECT s.lead_id, s.score,
+                CASE WHEN COALESCE(%1$I.word_similarity($1, leadflow.search_key(s.first_name, s.last_name, NULL)), 0)
+                          OPERATOR(pg_catalog.>=)
+                          COALESCE(%1$I.word_similarity($1, leadflow.search_key(NULL, NULL, s.company)), 0)
+                     THEN %2$L ELSE %3$L END
+           FROM (SELECT l.lead_id, l.first_name, l.last_name, l.company,
+                        %1$I.word_similarity($1, leadflow.search_key(l.first_name, l.last_name, l.company)) AS score
                    FROM leadflow.leads l
                   WHERE leadflow.search_key(l.first_name, l.last_name, l.company) OPERATOR(%1$I.%%>) $1
                     AND l.org_id OPERATOR(pg_catalog.=) $2
-                    AND ($3 OR l.merged_into IS NULL)) s
-          ORDER BY s.score DESC, s.lead_id
-          LIMIT $4', trgm, 'name', 'company')
+                    AND ($3 OR l.merged_into IS NULL)
+                  ORDER BY 5 DESC, l.lead_id
+                  LIMIT $4) s
+          ORDER BY s.score DESC, s.lead_id', trgm, 'name', 'company')
         USING key, search_leads.org_id, search_leads.include_merged, search_leads.max;
 END
 $$;
