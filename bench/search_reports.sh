@@ -106,11 +106,33 @@ if [ "$PART" != timings ]; then
 	mw=$(median $with); mo=$(median $without)
 	echo "index cost: INSERT ... SELECT of $LOAD_NEW leads into an org of $LOAD_EXIST, median of $ROUNDS: with leads_search $(printf '%.0f' "$mw") leads/s, without $(printf '%.0f' "$mo") leads/s: $(calc "sprintf(\"%.1f\", 100 * (1 - $mw / $mo))")% slower (target <= 5%)"
 	echo "index size: $(val sb_with "SELECT pg_size_pretty(pg_relation_size('leadflow.leads_search')) || ' for ' || count(*) || ' leads' FROM leadflow.leads")"
+	# the index alone, less noisy: the same rows' names and company into two
+	# plain tables, with and without the index, in ABBA order; its cost per
+	# row beside a lead's cost through the pipeline (median above)
+	run sb_with "CREATE TABLE bench.ix_with (first_name text, last_name text, company text)" \
+		"CREATE INDEX ON bench.ix_with USING gin (leadflow.search_key(first_name, last_name, company) gin_trgm_ops)" \
+		"CREATE TABLE bench.ix_without (first_name text, last_name text, company text)"
+	iw=""; io=""
+	r=1
+	while [ "$r" -le "$ROUNDS" ]; do
+		case $((r % 4)) in 1 | 0) order="ix_with ix_without" ;; *) order="ix_without ix_with" ;; esac
+		for tb in $order; do
+			t=$(timed sb_with "INSERT INTO bench.$tb SELECT first_name, last_name, company FROM bench.src WHERE i > $LOAD_EXIST")
+			if [ $tb = ix_with ]; then iw="$iw $t"; else io="$io $t"; fi
+		done
+		r=$((r + 1))
+	done
+	per_row=$(calc "1e6 * ($(median $iw) - $(median $io)) / $LOAD_NEW")
+	per_lead=$(calc "1e6 / $mo")
+	echo "index alone: $(printf '%.1f' "$per_row") us per row (median of $ROUNDS inserts of $LOAD_NEW rows into a plain table with it, less without); a lead through the pipeline without it: $(printf '%.0f' "$per_lead") us; the index adds $(calc "sprintf(\"%.1f\", 100 * $per_row / $per_lead)")% (target <= 5%)"
 	run postgres 'DROP DATABASE sb_with' 'DROP DATABASE sb_without'
 fi
 
 [ "$PART" != cost ] || exit 0
 DB=sb_big
+if [ "${REUSE:-0}" = 1 ]; then	# REUSE=1: the timings again on the database of an earlier run
+	note "part 2: reusing $DB"
+else
 note "part 2: org 2 of $SEARCH_ORG leads, org 1 of $REPORT_ORG leads"
 newdb $DB
 mksrc $DB "$SEARCH_ORG"
@@ -131,6 +153,7 @@ run $DB "INSERT INTO leadflow.activities (org_id, lead_id, rep_id, kind, due_at,
 	"INSERT INTO leadflow.source_spend (org_id, source, month, amount)
 	 SELECT DISTINCT 1, source, date_trunc('month', now() AT TIME ZONE 'UTC')::date, 5000 FROM leadflow.leads WHERE org_id = 1 AND source IS NOT NULL" \
 	'VACUUM ANALYZE'
+fi
 echo "data: $(val $DB "SELECT format('%s leads (org 1: %s, org 2: %s), %s activities, %s opportunities',
 	count(*), count(*) FILTER (WHERE org_id = 1), count(*) FILTER (WHERE org_id = 2),
 	(SELECT count(*) FROM leadflow.activities), (SELECT count(*) FROM leadflow.opportunities)) FROM leadflow.leads")"

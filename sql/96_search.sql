@@ -43,8 +43,8 @@ SELECT * FROM leadflow.search_leads(43, 'x', 0);
 SELECT count(*) AS empty_query FROM leadflow.search_leads(43, '  ');
 -- the names search uses the trigram index
 SET enable_seqscan = off;
-EXPLAIN (COSTS OFF) SELECT lead_id FROM leadflow.leads
- WHERE leadflow.search_key(first_name, last_name, company) OPERATOR(public.%>) 'muller';
+EXPLAIN (COSTS OFF) SELECT lead_id FROM leadflow.leads WHERE search_text OPERATOR(public.%>) 'muller';
+SELECT search_text FROM leadflow.leads WHERE org_id = 43 ORDER BY lead_id LIMIT 3;
 RESET enable_seqscan;
 
 -- Re-enrichment: leads captured before the vendor's profiles arrived

@@ -2290,14 +2290,18 @@ RETURNS text
 AS 'MODULE_PATHNAME', 'leadflow_search_key'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.search_key(text, text, text) IS
-    'What lead search compares by trigram similarity: the non-null parts joined by a space, without accents (unaccent), in lower case; NULL when all are NULL. The expression of the index leads_search.';
+    'What lead search compares by trigram similarity: the non-null parts joined by a space, without accents (unaccent), in lower case; NULL when all are NULL. leads.search_text holds it for each lead.';
 
--- One GIN trigram index over one expression (names and company together):
--- the cheapest that keeps a search of an org of 1M leads fast (README
--- "Performance" has its cost to a bulk load).  GIN's pending list takes
--- the entries of a bulk load and merges them in batches.
-CREATE INDEX leads_search ON @extschema@.leads
-    USING gin (@extschema@.search_key(first_name, last_name, company) gin_trgm_ops);
+-- Stored, not an index expression: a trigram search of a common name
+-- rechecks tens of thousands of candidate rows, and computing the key for
+-- each (unaccent) made a search of an org of 1M leads 5-10 times slower
+-- (bench/search_reports.sh).  One GIN trigram index over the one column
+-- (names and company together) is the cheapest index that serves the
+-- search (README "Performance" has its cost to a bulk load).
+ALTER TABLE @extschema@.leads ADD COLUMN search_text text
+    GENERATED ALWAYS AS (@extschema@.search_key(first_name, last_name, company)) STORED;
+COMMENT ON COLUMN @extschema@.leads.search_text IS 'First name, last name and company as lead search compares them (search_key: unaccented, lower case); kept by PostgreSQL.';
+CREATE INDEX leads_search ON @extschema@.leads USING gin (search_text gin_trgm_ops);
 
 CREATE FUNCTION @extschema@.search_leads(org_id bigint, query text, max integer DEFAULT 20,
                                          include_merged boolean DEFAULT false)
@@ -2390,9 +2394,9 @@ BEGIN
                           COALESCE(%1$I.word_similarity($1, leadflow.search_key(NULL, NULL, s.company)), 0)
                      THEN %2$L ELSE %3$L END
            FROM (SELECT l.lead_id, l.first_name, l.last_name, l.company,
-                        %1$I.word_similarity($1, leadflow.search_key(l.first_name, l.last_name, l.company)) AS score
+                        %1$I.word_similarity($1, l.search_text) AS score
                    FROM leadflow.leads l
-                  WHERE leadflow.search_key(l.first_name, l.last_name, l.company) OPERATOR(%1$I.%%>) $1
+                  WHERE l.search_text OPERATOR(%1$I.%%>) $1
                     AND l.org_id OPERATOR(pg_catalog.=) $2
                     AND ($3 OR l.merged_into IS NULL)
                   ORDER BY 5 DESC, l.lead_id

@@ -2,16 +2,17 @@
  *
  * search.c
  *	  leadflow.search_key(first_name, last_name, company): the text lead
- *	  search (search_leads) compares by trigram similarity, and the
- *	  expression of the trigram index on leads: the non-null parts joined
- *	  by a space, without accents (the unaccent extension's dictionary),
- *	  in lower case.
+ *	  search (search_leads) compares by trigram similarity, stored for
+ *	  each lead in the generated column leads.search_text: the non-null
+ *	  parts joined by a space, without accents (the unaccent extension's
+ *	  dictionary), in lower case.
  *
- *	  In C rather than an SQL wrapper: the index computes it for every
- *	  inserted lead, and an SQL function with a pinned search_path costs a
+ *	  In C rather than an SQL wrapper: it runs for every inserted or
+ *	  updated lead, and an SQL function with a pinned search_path costs a
  *	  GUC save and restore per call.  IMMUTABLE as unaccent's two-argument
  *	  form is taken to be (the usual practice): after a change of the
- *	  unaccent rules, REINDEX INDEX leadflow.leads_search.
+ *	  unaccent rules, UPDATE leadflow.leads SET first_name = first_name
+ *	  recomputes the column.
  *
  *-------------------------------------------------------------------------
  */
