@@ -13,7 +13,7 @@ OBJS = \
 	src/validate.o src/dedup.o src/dedup_touch.o src/enrich.o src/score.o src/predict.o src/route.o \
 	src/workflow.o src/nurture.o src/account.o \
 	src/pipeline.o src/pipeline_update.o \
-	src/capture.o src/reassign.o src/maintenance.o src/route_sql.o src/journey_sql.o src/predict_sql.o
+	src/capture.o src/reassign.o src/maintenance.o src/route_sql.o src/journey_sql.o src/predict_sql.o src/search.o
 
 # The install script of default_version is built from the topic parts in
 # sql/install/ (in file name order) and the shipped free-mail list in data/.
@@ -22,7 +22,7 @@ OBJS = \
 # sql/leadflow--A--B.sql as well as in the parts (README "Development").
 INSTALL_PARTS = $(sort $(wildcard sql/install/*.sql))
 DATA_built = sql/$(EXTENSION)--$(EXTVERSION).sql
-DATA = sql/$(EXTENSION)--0.1.0.sql $(wildcard sql/$(EXTENSION)--*--*.sql)
+DATA = sql/$(EXTENSION)--0.1.0.sql $(wildcard sql/$(EXTENSION)--*--*.sql) $(EXTENSION)--0.1.0.control
 
 # pg_regress inputs in sql/, outputs in expected/ (contrib convention)
 REGRESS = \
@@ -46,6 +46,8 @@ REGRESS = \
 	94_subtransactions \
 	95_events \
 	95_handoff \
+	96_search \
+	96_spend_tasks \
 	96_phone_dedup \
 	97_reactivation \
 	97_data_quality \
@@ -53,7 +55,7 @@ REGRESS = \
 	98_messy_import \
 	98_migration_import \
 	99_upgrade
-REGRESS_OPTS = --load-extension=$(EXTENSION) --encoding=UTF8
+REGRESS_OPTS = --load-extension=pg_trgm --load-extension=unaccent --load-extension=$(EXTENSION) --encoding=UTF8
 
 # isolation specs live in test/specs, their outputs in test/expected
 ISOLATION = \
@@ -70,7 +72,7 @@ ISOLATION = \
 	lead_id_orgs \
 	capture_replay \
 	import_order
-ISOLATION_OPTS = --inputdir=test --load-extension=$(EXTENSION) --encoding=UTF8
+ISOLATION_OPTS = --inputdir=test --load-extension=pg_trgm --load-extension=unaccent --load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
 SHLIB_LINK = -lpsl -lidn2 -lphonenumber -lstdc++

@@ -62,7 +62,7 @@ COLS="first_name, last_name, email, phone, company, job_title, industry, company
 # spec section 9
 VIEWS="report_lead_volume report_source_performance report_funnel report_rep_performance report_lead_aging
 report_response_times report_routing report_shadow_routing report_score_distribution report_duplicates
-report_enrichment_coverage report_rep_load"
+report_enrichment_coverage report_rep_load report_data_quality report_pipeline report_tasks_due"
 
 mkdir -p bench/out
 # the server (user postgres) writes and reads the COPY files here
@@ -167,7 +167,7 @@ newdb() {	# newdb NAME: a fresh database with leadflow and the bench functions
 	# JIT only adds compile time (seconds for the generator's big
 	# expression); the timeout keeps a pathological step from running for hours
 	run "$1" "ALTER DATABASE $1 SET jit = off" "ALTER DATABASE $1 SET statement_timeout = '${TIMEOUT}s'"
-	run "$1" 'CREATE EXTENSION leadflow'
+	run "$1" 'CREATE EXTENSION leadflow CASCADE'
 	psql -X -q -v ON_ERROR_STOP=1 -d "$1" -f bench/setup.sql >/dev/null
 }
 

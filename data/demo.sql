@@ -2,7 +2,7 @@
 -- arriving through capture(), CSV import and plain INSERT.
 \set QUIET on
 \pset footer off
-CREATE EXTENSION leadflow;
+CREATE EXTENSION leadflow CASCADE;   -- with pg_trgm and unaccent (lead search)
 SET client_min_messages = warning;
 
 INSERT INTO leadflow.orgs (org_id, name, settings) VALUES (1, 'Leadflow Demo Inc', '{"default_region": "US"}');

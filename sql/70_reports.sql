@@ -19,10 +19,14 @@ INSERT INTO leadflow.accounts (org_id, name, domain, owner_rep_id) VALUES (70, '
 INSERT INTO leadflow.company_profiles (org_id, domain, provider, industry, company_size, annual_revenue, country) VALUES
   (70, 'acme-widgets.com', 'vendorx', 'Manufacturing', 250, 5000000, 'US'),
   (70, 'initech.com', 'vendorx', 'Software', NULL, NULL, 'US');
-INSERT INTO leadflow.source_spend (org_id, source, month, amount) VALUES
-  (70, 'web_form', '2026-01-01', 300), (70, 'web_form', '2026-02-01', 200),
-  (70, 'meta_ads', '2026-02-01', 150), (70, 'linkedin_ads', '2026-02-01', 100),
-  (71, 'web_form', '2026-02-01', 999);
+-- spend is matched to the leads of its month: these leads are of this
+-- month (UTC); web_form's spend of the month before (no leads) still
+-- counts toward its cost
+INSERT INTO leadflow.source_spend (org_id, source, month, amount)
+SELECT s.org_id, s.source, (date_trunc('month', now() AT TIME ZONE 'UTC') - s.back)::date, s.amount
+  FROM (VALUES (70, 'web_form', interval '1 month', 300), (70, 'web_form', interval '0', 200),
+               (70, 'meta_ads', interval '0', 150), (70, 'linkedin_ads', interval '0', 100),
+               (71, 'web_form', interval '0', 999)) s(org_id, source, back, amount);
 -- scores set by hand: a model without rules, so score = score_manual
 UPDATE leadflow.scoring_models SET active = false WHERE org_id = 70;
 INSERT INTO leadflow.scoring_models (org_id, name, active, warm_at, hot_at) VALUES (70, 'Manual only', true, 30, 70);

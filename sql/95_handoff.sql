@@ -161,7 +161,8 @@ SELECT owner_rep_id, tasks_due, now() - oldest_due_at > interval '47 hours' AS o
 -- report_source_performance: won, revenue and roi from the opportunities;
 -- without recorded spend the costs and roi are unknown (NULL), not 0
 UPDATE leadflow.leads SET source = 'webinar' WHERE lead_id IN (41007, 41008, 41009);
-INSERT INTO leadflow.source_spend (org_id, source, month, amount) VALUES (41, 'webinar', '2026-01-01', 2000);
+INSERT INTO leadflow.source_spend (org_id, source, month, amount)   -- the month of these leads
+VALUES (41, 'webinar', date_trunc('month', now() AT TIME ZONE 'UTC')::date, 2000);
 UPDATE leadflow.opportunities SET stage = 'Won' WHERE lead_id = 41009;
 SELECT source, leads, converted, spend, round(cost_per_lead, 3) AS cost_per_lead,
        round(cost_per_converted, 3) AS cost_per_converted, won, revenue, round(roi, 3) AS roi

@@ -531,10 +531,10 @@ CREATE TABLE @extschema@.events (
 );
 CREATE INDEX events_consumer ON @extschema@.events (org_id, xact_id, event_id);
 CREATE INDEX events_occurred_at ON @extschema@.events USING brin (occurred_at);
-COMMENT ON TABLE @extschema@.events IS 'Outbox of lead events (created, merged, assigned, reassigned, status_changed, stage_changed, hot, escalated, sla_breach, converted, account_hot, bounced, reactivated), written in the transaction that caused them; read with events_after(). Kept for the org setting event_retention (30 days).';
+COMMENT ON TABLE @extschema@.events IS 'Outbox of lead events (created, merged, assigned, reassigned, status_changed, stage_changed, hot, escalated, sla_breach, converted, account_hot, bounced, reactivated, handoff, task_due), written in the transaction that caused them; read with events_after(). Kept for the org setting event_retention (30 days).';
 COMMENT ON COLUMN @extschema@.events.event_id IS 'The event''s number, in order of occurrence (not of commit: read with events_after()).';
 COMMENT ON COLUMN @extschema@.events.occurred_at IS 'When it happened (transaction time).';
-COMMENT ON COLUMN @extschema@.events.event IS 'What happened: created, merged, assigned, reassigned, status_changed, stage_changed, hot, escalated, sla_breach, converted, account_hot, bounced, reactivated.';
+COMMENT ON COLUMN @extschema@.events.event IS 'What happened: created, merged, assigned, reassigned, status_changed, stage_changed, hot, escalated, sla_breach, converted, account_hot, bounced, reactivated, handoff, task_due.';
 COMMENT ON COLUMN @extschema@.events.lead_id IS 'The lead (for merged: the survivor).';
 COMMENT ON COLUMN @extschema@.events.rep_id IS 'The rep to tell: the lead''s owner after the event; NULL when none.';
 COMMENT ON COLUMN @extschema@.events.detail IS 'Ids and codes of the event (README "Automations"); never personal data.';
@@ -914,49 +914,6 @@ COMMENT ON COLUMN @extschema@.report_tasks_due.org_id IS 'Org.';
 COMMENT ON COLUMN @extschema@.report_tasks_due.owner_rep_id IS 'The task''s rep, else the lead''s owner; NULL for neither.';
 COMMENT ON COLUMN @extschema@.report_tasks_due.tasks_due IS 'Open tasks past due.';
 COMMENT ON COLUMN @extschema@.report_tasks_due.oldest_due_at IS 'The earliest due_at among them.';
-
--- report_source_performance: costs unknown (NULL) without spend rows; won,
--- revenue and roi from the opportunities (80_reports)
-CREATE OR REPLACE VIEW @extschema@.report_source_performance WITH (security_invoker = true) AS
-SELECT x.org_id, x.source,
-       pg_catalog.count(x.lead_id) AS leads,
-       pg_catalog.count(x.qualified_at) AS qualified,
-       pg_catalog.count(x.converted_at) AS converted,
-       pg_catalog.count(x.qualified_at)::numeric / NULLIF(pg_catalog.count(x.lead_id), 0) AS qualification_rate,
-       pg_catalog.count(x.converted_at)::numeric / NULLIF(pg_catalog.count(x.lead_id), 0) AS conversion_rate,
-       COALESCE(pg_catalog.sum(x.amount), 0) AS spend,
-       -- no spend recorded: the cost is unknown (NULL), not 0
-       pg_catalog.sum(x.amount) / NULLIF(pg_catalog.count(x.lead_id), 0) AS cost_per_lead,
-       pg_catalog.sum(x.amount) / NULLIF(pg_catalog.count(x.qualified_at), 0) AS cost_per_qualified,
-       pg_catalog.sum(x.amount) / NULLIF(pg_catalog.count(x.converted_at), 0) AS cost_per_converted,
-       pg_catalog.count(*) FILTER (WHERE x.won) AS won,
-       COALESCE(pg_catalog.sum(x.revenue), 0) AS revenue,
-       (COALESCE(pg_catalog.sum(x.revenue), 0) - pg_catalog.sum(x.amount)) / NULLIF(pg_catalog.sum(x.amount), 0) AS roi
-  FROM (SELECT l.org_id, l.source, l.lead_id, l.qualified_at, l.converted_at, NULL::numeric AS amount,
-               st.is_won AS won, CASE WHEN st.is_won THEN o.amount END AS revenue
-          FROM leadflow.leads l
-          LEFT JOIN leadflow.opportunities o ON o.org_id = l.org_id AND o.lead_id = l.lead_id
-          LEFT JOIN leadflow.opportunity_stages st ON st.org_id = o.org_id AND st.stage_id = o.stage_id
-         WHERE l.merged_into IS NULL
-        UNION ALL
-        SELECT s.org_id, s.source, NULL, NULL, NULL, s.amount, NULL, NULL
-          FROM leadflow.source_spend s) x
- GROUP BY x.org_id, x.source;
-COMMENT ON VIEW @extschema@.report_source_performance IS 'Per org and source: live leads, how many were qualified, converted and won, marketing spend, cost per lead, revenue and return on spend. A source with spend but no leads has a row with 0 leads; a source without recorded spend has NULL costs and ROI (unknown, not free).';
-COMMENT ON COLUMN @extschema@.report_source_performance.org_id IS 'Org.';
-COMMENT ON COLUMN @extschema@.report_source_performance.source IS 'Lead source (as in leads.source and source_spend.source; NULL for leads without one).';
-COMMENT ON COLUMN @extschema@.report_source_performance.leads IS 'Live leads from the source (not merged, not erased), all time.';
-COMMENT ON COLUMN @extschema@.report_source_performance.qualified IS 'Of those, leads that reached qualified at some point (qualified_at set), whatever their status now.';
-COMMENT ON COLUMN @extschema@.report_source_performance.converted IS 'Of those, leads converted (converted_at set).';
-COMMENT ON COLUMN @extschema@.report_source_performance.qualification_rate IS 'qualified / leads, 0..1; NULL without leads.';
-COMMENT ON COLUMN @extschema@.report_source_performance.conversion_rate IS 'converted / leads, 0..1; NULL without leads.';
-COMMENT ON COLUMN @extschema@.report_source_performance.spend IS 'Sum of source_spend.amount for the source over all months (0 without spend rows).';
-COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_lead IS 'spend / leads; NULL without leads or without spend rows.';
-COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_qualified IS 'spend / qualified; NULL when none qualified or without spend rows.';
-COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_converted IS 'spend / converted; NULL when none converted or without spend rows.';
-COMMENT ON COLUMN @extschema@.report_source_performance.won IS 'Of the leads, those whose opportunity is in a won stage.';
-COMMENT ON COLUMN @extschema@.report_source_performance.revenue IS 'Sum of the amounts of those won opportunities (0 without).';
-COMMENT ON COLUMN @extschema@.report_source_performance.roi IS '(revenue - spend) / spend; NULL without spend rows or with spend 0.';
 
 -- report_rep_performance: activity counts by kind and open pipeline amount (80_reports)
 CREATE OR REPLACE VIEW @extschema@.report_rep_performance WITH (security_invoker = true) AS
@@ -2981,3 +2938,290 @@ COMMENT ON COLUMN @extschema@.journey_events.occurred_at IS 'When (the row''s ti
 COMMENT ON COLUMN @extschema@.journey_events.kind IS 'created, normalized, enriched, scored, escalated, routed, shadow_routed, merged, or the row''s own kind.';
 COMMENT ON COLUMN @extschema@.journey_events.actor IS 'Who acted (the row''s actor).';
 COMMENT ON COLUMN @extschema@.journey_events.detail IS 'What happened, as the event''s own row held it; a created row without its stage members.';
+
+------------------------------------------------------------------------------
+-- Issue 20 (continued): lead search, re-enrichment, task_due events
+------------------------------------------------------------------------------
+
+-- pg_trgm and unaccent are required extensions from 0.2.0 on
+-- (leadflow.control): ALTER EXTENSION UPDATE refuses to run until they are
+-- installed (CREATE EXTENSION pg_trgm; CREATE EXTENSION unaccent) and
+-- records leadflow's dependency on them.
+
+-- task_due (maintenance.c): each open task gets its event once, when it
+-- falls due; the partial index keeps maintenance and report_tasks_due to
+-- the open tasks
+ALTER TABLE @extschema@.activities ADD COLUMN due_event_at timestamptz;
+COMMENT ON COLUMN @extschema@.activities.due_event_at IS 'When run_maintenance sent the task''s task_due event (once per task); NULL before.';
+CREATE INDEX activities_open_tasks ON @extschema@.activities (org_id, due_at)
+    WHERE kind = 'task' AND completed_at IS NULL;
+
+CREATE FUNCTION @extschema@.search_key(first_name text, last_name text, company text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_search_key'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.search_key(text, text, text) IS
+    'What lead search compares by trigram similarity: the non-null parts joined by a space, without accents (unaccent), in lower case; NULL when all are NULL. leads.search_text holds it for each lead.';
+
+-- Stored, not an index expression: a trigram search of a common name
+-- rechecks tens of thousands of candidate rows, and computing the key for
+-- each (unaccent) made a search of an org of 1M leads 5-10 times slower
+-- (bench/search_reports.sh).  One GIN trigram index over the one column
+-- (names and company together) is the cheapest index that serves the
+-- search (README "Performance" has its cost to a bulk load).
+ALTER TABLE @extschema@.leads ADD COLUMN search_text text
+    GENERATED ALWAYS AS (@extschema@.search_key(first_name, last_name, company)) STORED;
+COMMENT ON COLUMN @extschema@.leads.search_text IS 'First name, last name and company as lead search compares them (search_key: unaccented, lower case); kept by PostgreSQL.';
+CREATE INDEX leads_search ON @extschema@.leads USING gin (search_text gin_trgm_ops);
+
+CREATE FUNCTION @extschema@.search_leads(org_id bigint, query text, max integer DEFAULT 20,
+                                         include_merged boolean DEFAULT false)
+RETURNS TABLE (lead_id bigint, score real, matched text)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    q text := pg_catalog.btrim(search_leads.query);
+    key text;
+    region text;
+    trgm name;
+BEGIN
+    IF search_leads.org_id IS NULL THEN
+        RAISE EXCEPTION 'org_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF search_leads.max IS NULL OR search_leads.max NOT BETWEEN 1 AND 1000 THEN
+        RAISE EXCEPTION 'max must be between 1 and 1000, not %', COALESCE(search_leads.max::text, 'null')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM leadflow.check_org_access(search_leads.org_id);
+    IF q IS NULL OR q OPERATOR(pg_catalog.=) '' THEN
+        RETURN;
+    END IF;
+
+    -- an email: the normalized form, exactly (the live lead holding it,
+    -- and on request its merged duplicates with that email)
+    IF pg_catalog.strpos(q, '@') OPERATOR(pg_catalog.>) 0 THEN
+        BEGIN
+            key := leadflow.normalize_email(q);
+        EXCEPTION WHEN invalid_parameter_value THEN
+            key := NULL;
+        END;
+        IF key IS NOT NULL THEN
+            RETURN QUERY
+            SELECT e.lead_id, 1::real, 'email'::text
+              FROM leadflow.lead_emails e
+             WHERE e.org_id OPERATOR(pg_catalog.=) search_leads.org_id
+               AND e.email_normalized OPERATOR(pg_catalog.=) key
+            UNION ALL
+            SELECT l.lead_id, 1::real, 'email'::text
+              FROM leadflow.lead_emails e
+              JOIN leadflow.leads l ON l.org_id OPERATOR(pg_catalog.=) e.org_id
+                                   AND l.merged_into OPERATOR(pg_catalog.=) e.lead_id
+             WHERE search_leads.include_merged
+               AND e.org_id OPERATOR(pg_catalog.=) search_leads.org_id
+               AND e.email_normalized OPERATOR(pg_catalog.=) key
+               AND l.email_normalized OPERATOR(pg_catalog.=) key
+             ORDER BY 1
+             LIMIT search_leads.max;
+            RETURN;
+        END IF;
+    END IF;
+
+    -- a phone number (digits and phone punctuation only), read with the
+    -- org's default region as the pipeline reads leads' phones
+    IF q OPERATOR(pg_catalog.~) '^\+?[0-9 ().\-/]+$'
+       AND pg_catalog.length(pg_catalog.regexp_replace(q, '[^0-9]', '', 'g')) OPERATOR(pg_catalog.>=) 5 THEN
+        SELECT COALESCE(o.settings OPERATOR(pg_catalog.->>) 'default_region', 'US') INTO region
+          FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) search_leads.org_id;
+        BEGIN
+            key := leadflow.normalize_phone(q, COALESCE(region, 'US'));
+        EXCEPTION WHEN invalid_parameter_value THEN
+            key := NULL;
+        END;
+        IF key IS NOT NULL THEN
+            RETURN QUERY
+            SELECT l.lead_id, 1::real, 'phone'::text
+              FROM leadflow.leads l
+             WHERE l.org_id OPERATOR(pg_catalog.=) search_leads.org_id
+               AND l.phone_e164 OPERATOR(pg_catalog.=) key
+               AND (search_leads.include_merged OR l.merged_into IS NULL)
+             ORDER BY l.merged_into NULLS FIRST, l.lead_id
+             LIMIT search_leads.max;
+            RETURN;
+        END IF;
+    END IF;
+
+    -- names and company by trigram word similarity (pg_trgm, in whatever
+    -- schema it was installed: its operator is named with that schema)
+    SELECT n.nspname INTO trgm
+      FROM pg_catalog.pg_extension x JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.extnamespace
+     WHERE x.extname OPERATOR(pg_catalog.=) 'pg_trgm';
+    key := leadflow.search_key(q, NULL, NULL);
+    -- which of name and company matched is worked out for the best rows only
+    RETURN QUERY EXECUTE pg_catalog.format(
+        'SELECT s.lead_id, s.score,
+                CASE WHEN COALESCE(%1$I.word_similarity($1, leadflow.search_key(s.first_name, s.last_name, NULL)), 0)
+                          OPERATOR(pg_catalog.>=)
+                          COALESCE(%1$I.word_similarity($1, leadflow.search_key(NULL, NULL, s.company)), 0)
+                     THEN %2$L ELSE %3$L END
+           FROM (SELECT l.lead_id, l.first_name, l.last_name, l.company,
+                        %1$I.word_similarity($1, l.search_text) AS score
+                   FROM leadflow.leads l
+                  WHERE l.search_text OPERATOR(%1$I.%%>) $1
+                    AND l.org_id OPERATOR(pg_catalog.=) $2
+                    AND ($3 OR l.merged_into IS NULL)
+                  ORDER BY 5 DESC, l.lead_id
+                  LIMIT $4) s
+          ORDER BY s.score DESC, s.lead_id', trgm, 'name', 'company')
+        USING key, search_leads.org_id, search_leads.include_merged, search_leads.max;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.search_leads(bigint, text, integer, boolean) IS
+    'Finds an org''s leads, best first, at most max (1..1000): an email in the query matches the normalized email exactly (case, +tag, Gmail dots do not matter), a phone number the E.164 phone read with the org''s default_region (format does not matter); any other text matches first name, last name and company by trigram word similarity (pg_trgm, threshold pg_trgm.word_similarity_threshold), case and accent insensitive. Score 1 for an exact match, else the similarity; matched is email, phone, name or company. Merged leads only with include_merged (by email: the merged duplicates of the lead that holds it).';
+
+-- Re-enrichment: what the pipeline does at insert (enrich.c), for the
+-- leads that were there before a vendor's profiles arrived
+CREATE FUNCTION @extschema@.enrich(org_id bigint, domain text DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE PARALLEL UNSAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    dom text;
+    r record;
+    n bigint := 0;
+BEGIN
+    IF enrich.org_id IS NULL THEN
+        RAISE EXCEPTION 'org_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM leadflow.check_org_access(enrich.org_id);
+    IF enrich.domain IS NOT NULL THEN
+        -- a host name or an email gives its registrable domain, as leads store it
+        dom := leadflow.company_domain(enrich.domain);
+        IF dom IS NULL THEN
+            RAISE EXCEPTION 'invalid domain: "%"', pg_catalog.left(enrich.domain, 100)
+                USING ERRCODE = 'invalid_parameter_value',
+                      DETAIL = 'It is a public suffix or an IP address.';
+        END IF;
+    END IF;
+    -- per domain and field the value of the best profile that has one:
+    -- higher priority, then newer updated_at (the order of enrich.c)
+    FOR r IN
+        WITH p AS (
+            SELECT c.domain,
+                   (pg_catalog.array_agg(c.industry ORDER BY c.priority DESC, c.updated_at DESC, c.provider)
+                        FILTER (WHERE c.industry IS NOT NULL))[1] AS industry,
+                   (pg_catalog.array_agg(c.provider ORDER BY c.priority DESC, c.updated_at DESC, c.provider)
+                        FILTER (WHERE c.industry IS NOT NULL))[1] AS industry_by,
+                   (pg_catalog.array_agg(c.company_size ORDER BY c.priority DESC, c.updated_at DESC, c.provider)
+                        FILTER (WHERE c.company_size IS NOT NULL))[1] AS company_size,
+                   (pg_catalog.array_agg(c.provider ORDER BY c.priority DESC, c.updated_at DESC, c.provider)
+                        FILTER (WHERE c.company_size IS NOT NULL))[1] AS company_size_by,
+                   (pg_catalog.array_agg(c.annual_revenue ORDER BY c.priority DESC, c.updated_at DESC, c.provider)
+                        FILTER (WHERE c.annual_revenue IS NOT NULL))[1] AS annual_revenue,
+                   (pg_catalog.array_agg(c.provider ORDER BY c.priority DESC, c.updated_at DESC, c.provider)
+                        FILTER (WHERE c.annual_revenue IS NOT NULL))[1] AS annual_revenue_by,
+                   (pg_catalog.array_agg(c.country ORDER BY c.priority DESC, c.updated_at DESC, c.provider)
+                        FILTER (WHERE c.country IS NOT NULL))[1] AS country,
+                   (pg_catalog.array_agg(c.provider ORDER BY c.priority DESC, c.updated_at DESC, c.provider)
+                        FILTER (WHERE c.country IS NOT NULL))[1] AS country_by
+              FROM leadflow.company_profiles c
+             WHERE c.org_id OPERATOR(pg_catalog.=) enrich.org_id
+               AND (dom IS NULL OR c.domain OPERATOR(pg_catalog.=) dom)
+             GROUP BY c.domain)
+        SELECT l.lead_id,
+               CASE WHEN l.industry IS NULL THEN p.industry END AS industry,
+               CASE WHEN l.company_size IS NULL THEN p.company_size END AS company_size,
+               CASE WHEN l.annual_revenue IS NULL THEN p.annual_revenue END AS annual_revenue,
+               CASE WHEN l.country IS NULL THEN p.country END AS country,
+               pg_catalog.jsonb_build_object('filled', pg_catalog.jsonb_strip_nulls(pg_catalog.jsonb_build_object(
+                   'industry', CASE WHEN l.industry IS NULL THEN p.industry_by END,
+                   'company_size', CASE WHEN l.company_size IS NULL THEN p.company_size_by END,
+                   'annual_revenue', CASE WHEN l.annual_revenue IS NULL THEN p.annual_revenue_by END,
+                   'country', CASE WHEN l.country IS NULL THEN p.country_by END))) AS detail
+          FROM leadflow.leads l
+          JOIN p ON p.domain OPERATOR(pg_catalog.=) l.company_domain
+         WHERE l.org_id OPERATOR(pg_catalog.=) enrich.org_id
+           AND l.merged_into IS NULL AND l.erased_at IS NULL
+           AND ((l.industry IS NULL AND p.industry IS NOT NULL)
+                OR (l.company_size IS NULL AND p.company_size IS NOT NULL)
+                OR (l.annual_revenue IS NULL AND p.annual_revenue IS NOT NULL)
+                OR (l.country IS NULL AND p.country IS NOT NULL))
+         ORDER BY l.lead_id
+           FOR NO KEY UPDATE OF l
+    LOOP
+        UPDATE leadflow.leads l
+           SET industry = COALESCE(l.industry, r.industry),
+               company_size = COALESCE(l.company_size, r.company_size),
+               annual_revenue = COALESCE(l.annual_revenue, r.annual_revenue),
+               country = COALESCE(l.country, r.country)
+         WHERE l.org_id OPERATOR(pg_catalog.=) enrich.org_id AND l.lead_id OPERATOR(pg_catalog.=) r.lead_id;
+        PERFORM leadflow.append_journey(r.lead_id, 'enriched', r.detail);
+        n := n OPERATOR(pg_catalog.+) 1;
+    END LOOP;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.enrich(bigint, text) IS
+    'Re-applies company_profiles to the org''s live leads (of one company domain, or all): fills only empty industry, company_size, annual_revenue and country, field by field from the best profile (higher priority, then newer updated_at), as the pipeline does at insert; journals enriched with the provider of each filled field per lead (the update rescores it). Returns how many leads it changed.';
+
+-- report_source_performance (first redefined with the handoff section
+-- above: moved here, since matching by month needs leads.submitted_at of
+-- issue 18): costs unknown (NULL) without spend rows; won, revenue and roi
+-- from the opportunities; spend matched to the leads of its month
+CREATE OR REPLACE VIEW @extschema@.report_source_performance WITH (security_invoker = true) AS
+SELECT m.org_id, m.source,
+       pg_catalog.sum(m.leads)::bigint AS leads,
+       pg_catalog.sum(m.qualified)::bigint AS qualified,
+       pg_catalog.sum(m.converted)::bigint AS converted,
+       pg_catalog.sum(m.qualified) / NULLIF(pg_catalog.sum(m.leads), 0) AS qualification_rate,
+       pg_catalog.sum(m.converted) / NULLIF(pg_catalog.sum(m.leads), 0) AS conversion_rate,
+       COALESCE(pg_catalog.sum(m.spend), 0) AS spend,
+       -- spend against the leads of the months it was spent in; no spend
+       -- recorded: the cost is unknown (NULL), not 0
+       pg_catalog.sum(m.spend) / NULLIF(pg_catalog.sum(m.leads) FILTER (WHERE m.spend IS NOT NULL), 0) AS cost_per_lead,
+       pg_catalog.sum(m.spend) / NULLIF(pg_catalog.sum(m.qualified) FILTER (WHERE m.spend IS NOT NULL), 0) AS cost_per_qualified,
+       pg_catalog.sum(m.spend) / NULLIF(pg_catalog.sum(m.converted) FILTER (WHERE m.spend IS NOT NULL), 0) AS cost_per_converted,
+       pg_catalog.sum(m.won)::bigint AS won,
+       COALESCE(pg_catalog.sum(m.revenue), 0) AS revenue,
+       (COALESCE(pg_catalog.sum(m.revenue) FILTER (WHERE m.spend IS NOT NULL), 0) - pg_catalog.sum(m.spend))
+           / NULLIF(pg_catalog.sum(m.spend), 0) AS roi,
+       COALESCE(pg_catalog.sum(m.leads) FILTER (WHERE m.spend IS NOT NULL), 0)::bigint AS matched_leads
+  -- one row per org, source and month: the leads of the month (as
+  -- report_lead_volume dates them) beside the spend of the month
+  FROM (SELECT x.org_id, x.source, x.month,
+               pg_catalog.count(x.lead_id) AS leads,
+               pg_catalog.count(x.qualified_at) AS qualified,
+               pg_catalog.count(x.converted_at) AS converted,
+               pg_catalog.count(*) FILTER (WHERE x.won) AS won,
+               pg_catalog.sum(x.revenue) AS revenue,
+               pg_catalog.sum(x.amount) AS spend
+          FROM (SELECT l.org_id, l.source,
+                       pg_catalog.date_trunc('month', pg_catalog.timezone('UTC', COALESCE(l.submitted_at, l.created_at)))::date AS month,
+                       l.lead_id, l.qualified_at, l.converted_at, NULL::numeric AS amount,
+                       st.is_won AS won, CASE WHEN st.is_won THEN o.amount END AS revenue
+                  FROM leadflow.leads l
+                  LEFT JOIN leadflow.opportunities o ON o.org_id = l.org_id AND o.lead_id = l.lead_id
+                  LEFT JOIN leadflow.opportunity_stages st ON st.org_id = o.org_id AND st.stage_id = o.stage_id
+                 WHERE l.merged_into IS NULL
+                UNION ALL
+                SELECT s.org_id, s.source, s.month, NULL, NULL, NULL, s.amount, NULL, NULL
+                  FROM leadflow.source_spend s) x
+         GROUP BY x.org_id, x.source, x.month) m
+ GROUP BY m.org_id, m.source;
+COMMENT ON VIEW @extschema@.report_source_performance IS 'Per org and source: live leads, how many were qualified, converted and won, marketing spend, cost per lead, revenue and return on spend. Spend is matched to leads by month: each month''s spend against the leads of that month (by submitted_at, else created_at, in UTC, as report_lead_volume counts them), so months without recorded spend do not make leads look cheap. A source with spend but no leads has a row with 0 leads; a source without recorded spend has NULL costs and ROI (unknown, not free).';
+COMMENT ON COLUMN @extschema@.report_source_performance.org_id IS 'Org.';
+COMMENT ON COLUMN @extschema@.report_source_performance.source IS 'Lead source (as in leads.source and source_spend.source; NULL for leads without one).';
+COMMENT ON COLUMN @extschema@.report_source_performance.leads IS 'Live leads from the source (not merged; erased ones included), all time.';
+COMMENT ON COLUMN @extschema@.report_source_performance.qualified IS 'Of those, leads that reached qualified at some point (qualified_at set), whatever their status now.';
+COMMENT ON COLUMN @extschema@.report_source_performance.converted IS 'Of those, leads converted (converted_at set).';
+COMMENT ON COLUMN @extschema@.report_source_performance.qualification_rate IS 'qualified / leads, 0..1; NULL without leads.';
+COMMENT ON COLUMN @extschema@.report_source_performance.conversion_rate IS 'converted / leads, 0..1; NULL without leads.';
+COMMENT ON COLUMN @extschema@.report_source_performance.spend IS 'Sum of source_spend.amount for the source over all months (0 without spend rows).';
+COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_lead IS 'spend / matched_leads (the leads of months with a spend row); NULL without such leads or without spend rows.';
+COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_qualified IS 'spend / those of the matched leads that reached qualified; NULL when none did or without spend rows.';
+COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_converted IS 'spend / those of the matched leads that were converted; NULL when none were or without spend rows.';
+COMMENT ON COLUMN @extschema@.report_source_performance.won IS 'Of the leads, those whose opportunity is in a won stage.';
+COMMENT ON COLUMN @extschema@.report_source_performance.revenue IS 'Sum of the amounts of those won opportunities (0 without), all time.';
+COMMENT ON COLUMN @extschema@.report_source_performance.roi IS '(revenue of the matched leads - spend) / spend; NULL without spend rows or with spend 0.';
+COMMENT ON COLUMN @extschema@.report_source_performance.matched_leads IS 'Of the leads, those of a month (submitted_at, else created_at, UTC) with a spend row of the source: what the costs and ROI are computed over.';

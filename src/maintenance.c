@@ -5,8 +5,9 @@
  *	  pg_cron.  As of a time, for one org or all: inactivity decay,
  *	  archiving of leads cold for too long, escalation of hot leads that
  *	  were never escalated, reassignment of leads whose first touch is
- *	  overdue (sla_breach), a recount of each rep's open leads, and the
- *	  deletion of events older than the org's event_retention.
+ *	  overdue (sla_breach), a task_due event for each open task that fell
+ *	  due, a recount of each rep's open leads, and the deletion of events
+ *	  older than the org's event_retention.
  *
  *	  Each action is one set-based statement over the leads it changes;
  *	  the leads trigger does the per-lead work (rescoring, moves, routing,
@@ -16,10 +17,12 @@
  */
 #include "postgres.h"
 
+#include "catalog/namespace.h"
 #include "catalog/pg_type.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
+#include "utils/lsyscache.h"
 #include "utils/timestamp.h"
 
 #include "account.h"
@@ -130,6 +133,23 @@ static LeadflowPlan recount_plan = {
 	1, {INT8OID}
 };
 
+/*
+ * open tasks that fell due by as_of, marked so that each gets its task_due
+ * event once (due_event_at), whatever later runs see; the rep to tell is
+ * the task's, else the lead's owner
+ */
+static LeadflowPlan task_due_plan = {
+	NULL,
+	"UPDATE leadflow.activities a SET due_event_at = $2"
+	"  FROM leadflow.leads l"
+	" WHERE l.org_id OPERATOR(pg_catalog.=) a.org_id AND l.lead_id OPERATOR(pg_catalog.=) a.lead_id"
+	"   AND ($1 IS NULL OR a.org_id OPERATOR(pg_catalog.=) $1)"
+	"   AND a.kind OPERATOR(pg_catalog.=) 'task' AND a.completed_at IS NULL"
+	"   AND a.due_event_at IS NULL AND a.due_at OPERATOR(pg_catalog.<=) $2 AND l.erased_at IS NULL"
+	" RETURNING a.org_id, a.activity_id, a.lead_id, COALESCE(a.rep_id, l.owner_rep_id)",
+	2, {INT8OID, TIMESTAMPTZOID}
+};
+
 /* events older than the org's event_retention (setting, default 30 days) */
 static LeadflowPlan events_retention_plan = {
 	NULL,
@@ -159,6 +179,38 @@ run(LeadflowPlan *plan, Datum *args, const char *nulls, int expected)
 	if (rc != expected)
 		elog(ERROR, "leadflow: maintenance statement failed: %s", SPI_result_code_string(rc));
 	return SPI_processed;
+}
+
+/*
+ * task_due events, once per task; none on a 0.1.0 schema (no due_event_at
+ * until ALTER EXTENSION UPDATE, nor an outbox)
+ */
+static uint64
+tasks_due(Datum *args, const char *nulls)
+{
+	Oid			activities = get_relname_relid("activities", get_namespace_oid("leadflow", false));
+	uint64		n;
+	uint64		i;
+	SPITupleTable *rows;
+
+	if (get_attnum(activities, "due_event_at") == InvalidAttrNumber)
+		return 0;
+	n = run(&task_due_plan, args, nulls, SPI_OK_UPDATE_RETURNING);
+	rows = SPI_tuptable;
+	for (i = 0; i < n; i++)
+	{
+		bool		isnull;
+		int64		org_id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 1, &isnull));
+		int64		activity_id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 2, &isnull));
+		int64		lead_id = DatumGetInt64(SPI_getbinval(rows->vals[i], rows->tupdesc, 3, &isnull));
+		Datum		rep = SPI_getbinval(rows->vals[i], rows->tupdesc, 4, &isnull);
+		LeadflowJson detail;
+
+		LeadflowJsonBegin(&detail);
+		LeadflowJsonInt(&detail, "activity_id", activity_id);
+		LeadflowEvent(org_id, "task_due", lead_id, isnull ? 0 : DatumGetInt64(rep), LeadflowJsonFinish(&detail));
+	}
+	return n;
 }
 
 typedef struct MaintainArgs
@@ -243,6 +295,7 @@ maintain(void *arg)
 		emit(rsinfo, "account_cooled", cooled);
 	}
 
+	emit(rsinfo, "task_due", tasks_due(args, nulls));
 	emit(rsinfo, "open_leads_recounted", run(&recount_plan, args, nulls, SPI_OK_UPDATE));
 	emit(rsinfo, "events_deleted", run(&events_retention_plan, args, nulls, SPI_OK_DELETE));
 }

@@ -21,7 +21,7 @@ layer_of() {
 	rulecache | rulecache_* | journey | journey_event | route_state) echo 2 ;;
 	validate | dedup | dedup_touch | enrich | score | predict | predict_int | route | route_int | workflow | nurture | account) echo 3 ;;
 	pipeline | pipeline_*) echo 4 ;;
-	capture | reassign | maintenance | route_sql | journey_sql | predict_sql | score_sql | predicate_sql) echo 5 ;;
+	capture | reassign | maintenance | route_sql | journey_sql | predict_sql | score_sql | predicate_sql | search) echo 5 ;;
 	*) echo "" ;;
 	esac
 }

@@ -30,7 +30,7 @@ count "pg_regress and isolation" "$ok" "$bad"
 
 # pgTAP: one database, each file brings its own org and rolls back
 psql -X -q -c 'DROP DATABASE IF EXISTS leadflow_tap' -c 'CREATE DATABASE leadflow_tap' postgres
-psql -X -q -d leadflow_tap -c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION leadflow'
+psql -X -q -d leadflow_tap -c 'CREATE EXTENSION pgtap' -c 'CREATE EXTENSION leadflow CASCADE'
 pg_prove -d leadflow_tap --ext .sql -r test/pgtap >"$log" 2>&1
 cat "$log"
 total=$(sed -n 's/^Files=[0-9]*, Tests=\([0-9]*\),.*/\1/p' "$log")

@@ -20,10 +20,10 @@ CREATE TABLE @extschema@.events (
 );
 CREATE INDEX events_consumer ON @extschema@.events (org_id, xact_id, event_id);
 CREATE INDEX events_occurred_at ON @extschema@.events USING brin (occurred_at);
-COMMENT ON TABLE @extschema@.events IS 'Outbox of lead events (created, merged, assigned, reassigned, status_changed, stage_changed, hot, escalated, sla_breach, converted, account_hot, bounced, reactivated), written in the transaction that caused them; read with events_after(). Kept for the org setting event_retention (30 days).';
+COMMENT ON TABLE @extschema@.events IS 'Outbox of lead events (created, merged, assigned, reassigned, status_changed, stage_changed, hot, escalated, sla_breach, converted, account_hot, bounced, reactivated, handoff, task_due), written in the transaction that caused them; read with events_after(). Kept for the org setting event_retention (30 days).';
 COMMENT ON COLUMN @extschema@.events.event_id IS 'The event''s number, in order of occurrence (not of commit: read with events_after()).';
 COMMENT ON COLUMN @extschema@.events.occurred_at IS 'When it happened (transaction time).';
-COMMENT ON COLUMN @extschema@.events.event IS 'What happened: created, merged, assigned, reassigned, status_changed, stage_changed, hot, escalated, sla_breach, converted, account_hot, bounced, reactivated.';
+COMMENT ON COLUMN @extschema@.events.event IS 'What happened: created, merged, assigned, reassigned, status_changed, stage_changed, hot, escalated, sla_breach, converted, account_hot, bounced, reactivated, handoff, task_due.';
 COMMENT ON COLUMN @extschema@.events.lead_id IS 'The lead (for merged: the survivor).';
 COMMENT ON COLUMN @extschema@.events.rep_id IS 'The rep to tell: the lead''s owner after the event; NULL when none.';
 COMMENT ON COLUMN @extschema@.events.detail IS 'Ids and codes of the event (README "Automations"); never personal data.';

@@ -38,46 +38,8 @@ CREATE INDEX lead_journey_enriched
     ON @extschema@.lead_journey (org_id, lead_id) INCLUDE (detail)
     WHERE kind = 'enriched';
 
-CREATE VIEW @extschema@.report_source_performance WITH (security_invoker = true) AS
-SELECT x.org_id, x.source,
-       pg_catalog.count(x.lead_id) AS leads,
-       pg_catalog.count(x.qualified_at) AS qualified,
-       pg_catalog.count(x.converted_at) AS converted,
-       pg_catalog.count(x.qualified_at)::numeric / NULLIF(pg_catalog.count(x.lead_id), 0) AS qualification_rate,
-       pg_catalog.count(x.converted_at)::numeric / NULLIF(pg_catalog.count(x.lead_id), 0) AS conversion_rate,
-       COALESCE(pg_catalog.sum(x.amount), 0) AS spend,
-       -- no spend recorded: the cost is unknown (NULL), not 0
-       pg_catalog.sum(x.amount) / NULLIF(pg_catalog.count(x.lead_id), 0) AS cost_per_lead,
-       pg_catalog.sum(x.amount) / NULLIF(pg_catalog.count(x.qualified_at), 0) AS cost_per_qualified,
-       pg_catalog.sum(x.amount) / NULLIF(pg_catalog.count(x.converted_at), 0) AS cost_per_converted,
-       pg_catalog.count(*) FILTER (WHERE x.won) AS won,
-       COALESCE(pg_catalog.sum(x.revenue), 0) AS revenue,
-       (COALESCE(pg_catalog.sum(x.revenue), 0) - pg_catalog.sum(x.amount)) / NULLIF(pg_catalog.sum(x.amount), 0) AS roi
-  FROM (SELECT l.org_id, l.source, l.lead_id, l.qualified_at, l.converted_at, NULL::numeric AS amount,
-               st.is_won AS won, CASE WHEN st.is_won THEN o.amount END AS revenue
-          FROM leadflow.leads l
-          LEFT JOIN leadflow.opportunities o ON o.org_id = l.org_id AND o.lead_id = l.lead_id
-          LEFT JOIN leadflow.opportunity_stages st ON st.org_id = o.org_id AND st.stage_id = o.stage_id
-         WHERE l.merged_into IS NULL
-        UNION ALL
-        SELECT s.org_id, s.source, NULL, NULL, NULL, s.amount, NULL, NULL
-          FROM leadflow.source_spend s) x
- GROUP BY x.org_id, x.source;
-COMMENT ON VIEW @extschema@.report_source_performance IS 'Per org and source: live leads, how many were qualified, converted and won, marketing spend, cost per lead, revenue and return on spend. A source with spend but no leads has a row with 0 leads; a source without recorded spend has NULL costs and ROI (unknown, not free).';
-COMMENT ON COLUMN @extschema@.report_source_performance.org_id IS 'Org.';
-COMMENT ON COLUMN @extschema@.report_source_performance.source IS 'Lead source (as in leads.source and source_spend.source; NULL for leads without one).';
-COMMENT ON COLUMN @extschema@.report_source_performance.leads IS 'Live leads from the source (not merged; erased ones included), all time.';
-COMMENT ON COLUMN @extschema@.report_source_performance.qualified IS 'Of those, leads that reached qualified at some point (qualified_at set), whatever their status now.';
-COMMENT ON COLUMN @extschema@.report_source_performance.converted IS 'Of those, leads converted (converted_at set).';
-COMMENT ON COLUMN @extschema@.report_source_performance.qualification_rate IS 'qualified / leads, 0..1; NULL without leads.';
-COMMENT ON COLUMN @extschema@.report_source_performance.conversion_rate IS 'converted / leads, 0..1; NULL without leads.';
-COMMENT ON COLUMN @extschema@.report_source_performance.spend IS 'Sum of source_spend.amount for the source over all months (0 without spend rows).';
-COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_lead IS 'spend / leads; NULL without leads or without spend rows.';
-COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_qualified IS 'spend / qualified; NULL when none qualified or without spend rows.';
-COMMENT ON COLUMN @extschema@.report_source_performance.cost_per_converted IS 'spend / converted; NULL when none converted or without spend rows.';
-COMMENT ON COLUMN @extschema@.report_source_performance.won IS 'Of the leads, those whose opportunity is in a won stage.';
-COMMENT ON COLUMN @extschema@.report_source_performance.revenue IS 'Sum of the amounts of those won opportunities (0 without).';
-COMMENT ON COLUMN @extschema@.report_source_performance.roi IS '(revenue - spend) / spend; NULL without spend rows or with spend 0.';
+-- report_source_performance: in 88_source_performance.sql (it dates leads
+-- by submitted_at, a column of 86_data_quality.sql)
 
 CREATE VIEW @extschema@.report_funnel WITH (security_invoker = true) AS
 SELECT f.org_id, f.workflow_id, f.workflow, f.stage_id, f.stage, f.position, f.status,

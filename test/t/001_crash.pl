@@ -19,7 +19,7 @@ my $statements = 4000;    # per session; the kill comes long before the end
 my $node = leadflow_node('crash');
 $node->start;
 $node->safe_psql('postgres', q{
-CREATE EXTENSION leadflow;
+CREATE EXTENSION leadflow CASCADE;
 CREATE EXTENSION amcheck;
 INSERT INTO leadflow.orgs (org_id, name) VALUES (1, 'Crash Org');
 INSERT INTO leadflow.teams (org_id, team_id, name, strategy)

@@ -1,0 +1,70 @@
+-- Lead search (org 43; org 44 holds look-alikes that must never show) and
+-- re-enrichment of leads that came in before a vendor's profiles.
+\set VERBOSITY terse
+SELECT setval(pg_get_serial_sequence('leadflow.leads', 'lead_id'), 43000) \gset
+INSERT INTO leadflow.orgs (org_id, name, settings) VALUES
+  (43, 'Search Org', '{"default_region": "DE"}'), (44, 'Other Org', '{"default_region": "DE"}');
+INSERT INTO leadflow.leads (org_id, first_name, last_name, email, phone, company) VALUES
+  (43, 'Hans', 'Müller', 'Hans.Mueller@Example.com', '030 1234567', 'Acme GmbH'),
+  (43, 'Anna', 'Schulz', 'anna.schulz@gmail.com', NULL, 'Globex'),
+  (43, 'Jörg', 'Weiß', 'jw@initech.example', '+49 89 7654321', 'Initech AG'),
+  (43, 'Maria', 'Moreno', 'maria@umbrella.example', NULL, 'Umbrella Corp'),
+  (44, 'Hans', 'Müller', 'hans.mueller@example.com', '030 1234567', 'Acme GmbH'),
+  (44, 'Anna', 'Schultz', 'anna.schulz@gmail.com', NULL, 'Globex');
+-- a repeat of Anna with another spelling of her email merges into her lead
+INSERT INTO leadflow.leads (org_id, first_name, last_name, email) VALUES (43, 'Anna', 'Schulz', 'Anna.Schulz+promo@googlemail.com');
+SELECT lead_id, org_id, last_name, status, merged_into IS NOT NULL AS merged
+  FROM leadflow.leads WHERE org_id IN (43, 44) ORDER BY lead_id;
+
+-- an email matches exactly after normalization: case, +tag, Gmail dots
+SELECT * FROM leadflow.search_leads(43, 'HANS.MUELLER@example.com');
+SELECT * FROM leadflow.search_leads(43, 'a.n.n.a.schulz+newsletter@gmail.com');
+SELECT * FROM leadflow.search_leads(43, 'anna.schulz@googlemail.com', include_merged => true);
+SELECT * FROM leadflow.search_leads(43, 'nobody@example.com');
+-- a phone in any format, read with the org's region (DE)
+SELECT * FROM leadflow.search_leads(43, '+49 30 1234567');
+SELECT * FROM leadflow.search_leads(43, '(030) 123-4567');
+SELECT * FROM leadflow.search_leads(43, '0049 89/7654321');
+-- names and company by similarity: misspelt, without accents, any case
+SELECT * FROM leadflow.search_leads(43, 'Schultz');
+SELECT * FROM leadflow.search_leads(43, 'muller');
+SELECT * FROM leadflow.search_leads(43, 'JORG WEISS');
+SELECT * FROM leadflow.search_leads(43, 'acme');
+SELECT * FROM leadflow.search_leads(43, 'umbrela');
+SELECT * FROM leadflow.search_leads(43, 'anna', max => 1);
+SELECT count(*) AS nothing FROM leadflow.search_leads(43, 'zzzqqq');
+-- another org's leads never show, whatever matches there
+SELECT count(*) AS other_org FROM leadflow.search_leads(43, 'Schultz') s
+  JOIN leadflow.leads l ON l.lead_id = s.lead_id WHERE l.org_id <> 43;
+SELECT s.lead_id, l.org_id FROM leadflow.search_leads(44, 'muller') s JOIN leadflow.leads l ON l.lead_id = s.lead_id;
+-- refused arguments
+SELECT * FROM leadflow.search_leads(NULL, 'x');
+SELECT * FROM leadflow.search_leads(43, 'x', 0);
+SELECT count(*) AS empty_query FROM leadflow.search_leads(43, '  ');
+-- the names search uses the trigram index
+SET enable_seqscan = off;
+EXPLAIN (COSTS OFF) SELECT lead_id FROM leadflow.leads WHERE search_text OPERATOR(public.%>) 'muller';
+SELECT search_text FROM leadflow.leads WHERE org_id = 43 ORDER BY lead_id LIMIT 3;
+RESET enable_seqscan;
+
+-- Re-enrichment: leads captured before the vendor's profiles arrived
+INSERT INTO leadflow.leads (org_id, email, industry, company_size) VALUES
+  (43, 'cto@initech.example', 'Software', NULL),
+  (43, 'cfo@initech.example', NULL, NULL),
+  (43, 'ceo@hooli.example', NULL, 500);
+INSERT INTO leadflow.company_profiles (org_id, domain, provider, industry, company_size, annual_revenue, country, priority, updated_at) VALUES
+  (43, 'initech.example', 'vendor_a', 'Manufacturing', 250, NULL, 'US', 1, '2026-01-01'),
+  (43, 'initech.example', 'vendor_b', 'Consulting', 300, 12000000, NULL, 0, '2026-06-01'),
+  (43, 'hooli.example', 'vendor_b', 'Internet', 9000, 5000000000, 'US', 0, '2026-06-01'),
+  (44, 'initech.example', 'vendor_c', 'Retail', 5, 1, 'FR', 9, '2026-06-01');
+-- one domain first (given as a host name), then the rest
+SELECT leadflow.enrich(43, 'www.hooli.example') AS enriched_hooli;
+SELECT leadflow.enrich(43) AS enriched_rest;
+SELECT leadflow.enrich(43) AS enriched_again;   -- nothing left empty to fill
+SELECT email, industry, company_size, annual_revenue, country FROM leadflow.leads
+ WHERE org_id = 43 AND company_domain IN ('initech.example', 'hooli.example') ORDER BY lead_id;
+SELECT l.email, j.detail FROM leadflow.lead_journey j JOIN leadflow.leads l ON l.lead_id = j.lead_id
+ WHERE j.org_id = 43 AND j.kind = 'enriched' ORDER BY j.lead_id, j.seq;
+SELECT count(*) AS broken_links FROM leadflow.verify_journey(43);
+SELECT leadflow.enrich(43, '127.0.0.1');
+SELECT leadflow.enrich(NULL);
