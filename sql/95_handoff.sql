@@ -141,13 +141,13 @@ SELECT status FROM leadflow.leads WHERE lead_id = 41010;
 SELECT * FROM leadflow.verify_journey(41);
 
 -- report_pipeline: per owner, stage and close month; weighted by probability
-SELECT owner_rep_id, stage, close_month, opportunities, amount, weighted_amount, is_won, is_lost
-  FROM leadflow.report_pipeline WHERE org_id = 41 ORDER BY owner_rep_id, position, close_month;
+SELECT owner_rep_id, stage, month, opportunities, amount, weighted_amount, is_won, is_lost
+  FROM leadflow.report_pipeline WHERE org_id = 41 ORDER BY owner_rep_id, position, month;
 SELECT sum(opportunities) = (SELECT count(*) FROM leadflow.opportunities WHERE org_id = 41) AS all_counted,
        sum(weighted_amount) FILTER (WHERE NOT is_won AND NOT is_lost) AS open_weighted
   FROM leadflow.report_pipeline WHERE org_id = 41;
 
--- report_tasks_due: open tasks past due, by the task's rep, else the lead's owner
+-- report_tasks_due: each open task past due, the task's rep, else the lead's owner
 INSERT INTO leadflow.activities (org_id, lead_id, rep_id, kind, subject, due_at, completed_at) VALUES
   (41, 41001, 4121, 'task', 'Send proposal', now() - interval '2 days', NULL),
   (41, 41002, 4121, 'task', 'Call back', now() - interval '1 hour', NULL),
@@ -155,8 +155,10 @@ INSERT INTO leadflow.activities (org_id, lead_id, rep_id, kind, subject, due_at,
   (41, 41004, 4140, 'task', 'Later', now() + interval '1 day', NULL),        -- not due yet
   (41, 41005, 4140, 'task', 'Done', now() - interval '1 day', now()),        -- completed
   (41, 41006, 4131, 'call', 'Not a task', now() - interval '1 day', NULL);   -- not a task
-SELECT owner_rep_id, tasks_due, now() - oldest_due_at > interval '47 hours' AS oldest_over_two_days
-  FROM leadflow.report_tasks_due WHERE org_id = 41 ORDER BY owner_rep_id;
+SELECT t.lead_id, t.rep_id, a.subject, t.hours_overdue BETWEEN 0 AND 100 AS hours_plausible,
+       t.hours_overdue >= 47 AS over_two_days
+  FROM leadflow.report_tasks_due t JOIN leadflow.activities a ON a.org_id = t.org_id AND a.activity_id = t.activity_id
+ WHERE t.org_id = 41 ORDER BY t.lead_id;
 
 -- report_source_performance: won, revenue and roi from the opportunities;
 -- without recorded spend the costs and roi are unknown (NULL), not 0

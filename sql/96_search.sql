@@ -68,3 +68,12 @@ SELECT l.email, j.detail FROM leadflow.lead_journey j JOIN leadflow.leads l ON l
 SELECT count(*) AS broken_links FROM leadflow.verify_journey(43);
 SELECT leadflow.enrich(43, '127.0.0.1');
 SELECT leadflow.enrich(NULL);
+
+-- a duplicate that fills the survivor's empty names and company (the
+-- pipeline's own update of the survivor, below the executor) keeps the
+-- stored search key in step: the survivor is found by the new name
+INSERT INTO leadflow.leads (org_id, email) VALUES (43, 'kim@hooli.example');
+INSERT INTO leadflow.leads (org_id, first_name, last_name, email, company)
+VALUES (43, 'Kim', 'Nakamura', 'Kim@Hooli.example', 'Hooli');
+SELECT l.last_name, l.search_text, s.matched, l.merged_into IS NULL AS live
+  FROM leadflow.search_leads(43, 'nakamura') s JOIN leadflow.leads l ON l.lead_id = s.lead_id;

@@ -19,6 +19,7 @@
 #include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
+#include "executor/nodeModifyTable.h"
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "optimizer/cost.h"
@@ -485,6 +486,13 @@ LeadflowDirectUpdate(LeadflowDirect *d, ItemPointer tid, HeapTuple tuple)
 	TM_Result	res;
 
 	ExecStoreHeapTuple(tuple, slot, false);
+	/*
+	 * stored generated columns (leads.search_text) follow the new values;
+	 * computed as for an INSERT (all of them): an UPDATE's set would come
+	 * from a range table this update does not have
+	 */
+	if (d->rel->rd_att->constr && d->rel->rd_att->constr->has_generated_stored)
+		ExecComputeStoredGenerated(d->rri, d->estate, slot, CMD_INSERT);
 	if (d->rel->rd_att->constr)
 		ExecConstraints(d->rri, slot, d->estate);
 	res = table_tuple_update(d->rel, tid, slot, GetCurrentCommandId(true), GetActiveSnapshot(),

@@ -457,7 +457,7 @@ COMMENT ON COLUMN @extschema@.report_rep_load.last_assigned_at IS 'When routing 
 -- Issue 20: the opportunity pipeline and the follow-ups due
 CREATE VIEW @extschema@.report_pipeline WITH (security_invoker = true) AS
 SELECT o.org_id, o.owner_rep_id, o.stage_id, s.name AS stage, s.position, s.is_won, s.is_lost,
-       pg_catalog.date_trunc('month', o.expected_close::timestamp without time zone)::date AS close_month,
+       pg_catalog.date_trunc('month', o.expected_close::timestamp without time zone)::date AS month,
        pg_catalog.count(*) AS opportunities,
        COALESCE(pg_catalog.sum(o.amount), 0) AS amount,
        COALESCE(pg_catalog.sum(o.amount * o.probability / 100.0), 0) AS weighted_amount
@@ -473,22 +473,22 @@ COMMENT ON COLUMN @extschema@.report_pipeline.stage IS 'Stage name.';
 COMMENT ON COLUMN @extschema@.report_pipeline.position IS 'Stage position, to sort by.';
 COMMENT ON COLUMN @extschema@.report_pipeline.is_won IS 'Whether the stage is won.';
 COMMENT ON COLUMN @extschema@.report_pipeline.is_lost IS 'Whether the stage is lost.';
-COMMENT ON COLUMN @extschema@.report_pipeline.close_month IS 'First day of the month of expected_close; NULL when none is set.';
+COMMENT ON COLUMN @extschema@.report_pipeline.month IS 'First day of the month of expected_close; NULL when none is set.';
 COMMENT ON COLUMN @extschema@.report_pipeline.opportunities IS 'Opportunities in the group.';
 COMMENT ON COLUMN @extschema@.report_pipeline.amount IS 'Sum of their amounts (those without an amount count 0).';
 COMMENT ON COLUMN @extschema@.report_pipeline.weighted_amount IS 'Sum of amount * probability / 100.';
 
 CREATE VIEW @extschema@.report_tasks_due WITH (security_invoker = true) AS
-SELECT a.org_id, COALESCE(a.rep_id, l.owner_rep_id) AS owner_rep_id,
-       pg_catalog.count(*) AS tasks_due,
-       pg_catalog.min(a.due_at) AS oldest_due_at
+SELECT a.org_id, a.activity_id, a.lead_id, COALESCE(a.rep_id, l.owner_rep_id) AS rep_id, a.due_at,
+       pg_catalog.round(EXTRACT(epoch FROM pg_catalog.now() - a.due_at) / 3600, 2) AS hours_overdue
   FROM leadflow.activities a
   JOIN leadflow.leads l ON l.org_id = a.org_id AND l.lead_id = a.lead_id
  WHERE a.kind = 'task' AND a.completed_at IS NULL AND a.due_at < pg_catalog.now()
-   AND l.erased_at IS NULL
- GROUP BY a.org_id, COALESCE(a.rep_id, l.owner_rep_id);
-COMMENT ON VIEW @extschema@.report_tasks_due IS 'Per org and owner: open tasks (activities of kind task, not completed) past their due_at, of leads not erased.';
+   AND l.erased_at IS NULL;
+COMMENT ON VIEW @extschema@.report_tasks_due IS 'Per org and open task past due (activities of kind task, not completed, due_at passed), of leads not erased: whose it is and how late.';
 COMMENT ON COLUMN @extschema@.report_tasks_due.org_id IS 'Org.';
-COMMENT ON COLUMN @extschema@.report_tasks_due.owner_rep_id IS 'The task''s rep, else the lead''s owner; NULL for neither.';
-COMMENT ON COLUMN @extschema@.report_tasks_due.tasks_due IS 'Open tasks past due.';
-COMMENT ON COLUMN @extschema@.report_tasks_due.oldest_due_at IS 'The earliest due_at among them.';
+COMMENT ON COLUMN @extschema@.report_tasks_due.activity_id IS 'The task (activities).';
+COMMENT ON COLUMN @extschema@.report_tasks_due.lead_id IS 'The lead it is about.';
+COMMENT ON COLUMN @extschema@.report_tasks_due.rep_id IS 'The task''s rep, else the lead''s owner; NULL for neither.';
+COMMENT ON COLUMN @extschema@.report_tasks_due.due_at IS 'When it was due.';
+COMMENT ON COLUMN @extschema@.report_tasks_due.hours_overdue IS 'Hours since due_at.';
