@@ -125,11 +125,15 @@ SELECT lead_id = :ann AS ann, seq, kind, detail - 'workflow_id' - 'stage_id' - '
 
 -- the twins (50901 of ann, 50902 of cid), stored as the pipeline left
 -- theirs, with the journey 0.1.0 wrote
+-- (every column but the generated ones, which are computed again)
 SET session_replication_role = replica;
-INSERT INTO leadflow.leads
+SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) AS twin_cols FROM pg_attribute
+ WHERE attrelid = 'leadflow.leads'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' \gset
+INSERT INTO leadflow.leads (:twin_cols)
+SELECT :twin_cols FROM (
 SELECT (jsonb_populate_record(l, jsonb_build_object('lead_id', t.twin, 'email', 'twin-' || l.email,
                                                     'email_normalized', 'twin-' || l.email_normalized))).*
-  FROM leadflow.leads l JOIN (VALUES (:ann, 50901), (:cid, 50902)) t(lead_id, twin) ON t.lead_id = l.lead_id;
+  FROM leadflow.leads l JOIN (VALUES (:ann, 50901), (:cid, 50902)) t(lead_id, twin) ON t.lead_id = l.lead_id) x;
 RESET session_replication_role;
 CREATE TEMP TABLE legacy_rows (lead_id bigint, seq integer, kind text, detail jsonb);
 INSERT INTO legacy_rows
@@ -191,3 +195,28 @@ SELECT t.twin, d.* FROM (VALUES (:ann, 50901), (:cid, 50902)) t(lead_id, twin)
                       EXCEPT ALL SELECT kind, detail FROM leadflow.journey_events WHERE lead_id = t.lead_id)) d;
 SELECT lead_id = :ann AS ann, seq, step, kind FROM leadflow.journey_events
  WHERE lead_id IN (:ann, 50901) ORDER BY lead_id = :ann DESC, seq, step;
+
+-- The created row's hash is over its detail's text as written by the
+-- builder, not read back from the stored jsonb: for rule names with
+-- unicode, quotes, backslashes and control characters, numbers, nested
+-- and empty arrays and embedded jsonb (data_issues) the builder's text is
+-- jsonb_out's of the stored detail (journey_hash hashes jsonb_out's)
+INSERT INTO leadflow.routing_rules (org_id, rule_id, position, name, mode, predicate, assign_to, rep_id, team_id) VALUES
+  (50, 5064, 1, E'Zürich → 東京 ✓ 🚀 "quoted" back\\slash tab\there', 'live',
+   '{"field": "country", "op": "eq", "value": "JP"}', 'team', NULL, 501),
+  (50, 5065, 2, E'Shadow: ÄÖÜ ß — \u00e9\u0301 line\nbreak', 'shadow', '{"all": []}', 'rep', 5001, NULL),
+  (50, 5066, 3, E'Shadow \\u0041 not an escape, {"braces": [1]}', 'shadow', '{"all": []}', 'team', NULL, 501);
+INSERT INTO leadflow.leads (org_id, email, phone, country, source, company_size, annual_revenue) VALUES
+  (50, 'jp1@acme50.example', 'not a phone', 'JP', 'web_form', 120, 1234567.89),
+  (50, 'jp2@globex50.example', NULL, 'JP', 'Référence Ü', NULL, NULL),
+  (50, 'de1@journey.test', '+49 30 1234567', 'DE', 'web_form', NULL, NULL);
+SELECT l.email, j.seq, j.kind,
+       j.hash = leadflow.journey_hash(j.prev_hash, j.org_id, j.lead_id, j.seq, j.occurred_at, j.kind, j.actor, j.detail)
+         AS builder_text_is_jsonb_out,
+       j.detail - 'workflow_id' - 'stage_id' #- '{scored,model_id}' AS detail
+  FROM leadflow.lead_journey j JOIN leadflow.leads l USING (org_id, lead_id)
+ WHERE j.org_id = 50 AND l.email IN ('jp1@acme50.example', 'jp2@globex50.example', 'de1@journey.test')
+ ORDER BY j.lead_id, j.seq;
+SELECT count(*) AS rows, count(*) FILTER (WHERE j.hash = leadflow.journey_hash(j.prev_hash, j.org_id, j.lead_id, j.seq,
+                                          j.occurred_at, j.kind, j.actor, j.detail)) AS builder_text_is_jsonb_out
+  FROM leadflow.lead_journey j WHERE j.org_id = 50 AND j.lead_id NOT IN (:lead, :lead2);

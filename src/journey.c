@@ -592,8 +592,7 @@ LeadflowJourneyAppendJson(int64 org_id, int64 lead_id, const char *kind, Leadflo
 	Jsonb	   *jsonb = LeadflowJsonFinishJsonb(detail);
 
 	MemoryContextSwitchTo(old);
-	return append_row(head, org_id, lead_id, kind, jsonb,
-					  JsonbToCString(NULL, &jsonb->root, VARSIZE(jsonb)));
+	return append_row(head, org_id, lead_id, kind, jsonb, LeadflowJsonCanonical(detail));
 }
 
 /*

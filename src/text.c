@@ -43,28 +43,27 @@ LeadflowQuote(const char *value)
  * element to the array being built.  The text lives in the context that
  * was current at LeadflowJsonBegin.
  *
- * In jsonb mode (journey details) the same calls push the values into a
- * jsonb parse state, so a detail is never written as text and parsed back.
- * Everything pushed (keys, strings, numerics) is copied into the context
+ * In jsonb mode (journey details) the same calls build the detail as an
+ * in-memory jsonb value, so a detail is never written as text and parsed
+ * back, and its canonical text (the hash's) is written from those values
+ * rather than read back from the finished jsonb.  Members are appended to
+ * the open container; an object's pairs are put in jsonb's key order
+ * (length, then bytes; of a key given twice the last value, as jsonb_in
+ * keeps) when it closes, which is one pass when they already are in that
+ * order.  Everything (keys, strings, numerics) is copied into the context
  * current at LeadflowJsonBeginJsonb: members may be added from code that
  * runs in shorter-lived contexts (an SPI procedure's).
  */
-static void
-jb_push(LeadflowJson *j, JsonbIteratorToken tok, JsonbValue *v)
-{
-	MemoryContext old = MemoryContextSwitchTo(j->cxt);
-
-	j->result = pushJsonbValue(j->state, tok, v);
-	MemoryContextSwitchTo(old);
-}
 
 /* a jsonb string of s, copied into j->cxt */
 static JsonbValue *
-jb_string(LeadflowJson *j, JsonbValue *v, const char *s)
+jb_string(LeadflowJson *j, JsonbValue *v, const char *s, int len)
 {
 	v->type = jbvString;
-	v->val.string.len = strlen(s);
-	v->val.string.val = MemoryContextStrdup(j->cxt, s);
+	v->val.string.len = len;
+	v->val.string.val = MemoryContextAlloc(j->cxt, len + 1);
+	memcpy(v->val.string.val, s, len);
+	v->val.string.val[len] = '\0';	/* for escape_json */
 	return v;
 }
 
@@ -82,13 +81,251 @@ jb_numeric(LeadflowJson *j, JsonbValue *v, const char *digits)
 	return v;
 }
 
+#define JB_FIRST_CAP 8
+
+/* the slot of a new member (key) or element (key NULL) of container c */
+static JsonbValue *
+jb_slot(LeadflowJson *j, JsonbValue *c, int *cap, const char *key)
+{
+	JsonbValue *slot;
+
+	if (c->type == jbvObject)
+	{
+		JsonbPair  *p;
+
+		if (key == NULL)
+			elog(ERROR, "leadflow: JSON object member without a key");
+		if (c->val.object.nPairs == *cap)
+		{
+			*cap *= 2;
+			c->val.object.pairs = repalloc(c->val.object.pairs, *cap * sizeof(JsonbPair));
+		}
+		p = &c->val.object.pairs[c->val.object.nPairs];
+		p->order = c->val.object.nPairs++;
+		jb_string(j, &p->key, key, strlen(key));
+		slot = &p->value;
+	}
+	else
+	{
+		if (key != NULL)
+			elog(ERROR, "leadflow: JSON array element with a key");
+		if (c->val.array.nElems == *cap)
+		{
+			*cap *= 2;
+			c->val.array.elems = repalloc(c->val.array.elems, *cap * sizeof(JsonbValue));
+		}
+		slot = &c->val.array.elems[c->val.array.nElems++];
+	}
+	slot->type = jbvNull;
+	return slot;
+}
+
+/* the slot last added to container c */
+static JsonbValue *
+jb_last(JsonbValue *c)
+{
+	if (c->type == jbvObject)
+		return &c->val.object.pairs[c->val.object.nPairs - 1].value;
+	return &c->val.array.elems[c->val.array.nElems - 1];
+}
+
+/* jsonb's order of keys: shorter first, then by bytes */
+static int
+jb_key_cmp(const JsonbValue *a, const JsonbValue *b)
+{
+	if (a->val.string.len != b->val.string.len)
+		return a->val.string.len > b->val.string.len ? 1 : -1;
+	return memcmp(a->val.string.val, b->val.string.val, a->val.string.len);
+}
+
+/*
+ * the pairs of obj in jsonb's order, each key once (of equal keys the one
+ * added last, as jsonb_in keeps): an insertion sort, stable, one pass when
+ * the builder's calls came in that order, and few moves for a dozen keys
+ * otherwise (qsort was most of a detail's cost)
+ */
+static void
+jb_order(JsonbValue *obj)
+{
+	JsonbPair  *p = obj->val.object.pairs;
+	int			n = obj->val.object.nPairs;
+	bool		twice = false;
+	int			i;
+	int			k;
+
+	for (i = 1; i < n; i++)
+	{
+		JsonbPair	moving = p[i];
+		int			res = 1;
+
+		for (k = i; k > 0 && (res = jb_key_cmp(&p[k - 1].key, &moving.key)) > 0; k--)
+			p[k] = p[k - 1];
+		p[k] = moving;
+		twice |= res == 0;
+	}
+	if (!twice)
+		return;
+	for (i = 1, k = 0; i < n; i++)
+	{
+		if (jb_key_cmp(&p[k].key, &p[i].key) != 0)
+			k++;
+		p[k] = p[i];
+	}
+	obj->val.object.nPairs = k + 1;
+}
+
+/* escape_json's output, whole when nothing needs escaping (most text) */
+static void
+jb_escape(StringInfo out, const char *s, int len)
+{
+	int			i;
+
+	for (i = 0; i < len; i++)
+		if ((unsigned char) s[i] < ' ' || s[i] == '"' || s[i] == '\\')
+		{
+			escape_json(out, s);
+			return;
+		}
+	enlargeStringInfo(out, len + 2);
+	out->data[out->len++] = '"';
+	memcpy(out->data + out->len, s, len);
+	out->len += len;
+	out->data[out->len++] = '"';
+	out->data[out->len] = '\0';
+}
+
+/*
+ * the value the iterator stands at (tok, *v) into dst, a container read to
+ * its end; strings and keys copied into j->cxt, numerics left in the
+ * jsonb read (the caller's copy there)
+ */
+static void
+jb_read_value(LeadflowJson *j, JsonbIterator **it, JsonbIteratorToken tok, JsonbValue *v,
+			  JsonbValue *dst)
+{
+	bool		object = tok == WJB_BEGIN_OBJECT;
+	int			n = 0;
+
+	if (tok != WJB_BEGIN_OBJECT && tok != WJB_BEGIN_ARRAY)
+	{
+		if (v->type == jbvString)
+			jb_string(j, dst, v->val.string.val, v->val.string.len);
+		else
+			*dst = *v;
+		return;
+	}
+	*dst = *v;
+	if (object)
+		dst->val.object.pairs = MemoryContextAlloc(j->cxt, Max(v->val.object.nPairs, 1) * sizeof(JsonbPair));
+	else
+		dst->val.array.elems = MemoryContextAlloc(j->cxt, Max(v->val.array.nElems, 1) * sizeof(JsonbValue));
+	/* the iterator gives the count: the arrays are filled, never grown */
+	while ((tok = JsonbIteratorNext(it, v, false)) != WJB_END_OBJECT && tok != WJB_END_ARRAY)
+	{
+		JsonbValue *slot;
+
+		if (object)
+		{
+			JsonbPair  *p = &dst->val.object.pairs[n];
+
+			jb_string(j, &p->key, v->val.string.val, v->val.string.len);
+			p->order = n;
+			slot = &p->value;
+			tok = JsonbIteratorNext(it, v, false);
+		}
+		else
+			slot = &dst->val.array.elems[n];
+		n++;
+		jb_read_value(j, it, tok, v, slot);
+	}
+}
+
+/* the value of a jsonb (in j->cxt) into dst, a scalar as itself */
+static void
+jb_read(LeadflowJson *j, JsonbValue *dst, JsonbContainer *c)
+{
+	JsonbIterator *it = JsonbIteratorInit(c);
+	JsonbValue	v;
+	JsonbIteratorToken tok = JsonbIteratorNext(&it, &v, false);
+
+	if (tok == WJB_BEGIN_ARRAY && v.val.array.rawScalar)
+		tok = JsonbIteratorNext(&it, &v, false);
+	jb_read_value(j, &it, tok, &v, dst);
+}
+
+/* v as jsonb_out writes it (JsonbToCString without indent) */
+static void
+jb_text(StringInfo out, const JsonbValue *v)
+{
+	int			i;
+
+	switch (v->type)
+	{
+		case jbvNull:
+			appendBinaryStringInfo(out, "null", 4);
+			break;
+		case jbvString:
+			jb_escape(out, v->val.string.val, v->val.string.len);
+			break;
+		case jbvNumeric:
+			appendStringInfoString(out, DatumGetCString(DirectFunctionCall1(numeric_out,
+																			NumericGetDatum(v->val.numeric))));
+			break;
+		case jbvBool:
+			appendStringInfoString(out, v->val.boolean ? "true" : "false");
+			break;
+		case jbvObject:
+			appendStringInfoChar(out, '{');
+			for (i = 0; i < v->val.object.nPairs; i++)
+			{
+				if (i > 0)
+					appendBinaryStringInfo(out, ", ", 2);
+				jb_escape(out, v->val.object.pairs[i].key.val.string.val,
+						  v->val.object.pairs[i].key.val.string.len);
+				appendBinaryStringInfo(out, ": ", 2);
+				jb_text(out, &v->val.object.pairs[i].value);
+			}
+			appendStringInfoChar(out, '}');
+			break;
+		case jbvArray:
+			appendStringInfoChar(out, '[');
+			for (i = 0; i < v->val.array.nElems; i++)
+			{
+				if (i > 0)
+					appendBinaryStringInfo(out, ", ", 2);
+				jb_text(out, &v->val.array.elems[i]);
+			}
+			appendStringInfoChar(out, ']');
+			break;
+		default:
+			elog(ERROR, "leadflow: unexpected jsonb value type %d", (int) v->type);
+	}
+}
+
 static void
 json_open(LeadflowJson *j, char open, char close)
 {
 	if (j->depth >= LEADFLOW_JSON_MAX_DEPTH)
 		elog(ERROR, "leadflow: JSON nested too deep");
 	if (j->jsonb)
-		jb_push(j, open == '{' ? WJB_BEGIN_OBJECT : WJB_BEGIN_ARRAY, NULL);
+	{
+		JsonbValue *c = &j->open[j->depth];
+
+		j->cap[j->depth] = JB_FIRST_CAP;
+		if (open == '{')
+		{
+			c->type = jbvObject;
+			c->val.object.nPairs = 0;
+			c->val.object.pairs = MemoryContextAlloc(j->cxt, JB_FIRST_CAP * sizeof(JsonbPair));
+		}
+		else
+		{
+			c->type = jbvArray;
+			c->val.array.nElems = 0;
+			c->val.array.rawScalar = false;
+			c->val.array.elems = MemoryContextAlloc(j->cxt, JB_FIRST_CAP * sizeof(JsonbValue));
+		}
+	}
 	else
 		appendStringInfoChar(&j->buf, open);
 	j->close[j->depth] = close;
@@ -97,23 +334,16 @@ json_open(LeadflowJson *j, char open, char close)
 }
 
 /*
- * the separator and key of the next member or element; the token its value
- * takes in jsonb mode
+ * the separator and key of the next member or element; in jsonb mode the
+ * slot its value goes to (NULL in text mode)
  */
-static JsonbIteratorToken
+static JsonbValue *
 json_member(LeadflowJson *j, const char *key)
 {
 	if (j->depth == 0)
 		elog(ERROR, "leadflow: JSON value outside an object");
 	if (j->jsonb)
-	{
-		JsonbValue	k;
-
-		if (key == NULL)
-			return WJB_ELEM;
-		jb_push(j, WJB_KEY, jb_string(j, &k, key));
-		return WJB_VALUE;
-	}
+		return jb_slot(j, &j->open[j->depth - 1], &j->cap[j->depth - 1], key);
 	if (!j->empty[j->depth - 1])
 		appendStringInfoString(&j->buf, ", ");
 	j->empty[j->depth - 1] = false;
@@ -122,7 +352,7 @@ json_member(LeadflowJson *j, const char *key)
 		escape_json(&j->buf, key);
 		appendStringInfoString(&j->buf, ": ");
 	}
-	return key != NULL ? WJB_VALUE : WJB_ELEM;
+	return NULL;
 }
 
 void
@@ -148,7 +378,6 @@ LeadflowJsonBeginJsonb(LeadflowJson *j)
 {
 	memset(j, 0, sizeof(LeadflowJson));
 	j->jsonb = true;
-	j->state = &j->own;
 	j->cxt = CurrentMemoryContext;
 	json_open(j, '{', '}');
 }
@@ -161,7 +390,7 @@ LeadflowJsonBeginIn(LeadflowJson *j, LeadflowJson *outer, const char *key)
 	json_member(outer, key);
 	memset(j, 0, sizeof(LeadflowJson));
 	j->jsonb = true;
-	j->state = outer->state;
+	j->outer = outer;
 	j->cxt = outer->cxt;
 	json_open(j, '{', '}');
 }
@@ -169,34 +398,34 @@ LeadflowJsonBeginIn(LeadflowJson *j, LeadflowJson *outer, const char *key)
 void
 LeadflowJsonInt(LeadflowJson *j, const char *key, int64 value)
 {
-	JsonbIteratorToken tok = json_member(j, key);
+	JsonbValue *v = json_member(j, key);
 
-	if (j->jsonb)
+	if (v != NULL)
 	{
-		JsonbValue	v;
 		MemoryContext old = MemoryContextSwitchTo(j->cxt);
 
-		v.type = jbvNumeric;
-		v.val.numeric = int64_to_numeric(value);
+		v->type = jbvNumeric;
+		v->val.numeric = int64_to_numeric(value);
 		MemoryContextSwitchTo(old);
-		jb_push(j, tok, &v);
 	}
 	else
-		appendStringInfo(&j->buf, INT64_FORMAT, value);
+	{
+		char		digits[MAXINT8LEN + 1];
+
+		appendBinaryStringInfo(&j->buf, digits, pg_lltoa(value, digits));
+	}
 }
 
 void
 LeadflowJsonFloat(LeadflowJson *j, const char *key, double value, int decimals)
 {
-	JsonbIteratorToken tok = json_member(j, key);
+	JsonbValue *v = json_member(j, key);
 
-	if (j->jsonb)
+	if (v != NULL)
 	{
-		JsonbValue	v;
-
 		if (isnan(value) || isinf(value))
 			elog(ERROR, "leadflow: JSON number is not finite");
-		jb_push(j, tok, jb_numeric(j, &v, psprintf("%.*f", decimals, value)));
+		jb_numeric(j, v, psprintf("%.*f", decimals, value));
 	}
 	else
 		appendStringInfo(&j->buf, "%.*f", decimals, value);
@@ -205,17 +434,12 @@ LeadflowJsonFloat(LeadflowJson *j, const char *key, double value, int decimals)
 void
 LeadflowJsonText(LeadflowJson *j, const char *key, const char *value)
 {
-	JsonbIteratorToken tok = json_member(j, key);
+	JsonbValue *v = json_member(j, key);
 
-	if (j->jsonb)
+	if (v != NULL)
 	{
-		JsonbValue	v;
-
-		if (value == NULL)
-			v.type = jbvNull;
-		else
-			jb_string(j, &v, value);
-		jb_push(j, tok, &v);
+		if (value != NULL)
+			jb_string(j, v, value, strlen(value));
 	}
 	else if (value == NULL)
 		appendStringInfoString(&j->buf, "null");
@@ -226,15 +450,12 @@ LeadflowJsonText(LeadflowJson *j, const char *key, const char *value)
 void
 LeadflowJsonBool(LeadflowJson *j, const char *key, bool value)
 {
-	JsonbIteratorToken tok = json_member(j, key);
+	JsonbValue *v = json_member(j, key);
 
-	if (j->jsonb)
+	if (v != NULL)
 	{
-		JsonbValue	v;
-
-		v.type = jbvBool;
-		v.val.boolean = value;
-		jb_push(j, tok, &v);
+		v->type = jbvBool;
+		v->val.boolean = value;
 	}
 	else
 		appendStringInfoString(&j->buf, value ? "true" : "false");
@@ -244,18 +465,14 @@ LeadflowJsonBool(LeadflowJson *j, const char *key, bool value)
 void
 LeadflowJsonJsonb(LeadflowJson *j, const char *key, Jsonb *value)
 {
-	JsonbIteratorToken tok = json_member(j, key);
+	JsonbValue *v = json_member(j, key);
 
-	if (j->jsonb)
+	if (v != NULL)
 	{
-		JsonbValue	v;
 		Jsonb	   *copy = MemoryContextAlloc(j->cxt, VARSIZE(value));
 
 		memcpy(copy, value, VARSIZE(value));
-		v.type = jbvBinary;
-		v.val.binary.data = &copy->root;
-		v.val.binary.len = VARSIZE(copy) - VARHDRSZ;
-		jb_push(j, tok, &v);
+		jb_read(j, v, &copy->root);
 	}
 	else
 		appendStringInfoString(&j->buf, JsonbToCString(NULL, &value->root, VARSIZE(value)));
@@ -277,16 +494,9 @@ LeadflowJsonRaw(LeadflowJson *j, const char *key, const char *json)
 void
 LeadflowJsonNull(LeadflowJson *j, const char *key)
 {
-	JsonbIteratorToken tok = json_member(j, key);
+	JsonbValue *v = json_member(j, key);
 
-	if (j->jsonb)
-	{
-		JsonbValue	v;
-
-		v.type = jbvNull;
-		jb_push(j, tok, &v);
-	}
-	else
+	if (v == NULL)
 		appendStringInfoString(&j->buf, "null");
 }
 
@@ -311,7 +521,19 @@ LeadflowJsonClose(LeadflowJson *j)
 		elog(ERROR, "leadflow: JSON closed more than opened");
 	j->depth--;
 	if (j->jsonb)
-		jb_push(j, j->close[j->depth] == '}' ? WJB_END_OBJECT : WJB_END_ARRAY, NULL);
+	{
+		JsonbValue *c = &j->open[j->depth];
+
+		if (c->type == jbvObject)
+			jb_order(c);
+		/* into the slot the container's member or element made */
+		if (j->depth > 0)
+			*jb_last(&j->open[j->depth - 1]) = *c;
+		else if (j->outer != NULL)
+			*jb_last(&j->outer->open[j->outer->depth - 1]) = *c;
+		else
+			j->result = *c;
+	}
 	else
 		appendStringInfoChar(&j->buf, j->close[j->depth]);
 }
@@ -337,9 +559,26 @@ LeadflowJsonFinishJsonb(LeadflowJson *j)
 	Assert(j->jsonb);
 	while (j->depth > 0)
 		LeadflowJsonClose(j);
-	if (j->state != &j->own)
+	if (j->outer != NULL)
 		return NULL;
-	return JsonbValueToJsonb(j->result);
+	return JsonbValueToJsonb(&j->result);
+}
+
+/*
+ * the text jsonb_out writes for the jsonb a finished builder made (the
+ * journey hash's input), written from the values without walking that
+ * jsonb; in the current context
+ */
+char *
+LeadflowJsonCanonical(LeadflowJson *j)
+{
+	StringInfoData out;
+
+	if (!j->jsonb || j->depth > 0 || j->outer != NULL)
+		elog(ERROR, "leadflow: canonical text of an unfinished or nested builder");
+	initStringInfo(&out);
+	jb_text(&out, &j->result);
+	return out.data;
 }
 
 /* true when s has no byte above 0x7F */

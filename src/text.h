@@ -23,7 +23,8 @@ extern char *LeadflowQuote(const char *value);
  * jsonb (journey details): Begin opens it, members are added in order (key
  * NULL: an array element), Object/Array open a nested one under a key,
  * Close ends the innermost, Finish closes the rest and returns the text
- * (FinishJsonb: the jsonb).  BeginIn builds an object as the member key of
+ * (FinishJsonb: the jsonb; then Canonical: its text as jsonb_out writes
+ * it, without reading the jsonb back).  BeginIn builds an object as the member key of
  * another jsonb builder, which must not be used until it is finished.
  */
 #define LEADFLOW_JSON_MAX_DEPTH 8
@@ -34,12 +35,18 @@ typedef struct LeadflowJson
 	int			depth;
 	bool		empty[LEADFLOW_JSON_MAX_DEPTH];
 	char		close[LEADFLOW_JSON_MAX_DEPTH];
-	/* jsonb mode: a parse state, maybe shared with an outer builder */
+	/*
+	 * jsonb mode: the open containers as in-memory jsonb values (jbvObject,
+	 * jbvArray), members appended in place; an object's pairs are put in
+	 * jsonb's key order when it closes.  A builder begun in another puts
+	 * its object into outer's open container when it closes.
+	 */
 	bool		jsonb;
-	JsonbParseState *own;
-	JsonbParseState **state;
-	MemoryContext cxt;			/* where the pushed values live */
-	JsonbValue *result;			/* the value the last close completed */
+	JsonbValue	open[LEADFLOW_JSON_MAX_DEPTH];
+	int			cap[LEADFLOW_JSON_MAX_DEPTH];
+	struct LeadflowJson *outer;
+	MemoryContext cxt;			/* where the values live */
+	JsonbValue	result;			/* the object once closed */
 } LeadflowJson;
 
 extern void LeadflowJsonBegin(LeadflowJson *j);
@@ -47,6 +54,7 @@ extern void LeadflowJsonBeginArray(LeadflowJson *j);
 extern void LeadflowJsonBeginJsonb(LeadflowJson *j);
 extern void LeadflowJsonBeginIn(LeadflowJson *j, LeadflowJson *outer, const char *key);
 extern Jsonb *LeadflowJsonFinishJsonb(LeadflowJson *j);
+extern char *LeadflowJsonCanonical(LeadflowJson *j);
 extern void LeadflowJsonJsonb(LeadflowJson *j, const char *key, Jsonb *value);
 extern void LeadflowJsonInt(LeadflowJson *j, const char *key, int64 value);
 extern void LeadflowJsonFloat(LeadflowJson *j, const char *key, double value, int decimals);
