@@ -13,7 +13,7 @@ OBJS = \
 	src/validate.o src/dedup.o src/dedup_touch.o src/enrich.o src/score.o src/predict.o src/route.o \
 	src/workflow.o src/nurture.o src/account.o \
 	src/pipeline.o src/pipeline_update.o \
-	src/capture.o src/reassign.o src/maintenance.o src/route_sql.o src/journey_sql.o src/predict_sql.o src/search.o
+	src/capture.o src/reassign.o src/maintenance.o src/route_sql.o src/journey_sql.o src/predict_sql.o src/predict_counts.o src/search.o
 
 # The install script of default_version is built from the topic parts in
 # sql/install/ (in file name order) and the shipped free-mail list in data/.

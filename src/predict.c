@@ -44,16 +44,25 @@
 #include <ctype.h>
 #include <math.h>
 
+#include "access/stratnum.h"
+#include "access/table.h"
+#include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/pg_collation.h"
 #include "catalog/pg_type.h"
 #include "commands/trigger.h"
+#include "executor/tuptable.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "mb/pg_wchar.h"
 #include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
+#include "utils/rel.h"
+#include "utils/snapmgr.h"
+#include "utils/varlena.h"
 
 #include "lead.h"
 #include "predict.h"
@@ -102,30 +111,6 @@ static LeadflowPlan counts_plan = {
 	"SELECT feature, value, converted, lost FROM leadflow.prediction_counts"
 	" WHERE org_id OPERATOR(pg_catalog.=) $1",
 	1, {INT8OID}
-};
-
-/* adds deltas, in key order (no deadlock between two closing leads) */
-static LeadflowPlan add_plan = {
-	NULL,
-	"INSERT INTO leadflow.prediction_counts AS c (org_id, feature, value, converted, lost)"
-	" SELECT u.o, u.f, u.v, pg_catalog.sum(u.dc), pg_catalog.sum(u.dl)"
-	"   FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::text[]),"
-	"                   pg_catalog.unnest($3::text[]), pg_catalog.unnest($4::bigint[]),"
-	"                   pg_catalog.unnest($5::bigint[])) AS u(o, f, v, dc, dl)"
-	"  GROUP BY u.o, u.f, u.v ORDER BY u.o, u.f, u.v"
-	" ON CONFLICT (org_id, feature, value) DO UPDATE"
-	"    SET converted = c.converted OPERATOR(pg_catalog.+) EXCLUDED.converted,"
-	"        lost = c.lost OPERATOR(pg_catalog.+) EXCLUDED.lost",
-	5, {INT8ARRAYOID, TEXTARRAYOID, TEXTARRAYOID, INT8ARRAYOID, INT8ARRAYOID}
-};
-
-/* a value no labelled lead has any more: gone, as in a full retrain */
-static LeadflowPlan prune_plan = {
-	NULL,
-	"DELETE FROM leadflow.prediction_counts"
-	" WHERE org_id OPERATOR(pg_catalog.=) ANY ($1::bigint[])"
-	"   AND converted OPERATOR(pg_catalog.=) 0 AND lost OPERATOR(pg_catalog.=) 0",
-	1, {INT8ARRAYOID}
 };
 
 /* the counts cache: lives for the backend; counts reload by age */
@@ -482,17 +467,6 @@ LeadflowPredictProbability(double lo)
 	return 1.0 / (1.0 + exp(-lo));
 }
 
-static Datum
-array_of(Datum *elems, int n, Oid type)
-{
-	int16		typlen;
-	bool		typbyval;
-	char		typalign;
-
-	get_typlenbyvalalign(type, &typlen, &typbyval, &typalign);
-	return PointerGetDatum(construct_array(elems, n, type, typlen, typbyval, typalign));
-}
-
 /*
  * LeadflowPredictLead
  *		Called by the leads trigger with the old row (NULL on insert) and
@@ -553,7 +527,7 @@ LeadflowPredictLead(const LeadflowLead *old, LeadflowLead *lead)
  *		retrain would not count them).  Called by the statement trigger on
  *		leads, and before commit for changes left over.  One upsert per
  *		statement, however many leads it closed: a bulk update does not
- *		pile up row versions of the same counters.
+ *		pile up row versions of the same counters (predict_counts.c).
  */
 void
 LeadflowPredictFlush(void)
@@ -561,25 +535,15 @@ LeadflowPredictFlush(void)
 	HASH_SEQ_STATUS seq;
 	PendingCount *p;
 	long		n;
-	Datum	   *o;
-	Datum	   *f;
-	Datum	   *v;
-	Datum	   *dc;
-	Datum	   *dl;
+	PredictCountDelta *rows;
 	Datum	   *orgs;
 	int			norgs = 0;
 	int			i = 0;
 	int			j;
-	Datum		args[5];
-	int			rc;
 
 	if ((n = TxbufTableSize(&pending)) == 0)
 		return;
-	o = palloc(n * sizeof(Datum));
-	f = palloc(n * sizeof(Datum));
-	v = palloc(n * sizeof(Datum));
-	dc = palloc(n * sizeof(Datum));
-	dl = palloc(n * sizeof(Datum));
+	rows = palloc(n * sizeof(PredictCountDelta));
 	orgs = palloc(n * sizeof(Datum));
 	TxbufSeqInit(&pending, &seq);
 	while ((p = TxbufSeqNext(&pending, &seq)) != NULL)
@@ -589,36 +553,22 @@ LeadflowPredictFlush(void)
 			TxbufRemove(&pending, p);
 			continue;
 		}
-		o[i] = Int64GetDatum(p->key.org_id);
-		f[i] = CStringGetTextDatum(p->key.feature < NFEATURES ? leadflow_feature_names[p->key.feature] : "_total");
-		v[i] = CStringGetTextDatum(p->key.value);
-		dc[i] = Int64GetDatum(p->converted);
-		dl[i] = Int64GetDatum(p->lost);
+		rows[i].org_id = p->key.org_id;
+		rows[i].feature = p->key.feature < NFEATURES ? leadflow_feature_names[p->key.feature] : "_total";
+		rows[i].value = pstrdup(p->key.value);
+		rows[i].converted = p->converted;
+		rows[i].lost = p->lost;
 		for (j = 0; j < norgs && DatumGetInt64(orgs[j]) != p->key.org_id; j++)
 			;
 		if (j == norgs)
-			orgs[norgs++] = o[i];
+			orgs[norgs++] = Int64GetDatum(p->key.org_id);
 		i++;
 		/* written below; an error there aborts, and txbuf restores it */
 		TxbufRemove(&pending, p);
 	}
 	if (i == 0)
 		return;
-
-	args[0] = array_of(o, i, INT8OID);
-	args[1] = array_of(f, i, TEXTOID);
-	args[2] = array_of(v, i, TEXTOID);
-	args[3] = array_of(dc, i, INT8OID);
-	args[4] = array_of(dl, i, INT8OID);
-	SPI_connect();
-	rc = LeadflowExecute(&add_plan, args, NULL, false, 0);
-	if (rc != SPI_OK_INSERT)
-		elog(ERROR, "leadflow: prediction counts update failed: %s", SPI_result_code_string(rc));
-	args[0] = array_of(orgs, norgs, INT8OID);
-	rc = LeadflowExecute(&prune_plan, args, NULL, false, 0);
-	if (rc != SPI_OK_DELETE)
-		elog(ERROR, "leadflow: prediction counts update failed: %s", SPI_result_code_string(rc));
-	SPI_finish();
+	LeadflowPredictWriteCounts(rows, i);
 	written_level = Max(written_level, GetCurrentTransactionNestLevel());
 
 	/* this backend sees its own changes at once */

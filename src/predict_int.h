@@ -58,4 +58,16 @@ extern double LeadflowPredictLogOdds(const PredictOrg *org, FeatureValues values
 									 double *weights, int64 *conv, int64 *lost);
 extern double LeadflowPredictProbability(double lo);
 
+/* one key's change of the counts, for the flush (predict_counts.c) */
+typedef struct PredictCountDelta
+{
+	int64		org_id;
+	const char *feature;
+	const char *value;
+	int64		converted;
+	int64		lost;
+} PredictCountDelta;
+
+extern void LeadflowPredictWriteCounts(PredictCountDelta *rows, int n);
+
 #endif							/* LEADFLOW_PREDICT_INT_H */

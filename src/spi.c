@@ -415,9 +415,24 @@ LeadflowDirectAllowed(Relation rel, AclMode mode, const char *const *known, int 
 bool
 LeadflowDirectLockByKey(LeadflowDirect *d, int64 org_id, int64 id, TupleTableSlot *slot)
 {
+	ScanKeyData key[2];
+
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(org_id));
+	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
+	return LeadflowDirectLockByKeys(d, key, 2, slot);
+}
+
+/*
+ * LeadflowDirectLockByKeys
+ *		LeadflowDirectLockByKey for any primary key: key holds an equality
+ *		on each of its columns, in order (attribute numbers of the index);
+ *		each key is compared under its index column's collation.
+ */
+bool
+LeadflowDirectLockByKeys(LeadflowDirect *d, ScanKey key, int nkeys, TupleTableSlot *slot)
+{
 	Snapshot	snapshot = GetActiveSnapshot();
 	Relation	pkey = NULL;
-	ScanKeyData key[2];
 	IndexScanDesc scan;
 	TM_FailureData tmfd;
 	ItemPointerData tid;
@@ -430,10 +445,10 @@ LeadflowDirectLockByKey(LeadflowDirect *d, int64 org_id, int64 id, TupleTableSlo
 			pkey = d->rri->ri_IndexRelationDescs[i];
 	if (pkey == NULL)
 		elog(ERROR, "leadflow: %s has no primary key", RelationGetRelationName(d->rel));
-	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(org_id));
-	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(id));
-	scan = LeadflowIndexBeginScan(d->rel, pkey, snapshot, 2);
-	index_rescan(scan, key, 2, NULL, 0);
+	for (i = 0; i < nkeys; i++)
+		key[i].sk_collation = pkey->rd_indcollation[key[i].sk_attno - 1];
+	scan = LeadflowIndexBeginScan(d->rel, pkey, snapshot, nkeys);
+	index_rescan(scan, key, nkeys, NULL, 0);
 	found = index_getnext_slot(scan, ForwardScanDirection, slot);
 	index_endscan(scan);
 	if (!found)

@@ -11,6 +11,7 @@
 
 #include "postgres.h"
 
+#include "access/skey.h"
 #include "executor/spi.h"
 #include "utils/relcache.h"
 
@@ -54,6 +55,8 @@ extern void LeadflowDirectEnd(LeadflowDirect *d, LeadflowDirect *once);
 extern void LeadflowDirectEndStatement(void);
 extern bool LeadflowDirectLockByKey(LeadflowDirect *d, int64 org_id, int64 id,
 									struct TupleTableSlot *slot);
+extern bool LeadflowDirectLockByKeys(LeadflowDirect *d, ScanKey key, int nkeys,
+									 struct TupleTableSlot *slot);
 extern void LeadflowDirectUpdate(LeadflowDirect *d, ItemPointer tid, HeapTuple tuple);
 extern bool LeadflowDirectUpdateByKey(LeadflowDirect *d, int64 org_id, int64 id, int ncols,
 									  const AttrNumber *attnums, const Datum *values, const bool *nulls);
