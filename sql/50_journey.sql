@@ -125,15 +125,15 @@ SELECT lead_id = :ann AS ann, seq, kind, detail - 'workflow_id' - 'stage_id' - '
 
 -- the twins (50901 of ann, 50902 of cid), stored as the pipeline left
 -- theirs, with the journey 0.1.0 wrote
--- (every column but the generated ones, which are computed again)
 SET session_replication_role = replica;
-SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) AS twin_cols FROM pg_attribute
+-- (every column but the generated ones, which an INSERT may not set)
+SELECT string_agg(quote_ident(attname), ', ' ORDER BY attnum) AS cols FROM pg_attribute
  WHERE attrelid = 'leadflow.leads'::regclass AND attnum > 0 AND NOT attisdropped AND attgenerated = '' \gset
-INSERT INTO leadflow.leads (:twin_cols)
-SELECT :twin_cols FROM (
-SELECT (jsonb_populate_record(l, jsonb_build_object('lead_id', t.twin, 'email', 'twin-' || l.email,
-                                                    'email_normalized', 'twin-' || l.email_normalized))).*
-  FROM leadflow.leads l JOIN (VALUES (:ann, 50901), (:cid, 50902)) t(lead_id, twin) ON t.lead_id = l.lead_id) x;
+INSERT INTO leadflow.leads (:cols)
+SELECT :cols FROM (
+    SELECT (jsonb_populate_record(l, jsonb_build_object('lead_id', t.twin, 'email', 'twin-' || l.email,
+                                                        'email_normalized', 'twin-' || l.email_normalized))).*
+      FROM leadflow.leads l JOIN (VALUES (:ann, 50901), (:cid, 50902)) t(lead_id, twin) ON t.lead_id = l.lead_id) l;
 RESET session_replication_role;
 CREATE TEMP TABLE legacy_rows (lead_id bigint, seq integer, kind text, detail jsonb);
 INSERT INTO legacy_rows
