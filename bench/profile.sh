@@ -67,7 +67,7 @@ sed -n 's/^.*[<*]  *[^ ]*:\([^ ]*\).*leadflow\.so\]$/\1/p' "$TMP/tree.txt" | sed
 cat >"$TMP/stages.txt" <<'EOF'
 validation and normalization|^(LeadflowLeadFromTuple|LeadflowTrimLead|LeadflowValidate|LeadflowAlreadyCaptured|LeadflowPipelineCheckReferences|LeadflowPipelineRefuseNullKeys|LeadflowGetOrg|LeadflowWorkflow|LeadflowNormalize|place_in_workflow|LeadflowLeadSet|LeadflowLeadText|LeadflowLeadIsNull)
 dedup claim (email, phone)|^LeadflowDedup(Phone)?Claim|^LeadflowDedupReleaseEmail
-duplicate: survivor update|^LeadflowDedupTouchSurvivor|^LeadflowDuplicate|^LeadflowSurvivor
+duplicate: survivor update|^LeadflowDedupTouchSurvivor|^LeadflowPipelineTouchSurvivor|^LeadflowDuplicate|^LeadflowSurvivor
 enrichment|^LeadflowEnrich
 scoring and prediction|^LeadflowScore|^LeadflowPredict
 routing|^LeadflowRoute|^keep_given_owner|^LeadflowPipelineCountedOwner
