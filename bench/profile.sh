@@ -158,7 +158,7 @@ note "setting up: org 1 of the bench, $EXIST leads, then $N to load"
 run postgres "DROP DATABASE IF EXISTS $DB"
 run postgres "CREATE DATABASE $DB"
 run $DB "ALTER DATABASE $DB SET jit = off"
-run $DB 'CREATE EXTENSION leadflow'
+run $DB 'CREATE EXTENSION leadflow CASCADE'
 psql -X -q -v ON_ERROR_STOP=1 -d $DB -f bench/setup.sql >/dev/null
 run $DB "SELECT bench.setup_org(1, 4, 100, 500, 40)"
 run $DB "CREATE UNLOGGED TABLE bench.src AS SELECT * FROM bench.gen_leads(1, $((EXIST + N)))"
