@@ -30,7 +30,7 @@ using i18n::phonenumbers::PhoneNumberUtil;
 #define PHONE_MAX_INPUT_LEN		250
 
 static bool phone_e164_parsed(const char *raw, const char *region, char *out,
-							  size_t outlen, const char **reason);
+							  size_t outlen, char *number_region, const char **reason);
 
 /*
  * The libphonenumber singleton, its logger muted on first use.  Called by
@@ -88,26 +88,33 @@ compact_plain_number(const char *raw, char *buf)
 }
 
 /*
- * leadflow_phone_e164
+ * leadflow_phone_e164_region
  *		Parses raw (UTF-8) with the default region and writes E.164 into
- *		out (outlen bytes, NUL-terminated).
+ *		out (outlen bytes, NUL-terminated) and, when number_region is not
+ *		NULL, the number's own region into it (3 bytes).
  *
- * Called by the lead pipeline and leadflow_normalize_phone.  region is an
- * ISO 3166 alpha-2 code in any case; NULL or "" means numbers must be in
- * international format.  A number is accepted when it parses and is a
- * possible number with its area code (IsPossibleNumberWithReason says
- * IS_POSSIBLE; IS_POSSIBLE_LOCAL_ONLY, a number without its area code, is
- * "too short").  An extension ("ext. 12") is dropped: E.164 has none.
+ * Called by the lead pipeline (through leadflow_phone_e164 too) and
+ * leadflow_normalize_phone.  region is an ISO 3166 alpha-2 code in any
+ * case; NULL or "" means numbers must be in international format.  A
+ * number is accepted when it parses and is a possible number with its area
+ * code (IsPossibleNumberWithReason says IS_POSSIBLE; IS_POSSIBLE_LOCAL_ONLY,
+ * a number without its area code, is "too short").  An extension ("ext.
+ * 12") is dropped: E.164 has none.  The number's region is the ISO 3166-1
+ * alpha-2 code it belongs to ("DE" for +49 30 ..., "US" or "CA" for +1 by
+ * area code), "" when it belongs to no single region (a non-geographic +800
+ * number): read from the same parse, not by parsing the result again.
  * Returns false with *reason a static phrase otherwise; allocates nothing
  * the caller must free.
  */
 extern "C" bool
-leadflow_phone_e164(const char *raw, const char *region, char *out, size_t outlen,
-					const char **reason)
+leadflow_phone_e164_region(const char *raw, const char *region, char *out, size_t outlen,
+						   char *number_region, const char **reason)
 {
 	char		compact[PHONE_MAX_INPUT_LEN + 1];
 
 	*reason = NULL;
+	if (number_region != NULL)
+		number_region[0] = '\0';
 	if (out == NULL || outlen == 0)
 	{
 		*reason = "no room for the result";
@@ -125,7 +132,15 @@ leadflow_phone_e164(const char *raw, const char *region, char *out, size_t outle
 		return false;
 	}
 	return phone_e164_parsed(compact_plain_number(raw, compact) ? compact : raw,
-							 region, out, outlen, reason);
+							 region, out, outlen, number_region, reason);
+}
+
+/* leadflow_phone_e164_region without the number's region */
+extern "C" bool
+leadflow_phone_e164(const char *raw, const char *region, char *out, size_t outlen,
+					const char **reason)
+{
+	return leadflow_phone_e164_region(raw, region, out, outlen, NULL, reason);
 }
 
 /*
@@ -134,7 +149,7 @@ leadflow_phone_e164(const char *raw, const char *region, char *out, size_t outle
  */
 static bool
 phone_e164_parsed(const char *raw, const char *region, char *out, size_t outlen,
-				  const char **reason)
+				  char *number_region, const char **reason)
 {
 	char		region_code[3] = "ZZ";	/* libphonenumber's "unknown" */
 
@@ -213,44 +228,22 @@ phone_e164_parsed(const char *raw, const char *region, char *out, size_t outlen,
 			return false;
 		}
 		memcpy(out, e164.c_str(), e164.size() + 1);
+		if (number_region != NULL)
+		{
+			std::string own;
+
+			util->GetRegionCodeForNumber(number, &own);
+			if (own.size() == 2 && own != "ZZ")
+				memcpy(number_region, own.c_str(), 3);
+		}
 		return true;
 	}
 	catch (...)
 	{
 		out[0] = '\0';
+		if (number_region != NULL)
+			number_region[0] = '\0';
 		*reason = "phone number library error";
-		return false;
-	}
-}
-
-/*
- * leadflow_phone_region
- *		The ISO 3166-1 alpha-2 region of an E.164 number (from
- *		leadflow_phone_e164) into out (3 bytes): "DE" for +49 30 ..., "US" or
- *		"CA" for +1 by area code.  False when the number belongs to no single
- *		region (a non-geographic +800 number) or cannot be read.
- */
-extern "C" bool
-leadflow_phone_region(const char *e164, char *out)
-{
-	out[0] = '\0';
-	try
-	{
-		const PhoneNumberUtil *util = phone_util();
-		PhoneNumber number;
-		std::string region;
-
-		if (util->Parse(e164, "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR)
-			return false;
-		util->GetRegionCodeForNumber(number, &region);
-		if (region.size() != 2 || region == "ZZ")
-			return false;
-		memcpy(out, region.c_str(), 3);
-		return true;
-	}
-	catch (...)
-	{
-		out[0] = '\0';
 		return false;
 	}
 }

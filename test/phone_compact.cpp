@@ -6,15 +6,32 @@
  *	  in several regions, libphonenumber's Parse gives the same outcome and
  *	  the same PhoneNumber for the compact form as for the number as typed,
  *	  and leadflow_phone_e164 the same E.164 or reason as the as-typed path.
+ *	  The region of the number, read from that parse, is the one of the
+ *	  E.164 result parsed again (how validate.c found it before), also for
+ *	  the example numbers of every region libphonenumber knows.
  *	  Run by test/phone.sh; prints the differences, exits 1 on any.
  */
 #include "../src/phone.cpp"
 
 #include <cstdio>
 #include <cstdlib>
+#include <set>
 
 static int	failures = 0;
 static int	compared = 0;
+
+/* the region of an E.164 number parsed again, "" for none */
+static std::string
+region_of_e164(const char *e164)
+{
+	PhoneNumber number;
+	std::string region;
+
+	if (phone_util()->Parse(e164, "ZZ", &number) != PhoneNumberUtil::NO_PARSING_ERROR)
+		return "";
+	phone_util()->GetRegionCodeForNumber(number, &region);
+	return region.size() == 2 && region != "ZZ" ? region : "";
+}
 
 static void
 check(const char *raw, const char *region)
@@ -24,14 +41,15 @@ check(const char *raw, const char *region)
 	char		out_now[LEADFLOW_E164_BUFSIZE];
 	const char *reason_typed = NULL;
 	const char *reason_now = NULL;
+	char		number_region[3];
 	bool		ok_typed;
 	bool		ok_now;
 
 	if (strlen(raw) > PHONE_MAX_INPUT_LEN)
 		return;
 	out_typed[0] = '\0';
-	ok_typed = phone_e164_parsed(raw, region, out_typed, sizeof(out_typed), &reason_typed);
-	ok_now = leadflow_phone_e164(raw, region, out_now, sizeof(out_now), &reason_now);
+	ok_typed = phone_e164_parsed(raw, region, out_typed, sizeof(out_typed), NULL, &reason_typed);
+	ok_now = leadflow_phone_e164_region(raw, region, out_now, sizeof(out_now), number_region, &reason_now);
 	if (ok_typed != ok_now || strcmp(out_typed, out_now) != 0 ||
 		(reason_typed == NULL) != (reason_now == NULL) ||
 		(reason_typed != NULL && strcmp(reason_typed, reason_now) != 0))
@@ -39,6 +57,12 @@ check(const char *raw, const char *region)
 		printf("differs: \"%s\" in %s: as typed %s \"%s\" (%s), now %s \"%s\" (%s)\n", raw, region,
 			   ok_typed ? "ok" : "refused", out_typed, reason_typed ? reason_typed : "",
 			   ok_now ? "ok" : "refused", out_now, reason_now ? reason_now : "");
+		failures++;
+	}
+	if (ok_now && region_of_e164(out_now) != number_region)
+	{
+		printf("region differs: \"%s\" in %s: %s parsed again is in \"%s\", the parse said \"%s\"\n",
+			   raw, region, out_now, region_of_e164(out_now).c_str(), number_region);
 		failures++;
 	}
 	if (compact_plain_number(raw, compact))
@@ -109,6 +133,29 @@ main(void)
 			raw[j] = chars[rand_r(&seed) % nchars];
 		raw[len] = '\0';
 		check(raw, regions[i % 8]);
+	}
+	/* every region's example numbers, international and with the IDD 00 */
+	{
+		std::set<std::string> supported;
+		static const PhoneNumberUtil::PhoneNumberType types[] = {
+			PhoneNumberUtil::FIXED_LINE, PhoneNumberUtil::MOBILE, PhoneNumberUtil::TOLL_FREE,
+			PhoneNumberUtil::PREMIUM_RATE, PhoneNumberUtil::VOIP, PhoneNumberUtil::UAN};
+
+		phone_util()->GetSupportedRegions(&supported);
+		for (const std::string &r : supported)
+			for (PhoneNumberUtil::PhoneNumberType type : types)
+			{
+				PhoneNumber example;
+				std::string text;
+
+				if (!phone_util()->GetExampleNumberForType(r, type, &example))
+					continue;
+				phone_util()->Format(example, PhoneNumberUtil::INTERNATIONAL, &text);
+				check(text.c_str(), "US");
+				check(("00" + text.substr(1)).c_str(), "DE");
+				phone_util()->Format(example, PhoneNumberUtil::NATIONAL, &text);
+				check(text.c_str(), r.c_str());
+			}
 	}
 	printf("phone compact form: %d compared with Parse, %d differences\n", compared, failures);
 	return failures > 0 || compared == 0;
