@@ -33,9 +33,9 @@ static bool phone_e164_parsed(const char *raw, const char *region, char *out,
 							  size_t outlen, char *number_region, const char **reason);
 
 /*
- * The libphonenumber singleton, its logger muted on first use.  Called by
- * leadflow_phone_e164 inside its try block; the instance lives for the
- * backend (libphonenumber owns it).
+ * The libphonenumber singleton, its logger muted on first use.  Called
+ * inside a try block; the instance lives for the backend (libphonenumber
+ * owns it).
  */
 static const PhoneNumberUtil *
 phone_util(void)
@@ -144,8 +144,9 @@ leadflow_phone_e164(const char *raw, const char *region, char *out, size_t outle
 }
 
 /*
- * leadflow_phone_e164 after its checks of the arguments: raw as Parse
- * reads it (see compact_plain_number), at most PHONE_MAX_INPUT_LEN bytes.
+ * leadflow_phone_e164_region after its checks of the arguments: raw as
+ * Parse reads it (see compact_plain_number), at most PHONE_MAX_INPUT_LEN
+ * bytes.
  */
 static bool
 phone_e164_parsed(const char *raw, const char *region, char *out, size_t outlen,
