@@ -418,15 +418,21 @@ LeadflowAlreadyCaptured(LeadflowLead *lead)
  * An empty country is the region of a phone number written with its
  * country code ("+49 30 ..." -> DE), not a data issue.  A national number
  * says only where the org assumed it is (default_region), so it fills
- * nothing.  The state is judged again once the country is known.
+ * nothing.  Decided before the parse: the region is looked up only when it
+ * fills something (GetRegionCodeForNumber matches the number against each
+ * region of its country code, ~20k instructions).
  */
-static void
-fill_country_from_phone(LeadflowLead *lead, const char *phone, const char *number_region)
+static bool
+country_from_phone_wanted(LeadflowLead *lead, const char *phone)
 {
-	if (!LeadflowLeadIsNull(lead, leadflow_cols.country))
-		return;
-	if (phone[0] != '+' && strncmp(phone, "00", 2) != 0)
-		return;
+	return LeadflowLeadIsNull(lead, leadflow_cols.country) &&
+		(phone[0] == '+' || strncmp(phone, "00", 2) == 0);
+}
+
+/* the empty country from the phone's region; the state is judged again */
+static void
+fill_country_from_phone(LeadflowLead *lead, const char *number_region)
+{
 	if (number_region[0] == '\0')
 		return;
 	LeadflowLeadSetText(lead, leadflow_cols.country, number_region);
@@ -460,6 +466,7 @@ LeadflowValidateLead(LeadflowLead *lead)
 	const char *region = NULL;
 	const char *codes[lengthof(checked_fields)];
 	bool		phone_ok = false;
+	bool		want_region = false;
 	bool		changed = false;
 
 	if (email == NULL && phone == NULL)
@@ -475,7 +482,9 @@ LeadflowValidateLead(LeadflowLead *lead)
 	{
 		region = phone_region(LeadflowLeadText(lead, leadflow_cols.country),
 							  lead->org->default_region);
-		phone_ok = parse_phone(phone, region, e164, sizeof(e164), number_region, &phone_reason);
+		want_region = country_from_phone_wanted(lead, phone);
+		phone_ok = parse_phone(phone, region, e164, sizeof(e164),
+							   want_region ? number_region : NULL, &phone_reason);
 	}
 
 	/* nothing left to reach the person by: refused, naming the value */
@@ -507,7 +516,8 @@ LeadflowValidateLead(LeadflowLead *lead)
 	{
 		changed |= strcmp(e164, phone) != 0;
 		LeadflowLeadSetText(lead, leadflow_cols.phone_e164, e164);
-		fill_country_from_phone(lead, phone, number_region);
+		if (want_region)
+			fill_country_from_phone(lead, number_region);
 	}
 	else
 		LeadflowLeadSetText(lead, leadflow_cols.phone_e164, NULL);
