@@ -79,7 +79,7 @@ cat >"$TMP/across.txt" <<'EOF'
 journey rows, all stages (build, hash, write)|^LeadflowJourney(Append|AppendDetail|Hold|Write)[A-Za-z]*$
   of which SHA-256 of the rows|^LeadflowJourneyRowHash$
   of which the heap multi-insert and indexes|^LeadflowJourneyFlush$
-libphonenumber (phone parsing and formatting)|^leadflow_phone_e164$
+libphonenumber (phone parsing and formatting)|^leadflow_phone_e164(_region)?$
 SPI statements (plans executed)|^SPI_execute_plan[A-Za-z_]*$
 EOF
 # the INSERT side of the trigger: pipeline.c's functions that are not the

@@ -98,10 +98,13 @@ extern bool leadflow_phone_e164(const char *raw, const char *region,
 								char *out, size_t outlen, const char **reason);
 
 /*
- * phone.cpp: the region (ISO 3166-1 alpha-2, into out of 3 bytes) an E.164
- * number belongs to; false for none.  Never throws.
+ * phone.cpp: leadflow_phone_e164 that also writes the region the number
+ * belongs to (ISO 3166-1 alpha-2, into number_region of 3 bytes; "" for
+ * none, such as +800) when number_region is not NULL.  Never throws.
  */
-extern bool leadflow_phone_region(const char *e164, char *out);
+extern bool leadflow_phone_e164_region(const char *raw, const char *region,
+									   char *out, size_t outlen,
+									   char *number_region, const char **reason);
 
 #ifdef __cplusplus
 }

@@ -141,14 +141,16 @@ phone_region(const char *country, const char *default_region)
 }
 
 /*
- * A phone number in E.164 (into e164), or false with *reason the phrase
- * of the refusal.  Letters for digits ("555-CALL-NOW") are not a number:
- * libphonenumber would dial them.
+ * A phone number in E.164 (into e164) and, when number_region is not NULL,
+ * the region it belongs to (3 bytes, "" for none), or false with *reason
+ * the phrase of the refusal.  Letters for digits ("555-CALL-NOW") are not a
+ * number: libphonenumber would dial them.
  */
 static bool
-parse_phone(const char *phone, const char *region, char *e164, size_t len, const char **reason)
+parse_phone(const char *phone, const char *region, char *e164, size_t len,
+			char *number_region, const char **reason)
 {
-	if (!leadflow_phone_e164(phone, region, e164, len, reason))
+	if (!leadflow_phone_e164_region(phone, region, e164, len, number_region, reason))
 		return false;
 	if (LeadflowPhoneHasLetters(phone))
 	{
@@ -416,20 +418,24 @@ LeadflowAlreadyCaptured(LeadflowLead *lead)
  * An empty country is the region of a phone number written with its
  * country code ("+49 30 ..." -> DE), not a data issue.  A national number
  * says only where the org assumed it is (default_region), so it fills
- * nothing.  The state is judged again once the country is known.
+ * nothing.  Decided before the parse: the region is looked up only when it
+ * fills something (GetRegionCodeForNumber matches the number against each
+ * region of its country code, ~20k instructions).
  */
-static void
-fill_country_from_phone(LeadflowLead *lead, const char *phone, const char *e164)
+static bool
+country_from_phone_wanted(LeadflowLead *lead, const char *phone)
 {
-	char		region[3];
+	return LeadflowLeadIsNull(lead, leadflow_cols.country) &&
+		(phone[0] == '+' || strncmp(phone, "00", 2) == 0);
+}
 
-	if (!LeadflowLeadIsNull(lead, leadflow_cols.country))
+/* the empty country from the phone's region; the state is judged again */
+static void
+fill_country_from_phone(LeadflowLead *lead, const char *number_region)
+{
+	if (number_region[0] == '\0')
 		return;
-	if (phone[0] != '+' && strncmp(phone, "00", 2) != 0)
-		return;
-	if (!leadflow_phone_region(e164, region))
-		return;
-	LeadflowLeadSetText(lead, leadflow_cols.country, region);
+	LeadflowLeadSetText(lead, leadflow_cols.country, number_region);
 	if (!LeadflowLeadIsNull(lead, leadflow_cols.state))
 		LeadflowNormalizePlace(lead);
 }
@@ -454,11 +460,13 @@ LeadflowValidateLead(LeadflowLead *lead)
 	char	   *domain = NULL;
 	char	   *company_domain = NULL;
 	char		e164[64];
+	char		number_region[3] = "";
 	const char *email_reason = NULL;
 	const char *phone_reason = NULL;
 	const char *region = NULL;
 	const char *codes[lengthof(checked_fields)];
 	bool		phone_ok = false;
+	bool		want_region = false;
 	bool		changed = false;
 
 	if (email == NULL && phone == NULL)
@@ -474,7 +482,9 @@ LeadflowValidateLead(LeadflowLead *lead)
 	{
 		region = phone_region(LeadflowLeadText(lead, leadflow_cols.country),
 							  lead->org->default_region);
-		phone_ok = parse_phone(phone, region, e164, sizeof(e164), &phone_reason);
+		want_region = country_from_phone_wanted(lead, phone);
+		phone_ok = parse_phone(phone, region, e164, sizeof(e164),
+							   want_region ? number_region : NULL, &phone_reason);
 	}
 
 	/* nothing left to reach the person by: refused, naming the value */
@@ -506,7 +516,8 @@ LeadflowValidateLead(LeadflowLead *lead)
 	{
 		changed |= strcmp(e164, phone) != 0;
 		LeadflowLeadSetText(lead, leadflow_cols.phone_e164, e164);
-		fill_country_from_phone(lead, phone, e164);
+		if (want_region)
+			fill_country_from_phone(lead, number_region);
 	}
 	else
 		LeadflowLeadSetText(lead, leadflow_cols.phone_e164, NULL);
@@ -545,7 +556,7 @@ leadflow_contact_problem(PG_FUNCTION_ARGS)
 		PG_RETURN_TEXT_P(cstring_to_text("neither email nor phone"));
 	if (email != NULL && LeadflowNormalizeEmail(email, &domain, &email_reason) != NULL)
 		PG_RETURN_NULL();
-	if (phone != NULL && parse_phone(phone, region, e164, sizeof(e164), &phone_reason))
+	if (phone != NULL && parse_phone(phone, region, e164, sizeof(e164), NULL, &phone_reason))
 		PG_RETURN_NULL();
 	if (email != NULL)
 		PG_RETURN_TEXT_P(cstring_to_text(psprintf("invalid email %s: %s",

@@ -81,6 +81,9 @@ if sh test/sqlsmith.sh 3000; then count "sqlsmith" 1 0; else count "sqlsmith" 0 
 # the benchmark's smoke run: every figure is produced (no targets asserted)
 if sh bench/run.sh quick > "$log" 2>&1; then count "bench smoke" 1 0; else cat "$log"; count "bench smoke" 0 1; fi
 
+# phone.cpp's compact form of a plain number parses as the number as typed
+if sh test/phone.sh; then count "phone compact form" 1 0; else count "phone compact form" 0 1; fi
+
 # lints over the install script
 if sh test/lint.sh; then count "lint" 1 0; else count "lint" 0 1; fi
 
