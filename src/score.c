@@ -118,7 +118,7 @@ read_signals(int64 org_id, int64 lead_id, int *nsignals)
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(org_id));
 	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(lead_id));
 	signals = palloc(sizeof(Signal) * size);
-	scan = index_beginscan(rel, idx, GetActiveSnapshot(), 2, 0);
+	scan = LeadflowIndexBeginScan(rel, idx, GetActiveSnapshot(), 2);
 	index_rescan(scan, keys, 2, NULL, 0);
 	while (index_getnext_slot(scan, ForwardScanDirection, slot))
 	{
