@@ -188,48 +188,6 @@ claim(const char *table, const char *column, int64 org_id, const char *key, int6
 	return owner;
 }
 
-/*
- * LeadflowDedupClaim
- *		Claims email_normalized for the lead being inserted and returns the
- *		live lead that owns it: the lead itself, or an earlier lead, in
- *		which case the new row is marked merged into it.
- *
- * Waits for a concurrent claimant of the same email; holds the claim row
- * lock until commit.
- */
-int64
-LeadflowDedupClaim(LeadflowLead *lead, const char *email_normalized)
-{
-	Datum		args[3];
-	bool		isnull;
-	int64		owner;
-	int			rc;
-
-	owner = claim("lead_emails", "email_normalized", lead->org_id, email_normalized, lead->lead_id);
-	if (owner == lead->lead_id)
-		return owner;
-	if (owner == 0)
-	{
-		args[0] = Int64GetDatum(lead->org_id);
-		args[1] = CStringGetTextDatum(email_normalized);
-		args[2] = Int64GetDatum(lead->lead_id);
-		SPI_connect();
-		rc = LeadflowExecute(&claim_plan, args, NULL, false, 0);
-		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-			elog(ERROR, "leadflow: email claim failed: %s", SPI_result_code_string(rc));
-		owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-		SPI_finish();
-	}
-
-	if (owner != lead->lead_id)
-	{
-		LeadflowLeadSetText(lead, leadflow_cols.status, "merged");
-		LeadflowLeadSet(lead, leadflow_cols.merged_into, Int64GetDatum(owner), false);
-		LeadflowLeadSet(lead, leadflow_cols.stage_id, (Datum) 0, true);
-	}
-	return owner;
-}
-
 static LeadflowPlan phone_claim_plan = {
 	NULL,
 	"INSERT INTO leadflow.lead_phones AS p (org_id, phone_e164, lead_id)"
@@ -247,6 +205,62 @@ static LeadflowPlan has_email_plan = {
 };
 
 /*
+ * The claim of a key when the direct claim found no row it could take
+ * (claim(): 0), through the upsert plan, which takes the key whoever
+ * inserted it meanwhile; returns its owner.
+ */
+static int64
+upsert_claim(LeadflowPlan *plan, const LeadflowLead *lead, const char *key, const char *what)
+{
+	Datum		args[3];
+	bool		isnull;
+	int64		owner;
+	int			rc;
+
+	args[0] = Int64GetDatum(lead->org_id);
+	args[1] = CStringGetTextDatum(key);
+	args[2] = Int64GetDatum(lead->lead_id);
+	SPI_connect();
+	rc = LeadflowExecute(plan, args, NULL, false, 0);
+	if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
+		elog(ERROR, "leadflow: %s claim failed: %s", what, SPI_result_code_string(rc));
+	owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return owner;
+}
+
+/* the row being inserted becomes a duplicate merged into owner */
+static void
+mark_merged(LeadflowLead *lead, int64 owner)
+{
+	LeadflowLeadSetText(lead, leadflow_cols.status, "merged");
+	LeadflowLeadSet(lead, leadflow_cols.merged_into, Int64GetDatum(owner), false);
+	LeadflowLeadSet(lead, leadflow_cols.stage_id, (Datum) 0, true);
+}
+
+/*
+ * LeadflowDedupClaim
+ *		Claims email_normalized for the lead being inserted and returns the
+ *		live lead that owns it: the lead itself, or an earlier lead, in
+ *		which case the new row is marked merged into it.
+ *
+ * Waits for a concurrent claimant of the same email; holds the claim row
+ * lock until commit.
+ */
+int64
+LeadflowDedupClaim(LeadflowLead *lead, const char *email_normalized)
+{
+	int64		owner;
+
+	owner = claim("lead_emails", "email_normalized", lead->org_id, email_normalized, lead->lead_id);
+	if (owner == 0)
+		owner = upsert_claim(&claim_plan, lead, email_normalized, "email");
+	if (owner != lead->lead_id)
+		mark_merged(lead, owner);
+	return owner;
+}
+
+/*
  * Whether leadflow.lead_phones exists: not before ALTER EXTENSION UPDATE
  * to 0.2.0, when the module already runs against the 0.1.0 schema (phone
  * deduplication starts with the update).  A syscache lookup.
@@ -255,6 +269,27 @@ static bool
 phones_ready(void)
 {
 	return OidIsValid(get_relname_relid("lead_phones", get_namespace_oid("leadflow", false)));
+}
+
+/* whether the live lead owner has a usable email */
+static bool
+lead_has_email(int64 org_id, int64 owner)
+{
+	Datum		args[2];
+	bool		isnull;
+	bool		result;
+	int			rc;
+
+	args[0] = Int64GetDatum(org_id);
+	args[1] = Int64GetDatum(owner);
+	SPI_connect();
+	rc = LeadflowExecute(&has_email_plan, args, NULL, false, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: phone owner lookup failed: %s", SPI_result_code_string(rc));
+	result = SPI_processed == 1 &&
+		DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+	SPI_finish();
+	return result;
 }
 
 /*
@@ -273,47 +308,18 @@ phones_ready(void)
 int64
 LeadflowDedupPhoneClaim(LeadflowLead *lead, const char *phone_e164, bool has_email)
 {
-	Datum		args[3];
-	bool		isnull;
 	int64		owner;
-	int			rc;
 
 	if (!phones_ready())
 		return lead->lead_id;
 	owner = claim("lead_phones", "phone_e164", lead->org_id, phone_e164, lead->lead_id);
-	if (owner == lead->lead_id)
-		return owner;
-
-	args[0] = Int64GetDatum(lead->org_id);
-	args[1] = CStringGetTextDatum(phone_e164);
-	args[2] = Int64GetDatum(lead->lead_id);
-	SPI_connect();
 	if (owner == 0)
-	{
-		rc = LeadflowExecute(&phone_claim_plan, args, NULL, false, 0);
-		if (rc != SPI_OK_INSERT_RETURNING || SPI_processed != 1)
-			elog(ERROR, "leadflow: phone claim failed: %s", SPI_result_code_string(rc));
-		owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	}
-	if (owner != lead->lead_id && has_email)
-	{
-		/* both have an email? then they are two people sharing a line */
-		args[1] = Int64GetDatum(owner);
-		rc = LeadflowExecute(&has_email_plan, args, NULL, false, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "leadflow: phone owner lookup failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed == 1 &&
-			DatumGetBool(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull)))
-			owner = lead->lead_id;
-	}
-	SPI_finish();
-
+		owner = upsert_claim(&phone_claim_plan, lead, phone_e164, "phone");
+	/* both have an email? then they are two people sharing a line */
+	if (owner != lead->lead_id && has_email && lead_has_email(lead->org_id, owner))
+		owner = lead->lead_id;
 	if (owner != lead->lead_id)
-	{
-		LeadflowLeadSetText(lead, leadflow_cols.status, "merged");
-		LeadflowLeadSet(lead, leadflow_cols.merged_into, Int64GetDatum(owner), false);
-		LeadflowLeadSet(lead, leadflow_cols.stage_id, (Datum) 0, true);
-	}
+		mark_merged(lead, owner);
 	return owner;
 }
 
