@@ -3,13 +3,16 @@
  * route_sql.c
  *	  simulate_routing and replay_routing: what routing would do, run on a
  *	  private copy of the rotation state (no locks, no writes, no journal);
- *	  route_handoff: the handoff decision convert_lead takes.
+ *	  opportunity_handoff: the trigger that hands a converted lead's
+ *	  opportunity to its owner.
  *
  *-------------------------------------------------------------------------
  */
 #include "postgres.h"
 
+#include "access/htup_details.h"
 #include "catalog/pg_type.h"
+#include "commands/trigger.h"
 #include "fmgr.h"
 #include "funcapi.h"
 #include "utils/builtins.h"
@@ -225,8 +228,10 @@ leadflow_replay_routing(PG_FUNCTION_ARGS)
 
 static LeadflowPlan handoff_lead_plan = {
 	NULL,
-	"SELECT l FROM leadflow.leads l WHERE l.lead_id OPERATOR(pg_catalog.=) $1 FOR NO KEY UPDATE",
-	1, {INT8OID}
+	"SELECT l FROM leadflow.leads l"
+	" WHERE l.org_id OPERATOR(pg_catalog.=) $1 AND l.lead_id OPERATOR(pg_catalog.=) $2"
+	" FOR NO KEY UPDATE",
+	2, {INT8OID, INT8OID}
 };
 
 static LeadflowPlan account_owner_plan = {
@@ -236,52 +241,129 @@ static LeadflowPlan account_owner_plan = {
 	2, {INT8OID, INT8OID}
 };
 
-/*
- * leadflow.route_handoff(lead_id, account_id) RETURNS bigint
- *
- * The handoff decision of a conversion (convert_lead calls it before it
- * creates the opportunity): who owns the opportunity, NULL for nobody.
- * account_id (NULL: none yet) is the account the conversion links to;
- * its owner comes first.  Journals "handoff", advances the rotation.
- */
-PG_FUNCTION_INFO_V1(leadflow_route_handoff);
-Datum
-leadflow_route_handoff(PG_FUNCTION_ARGS)
+/* the owner of an account of the org, 0 for none (or no such account) */
+static int64
+account_owner(int64 org_id, int64 account_id)
 {
-	int64		lead_id = PG_GETARG_INT64(0);
-	int64		account_id = PG_ARGISNULL(1) ? 0 : PG_GETARG_INT64(1);
-	int64		account_owner = 0;
 	Datum		args[2];
 	bool		isnull;
-	LeadflowLead lead;
-	int64		rep_id;
+	int64		owner = 0;
 	int			rc;
 
-	if (PG_ARGISNULL(0))
-		PG_RETURN_NULL();
-	SPI_connect();
-	LeadflowFetchLead(&handoff_lead_plan, lead_id, false);
-	LeadflowLeadFromRecord(&lead, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
-	lead.org = LeadflowGetOrg(lead.org_id);
-	if (account_id != 0)
+	args[0] = Int64GetDatum(org_id);
+	args[1] = Int64GetDatum(account_id);
+	rc = LeadflowExecute(&account_owner_plan, args, NULL, true, 1);
+	if (rc != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: account lookup failed: %s", SPI_result_code_string(rc));
+	if (SPI_processed == 1)
 	{
-		args[0] = Int64GetDatum(lead.org_id);
-		args[1] = Int64GetDatum(account_id);
-		rc = LeadflowExecute(&account_owner_plan, args, NULL, true, 1);
-		if (rc != SPI_OK_SELECT)
-			elog(ERROR, "leadflow: account lookup failed: %s", SPI_result_code_string(rc));
-		if (SPI_processed == 0)
-			ereport(ERROR,
-					(errcode(ERRCODE_NO_DATA_FOUND),
-					 errmsg("account " INT64_FORMAT " does not exist in org " INT64_FORMAT,
-							account_id, lead.org_id)));
-		account_owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
+		owner = DatumGetInt64(SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull));
 		if (isnull)
-			account_owner = 0;
+			owner = 0;
 	}
-	rep_id = LeadflowRouteHandoff(&lead, account_id, account_owner);
-	SPI_finish();
+	return owner;
+}
+
+/*
+ * leadflow.opportunity_handoff(): BEFORE INSERT FOR EACH ROW on
+ * opportunities, WHEN (NEW.lead_id IS NOT NULL AND NEW.owner_rep_id IS
+ * NULL).
+ *
+ * The handoff of a conversion: an opportunity made for a live lead without
+ * an owner gets the one handoff routing chooses (route.c: the account's
+ * owner, the first handoff rule that decides, else the lead's owner), else
+ * the account's owner; sdr_rep_id is the lead's owner unless given.  The
+ * decision is journaled (handoff) and advances the rotation.  Only the
+ * opportunity's row causes it, so no application can journal a handoff
+ * that made no opportunity; an owner chosen by the inserter is kept, as an
+ * imported lead's named owner is.  A foreign key judges an opportunity of
+ * an unknown lead or account; a lead no longer open (converted, closed),
+ * merged or erased is not handed off.
+ */
+PG_FUNCTION_INFO_V1(leadflow_opportunity_handoff);
+Datum
+leadflow_opportunity_handoff(PG_FUNCTION_ARGS)
+{
+	TriggerData *td = (TriggerData *) fcinfo->context;
+	TupleDesc	desc;
+	HeapTuple	row;
+	int			attnum[4];
+	Datum		values[4];
+	bool		isnull[4];
+	int			set[2];
+	int			nset;
+	Datum		args[2];
+	LeadflowLead lead;
+	const char *status;
+	int64		org_id;
+	int64		account_id = 0;
+	int64		owner = 0;
+	int64		rep_id;
+	int64		sdr_id;
+	int			i;
+
+	if (!CALLED_AS_TRIGGER(fcinfo) || !TRIGGER_FIRED_BEFORE(td->tg_event) ||
+		!TRIGGER_FIRED_BY_INSERT(td->tg_event) || !TRIGGER_FIRED_FOR_ROW(td->tg_event))
+		elog(ERROR, "opportunity_handoff: not called as a BEFORE INSERT row trigger");
+	desc = RelationGetDescr(td->tg_relation);
+	row = td->tg_trigtuple;
+	attnum[0] = SPI_fnumber(desc, "org_id");
+	attnum[1] = SPI_fnumber(desc, "lead_id");
+	attnum[2] = SPI_fnumber(desc, "account_id");
+	attnum[3] = SPI_fnumber(desc, "sdr_rep_id");
+	for (i = 0; i < 4; i++)
+	{
+		if (attnum[i] <= 0)
+			elog(ERROR, "leadflow: opportunities has no column %d of the handoff", i);
+		values[i] = heap_getattr(row, attnum[i], desc, &isnull[i]);
+	}
+	if (isnull[0] || isnull[1])
+		return PointerGetDatum(row);	/* NOT NULL and the trigger's WHEN judge */
+	org_id = DatumGetInt64(values[0]);
+	LeadflowCheckOrg(org_id);
+
+	SPI_connect();
+	args[0] = values[0];
+	args[1] = values[1];
+	if (LeadflowExecute(&handoff_lead_plan, args, NULL, false, 1) != SPI_OK_SELECT)
+		elog(ERROR, "leadflow: lead lookup failed");
+	if (SPI_processed != 1)
+	{
+		SPI_finish();
+		return PointerGetDatum(row);	/* the foreign key refuses it */
+	}
+	LeadflowLeadFromRecord(&lead, SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull[0]));
+	status = LeadflowLeadText(&lead, leadflow_cols.status);
+	if (!LeadflowLeadIsNull(&lead, leadflow_cols.erased_at) ||
+		!LeadflowLeadIsNull(&lead, leadflow_cols.merged_into) ||
+		status == NULL || !LeadflowStatusIsOpen(status))
+	{
+		SPI_finish();
+		return PointerGetDatum(row);
+	}
+	lead.org = LeadflowGetOrg(org_id);
+	if (!isnull[2])
+	{
+		account_id = DatumGetInt64(values[2]);
+		owner = account_owner(org_id, account_id);
+	}
+	rep_id = LeadflowRouteHandoff(&lead, account_id, owner);
 	if (rep_id == 0)
-		PG_RETURN_NULL();
-	PG_RETURN_INT64(rep_id);
+		rep_id = owner;
+	sdr_id = LeadflowLeadInt64(&lead, leadflow_cols.owner_rep_id);
+	SPI_finish();
+
+	set[0] = SPI_fnumber(desc, "owner_rep_id");
+	values[0] = Int64GetDatum(rep_id);
+	isnull[0] = rep_id == 0;
+	nset = 1;
+	if (isnull[3])
+	{
+		set[1] = attnum[3];
+		values[1] = Int64GetDatum(sdr_id);
+		isnull[1] = sdr_id == 0;
+		nset = 2;
+	}
+	row = heap_modify_tuple_by_cols(row, desc, nset, set, values, isnull);
+	return PointerGetDatum(row);
 }

@@ -64,15 +64,6 @@ LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.simulate_routing(bigint, jsonb, text) IS
     'What routing would do now with a lead of these fields (normalized and scored like a real one); stage handoff: who would own its opportunity if it were converted now. Changes nothing.';
 
-CREATE FUNCTION @extschema@.route_handoff(lead_id bigint, account_id bigint)
-RETURNS bigint
-AS 'MODULE_PATHNAME', 'leadflow_route_handoff'
-LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION @extschema@.route_handoff(bigint, bigint) IS
-    'Internal to convert_lead: handoff routing of a lead being converted (the owner of account_id, then the handoff rules, else the lead owner); journals handoff, advances the rotation, returns the opportunity owner (NULL: none).';
--- convert_lead's step: granted to application roles by grant_app_role only
-REVOKE EXECUTE ON FUNCTION @extschema@.route_handoff(bigint, bigint) FROM PUBLIC;
-
 CREATE FUNCTION @extschema@.replay_routing(org_id bigint, since timestamptz)
 RETURNS TABLE (lead_id bigint, actual_rep_id bigint, would_rep_id bigint, would_path text,
                would_rule_id bigint, shadow_rep_id bigint, changed boolean)

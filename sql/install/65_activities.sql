@@ -167,6 +167,20 @@ CREATE TRIGGER opportunities_stage
     BEFORE INSERT OR UPDATE OF stage_id, stage ON @extschema@.opportunities
     FOR EACH ROW EXECUTE FUNCTION @extschema@.opportunity_stage_changed();
 
+-- The handoff of a conversion: an opportunity made for an open lead without
+-- an owner gets the one handoff routing chooses (routing_rules of stage
+-- handoff), journaled as handoff.  Only a new opportunity causes it.
+CREATE FUNCTION @extschema@.opportunity_handoff()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'leadflow_opportunity_handoff'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.opportunity_handoff() IS 'Trigger: a new opportunity of an open lead, without an owner, is owned by the rep handoff routing chooses (the account''s owner, then the handoff rules, else the lead''s owner; else the account''s owner); sdr_rep_id defaults to the lead''s owner; journals handoff and advances the rotation.';
+
+CREATE TRIGGER opportunities_handoff
+    BEFORE INSERT ON @extschema@.opportunities
+    FOR EACH ROW WHEN (NEW.lead_id IS NOT NULL AND NEW.owner_rep_id IS NULL)
+    EXECUTE FUNCTION @extschema@.opportunity_handoff();
+
 -- An activity of a merged lead goes to its survivor; a completed call,
 -- email or meeting by a rep is the lead's touch: first_touch_at (once),
 -- last_activity_at, and new -> contacted.
@@ -219,7 +233,6 @@ AS $$
 DECLARE
     l leadflow.leads;
     acct bigint;
-    acct_owner bigint;
     created_account boolean := false;
     contact bigint;
     opp bigint;
@@ -278,20 +291,18 @@ BEGIN
     END IF;
 
     -- the account: by company domain, then by company name, else a new one
-    SELECT a.account_id, a.owner_rep_id INTO acct, acct_owner FROM leadflow.accounts a
+    SELECT a.account_id INTO acct FROM leadflow.accounts a
      WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.domain OPERATOR(pg_catalog.=) l.company_domain;
     IF acct IS NULL AND l.company IS NOT NULL THEN
-        SELECT a.account_id, a.owner_rep_id INTO acct, acct_owner FROM leadflow.accounts a
+        SELECT a.account_id INTO acct FROM leadflow.accounts a
          WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id
            AND pg_catalog.lower(a.name) OPERATOR(pg_catalog.=) pg_catalog.lower(l.company)
          ORDER BY a.account_id LIMIT 1;
     END IF;
-    -- the opportunity's owner: handoff routing (route.c) journals "handoff"
-    opp_owner := leadflow.route_handoff(l.lead_id, acct);
     IF acct IS NULL THEN
-        INSERT INTO leadflow.accounts (org_id, name, domain, owner_rep_id)
-        VALUES (l.org_id, COALESCE(l.company, l.company_domain, 'Lead ' || l.lead_id), l.company_domain, opp_owner)
-        RETURNING account_id, owner_rep_id INTO acct, acct_owner;
+        INSERT INTO leadflow.accounts (org_id, name, domain)
+        VALUES (l.org_id, COALESCE(l.company, l.company_domain, 'Lead ' || l.lead_id), l.company_domain)
+        RETURNING account_id INTO acct;
         created_account := true;
     END IF;
 
@@ -300,12 +311,18 @@ BEGIN
             COALESCE(l.phone_e164, l.phone), l.job_title)
     RETURNING contact_id INTO contact;
 
-    INSERT INTO leadflow.opportunities (org_id, account_id, contact_id, lead_id, owner_rep_id, name, amount,
+    -- no owner given: the opportunities_handoff trigger chooses it by
+    -- handoff routing and journals "handoff"; a new account gets the same
+    INSERT INTO leadflow.opportunities (org_id, account_id, contact_id, lead_id, name, amount,
                                         expected_close, sdr_rep_id, stage_id, probability)
-    VALUES (l.org_id, acct, contact, l.lead_id, COALESCE(opp_owner, acct_owner),
+    VALUES (l.org_id, acct, contact, l.lead_id,
             COALESCE(opportunity_name, COALESCE(l.company, l.company_domain, 'Lead ' || l.lead_id) || ' opportunity'),
             amount, expected_close, l.owner_rep_id, opp_stage, probability)
-    RETURNING opportunity_id INTO opp;
+    RETURNING opportunity_id, owner_rep_id INTO opp, opp_owner;
+    IF created_account AND opp_owner IS NOT NULL THEN
+        UPDATE leadflow.accounts a SET owner_rep_id = opp_owner
+         WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.account_id OPERATOR(pg_catalog.=) acct;
+    END IF;
 
     UPDATE leadflow.leads x SET status = 'converted', account_id = acct
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) l.lead_id;

@@ -113,10 +113,8 @@ BEGIN
         END IF;
     END LOOP;
     EXECUTE pg_catalog.format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA %I TO %s', 'leadflow', role);
-    -- convert_lead's handoff step, which PUBLIC may not run
-    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION leadflow.route_handoff(bigint, bigint) TO %s', role);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_app_role(regrole) IS
-    'Grants an application role what it needs: the schema, SELECT on every table and view, INSERT and UPDATE on leads and the data an app writes, DELETE on its configuration; only SELECT on the internal tables and the shared reference data (internal_tables()); EXECUTE on route_handoff for convert_lead. The administrative functions stay revoked.';
+    'Grants an application role what it needs: the schema, SELECT on every table and view, INSERT and UPDATE on leads and the data an app writes, DELETE on its configuration; only SELECT on the internal tables and the shared reference data (internal_tables()). No function beyond what PUBLIC may run; the administrative functions stay revoked.';
 REVOKE EXECUTE ON FUNCTION @extschema@.grant_app_role(regrole) FROM PUBLIC;
