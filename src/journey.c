@@ -19,23 +19,25 @@
  */
 #include "postgres.h"
 
+#include "access/genam.h"
 #include "access/heapam.h"
+#include "access/stratnum.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
-#include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
+#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
+#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
@@ -99,14 +101,6 @@ static const TxbufClient journey_client = {
 };
 static int	hold_depth = 0;		/* LeadflowJourneyHold outside the pipeline */
 static int	journey_level = 0;	/* deepest level that used heads or wrote */
-
-static LeadflowPlan head_plan = {
-	NULL,
-	"SELECT seq, hash FROM leadflow.lead_journey"
-	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2"
-	" ORDER BY seq DESC LIMIT 1",
-	2, {INT8OID, INT8OID}
-};
 
 /*
  * keep_row
@@ -256,6 +250,74 @@ set_head(JourneyHead *head, int64 lead_id, Datum seq, Datum hash)
 	memcpy(head->hash, VARDATA_ANY(h), LEADFLOW_HASH_LEN);
 }
 
+/*
+ * Chain heads read from lead_journey's primary key below the executor:
+ * a lead's last entry, read backwards, as "ORDER BY seq DESC LIMIT 1"
+ * would, after a new command and under a new snapshot (as an SQL
+ * statement would take them), so that the rows this transaction wrote
+ * count.  One scan serves many leads (LeadflowJourneyPrefetch).  No
+ * privilege or policy of lead_journey is consulted: its rows are written
+ * the same way (write_rows), and the head must be the true one whatever a
+ * policy hides, or the chain would fork.
+ */
+typedef struct HeadScan
+{
+	LeadflowDirect once;
+	LeadflowDirect *d;
+	TupleTableSlot *slot;
+	IndexScanDesc scan;
+	AttrNumber	seq_att;
+	AttrNumber	hash_att;
+} HeadScan;
+
+static void
+head_scan_begin(HeadScan *hs)
+{
+	Relation	pkey = NULL;
+	int			i;
+
+	hs->d = LeadflowDirectBegin("lead_journey", false, &hs->once);
+	for (i = 0; i < hs->d->rri->ri_NumIndices; i++)
+		if (hs->d->rri->ri_IndexRelationDescs[i]->rd_index->indisprimary)
+			pkey = hs->d->rri->ri_IndexRelationDescs[i];
+	if (pkey == NULL)
+		elog(ERROR, "leadflow: lead_journey has no primary key");
+	hs->seq_att = LeadflowDirectAttnum(hs->d, "seq");
+	hs->hash_att = LeadflowDirectAttnum(hs->d, "hash");
+	CommandCounterIncrement();
+	PushActiveSnapshot(GetTransactionSnapshot());
+	UpdateActiveSnapshotCommandId();
+	hs->slot = table_slot_create(hs->d->rel, NULL);
+	hs->scan = LeadflowIndexBeginScan(hs->d->rel, pkey, GetActiveSnapshot(), 2);
+}
+
+static void
+head_scan_read(HeadScan *hs, JourneyHead *head, int64 org_id, int64 lead_id)
+{
+	ScanKeyData key[2];
+
+	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(org_id));
+	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(lead_id));
+	index_rescan(hs->scan, key, 2, NULL, 0);
+	head->seq = 0;
+	if (index_getnext_slot(hs->scan, BackwardScanDirection, hs->slot))
+	{
+		bool		isnull;
+
+		set_head(head, lead_id, slot_getattr(hs->slot, hs->seq_att, &isnull),
+				 slot_getattr(hs->slot, hs->hash_att, &isnull));
+	}
+}
+
+static void
+head_scan_end(HeadScan *hs)
+{
+	index_endscan(hs->scan);
+	ExecDropSingleTupleTableSlot(hs->slot);
+	PopActiveSnapshot();
+	LeadflowDirectEnd(hs->d, &hs->once);
+}
+
 /* Finds the chain head, reading it from the table on a cache miss. */
 static JourneyHead *
 chain_head(int64 org_id, int64 lead_id)
@@ -263,29 +325,16 @@ chain_head(int64 org_id, int64 lead_id)
 	JourneyKey	key = {org_id, lead_id};
 	JourneyHead *head;
 	bool		found;
-	Datum		args[2];
-	int			rc;
 
 	head = hash_search(heads_table(), &key, HASH_ENTER, &found);
-	if (found)
-		return head;
-
-	args[0] = Int64GetDatum(org_id);
-	args[1] = Int64GetDatum(lead_id);
-	SPI_connect();
-	rc = LeadflowExecute(&head_plan, args, NULL, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "leadflow: journey head lookup failed: %s", SPI_result_code_string(rc));
-	head->seq = 0;
-	if (SPI_processed == 1)
+	if (!found)
 	{
-		bool		isnull;
+		HeadScan	hs;
 
-		set_head(head, lead_id,
-				 SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
-				 SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		head_scan_begin(&hs);
+		head_scan_read(&hs, head, org_id, lead_id);
+		head_scan_end(&hs);
 	}
-	SPI_finish();
 	return head;
 }
 
@@ -301,7 +350,7 @@ chain_head(int64 org_id, int64 lead_id)
  * a row belongs to passed those of leads.
  */
 static void
-write_rows(PendingRow *rows, int n)
+write_rows(PendingRow **rows, int n)
 {
 	LeadflowDirect d;
 	Relation	rel;
@@ -331,7 +380,7 @@ write_rows(PendingRow *rows, int n)
 
 	for (i = 0; i < n; i++)
 	{
-		PendingRow *r = &rows[i];
+		PendingRow *r = rows[i];
 		TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, table_slot_callbacks(rel));
 		Datum	   *v = slot->tts_values;
 		bool	   *isnull = slot->tts_isnull;
@@ -396,15 +445,18 @@ LeadflowJourneyFlush(void)
 	 */
 	PG_TRY();
 	{
-		PendingRow *sorted = palloc(sizeof(PendingRow) * n);
+		PendingRow **sorted = palloc(sizeof(PendingRow *) * n);
+		int			i;
 
 		/*
 		 * In key order, so that the step ids a statement's rows get do not
-		 * depend on the order its plan visited the leads (a copy: the log
-		 * keeps its order, which its subtransaction levels depend on).
+		 * depend on the order its plan visited the leads (pointers sorted:
+		 * the log keeps its order, which its subtransaction levels depend
+		 * on, and a row is too big to move cheaply).
 		 */
-		memcpy(sorted, rows, sizeof(PendingRow) * n);
-		qsort(sorted, n, sizeof(PendingRow), row_order);
+		for (i = 0; i < n; i++)
+			sorted[i] = &rows[i];
+		qsort(sorted, n, sizeof(PendingRow *), row_order);
 		write_rows(sorted, n);
 		pfree(sorted);
 	}
@@ -426,12 +478,12 @@ LeadflowJourneyFlush(void)
 	TxbufLogWritten(&journey_log);
 }
 
-/* qsort order of pending rows: org, lead, seq */
+/* qsort order of pointers to pending rows: org, lead, seq */
 static int
 row_order(const void *a, const void *b)
 {
-	const PendingRow *x = (const PendingRow *) a;
-	const PendingRow *y = (const PendingRow *) b;
+	const PendingRow *x = *(PendingRow *const *) a;
+	const PendingRow *y = *(PendingRow *const *) b;
 
 	if (x->org_id != y->org_id)
 		return x->org_id < y->org_id ? -1 : 1;
@@ -654,34 +706,19 @@ LeadflowJourneyRelease(void)
 		LeadflowJourneyFlush();
 }
 
-static LeadflowPlan heads_plan = {
-	NULL,
-	"SELECT l.org_id, l.lead_id, h.seq, h.hash"
-	" FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::bigint[])) AS l(org_id, lead_id)"
-	" CROSS JOIN LATERAL (SELECT j.seq, j.hash FROM leadflow.lead_journey j"
-	"   WHERE j.org_id OPERATOR(pg_catalog.=) l.org_id AND j.lead_id OPERATOR(pg_catalog.=) l.lead_id"
-	"   ORDER BY j.seq DESC LIMIT 1) h",
-	2, {INT8ARRAYOID, INT8ARRAYOID}
-};
-
 /*
  * LeadflowJourneyPrefetch
- *		Reads the chain heads of n existing leads in one query, so that
+ *		Reads the chain heads of n existing leads in one index scan, so that
  *		appending to each of them costs no lookup of its own.  At most
  *		LEADFLOW_JOURNEY_PREFETCH_MAX leads; heads already known are kept.
- *		Connects to SPI itself.
  */
 void
 LeadflowJourneyPrefetch(const int64 *org_ids, const int64 *lead_ids, int n)
 {
 	HTAB	   *heads;
-	Datum	   *orgs;
-	Datum	   *leads;
-	Datum		args[2];
-	int			nmissing = 0;
-	uint64		i;
+	HeadScan	hs;
+	bool		scanning = false;
 	int			k;
-	int			rc;
 
 	Assert(n <= LEADFLOW_JOURNEY_PREFETCH_MAX);
 	if (n <= 0)
@@ -693,47 +730,19 @@ LeadflowJourneyPrefetch(const int64 *org_ids, const int64 *lead_ids, int n)
 		forget_heads();
 		heads = heads_table();
 	}
-	orgs = palloc(sizeof(Datum) * n);
-	leads = palloc(sizeof(Datum) * n);
 	for (k = 0; k < n; k++)
 	{
 		JourneyKey	key = {org_ids[k], lead_ids[k]};
+		bool		found;
+		JourneyHead *head = hash_search(heads, &key, HASH_ENTER, &found);
 
-		if (hash_search(heads, &key, HASH_FIND, NULL) != NULL)
+		if (found)
 			continue;
-		orgs[nmissing] = Int64GetDatum(org_ids[k]);
-		leads[nmissing++] = Int64GetDatum(lead_ids[k]);
+		if (!scanning)
+			head_scan_begin(&hs);
+		scanning = true;
+		head_scan_read(&hs, head, key.org_id, key.lead_id);
 	}
-	if (nmissing == 0)
-		return;
-	args[0] = PointerGetDatum(construct_array(orgs, nmissing, INT8OID, 8, true, TYPALIGN_DOUBLE));
-	args[1] = PointerGetDatum(construct_array(leads, nmissing, INT8OID, 8, true, TYPALIGN_DOUBLE));
-
-	SPI_connect();
-	rc = LeadflowExecute(&heads_plan, args, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "leadflow: journey head lookup failed: %s", SPI_result_code_string(rc));
-	/* a lead without any row yet starts its chain at 1 */
-	for (k = 0; k < nmissing; k++)
-	{
-		JourneyKey	key = {DatumGetInt64(orgs[k]), DatumGetInt64(leads[k])};
-		JourneyHead *head = hash_search(heads, &key, HASH_ENTER, NULL);
-
-		head->seq = 0;
-	}
-	for (i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		JourneyKey	key;
-		JourneyHead *head;
-
-		key.org_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		key.lead_id = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
-		head = hash_search(heads, &key, HASH_ENTER, NULL);
-		set_head(head, key.lead_id, SPI_getbinval(tup, desc, 3, &isnull),
-				 SPI_getbinval(tup, desc, 4, &isnull));
-	}
-	SPI_finish();
+	if (scanning)
+		head_scan_end(&hs);
 }

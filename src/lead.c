@@ -280,7 +280,7 @@ LeadflowLeadUpdate(HeapTuple old, HeapTuple tuple)
 	LeadflowDirect once;
 	LeadflowDirect *d = LeadflowDirectBegin("leads", false, &once);
 
-	LeadflowDirectUpdate(d, &old->t_self, tuple);
+	LeadflowDirectUpdateFrom(d, old, tuple);
 	LeadflowDirectEnd(d, &once);
 }
 
