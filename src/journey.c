@@ -19,9 +19,7 @@
  */
 #include "postgres.h"
 
-#include "access/genam.h"
 #include "access/heapam.h"
-#include "access/stratnum.h"
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
@@ -31,17 +29,16 @@
 #include "fmgr.h"
 #include "miscadmin.h"
 #include "utils/builtins.h"
-#include "utils/fmgroids.h"
 #include "utils/hsearch.h"
 #include "utils/json.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
 #include "utils/rel.h"
-#include "utils/snapmgr.h"
 #include "utils/timestamp.h"
 
 #include "compat.h"
 #include "journey.h"
+#include "journey_head.h"
 #include "leadflow.h"
 #include "request.h"
 #include "spi.h"
@@ -51,19 +48,6 @@
 
 /* entries beyond this are dropped and re-read from the table on demand */
 #define JOURNEY_HEADS_MAX 8192
-
-typedef struct JourneyKey
-{
-	int64		org_id;
-	int64		lead_id;
-} JourneyKey;
-
-typedef struct JourneyHead
-{
-	JourneyKey	key;
-	int32		seq;			/* 0: no row yet */
-	uint8		hash[LEADFLOW_HASH_LEN];
-} JourneyHead;
 
 static HTAB *journey_heads = NULL;
 
@@ -182,16 +166,16 @@ heads_table(void)
 		int			n;
 		int			i;
 
-		ctl.keysize = sizeof(JourneyKey);
-		ctl.entrysize = sizeof(JourneyHead);
+		ctl.keysize = sizeof(LeadflowJourneyKey);
+		ctl.entrysize = sizeof(LeadflowJourneyHead);
 		ctl.hcxt = TopTransactionContext;
 		journey_heads = hash_create("leadflow journey heads", 256, &ctl,
 									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 		rows = TxbufLogRows(&journey_log, &n);
 		for (i = 0; i < n; i++)
 		{
-			JourneyKey	key = {rows[i].org_id, rows[i].lead_id};
-			JourneyHead *head = hash_search(journey_heads, &key, HASH_ENTER, NULL);
+			LeadflowJourneyKey	key = {rows[i].org_id, rows[i].lead_id};
+			LeadflowJourneyHead *head = hash_search(journey_heads, &key, HASH_ENTER, NULL);
 
 			head->seq = rows[i].seq;
 			memcpy(head->hash, rows[i].hash, LEADFLOW_HASH_LEN);
@@ -228,112 +212,27 @@ LeadflowActor(void)
 void
 LeadflowJourneyStartChain(int64 org_id, int64 lead_id)
 {
-	JourneyKey	key = {org_id, lead_id};
-	JourneyHead *head;
+	LeadflowJourneyKey	key = {org_id, lead_id};
+	LeadflowJourneyHead *head;
 
 	head = hash_search(heads_table(), &key, HASH_ENTER, NULL);
 	head->seq = 0;
 }
 
-/* Sets a head from a (seq, hash) pair read from the table. */
-static void
-set_head(JourneyHead *head, int64 lead_id, Datum seq, Datum hash)
-{
-	bytea	   *h = DatumGetByteaPP(hash);
-
-	head->seq = DatumGetInt32(seq);
-	if (VARSIZE_ANY_EXHDR(h) != LEADFLOW_HASH_LEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("journey of lead " INT64_FORMAT " has a malformed hash at seq %d",
-						lead_id, head->seq)));
-	memcpy(head->hash, VARDATA_ANY(h), LEADFLOW_HASH_LEN);
-}
-
-/*
- * Chain heads read from lead_journey's primary key below the executor:
- * a lead's last entry, read backwards, as "ORDER BY seq DESC LIMIT 1"
- * would, after a new command and under a new snapshot (as an SQL
- * statement would take them), so that the rows this transaction wrote
- * count.  One scan serves many leads (LeadflowJourneyPrefetch).  No
- * privilege or policy of lead_journey is consulted: its rows are written
- * the same way (write_rows), and the head must be the true one whatever a
- * policy hides, or the chain would fork.
- */
-typedef struct HeadScan
-{
-	LeadflowDirect once;
-	LeadflowDirect *d;
-	TupleTableSlot *slot;
-	IndexScanDesc scan;
-	AttrNumber	seq_att;
-	AttrNumber	hash_att;
-} HeadScan;
-
-static void
-head_scan_begin(HeadScan *hs)
-{
-	Relation	pkey = NULL;
-	int			i;
-
-	hs->d = LeadflowDirectBegin("lead_journey", false, &hs->once);
-	for (i = 0; i < hs->d->rri->ri_NumIndices; i++)
-		if (hs->d->rri->ri_IndexRelationDescs[i]->rd_index->indisprimary)
-			pkey = hs->d->rri->ri_IndexRelationDescs[i];
-	if (pkey == NULL)
-		elog(ERROR, "leadflow: lead_journey has no primary key");
-	hs->seq_att = LeadflowDirectAttnum(hs->d, "seq");
-	hs->hash_att = LeadflowDirectAttnum(hs->d, "hash");
-	CommandCounterIncrement();
-	PushActiveSnapshot(GetTransactionSnapshot());
-	UpdateActiveSnapshotCommandId();
-	hs->slot = table_slot_create(hs->d->rel, NULL);
-	hs->scan = LeadflowIndexBeginScan(hs->d->rel, pkey, GetActiveSnapshot(), 2);
-}
-
-static void
-head_scan_read(HeadScan *hs, JourneyHead *head, int64 org_id, int64 lead_id)
-{
-	ScanKeyData key[2];
-
-	ScanKeyInit(&key[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(org_id));
-	ScanKeyInit(&key[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(lead_id));
-	index_rescan(hs->scan, key, 2, NULL, 0);
-	head->seq = 0;
-	if (index_getnext_slot(hs->scan, BackwardScanDirection, hs->slot))
-	{
-		bool		isnull;
-
-		set_head(head, lead_id, slot_getattr(hs->slot, hs->seq_att, &isnull),
-				 slot_getattr(hs->slot, hs->hash_att, &isnull));
-	}
-}
-
-static void
-head_scan_end(HeadScan *hs)
-{
-	index_endscan(hs->scan);
-	ExecDropSingleTupleTableSlot(hs->slot);
-	PopActiveSnapshot();
-	LeadflowDirectEnd(hs->d, &hs->once);
-}
-
 /* Finds the chain head, reading it from the table on a cache miss. */
-static JourneyHead *
+static LeadflowJourneyHead *
 chain_head(int64 org_id, int64 lead_id)
 {
-	JourneyKey	key = {org_id, lead_id};
-	JourneyHead *head;
+	LeadflowJourneyKey	key = {org_id, lead_id};
+	LeadflowJourneyHead *head;
 	bool		found;
 
 	head = hash_search(heads_table(), &key, HASH_ENTER, &found);
 	if (!found)
 	{
-		HeadScan	hs;
+		LeadflowHeadRead read = {org_id, lead_id, head};
 
-		head_scan_begin(&hs);
-		head_scan_read(&hs, head, org_id, lead_id);
-		head_scan_end(&hs);
+		LeadflowJourneyReadHeads(&read, 1);
 	}
 	return head;
 }
@@ -498,7 +397,7 @@ row_order(const void *a, const void *b)
  * here).
  */
 static int32
-append_row(JourneyHead *head, int64 org_id, int64 lead_id, const char *kind,
+append_row(LeadflowJourneyHead *head, int64 org_id, int64 lead_id, const char *kind,
 		   Jsonb *detail, const char *canonical)
 {
 	PendingRow *r;
@@ -535,7 +434,7 @@ append_row(JourneyHead *head, int64 org_id, int64 lead_id, const char *kind,
  * The head first: finding it may flush the rows waiting, which empties
  * TxbufLogMemory(&journey_log).
  */
-static JourneyHead *
+static LeadflowJourneyHead *
 head_for_append(int64 org_id, int64 lead_id)
 {
 	return chain_head(org_id, lead_id);
@@ -639,7 +538,7 @@ LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind,
 int32
 LeadflowJourneyAppendJson(int64 org_id, int64 lead_id, const char *kind, LeadflowJson *detail)
 {
-	JourneyHead *head = head_for_append(org_id, lead_id);
+	LeadflowJourneyHead *head = head_for_append(org_id, lead_id);
 	MemoryContext old = MemoryContextSwitchTo(TxbufLogMemory(&journey_log));
 	Jsonb	   *jsonb = LeadflowJsonFinishJsonb(detail);
 
@@ -669,7 +568,7 @@ LeadflowJourneyAppendDetail(int64 org_id, int64 lead_id, const char *kind,
 							const LeadflowJourneyDetail *detail)
 {
 	LeadflowJourneyCreation *c = LeadflowJourneyJoinCreation(org_id, lead_id, kind);
-	JourneyHead *head;
+	LeadflowJourneyHead *head;
 	Jsonb	   *copy;
 
 	/* an event of a lead being inserted joins its created row */
@@ -716,9 +615,9 @@ void
 LeadflowJourneyPrefetch(const int64 *org_ids, const int64 *lead_ids, int n)
 {
 	HTAB	   *heads;
-	HeadScan	hs;
-	bool		scanning = false;
-	int			k;
+	LeadflowHeadRead *reads;
+	int			nreads = 0;
+	int			i;
 
 	Assert(n <= LEADFLOW_JOURNEY_PREFETCH_MAX);
 	if (n <= 0)
@@ -730,19 +629,19 @@ LeadflowJourneyPrefetch(const int64 *org_ids, const int64 *lead_ids, int n)
 		forget_heads();
 		heads = heads_table();
 	}
-	for (k = 0; k < n; k++)
+	reads = palloc(sizeof(LeadflowHeadRead) * n);
+	for (i = 0; i < n; i++)
 	{
-		JourneyKey	key = {org_ids[k], lead_ids[k]};
+		LeadflowJourneyKey	key = {org_ids[i], lead_ids[i]};
 		bool		found;
-		JourneyHead *head = hash_search(heads, &key, HASH_ENTER, &found);
+		LeadflowJourneyHead *head = hash_search(heads, &key, HASH_ENTER, &found);
 
 		if (found)
 			continue;
-		if (!scanning)
-			head_scan_begin(&hs);
-		scanning = true;
-		head_scan_read(&hs, head, key.org_id, key.lead_id);
+		reads[nreads].org_id = key.org_id;
+		reads[nreads].lead_id = key.lead_id;
+		reads[nreads++].head = head;
 	}
-	if (scanning)
-		head_scan_end(&hs);
+	LeadflowJourneyReadHeads(reads, nreads);
+	pfree(reads);
 }
