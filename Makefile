@@ -75,7 +75,7 @@ ISOLATION = \
 ISOLATION_OPTS = --inputdir=test --load-extension=pg_trgm --load-extension=unaccent --load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
-SHLIB_LINK = -lpsl -lidn2 -lphonenumber -lstdc++
+SHLIB_LINK = -lpsl -lidn2 -lphonenumber -lstdc++ -lcrypto
 
 # bitcode for JIT inlining is not worth a clang++ dependency here
 override with_llvm = no
