@@ -9,7 +9,7 @@ MODULE_big = leadflow
 OBJS = \
 	src/text.o src/email.o src/names.o src/phone.o src/numbers.o src/country.o src/source.o src/predicate.o src/predicate_field.o src/predicate_eval.o src/business_hours.o src/decay.o src/journey_hash.o \
 	src/leadflow.o src/tenant.o src/spi.o src/request.o src/lead.o src/notify.o src/txbuf.o \
-	src/rulecache.o src/rulecache_models.o src/rulecache_routing.o src/journey.o src/journey_event.o src/route_state.o \
+	src/rulecache.o src/rulecache_models.o src/rulecache_routing.o src/journey.o src/journey_head.o src/journey_event.o src/route_state.o \
 	src/validate.o src/dedup.o src/dedup_touch.o src/enrich.o src/score.o src/predict.o src/route.o \
 	src/workflow.o src/nurture.o src/account.o \
 	src/pipeline.o src/pipeline_update.o \
@@ -75,7 +75,7 @@ ISOLATION = \
 ISOLATION_OPTS = --inputdir=test --load-extension=pg_trgm --load-extension=unaccent --load-extension=$(EXTENSION) --encoding=UTF8
 
 PG_CPPFLAGS = -Wall -Wextra -Werror -Wno-unused-parameter -Wno-missing-field-initializers
-SHLIB_LINK = -lpsl -lidn2 -lphonenumber -lstdc++
+SHLIB_LINK = -lpsl -lidn2 -lphonenumber -lstdc++ -lcrypto
 
 # bitcode for JIT inlining is not worth a clang++ dependency here
 override with_llvm = no

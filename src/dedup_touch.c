@@ -105,17 +105,17 @@ build_fill_plans(const LeadflowLead *lead)
 static void
 journal_touch(const LeadflowLead *lead, int64 survivor_id, const bool *empty)
 {
-	LeadflowJson detail;
+	LeadflowJourneyEvent ev;
+	LeadflowJson *detail = LeadflowJourneyBegin(&ev, lead->org_id, survivor_id, "duplicate_touch");
 	int			i;
 
-	LeadflowJsonBegin(&detail);
-	LeadflowJsonInt(&detail, "duplicate_lead_id", lead->lead_id);
-	LeadflowJsonText(&detail, "source", LeadflowLeadText(lead, leadflow_cols.source));
-	LeadflowJsonArray(&detail, "filled");
+	LeadflowJsonInt(detail, "duplicate_lead_id", lead->lead_id);
+	LeadflowJsonText(detail, "source", LeadflowLeadText(lead, leadflow_cols.source));
+	LeadflowJsonArray(detail, "filled");
 	for (i = 0; i < NFILL; i++)
 		if (empty[i] && !lead->nulls[fill_attnums[i] - 1])
-			LeadflowJsonText(&detail, NULL, fill_fields[i]);
-	LeadflowJourneyAppend(lead->org_id, survivor_id, "duplicate_touch", LeadflowJsonFinish(&detail));
+			LeadflowJsonText(detail, NULL, fill_fields[i]);
+	LeadflowJourneyEnd(&ev);
 }
 
 /*
@@ -163,17 +163,16 @@ insert_signal_direct(const LeadflowLead *lead, int64 survivor_id, const char *so
 	memset(nulls, true, desc->natts * sizeof(bool));
 	for (i = 0; i < (int) lengthof(signal_columns); i++)
 		nulls[LeadflowDirectAttnum(d, signal_columns[i]) - 1] = false;
-	LeadflowJsonBegin(&properties);
+	LeadflowJsonBeginJsonb(&properties);
 	LeadflowJsonInt(&properties, "duplicate_lead_id", lead->lead_id);
 	LeadflowJsonText(&properties, "source", source);
 	values[LeadflowDirectAttnum(d, "org_id") - 1] = Int64GetDatum(lead->org_id);
 	values[LeadflowDirectAttnum(d, "signal_id") - 1] =
-		Int64GetDatum(nextval_internal(LeadflowIdentitySequence(d->rel, LeadflowDirectAttnum(d, "signal_id")), false));
+		Int64GetDatum(nextval_internal(LeadflowDirectIdentity(d, LeadflowDirectAttnum(d, "signal_id")), false));
 	values[LeadflowDirectAttnum(d, "lead_id") - 1] = Int64GetDatum(survivor_id);
 	values[LeadflowDirectAttnum(d, "kind") - 1] = CStringGetTextDatum("form_submit");
 	values[LeadflowDirectAttnum(d, "occurred_at") - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());
-	values[LeadflowDirectAttnum(d, "properties") - 1] =
-		DirectFunctionCall1(jsonb_in, CStringGetDatum(LeadflowJsonFinish(&properties)));
+	values[LeadflowDirectAttnum(d, "properties") - 1] = JsonbPGetDatum(LeadflowJsonFinishJsonb(&properties));
 
 	slot = MakeSingleTupleTableSlot(desc, &TTSOpsHeapTuple);
 	ExecStoreHeapTuple(heap_form_tuple(desc, values, nulls), slot, false);
@@ -223,15 +222,16 @@ void
 LeadflowDedupMerged(LeadflowLead *lead, int64 survivor_id, int64 survivor_owner,
 					const char *survivor_status, const char *reason)
 {
+	LeadflowJourneyEvent ev;
+	LeadflowJson *merged = LeadflowJourneyBegin(&ev, lead->org_id, lead->lead_id, "merged");
 	LeadflowJson detail;
 
-	LeadflowJsonBegin(&detail);
-	LeadflowJsonInt(&detail, "merged_into", survivor_id);
-	LeadflowJsonText(&detail, "reason", reason);
-	LeadflowJourneyAppend(lead->org_id, lead->lead_id, "merged", LeadflowJsonFinish(&detail));
+	LeadflowJsonInt(merged, "merged_into", survivor_id);
+	LeadflowJsonText(merged, "reason", reason);
+	LeadflowJourneyEnd(&ev);
 
 	/* the survivor's owner is told; a newcomer has no owner of its own */
-	LeadflowJsonBegin(&detail);
+	LeadflowJsonBeginJsonb(&detail);
 	LeadflowJsonInt(&detail, "survivor_id", survivor_id);
 	LeadflowJsonInt(&detail, "duplicate_id", lead->lead_id);
 	if (survivor_owner != 0)
@@ -244,7 +244,7 @@ LeadflowDedupMerged(LeadflowLead *lead, int64 survivor_id, int64 survivor_owner,
 		LeadflowJsonInt(&detail, "duplicate_rep_id", LeadflowLeadInt64(lead, leadflow_cols.owner_rep_id));
 	LeadflowJsonText(&detail, "reason", reason);
 	LeadflowJsonText(&detail, "survivor_status", survivor_status);
-	LeadflowEvent(lead->org_id, "merged", survivor_id, survivor_owner, LeadflowJsonFinish(&detail));
+	LeadflowEventJson(lead->org_id, "merged", survivor_id, survivor_owner, &detail);
 }
 
 /*

@@ -23,13 +23,11 @@
 #include "access/tableam.h"
 #include "access/xact.h"
 #include "catalog/dependency.h"
-#include "catalog/pg_type.h"
 #include "commands/sequence.h"
 #include "commands/trigger.h"
 #include "executor/executor.h"
 #include "fmgr.h"
 #include "miscadmin.h"
-#include "utils/array.h"
 #include "utils/builtins.h"
 #include "utils/hsearch.h"
 #include "utils/json.h"
@@ -40,6 +38,7 @@
 
 #include "compat.h"
 #include "journey.h"
+#include "journey_head.h"
 #include "leadflow.h"
 #include "request.h"
 #include "spi.h"
@@ -49,19 +48,6 @@
 
 /* entries beyond this are dropped and re-read from the table on demand */
 #define JOURNEY_HEADS_MAX 8192
-
-typedef struct JourneyKey
-{
-	int64		org_id;
-	int64		lead_id;
-} JourneyKey;
-
-typedef struct JourneyHead
-{
-	JourneyKey	key;
-	int32		seq;			/* 0: no row yet */
-	uint8		hash[LEADFLOW_HASH_LEN];
-} JourneyHead;
 
 static HTAB *journey_heads = NULL;
 
@@ -99,14 +85,6 @@ static const TxbufClient journey_client = {
 };
 static int	hold_depth = 0;		/* LeadflowJourneyHold outside the pipeline */
 static int	journey_level = 0;	/* deepest level that used heads or wrote */
-
-static LeadflowPlan head_plan = {
-	NULL,
-	"SELECT seq, hash FROM leadflow.lead_journey"
-	" WHERE org_id OPERATOR(pg_catalog.=) $1 AND lead_id OPERATOR(pg_catalog.=) $2"
-	" ORDER BY seq DESC LIMIT 1",
-	2, {INT8OID, INT8OID}
-};
 
 /*
  * keep_row
@@ -188,16 +166,16 @@ heads_table(void)
 		int			n;
 		int			i;
 
-		ctl.keysize = sizeof(JourneyKey);
-		ctl.entrysize = sizeof(JourneyHead);
+		ctl.keysize = sizeof(LeadflowJourneyKey);
+		ctl.entrysize = sizeof(LeadflowJourneyHead);
 		ctl.hcxt = TopTransactionContext;
 		journey_heads = hash_create("leadflow journey heads", 256, &ctl,
 									HASH_ELEM | HASH_BLOBS | HASH_CONTEXT);
 		rows = TxbufLogRows(&journey_log, &n);
 		for (i = 0; i < n; i++)
 		{
-			JourneyKey	key = {rows[i].org_id, rows[i].lead_id};
-			JourneyHead *head = hash_search(journey_heads, &key, HASH_ENTER, NULL);
+			LeadflowJourneyKey	key = {rows[i].org_id, rows[i].lead_id};
+			LeadflowJourneyHead *head = hash_search(journey_heads, &key, HASH_ENTER, NULL);
 
 			head->seq = rows[i].seq;
 			memcpy(head->hash, rows[i].hash, LEADFLOW_HASH_LEN);
@@ -234,58 +212,28 @@ LeadflowActor(void)
 void
 LeadflowJourneyStartChain(int64 org_id, int64 lead_id)
 {
-	JourneyKey	key = {org_id, lead_id};
-	JourneyHead *head;
+	LeadflowJourneyKey	key = {org_id, lead_id};
+	LeadflowJourneyHead *head;
 
 	head = hash_search(heads_table(), &key, HASH_ENTER, NULL);
 	head->seq = 0;
 }
 
-/* Sets a head from a (seq, hash) pair read from the table. */
-static void
-set_head(JourneyHead *head, int64 lead_id, Datum seq, Datum hash)
-{
-	bytea	   *h = DatumGetByteaPP(hash);
-
-	head->seq = DatumGetInt32(seq);
-	if (VARSIZE_ANY_EXHDR(h) != LEADFLOW_HASH_LEN)
-		ereport(ERROR,
-				(errcode(ERRCODE_DATA_CORRUPTED),
-				 errmsg("journey of lead " INT64_FORMAT " has a malformed hash at seq %d",
-						lead_id, head->seq)));
-	memcpy(head->hash, VARDATA_ANY(h), LEADFLOW_HASH_LEN);
-}
-
 /* Finds the chain head, reading it from the table on a cache miss. */
-static JourneyHead *
+static LeadflowJourneyHead *
 chain_head(int64 org_id, int64 lead_id)
 {
-	JourneyKey	key = {org_id, lead_id};
-	JourneyHead *head;
+	LeadflowJourneyKey	key = {org_id, lead_id};
+	LeadflowJourneyHead *head;
 	bool		found;
-	Datum		args[2];
-	int			rc;
 
 	head = hash_search(heads_table(), &key, HASH_ENTER, &found);
-	if (found)
-		return head;
-
-	args[0] = Int64GetDatum(org_id);
-	args[1] = Int64GetDatum(lead_id);
-	SPI_connect();
-	rc = LeadflowExecute(&head_plan, args, NULL, false, 1);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "leadflow: journey head lookup failed: %s", SPI_result_code_string(rc));
-	head->seq = 0;
-	if (SPI_processed == 1)
+	if (!found)
 	{
-		bool		isnull;
+		LeadflowHeadRead read = {org_id, lead_id, head};
 
-		set_head(head, lead_id,
-				 SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 1, &isnull),
-				 SPI_getbinval(SPI_tuptable->vals[0], SPI_tuptable->tupdesc, 2, &isnull));
+		LeadflowJourneyReadHeads(&read, 1);
 	}
-	SPI_finish();
 	return head;
 }
 
@@ -301,7 +249,7 @@ chain_head(int64 org_id, int64 lead_id)
  * a row belongs to passed those of leads.
  */
 static void
-write_rows(PendingRow *rows, int n)
+write_rows(PendingRow **rows, int n)
 {
 	LeadflowDirect d;
 	Relation	rel;
@@ -331,7 +279,7 @@ write_rows(PendingRow *rows, int n)
 
 	for (i = 0; i < n; i++)
 	{
-		PendingRow *r = &rows[i];
+		PendingRow *r = rows[i];
 		TupleTableSlot *slot = MakeSingleTupleTableSlot(desc, table_slot_callbacks(rel));
 		Datum	   *v = slot->tts_values;
 		bool	   *isnull = slot->tts_isnull;
@@ -396,15 +344,18 @@ LeadflowJourneyFlush(void)
 	 */
 	PG_TRY();
 	{
-		PendingRow *sorted = palloc(sizeof(PendingRow) * n);
+		PendingRow **sorted = palloc(sizeof(PendingRow *) * n);
+		int			i;
 
 		/*
 		 * In key order, so that the step ids a statement's rows get do not
-		 * depend on the order its plan visited the leads (a copy: the log
-		 * keeps its order, which its subtransaction levels depend on).
+		 * depend on the order its plan visited the leads (pointers sorted:
+		 * the log keeps its order, which its subtransaction levels depend
+		 * on, and a row is too big to move cheaply).
 		 */
-		memcpy(sorted, rows, sizeof(PendingRow) * n);
-		qsort(sorted, n, sizeof(PendingRow), row_order);
+		for (i = 0; i < n; i++)
+			sorted[i] = &rows[i];
+		qsort(sorted, n, sizeof(PendingRow *), row_order);
 		write_rows(sorted, n);
 		pfree(sorted);
 	}
@@ -426,12 +377,12 @@ LeadflowJourneyFlush(void)
 	TxbufLogWritten(&journey_log);
 }
 
-/* qsort order of pending rows: org, lead, seq */
+/* qsort order of pointers to pending rows: org, lead, seq */
 static int
 row_order(const void *a, const void *b)
 {
-	const PendingRow *x = (const PendingRow *) a;
-	const PendingRow *y = (const PendingRow *) b;
+	const PendingRow *x = *(PendingRow *const *) a;
+	const PendingRow *y = *(PendingRow *const *) b;
 
 	if (x->org_id != y->org_id)
 		return x->org_id < y->org_id ? -1 : 1;
@@ -446,7 +397,7 @@ row_order(const void *a, const void *b)
  * here).
  */
 static int32
-append_row(JourneyHead *head, int64 org_id, int64 lead_id, const char *kind,
+append_row(LeadflowJourneyHead *head, int64 org_id, int64 lead_id, const char *kind,
 		   Jsonb *detail, const char *canonical)
 {
 	PendingRow *r;
@@ -483,7 +434,7 @@ append_row(JourneyHead *head, int64 org_id, int64 lead_id, const char *kind,
  * The head first: finding it may flush the rows waiting, which empties
  * TxbufLogMemory(&journey_log).
  */
-static JourneyHead *
+static LeadflowJourneyHead *
 head_for_append(int64 org_id, int64 lead_id)
 {
 	return chain_head(org_id, lead_id);
@@ -587,7 +538,7 @@ LeadflowJourneyAppend(int64 org_id, int64 lead_id, const char *kind,
 int32
 LeadflowJourneyAppendJson(int64 org_id, int64 lead_id, const char *kind, LeadflowJson *detail)
 {
-	JourneyHead *head = head_for_append(org_id, lead_id);
+	LeadflowJourneyHead *head = head_for_append(org_id, lead_id);
 	MemoryContext old = MemoryContextSwitchTo(TxbufLogMemory(&journey_log));
 	Jsonb	   *jsonb = LeadflowJsonFinishJsonb(detail);
 
@@ -617,7 +568,7 @@ LeadflowJourneyAppendDetail(int64 org_id, int64 lead_id, const char *kind,
 							const LeadflowJourneyDetail *detail)
 {
 	LeadflowJourneyCreation *c = LeadflowJourneyJoinCreation(org_id, lead_id, kind);
-	JourneyHead *head;
+	LeadflowJourneyHead *head;
 	Jsonb	   *copy;
 
 	/* an event of a lead being inserted joins its created row */
@@ -654,34 +605,19 @@ LeadflowJourneyRelease(void)
 		LeadflowJourneyFlush();
 }
 
-static LeadflowPlan heads_plan = {
-	NULL,
-	"SELECT l.org_id, l.lead_id, h.seq, h.hash"
-	" FROM ROWS FROM (pg_catalog.unnest($1::bigint[]), pg_catalog.unnest($2::bigint[])) AS l(org_id, lead_id)"
-	" CROSS JOIN LATERAL (SELECT j.seq, j.hash FROM leadflow.lead_journey j"
-	"   WHERE j.org_id OPERATOR(pg_catalog.=) l.org_id AND j.lead_id OPERATOR(pg_catalog.=) l.lead_id"
-	"   ORDER BY j.seq DESC LIMIT 1) h",
-	2, {INT8ARRAYOID, INT8ARRAYOID}
-};
-
 /*
  * LeadflowJourneyPrefetch
- *		Reads the chain heads of n existing leads in one query, so that
+ *		Reads the chain heads of n existing leads in one index scan, so that
  *		appending to each of them costs no lookup of its own.  At most
  *		LEADFLOW_JOURNEY_PREFETCH_MAX leads; heads already known are kept.
- *		Connects to SPI itself.
  */
 void
 LeadflowJourneyPrefetch(const int64 *org_ids, const int64 *lead_ids, int n)
 {
 	HTAB	   *heads;
-	Datum	   *orgs;
-	Datum	   *leads;
-	Datum		args[2];
-	int			nmissing = 0;
-	uint64		i;
-	int			k;
-	int			rc;
+	LeadflowHeadRead *reads;
+	int			nreads = 0;
+	int			i;
 
 	Assert(n <= LEADFLOW_JOURNEY_PREFETCH_MAX);
 	if (n <= 0)
@@ -693,47 +629,19 @@ LeadflowJourneyPrefetch(const int64 *org_ids, const int64 *lead_ids, int n)
 		forget_heads();
 		heads = heads_table();
 	}
-	orgs = palloc(sizeof(Datum) * n);
-	leads = palloc(sizeof(Datum) * n);
-	for (k = 0; k < n; k++)
+	reads = palloc(sizeof(LeadflowHeadRead) * n);
+	for (i = 0; i < n; i++)
 	{
-		JourneyKey	key = {org_ids[k], lead_ids[k]};
+		LeadflowJourneyKey	key = {org_ids[i], lead_ids[i]};
+		bool		found;
+		LeadflowJourneyHead *head = hash_search(heads, &key, HASH_ENTER, &found);
 
-		if (hash_search(heads, &key, HASH_FIND, NULL) != NULL)
+		if (found)
 			continue;
-		orgs[nmissing] = Int64GetDatum(org_ids[k]);
-		leads[nmissing++] = Int64GetDatum(lead_ids[k]);
+		reads[nreads].org_id = key.org_id;
+		reads[nreads].lead_id = key.lead_id;
+		reads[nreads++].head = head;
 	}
-	if (nmissing == 0)
-		return;
-	args[0] = PointerGetDatum(construct_array(orgs, nmissing, INT8OID, 8, true, TYPALIGN_DOUBLE));
-	args[1] = PointerGetDatum(construct_array(leads, nmissing, INT8OID, 8, true, TYPALIGN_DOUBLE));
-
-	SPI_connect();
-	rc = LeadflowExecute(&heads_plan, args, NULL, true, 0);
-	if (rc != SPI_OK_SELECT)
-		elog(ERROR, "leadflow: journey head lookup failed: %s", SPI_result_code_string(rc));
-	/* a lead without any row yet starts its chain at 1 */
-	for (k = 0; k < nmissing; k++)
-	{
-		JourneyKey	key = {DatumGetInt64(orgs[k]), DatumGetInt64(leads[k])};
-		JourneyHead *head = hash_search(heads, &key, HASH_ENTER, NULL);
-
-		head->seq = 0;
-	}
-	for (i = 0; i < SPI_processed; i++)
-	{
-		HeapTuple	tup = SPI_tuptable->vals[i];
-		TupleDesc	desc = SPI_tuptable->tupdesc;
-		bool		isnull;
-		JourneyKey	key;
-		JourneyHead *head;
-
-		key.org_id = DatumGetInt64(SPI_getbinval(tup, desc, 1, &isnull));
-		key.lead_id = DatumGetInt64(SPI_getbinval(tup, desc, 2, &isnull));
-		head = hash_search(heads, &key, HASH_ENTER, NULL);
-		set_head(head, key.lead_id, SPI_getbinval(tup, desc, 3, &isnull),
-				 SPI_getbinval(tup, desc, 4, &isnull));
-	}
-	SPI_finish();
+	LeadflowJourneyReadHeads(reads, nreads);
+	pfree(reads);
 }

@@ -59,6 +59,7 @@ LeadflowResolveColumns(TupleDesc desc, Oid relid)
 #undef RESOLVE
 	leadflow_cols.data_issues = Max(SPI_fnumber(desc, "data_issues"), 0);
 	leadflow_cols.external_id = Max(SPI_fnumber(desc, "external_id"), 0);
+	leadflow_cols.email_status = Max(SPI_fnumber(desc, "email_status"), 0);
 	leadflow_cols.relid = relid;
 	leadflow_cols.natts = desc->natts;
 }
@@ -280,7 +281,7 @@ LeadflowLeadUpdate(HeapTuple old, HeapTuple tuple)
 	LeadflowDirect once;
 	LeadflowDirect *d = LeadflowDirectBegin("leads", false, &once);
 
-	LeadflowDirectUpdate(d, &old->t_self, tuple);
+	LeadflowDirectUpdateFrom(d, old, tuple);
 	LeadflowDirectEnd(d, &once);
 }
 

@@ -230,17 +230,12 @@ send_wakeups(void)
 }
 
 /*
- * LeadflowEvent
- *		Records one event of org: written to leadflow.events in this
- *		transaction, announced by a wake-up on commit.  lead_id and rep_id
- *		0 are null; detail_json (NULL: {}) is a JSON object of ids and codes,
- *		never personal data, built with the JSON builder of text.h.  event
- *		must be a string literal (the catalogue in the README).  Returns
- *		the event's id (0 before ALTER EXTENSION UPDATE created the table).
+ * Records an event whose detail is parse(arg): the text of a JSON object
+ * (jsonb_in) or a jsonb builder (finished), in the events' memory.
  */
-int64
-LeadflowEvent(int64 org_id, const char *event, int64 lead_id, int64 rep_id,
-			  const char *detail_json)
+static int64
+record_event(int64 org_id, const char *event, int64 lead_id, int64 rep_id,
+			 const char *detail_json, LeadflowJson *detail)
 {
 	PendingEvent *e;
 	MemoryContext old;
@@ -265,8 +260,11 @@ LeadflowEvent(int64 org_id, const char *event, int64 lead_id, int64 rep_id,
 	e->rep_id = rep_id;
 	e->occurred_at = GetCurrentTransactionStartTimestamp();
 	e->event = event;
-	e->detail = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
-												   CStringGetDatum(detail_json ? detail_json : "{}")));
+	if (detail != NULL)
+		e->detail = LeadflowJsonFinishJsonb(detail);	/* made in this context */
+	else
+		e->detail = DatumGetJsonbP(DirectFunctionCall1(jsonb_in,
+													   CStringGetDatum(detail_json ? detail_json : "{}")));
 	MemoryContextSwitchTo(old);
 
 	queue_wakeup(org_id, event_id, event, lead_id, rep_id);
@@ -274,6 +272,35 @@ LeadflowEvent(int64 org_id, const char *event, int64 lead_id, int64 rep_id,
 	if (n >= EVENTS_BATCH)
 		LeadflowEventsFlush();
 	return event_id;
+}
+
+/*
+ * LeadflowEvent
+ *		Records one event of org: written to leadflow.events in this
+ *		transaction, announced by a wake-up on commit.  lead_id and rep_id
+ *		0 are null; detail_json (NULL: {}) is a JSON object of ids and codes,
+ *		never personal data, built with the JSON builder of text.h.  event
+ *		must be a string literal (the catalogue in the README).  Returns
+ *		the event's id (0 before ALTER EXTENSION UPDATE created the table).
+ */
+int64
+LeadflowEvent(int64 org_id, const char *event, int64 lead_id, int64 rep_id,
+			  const char *detail_json)
+{
+	return record_event(org_id, event, lead_id, rep_id, detail_json, NULL);
+}
+
+/*
+ * LeadflowEventJson
+ *		LeadflowEvent with the detail built as jsonb (LeadflowJsonBeginJsonb,
+ *		finished here), not written as text and parsed back: for events
+ *		recorded once per row of a bulk load (a duplicate's merge).
+ */
+int64
+LeadflowEventJson(int64 org_id, const char *event, int64 lead_id, int64 rep_id,
+				  LeadflowJson *detail)
+{
+	return record_event(org_id, event, lead_id, rep_id, NULL, detail);
 }
 
 /*

@@ -403,7 +403,7 @@ direct_touch(Relation rel, const LeadflowLead *survivor, const LeadflowLead *fil
 	static const char *const known[] = {
 		"leads_pipeline", "leads_statement_end", "leads_email_status_reset", "leads_convert_on_qualified"
 	};
-	int			email_status = SPI_fnumber(survivor->desc, "email_status");
+	int			email_status = leadflow_cols.email_status;
 
 	if (pg_class_aclcheck(RelationGetRelid(rel), GetUserId(), ACL_SELECT) != ACLCHECK_OK ||
 		!LeadflowDirectAllowed(rel, ACL_UPDATE, known, lengthof(known), InvalidOid))

@@ -15,6 +15,7 @@
 #include "access/table.h"
 #include "access/tableam.h"
 #include "access/xact.h"
+#include "catalog/dependency.h"
 #include "catalog/namespace.h"
 #include "catalog/pg_trigger.h"
 #include "commands/trigger.h"
@@ -23,9 +24,12 @@
 #include "miscadmin.h"
 #include "nodes/parsenodes.h"
 #include "optimizer/cost.h"
+#include "optimizer/optimizer.h"
 #include "parser/parse_relation.h"
+#include "rewrite/rewriteHandler.h"
 #include "rewrite/rowsecurity.h"
 #include "utils/acl.h"
+#include "utils/datum.h"
 #include "utils/fmgroids.h"
 #include "utils/lsyscache.h"
 #include "utils/memutils.h"
@@ -214,6 +218,9 @@ LeadflowDirectOpen(LeadflowDirect *d, const char *relname, bool speculative)
 	d->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(d->rri, d->rel, 0, NULL, 0);
 	ExecOpenIndices(d->rri, speculative);
+	d->identity_att = InvalidAttrNumber;
+	d->generated_known = false;
+	d->generated_inputs = NULL;
 }
 
 AttrNumber
@@ -224,6 +231,23 @@ LeadflowDirectAttnum(const LeadflowDirect *d, const char *column)
 	if (attnum == InvalidAttrNumber)
 		elog(ERROR, "leadflow: %s has no column \"%s\"", RelationGetRelationName(d->rel), column);
 	return attnum;
+}
+
+/*
+ * LeadflowDirectIdentity
+ *		The sequence of identity column attnum of d's table, looked up in
+ *		the catalog once while the table is open (its lock keeps the
+ *		column as it is), not once per row.
+ */
+Oid
+LeadflowDirectIdentity(LeadflowDirect *d, AttrNumber attnum)
+{
+	if (d->identity_att != attnum)
+	{
+		d->identity_seq = LeadflowIdentitySequence(d->rel, attnum);
+		d->identity_att = attnum;
+	}
+	return d->identity_seq;
 }
 
 void
@@ -244,7 +268,7 @@ LeadflowDirectClose(LeadflowDirect *d)
  * trigger (no statement_end to come) or under another resource owner (a
  * subtransaction inside a row's work) gets the table for the one call.
  */
-#define NDIRECT 6
+#define NDIRECT 10
 
 typedef struct DirectEntry
 {
@@ -484,15 +508,66 @@ LeadflowDirectLockByKeys(LeadflowDirect *d, ScanKey key, int nkeys, TupleTableSl
 }
 
 /*
- * LeadflowDirectUpdate
+ * Whether slot, the new version of old, carries old's stored generated
+ * columns and the columns they are computed from unchanged: then their
+ * values stand, and computing them again (leads.search_text: a tenth of a
+ * duplicate's touch of its survivor) would give the same.  The columns are
+ * read from the generation expressions once while d is open.
+ */
+static bool
+generated_unchanged(LeadflowDirect *d, HeapTuple old, TupleTableSlot *slot)
+{
+	TupleDesc	desc = RelationGetDescr(d->rel);
+	int			x = -1;
+
+	if (!d->generated_known)
+	{
+		MemoryContext cxt = MemoryContextSwitchTo(d->estate->es_query_cxt);
+		int			i;
+
+		for (i = 0; i < desc->natts; i++)
+			if (TupleDescAttr(desc, i)->attgenerated == ATTRIBUTE_GENERATED_STORED)
+			{
+				pull_varattnos(build_column_default(d->rel, i + 1), 1, &d->generated_inputs);
+				d->generated_inputs = bms_add_member(d->generated_inputs,
+													 i + 1 - FirstLowInvalidHeapAttributeNumber);
+			}
+		d->generated_known = true;
+		MemoryContextSwitchTo(cxt);
+	}
+	while ((x = bms_next_member(d->generated_inputs, x)) >= 0)
+	{
+		AttrNumber	a = x + FirstLowInvalidHeapAttributeNumber;
+		Form_pg_attribute att;
+		bool		old_null;
+		bool		new_null;
+		Datum		old_value;
+		Datum		new_value;
+
+		if (a <= 0)				/* a whole-row or system column: compute */
+			return false;
+		att = TupleDescAttr(desc, a - 1);
+		old_value = heap_getattr(old, a, desc, &old_null);
+		new_value = slot_getattr(slot, a, &new_null);	/* deformed once, for all below */
+		if (old_null != new_null ||
+			(!old_null && !datumIsEqual(old_value, new_value, att->attbyval, att->attlen)))
+			return false;
+	}
+	return true;
+}
+
+/*
+ * LeadflowDirectUpdate, LeadflowDirectUpdateFrom
  *		Writes tuple as the new version of the row at tid of d's table,
  *		which the caller locked (LeadflowDirectLockByKey): its CHECK and
  *		NOT NULL constraints, the heap update, index entries unless the
  *		update was heap-only.  Triggers are the caller's to answer for
- *		(LeadflowDirectAllowed).
+ *		(LeadflowDirectAllowed).  UpdateFrom takes the row's old version
+ *		(its t_self: where it is), so that stored generated columns whose
+ *		inputs did not change are not computed again.
  */
-void
-LeadflowDirectUpdate(LeadflowDirect *d, ItemPointer tid, HeapTuple tuple)
+static void
+direct_update(LeadflowDirect *d, ItemPointer tid, HeapTuple tuple, HeapTuple old)
 {
 	TupleTableSlot *slot = MakeSingleTupleTableSlot(RelationGetDescr(d->rel), &TTSOpsHeapTuple);
 	TM_FailureData tmfd;
@@ -506,7 +581,8 @@ LeadflowDirectUpdate(LeadflowDirect *d, ItemPointer tid, HeapTuple tuple)
 	 * computed as for an INSERT (all of them): an UPDATE's set would come
 	 * from a range table this update does not have
 	 */
-	if (d->rel->rd_att->constr && d->rel->rd_att->constr->has_generated_stored)
+	if (d->rel->rd_att->constr && d->rel->rd_att->constr->has_generated_stored &&
+		(old == NULL || !generated_unchanged(d, old, slot)))
 		ExecComputeStoredGenerated(d->rri, d->estate, slot, CMD_INSERT);
 	if (d->rel->rd_att->constr)
 		ExecConstraints(d->rri, slot, d->estate);
@@ -523,6 +599,18 @@ LeadflowDirectUpdate(LeadflowDirect *d, ItemPointer tid, HeapTuple tuple)
 		list_free(LeadflowUpdateIndexTuples(d->rri, slot, d->estate, update_indexes));
 	ExecDropSingleTupleTableSlot(slot);
 	ResetPerTupleExprContext(d->estate);
+}
+
+void
+LeadflowDirectUpdate(LeadflowDirect *d, ItemPointer tid, HeapTuple tuple)
+{
+	direct_update(d, tid, tuple, NULL);
+}
+
+void
+LeadflowDirectUpdateFrom(LeadflowDirect *d, HeapTuple old, HeapTuple tuple)
+{
+	direct_update(d, &old->t_self, tuple, old);
 }
 
 /*

@@ -45,11 +45,16 @@ typedef struct LeadflowDirect
 	Relation	rel;
 	struct EState *estate;
 	struct ResultRelInfo *rri;
+	AttrNumber	identity_att;	/* LeadflowDirectIdentity's last answer */
+	Oid			identity_seq;
+	bool		generated_known;	/* generated_inputs computed */
+	struct Bitmapset *generated_inputs; /* stored generated columns and their inputs */
 } LeadflowDirect;
 
 extern void LeadflowDirectOpen(LeadflowDirect *d, const char *relname, bool speculative);
 extern AttrNumber LeadflowDirectAttnum(const LeadflowDirect *d, const char *column);
 extern void LeadflowDirectClose(LeadflowDirect *d);
+extern Oid	LeadflowDirectIdentity(LeadflowDirect *d, AttrNumber attnum);
 extern LeadflowDirect *LeadflowDirectBegin(const char *relname, bool speculative, LeadflowDirect *once);
 extern void LeadflowDirectEnd(LeadflowDirect *d, LeadflowDirect *once);
 extern void LeadflowDirectEndStatement(void);
@@ -58,6 +63,7 @@ extern bool LeadflowDirectLockByKey(LeadflowDirect *d, int64 org_id, int64 id,
 extern bool LeadflowDirectLockByKeys(LeadflowDirect *d, ScanKey key, int nkeys,
 									 struct TupleTableSlot *slot);
 extern void LeadflowDirectUpdate(LeadflowDirect *d, ItemPointer tid, HeapTuple tuple);
+extern void LeadflowDirectUpdateFrom(LeadflowDirect *d, HeapTuple old, HeapTuple tuple);
 extern bool LeadflowDirectUpdateByKey(LeadflowDirect *d, int64 org_id, int64 id, int ncols,
 									  const AttrNumber *attnums, const Datum *values, const bool *nulls);
 extern bool LeadflowDirectAllowed(Relation rel, AclMode mode, const char *const *known, int nknown,
