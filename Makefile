@@ -123,7 +123,7 @@ DEB_PACKAGES = \
 	make gcc g++ \
 	postgresql-$(PG_MAJOR) postgresql-client-$(PG_MAJOR) \
 	postgresql-server-dev-$(PG_MAJOR) postgresql-$(PG_MAJOR)-pgtap pgtap \
-	libpsl-dev libidn2-dev libphonenumber-dev \
+	libpsl-dev libidn2-dev libphonenumber-dev libssl-dev \
 	sqlsmith libipc-run-perl
 
 .PHONY: deps deps-list test test-matrix demo
