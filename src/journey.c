@@ -301,7 +301,7 @@ chain_head(int64 org_id, int64 lead_id)
  * a row belongs to passed those of leads.
  */
 static void
-write_rows(PendingRow *rows, int n)
+write_run(PendingRow *rows, int n)
 {
 	LeadflowDirect d;
 	Relation	rel;
@@ -318,14 +318,14 @@ write_rows(PendingRow *rows, int n)
 		"detail", "prev_hash", "hash"
 	};
 
-	LeadflowDirectOpen(&d, "lead_journey", false);
+	LeadflowDirectOpen(&d, "lead_journey", rows[0].org_id, false);
 	rel = d.rel;
 	desc = RelationGetDescr(rel);
 	estate = d.estate;
 	rri = d.rri;
 	for (i = 0; i < 10; i++)
 		att[i] = LeadflowDirectAttnum(&d, names[i]);
-	step_seq = LeadflowIdentitySequence(rel, att[3]);
+	step_seq = LeadflowDirectSequence(&d, "step_id");
 	/* an unpinned copy: a thousand slots would each pin the relcache's */
 	desc = CreateTupleDescCopy(desc);
 
@@ -370,6 +370,21 @@ write_rows(PendingRow *rows, int n)
 
 	FreeBulkInsertState(bistate);
 	LeadflowDirectClose(&d);
+}
+
+/* the rows, one relation at a time (under Citus: one shard at a time) */
+static void
+write_rows(PendingRow *rows, int n)
+{
+	int			done;
+	int			len;
+
+	for (done = 0; done < n; done += len)
+	{
+		len = LeadflowDirectRunLength("lead_journey", rows + done, sizeof(PendingRow),
+									  offsetof(PendingRow, org_id), n - done);
+		write_run(rows + done, len);
+	}
 }
 
 /*

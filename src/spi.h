@@ -42,15 +42,21 @@ extern int	LeadflowExecuteSet(LeadflowPlan *p, Datum *values, const char *nulls)
  */
 typedef struct LeadflowDirect
 {
-	Relation	rel;
+	Oid			table;			/* the leadflow table */
+	Relation	rel;			/* it, or under Citus its shard of the org */
 	struct EState *estate;
 	struct ResultRelInfo *rri;
 } LeadflowDirect;
 
-extern void LeadflowDirectOpen(LeadflowDirect *d, const char *relname, bool speculative);
+extern Oid	LeadflowDirectRelid(const char *relname, int64 org_id);
+extern int	LeadflowDirectRunLength(const char *relname, const void *rows, size_t stride,
+									size_t org_offset, int n);
+extern void LeadflowDirectOpen(LeadflowDirect *d, const char *relname, int64 org_id, bool speculative);
+extern Oid	LeadflowDirectSequence(const LeadflowDirect *d, const char *column);
 extern AttrNumber LeadflowDirectAttnum(const LeadflowDirect *d, const char *column);
 extern void LeadflowDirectClose(LeadflowDirect *d);
-extern LeadflowDirect *LeadflowDirectBegin(const char *relname, bool speculative, LeadflowDirect *once);
+extern LeadflowDirect *LeadflowDirectBegin(const char *relname, int64 org_id, bool speculative,
+											   LeadflowDirect *once);
 extern void LeadflowDirectEnd(LeadflowDirect *d, LeadflowDirect *once);
 extern void LeadflowDirectEndStatement(void);
 extern bool LeadflowDirectLockByKey(LeadflowDirect *d, int64 org_id, int64 id,
