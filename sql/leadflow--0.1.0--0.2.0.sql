@@ -3400,7 +3400,9 @@ BEGIN
     -- group id * 2^48 on, so that no two nodes hand out the same id.
     -- Listeners are on the coordinator: the workers send no NOTIFY (the
     -- event outbox, leadflow.events, is the way to consume events).
-    EXECUTE $cmd$SELECT pg_catalog.run_command_on_workers($w$
+    EXECUTE $cmd$SELECT pg_catalog.string_agg(w.nodename OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) w.nodeport
+                                        OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) w.result, '; ')
+                   FROM pg_catalog.run_command_on_workers($w$
         DO $d$
         DECLARE
             s pg_catalog.regclass;
@@ -3415,10 +3417,16 @@ BEGIN
                     PERFORM pg_catalog.setval(s, floor_id);
                 END IF;
             END LOOP;
+            -- this node's setting alone
+            PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
             EXECUTE pg_catalog.format('ALTER DATABASE %I SET leadflow.notify = off', pg_catalog.current_database());
         END
         $d$
-    $w$)$cmd$;
+    $w$) w WHERE NOT w.success$cmd$ INTO left_over;
+    IF left_over IS NOT NULL THEN
+        RAISE EXCEPTION 'leadflow.distribute() could not set up every worker: %', left_over
+            USING ERRCODE = 'connection_failure';
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.distribute(integer) IS
@@ -3443,3 +3451,105 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.is_distributed(regclass) IS 'Whether a table is a Citus table (distributed or reference); false where Citus is absent.';
+
+-- Issue 22: functions Citus plans (PL/pgSQL: the org id a constant in
+-- each statement, one shard; Citus cannot plan parameters of SQL functions)
+CREATE OR REPLACE FUNCTION @extschema@.verify_journey(org_id bigint)
+RETURNS TABLE (lead_id bigint, seq integer, problem text)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY SELECT j.lead_id, j.seq,
+           CASE
+               WHEN j.seq OPERATOR(pg_catalog.<>) j.expected_seq THEN 'expected seq ' OPERATOR(pg_catalog.||) j.expected_seq
+               WHEN j.prev_hash IS DISTINCT FROM j.expected_prev THEN 'prev_hash does not match the previous row'
+               ELSE 'hash does not match the row content'
+           END
+      FROM (SELECT x.lead_id, x.seq, x.prev_hash, x.hash,
+                   pg_catalog.row_number() OVER w AS expected_seq,
+                   pg_catalog.lag(x.hash) OVER w AS expected_prev,
+                   leadflow.journey_hash(x.prev_hash, x.org_id, x.lead_id, x.seq, x.occurred_at,
+                                         x.kind, x.actor, x.detail) AS computed
+              FROM leadflow.lead_journey x
+             WHERE x.org_id OPERATOR(pg_catalog.=) verify_journey.org_id
+               AND leadflow.check_org_access(verify_journey.org_id)
+            WINDOW w AS (PARTITION BY x.lead_id ORDER BY x.seq)) j
+     WHERE j.seq OPERATOR(pg_catalog.<>) j.expected_seq
+        OR j.prev_hash IS DISTINCT FROM j.expected_prev
+        OR j.hash IS DISTINCT FROM j.computed
+     ORDER BY j.lead_id, j.seq;
+END
+$$;
+CREATE OR REPLACE FUNCTION @extschema@.explain_routing(lead_id bigint)
+RETURNS TABLE (step text, rule_id bigint, rule_name text, rep_id bigint, outcome text)
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    -- a routed row, or the member routed of a created row (since 0.2.0)
+    RETURN QUERY WITH last_routing AS (
+        SELECT CASE WHEN j.kind OPERATOR(pg_catalog.=) 'created' THEN j.detail OPERATOR(pg_catalog.->) 'routed'
+                    ELSE j.detail END AS detail
+          FROM leadflow.lead_journey j
+         WHERE j.lead_id OPERATOR(pg_catalog.=) explain_routing.lead_id
+           AND (j.kind OPERATOR(pg_catalog.=) 'routed'
+                OR (j.kind OPERATOR(pg_catalog.=) 'created' AND j.detail OPERATOR(pg_catalog.?) 'routed'))
+         ORDER BY j.seq DESC LIMIT 1)
+    SELECT c.value OPERATOR(pg_catalog.->>) 'step', NULL::bigint, NULL::text,
+           (c.value OPERATOR(pg_catalog.->>) 'rep_id')::bigint,
+           'skipped: ' OPERATOR(pg_catalog.||) (c.value OPERATOR(pg_catalog.->>) 'skipped')
+      FROM last_routing r, pg_catalog.jsonb_array_elements(r.detail OPERATOR(pg_catalog.->) 'candidates') WITH ORDINALITY c(value, n)
+    UNION ALL
+    SELECT r.detail OPERATOR(pg_catalog.->>) 'path', (r.detail OPERATOR(pg_catalog.->>) 'rule_id')::bigint,
+           r.detail OPERATOR(pg_catalog.->>) 'rule_name',
+           (r.detail OPERATOR(pg_catalog.->>) 'rep_id')::bigint,
+           CASE WHEN r.detail OPERATOR(pg_catalog.->>) 'rep_id' IS NULL THEN 'unassigned' ELSE 'assigned' END
+             OPERATOR(pg_catalog.||) COALESCE(' via ' OPERATOR(pg_catalog.||) (r.detail OPERATOR(pg_catalog.->>) 'strategy'), '')
+             OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) (r.detail OPERATOR(pg_catalog.->>) 'reason')
+             OPERATOR(pg_catalog.||) ')'
+      FROM last_routing r;
+END
+$$;
+CREATE OR REPLACE FUNCTION @extschema@.may_email(org_id bigint, lead_id bigint, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT CASE WHEN COALESCE((SELECT (o.settings OPERATOR(pg_catalog.->>) 'nurture_requires_consent')::boolean
+                                 FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) $1), true)
+                THEN c.g IS NOT NULL AND (c.w IS NULL OR c.w OPERATOR(pg_catalog.<) c.g)
+                ELSE c.w IS NULL OR (c.g IS NOT NULL AND c.w OPERATOR(pg_catalog.<) c.g)
+           END
+      FROM (SELECT pg_catalog.max(c.granted_at) FILTER (
+                       WHERE c.granted_at OPERATOR(pg_catalog.<=) $3
+                         AND (c.withdrawn_at IS NULL OR c.withdrawn_at OPERATOR(pg_catalog.>) $3)) AS g,
+                   pg_catalog.max(c.withdrawn_at) FILTER (WHERE c.withdrawn_at OPERATOR(pg_catalog.<=) $3) AS w
+              FROM leadflow.consents c
+             WHERE c.org_id OPERATOR(pg_catalog.=) $1 AND c.channel OPERATOR(pg_catalog.=) 'email'
+               AND (c.lead_id OPERATOR(pg_catalog.=) $2
+                    OR c.lead_id IN (SELECT d.lead_id FROM leadflow.leads d
+                                      WHERE d.org_id OPERATOR(pg_catalog.=) $1
+                                        AND d.merged_into OPERATOR(pg_catalog.=) $2))) c
+     WHERE leadflow.check_org_access($1));
+END
+$$;
+CREATE OR REPLACE FUNCTION @extschema@.nurture_schedule(org_id bigint)
+RETURNS TABLE (step text, step_days integer)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY SELECT s.key, s.value::integer
+      FROM pg_catalog.jsonb_each_text(COALESCE(
+               (SELECT o.settings OPERATOR(pg_catalog.->) 'nurture_schedule' FROM leadflow.orgs o
+                 WHERE o.org_id OPERATOR(pg_catalog.=) $1),
+               '{"welcome": 0, "educational": 7, "case_study": 21, "re_engagement": 45}'::jsonb)) s
+     WHERE leadflow.check_org_access($1)
+     ORDER BY s.value::integer, s.key;
+END
+$$;

@@ -108,7 +108,9 @@ BEGIN
     -- group id * 2^48 on, so that no two nodes hand out the same id.
     -- Listeners are on the coordinator: the workers send no NOTIFY (the
     -- event outbox, leadflow.events, is the way to consume events).
-    EXECUTE $cmd$SELECT pg_catalog.run_command_on_workers($w$
+    EXECUTE $cmd$SELECT pg_catalog.string_agg(w.nodename OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) w.nodeport
+                                        OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) w.result, '; ')
+                   FROM pg_catalog.run_command_on_workers($w$
         DO $d$
         DECLARE
             s pg_catalog.regclass;
@@ -123,10 +125,16 @@ BEGIN
                     PERFORM pg_catalog.setval(s, floor_id);
                 END IF;
             END LOOP;
+            -- this node's setting alone
+            PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
             EXECUTE pg_catalog.format('ALTER DATABASE %I SET leadflow.notify = off', pg_catalog.current_database());
         END
         $d$
-    $w$)$cmd$;
+    $w$) w WHERE NOT w.success$cmd$ INTO left_over;
+    IF left_over IS NOT NULL THEN
+        RAISE EXCEPTION 'leadflow.distribute() could not set up every worker: %', left_over
+            USING ERRCODE = 'connection_failure';
+    END IF;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.distribute(integer) IS
