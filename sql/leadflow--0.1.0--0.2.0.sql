@@ -3451,6 +3451,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.is_distributed(regclass) IS 'Whether a table is a Citus table (distributed or reference); false where Citus is absent.';
+REVOKE EXECUTE ON FUNCTION @extschema@.is_distributed(regclass) FROM PUBLIC;
 
 -- Issue 22: functions Citus plans (PL/pgSQL: the org id a constant in
 -- each statement, one shard; Citus cannot plan parameters of SQL functions)
@@ -3553,3 +3554,32 @@ BEGIN
      ORDER BY s.value::integer, s.key;
 END
 $$;
+
+-- Issue 22: report_rep_load without a LATERAL over a grouped subquery,
+-- which Citus cannot push down
+CREATE OR REPLACE VIEW @extschema@.report_rep_load WITH (security_invoker = true) AS
+-- no LATERAL over the counted subquery: Citus pushes this down per org
+SELECT y.org_id, y.rep_id, y.name, y.team_id, y.open_leads, y.max_open_leads, y.utilization,
+       y.active, y.accepting_leads, y.away, y.at_capacity,
+       y.active AND y.accepting_leads AND NOT y.away AND NOT y.at_capacity AS available,
+       y.assigned_total, y.last_assigned_at
+  FROM (SELECT r.org_id, r.rep_id, r.name, r.team_id,
+               COALESCE(o.open_leads, 0) AS open_leads,
+               r.max_open_leads,
+               COALESCE(o.open_leads, 0)::numeric / NULLIF(r.max_open_leads, 0) AS utilization,
+               r.active, r.accepting_leads,
+               -- away as routing sees it: inside [away_from, away_until), an open end unbounded
+               (r.away_from IS NOT NULL OR r.away_until IS NOT NULL)
+               AND COALESCE(r.away_from <= pg_catalog.now(), true)
+               AND COALESCE(pg_catalog.now() < r.away_until, true) AS away,
+               COALESCE(COALESCE(o.open_leads, 0) >= r.max_open_leads, false) AS at_capacity,
+               rl.assigned_total,
+               rl.last_assigned_at
+          FROM leadflow.reps r
+          LEFT JOIN (SELECT l.org_id, l.owner_rep_id, pg_catalog.count(*) AS open_leads
+                       FROM leadflow.leads l
+                      WHERE l.owner_rep_id IS NOT NULL AND l.merged_into IS NULL AND l.erased_at IS NULL
+                        AND l.status = ANY (@extschema@.open_statuses())
+                      GROUP BY l.org_id, l.owner_rep_id) o
+                 ON o.org_id = r.org_id AND o.owner_rep_id = r.rep_id
+          LEFT JOIN leadflow.rep_load rl ON rl.org_id = r.org_id AND rl.rep_id = r.rep_id) y;

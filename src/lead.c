@@ -310,7 +310,7 @@ LeadflowLeadCompanyOwner(int64 org_id, const char *domain, int64 exclude, int64 
 		return false;
 	d = LeadflowDirectBegin("leads", org_id, false, &once);
 	for (i = 0; i < d->rri->ri_NumIndices; i++)
-		if (strcmp(RelationGetRelationName(d->rri->ri_IndexRelationDescs[i]), "leads_company_owner") == 0)
+		if (LeadflowIndexNamed(d->rri->ri_IndexRelationDescs[i], "leads_company_owner"))
 			index = d->rri->ri_IndexRelationDescs[i];
 	if (index == NULL)
 	{

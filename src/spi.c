@@ -437,6 +437,17 @@ same_table(const char *name, const char *base, bool shards)
 }
 
 /*
+ * LeadflowIndexNamed
+ *		Whether index (of a leadflow table, or of a shard of one under
+ *		Citus) is the index name, as leadflow created it.
+ */
+bool
+LeadflowIndexNamed(Relation index, const char *name)
+{
+	return same_table(RelationGetRelationName(index), name, LeadflowCitusPresent());
+}
+
+/*
  * LeadflowDirectAllowed
  *		Whether a row the pipeline writes below the executor into rel (an
  *		insert or an update: mode ACL_INSERT or ACL_UPDATE) ends as the SQL

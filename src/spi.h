@@ -66,6 +66,7 @@ extern bool LeadflowDirectLockByKeys(LeadflowDirect *d, ScanKey key, int nkeys,
 extern void LeadflowDirectUpdate(LeadflowDirect *d, ItemPointer tid, HeapTuple tuple);
 extern bool LeadflowDirectUpdateByKey(LeadflowDirect *d, int64 org_id, int64 id, int ncols,
 									  const AttrNumber *attnums, const Datum *values, const bool *nulls);
+extern bool LeadflowIndexNamed(Relation index, const char *name);
 extern bool LeadflowDirectAllowed(Relation rel, AclMode mode, const char *const *known, int nknown,
 								  Oid fk_to);
 extern void LeadflowFetchById(LeadflowPlan *plan, const char *what, int64 id, bool read_only,

@@ -138,6 +138,9 @@ done
 check "one transaction writing both orgs commits (two-phase)" "$C" \
 	"BEGIN; INSERT INTO leadflow.leads (org_id, email, source) VALUES ($org_a, 'twopc@x.example', '2pc'), ($org_b, 'twopc@x.example', '2pc');
 	 COMMIT; SELECT count(*) = 2 FROM leadflow.leads WHERE source = '2pc'"
+ids=$(q "$C" "SELECT string_agg(lead_id::text, ',') FROM leadflow.leads WHERE source = '2pc'")
+check "its journey rows were written at PREPARE, and are there after COMMIT PREPARED" "$C" \
+	"SELECT count(DISTINCT lead_id) = 2 FROM leadflow.lead_journey WHERE org_id IN ($org_a, $org_b) AND lead_id IN ($ids)"
 
 # ids made on the workers do not collide: the defaults of both orgs
 check "workflow ids made on different workers differ" "$C" \

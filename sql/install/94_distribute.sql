@@ -159,3 +159,4 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.is_distributed(regclass) IS 'Whether a table is a Citus table (distributed or reference); false where Citus is absent.';
+REVOKE EXECUTE ON FUNCTION @extschema@.is_distributed(regclass) FROM PUBLIC;
