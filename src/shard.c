@@ -65,6 +65,27 @@ LeadflowCitusPresent(void)
 	return OidIsValid(get_relname_relid("pg_dist_partition", PG_CATALOG_NAMESPACE));
 }
 
+/*
+ * LeadflowSameName
+ *		Whether name is base, or under Citus base_<shard id>: the name Citus
+ *		gives a shard's copy of a table, index or trigger.
+ */
+bool
+LeadflowSameName(const char *name, const char *base)
+{
+	size_t		len = strlen(base);
+	const char *id;
+
+	if (name == NULL || strncmp(name, base, len) != 0)
+		return false;
+	if (name[len] == '\0')
+		return true;
+	if (name[len] != '_')
+		return false;
+	id = name + len + 1;
+	return *id != '\0' && strspn(id, "0123456789") == strlen(id) && LeadflowCitusPresent();
+}
+
 /* a relcache invalidation of a table or one of its shards forgets it */
 static void
 shard_relcache_callback(Datum arg, Oid relid)

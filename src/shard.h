@@ -12,6 +12,7 @@
 #include "postgres.h"
 
 extern bool LeadflowCitusPresent(void);
+extern bool LeadflowSameName(const char *name, const char *base);
 extern Oid	LeadflowShardRelid(Oid relid, int64 org_id);
 
 #endif							/* LEADFLOW_SHARD_H */

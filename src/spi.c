@@ -419,24 +419,6 @@ LeadflowDirectEndStatement(void)
 }
 
 /*
- * Whether name is base, or (shards: under Citus) base_<shard id>, the name
- * Citus gives a shard's copy of a table or trigger.
- */
-static bool
-same_table(const char *name, const char *base, bool shards)
-{
-	size_t		len = strlen(base);
-
-	if (name == NULL || strncmp(name, base, len) != 0)
-		return false;
-	if (name[len] == '\0')
-		return true;
-	if (!shards || name[len] != '_' || name[len + 1] == '\0')
-		return false;
-	return strspn(name + len + 1, "0123456789") == strlen(name + len + 1);
-}
-
-/*
  * LeadflowIndexNamed
  *		Whether index (of a leadflow table, or of a shard of one under
  *		Citus) is the index name, as leadflow created it.
@@ -444,7 +426,7 @@ same_table(const char *name, const char *base, bool shards)
 bool
 LeadflowIndexNamed(Relation index, const char *name)
 {
-	return same_table(RelationGetRelationName(index), name, LeadflowCitusPresent());
+	return LeadflowSameName(RelationGetRelationName(index), name);
 }
 
 /*
@@ -465,7 +447,6 @@ LeadflowDirectAllowed(Relation rel, AclMode mode, const char *const *known, int 
 {
 	Oid			relid = RelationGetRelid(rel);
 	Oid			role = GetUserId();
-	bool		citus = LeadflowCitusPresent();
 	int			i;
 	int			j;
 
@@ -492,10 +473,10 @@ LeadflowDirectAllowed(Relation rel, AclMode mode, const char *const *known, int 
 			continue;
 		if ((ri == RI_TRIGGER_PK && mode == ACL_UPDATE) ||
 			(ri == RI_TRIGGER_FK && OidIsValid(fk_to) &&
-			 (t->tgconstrrelid == fk_to || same_table(get_rel_name(t->tgconstrrelid), get_rel_name(fk_to), citus))))
+			 (t->tgconstrrelid == fk_to || LeadflowSameName(get_rel_name(t->tgconstrrelid), get_rel_name(fk_to)))))
 			continue;
 		for (j = 0; j < nknown; j++)
-			ours |= same_table(t->tgname, known[j], citus);
+			ours |= LeadflowSameName(t->tgname, known[j]);
 		if (!ours)
 			return false;
 	}

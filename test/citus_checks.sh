@@ -120,13 +120,14 @@ for o in $org_a $org_b; do
 	check "verify_journey($o) finds every chain intact" "$C" "SELECT count(*) = 0 FROM leadflow.verify_journey($o)"
 done
 
-# every report view as on the plain node (timestamps and ages aside:
-# they differ by when each load ran; workflow and stage ids are per node)
+# every report view as on the plain node (timestamps, ages and overdue
+# flags aside: they differ by when each load ran; workflow and stage ids
+# are per node)
 for v in $(q "$C" "SELECT c.relname FROM pg_class c WHERE c.relnamespace = 'leadflow'::regnamespace AND c.relkind = 'v' AND c.relname LIKE 'report%' ORDER BY 1"); do
 	cols=$(q "$C" "SELECT string_agg(quote_ident(a.attname), ', ' ORDER BY a.attnum) FROM pg_attribute a
 	                WHERE a.attrelid = 'leadflow.$v'::regclass AND a.attnum > 0
 	                  AND a.atttypid NOT IN ('timestamptz'::regtype, 'timestamp'::regtype, 'interval'::regtype, 'date'::regtype)
-	                  AND a.attname !~ '(age|hour|minute|day|time|workflow_id|stage_id|_at\$)'")
+	                  AND a.attname !~ '(age|hour|minute|day|time|overdue|workflow_id|stage_id|_at\$)'")
 	sql="SELECT coalesce(md5(string_agg(r::text, '|' ORDER BY r::text)), '-') FROM (SELECT $cols FROM leadflow.$v WHERE org_id IN ($org_a, $org_b)) r"
 	a=$(q "$C" "$sql" 2>&1)
 	b=$(q "$S" "$sql" 2>&1)
@@ -160,6 +161,26 @@ check "after the move, more leads" "$C" \
 check "after the move, a duplicate still merges" "$C" \
 	"INSERT INTO leadflow.leads (org_id, email, source) VALUES ($org_b, 'moved1@m.example', 'moved') RETURNING merged_into IS NOT NULL"
 check "after the move, verify_journey($org_b) finds every chain intact" "$C" "SELECT count(*) = 0 FROM leadflow.verify_journey($org_b)"
+
+# row-level security behind a pooler: SET LOCAL leadflow.org_id reaches the
+# workers with citus.propagate_set_commands = 'local'
+q "$C" "CREATE ROLE leadflow_citus_app LOGIN" >/dev/null
+q "$C" "SELECT leadflow.grant_app_role('leadflow_citus_app')" >/dev/null
+q "$C" "ALTER ROLE leadflow_citus_app SET citus.propagate_set_commands = 'local'" >/dev/null
+q "$C" "SELECT leadflow.enable_tenant_isolation()" >/dev/null 2>&1
+app() {	# app ORG SQL: as the application role, org set for the transaction
+	printf 'BEGIN;\nSET LOCAL leadflow.org_id = %s;\n%s;\nCOMMIT;\n' "$1" "$2" |
+		psql -X -qAt -v ON_ERROR_STOP=1 -p "$C" -U leadflow_citus_app 2>&1
+}
+got=$(app "$org_a" "INSERT INTO leadflow.leads (org_id, email) VALUES ($org_a, 'app@tenant.example') RETURNING status")
+[ "$got" = new ] && { echo "ok - an application role inserts a lead of its org"; passed=$((passed + 1)); } ||
+	{ echo "not ok - an application role inserts a lead of its org: $got"; failed=$((failed + 1)); }
+got=$(app "$org_a" "INSERT INTO leadflow.leads (org_id, email) VALUES ($org_b, 'app@tenant.example')")
+case "$got" in *"may not act for org $org_b"*) echo "ok - ... and is refused another org's"; passed=$((passed + 1)) ;;
+*) echo "not ok - ... and is refused another org's: $got"; failed=$((failed + 1)) ;; esac
+got=$(app "$org_a" "SELECT count(*) FROM leadflow.leads")
+[ "$got" = "$(q "$C" "SELECT count(*) FROM leadflow.leads WHERE org_id = $org_a")" ] && { echo "ok - ... and reads its org's leads alone"; passed=$((passed + 1)); } ||
+	{ echo "not ok - ... and reads its org's leads alone: $got"; failed=$((failed + 1)); }
 
 echo "leadflow citus tests: $passed passed, $failed failed"
 [ "$failed" -eq 0 ]
