@@ -3232,3 +3232,361 @@ COMMENT ON COLUMN @extschema@.report_source_performance.won IS 'Of the leads, th
 COMMENT ON COLUMN @extschema@.report_source_performance.revenue IS 'Sum of the amounts of those won opportunities (0 without), all time.';
 COMMENT ON COLUMN @extschema@.report_source_performance.roi IS '(revenue of the matched leads - spend) / spend; NULL without spend rows or with spend 0.';
 COMMENT ON COLUMN @extschema@.report_source_performance.matched_leads IS 'Of the leads, those of a month (submitted_at, else created_at, UTC) with a spend row of the source: what the costs and ROI are computed over.';
+
+-- Issue 22: Citus (leadflow.distribute): foreign keys Citus accepts, the
+-- same behaviour kept by triggers; distribute() and is_distributed()
+ALTER TABLE @extschema@.reps DROP CONSTRAINT reps_org_id_team_id_fkey;
+ALTER TABLE @extschema@.reps
+    ADD FOREIGN KEY (org_id, team_id) REFERENCES @extschema@.teams (org_id, team_id);
+ALTER TABLE @extschema@.accounts DROP CONSTRAINT accounts_org_id_owner_rep_id_fkey;
+ALTER TABLE @extschema@.accounts
+    ADD FOREIGN KEY (org_id, owner_rep_id) REFERENCES @extschema@.reps (org_id, rep_id);
+ALTER TABLE @extschema@.teams DROP CONSTRAINT teams_org_id_manager_rep_id_fkey;
+
+-- Deleting a rep or a team unlinks what refers to it (team members, the
+-- team a rep manages, the accounts a rep owns), and a team's manager must
+-- be a rep of its org.  Triggers, not ON DELETE SET NULL (col) foreign keys
+-- and a teams <-> reps cycle, which Citus refuses (leadflow.distribute());
+-- the unlinking runs after the in-use check (trigger names sort after
+-- *_in_use), and the manager check locks the rep as a foreign key would.
+CREATE FUNCTION @extschema@.unlink_deleted()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF TG_TABLE_NAME OPERATOR(pg_catalog.=) 'teams' THEN
+        UPDATE leadflow.reps SET team_id = NULL
+         WHERE org_id OPERATOR(pg_catalog.=) OLD.org_id AND team_id OPERATOR(pg_catalog.=) OLD.team_id;
+    ELSE
+        UPDATE leadflow.teams SET manager_rep_id = NULL
+         WHERE org_id OPERATOR(pg_catalog.=) OLD.org_id AND manager_rep_id OPERATOR(pg_catalog.=) OLD.rep_id;
+        UPDATE leadflow.accounts SET owner_rep_id = NULL
+         WHERE org_id OPERATOR(pg_catalog.=) OLD.org_id AND owner_rep_id OPERATOR(pg_catalog.=) OLD.rep_id;
+    END IF;
+    RETURN OLD;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.unlink_deleted() IS 'Trigger: a deleted team leaves its members without a team; a deleted rep leaves the teams it managed without manager and its accounts without owner.';
+
+CREATE FUNCTION @extschema@.teams_check_manager()
+RETURNS trigger
+LANGUAGE plpgsql
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    IF NEW.manager_rep_id IS NOT NULL
+       AND NOT EXISTS (SELECT FROM leadflow.reps r
+                        WHERE r.org_id OPERATOR(pg_catalog.=) NEW.org_id
+                          AND r.rep_id OPERATOR(pg_catalog.=) NEW.manager_rep_id
+                          FOR KEY SHARE) THEN
+        RAISE EXCEPTION 'insert or update on table "teams": manager_rep_id % is not a rep of org %',
+                        NEW.manager_rep_id, NEW.org_id
+            USING ERRCODE = 'foreign_key_violation',
+                  HINT = 'Create the rep first, or leave manager_rep_id NULL.';
+    END IF;
+    RETURN NEW;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.teams_check_manager() IS 'Trigger: a team''s manager_rep_id must be a rep of the same org (a foreign key kept by trigger).';
+
+CREATE TRIGGER teams_unlink BEFORE DELETE ON @extschema@.teams
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.unlink_deleted();
+CREATE TRIGGER reps_unlink BEFORE DELETE ON @extschema@.reps
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.unlink_deleted();
+CREATE TRIGGER teams_check_manager BEFORE INSERT OR UPDATE OF org_id, manager_rep_id ON @extschema@.teams
+    FOR EACH ROW EXECUTE FUNCTION @extschema@.teams_check_manager();
+
+
+------------------------------------------------------------------------------
+-- Scale out on Citus (README "Scaling out"): every org table distributed by
+-- org_id, colocated with orgs, so that one org's rows live on one worker and
+-- the pipeline's queries, all filtered by a constant org_id, run there; the
+-- tables without org_id (shared reference data) replicated to every node.
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.distribute(shard_count integer DEFAULT 32)
+RETURNS void
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    t record;
+    moved boolean;
+    left_over text;
+BEGIN
+    IF NOT (SELECT r.rolsuper FROM pg_catalog.pg_roles r WHERE r.rolname OPERATOR(pg_catalog.=) CURRENT_USER) THEN
+        RAISE EXCEPTION 'leadflow.distribute() needs a superuser'
+            USING ERRCODE = 'insufficient_privilege';
+    END IF;
+    IF NOT EXISTS (SELECT FROM pg_catalog.pg_extension e WHERE e.extname OPERATOR(pg_catalog.=) 'citus') THEN
+        RAISE EXCEPTION 'leadflow.distribute() needs the citus extension in this database'
+            USING ERRCODE = 'feature_not_supported',
+                  HINT = 'Load Citus (shared_preload_libraries), CREATE EXTENSION citus on the coordinator and every worker, add the workers, then call leadflow.distribute() on the coordinator.';
+    END IF;
+    IF shard_count IS NULL OR shard_count OPERATOR(pg_catalog.<) 1 THEN
+        RAISE EXCEPTION 'shard_count must be a positive number, not %', shard_count
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    -- Citus's own objects are named in EXECUTE only: the function must
+    -- install and plan where Citus is absent
+    EXECUTE 'SELECT pg_catalog.citus_is_coordinator()' INTO moved;
+    IF NOT moved THEN
+        RAISE EXCEPTION 'leadflow.distribute() runs on the Citus coordinator'
+            USING ERRCODE = 'feature_not_supported';
+    END IF;
+    -- the pipeline is made of triggers; they run on the shards, where every
+    -- statement they run stays on the row's org (README "Scaling out")
+    PERFORM pg_catalog.set_config('citus.enable_unsafe_triggers', 'on', true);
+    -- tables with foreign keys to reference tables, distributed in one
+    -- transaction, must be created over one connection per node
+    PERFORM pg_catalog.set_config('citus.multi_shard_modify_mode', 'sequential', true);
+
+    -- shared reference data: no org_id
+    FOR t IN SELECT c.oid::pg_catalog.regclass AS rel
+               FROM pg_catalog.pg_class c
+              WHERE c.relnamespace OPERATOR(pg_catalog.=) 'leadflow'::pg_catalog.regnamespace
+                AND c.relkind OPERATOR(pg_catalog.=) 'r'
+                AND NOT EXISTS (SELECT FROM pg_catalog.pg_attribute a
+                                 WHERE a.attrelid OPERATOR(pg_catalog.=) c.oid AND a.attname OPERATOR(pg_catalog.=) 'org_id'
+                                   AND NOT a.attisdropped)
+              ORDER BY c.relname LOOP
+        IF NOT leadflow.is_distributed(t.rel) THEN
+            EXECUTE 'SELECT pg_catalog.create_reference_table($1)' USING t.rel;
+        END IF;
+    END LOOP;
+
+    -- Citus enforces no unique index without org_id: lead ids stay unique
+    -- across orgs by their sequence (made on the coordinator), and an
+    -- explicit lead_id is no longer checked against other orgs' (README
+    -- "Scaling out")
+    IF NOT leadflow.is_distributed('leadflow.leads') AND EXISTS
+       (SELECT FROM pg_catalog.pg_index i
+         WHERE i.indexrelid OPERATOR(pg_catalog.=) pg_catalog.to_regclass('leadflow.leads_lead_id') AND i.indisunique) THEN
+        DROP INDEX leadflow.leads_lead_id;
+        CREATE INDEX leads_lead_id ON leadflow.leads (lead_id);
+    END IF;
+
+    IF NOT leadflow.is_distributed('leadflow.orgs') THEN
+        EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''org_id'', shard_count => $2, colocate_with => ''none'')'
+            USING 'leadflow.orgs'::pg_catalog.regclass, shard_count;
+    END IF;
+
+    -- every other table, each once the tables it refers to are distributed
+    LOOP
+        moved := false;
+        FOR t IN SELECT c.oid::pg_catalog.regclass AS rel
+                   FROM pg_catalog.pg_class c
+                  WHERE c.relnamespace OPERATOR(pg_catalog.=) 'leadflow'::pg_catalog.regnamespace
+                    AND c.relkind OPERATOR(pg_catalog.=) 'r'
+                    AND NOT leadflow.is_distributed(c.oid::pg_catalog.regclass)
+                    AND NOT EXISTS (SELECT FROM pg_catalog.pg_constraint k
+                                     WHERE k.conrelid OPERATOR(pg_catalog.=) c.oid AND k.contype OPERATOR(pg_catalog.=) 'f'
+                                       AND k.confrelid OPERATOR(pg_catalog.<>) c.oid
+                                       AND NOT leadflow.is_distributed(k.confrelid::pg_catalog.regclass))
+                  ORDER BY c.relname LOOP
+            EXECUTE 'SELECT pg_catalog.create_distributed_table($1, ''org_id'', colocate_with => ''leadflow.orgs'')'
+                USING t.rel;
+            moved := true;
+        END LOOP;
+        EXIT WHEN NOT moved;
+    END LOOP;
+    SELECT pg_catalog.string_agg(c.relname, ', ' ORDER BY c.relname) INTO left_over
+      FROM pg_catalog.pg_class c
+     WHERE c.relnamespace OPERATOR(pg_catalog.=) 'leadflow'::pg_catalog.regnamespace
+       AND c.relkind OPERATOR(pg_catalog.=) 'r'
+       AND NOT leadflow.is_distributed(c.oid::pg_catalog.regclass);
+    IF left_over IS NOT NULL THEN
+        RAISE EXCEPTION 'leadflow.distribute() could not distribute %', left_over
+            USING ERRCODE = 'invalid_table_definition',
+                  DETAIL = 'Their foreign keys form a cycle or refer to tables outside leadflow.';
+    END IF;
+
+    -- Ids made on a worker (an org's defaults, journey step ids, events)
+    -- come from that worker's own sequences: each node numbers from
+    -- group id * 2^48 on, so that no two nodes hand out the same id.
+    -- Listeners are on the coordinator: the workers send no NOTIFY (the
+    -- event outbox, leadflow.events, is the way to consume events).
+    EXECUTE $cmd$SELECT pg_catalog.string_agg(w.nodename OPERATOR(pg_catalog.||) ':' OPERATOR(pg_catalog.||) w.nodeport
+                                        OPERATOR(pg_catalog.||) ': ' OPERATOR(pg_catalog.||) w.result, '; ')
+                   FROM pg_catalog.run_command_on_workers($w$
+        DO $d$
+        DECLARE
+            s pg_catalog.regclass;
+            floor_id bigint := (SELECT g.groupid FROM pg_catalog.pg_dist_local_group g)::bigint OPERATOR(pg_catalog.<<) 48;
+            last_id bigint;
+        BEGIN
+            FOR s IN SELECT c.oid FROM pg_catalog.pg_class c
+                      WHERE c.relkind OPERATOR(pg_catalog.=) 'S'
+                        AND c.relnamespace OPERATOR(pg_catalog.=) 'leadflow'::pg_catalog.regnamespace LOOP
+                EXECUTE pg_catalog.format('SELECT last_value FROM %s', s) INTO last_id;
+                IF last_id OPERATOR(pg_catalog.<) floor_id THEN
+                    PERFORM pg_catalog.setval(s, floor_id);
+                END IF;
+            END LOOP;
+            -- this node's setting alone
+            PERFORM pg_catalog.set_config('citus.enable_ddl_propagation', 'off', true);
+            EXECUTE pg_catalog.format('ALTER DATABASE %I SET leadflow.notify = off', pg_catalog.current_database());
+        END
+        $d$
+    $w$) w WHERE NOT w.success$cmd$ INTO left_over;
+    IF left_over IS NOT NULL THEN
+        RAISE EXCEPTION 'leadflow.distribute() could not set up every worker: %', left_over
+            USING ERRCODE = 'connection_failure';
+    END IF;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.distribute(integer) IS
+    'Citus: makes the tables without org_id reference tables and every org table distributed by org_id, colocated with orgs (shard_count shards); numbers ids per worker and turns NOTIFY off on the workers. Superuser, on the coordinator; idempotent (call it again after adding a worker).';
+REVOKE EXECUTE ON FUNCTION @extschema@.distribute(integer) FROM PUBLIC;
+
+-- whether a table is a Citus table (false where Citus is absent)
+CREATE FUNCTION @extschema@.is_distributed(rel regclass)
+RETURNS boolean
+LANGUAGE plpgsql STABLE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    found boolean;
+BEGIN
+    IF pg_catalog.to_regclass('pg_catalog.pg_dist_partition') IS NULL THEN
+        RETURN false;
+    END IF;
+    EXECUTE 'SELECT EXISTS (SELECT FROM pg_catalog.pg_dist_partition p WHERE p.logicalrelid OPERATOR(pg_catalog.=) $1)'
+       INTO found USING rel;
+    RETURN found;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.is_distributed(regclass) IS 'Whether a table is a Citus table (distributed or reference); false where Citus is absent.';
+REVOKE EXECUTE ON FUNCTION @extschema@.is_distributed(regclass) FROM PUBLIC;
+
+-- Issue 22: functions Citus plans (PL/pgSQL: the org id a constant in
+-- each statement, one shard; Citus cannot plan parameters of SQL functions)
+CREATE OR REPLACE FUNCTION @extschema@.verify_journey(org_id bigint)
+RETURNS TABLE (lead_id bigint, seq integer, problem text)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY SELECT j.lead_id, j.seq,
+           CASE
+               WHEN j.seq OPERATOR(pg_catalog.<>) j.expected_seq THEN 'expected seq ' OPERATOR(pg_catalog.||) j.expected_seq
+               WHEN j.prev_hash IS DISTINCT FROM j.expected_prev THEN 'prev_hash does not match the previous row'
+               ELSE 'hash does not match the row content'
+           END
+      FROM (SELECT x.lead_id, x.seq, x.prev_hash, x.hash,
+                   pg_catalog.row_number() OVER w AS expected_seq,
+                   pg_catalog.lag(x.hash) OVER w AS expected_prev,
+                   leadflow.journey_hash(x.prev_hash, x.org_id, x.lead_id, x.seq, x.occurred_at,
+                                         x.kind, x.actor, x.detail) AS computed
+              FROM leadflow.lead_journey x
+             WHERE x.org_id OPERATOR(pg_catalog.=) verify_journey.org_id
+               AND leadflow.check_org_access(verify_journey.org_id)
+            WINDOW w AS (PARTITION BY x.lead_id ORDER BY x.seq)) j
+     WHERE j.seq OPERATOR(pg_catalog.<>) j.expected_seq
+        OR j.prev_hash IS DISTINCT FROM j.expected_prev
+        OR j.hash IS DISTINCT FROM j.computed
+     ORDER BY j.lead_id, j.seq;
+END
+$$;
+CREATE OR REPLACE FUNCTION @extschema@.explain_routing(lead_id bigint)
+RETURNS TABLE (step text, rule_id bigint, rule_name text, rep_id bigint, outcome text)
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    -- a routed row, or the member routed of a created row (since 0.2.0)
+    RETURN QUERY WITH last_routing AS (
+        SELECT CASE WHEN j.kind OPERATOR(pg_catalog.=) 'created' THEN j.detail OPERATOR(pg_catalog.->) 'routed'
+                    ELSE j.detail END AS detail
+          FROM leadflow.lead_journey j
+         WHERE j.lead_id OPERATOR(pg_catalog.=) explain_routing.lead_id
+           AND (j.kind OPERATOR(pg_catalog.=) 'routed'
+                OR (j.kind OPERATOR(pg_catalog.=) 'created' AND j.detail OPERATOR(pg_catalog.?) 'routed'))
+         ORDER BY j.seq DESC LIMIT 1)
+    SELECT c.value OPERATOR(pg_catalog.->>) 'step', NULL::bigint, NULL::text,
+           (c.value OPERATOR(pg_catalog.->>) 'rep_id')::bigint,
+           'skipped: ' OPERATOR(pg_catalog.||) (c.value OPERATOR(pg_catalog.->>) 'skipped')
+      FROM last_routing r, pg_catalog.jsonb_array_elements(r.detail OPERATOR(pg_catalog.->) 'candidates') WITH ORDINALITY c(value, n)
+    UNION ALL
+    SELECT r.detail OPERATOR(pg_catalog.->>) 'path', (r.detail OPERATOR(pg_catalog.->>) 'rule_id')::bigint,
+           r.detail OPERATOR(pg_catalog.->>) 'rule_name',
+           (r.detail OPERATOR(pg_catalog.->>) 'rep_id')::bigint,
+           CASE WHEN r.detail OPERATOR(pg_catalog.->>) 'rep_id' IS NULL THEN 'unassigned' ELSE 'assigned' END
+             OPERATOR(pg_catalog.||) COALESCE(' via ' OPERATOR(pg_catalog.||) (r.detail OPERATOR(pg_catalog.->>) 'strategy'), '')
+             OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) (r.detail OPERATOR(pg_catalog.->>) 'reason')
+             OPERATOR(pg_catalog.||) ')'
+      FROM last_routing r;
+END
+$$;
+CREATE OR REPLACE FUNCTION @extschema@.may_email(org_id bigint, lead_id bigint, as_of timestamptz DEFAULT pg_catalog.now())
+RETURNS boolean
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+BEGIN
+    RETURN (SELECT CASE WHEN COALESCE((SELECT (o.settings OPERATOR(pg_catalog.->>) 'nurture_requires_consent')::boolean
+                                 FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) $1), true)
+                THEN c.g IS NOT NULL AND (c.w IS NULL OR c.w OPERATOR(pg_catalog.<) c.g)
+                ELSE c.w IS NULL OR (c.g IS NOT NULL AND c.w OPERATOR(pg_catalog.<) c.g)
+           END
+      FROM (SELECT pg_catalog.max(c.granted_at) FILTER (
+                       WHERE c.granted_at OPERATOR(pg_catalog.<=) $3
+                         AND (c.withdrawn_at IS NULL OR c.withdrawn_at OPERATOR(pg_catalog.>) $3)) AS g,
+                   pg_catalog.max(c.withdrawn_at) FILTER (WHERE c.withdrawn_at OPERATOR(pg_catalog.<=) $3) AS w
+              FROM leadflow.consents c
+             WHERE c.org_id OPERATOR(pg_catalog.=) $1 AND c.channel OPERATOR(pg_catalog.=) 'email'
+               AND (c.lead_id OPERATOR(pg_catalog.=) $2
+                    OR c.lead_id IN (SELECT d.lead_id FROM leadflow.leads d
+                                      WHERE d.org_id OPERATOR(pg_catalog.=) $1
+                                        AND d.merged_into OPERATOR(pg_catalog.=) $2))) c
+     WHERE leadflow.check_org_access($1));
+END
+$$;
+CREATE OR REPLACE FUNCTION @extschema@.nurture_schedule(org_id bigint)
+RETURNS TABLE (step text, step_days integer)
+LANGUAGE plpgsql STABLE PARALLEL SAFE
+SET search_path = pg_catalog, pg_temp
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY SELECT s.key, s.value::integer
+      FROM pg_catalog.jsonb_each_text(COALESCE(
+               (SELECT o.settings OPERATOR(pg_catalog.->) 'nurture_schedule' FROM leadflow.orgs o
+                 WHERE o.org_id OPERATOR(pg_catalog.=) $1),
+               '{"welcome": 0, "educational": 7, "case_study": 21, "re_engagement": 45}'::jsonb)) s
+     WHERE leadflow.check_org_access($1)
+     ORDER BY s.value::integer, s.key;
+END
+$$;
+
+-- Issue 22: report_rep_load without a LATERAL over a grouped subquery,
+-- which Citus cannot push down
+CREATE OR REPLACE VIEW @extschema@.report_rep_load WITH (security_invoker = true) AS
+-- no LATERAL over the counted subquery: Citus pushes this down per org
+SELECT y.org_id, y.rep_id, y.name, y.team_id, y.open_leads, y.max_open_leads, y.utilization,
+       y.active, y.accepting_leads, y.away, y.at_capacity,
+       y.active AND y.accepting_leads AND NOT y.away AND NOT y.at_capacity AS available,
+       y.assigned_total, y.last_assigned_at
+  FROM (SELECT r.org_id, r.rep_id, r.name, r.team_id,
+               COALESCE(o.open_leads, 0) AS open_leads,
+               r.max_open_leads,
+               COALESCE(o.open_leads, 0)::numeric / NULLIF(r.max_open_leads, 0) AS utilization,
+               r.active, r.accepting_leads,
+               -- away as routing sees it: inside [away_from, away_until), an open end unbounded
+               (r.away_from IS NOT NULL OR r.away_until IS NOT NULL)
+               AND COALESCE(r.away_from <= pg_catalog.now(), true)
+               AND COALESCE(pg_catalog.now() < r.away_until, true) AS away,
+               COALESCE(COALESCE(o.open_leads, 0) >= r.max_open_leads, false) AS at_capacity,
+               rl.assigned_total,
+               rl.last_assigned_at
+          FROM leadflow.reps r
+          LEFT JOIN (SELECT l.org_id, l.owner_rep_id, pg_catalog.count(*) AS open_leads
+                       FROM leadflow.leads l
+                      WHERE l.owner_rep_id IS NOT NULL AND l.merged_into IS NULL AND l.erased_at IS NULL
+                        AND l.status = ANY (@extschema@.open_statuses())
+                      GROUP BY l.org_id, l.owner_rep_id) o
+                 ON o.org_id = r.org_id AND o.owner_rep_id = r.rep_id
+          LEFT JOIN leadflow.rep_load rl ON rl.org_id = r.org_id AND rl.rep_id = r.rep_id) y;

@@ -136,7 +136,7 @@ claim(const char *table, const char *column, int64 org_id, const char *key, int6
 {
 	static const char *const known[] = {"lead_emails_leadflow_only", "lead_phones_leadflow_only"};
 	LeadflowDirect once;
-	LeadflowDirect *d = LeadflowDirectBegin(table, true, &once);
+	LeadflowDirect *d = LeadflowDirectBegin(table, org_id, true, &once);
 	Relation	rel = d->rel;
 	EState	   *estate = d->estate;
 	ResultRelInfo *rri = d->rri;

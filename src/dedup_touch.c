@@ -142,7 +142,7 @@ static bool
 insert_signal_direct(const LeadflowLead *lead, int64 survivor_id, const char *source)
 {
 	LeadflowDirect once;
-	LeadflowDirect *d = LeadflowDirectBegin("lead_signals", false, &once);
+	LeadflowDirect *d = LeadflowDirectBegin("lead_signals", lead->org_id, false, &once);
 	TupleDesc	desc = RelationGetDescr(d->rel);
 	Datum	   *values = palloc0(desc->natts * sizeof(Datum));
 	bool	   *nulls = palloc(desc->natts * sizeof(bool));
@@ -168,7 +168,7 @@ insert_signal_direct(const LeadflowLead *lead, int64 survivor_id, const char *so
 	LeadflowJsonText(&properties, "source", source);
 	values[LeadflowDirectAttnum(d, "org_id") - 1] = Int64GetDatum(lead->org_id);
 	values[LeadflowDirectAttnum(d, "signal_id") - 1] =
-		Int64GetDatum(nextval_internal(LeadflowDirectIdentity(d, LeadflowDirectAttnum(d, "signal_id")), false));
+		Int64GetDatum(nextval_internal(LeadflowDirectSequence(d, "signal_id"), false));
 	values[LeadflowDirectAttnum(d, "lead_id") - 1] = Int64GetDatum(survivor_id);
 	values[LeadflowDirectAttnum(d, "kind") - 1] = CStringGetTextDatum("form_submit");
 	values[LeadflowDirectAttnum(d, "occurred_at") - 1] = TimestampTzGetDatum(GetCurrentTransactionStartTimestamp());

@@ -249,7 +249,7 @@ chain_head(int64 org_id, int64 lead_id)
  * a row belongs to passed those of leads.
  */
 static void
-write_rows(PendingRow **rows, int n)
+write_run(PendingRow **rows, int n)
 {
 	LeadflowDirect d;
 	Relation	rel;
@@ -266,14 +266,14 @@ write_rows(PendingRow **rows, int n)
 		"detail", "prev_hash", "hash"
 	};
 
-	LeadflowDirectOpen(&d, "lead_journey", false);
+	LeadflowDirectOpen(&d, "lead_journey", rows[0]->org_id, false);
 	rel = d.rel;
 	desc = RelationGetDescr(rel);
 	estate = d.estate;
 	rri = d.rri;
 	for (i = 0; i < 10; i++)
 		att[i] = LeadflowDirectAttnum(&d, names[i]);
-	step_seq = LeadflowIdentitySequence(rel, att[3]);
+	step_seq = LeadflowDirectSequence(&d, "step_id");
 	/* an unpinned copy: a thousand slots would each pin the relcache's */
 	desc = CreateTupleDescCopy(desc);
 
@@ -318,6 +318,24 @@ write_rows(PendingRow **rows, int n)
 
 	FreeBulkInsertState(bistate);
 	LeadflowDirectClose(&d);
+}
+
+/* the rows, one relation at a time (under Citus: one shard at a time) */
+static void
+write_rows(PendingRow **rows, int n)
+{
+	int64	   *orgs = palloc(sizeof(int64) * n);
+	int			done;
+	int			len;
+
+	for (done = 0; done < n; done++)
+		orgs[done] = rows[done]->org_id;
+	for (done = 0; done < n; done += len)
+	{
+		len = LeadflowDirectRunLength("lead_journey", orgs + done, sizeof(int64), 0, n - done);
+		write_run(rows + done, len);
+	}
+	pfree(orgs);
 }
 
 /*

@@ -60,12 +60,12 @@ typedef struct HeadScan
 } HeadScan;
 
 static void
-head_scan_begin(HeadScan *hs)
+head_scan_begin(HeadScan *hs, int64 org_id)
 {
 	Relation	pkey = NULL;
 	int			i;
 
-	hs->d = LeadflowDirectBegin("lead_journey", false, &hs->once);
+	hs->d = LeadflowDirectBegin("lead_journey", org_id, false, &hs->once);
 	for (i = 0; i < hs->d->rri->ri_NumIndices; i++)
 		if (hs->d->rri->ri_IndexRelationDescs[i]->rd_index->indisprimary)
 			pkey = hs->d->rri->ri_IndexRelationDescs[i];
@@ -167,27 +167,35 @@ LeadflowJourneyReadHeads(LeadflowHeadRead *reads, int n)
 	HeadScan	hs;
 	int			i;
 	int			j;
+	int			k;
+	int			len;
 
 	if (n <= 0)
 		return;
 	for (i = 0; i < n; i++)
 		reads[i].head->seq = 0;
 	qsort(reads, n, sizeof(LeadflowHeadRead), read_order);
-	head_scan_begin(&hs);
-	for (i = 0; i < n; i = j)
+	/* one scan per relation: under Citus, per shard of the orgs read */
+	for (k = 0; k < n; k += len)
 	{
-		/*
-		 * A run of leads of one org at most HEAD_GAP ids apart is read in
-		 * one pass (reading the rows of a lead in between costs less than
-		 * a descent of the index); a lead alone by one descent.
-		 */
-		for (j = i + 1; j < n && reads[j].org_id == reads[i].org_id &&
-			 reads[j].lead_id - reads[j - 1].lead_id <= HEAD_GAP; j++)
-			;
-		if (j - i > 1)
-			head_scan_range(&hs, &reads[i], j - i);
-		else
-			head_scan_read(&hs, reads[i].head, reads[i].org_id, reads[i].lead_id);
+		len = LeadflowDirectRunLength("lead_journey", reads + k, sizeof(LeadflowHeadRead),
+									  offsetof(LeadflowHeadRead, org_id), n - k);
+		head_scan_begin(&hs, reads[k].org_id);
+		for (i = k; i < k + len; i = j)
+		{
+			/*
+			 * A run of leads of one org at most HEAD_GAP ids apart is read
+			 * in one pass (reading the rows of a lead in between costs less
+			 * than a descent of the index); a lead alone by one descent.
+			 */
+			for (j = i + 1; j < k + len && reads[j].org_id == reads[i].org_id &&
+				 reads[j].lead_id - reads[j - 1].lead_id <= HEAD_GAP; j++)
+				;
+			if (j - i > 1)
+				head_scan_range(&hs, &reads[i], j - i);
+			else
+				head_scan_read(&hs, reads[i].head, reads[i].org_id, reads[i].lead_id);
+		}
+		head_scan_end(&hs);
 	}
-	head_scan_end(&hs);
 }

@@ -254,7 +254,7 @@ HeapTuple
 LeadflowLeadLock(int64 org_id, int64 lead_id)
 {
 	LeadflowDirect once;
-	LeadflowDirect *d = LeadflowDirectBegin("leads", false, &once);
+	LeadflowDirect *d = LeadflowDirectBegin("leads", org_id, false, &once);
 	TupleTableSlot *slot = table_slot_create(d->rel, NULL);
 	HeapTuple	row = NULL;
 
@@ -271,15 +271,15 @@ LeadflowLeadLock(int64 org_id, int64 lead_id)
 /*
  * LeadflowLeadUpdate
  *		Writes the new version of a lead locked by LeadflowLeadLock
- *		(old->t_self) below the executor (spi.c LeadflowDirectUpdate).
+ *		(old->t_self), of org org_id, below the executor (spi.c LeadflowDirectUpdate).
  *		What an UPDATE's triggers would do is the caller's
  *		(pipeline_update.c).
  */
 void
-LeadflowLeadUpdate(HeapTuple old, HeapTuple tuple)
+LeadflowLeadUpdate(int64 org_id, HeapTuple old, HeapTuple tuple)
 {
 	LeadflowDirect once;
-	LeadflowDirect *d = LeadflowDirectBegin("leads", false, &once);
+	LeadflowDirect *d = LeadflowDirectBegin("leads", org_id, false, &once);
 
 	LeadflowDirectUpdateFrom(d, old, tuple);
 	LeadflowDirectEnd(d, &once);
@@ -309,9 +309,9 @@ LeadflowLeadCompanyOwner(int64 org_id, const char *domain, int64 exclude, int64 
 	*owner = 0;
 	if (pg_class_aclcheck(leadflow_cols.relid, GetUserId(), ACL_SELECT) != ACLCHECK_OK)
 		return false;
-	d = LeadflowDirectBegin("leads", false, &once);
+	d = LeadflowDirectBegin("leads", org_id, false, &once);
 	for (i = 0; i < d->rri->ri_NumIndices; i++)
-		if (strcmp(RelationGetRelationName(d->rri->ri_IndexRelationDescs[i]), "leads_company_owner") == 0)
+		if (LeadflowIndexNamed(d->rri->ri_IndexRelationDescs[i], "leads_company_owner"))
 			index = d->rri->ri_IndexRelationDescs[i];
 	if (index == NULL)
 	{

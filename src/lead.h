@@ -75,7 +75,7 @@ extern int64 LeadflowSurvivorOf(int64 org_id, int64 lead_id);
 
 /* the pipeline's own lock and update of a stored lead (a survivor) */
 extern HeapTuple LeadflowLeadLock(int64 org_id, int64 lead_id);
-extern void LeadflowLeadUpdate(HeapTuple old, HeapTuple tuple);
+extern void LeadflowLeadUpdate(int64 org_id, HeapTuple old, HeapTuple tuple);
 extern bool LeadflowLeadCompanyOwner(int64 org_id, const char *domain, int64 exclude, int64 *owner);
 
 /* thresholds a rescore crossed upward (scoring reports, routing and nurture act) */

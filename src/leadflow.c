@@ -34,6 +34,7 @@ char	   *leadflow_fail_at = NULL;
 int			leadflow_capture_max_bytes = 1024 * 1024;
 int			leadflow_capture_max_keys = 1000;
 int			leadflow_notify_limit = 10000;
+bool		leadflow_notify = true;
 
 void		_PG_init(void);
 
@@ -96,6 +97,16 @@ _PG_init(void)
 							   0,
 							   NULL, NULL, NULL);
 
+	DefineCustomBoolVariable("leadflow.notify",
+							 "Whether events are announced by NOTIFY leadflow on commit.",
+							 "The event outbox (leadflow.events) holds them either way; "
+							 "leadflow.distribute() turns it off on Citus workers, whose "
+							 "notifications no listener on the coordinator would hear.",
+							 &leadflow_notify,
+							 true,
+							 PGC_SUSET,
+							 0,
+							 NULL, NULL, NULL);
 	DefineCustomIntVariable("leadflow.notify_limit",
 							"Notifications one transaction sends before a single \"bulk\" one.",
 							"Pending notifications stay in memory until commit; a bulk load "

@@ -16,6 +16,7 @@ extern char *leadflow_actor;
 extern char *leadflow_org_id;
 extern char *leadflow_fail_at;
 extern int	leadflow_notify_limit;
+extern bool leadflow_notify;
 extern int	leadflow_capture_max_bytes;
 extern int	leadflow_capture_max_keys;
 extern void LeadflowFailpoint(const char *stage);

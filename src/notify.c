@@ -174,6 +174,8 @@ queue_wakeup(int64 org_id, int64 event_id, const char *event, int64 lead_id, int
 	WakeUp	   *w;
 	int			n;
 
+	if (!leadflow_notify)
+		return;
 	TxbufLogRows(&wakeup_log, &n);
 	if (n > leadflow_notify_limit)
 		return;					/* the bulk one is queued */
@@ -310,7 +312,7 @@ LeadflowEventJson(int64 org_id, const char *event, int64 lead_id, int64 rep_id,
  * CHECK constraints still are.
  */
 static void
-write_events(PendingEvent *rows, int n)
+write_run(PendingEvent *rows, int n)
 {
 	LeadflowDirect d;
 	Relation	rel;
@@ -324,7 +326,7 @@ write_events(PendingEvent *rows, int n)
 		"org_id", "event_id", "occurred_at", "event", "lead_id", "rep_id", "detail", "xact_id"
 	};
 
-	LeadflowDirectOpen(&d, "events", false);
+	LeadflowDirectOpen(&d, "events", rows[0].org_id, false);
 	rel = d.rel;
 	for (i = 0; i < 8; i++)
 		att[i] = LeadflowDirectAttnum(&d, names[i]);
@@ -382,10 +384,18 @@ LeadflowEventsFlush(void)
 {
 	int			n;
 	PendingEvent *rows = TxbufLogRows(&events_log, &n);
+	int			done;
+	int			len;
 
 	if (n == 0)
 		return;
-	write_events(rows, n);
+	for (done = 0; done < n; done += len)
+	{
+		/* one relation at a time (under Citus: one shard at a time) */
+		len = LeadflowDirectRunLength("events", rows + done, sizeof(PendingEvent),
+									  offsetof(PendingEvent, org_id), n - done);
+		write_run(rows + done, len);
+	}
 	/* an error above aborts the (sub)transaction, and txbuf sorts the rows */
 	TxbufLogWritten(&events_log);
 }

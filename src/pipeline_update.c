@@ -490,7 +490,7 @@ LeadflowPipelineTouchSurvivor(Relation rel, LeadflowLead *lead, int64 survivor_i
 	touch.old = &old;
 	touch.lead = &filled;
 	LeadflowRunUnder(&request, touch_work, &touch);
-	LeadflowLeadUpdate(row, heap_form_tuple(filled.desc, filled.values, filled.nulls));
+	LeadflowLeadUpdate(lead->org_id, row, heap_form_tuple(filled.desc, filled.values, filled.nulls));
 	PopActiveSnapshot();
 
 	LeadflowDedupMerged(lead, survivor_id, LeadflowLeadInt64(&old, leadflow_cols.owner_rep_id),

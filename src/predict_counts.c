@@ -103,7 +103,10 @@ counts_direct(PredictCountDelta *rows, int n)
 
 	if (n == 0)
 		return 0;
-	d = LeadflowDirectBegin("prediction_counts", false, &once);
+	/* under Citus, the rows on the first one's shard; the statement the rest */
+	n = LeadflowDirectRunLength("prediction_counts", rows, sizeof(PredictCountDelta),
+								offsetof(PredictCountDelta, org_id), n);
+	d = LeadflowDirectBegin("prediction_counts", rows[0].org_id, false, &once);
 	if (!LeadflowDirectAllowed(d->rel, ACL_UPDATE, &trigger, 1,
 							   get_relname_relid("orgs", RelationGetNamespace(d->rel))))
 	{

@@ -440,7 +440,10 @@ flush_direct(const char *table, const char *const *columns, int ncols, FlushCols
 
 	if (f->n == 0)
 		return true;
-	d = LeadflowDirectBegin(table, false, &once);
+	/* under Citus, rows of orgs on several shards: the statement routes them */
+	if (LeadflowDirectRunLength(table, f->v[0], sizeof(Datum), 0, f->n) < f->n)
+		return false;
+	d = LeadflowDirectBegin(table, DatumGetInt64(f->v[0][0]), false, &once);
 	if (!LeadflowDirectAllowed(d->rel, ACL_UPDATE, &trigger, 1,
 							   get_relname_relid(referenced, RelationGetNamespace(d->rel))))
 	{
@@ -497,7 +500,9 @@ hits_direct(RuleHits *rows, int n)
 
 	if (n == 0)
 		return 0;
-	d = LeadflowDirectBegin("routing_rule_stats", false, &once);
+	/* under Citus, the rows on the first one's shard; the statement the rest */
+	n = LeadflowDirectRunLength("routing_rule_stats", rows, sizeof(RuleHits), offsetof(RuleHits, key.org_id), n);
+	d = LeadflowDirectBegin("routing_rule_stats", rows[0].key.org_id, false, &once);
 	if (!LeadflowDirectAllowed(d->rel, ACL_UPDATE, &trigger, 1,
 							   get_relname_relid("routing_rules", RelationGetNamespace(d->rel))))
 	{

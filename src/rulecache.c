@@ -61,7 +61,7 @@ static LeadflowPlan org_plan = {
 	" COALESCE((o.settings OPERATOR(pg_catalog.->>) 'convert_on_qualified')::boolean, false),"
 	" COALESCE((o.settings OPERATOR(pg_catalog.->>) 'require_bant_for_qualified')::boolean, false),"
 	" (SELECT w.workflow_id FROM leadflow.workflows w"
-	"   WHERE w.org_id OPERATOR(pg_catalog.=) o.org_id AND w.is_default),"
+	"   WHERE w.org_id OPERATOR(pg_catalog.=) $1 AND w.is_default),"	/* Citus: one shard */
 	" COALESCE((o.settings OPERATOR(pg_catalog.->>) 'dedup_on_phone')::boolean, true)"
 	" FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) $1",
 	1, {INT8OID}

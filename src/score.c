@@ -100,9 +100,11 @@ signal_cmp(const void *a, const void *b)
 static Signal *
 read_signals(int64 org_id, int64 lead_id, int *nsignals)
 {
-	Oid			nsp = get_namespace_oid("leadflow", false);
-	Relation	rel = table_open(get_relname_relid("lead_signals", nsp), AccessShareLock);
-	Relation	idx = index_open(get_relname_relid("lead_signals_lead", nsp), AccessShareLock);
+	/* under Citus the org's shard (spi.c) and that shard's copy of the index */
+	Relation	rel = table_open(LeadflowDirectRelid("lead_signals", org_id), AccessShareLock);
+	Relation	idx = NULL;
+	List	   *indexes = RelationGetIndexList(rel);
+	ListCell   *lc;
 	AttrNumber	kind_att = attnameAttNum(rel, "kind", false);
 	AttrNumber	at_att = attnameAttNum(rel, "occurred_at", false);
 	AttrNumber	id_att = attnameAttNum(rel, "signal_id", false);
@@ -115,6 +117,18 @@ read_signals(int64 org_id, int64 lead_id, int *nsignals)
 
 	if (kind_att == InvalidAttrNumber || at_att == InvalidAttrNumber || id_att == InvalidAttrNumber)
 		elog(ERROR, "leadflow: lead_signals lacks a column scoring reads");
+	foreach(lc, indexes)
+	{
+		Relation	candidate = index_open(lfirst_oid(lc), AccessShareLock);
+
+		if (idx == NULL && LeadflowIndexNamed(candidate, "lead_signals_lead"))
+			idx = candidate;
+		else
+			index_close(candidate, AccessShareLock);
+	}
+	list_free(indexes);
+	if (idx == NULL)
+		elog(ERROR, "leadflow: lead_signals lacks its index lead_signals_lead");
 	ScanKeyInit(&keys[0], 1, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(org_id));
 	ScanKeyInit(&keys[1], 2, BTEqualStrategyNumber, F_INT8EQ, Int64GetDatum(lead_id));
 	signals = palloc(sizeof(Signal) * size);

@@ -41,10 +41,24 @@
 
 #include "compat.h"
 #include "request.h"
+#include "shard.h"
 #include "spi.h"
 #include "tenant.h"
 
 static bool touches_internal(SPIPlanPtr plan);
+
+/*
+ * Generic plans: a custom plan per execution would re-plan every statement
+ * the pipeline runs (array parameters, say, never look cheaper generic);
+ * the plans are made for index access anyway.  Under Citus the plan cache
+ * chooses: Citus routes a statement by its org_id only in a custom plan
+ * (its generic plan of a statement it cannot prune is priced out).
+ */
+static int
+plan_options(void)
+{
+	return LeadflowCitusPresent() ? 0 : CURSOR_OPT_GENERIC_PLAN;
+}
 
 /*
  * LeadflowPrepare
@@ -59,13 +73,8 @@ LeadflowPrepare(LeadflowPlan *p)
 {
 	if (p->plan == NULL)
 	{
-		/*
-		 * Generic plans: a custom plan per execution would re-plan every
-		 * statement the pipeline runs (array parameters, say, never look
-		 * cheaper generic); the plans are made for index access anyway.
-		 */
 		SPIPlanPtr	plan = SPI_prepare_cursor(p->sql, p->nargs, p->argtypes,
-											  CURSOR_OPT_GENERIC_PLAN);
+											  plan_options());
 
 		if (plan == NULL)
 			elog(ERROR, "leadflow: SPI_prepare failed for \"%s\": %s",
@@ -204,16 +213,53 @@ LeadflowExecuteSet(LeadflowPlan *p, Datum *values, const char *nulls)
 }
 
 /*
+ * LeadflowDirectRelid
+ *		The relation that holds org_id's rows of the leadflow table relname
+ *		here: the table itself, or under Citus the org's shard (shard.c).
+ */
+Oid
+LeadflowDirectRelid(const char *relname, int64 org_id)
+{
+	return LeadflowShardRelid(get_relname_relid(relname, get_namespace_oid("leadflow", false)), org_id);
+}
+
+/*
+ * LeadflowDirectRunLength
+ *		Of n rows (stride bytes apart, each an int64 org_id at org_offset),
+ *		how many from the first have their rows of relname in the same
+ *		relation as the first: all of them where Citus is absent, under
+ *		Citus the run on one shard (a batch written below the executor goes
+ *		to one relation at a time).
+ */
+int
+LeadflowDirectRunLength(const char *relname, const void *rows, size_t stride, size_t org_offset, int n)
+{
+	Oid			first;
+	int			len;
+
+	if (n <= 1 || !LeadflowCitusPresent())
+		return n;
+#define ORG(i) (*(const int64 *) ((const char *) rows + (i) * stride + org_offset))
+	first = LeadflowDirectRelid(relname, ORG(0));
+	for (len = 1; len < n && LeadflowDirectRelid(relname, ORG(len)) == first; len++)
+		;
+#undef ORG
+	return len;
+}
+
+/*
  * LeadflowDirectOpen, LeadflowDirectAttnum, LeadflowDirectClose
- *		Open (RowExclusiveLock) and close a table of the leadflow schema for
- *		rows written below the executor; Attnum resolves a column, an error
- *		if the table lacks it.
+ *		Open (RowExclusiveLock) and close the relation holding org_id's rows
+ *		of a table of the leadflow schema (LeadflowDirectRelid), for rows
+ *		written below the executor; Attnum resolves a column, an error if
+ *		the table lacks it (a shard has no dropped columns: resolve them on
+ *		each open).
  */
 void
-LeadflowDirectOpen(LeadflowDirect *d, const char *relname, bool speculative)
+LeadflowDirectOpen(LeadflowDirect *d, const char *relname, int64 org_id, bool speculative)
 {
-	d->rel = table_open(get_relname_relid(relname, get_namespace_oid("leadflow", false)),
-						RowExclusiveLock);
+	d->table = get_relname_relid(relname, get_namespace_oid("leadflow", false));
+	d->rel = table_open(LeadflowShardRelid(d->table, org_id), RowExclusiveLock);
 	d->estate = CreateExecutorState();
 	d->rri = makeNode(ResultRelInfo);
 	InitResultRelInfo(d->rri, d->rel, 0, NULL, 0);
@@ -234,19 +280,30 @@ LeadflowDirectAttnum(const LeadflowDirect *d, const char *column)
 }
 
 /*
- * LeadflowDirectIdentity
- *		The sequence of identity column attnum of d's table, looked up in
- *		the catalog once while the table is open (its lock keeps the
- *		column as it is), not once per row.
+ * LeadflowDirectSequence
+ *		The identity sequence of a column of d's table, looked up in the
+ *		catalog once while the table is open (its lock keeps the column as
+ *		it is), not once per row: the extension's own table's (a shard has
+ *		none; under Citus each node numbers from its own range,
+ *		leadflow.distribute()).
  */
 Oid
-LeadflowDirectIdentity(LeadflowDirect *d, AttrNumber attnum)
+LeadflowDirectSequence(LeadflowDirect *d, const char *column)
 {
-	if (d->identity_att != attnum)
-	{
+	AttrNumber	attnum = LeadflowDirectAttnum(d, column);
+	Relation	rel;
+
+	if (d->identity_att == attnum)
+		return d->identity_seq;
+	if (d->table == RelationGetRelid(d->rel))
 		d->identity_seq = LeadflowIdentitySequence(d->rel, attnum);
-		d->identity_att = attnum;
+	else
+	{
+		rel = table_open(d->table, AccessShareLock);
+		d->identity_seq = LeadflowIdentitySequence(rel, attnameAttNum(rel, column, false));
+		table_close(rel, AccessShareLock);
 	}
+	d->identity_att = attnum;
 	return d->identity_seq;
 }
 
@@ -272,7 +329,7 @@ LeadflowDirectClose(LeadflowDirect *d)
 
 typedef struct DirectEntry
 {
-	char	   *relname;
+	Oid			relid;			/* the relation opened (a shard under Citus) */
 	bool		speculative;
 	LeadflowDirect d;
 } DirectEntry;
@@ -311,10 +368,11 @@ direct_release(ResourceReleasePhase phase, bool isCommit, bool isTopLevel, void 
  *		the table's executor state after each row.
  */
 LeadflowDirect *
-LeadflowDirectBegin(const char *relname, bool speculative, LeadflowDirect *once)
+LeadflowDirectBegin(const char *relname, int64 org_id, bool speculative, LeadflowDirect *once)
 {
 	DirectEntry *e;
 	MemoryContext old;
+	Oid			relid;
 	int			i;
 
 	if (!direct_callback)
@@ -326,11 +384,12 @@ LeadflowDirectBegin(const char *relname, bool speculative, LeadflowDirect *once)
 	if ((direct_owner != NULL && direct_owner != CurrentResourceOwner) ||
 		LeadflowCurrentRequest()->pipeline_depth == 0)
 	{
-		LeadflowDirectOpen(once, relname, speculative);
+		LeadflowDirectOpen(once, relname, org_id, speculative);
 		return once;
 	}
+	relid = LeadflowDirectRelid(relname, org_id);
 	for (i = 0; i < ndirect; i++)
-		if (direct[i].speculative == speculative && strcmp(direct[i].relname, relname) == 0)
+		if (direct[i].speculative == speculative && direct[i].relid == relid)
 			return &direct[i].d;
 	if (ndirect == NDIRECT)
 		elog(ERROR, "leadflow: more than %d tables written below the executor", NDIRECT);
@@ -340,8 +399,8 @@ LeadflowDirectBegin(const char *relname, bool speculative, LeadflowDirect *once)
 	direct_owner = CurrentResourceOwner;
 	old = MemoryContextSwitchTo(direct_cxt);
 	e = &direct[ndirect];
-	LeadflowDirectOpen(&e->d, relname, speculative);
-	e->relname = pstrdup(relname);
+	LeadflowDirectOpen(&e->d, relname, org_id, speculative);
+	e->relid = relid;
 	e->speculative = speculative;
 	ndirect++;
 	MemoryContextSwitchTo(old);
@@ -371,6 +430,17 @@ LeadflowDirectEndStatement(void)
 	for (i = 0; i < ndirect; i++)
 		LeadflowDirectClose(&direct[i].d);
 	direct_forget();
+}
+
+/*
+ * LeadflowIndexNamed
+ *		Whether index (of a leadflow table, or of a shard of one under
+ *		Citus) is the index name, as leadflow created it.
+ */
+bool
+LeadflowIndexNamed(Relation index, const char *name)
+{
+	return LeadflowSameName(RelationGetRelationName(index), name);
 }
 
 /*
@@ -415,10 +485,12 @@ LeadflowDirectAllowed(Relation rel, AclMode mode, const char *const *known, int 
 
 		if (mode == ACL_UPDATE ? !TRIGGER_FOR_UPDATE(t->tgtype) : !TRIGGER_FOR_INSERT(t->tgtype))
 			continue;
-		if ((ri == RI_TRIGGER_PK && mode == ACL_UPDATE) || (ri == RI_TRIGGER_FK && t->tgconstrrelid == fk_to))
+		if ((ri == RI_TRIGGER_PK && mode == ACL_UPDATE) ||
+			(ri == RI_TRIGGER_FK && OidIsValid(fk_to) &&
+			 (t->tgconstrrelid == fk_to || LeadflowSameName(get_rel_name(t->tgconstrrelid), get_rel_name(fk_to)))))
 			continue;
 		for (j = 0; j < nknown; j++)
-			ours |= strcmp(t->tgname, known[j]) == 0;
+			ours |= LeadflowSameName(t->tgname, known[j]);
 		if (!ours)
 			return false;
 	}

@@ -42,20 +42,25 @@ extern int	LeadflowExecuteSet(LeadflowPlan *p, Datum *values, const char *nulls)
  */
 typedef struct LeadflowDirect
 {
-	Relation	rel;
+	Oid			table;			/* the leadflow table */
+	Relation	rel;			/* it, or under Citus its shard of the org */
 	struct EState *estate;
 	struct ResultRelInfo *rri;
-	AttrNumber	identity_att;	/* LeadflowDirectIdentity's last answer */
+	AttrNumber	identity_att;	/* LeadflowDirectSequence's last answer */
 	Oid			identity_seq;
 	bool		generated_known;	/* generated_inputs computed */
 	struct Bitmapset *generated_inputs; /* stored generated columns and their inputs */
 } LeadflowDirect;
 
-extern void LeadflowDirectOpen(LeadflowDirect *d, const char *relname, bool speculative);
+extern Oid	LeadflowDirectRelid(const char *relname, int64 org_id);
+extern int	LeadflowDirectRunLength(const char *relname, const void *rows, size_t stride,
+									size_t org_offset, int n);
+extern void LeadflowDirectOpen(LeadflowDirect *d, const char *relname, int64 org_id, bool speculative);
+extern Oid	LeadflowDirectSequence(LeadflowDirect *d, const char *column);
 extern AttrNumber LeadflowDirectAttnum(const LeadflowDirect *d, const char *column);
 extern void LeadflowDirectClose(LeadflowDirect *d);
-extern Oid	LeadflowDirectIdentity(LeadflowDirect *d, AttrNumber attnum);
-extern LeadflowDirect *LeadflowDirectBegin(const char *relname, bool speculative, LeadflowDirect *once);
+extern LeadflowDirect *LeadflowDirectBegin(const char *relname, int64 org_id, bool speculative,
+											   LeadflowDirect *once);
 extern void LeadflowDirectEnd(LeadflowDirect *d, LeadflowDirect *once);
 extern void LeadflowDirectEndStatement(void);
 extern bool LeadflowDirectLockByKey(LeadflowDirect *d, int64 org_id, int64 id,
@@ -66,6 +71,7 @@ extern void LeadflowDirectUpdate(LeadflowDirect *d, ItemPointer tid, HeapTuple t
 extern void LeadflowDirectUpdateFrom(LeadflowDirect *d, HeapTuple old, HeapTuple tuple);
 extern bool LeadflowDirectUpdateByKey(LeadflowDirect *d, int64 org_id, int64 id, int ncols,
 									  const AttrNumber *attnums, const Datum *values, const bool *nulls);
+extern bool LeadflowIndexNamed(Relation index, const char *name);
 extern bool LeadflowDirectAllowed(Relation rel, AclMode mode, const char *const *known, int nknown,
 								  Oid fk_to);
 extern void LeadflowFetchById(LeadflowPlan *plan, const char *what, int64 id, bool read_only,

@@ -47,6 +47,7 @@
 #include "utils/syscache.h"
 
 #include "leadflow.h"
+#include "shard.h"
 #include "tenant.h"
 
 /*
@@ -178,7 +179,8 @@ static const LeadflowOnlyTable leadflow_only_tables[] = {
 /*
  * LeadflowIsInternalTable
  *		Whether relid is one of leadflow's internal tables (not the shared
- *		reference data: the pipeline only reads that).
+ *		reference data: the pipeline only reads that), or under Citus a
+ *		shard of one.
  */
 bool
 LeadflowIsInternalTable(Oid relid)
@@ -191,7 +193,7 @@ LeadflowIsInternalTable(Oid relid)
 		return false;
 	name = get_rel_name(relid);
 	for (i = 0; name != NULL && i < (int) lengthof(leadflow_only_tables); i++)
-		if (!leadflow_only_tables[i].shared && strcmp(name, leadflow_only_tables[i].name) == 0)
+		if (!leadflow_only_tables[i].shared && LeadflowSameName(name, leadflow_only_tables[i].name))
 			return true;
 	return false;
 }

@@ -17,7 +17,7 @@ cd "$(dirname "$0")/.."
 layer_of() {
 	case "$1" in
 	compat | text | normalize | email | names | phone | numbers | country | country_data | source | predicate | predicate_* | business_hours | decay | journey_hash) echo 0 ;;
-	leadflow | tenant | spi | request | lead | notify | txbuf) echo 1 ;;
+	leadflow | tenant | spi | shard | request | lead | notify | txbuf) echo 1 ;;
 	rulecache | rulecache_* | journey | journey_head | journey_event | route_state) echo 2 ;;
 	validate | dedup | dedup_touch | enrich | score | predict | predict_int | predict_counts | route | route_int | workflow | nurture | account) echo 3 ;;
 	pipeline | pipeline_*) echo 4 ;;

@@ -57,12 +57,15 @@ CREATE TRIGGER lead_journey_no_truncate
 ALTER TABLE @extschema@.lead_journey ENABLE ALWAYS TRIGGER lead_journey_immutable;
 ALTER TABLE @extschema@.lead_journey ENABLE ALWAYS TRIGGER lead_journey_no_truncate;
 
+-- PL/pgSQL, not SQL: Citus cannot plan the parameters of an SQL function
 CREATE FUNCTION @extschema@.verify_journey(org_id bigint)
 RETURNS TABLE (lead_id bigint, seq integer, problem text)
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
-    SELECT j.lead_id, j.seq,
+AS $$
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY SELECT j.lead_id, j.seq,
            CASE
                WHEN j.seq OPERATOR(pg_catalog.<>) j.expected_seq THEN 'expected seq ' OPERATOR(pg_catalog.||) j.expected_seq
                WHEN j.prev_hash IS DISTINCT FROM j.expected_prev THEN 'prev_hash does not match the previous row'
@@ -81,7 +84,8 @@ BEGIN ATOMIC
         OR j.prev_hash IS DISTINCT FROM j.expected_prev
         OR j.hash IS DISTINCT FROM j.computed
      ORDER BY j.lead_id, j.seq;
-END;
+END
+$$;
 COMMENT ON FUNCTION @extschema@.verify_journey(bigint) IS
     'Checks every journey chain of an org; returns one row per broken link (no rows: every chain is intact).';
 

@@ -80,13 +80,16 @@ LANGUAGE C VOLATILE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.reassign_lead(bigint, text) IS
     'Routes an open lead again, never to its current owner; journals the reason; returns the new owner (NULL: unassigned queue).';
 
+-- PL/pgSQL, not SQL: Citus cannot plan the parameters of an SQL function
 CREATE FUNCTION @extschema@.explain_routing(lead_id bigint)
 RETURNS TABLE (step text, rule_id bigint, rule_name text, rep_id bigint, outcome text)
-LANGUAGE sql STABLE STRICT PARALLEL SAFE
+LANGUAGE plpgsql STABLE STRICT PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
-BEGIN ATOMIC
+AS $$
+#variable_conflict use_column
+BEGIN
     -- a routed row, or the member routed of a created row (since 0.2.0)
-    WITH last_routing AS (
+    RETURN QUERY WITH last_routing AS (
         SELECT CASE WHEN j.kind OPERATOR(pg_catalog.=) 'created' THEN j.detail OPERATOR(pg_catalog.->) 'routed'
                     ELSE j.detail END AS detail
           FROM leadflow.lead_journey j
@@ -107,7 +110,8 @@ BEGIN ATOMIC
              OPERATOR(pg_catalog.||) ' (' OPERATOR(pg_catalog.||) (r.detail OPERATOR(pg_catalog.->>) 'reason')
              OPERATOR(pg_catalog.||) ')'
       FROM last_routing r;
-END;
+END
+$$;
 COMMENT ON FUNCTION @extschema@.explain_routing(bigint) IS
     'Why the lead has its owner: the candidates routing skipped and why (away, at capacity, inactive, ...), then the step that decided.';
 

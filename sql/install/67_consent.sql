@@ -164,12 +164,14 @@ CREATE TRIGGER consents_journal
 -- the latest grant still standing, w the latest withdrawal.  A withdrawal
 -- counts unless a later grant replaced it; when the org requires consent
 -- (nurture_requires_consent, default true) a standing grant is needed too.
+-- PL/pgSQL, not SQL: Citus cannot plan the parameters of an SQL function
 CREATE FUNCTION @extschema@.may_email(org_id bigint, lead_id bigint, as_of timestamptz DEFAULT pg_catalog.now())
 RETURNS boolean
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT CASE WHEN COALESCE((SELECT (o.settings OPERATOR(pg_catalog.->>) 'nurture_requires_consent')::boolean
+BEGIN
+    RETURN (SELECT CASE WHEN COALESCE((SELECT (o.settings OPERATOR(pg_catalog.->>) 'nurture_requires_consent')::boolean
                                  FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) $1), true)
                 THEN c.g IS NOT NULL AND (c.w IS NULL OR c.w OPERATOR(pg_catalog.<) c.g)
                 ELSE c.w IS NULL OR (c.g IS NOT NULL AND c.w OPERATOR(pg_catalog.<) c.g)
@@ -184,7 +186,8 @@ AS $$
                     OR c.lead_id IN (SELECT d.lead_id FROM leadflow.leads d
                                       WHERE d.org_id OPERATOR(pg_catalog.=) $1
                                         AND d.merged_into OPERATOR(pg_catalog.=) $2))) c
-     WHERE leadflow.check_org_access($1)
+     WHERE leadflow.check_org_access($1));
+END
 $$;
 COMMENT ON FUNCTION @extschema@.may_email(bigint, bigint, timestamptz) IS
     'Whether the org may email the lead as of a time by the email consents of the lead and of the leads merged into it: no withdrawal that a later grant did not replace, and, when the org setting nurture_requires_consent is true (the default), a standing grant.';

@@ -79,18 +79,22 @@ CREATE TRIGGER nurture_queue_journal
     FOR EACH ROW EXECUTE FUNCTION @extschema@.nurture_queue_changed();
 
 -- the default nurture schedule: step -> days after entering nurture
+-- PL/pgSQL, not SQL: Citus cannot plan the parameters of an SQL function
 CREATE FUNCTION @extschema@.nurture_schedule(org_id bigint)
 RETURNS TABLE (step text, step_days integer)
-LANGUAGE sql STABLE PARALLEL SAFE
+LANGUAGE plpgsql STABLE PARALLEL SAFE
 SET search_path = pg_catalog, pg_temp
 AS $$
-    SELECT s.key, s.value::integer
+#variable_conflict use_column
+BEGIN
+    RETURN QUERY SELECT s.key, s.value::integer
       FROM pg_catalog.jsonb_each_text(COALESCE(
                (SELECT o.settings OPERATOR(pg_catalog.->) 'nurture_schedule' FROM leadflow.orgs o
                  WHERE o.org_id OPERATOR(pg_catalog.=) $1),
                '{"welcome": 0, "educational": 7, "case_study": 21, "re_engagement": 45}'::jsonb)) s
      WHERE leadflow.check_org_access($1)
-     ORDER BY s.value::integer, s.key
+     ORDER BY s.value::integer, s.key;
+END
 $$;
 COMMENT ON FUNCTION @extschema@.nurture_schedule(bigint) IS
     'The org''s nurture steps and the days after entering nurture each is due: the org setting nurture_schedule, else welcome 0, educational 7, case_study 21, re_engagement 45.';

@@ -416,28 +416,31 @@ COMMENT ON COLUMN @extschema@.report_enrichment_coverage.enriched IS 'Of the lea
 COMMENT ON COLUMN @extschema@.report_enrichment_coverage.enriched_pct IS 'enriched / leads, 0..1; NULL without leads.';
 
 CREATE VIEW @extschema@.report_rep_load WITH (security_invoker = true) AS
-SELECT r.org_id, r.rep_id, r.name, r.team_id,
-       COALESCE(o.open_leads, 0) AS open_leads,
-       r.max_open_leads,
-       COALESCE(o.open_leads, 0)::numeric / NULLIF(r.max_open_leads, 0) AS utilization,
-       r.active, r.accepting_leads, x.away, x.at_capacity,
-       r.active AND r.accepting_leads AND NOT x.away AND NOT x.at_capacity AS available,
-       rl.assigned_total,
-       rl.last_assigned_at
-  FROM leadflow.reps r
-  LEFT JOIN (SELECT l.org_id, l.owner_rep_id, pg_catalog.count(*) AS open_leads
-               FROM leadflow.leads l
-              WHERE l.owner_rep_id IS NOT NULL AND l.merged_into IS NULL AND l.erased_at IS NULL
-                AND l.status = ANY (@extschema@.open_statuses())
-              GROUP BY l.org_id, l.owner_rep_id) o
-         ON o.org_id = r.org_id AND o.owner_rep_id = r.rep_id
-  LEFT JOIN leadflow.rep_load rl ON rl.org_id = r.org_id AND rl.rep_id = r.rep_id
- -- away as routing sees it: inside [away_from, away_until), an open end unbounded
- CROSS JOIN LATERAL (
-        SELECT (r.away_from IS NOT NULL OR r.away_until IS NOT NULL)
+-- no LATERAL over the counted subquery: Citus pushes this down per org
+SELECT y.org_id, y.rep_id, y.name, y.team_id, y.open_leads, y.max_open_leads, y.utilization,
+       y.active, y.accepting_leads, y.away, y.at_capacity,
+       y.active AND y.accepting_leads AND NOT y.away AND NOT y.at_capacity AS available,
+       y.assigned_total, y.last_assigned_at
+  FROM (SELECT r.org_id, r.rep_id, r.name, r.team_id,
+               COALESCE(o.open_leads, 0) AS open_leads,
+               r.max_open_leads,
+               COALESCE(o.open_leads, 0)::numeric / NULLIF(r.max_open_leads, 0) AS utilization,
+               r.active, r.accepting_leads,
+               -- away as routing sees it: inside [away_from, away_until), an open end unbounded
+               (r.away_from IS NOT NULL OR r.away_until IS NOT NULL)
                AND COALESCE(r.away_from <= pg_catalog.now(), true)
                AND COALESCE(pg_catalog.now() < r.away_until, true) AS away,
-               COALESCE(COALESCE(o.open_leads, 0) >= r.max_open_leads, false) AS at_capacity) x;
+               COALESCE(COALESCE(o.open_leads, 0) >= r.max_open_leads, false) AS at_capacity,
+               rl.assigned_total,
+               rl.last_assigned_at
+          FROM leadflow.reps r
+          LEFT JOIN (SELECT l.org_id, l.owner_rep_id, pg_catalog.count(*) AS open_leads
+                       FROM leadflow.leads l
+                      WHERE l.owner_rep_id IS NOT NULL AND l.merged_into IS NULL AND l.erased_at IS NULL
+                        AND l.status = ANY (@extschema@.open_statuses())
+                      GROUP BY l.org_id, l.owner_rep_id) o
+                 ON o.org_id = r.org_id AND o.owner_rep_id = r.rep_id
+          LEFT JOIN leadflow.rep_load rl ON rl.org_id = r.org_id AND rl.rep_id = r.rep_id) y;
 COMMENT ON VIEW @extschema@.report_rep_load IS 'Per org and rep (every rep): open leads against capacity, and whether routing can give the rep a lead now.';
 COMMENT ON COLUMN @extschema@.report_rep_load.org_id IS 'Org.';
 COMMENT ON COLUMN @extschema@.report_rep_load.rep_id IS 'The rep.';
