@@ -217,7 +217,7 @@ bench_run = b=$$(mktemp -d /tmp/leadflow-0.1.0.XXXXXX) && chmod 755 $$b && trap 
 	*) cat $$b/.log; exit $$rc ;; esac; \
 	$(call private_run,$(BENCH_CLUSTER),bench/run.sh $(1))
 
-.PHONY: bench bench-smoke bench-compare profile
+.PHONY: bench bench-smoke bench-compare profile bench-import profile-import
 
 bench: deps
 	$(MAKE) all
@@ -230,6 +230,25 @@ bench-smoke: deps
 bench-compare: deps
 	$(MAKE) all
 	$(call bench_run,compare)
+
+# process_import against 0.1.0 (issue 18): backend CPU and wall seconds of
+# process_import and figure 1, alternating in two clusters
+# (bench/import_compare.sh; IMPORT_N, IMPORT_EXIST, IMPORT_ROUNDS), and
+# callgrind instructions per row of process_import (bench/import_profile.sh;
+# IMPORT_N, IMPORT_EXIST; IMPORT_VERSION=0.1.0 profiles the release)
+bench-import: deps
+	$(MAKE) all
+	b=$$(mktemp -d /tmp/leadflow-0.1.0.XXXXXX) && chmod 755 $$b && trap 'rm -rf $$b' EXIT && \
+	sh bench/baseline.sh $$b && export BENCH_BASELINE=$$b && \
+	$(call private_run,$(BENCH_CLUSTER),bench/import_compare.sh)
+
+profile-import: deps
+	$(MAKE) all
+	if [ "$(IMPORT_VERSION)" = 0.1.0 ]; then \
+	  b=$$(mktemp -d /tmp/leadflow-0.1.0.XXXXXX) && chmod 755 $$b && trap 'rm -rf $$b' EXIT && \
+	  sh bench/baseline.sh $$b && \
+	  $(BENCH_CLUSTER) -o "extension_destdir=$$b" -o "dynamic_library_path=$$b$(pkglibdir):\$$libdir" sh bench/import_profile.sh; \
+	else $(call private_run,$(BENCH_CLUSTER),bench/import_profile.sh); fi
 
 # Instruction counts per lead by pipeline stage (bench/profile.sh): callgrind
 # on the backend of one INSERT ... SELECT of PROFILE_N leads into an org of

@@ -302,11 +302,16 @@ COMMENT ON FUNCTION @extschema@.stage_import(bigint, text) IS
 
 -- CSV import: rows are checked first, then every valid row goes through
 -- the pipeline in one INSERT ... SELECT, so a batch of any size runs as one
--- statement (no per-row subtransactions to fill the lock table).
+-- statement (no per-row subtransactions to fill the lock table).  No JIT:
+-- the per-row helpers of that INSERT (guarded, mostly never called) lift
+-- its estimate far over jit_above_cost, and compiling it took 640k
+-- instructions a row in a batch of 10,000, three quarters of the rest of
+-- the import; the time is in the trigger, which JIT does not compile.
 CREATE FUNCTION @extschema@.process_import(org_id bigint, batch_id bigint)
 RETURNS TABLE (created integer, merged integer, rejected integer, unchanged integer)
 LANGUAGE plpgsql VOLATILE
 SET search_path = pg_catalog, pg_temp
+SET jit = off
 AS $$
 DECLARE
     region text;
@@ -339,103 +344,131 @@ BEGIN
                   HINT = 'The rows of one \copy share a batch_id: SELECT batch_id, count(*) FROM leadflow.lead_imports WHERE processed_at IS NULL GROUP BY 1.';
     END IF;
 
+    -- What each new row of the batch is, worked out first in a narrow
+    -- temporary table (no WAL, no index on the staged rows to maintain),
+    -- so that the staged rows are written once: error, trimmed
+    -- external_id, fingerprint, unchanged and lead id in one UPDATE.  (Two
+    -- passes over the batch, the check and then the lead ids, wrote every
+    -- row twice: at 100k rows that second rewrite alone took a tenth of
+    -- the import.)
+    IF pg_catalog.to_regclass('pg_temp.leadflow_import_rows') IS NULL THEN
+        CREATE TEMP TABLE leadflow_import_rows (
+            row_number  bigint PRIMARY KEY,
+            error       text,
+            external_id text,
+            source      text,
+            fingerprint text,
+            unchanged   boolean NOT NULL DEFAULT false,
+            lead_id     bigint,
+            first_row   bigint
+        ) ON COMMIT DROP;
+    END IF;
+    TRUNCATE pg_temp.leadflow_import_rows;
     -- a row is rejected only when no usable email or phone remains; an
-    -- unusable optional value is kept and noted (leads.data_issues)
-    UPDATE leadflow.lead_imports i
-       SET error = c.error,
-           processed_at = pg_catalog.now(),
-           -- Re-importing changes nothing: a row whose source and
-           -- external_id are stored, or with the fields of a row imported
-           -- before (its fingerprint), or repeating an earlier row of the
-           -- batch, is unchanged.  Set in the same pass as the error (each
-           -- pass writes every row of the batch again).
-           external_id = CASE WHEN c.error IS NULL THEN NULLIF(pg_catalog.btrim(i.external_id), '') ELSE i.external_id END,
-           -- import_fingerprint(i), written out: a function call per row costs
-           fingerprint = CASE WHEN c.error IS NULL THEN pg_catalog.md5(pg_catalog.concat_ws(pg_catalog.chr(31),
-                   i.first_name, i.last_name, i.email, i.phone, i.company, i.job_title, i.industry,
-                   i.company_size, i.annual_revenue, i.country, i.state, i.city, i.postal_code,
-                   i.source, i.campaign, NULLIF(pg_catalog.btrim(i.external_id), ''),
-                   pg_catalog.concat((i.first_name IS NULL)::int, (i.last_name IS NULL)::int, (i.email IS NULL)::int,
-                                     (i.phone IS NULL)::int, (i.company IS NULL)::int, (i.job_title IS NULL)::int,
-                                     (i.industry IS NULL)::int, (i.company_size IS NULL)::int,
-                                     (i.annual_revenue IS NULL)::int, (i.country IS NULL)::int,
-                                     (i.state IS NULL)::int, (i.city IS NULL)::int, (i.postal_code IS NULL)::int,
-                                     (i.source IS NULL)::int, (i.campaign IS NULL)::int),
-               'o:' OPERATOR(pg_catalog.||) i.owner_rep_id, 'e:' OPERATOR(pg_catalog.||) i.owner_email,
-               'c:' OPERATOR(pg_catalog.||) i.created_at, 's:' OPERATOR(pg_catalog.||) i.status,
-               'g:' OPERATOR(pg_catalog.||) i.stage, 'a:' OPERATOR(pg_catalog.||) i.attributes)) END
-      FROM (SELECT r.row_number,
+    -- unusable optional value is kept and noted (leads.data_issues).  Rows
+    -- go in in row order: the lead ids below are drawn in that order.
+    INSERT INTO pg_temp.leadflow_import_rows (row_number, error, external_id, source, fingerprint)
+    SELECT c.row_number, c.error,
+           CASE WHEN c.error IS NULL THEN c.external_id ELSE c.staged_external_id END,
+           CASE WHEN c.error IS NULL AND c.external_id IS NOT NULL
+                THEN leadflow.org_source(process_import.org_id, COALESCE(NULLIF(pg_catalog.btrim(c.source), ''), 'csv_import')) END,
+           CASE WHEN c.error IS NULL THEN c.fingerprint END
+      FROM (SELECT r.row_number, r.source, r.external_id AS staged_external_id,
+                   NULLIF(pg_catalog.btrim(r.external_id), '') AS external_id,
                    COALESCE(leadflow.contact_problem(r.email, r.phone, r.country, region),
                             CASE WHEN NULLIF(pg_catalog.btrim(r.status), '') IS NOT NULL
                                    OR NULLIF(pg_catalog.btrim(r.stage), '') IS NOT NULL
-                                 THEN leadflow.import_place_problem(r.org_id, r.status, r.stage) END) AS error
+                                 THEN leadflow.import_place_problem(r.org_id, r.status, r.stage) END) AS error,
+                   -- import_fingerprint(r), written out: a function call per row costs
+                   pg_catalog.md5(pg_catalog.concat_ws(pg_catalog.chr(31),
+                       r.first_name, r.last_name, r.email, r.phone, r.company, r.job_title, r.industry,
+                       r.company_size, r.annual_revenue, r.country, r.state, r.city, r.postal_code,
+                       r.source, r.campaign, NULLIF(pg_catalog.btrim(r.external_id), ''),
+                       pg_catalog.concat((r.first_name IS NULL)::int, (r.last_name IS NULL)::int, (r.email IS NULL)::int,
+                                         (r.phone IS NULL)::int, (r.company IS NULL)::int, (r.job_title IS NULL)::int,
+                                         (r.industry IS NULL)::int, (r.company_size IS NULL)::int,
+                                         (r.annual_revenue IS NULL)::int, (r.country IS NULL)::int,
+                                         (r.state IS NULL)::int, (r.city IS NULL)::int, (r.postal_code IS NULL)::int,
+                                         (r.source IS NULL)::int, (r.campaign IS NULL)::int),
+                   'o:' OPERATOR(pg_catalog.||) r.owner_rep_id, 'e:' OPERATOR(pg_catalog.||) r.owner_email,
+                   'c:' OPERATOR(pg_catalog.||) r.created_at, 's:' OPERATOR(pg_catalog.||) r.status,
+                   'g:' OPERATOR(pg_catalog.||) r.stage, 'a:' OPERATOR(pg_catalog.||) r.attributes)) AS fingerprint
               FROM leadflow.lead_imports r
              WHERE r.org_id OPERATOR(pg_catalog.=) process_import.org_id
                AND r.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-               AND r.processed_at IS NULL) c
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.row_number OPERATOR(pg_catalog.=) c.row_number;
+               AND r.processed_at IS NULL
+             -- OFFSET 0: the check (a phone parse) is computed once per
+             -- row, not once for each column above that reads it
+             OFFSET 0) c
+     ORDER BY c.row_number;
+    ANALYZE pg_temp.leadflow_import_rows;
 
-    -- stored before: by the claim of its external_id, or a row of an
-    -- earlier batch with the same fields (set-based: hash joins, no
-    -- search per row)
-    UPDATE leadflow.lead_imports i
+    -- Re-importing changes nothing: a row whose source and external_id
+    -- are stored (their claim), or with the fields of a row of an earlier
+    -- batch (its fingerprint; set-based: hash joins, no search per row),
+    -- is unchanged and is the lead it was
+    UPDATE pg_temp.leadflow_import_rows t
        SET unchanged = true, lead_id = leadflow.survivor_of(x.org_id, x.lead_id)
       FROM leadflow.lead_external_ids x
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL AND i.lead_id IS NULL AND i.external_id IS NOT NULL
-       AND x.org_id OPERATOR(pg_catalog.=) i.org_id
-       AND x.source OPERATOR(pg_catalog.=) COALESCE(leadflow.org_source(i.org_id,
-               COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import')), '')
-       AND x.external_id OPERATOR(pg_catalog.=) i.external_id;
-    UPDATE leadflow.lead_imports i
-       SET unchanged = true, lead_id = leadflow.survivor_of(i.org_id, h.lead_id)
+     WHERE t.error IS NULL AND t.external_id IS NOT NULL
+       AND x.org_id OPERATOR(pg_catalog.=) process_import.org_id
+       AND x.source OPERATOR(pg_catalog.=) COALESCE(t.source, '')
+       AND x.external_id OPERATOR(pg_catalog.=) t.external_id;
+    UPDATE pg_temp.leadflow_import_rows t
+       SET unchanged = true, lead_id = leadflow.survivor_of(process_import.org_id, h.lead_id)
       FROM (SELECT DISTINCT ON (p.fingerprint) p.fingerprint, p.lead_id
               FROM leadflow.lead_imports p
              WHERE p.org_id OPERATOR(pg_catalog.=) process_import.org_id
                AND p.batch_id OPERATOR(pg_catalog.<>) process_import.batch_id
                AND p.fingerprint IS NOT NULL AND p.lead_id IS NOT NULL
              ORDER BY p.fingerprint, p.batch_id, p.row_number) h
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL AND i.lead_id IS NULL
-       AND i.fingerprint OPERATOR(pg_catalog.=) h.fingerprint;
+     WHERE t.error IS NULL AND NOT t.unchanged
+       AND t.fingerprint OPERATOR(pg_catalog.=) h.fingerprint;
 
     -- a repeat of an earlier row of the batch (same fields, or the same
-    -- source and external_id): one pass with window functions
-    IF pg_catalog.to_regclass('pg_temp.leadflow_import_repeats') IS NULL THEN
-        CREATE TEMP TABLE leadflow_import_repeats (row_number bigint PRIMARY KEY, first_row bigint NOT NULL)
-            ON COMMIT DROP;
-    END IF;
-    TRUNCATE pg_temp.leadflow_import_repeats;
-    INSERT INTO pg_temp.leadflow_import_repeats (row_number, first_row)
-    SELECT w.row_number, LEAST(w.first_fp, COALESCE(w.first_ext, w.first_fp))
-      FROM (SELECT e.row_number,
-                   pg_catalog.min(e.row_number) OVER (PARTITION BY e.fingerprint) AS first_fp,
-                   CASE WHEN e.external_id IS NOT NULL
-                        THEN pg_catalog.min(e.row_number) OVER (PARTITION BY e.source, e.external_id) END AS first_ext
-              FROM (SELECT i.row_number, i.fingerprint, i.external_id,
-                           CASE WHEN i.external_id IS NOT NULL
-                                THEN leadflow.org_source(i.org_id, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'))
-                           END AS source
-                      FROM leadflow.lead_imports i
-                     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-                       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-                       AND i.error IS NULL AND (i.lead_id IS NULL OR i.unchanged)) e) w
-     WHERE LEAST(w.first_fp, COALESCE(w.first_ext, w.first_fp)) OPERATOR(pg_catalog.<) w.row_number;
-    UPDATE leadflow.lead_imports i SET unchanged = true
-      FROM pg_temp.leadflow_import_repeats r
-     WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
-       AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.row_number OPERATOR(pg_catalog.=) r.row_number AND i.lead_id IS NULL;
+    -- source and external_id; rows of an earlier call on the batch that
+    -- were unchanged count too): one pass with window functions; its
+    -- lead is that of the row it repeats, known after the INSERT
+    UPDATE pg_temp.leadflow_import_rows t
+       SET unchanged = true, first_row = w.first_row
+      FROM (SELECT e.row_number, LEAST(e.first_fp, COALESCE(e.first_ext, e.first_fp)) AS first_row
+              FROM (SELECT a.row_number,
+                           pg_catalog.min(a.row_number) OVER (PARTITION BY a.fingerprint) AS first_fp,
+                           CASE WHEN a.external_id IS NOT NULL
+                                THEN pg_catalog.min(a.row_number) OVER (PARTITION BY a.source, a.external_id) END AS first_ext
+                      FROM (SELECT n.row_number, n.fingerprint, n.external_id, n.source
+                              FROM pg_temp.leadflow_import_rows n
+                             WHERE n.error IS NULL
+                            UNION ALL
+                            SELECT i.row_number, i.fingerprint, i.external_id,
+                                   CASE WHEN i.external_id IS NOT NULL
+                                        THEN leadflow.org_source(i.org_id, COALESCE(NULLIF(pg_catalog.btrim(i.source), ''), 'csv_import'))
+                                   END
+                              FROM leadflow.lead_imports i
+                             WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
+                               AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
+                               AND i.processed_at IS NOT NULL AND i.error IS NULL AND i.unchanged) a) e) w
+     WHERE t.row_number OPERATOR(pg_catalog.=) w.row_number
+       AND w.first_row OPERATOR(pg_catalog.<) w.row_number AND NOT t.unchanged;
 
-    UPDATE leadflow.lead_imports i
+    -- the lead ids of the rows to create, in row order (those rows were
+    -- inserted in that order and never updated since)
+    UPDATE pg_temp.leadflow_import_rows t
        SET lead_id = pg_catalog.nextval(lead_seq)
+     WHERE t.error IS NULL AND NOT t.unchanged;
+
+    -- the batch's rows, written once
+    UPDATE leadflow.lead_imports i
+       SET error = t.error,
+           processed_at = pg_catalog.now(),
+           external_id = t.external_id,
+           fingerprint = t.fingerprint,
+           unchanged = t.unchanged,
+           lead_id = t.lead_id
+      FROM pg_temp.leadflow_import_rows t
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
-       AND i.error IS NULL AND i.lead_id IS NULL AND NOT i.unchanged;
+       AND i.row_number OPERATOR(pg_catalog.=) t.row_number;
 
     -- company_size and annual_revenue as people type them ("1,200",
     -- "$5M"); what cannot be read stays as typed in attributes, noted.
@@ -523,15 +556,15 @@ BEGIN
     -- a repeat within the batch is the lead of the row it repeats
     UPDATE leadflow.lead_imports i
        SET lead_id = leadflow.survivor_of(f.org_id, f.lead_id)
-      FROM pg_temp.leadflow_import_repeats r
+      FROM pg_temp.leadflow_import_rows r
       JOIN leadflow.lead_imports f ON f.org_id OPERATOR(pg_catalog.=) process_import.org_id
                                   AND f.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
                                   AND f.row_number OPERATOR(pg_catalog.=) r.first_row
      WHERE i.org_id OPERATOR(pg_catalog.=) process_import.org_id
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id
        AND i.row_number OPERATOR(pg_catalog.=) r.row_number
-       AND i.unchanged AND i.lead_id IS NULL;
-    TRUNCATE pg_temp.leadflow_import_repeats;
+       AND r.first_row IS NOT NULL AND i.unchanged AND i.lead_id IS NULL;
+    TRUNCATE pg_temp.leadflow_import_rows;
 
     RETURN QUERY
     SELECT pg_catalog.count(*) FILTER (WHERE l.status <> 'merged' AND NOT i.unchanged)::integer,
