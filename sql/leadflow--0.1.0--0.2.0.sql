@@ -2103,6 +2103,7 @@ DECLARE
     ids bigint[];
     emails text[];
     phones text[];
+    words text[];
 BEGIN
     IF reason IS NULL OR pg_catalog.length(reason) NOT BETWEEN 1 AND 200 THEN
         RAISE EXCEPTION 'invalid erasure reason: must be 1 to 200 characters'
@@ -2129,6 +2130,11 @@ BEGIN
       FROM leadflow.leads x,
            LATERAL (VALUES (pg_catalog.lower(pg_catalog.btrim(x.email)), pg_catalog.regexp_replace(x.phone_e164, '[^0-9]', '', 'g')),
                            (x.email_normalized, pg_catalog.regexp_replace(x.phone, '[^0-9]', '', 'g'))) v(e, p)
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+
+    -- the words of their names and companies (leads.search_words)
+    SELECT pg_catalog.array_agg(DISTINCT w) INTO words
+      FROM leadflow.leads x, pg_catalog.unnest(x.search_words) w
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
 
     -- an account that only the person's conversion made (no other lead,
@@ -2168,6 +2174,19 @@ BEGIN
                                                  AND a.domain OPERATOR(pg_catalog.=) x.company_domain)
                                  THEN x.company_domain END
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    -- the org's words no other lead holds go too (lead search finds no
+    -- one by them; none stays in lead_words).  Under the org's words lock,
+    -- which every transaction that wrote words of the org holds (shared)
+    -- until commit: leads written meanwhile are seen by the next
+    -- statement, or write their words again after this commits.
+    IF words IS NOT NULL THEN
+        PERFORM pg_catalog.pg_advisory_xact_lock(1279677271, (l.org_id OPERATOR(pg_catalog.&) 2147483647)::integer);
+        DELETE FROM leadflow.lead_words w
+         WHERE w.org_id OPERATOR(pg_catalog.=) l.org_id AND w.word OPERATOR(pg_catalog.=) ANY (words)
+           AND NOT EXISTS (SELECT FROM leadflow.leads y
+                            WHERE y.org_id OPERATOR(pg_catalog.=) w.org_id
+                              AND y.search_words OPERATOR(pg_catalog.@>) ARRAY[w.word]);
+    END IF;
     UPDATE leadflow.lead_signals s SET properties = '{}'
      WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) ANY (ids);
     UPDATE leadflow.activities a SET subject = NULL, notes = NULL
@@ -2211,7 +2230,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
-    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, company name, job title, attributes, external id, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, contact rows, opportunity names, consent sources, an account only their conversion made, and every import row of the person, found by lead id, email or phone); keeps ids, status, dates, source, scores and opportunity facts, so reports keep counting them; the journey stays verifiable and records the reason by its SHA-256 only. Returns how many lead rows were erased.';
+    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, company name, job title, attributes, external id, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, the words of their names and company that no other lead of the org holds (lead_words), contact rows, opportunity names, consent sources, an account only their conversion made, and every import row of the person, found by lead id, email or phone); keeps ids, status, dates, source, scores and opportunity facts, so reports keep counting them; the journey stays verifiable and records the reason by its SHA-256 only. Returns how many lead rows were erased.';
 
 ------------------------------------------------------------------------------
 -- Issue 17 (continued): per-org free-mail domains and capture field names;
@@ -2956,129 +2975,6 @@ COMMENT ON COLUMN @extschema@.activities.due_event_at IS 'When run_maintenance s
 CREATE INDEX activities_open_tasks ON @extschema@.activities (org_id, due_at)
     WHERE kind = 'task' AND completed_at IS NULL;
 
-CREATE FUNCTION @extschema@.search_key(first_name text, last_name text, company text)
-RETURNS text
-AS 'MODULE_PATHNAME', 'leadflow_search_key'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.search_key(text, text, text) IS
-    'What lead search compares by trigram similarity: the non-null parts joined by a space, without accents (unaccent), in lower case; NULL when all are NULL. leads.search_text holds it for each lead.';
-
--- Stored, not an index expression: a trigram search of a common name
--- rechecks tens of thousands of candidate rows, and computing the key for
--- each (unaccent) made a search of an org of 1M leads 5-10 times slower
--- (bench/search_reports.sh).  One GIN trigram index over the one column
--- (names and company together) is the cheapest index that serves the
--- search (README "Performance" has its cost to a bulk load).
-ALTER TABLE @extschema@.leads ADD COLUMN search_text text
-    GENERATED ALWAYS AS (@extschema@.search_key(first_name, last_name, company)) STORED;
-COMMENT ON COLUMN @extschema@.leads.search_text IS 'First name, last name and company as lead search compares them (search_key: unaccented, lower case); kept by PostgreSQL.';
-CREATE INDEX leads_search ON @extschema@.leads USING gin (search_text gin_trgm_ops);
-
-CREATE FUNCTION @extschema@.search_leads(org_id bigint, query text, max integer DEFAULT 20,
-                                         include_merged boolean DEFAULT false)
-RETURNS TABLE (lead_id bigint, score real, matched text)
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    q text := pg_catalog.btrim(search_leads.query);
-    key text;
-    region text;
-    trgm name;
-BEGIN
-    IF search_leads.org_id IS NULL THEN
-        RAISE EXCEPTION 'org_id must not be null' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF search_leads.max IS NULL OR search_leads.max NOT BETWEEN 1 AND 1000 THEN
-        RAISE EXCEPTION 'max must be between 1 and 1000, not %', COALESCE(search_leads.max::text, 'null')
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    PERFORM leadflow.check_org_access(search_leads.org_id);
-    IF q IS NULL OR q OPERATOR(pg_catalog.=) '' THEN
-        RETURN;
-    END IF;
-
-    -- an email: the normalized form, exactly (the live lead holding it,
-    -- and on request its merged duplicates with that email)
-    IF pg_catalog.strpos(q, '@') OPERATOR(pg_catalog.>) 0 THEN
-        BEGIN
-            key := leadflow.normalize_email(q);
-        EXCEPTION WHEN invalid_parameter_value THEN
-            key := NULL;
-        END;
-        IF key IS NOT NULL THEN
-            RETURN QUERY
-            SELECT e.lead_id, 1::real, 'email'::text
-              FROM leadflow.lead_emails e
-             WHERE e.org_id OPERATOR(pg_catalog.=) search_leads.org_id
-               AND e.email_normalized OPERATOR(pg_catalog.=) key
-            UNION ALL
-            SELECT l.lead_id, 1::real, 'email'::text
-              FROM leadflow.lead_emails e
-              JOIN leadflow.leads l ON l.org_id OPERATOR(pg_catalog.=) e.org_id
-                                   AND l.merged_into OPERATOR(pg_catalog.=) e.lead_id
-             WHERE search_leads.include_merged
-               AND e.org_id OPERATOR(pg_catalog.=) search_leads.org_id
-               AND e.email_normalized OPERATOR(pg_catalog.=) key
-               AND l.email_normalized OPERATOR(pg_catalog.=) key
-             ORDER BY 1
-             LIMIT search_leads.max;
-            RETURN;
-        END IF;
-    END IF;
-
-    -- a phone number (digits and phone punctuation only), read with the
-    -- org's default region as the pipeline reads leads' phones
-    IF q OPERATOR(pg_catalog.~) '^\+?[0-9 ().\-/]+$'
-       AND pg_catalog.length(pg_catalog.regexp_replace(q, '[^0-9]', '', 'g')) OPERATOR(pg_catalog.>=) 5 THEN
-        SELECT COALESCE(o.settings OPERATOR(pg_catalog.->>) 'default_region', 'US') INTO region
-          FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) search_leads.org_id;
-        BEGIN
-            key := leadflow.normalize_phone(q, COALESCE(region, 'US'));
-        EXCEPTION WHEN invalid_parameter_value THEN
-            key := NULL;
-        END;
-        IF key IS NOT NULL THEN
-            RETURN QUERY
-            SELECT l.lead_id, 1::real, 'phone'::text
-              FROM leadflow.leads l
-             WHERE l.org_id OPERATOR(pg_catalog.=) search_leads.org_id
-               AND l.phone_e164 OPERATOR(pg_catalog.=) key
-               AND (search_leads.include_merged OR l.merged_into IS NULL)
-             ORDER BY l.merged_into NULLS FIRST, l.lead_id
-             LIMIT search_leads.max;
-            RETURN;
-        END IF;
-    END IF;
-
-    -- names and company by trigram word similarity (pg_trgm, in whatever
-    -- schema it was installed: its operator is named with that schema)
-    SELECT n.nspname INTO trgm
-      FROM pg_catalog.pg_extension x JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.extnamespace
-     WHERE x.extname OPERATOR(pg_catalog.=) 'pg_trgm';
-    key := leadflow.search_key(q, NULL, NULL);
-    -- which of name and company matched is worked out for the best rows only
-    RETURN QUERY EXECUTE pg_catalog.format(
-        'SELECT s.lead_id, s.score,
-                CASE WHEN COALESCE(%1$I.word_similarity($1, leadflow.search_key(s.first_name, s.last_name, NULL)), 0)
-                          OPERATOR(pg_catalog.>=)
-                          COALESCE(%1$I.word_similarity($1, leadflow.search_key(NULL, NULL, s.company)), 0)
-                     THEN %2$L ELSE %3$L END
-           FROM (SELECT l.lead_id, l.first_name, l.last_name, l.company,
-                        %1$I.word_similarity($1, l.search_text) AS score
-                   FROM leadflow.leads l
-                  WHERE l.search_text OPERATOR(%1$I.%%>) $1
-                    AND l.org_id OPERATOR(pg_catalog.=) $2
-                    AND ($3 OR l.merged_into IS NULL)
-                  ORDER BY 5 DESC, l.lead_id
-                  LIMIT $4) s
-          ORDER BY s.score DESC, s.lead_id', trgm, 'name', 'company')
-        USING key, search_leads.org_id, search_leads.include_merged, search_leads.max;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.search_leads(bigint, text, integer, boolean) IS
-    'Finds an org''s leads, best first, at most max (1..1000): an email in the query matches the normalized email exactly (case, +tag, Gmail dots do not matter), a phone number the E.164 phone read with the org''s default_region (format does not matter); any other text matches first name, last name and company by trigram word similarity (pg_trgm, threshold pg_trgm.word_similarity_threshold), case and accent insensitive. Score 1 for an exact match, else the similarity; matched is email, phone, name or company. Merged leads only with include_merged (by email: the merged duplicates of the lead that holds it).';
-
 -- Re-enrichment: what the pipeline does at insert (enrich.c), for the
 -- leads that were there before a vendor's profiles arrived
 CREATE FUNCTION @extschema@.enrich(org_id bigint, domain text DEFAULT NULL)
@@ -3225,3 +3121,235 @@ COMMENT ON COLUMN @extschema@.report_source_performance.won IS 'Of the leads, th
 COMMENT ON COLUMN @extschema@.report_source_performance.revenue IS 'Sum of the amounts of those won opportunities (0 without), all time.';
 COMMENT ON COLUMN @extschema@.report_source_performance.roi IS '(revenue of the matched leads - spend) / spend; NULL without spend rows or with spend 0.';
 COMMENT ON COLUMN @extschema@.report_source_performance.matched_leads IS 'Of the leads, those of a month (submitted_at, else created_at, UTC) with a spend row of the source: what the costs and ROI are computed over.';
+
+------------------------------------------------------------------------------
+-- Issue 20: search words.  Lead search compares words: each lead's distinct
+-- words (leads.search_words, GIN) and each org's distinct words
+-- (lead_words, trigram GIN), instead of a trigram index over every lead's
+-- names and company (cheaper to load, faster to search: README
+-- "Performance").  The section before this one no longer adds
+-- leads.search_text and its index: one rewrite of leads, not two.
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.search_key(first_name text, last_name text, company text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_search_key'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.search_key(text, text, text) IS
+    'The parts without accents (unaccent), in lower case, joined by a space; NULL when all are NULL. search_leads compares its query with the names and the company of the leads it returns this way, to tell a name match from a company match.';
+
+CREATE FUNCTION @extschema@.search_words(first_name text, last_name text, company text)
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'leadflow_search_words'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.search_words(text, text, text) IS
+    'The distinct words of the parts as lead search compares them: without accents (unaccent), in lower case, split at ASCII characters other than letters and digits, each cut to 47 bytes; NULL when there is none. leads.search_words holds them for each lead.';
+
+-- A lead's 3 or 4 words, not its ~22 trigrams, go into the leads' GIN
+-- index: the trigrams are indexed once per org and word, in lead_words,
+-- which a bulk load of names the org has seen before leaves alone (README
+-- "Performance" has both costs).
+ALTER TABLE @extschema@.leads ADD COLUMN search_words text[]
+    GENERATED ALWAYS AS (@extschema@.search_words(first_name, last_name, company)) STORED;
+COMMENT ON COLUMN @extschema@.leads.search_words IS 'The words of first name, last name and company as lead search compares them (search_words: unaccented, lower case); kept by PostgreSQL.';
+CREATE INDEX leads_search ON @extschema@.leads USING gin (search_words);
+
+-- Every org's distinct words, written by the pipeline at the end of each
+-- statement (search_words.c); erase_lead removes those no lead holds any
+-- more.
+CREATE TABLE @extschema@.lead_words (
+    org_id  bigint NOT NULL,
+    word    text NOT NULL,
+    PRIMARY KEY (org_id, word)
+);
+COMMENT ON TABLE @extschema@.lead_words IS 'Internal: each org''s distinct words of lead names and companies (leads.search_words), which lead search compares its query with by trigram similarity.';
+COMMENT ON COLUMN @extschema@.lead_words.word IS 'A word as search_words makes it (personal data: erase_lead removes it with the last lead that holds it).';
+CREATE INDEX lead_words_trgm ON @extschema@.lead_words USING gin (word gin_trgm_ops);
+SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_words', '');
+
+CREATE FUNCTION @extschema@.search_score(words text[], candidates text[], query_word integer[],
+                                         similarity real[], weights real[])
+RETURNS real
+AS 'MODULE_PATHNAME', 'leadflow_search_score'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.search_score(text[], text[], integer[], real[], real[]) IS
+    'A lead''s score for a query of cardinality(weights) words: the weighted mean over the query''s words of the best similarity of one of the lead''s words (words) among the candidates of that query word (candidates[i] is similar to query word query_word[i] by similarity[i]), 0 where none is. search_leads ranks by it.';
+
+CREATE FUNCTION @extschema@.search_leads(org_id bigint, query text, max integer DEFAULT 20,
+                                         include_merged boolean DEFAULT false)
+RETURNS TABLE (lead_id bigint, score real, matched text)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    q text := pg_catalog.btrim(search_leads.query);
+    key text;
+    region text;
+    trgm name;
+    qwords text[];
+    cand text[] := '{}';
+    cand_word integer[] := '{}';
+    cand_sim real[] := '{}';
+    weights real[] := '{}';
+    ws text[];
+    ss real[];
+    conds text := '';
+    i integer;
+BEGIN
+    IF search_leads.org_id IS NULL THEN
+        RAISE EXCEPTION 'org_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF search_leads.max IS NULL OR search_leads.max NOT BETWEEN 1 AND 1000 THEN
+        RAISE EXCEPTION 'max must be between 1 and 1000, not %', COALESCE(search_leads.max::text, 'null')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM leadflow.check_org_access(search_leads.org_id);
+    IF q IS NULL OR q OPERATOR(pg_catalog.=) '' THEN
+        RETURN;
+    END IF;
+
+    -- an email: the normalized form, exactly (the live lead holding it,
+    -- and on request its merged duplicates with that email)
+    IF pg_catalog.strpos(q, '@') OPERATOR(pg_catalog.>) 0 THEN
+        BEGIN
+            key := leadflow.normalize_email(q);
+        EXCEPTION WHEN invalid_parameter_value THEN
+            key := NULL;
+        END;
+        IF key IS NOT NULL THEN
+            RETURN QUERY
+            SELECT e.lead_id, 1::real, 'email'::text
+              FROM leadflow.lead_emails e
+             WHERE e.org_id OPERATOR(pg_catalog.=) search_leads.org_id
+               AND e.email_normalized OPERATOR(pg_catalog.=) key
+            UNION ALL
+            SELECT l.lead_id, 1::real, 'email'::text
+              FROM leadflow.lead_emails e
+              JOIN leadflow.leads l ON l.org_id OPERATOR(pg_catalog.=) e.org_id
+                                   AND l.merged_into OPERATOR(pg_catalog.=) e.lead_id
+             WHERE search_leads.include_merged
+               AND e.org_id OPERATOR(pg_catalog.=) search_leads.org_id
+               AND e.email_normalized OPERATOR(pg_catalog.=) key
+               AND l.email_normalized OPERATOR(pg_catalog.=) key
+             ORDER BY 1
+             LIMIT search_leads.max;
+            RETURN;
+        END IF;
+    END IF;
+
+    -- a phone number (digits and phone punctuation only), read with the
+    -- org's default region as the pipeline reads leads' phones
+    IF q OPERATOR(pg_catalog.~) '^\+?[0-9 ().\-/]+$'
+       AND pg_catalog.length(pg_catalog.regexp_replace(q, '[^0-9]', '', 'g')) OPERATOR(pg_catalog.>=) 5 THEN
+        SELECT COALESCE(o.settings OPERATOR(pg_catalog.->>) 'default_region', 'US') INTO region
+          FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) search_leads.org_id;
+        BEGIN
+            key := leadflow.normalize_phone(q, COALESCE(region, 'US'));
+        EXCEPTION WHEN invalid_parameter_value THEN
+            key := NULL;
+        END;
+        IF key IS NOT NULL THEN
+            RETURN QUERY
+            SELECT l.lead_id, 1::real, 'phone'::text
+              FROM leadflow.leads l
+             WHERE l.org_id OPERATOR(pg_catalog.=) search_leads.org_id
+               AND l.phone_e164 OPERATOR(pg_catalog.=) key
+               AND (search_leads.include_merged OR l.merged_into IS NULL)
+             ORDER BY l.merged_into NULLS FIRST, l.lead_id
+             LIMIT search_leads.max;
+            RETURN;
+        END IF;
+    END IF;
+
+    -- names and company: each word of the query is compared with the org's
+    -- distinct words by trigram word similarity (lead_words; pg_trgm, in
+    -- whatever schema it was installed: its operator is named with that
+    -- schema); a lead must hold a similar word for every query word that
+    -- has one, and is scored by the weighted mean similarity (weight: the
+    -- query word's length; 0 for a query word with no similar word)
+    qwords := leadflow.search_words(q, NULL, NULL);
+    IF qwords IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT n.nspname INTO trgm
+      FROM pg_catalog.pg_extension x JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.extnamespace
+     WHERE x.extname OPERATOR(pg_catalog.=) 'pg_trgm';
+    FOR i IN 1 .. pg_catalog.cardinality(qwords) LOOP
+        weights := weights OPERATOR(pg_catalog.||) pg_catalog.length(qwords[i])::real;
+        EXECUTE pg_catalog.format(
+            'SELECT pg_catalog.array_agg(w.word ORDER BY w.word),
+                    pg_catalog.array_agg(%1$I.word_similarity($2, w.word) ORDER BY w.word)
+               FROM leadflow.lead_words w
+              WHERE w.org_id OPERATOR(pg_catalog.=) $1 AND w.word OPERATOR(%1$I.%%>) $2', trgm)
+            INTO ws, ss USING search_leads.org_id, qwords[i];
+        CONTINUE WHEN ws IS NULL;
+        -- the slice of the candidates of this query word (an integer, not a value)
+        conds := conds OPERATOR(pg_catalog.||) pg_catalog.format(
+            ' AND l.search_words OPERATOR(pg_catalog.&&) $4[%s:%s]',
+            pg_catalog.cardinality(cand) OPERATOR(pg_catalog.+) 1,
+            pg_catalog.cardinality(cand) OPERATOR(pg_catalog.+) pg_catalog.cardinality(ws));
+        cand := cand OPERATOR(pg_catalog.||) ws;
+        cand_sim := cand_sim OPERATOR(pg_catalog.||) ss;
+        cand_word := cand_word OPERATOR(pg_catalog.||) pg_catalog.array_fill(i, ARRAY[pg_catalog.cardinality(ws)]);
+    END LOOP;
+    IF conds OPERATOR(pg_catalog.=) '' THEN
+        RETURN;
+    END IF;
+    key := leadflow.search_key(q, NULL, NULL);
+    -- which of name and company matched is worked out for the best rows only
+    RETURN QUERY EXECUTE pg_catalog.format(
+        'SELECT s.lead_id, s.score,
+                CASE WHEN COALESCE(%1$I.word_similarity($8, leadflow.search_key(s.first_name, s.last_name, NULL)), 0)
+                          OPERATOR(pg_catalog.>=)
+                          COALESCE(%1$I.word_similarity($8, leadflow.search_key(NULL, NULL, s.company)), 0)
+                     THEN %2$L ELSE %3$L END
+           FROM (SELECT l.lead_id, l.first_name, l.last_name, l.company,
+                        leadflow.search_score(l.search_words, $4, $5, $6, $7) AS score
+                   FROM leadflow.leads l
+                  WHERE l.org_id OPERATOR(pg_catalog.=) $1
+                    AND ($2 OR l.merged_into IS NULL) %4$s) s
+          WHERE s.score OPERATOR(pg_catalog.>=) pg_catalog.current_setting(%5$L)::real
+          ORDER BY s.score DESC, s.lead_id
+          LIMIT $3', trgm, 'name', 'company', conds, 'pg_trgm.word_similarity_threshold')
+        USING search_leads.org_id, search_leads.include_merged, search_leads.max,
+              cand, cand_word, cand_sim, weights, key;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.search_leads(bigint, text, integer, boolean) IS
+    'Finds an org''s leads, best first, at most max (1..1000): an email in the query matches the normalized email exactly (case, +tag, Gmail dots do not matter), a phone number the E.164 phone read with the org''s default_region (format does not matter); any other text is cut into words, each compared with the words of first name, last name and company by trigram word similarity (pg_trgm, threshold pg_trgm.word_similarity_threshold), case and accent insensitive; a lead holds a similar word for each query word that has one in the org, and its score (the mean similarity weighted by query word length) reaches the threshold. Score 1 for an exact match, else that mean; matched is email, phone, name or company. Merged leads only with include_merged (by email: the merged duplicates of the lead that holds it).';
+
+-- the words of the leads there are
+INSERT INTO @extschema@.lead_words (org_id, word)
+SELECT DISTINCT l.org_id, w FROM @extschema@.leads l, pg_catalog.unnest(l.search_words) w;
+
+-- written by leadflow alone, as the other internal tables
+-- (internal_tables()), also under session_replication_role = replica
+CREATE TRIGGER lead_words_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.lead_words
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
+ALTER TABLE @extschema@.lead_words ENABLE ALWAYS TRIGGER lead_words_leadflow_only;
+
+-- a database under tenant isolation keeps it: the new table gets the policy too
+SELECT @extschema@.enable_tenant_isolation()
+ WHERE EXISTS (SELECT FROM pg_catalog.pg_class c
+                WHERE c.relname OPERATOR(pg_catalog.=) 'leads' AND c.relrowsecurity
+                  AND c.relnamespace OPERATOR(pg_catalog.=) (SELECT e.extnamespace FROM pg_catalog.pg_extension e
+                                                               WHERE e.extname OPERATOR(pg_catalog.=) 'leadflow'));
+
+-- roles that read leads (grant_app_role) search them: they read lead_words
+DO $$
+DECLARE
+    r text;
+BEGIN
+    FOR r IN SELECT DISTINCT g.grantee::regrole::text
+               FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) g
+              WHERE c.oid OPERATOR(pg_catalog.=) 'leadflow.leads'::regclass
+                AND g.privilege_type OPERATOR(pg_catalog.=) 'SELECT'
+                AND g.grantee OPERATOR(pg_catalog.<>) c.relowner AND g.grantee OPERATOR(pg_catalog.<>) 0
+              ORDER BY 1 LOOP
+        EXECUTE pg_catalog.format('GRANT SELECT ON leadflow.lead_words TO %s', r);
+    END LOOP;
+END
+$$;
+
+-- erase_lead removes the words of the person no other lead holds: changed
+-- in its final form above (Issue 17), not copied again.

@@ -59,6 +59,7 @@ LeadflowResolveColumns(TupleDesc desc, Oid relid)
 #undef RESOLVE
 	leadflow_cols.data_issues = Max(SPI_fnumber(desc, "data_issues"), 0);
 	leadflow_cols.external_id = Max(SPI_fnumber(desc, "external_id"), 0);
+	leadflow_cols.search_words = Max(SPI_fnumber(desc, "search_words"), 0);
 	leadflow_cols.relid = relid;
 	leadflow_cols.natts = desc->natts;
 }

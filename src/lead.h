@@ -43,6 +43,7 @@ typedef struct LeadflowLeadColumns
 	/* columns added after 0.1.0: 0 until ALTER EXTENSION UPDATE adds them */
 	int			data_issues;
 	int			external_id;
+	int			search_words;
 } LeadflowLeadColumns;
 
 /* attribute numbers of the leads table, resolved by the trigger */

@@ -51,6 +51,7 @@
 #include "route_state.h"
 #include "rulecache.h"
 #include "score.h"
+#include "search_words.h"
 #include "spi.h"
 #include "tenant.h"
 #include "text.h"
@@ -471,6 +472,10 @@ leadflow_lead_pipeline(PG_FUNCTION_ARGS)
 	if (creation.open)
 		elog(ERROR, "leadflow: lead " INT64_FORMAT " left its created journey row unwritten",
 			 creation.lead_id);
+	/* the org's words learn the row's new ones at the statement's end */
+	if (row.result != NULL)
+		LeadflowSearchWordsNote(TRIGGER_FIRED_BY_INSERT(td->tg_event) ? NULL : td->tg_trigtuple,
+								row.result, RelationGetDescr(td->tg_relation));
 	return PointerGetDatum(row.result);
 }
 

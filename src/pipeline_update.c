@@ -37,6 +37,7 @@
 #include "route_state.h"
 #include "rulecache.h"
 #include "score.h"
+#include "search_words.h"
 #include "spi.h"
 #include "text.h"
 #include "validate.h"
@@ -460,6 +461,7 @@ LeadflowPipelineTouchSurvivor(Relation rel, LeadflowLead *lead, int64 survivor_i
 	LeadflowRequest request = *LeadflowCurrentRequest();
 	const char *source = LeadflowLeadText(lead, leadflow_cols.source);
 	HeapTuple	row;
+	HeapTuple	updated;
 	LeadflowLead old;
 	LeadflowLead filled;
 	Touch		touch;
@@ -490,7 +492,10 @@ LeadflowPipelineTouchSurvivor(Relation rel, LeadflowLead *lead, int64 survivor_i
 	touch.old = &old;
 	touch.lead = &filled;
 	LeadflowRunUnder(&request, touch_work, &touch);
-	LeadflowLeadUpdate(row, heap_form_tuple(filled.desc, filled.values, filled.nulls));
+	updated = heap_form_tuple(filled.desc, filled.values, filled.nulls);
+	LeadflowLeadUpdate(row, updated);
+	/* names the duplicate filled in: the org's words learn them */
+	LeadflowSearchWordsNote(row, updated, filled.desc);
 	PopActiveSnapshot();
 
 	LeadflowDedupMerged(lead, survivor_id, LeadflowLeadInt64(&old, leadflow_cols.owner_rep_id),

@@ -3,24 +3,50 @@
 ------------------------------------------------------------------------------
 
 -- pg_trgm and unaccent are required extensions (leadflow.control): the
--- trigram index below is part of leads, so they must exist before it.
+-- trigram index below is part of lead_words, so they must exist before it.
 CREATE FUNCTION @extschema@.search_key(first_name text, last_name text, company text)
 RETURNS text
 AS 'MODULE_PATHNAME', 'leadflow_search_key'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.search_key(text, text, text) IS
-    'What lead search compares by trigram similarity: the non-null parts joined by a space, without accents (unaccent), in lower case; NULL when all are NULL. leads.search_text holds it for each lead.';
+    'The parts without accents (unaccent), in lower case, joined by a space; NULL when all are NULL. search_leads compares its query with the names and the company of the leads it returns this way, to tell a name match from a company match.';
 
--- Stored, not an index expression: a trigram search of a common name
--- rechecks tens of thousands of candidate rows, and computing the key for
--- each (unaccent) made a search of an org of 1M leads 5-10 times slower
--- (bench/search_reports.sh).  One GIN trigram index over the one column
--- (names and company together) is the cheapest index that serves the
--- search (README "Performance" has its cost to a bulk load).
-ALTER TABLE @extschema@.leads ADD COLUMN search_text text
-    GENERATED ALWAYS AS (@extschema@.search_key(first_name, last_name, company)) STORED;
-COMMENT ON COLUMN @extschema@.leads.search_text IS 'First name, last name and company as lead search compares them (search_key: unaccented, lower case); kept by PostgreSQL.';
-CREATE INDEX leads_search ON @extschema@.leads USING gin (search_text gin_trgm_ops);
+CREATE FUNCTION @extschema@.search_words(first_name text, last_name text, company text)
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'leadflow_search_words'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.search_words(text, text, text) IS
+    'The distinct words of the parts as lead search compares them: without accents (unaccent), in lower case, split at ASCII characters other than letters and digits, each cut to 47 bytes; NULL when there is none. leads.search_words holds them for each lead.';
+
+-- A lead's 3 or 4 words, not its ~22 trigrams, go into the leads' GIN
+-- index: the trigrams are indexed once per org and word, in lead_words,
+-- which a bulk load of names the org has seen before leaves alone (README
+-- "Performance" has both costs).
+ALTER TABLE @extschema@.leads ADD COLUMN search_words text[]
+    GENERATED ALWAYS AS (@extschema@.search_words(first_name, last_name, company)) STORED;
+COMMENT ON COLUMN @extschema@.leads.search_words IS 'The words of first name, last name and company as lead search compares them (search_words: unaccented, lower case); kept by PostgreSQL.';
+CREATE INDEX leads_search ON @extschema@.leads USING gin (search_words);
+
+-- Every org's distinct words, written by the pipeline at the end of each
+-- statement (search_words.c); erase_lead removes those no lead holds any
+-- more.
+CREATE TABLE @extschema@.lead_words (
+    org_id  bigint NOT NULL,
+    word    text NOT NULL,
+    PRIMARY KEY (org_id, word)
+);
+COMMENT ON TABLE @extschema@.lead_words IS 'Internal: each org''s distinct words of lead names and companies (leads.search_words), which lead search compares its query with by trigram similarity.';
+COMMENT ON COLUMN @extschema@.lead_words.word IS 'A word as search_words makes it (personal data: erase_lead removes it with the last lead that holds it).';
+CREATE INDEX lead_words_trgm ON @extschema@.lead_words USING gin (word gin_trgm_ops);
+SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_words', '');
+
+CREATE FUNCTION @extschema@.search_score(words text[], candidates text[], query_word integer[],
+                                         similarity real[], weights real[])
+RETURNS real
+AS 'MODULE_PATHNAME', 'leadflow_search_score'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.search_score(text[], text[], integer[], real[], real[]) IS
+    'A lead''s score for a query of cardinality(weights) words: the weighted mean over the query''s words of the best similarity of one of the lead''s words (words) among the candidates of that query word (candidates[i] is similar to query word query_word[i] by similarity[i]), 0 where none is. search_leads ranks by it.';
 
 CREATE FUNCTION @extschema@.search_leads(org_id bigint, query text, max integer DEFAULT 20,
                                          include_merged boolean DEFAULT false)
@@ -33,6 +59,15 @@ DECLARE
     key text;
     region text;
     trgm name;
+    qwords text[];
+    cand text[] := '{}';
+    cand_word integer[] := '{}';
+    cand_sim real[] := '{}';
+    weights real[] := '{}';
+    ws text[];
+    ss real[];
+    conds text := '';
+    i integer;
 BEGIN
     IF search_leads.org_id IS NULL THEN
         RAISE EXCEPTION 'org_id must not be null' USING ERRCODE = 'null_value_not_allowed';
@@ -99,33 +134,62 @@ BEGIN
         END IF;
     END IF;
 
-    -- names and company by trigram word similarity (pg_trgm, in whatever
-    -- schema it was installed: its operator is named with that schema)
+    -- names and company: each word of the query is compared with the org's
+    -- distinct words by trigram word similarity (lead_words; pg_trgm, in
+    -- whatever schema it was installed: its operator is named with that
+    -- schema); a lead must hold a similar word for every query word that
+    -- has one, and is scored by the weighted mean similarity (weight: the
+    -- query word's length; 0 for a query word with no similar word)
+    qwords := leadflow.search_words(q, NULL, NULL);
+    IF qwords IS NULL THEN
+        RETURN;
+    END IF;
     SELECT n.nspname INTO trgm
       FROM pg_catalog.pg_extension x JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.extnamespace
      WHERE x.extname OPERATOR(pg_catalog.=) 'pg_trgm';
+    FOR i IN 1 .. pg_catalog.cardinality(qwords) LOOP
+        weights := weights OPERATOR(pg_catalog.||) pg_catalog.length(qwords[i])::real;
+        EXECUTE pg_catalog.format(
+            'SELECT pg_catalog.array_agg(w.word ORDER BY w.word),
+                    pg_catalog.array_agg(%1$I.word_similarity($2, w.word) ORDER BY w.word)
+               FROM leadflow.lead_words w
+              WHERE w.org_id OPERATOR(pg_catalog.=) $1 AND w.word OPERATOR(%1$I.%%>) $2', trgm)
+            INTO ws, ss USING search_leads.org_id, qwords[i];
+        CONTINUE WHEN ws IS NULL;
+        -- the slice of the candidates of this query word (an integer, not a value)
+        conds := conds OPERATOR(pg_catalog.||) pg_catalog.format(
+            ' AND l.search_words OPERATOR(pg_catalog.&&) $4[%s:%s]',
+            pg_catalog.cardinality(cand) OPERATOR(pg_catalog.+) 1,
+            pg_catalog.cardinality(cand) OPERATOR(pg_catalog.+) pg_catalog.cardinality(ws));
+        cand := cand OPERATOR(pg_catalog.||) ws;
+        cand_sim := cand_sim OPERATOR(pg_catalog.||) ss;
+        cand_word := cand_word OPERATOR(pg_catalog.||) pg_catalog.array_fill(i, ARRAY[pg_catalog.cardinality(ws)]);
+    END LOOP;
+    IF conds OPERATOR(pg_catalog.=) '' THEN
+        RETURN;
+    END IF;
     key := leadflow.search_key(q, NULL, NULL);
     -- which of name and company matched is worked out for the best rows only
     RETURN QUERY EXECUTE pg_catalog.format(
         'SELECT s.lead_id, s.score,
-                CASE WHEN COALESCE(%1$I.word_similarity($1, leadflow.search_key(s.first_name, s.last_name, NULL)), 0)
+                CASE WHEN COALESCE(%1$I.word_similarity($8, leadflow.search_key(s.first_name, s.last_name, NULL)), 0)
                           OPERATOR(pg_catalog.>=)
-                          COALESCE(%1$I.word_similarity($1, leadflow.search_key(NULL, NULL, s.company)), 0)
+                          COALESCE(%1$I.word_similarity($8, leadflow.search_key(NULL, NULL, s.company)), 0)
                      THEN %2$L ELSE %3$L END
            FROM (SELECT l.lead_id, l.first_name, l.last_name, l.company,
-                        %1$I.word_similarity($1, l.search_text) AS score
+                        leadflow.search_score(l.search_words, $4, $5, $6, $7) AS score
                    FROM leadflow.leads l
-                  WHERE l.search_text OPERATOR(%1$I.%%>) $1
-                    AND l.org_id OPERATOR(pg_catalog.=) $2
-                    AND ($3 OR l.merged_into IS NULL)
-                  ORDER BY 5 DESC, l.lead_id
-                  LIMIT $4) s
-          ORDER BY s.score DESC, s.lead_id', trgm, 'name', 'company')
-        USING key, search_leads.org_id, search_leads.include_merged, search_leads.max;
+                  WHERE l.org_id OPERATOR(pg_catalog.=) $1
+                    AND ($2 OR l.merged_into IS NULL) %4$s) s
+          WHERE s.score OPERATOR(pg_catalog.>=) pg_catalog.current_setting(%5$L)::real
+          ORDER BY s.score DESC, s.lead_id
+          LIMIT $3', trgm, 'name', 'company', conds, 'pg_trgm.word_similarity_threshold')
+        USING search_leads.org_id, search_leads.include_merged, search_leads.max,
+              cand, cand_word, cand_sim, weights, key;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.search_leads(bigint, text, integer, boolean) IS
-    'Finds an org''s leads, best first, at most max (1..1000): an email in the query matches the normalized email exactly (case, +tag, Gmail dots do not matter), a phone number the E.164 phone read with the org''s default_region (format does not matter); any other text matches first name, last name and company by trigram word similarity (pg_trgm, threshold pg_trgm.word_similarity_threshold), case and accent insensitive. Score 1 for an exact match, else the similarity; matched is email, phone, name or company. Merged leads only with include_merged (by email: the merged duplicates of the lead that holds it).';
+    'Finds an org''s leads, best first, at most max (1..1000): an email in the query matches the normalized email exactly (case, +tag, Gmail dots do not matter), a phone number the E.164 phone read with the org''s default_region (format does not matter); any other text is cut into words, each compared with the words of first name, last name and company by trigram word similarity (pg_trgm, threshold pg_trgm.word_similarity_threshold), case and accent insensitive; a lead holds a similar word for each query word that has one in the org, and its score (the mean similarity weighted by query word length) reaches the threshold. Score 1 for an exact match, else that mean; matched is email, phone, name or company. Merged leads only with include_merged (by email: the merged duplicates of the lead that holds it).';
 
 -- Re-enrichment: what the pipeline does at insert (enrich.c), for the
 -- leads that were there before a vendor's profiles arrived
