@@ -95,7 +95,8 @@ SELECT l.last_name, l.search_words, s.matched, l.merged_into IS NULL AS live
 
 -- the org's words follow the leads: a lead inserted in a subtransaction
 -- that rolls back leaves no word; a renamed lead is found by its new
--- name; an erased lead's words go unless another lead of the org holds
+-- name, its old one stays until pruned; an erased lead's words go unless
+-- another lead of the org holds
 -- them (Moreno: Maria Moreno), so no erased name stays in lead_words
 BEGIN;
 SAVEPOINT before_zeb;
@@ -104,9 +105,23 @@ ROLLBACK TO SAVEPOINT before_zeb;
 INSERT INTO leadflow.leads (org_id, first_name, last_name, email) VALUES (43, 'Quentinxq', 'Moreno', 'quentin@example.org');
 COMMIT;
 SELECT word FROM leadflow.lead_words WHERE org_id = 43 AND word IN ('zebulonxq', 'quentinxq', 'moreno') ORDER BY word;
-UPDATE leadflow.leads SET company = 'Vandelayxq Industries' WHERE org_id = 43 AND email = 'quentin@example.org';
+UPDATE leadflow.leads SET company = 'Vandelayxq Industries', first_name = 'Quintusxq'
+ WHERE org_id = 43 AND email = 'quentin@example.org';
 SELECT s.matched, l.first_name FROM leadflow.search_leads(43, 'vandelayxq') s JOIN leadflow.leads l ON l.lead_id = s.lead_id;
+-- the first name it had stays until pruned (the org's words no lead holds)
+SELECT word FROM leadflow.lead_words WHERE org_id = 43 AND word IN ('quentinxq', 'quintusxq') ORDER BY word;
+SELECT leadflow.prune_search_words(43) AS pruned;
+SELECT word FROM leadflow.lead_words WHERE org_id = 43 AND word IN ('quentinxq', 'quintusxq') ORDER BY word;
 SELECT leadflow.erase_lead((SELECT lead_id FROM leadflow.leads WHERE org_id = 43 AND email = 'quentin@example.org'), 'REQ-43');
-SELECT word FROM leadflow.lead_words WHERE org_id = 43 AND word IN ('quentinxq', 'vandelayxq', 'industries', 'moreno') ORDER BY word;
-SELECT count(*) AS found_after_erasure FROM leadflow.search_leads(43, 'quentinxq');
+SELECT word FROM leadflow.lead_words WHERE org_id = 43 AND word IN ('quintusxq', 'vandelayxq', 'industries', 'moreno') ORDER BY word;
+SELECT count(*) AS found_after_erasure FROM leadflow.search_leads(43, 'quintusxq');
 SELECT count(*) AS found_after_erasure FROM leadflow.search_leads(43, 'vandelayxq');
+
+-- one query word: the leads come by the similarity of the best word they
+-- hold, tier by tier, each tier in lead_id order, max across the tiers
+INSERT INTO leadflow.orgs (org_id, name) VALUES (45, 'Tier Org');
+INSERT INTO leadflow.leads (org_id, first_name, last_name, email) VALUES
+  (45, 'Ida', 'Schulze', 'ida@tiers.example'), (45, 'Ola', 'Schultz', 'ola@tiers.example'),
+  (45, 'Uwe', 'Schulz', 'uwe@tiers.example'), (45, 'Eva', 'Schulz', 'eva@tiers.example');
+SELECT l.first_name, s.score FROM leadflow.search_leads(45, 'schulz') WITH ORDINALITY s JOIN leadflow.leads l ON l.lead_id = s.lead_id ORDER BY s.ordinality;
+SELECT l.first_name, s.score FROM leadflow.search_leads(45, 'schulz', 3) WITH ORDINALITY s JOIN leadflow.leads l ON l.lead_id = s.lead_id ORDER BY s.ordinality;

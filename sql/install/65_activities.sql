@@ -420,17 +420,9 @@ BEGIN
                                  THEN x.company_domain END
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
     -- the org's words no other lead holds go too (lead search finds no
-    -- one by them; none stays in lead_words).  Under the org's words lock,
-    -- which every transaction that wrote words of the org holds (shared)
-    -- until commit: leads written meanwhile are seen by the next
-    -- statement, or write their words again after this commits.
+    -- one by them; none stays in lead_words)
     IF words IS NOT NULL THEN
-        PERFORM pg_catalog.pg_advisory_xact_lock(1279677271, (l.org_id OPERATOR(pg_catalog.&) 2147483647)::integer);
-        DELETE FROM leadflow.lead_words w
-         WHERE w.org_id OPERATOR(pg_catalog.=) l.org_id AND w.word OPERATOR(pg_catalog.=) ANY (words)
-           AND NOT EXISTS (SELECT FROM leadflow.leads y
-                            WHERE y.org_id OPERATOR(pg_catalog.=) w.org_id
-                              AND y.search_words OPERATOR(pg_catalog.@>) ARRAY[w.word]);
+        PERFORM leadflow.prune_search_words(l.org_id, words);
     END IF;
     UPDATE leadflow.lead_signals s SET properties = '{}'
      WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) ANY (ids);

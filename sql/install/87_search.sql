@@ -40,6 +40,39 @@ COMMENT ON COLUMN @extschema@.lead_words.word IS 'A word as search_words makes i
 CREATE INDEX lead_words_trgm ON @extschema@.lead_words USING gin (word gin_trgm_ops);
 SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_words', '');
 
+-- The org's words no lead holds any more: after an erasure (erase_lead),
+-- or names changed by UPDATE, which leave their old words behind.
+CREATE FUNCTION @extschema@.prune_search_words(org_id bigint, words text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    IF prune_search_words.org_id IS NULL THEN
+        RAISE EXCEPTION 'org_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM leadflow.check_org_access(prune_search_words.org_id);
+    -- the org's words lock, which every transaction that wrote words of the
+    -- org holds (shared) until commit: the next statement sees the leads
+    -- they wrote, and those written later write their words again
+    PERFORM pg_catalog.pg_advisory_xact_lock(1279677271,
+                                             (prune_search_words.org_id OPERATOR(pg_catalog.&) 2147483647)::integer);
+    DELETE FROM leadflow.lead_words w
+     WHERE w.org_id OPERATOR(pg_catalog.=) prune_search_words.org_id
+       AND (prune_search_words.words IS NULL OR w.word OPERATOR(pg_catalog.=) ANY (prune_search_words.words))
+       AND NOT EXISTS (SELECT FROM leadflow.leads y
+                        WHERE y.org_id OPERATOR(pg_catalog.=) w.org_id
+                          AND y.search_words OPERATOR(pg_catalog.@>) ARRAY[w.word]);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.prune_search_words(bigint, text[]) IS
+    'Removes the org''s words (of the given words, or all) that no lead of the org holds from lead_words, under the org''s words lock; returns how many. erase_lead calls it for the erased person''s words; run it for all after names were changed, whose old words stay otherwise.';
+REVOKE EXECUTE ON FUNCTION @extschema@.prune_search_words(bigint, text[]) FROM PUBLIC;
+
 CREATE FUNCTION @extschema@.search_score(words text[], candidates text[], query_word integer[],
                                          similarity real[], weights real[])
 RETURNS real
@@ -67,6 +100,16 @@ DECLARE
     ws text[];
     ss real[];
     conds text := '';
+    top text[] := '{}';
+    top_conds text := '';
+    top_score real := 0;
+    top_score_i real;
+    tw text[];
+    matched text;
+    tier record;
+    done text[] := '{}';
+    nfound integer := 0;
+    got integer;
     i integer;
 BEGIN
     IF search_leads.org_id IS NULL THEN
@@ -164,28 +207,95 @@ BEGIN
         cand := cand OPERATOR(pg_catalog.||) ws;
         cand_sim := cand_sim OPERATOR(pg_catalog.||) ss;
         cand_word := cand_word OPERATOR(pg_catalog.||) pg_catalog.array_fill(i, ARRAY[pg_catalog.cardinality(ws)]);
+        -- and its most similar words (the best a lead can hold)
+        SELECT pg_catalog.max(x), pg_catalog.array_agg(ws[k] ORDER BY k) FILTER (WHERE ss[k] OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(y) FROM pg_catalog.unnest(ss) y))
+          INTO top_score_i, tw
+          FROM pg_catalog.generate_subscripts(ss, 1) k, LATERAL (SELECT ss[k] AS x) z;
+        top_conds := top_conds OPERATOR(pg_catalog.||) pg_catalog.format(
+            ' AND l.search_words OPERATOR(pg_catalog.&&) $5[%s:%s]',
+            pg_catalog.cardinality(top) OPERATOR(pg_catalog.+) 1,
+            pg_catalog.cardinality(top) OPERATOR(pg_catalog.+) pg_catalog.cardinality(tw));
+        top := top OPERATOR(pg_catalog.||) tw;
+        top_score := top_score OPERATOR(pg_catalog.+) weights[i] OPERATOR(pg_catalog.*) top_score_i;
     END LOOP;
-    IF conds OPERATOR(pg_catalog.=) '' THEN
+    top_score := top_score OPERATOR(pg_catalog./) (SELECT pg_catalog.sum(x) FROM pg_catalog.unnest(weights) x);
+    IF conds OPERATOR(pg_catalog.=) ''
+       OR top_score OPERATOR(pg_catalog.<) pg_catalog.current_setting('pg_trgm.word_similarity_threshold')::real THEN
         RETURN;
     END IF;
     key := leadflow.search_key(q, NULL, NULL);
-    -- which of name and company matched is worked out for the best rows only
+    -- which of name and company matched is worked out for the rows
+    -- returned only
+    matched := pg_catalog.format(
+        'CASE WHEN COALESCE(%1$I.word_similarity($1, leadflow.search_key(s.first_name, s.last_name, NULL)), 0)
+                   OPERATOR(pg_catalog.>=)
+                   COALESCE(%1$I.word_similarity($1, leadflow.search_key(NULL, NULL, s.company)), 0)
+              THEN %2$L ELSE %3$L END', trgm, 'name', 'company');
+
+    -- the best first: the leads holding a most similar word for each query
+    -- word (all of the highest score), in lead_id order, so that a common
+    -- name is read in that order until max are found, not all of it
     RETURN QUERY EXECUTE pg_catalog.format(
-        'SELECT s.lead_id, s.score,
-                CASE WHEN COALESCE(%1$I.word_similarity($8, leadflow.search_key(s.first_name, s.last_name, NULL)), 0)
-                          OPERATOR(pg_catalog.>=)
-                          COALESCE(%1$I.word_similarity($8, leadflow.search_key(NULL, NULL, s.company)), 0)
-                     THEN %2$L ELSE %3$L END
+        'SELECT s.lead_id, $4, %s
+           FROM (SELECT l.lead_id, l.first_name, l.last_name, l.company
+                   FROM leadflow.leads l
+                  WHERE l.org_id OPERATOR(pg_catalog.=) $2
+                    AND ($3 OR l.merged_into IS NULL) %s
+                  ORDER BY l.lead_id
+                  LIMIT $6) s
+          ORDER BY s.lead_id', matched, top_conds)
+        USING key, search_leads.org_id, search_leads.include_merged, top_score, top, search_leads.max;
+    GET DIAGNOSTICS nfound = ROW_COUNT;
+    IF nfound OPERATOR(pg_catalog.>=) search_leads.max THEN
+        RETURN;
+    END IF;
+
+    IF pg_catalog.cardinality(qwords) OPERATOR(pg_catalog.=) 1 THEN
+        -- one word: a lead's score is that of the most similar word it
+        -- holds, so the others come tier by tier (the words of one
+        -- similarity, best first), each tier in lead_id order
+        done := top;
+        FOR tier IN
+            SELECT c.sim, pg_catalog.array_agg(c.word) AS words
+              FROM ROWS FROM (pg_catalog.unnest(cand), pg_catalog.unnest(cand_sim)) c(word, sim)
+             WHERE NOT c.word OPERATOR(pg_catalog.=) ANY (top)
+             GROUP BY c.sim ORDER BY c.sim DESC
+        LOOP
+            RETURN QUERY EXECUTE pg_catalog.format(
+                'SELECT s.lead_id, $6, %s
+                   FROM (SELECT l.lead_id, l.first_name, l.last_name, l.company
+                           FROM leadflow.leads l
+                          WHERE l.org_id OPERATOR(pg_catalog.=) $2
+                            AND ($3 OR l.merged_into IS NULL)
+                            AND l.search_words OPERATOR(pg_catalog.&&) $4
+                            AND NOT l.search_words OPERATOR(pg_catalog.&&) $5
+                          ORDER BY l.lead_id
+                          LIMIT $7) s
+                  ORDER BY s.lead_id', matched)
+                USING key, search_leads.org_id, search_leads.include_merged, tier.words, done, tier.sim,
+                      search_leads.max OPERATOR(pg_catalog.-) nfound;
+            GET DIAGNOSTICS got = ROW_COUNT;
+            nfound := nfound OPERATOR(pg_catalog.+) got;
+            EXIT WHEN nfound OPERATOR(pg_catalog.>=) search_leads.max;
+            done := done OPERATOR(pg_catalog.||) tier.words;
+        END LOOP;
+        RETURN;
+    END IF;
+
+    -- several words: the other leads holding a candidate of each, scored
+    RETURN QUERY EXECUTE pg_catalog.format(
+        'SELECT s.lead_id, s.score, %s
            FROM (SELECT l.lead_id, l.first_name, l.last_name, l.company,
                         leadflow.search_score(l.search_words, $4, $5, $6, $7) AS score
                    FROM leadflow.leads l
-                  WHERE l.org_id OPERATOR(pg_catalog.=) $1
-                    AND ($2 OR l.merged_into IS NULL) %4$s) s
-          WHERE s.score OPERATOR(pg_catalog.>=) pg_catalog.current_setting(%5$L)::real
+                  WHERE l.org_id OPERATOR(pg_catalog.=) $2
+                    AND ($3 OR l.merged_into IS NULL) %s
+                    AND NOT (true %s)) s
+          WHERE s.score OPERATOR(pg_catalog.>=) pg_catalog.current_setting(%L)::real
           ORDER BY s.score DESC, s.lead_id
-          LIMIT $3', trgm, 'name', 'company', conds, 'pg_trgm.word_similarity_threshold')
-        USING search_leads.org_id, search_leads.include_merged, search_leads.max,
-              cand, cand_word, cand_sim, weights, key;
+          LIMIT $8', matched, conds, pg_catalog.replace(top_conds, '$5[', '$9['), 'pg_trgm.word_similarity_threshold')
+        USING key, search_leads.org_id, search_leads.include_merged,
+              cand, cand_word, cand_sim, weights, search_leads.max OPERATOR(pg_catalog.-) nfound, top;
 END
 $$;
 COMMENT ON FUNCTION @extschema@.search_leads(bigint, text, integer, boolean) IS
