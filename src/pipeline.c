@@ -316,6 +316,14 @@ LeadflowPipelineRefuseNullKeys(const LeadflowLead *lead)
 					 errdetail("Every lead needs an org_id, a lead_id and a status.")));
 }
 
+/* the row an insert stores: with its search words */
+static HeapTuple
+lead_row(TriggerData *td, LeadflowLead *lead)
+{
+	LeadflowSearchWordsSet(lead, NULL);
+	return heap_modify_tuple(td->tg_trigtuple, lead->desc, lead->values, lead->nulls, lead->replace);
+}
+
 /* BEFORE INSERT: the pipeline. */
 static HeapTuple
 lead_insert(TriggerData *td)
@@ -366,8 +374,7 @@ lead_insert(TriggerData *td)
 		{
 			LeadflowPipelineTouchSurvivor(td->tg_relation, &lead, survivor, "same email");
 			LeadflowJourneyCreationEnd(LeadflowCurrentRequest()->creation);
-			return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values,
-									 lead.nulls, lead.replace);
+			return lead_row(td, &lead);
 		}
 	}
 	/* then the phone, when one of the two has no usable email */
@@ -381,8 +388,7 @@ lead_insert(TriggerData *td)
 				LeadflowDedupReleaseEmail(&lead, email_normalized);
 			LeadflowPipelineTouchSurvivor(td->tg_relation, &lead, survivor, "same phone");
 			LeadflowJourneyCreationEnd(LeadflowCurrentRequest()->creation);
-			return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values,
-									 lead.nulls, lead.replace);
+			return lead_row(td, &lead);
 		}
 	}
 
@@ -402,7 +408,7 @@ lead_insert(TriggerData *td)
 	LeadflowFailpoint("route");
 	LeadflowScoreNotify(&lead, crossed);
 
-	return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values, lead.nulls, lead.replace);
+	return lead_row(td, &lead);
 }
 
 typedef struct PipelineRow
@@ -472,10 +478,6 @@ leadflow_lead_pipeline(PG_FUNCTION_ARGS)
 	if (creation.open)
 		elog(ERROR, "leadflow: lead " INT64_FORMAT " left its created journey row unwritten",
 			 creation.lead_id);
-	/* the org's words learn the row's new ones at the statement's end */
-	if (row.result != NULL)
-		LeadflowSearchWordsNote(TRIGGER_FIRED_BY_INSERT(td->tg_event) ? NULL : td->tg_trigtuple,
-								row.result, RelationGetDescr(td->tg_relation));
 	return PointerGetDatum(row.result);
 }
 

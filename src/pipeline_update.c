@@ -384,6 +384,7 @@ LeadflowPipelineUpdate(TriggerData *td)
 	LeadflowLeadFromTuple(&old, RelationGetDescr(td->tg_relation), td->tg_trigtuple);
 	LeadflowLeadFromTuple(&lead, RelationGetDescr(td->tg_relation), td->tg_newtuple);
 	update_row(&old, &lead);
+	LeadflowSearchWordsSet(&lead, &old);
 	return heap_modify_tuple(td->tg_newtuple, lead.desc, lead.values, lead.nulls, lead.replace);
 }
 
@@ -461,7 +462,6 @@ LeadflowPipelineTouchSurvivor(Relation rel, LeadflowLead *lead, int64 survivor_i
 	LeadflowRequest request = *LeadflowCurrentRequest();
 	const char *source = LeadflowLeadText(lead, leadflow_cols.source);
 	HeapTuple	row;
-	HeapTuple	updated;
 	LeadflowLead old;
 	LeadflowLead filled;
 	Touch		touch;
@@ -492,10 +492,9 @@ LeadflowPipelineTouchSurvivor(Relation rel, LeadflowLead *lead, int64 survivor_i
 	touch.old = &old;
 	touch.lead = &filled;
 	LeadflowRunUnder(&request, touch_work, &touch);
-	updated = heap_form_tuple(filled.desc, filled.values, filled.nulls);
-	LeadflowLeadUpdate(row, updated);
-	/* names the duplicate filled in: the org's words learn them */
-	LeadflowSearchWordsNote(row, updated, filled.desc);
+	/* names the duplicate filled in: the survivor's words and the org's */
+	LeadflowSearchWordsSet(&filled, &old);
+	LeadflowLeadUpdate(row, heap_form_tuple(filled.desc, filled.values, filled.nulls));
 	PopActiveSnapshot();
 
 	LeadflowDedupMerged(lead, survivor_id, LeadflowLeadInt64(&old, leadflow_cols.owner_rep_id),

@@ -5,20 +5,18 @@
  *	  87_search.sql), over the words of search_words.c:
  *
  *	  - search_words(first_name, last_name, company): a lead's distinct
- *		words, folded (unaccented, lower case), stored for each lead in the
- *		generated column leads.search_words (GIN) and used to cut a query
- *		into words;
+ *		words, folded (unaccented, lower case), as the pipeline keeps them in
+ *		leads.search_words (GIN), and a query's words;
  *	  - search_key(first_name, last_name, company): the parts folded and
  *		joined by a space, which search_leads compares its query with to
  *		tell a name from a company match in the rows it returns;
  *	  - search_score(...): a lead's score for a query, from the words it
  *		holds and the similarities of the org's words to the query's.
  *
- *	  In C: search_words runs for every inserted or updated lead, and
- *	  search_score for every candidate lead of a search.  IMMUTABLE as
- *	  unaccent's two-argument form is taken to be (the usual practice):
- *	  after a change of the unaccent rules, UPDATE leadflow.leads SET
- *	  first_name = first_name recomputes the column.
+ *	  In C: search_score runs for every candidate lead of a search.
+ *	  IMMUTABLE as unaccent's two-argument form is taken to be (the usual
+ *	  practice): after a change of the unaccent rules, UPDATE
+ *	  leadflow.leads SET search_words = NULL recomputes the column.
  *
  *-------------------------------------------------------------------------
  */

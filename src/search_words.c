@@ -7,8 +7,9 @@
  *	  extension's dictionary and lower case make them, then cut into words
  *	  at ASCII characters other than letters and digits (bytes of other
  *	  characters belong to words).  Each lead keeps its distinct words in
- *	  the generated column leads.search_words (a GIN index over 3 or 4 words
- *	  instead of some 22 trigrams); leadflow.lead_words keeps each org's
+ *	  leads.search_words, set by the leads trigger (a GIN index over 3 or 4
+ *	  words instead of some 22 trigrams; not a stored generated column,
+ *	  whose upkeep copies every value of the row); leadflow.lead_words keeps each org's
  *	  distinct words once, with a trigram index, so that a search compares
  *	  its words with a few thousand words, not with a million leads.
  *
@@ -281,57 +282,66 @@ LeadflowSearchWords(text *const *parts, int nparts, char ***words)
 }
 
 /*
- * LeadflowSearchWordsNote
- *		The leads trigger (pipeline.c) and the pipeline's own update of a
- *		survivor: tuple is the lead row as it will be stored; its words go
- *		to the org's words at the statement's end when they are new (old
- *		NULL: an insert) or its names or company changed.  Nothing on a
- *		schema without leads.search_words (0.1.0, or search words dropped).
+ * LeadflowSearchWordsSet
+ *		The leads trigger (pipeline.c, pipeline_update.c), for the row it is
+ *		about to store: sets leads.search_words from the row's names and
+ *		company and notes the words for the org's words (written at the
+ *		statement's end), when they are new (old NULL: an insert) or the
+ *		names or company changed.  An UPDATE that writes the column gets it
+ *		computed again (SET search_words = NULL after a change of unaccent's
+ *		rules); it cannot set its own.  Nothing on a schema without the column
+ *		(0.1.0, or the column dropped).  The array is in the current
+ *		memory context.
  */
 void
-LeadflowSearchWordsNote(HeapTuple old, HeapTuple tuple, TupleDesc desc)
+LeadflowSearchWordsSet(LeadflowLead *lead, const LeadflowLead *old)
 {
 	const int	cols[3] = {leadflow_cols.first_name, leadflow_cols.last_name, leadflow_cols.company};
+	int			col = leadflow_cols.search_words;
 	text	   *parts[3];
 	bool		changed = (old == NULL);
-	bool		isnull;
-	int64		org_id;
 	char	  **words;
+	Datum	   *elems;
 	int			n;
 	int			i;
 
-	if (leadflow_cols.search_words == 0)
+	if (col == 0)
 		return;
 	for (i = 0; i < 3; i++)
 	{
-		Datum		v = heap_getattr(tuple, cols[i], desc, &isnull);
+		int			c = cols[i] - 1;
 
-		parts[i] = isnull ? NULL : DatumGetTextPP(v);
+		parts[i] = lead->nulls[c] ? NULL : DatumGetTextPP(lead->values[c]);
 		if (old != NULL && !changed)
-		{
-			bool		oldnull;
-			Datum		ov = heap_getattr(old, cols[i], desc, &oldnull);
-
-			changed = isnull != oldnull || (!isnull && !datumIsEqual(v, ov, false, -1));
-		}
+			changed = lead->nulls[c] != old->nulls[c] ||
+				(!lead->nulls[c] && !datumIsEqual(lead->values[c], old->values[c], false, -1));
 	}
-	if (!changed)
+	/* the same names: the words stay, unless the writer changed them */
+	if (!changed &&
+		lead->nulls[col - 1] == old->nulls[col - 1] &&
+		(lead->nulls[col - 1] || datumIsEqual(lead->values[col - 1], old->values[col - 1], false, -1)))
 		return;
-	org_id = DatumGetInt64(heap_getattr(tuple, leadflow_cols.org_id, desc, &isnull));
 	n = LeadflowSearchWords(parts, 3, &words);
 	if (n == 0)
+	{
+		LeadflowLeadSet(lead, col, (Datum) 0, true);
 		return;
+	}
+	elems = palloc(n * sizeof(Datum));
 	TxbufRegister(&words_client);
 	for (i = 0; i < n; i++)
 	{
 		WordKey		key;
 		bool		found;
 
+		elems[i] = CStringGetTextDatum(words[i]);
 		memset(&key, 0, sizeof(key));
-		key.org_id = org_id;
+		key.org_id = lead->org_id;
 		strlcpy(key.word, words[i], sizeof(key.word));
 		TxbufEnter(&pending, &key, &found);
 	}
+	LeadflowLeadSet(lead, col, PointerGetDatum(construct_array(elems, n, TEXTOID, -1, false, TYPALIGN_INT)),
+					false);
 }
 
 static int

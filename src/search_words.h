@@ -13,9 +13,9 @@
 
 #include "postgres.h"
 
-#include "access/htup.h"
-#include "access/tupdesc.h"
 #include "lib/stringinfo.h"
+
+#include "lead.h"
 
 /* longest word kept, in bytes (a longer one is cut at a character) */
 #define LEADFLOW_SEARCH_WORD_MAX 47
@@ -25,7 +25,7 @@
 
 extern void LeadflowSearchFold(StringInfo out, const char *raw, int len);
 extern int	LeadflowSearchWords(text *const *parts, int nparts, char ***words);
-extern void LeadflowSearchWordsNote(HeapTuple old, HeapTuple tuple, TupleDesc desc);
+extern void LeadflowSearchWordsSet(LeadflowLead *lead, const LeadflowLead *old);
 extern void LeadflowSearchWordsFlush(void);
 
 #endif							/* LEADFLOW_SEARCH_WORDS_H */

@@ -16,15 +16,16 @@ RETURNS text[]
 AS 'MODULE_PATHNAME', 'leadflow_search_words'
 LANGUAGE C IMMUTABLE PARALLEL SAFE;
 COMMENT ON FUNCTION @extschema@.search_words(text, text, text) IS
-    'The distinct words of the parts as lead search compares them: without accents (unaccent), in lower case, split at ASCII characters other than letters and digits, each cut to 47 bytes; NULL when there is none. leads.search_words holds them for each lead.';
+    'The distinct words of the parts as lead search compares them: without accents (unaccent), in lower case, split at ASCII characters other than letters and digits, each cut to 47 bytes; NULL when there is none. The pipeline keeps leads.search_words so for each lead.';
 
 -- A lead's 3 or 4 words, not its ~22 trigrams, go into the leads' GIN
 -- index: the trigrams are indexed once per org and word, in lead_words,
 -- which a bulk load of names the org has seen before leaves alone (README
--- "Performance" has both costs).
-ALTER TABLE @extschema@.leads ADD COLUMN search_words text[]
-    GENERATED ALWAYS AS (@extschema@.search_words(first_name, last_name, company)) STORED;
-COMMENT ON COLUMN @extschema@.leads.search_words IS 'The words of first name, last name and company as lead search compares them (search_words: unaccented, lower case); kept by PostgreSQL.';
+-- "Performance" has both costs).  Set by the leads trigger
+-- (search_words.c), not a stored generated column, whose upkeep copies
+-- every value of the row on every insert and update.
+ALTER TABLE @extschema@.leads ADD COLUMN search_words text[];
+COMMENT ON COLUMN @extschema@.leads.search_words IS 'The words of first name, last name and company as lead search compares them (search_words(): unaccented, lower case); set by the pipeline, whatever is written.';
 CREATE INDEX leads_search ON @extschema@.leads USING gin (search_words);
 
 -- Every org's distinct words, written by the pipeline at the end of each
