@@ -9,7 +9,7 @@ MODULE_big = leadflow
 OBJS = \
 	src/text.o src/email.o src/names.o src/phone.o src/numbers.o src/country.o src/source.o src/predicate.o src/predicate_field.o src/predicate_eval.o src/business_hours.o src/decay.o src/journey_hash.o \
 	src/leadflow.o src/tenant.o src/spi.o src/shard.o src/request.o src/lead.o src/notify.o src/txbuf.o \
-	src/rulecache.o src/rulecache_models.o src/rulecache_routing.o src/journey.o src/journey_head.o src/journey_event.o src/route_state.o \
+	src/rulecache.o src/rulecache_models.o src/rulecache_routing.o src/journey.o src/journey_head.o src/journey_event.o src/route_state.o src/search_words.o \
 	src/validate.o src/dedup.o src/dedup_touch.o src/enrich.o src/score.o src/predict.o src/route.o \
 	src/workflow.o src/nurture.o src/account.o \
 	src/pipeline.o src/pipeline_update.o \

@@ -7,6 +7,10 @@
 #
 #   make profile                       # PROFILE_N=10000 PROFILE_EXIST=10000
 #   make profile PROFILE_N=30000 PROFILE_EXIST=20000
+#   make profile PROFILE_SETUP='ALTER TABLE leadflow.leads DROP COLUMN search_words'
+#                                      # SQL run before any lead is loaded: the
+#                                      # same build without an object (the
+#                                      # share of a lead the lead search costs)
 #
 # Runs inside the throwaway cluster of `make profile` (PG* variables point
 # at it, as a superuser, the module from a private install): sets the
@@ -160,6 +164,7 @@ run postgres "CREATE DATABASE $DB"
 run $DB "ALTER DATABASE $DB SET jit = off"
 run $DB 'CREATE EXTENSION leadflow CASCADE'
 psql -X -q -v ON_ERROR_STOP=1 -d $DB -f bench/setup.sql >/dev/null
+[ -z "${PROFILE_SETUP:-}" ] || { note "set-up: $PROFILE_SETUP"; run $DB "$PROFILE_SETUP"; }
 run $DB "SELECT bench.setup_org(1, 4, 100, 500, 40)"
 run $DB "CREATE UNLOGGED TABLE bench.src AS SELECT * FROM bench.gen_leads(1, $((EXIST + N)))"
 run $DB "ALTER TABLE bench.src ADD PRIMARY KEY (i)"
@@ -199,6 +204,7 @@ annotate "$out"
 
 {
 	echo "leadflow profile: $(git rev-parse --short HEAD 2>/dev/null || echo '?')$(git diff --quiet HEAD -- src sql 2>/dev/null || echo ' with uncommitted changes'), leadflow $version from $module, PostgreSQL $(pg_config --version | cut -d' ' -f2)"
+	[ -z "${PROFILE_SETUP:-}" ] || echo "set-up before the load: $PROFILE_SETUP"
 	echo "one INSERT ... SELECT of $N leads into an org of $EXIST (bench set-up): $merged merged as duplicates, $journey journey rows per lead; callgrind, instructions (Ir) of the statement and its commit"
 	echo
 	cat "$TMP/table.txt"

@@ -41,11 +41,28 @@ SELECT s.lead_id, l.org_id FROM leadflow.search_leads(44, 'muller') s JOIN leadf
 SELECT * FROM leadflow.search_leads(NULL, 'x');
 SELECT * FROM leadflow.search_leads(43, 'x', 0);
 SELECT count(*) AS empty_query FROM leadflow.search_leads(43, '  ');
--- the names search uses the trigram index
+-- several words: each must find a similar word of the lead; the score is
+-- their mean similarity weighted by length ('dr' is in no name of the org:
+-- it only lowers the score)
+SELECT * FROM leadflow.search_leads(43, 'anna globex');
+SELECT * FROM leadflow.search_leads(43, 'hans globex');
+SELECT * FROM leadflow.search_leads(43, 'Dr Maria Moreno');
+-- the names search: the org's words (through its key, or the trigram
+-- index lead_words_trgm where the org has many), then the leads holding
+-- those words through the leads' GIN index of words
 SET enable_seqscan = off;
-EXPLAIN (COSTS OFF) SELECT lead_id FROM leadflow.leads WHERE search_text OPERATOR(public.%>) 'muller';
-SELECT search_text FROM leadflow.leads WHERE org_id = 43 ORDER BY lead_id LIMIT 3;
+EXPLAIN (COSTS OFF) SELECT word FROM leadflow.lead_words WHERE org_id = 43 AND word OPERATOR(public.%>) 'muller';
+EXPLAIN (COSTS OFF) SELECT lead_id FROM leadflow.leads WHERE search_words && ARRAY['muller'];
+SELECT search_words FROM leadflow.leads WHERE org_id = 43 ORDER BY lead_id LIMIT 4;
 RESET enable_seqscan;
+-- the pipeline keeps the column: a value written to it is computed again
+UPDATE leadflow.leads SET search_words = '{forged}' WHERE org_id = 43 AND last_name = 'Moreno';
+SELECT search_words FROM leadflow.leads WHERE org_id = 43 AND last_name = 'Moreno';
+SELECT leadflow.search_words('Jean-Luc', 'O''Brien', 'Ærøskøbing Ferries, Inc.') AS words,
+       leadflow.search_words(NULL, ' ', '--') AS no_words;
+-- each org's words once, whatever number of leads hold them (two Annas of org 43)
+SELECT org_id, pg_catalog.array_agg(word ORDER BY word) FROM leadflow.lead_words
+ WHERE org_id IN (43, 44) GROUP BY org_id ORDER BY org_id;
 
 -- Re-enrichment: leads captured before the vendor's profiles arrived
 INSERT INTO leadflow.leads (org_id, email, industry, company_size) VALUES
@@ -71,9 +88,43 @@ SELECT leadflow.enrich(NULL);
 
 -- a duplicate that fills the survivor's empty names and company (the
 -- pipeline's own update of the survivor, below the executor) keeps the
--- stored search key in step: the survivor is found by the new name
+-- stored words and the org's words in step: the survivor is found by the
+-- new name
 INSERT INTO leadflow.leads (org_id, email) VALUES (43, 'kim@hooli.example');
 INSERT INTO leadflow.leads (org_id, first_name, last_name, email, company)
 VALUES (43, 'Kim', 'Nakamura', 'Kim@Hooli.example', 'Hooli');
-SELECT l.last_name, l.search_text, s.matched, l.merged_into IS NULL AS live
+SELECT l.last_name, l.search_words, s.matched, l.merged_into IS NULL AS live
   FROM leadflow.search_leads(43, 'nakamura') s JOIN leadflow.leads l ON l.lead_id = s.lead_id;
+
+-- the org's words follow the leads: a lead inserted in a subtransaction
+-- that rolls back leaves no word; a renamed lead is found by its new
+-- name, its old one stays until pruned; an erased lead's words go unless
+-- another lead of the org holds
+-- them (Moreno: Maria Moreno), so no erased name stays in lead_words
+BEGIN;
+SAVEPOINT before_zeb;
+INSERT INTO leadflow.leads (org_id, first_name, last_name, email) VALUES (43, 'Zebulonxq', 'Moreno', 'zeb@example.org');
+ROLLBACK TO SAVEPOINT before_zeb;
+INSERT INTO leadflow.leads (org_id, first_name, last_name, email) VALUES (43, 'Quentinxq', 'Moreno', 'quentin@example.org');
+COMMIT;
+SELECT word FROM leadflow.lead_words WHERE org_id = 43 AND word IN ('zebulonxq', 'quentinxq', 'moreno') ORDER BY word;
+UPDATE leadflow.leads SET company = 'Vandelayxq Industries', first_name = 'Quintusxq'
+ WHERE org_id = 43 AND email = 'quentin@example.org';
+SELECT s.matched, l.first_name FROM leadflow.search_leads(43, 'vandelayxq') s JOIN leadflow.leads l ON l.lead_id = s.lead_id;
+-- the first name it had stays until pruned (the org's words no lead holds)
+SELECT word FROM leadflow.lead_words WHERE org_id = 43 AND word IN ('quentinxq', 'quintusxq') ORDER BY word;
+SELECT leadflow.prune_search_words(43) AS pruned;
+SELECT word FROM leadflow.lead_words WHERE org_id = 43 AND word IN ('quentinxq', 'quintusxq') ORDER BY word;
+SELECT leadflow.erase_lead((SELECT lead_id FROM leadflow.leads WHERE org_id = 43 AND email = 'quentin@example.org'), 'REQ-43');
+SELECT word FROM leadflow.lead_words WHERE org_id = 43 AND word IN ('quintusxq', 'vandelayxq', 'industries', 'moreno') ORDER BY word;
+SELECT count(*) AS found_after_erasure FROM leadflow.search_leads(43, 'quintusxq');
+SELECT count(*) AS found_after_erasure FROM leadflow.search_leads(43, 'vandelayxq');
+
+-- one query word: the leads come by the similarity of the best word they
+-- hold, tier by tier, each tier in lead_id order, max across the tiers
+INSERT INTO leadflow.orgs (org_id, name) VALUES (4310, 'Tier Org');
+INSERT INTO leadflow.leads (org_id, first_name, last_name, email) VALUES
+  (4310, 'Ida', 'Schulze', 'ida@tiers.example'), (4310, 'Ola', 'Schultz', 'ola@tiers.example'),
+  (4310, 'Uwe', 'Schulz', 'uwe@tiers.example'), (4310, 'Eva', 'Schulz', 'eva@tiers.example');
+SELECT l.first_name, s.score FROM leadflow.search_leads(4310, 'schulz') WITH ORDINALITY s JOIN leadflow.leads l ON l.lead_id = s.lead_id ORDER BY s.ordinality;
+SELECT l.first_name, s.score FROM leadflow.search_leads(4310, 'schulz', 3) WITH ORDINALITY s JOIN leadflow.leads l ON l.lead_id = s.lead_id ORDER BY s.ordinality;

@@ -604,7 +604,7 @@ ALTER TABLE @extschema@.routing_rules
     ADD COLUMN stage text NOT NULL DEFAULT 'intake' CHECK (stage IN ('intake', 'handoff'));
 COMMENT ON COLUMN @extschema@.routing_rules.stage IS 'intake: routes new leads (the SDR); handoff: picks the owner of the opportunity when a lead is converted (the AE).';
 
--- simulate_routing gains a stage
+-- simulate_routing gains a stage; route_handoff is convert_lead's step
 DROP FUNCTION @extschema@.simulate_routing(bigint, jsonb);
 CREATE FUNCTION @extschema@.simulate_routing(org_id bigint, lead jsonb, stage text DEFAULT 'intake')
 RETURNS TABLE (path text, rule_id bigint, rule_name text, team_id bigint, rep_id bigint, explanation jsonb)
@@ -612,6 +612,13 @@ AS 'MODULE_PATHNAME', 'leadflow_simulate_routing'
 LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.simulate_routing(bigint, jsonb, text) IS
     'What routing would do now with a lead of these fields (normalized and scored like a real one); stage handoff: who would own its opportunity if it were converted now. Changes nothing.';
+
+CREATE FUNCTION @extschema@.route_handoff(lead_id bigint, account_id bigint)
+RETURNS bigint
+AS 'MODULE_PATHNAME', 'leadflow_route_handoff'
+LANGUAGE C VOLATILE PARALLEL UNSAFE;
+COMMENT ON FUNCTION @extschema@.route_handoff(bigint, bigint) IS
+    'Internal to convert_lead: handoff routing of a lead being converted (the owner of account_id, then the handoff rules, else the lead owner); journals handoff, advances the rotation, returns the opportunity owner (NULL: none).';
 
 -- The org's opportunity stages (Prospecting ... Won, Lost), each with the
 -- probability a new opportunity in it gets; created with every org.
@@ -749,20 +756,6 @@ CREATE TRIGGER opportunities_stage
     BEFORE INSERT OR UPDATE OF stage_id, stage ON @extschema@.opportunities
     FOR EACH ROW EXECUTE FUNCTION @extschema@.opportunity_stage_changed();
 
--- The handoff of a conversion: an opportunity made for an open lead without
--- an owner gets the one handoff routing chooses (routing_rules of stage
--- handoff), journaled as handoff.  Only a new opportunity causes it.
-CREATE FUNCTION @extschema@.opportunity_handoff()
-RETURNS trigger
-AS 'MODULE_PATHNAME', 'leadflow_opportunity_handoff'
-LANGUAGE C;
-COMMENT ON FUNCTION @extschema@.opportunity_handoff() IS 'Trigger: a new opportunity of an open lead, without an owner, is owned by the rep handoff routing chooses (the account''s owner, then the handoff rules, else the lead''s owner; else the account''s owner); sdr_rep_id defaults to the lead''s owner; journals handoff and advances the rotation.';
-
-CREATE TRIGGER opportunities_handoff
-    BEFORE INSERT ON @extschema@.opportunities
-    FOR EACH ROW WHEN (NEW.lead_id IS NOT NULL AND NEW.owner_rep_id IS NULL)
-    EXECUTE FUNCTION @extschema@.opportunity_handoff();
-
 -- the opportunities of 0.1.0 enter the stage of their name, else the first
 UPDATE @extschema@.opportunities o
    SET stage_id = COALESCE(
@@ -785,6 +778,7 @@ AS $$
 DECLARE
     l leadflow.leads;
     acct bigint;
+    acct_owner bigint;
     created_account boolean := false;
     contact bigint;
     opp bigint;
@@ -843,18 +837,20 @@ BEGIN
     END IF;
 
     -- the account: by company domain, then by company name, else a new one
-    SELECT a.account_id INTO acct FROM leadflow.accounts a
+    SELECT a.account_id, a.owner_rep_id INTO acct, acct_owner FROM leadflow.accounts a
      WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.domain OPERATOR(pg_catalog.=) l.company_domain;
     IF acct IS NULL AND l.company IS NOT NULL THEN
-        SELECT a.account_id INTO acct FROM leadflow.accounts a
+        SELECT a.account_id, a.owner_rep_id INTO acct, acct_owner FROM leadflow.accounts a
          WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id
            AND pg_catalog.lower(a.name) OPERATOR(pg_catalog.=) pg_catalog.lower(l.company)
          ORDER BY a.account_id LIMIT 1;
     END IF;
+    -- the opportunity's owner: handoff routing (route.c) journals "handoff"
+    opp_owner := leadflow.route_handoff(l.lead_id, acct);
     IF acct IS NULL THEN
-        INSERT INTO leadflow.accounts (org_id, name, domain)
-        VALUES (l.org_id, COALESCE(l.company, l.company_domain, 'Lead ' || l.lead_id), l.company_domain)
-        RETURNING account_id INTO acct;
+        INSERT INTO leadflow.accounts (org_id, name, domain, owner_rep_id)
+        VALUES (l.org_id, COALESCE(l.company, l.company_domain, 'Lead ' || l.lead_id), l.company_domain, opp_owner)
+        RETURNING account_id, owner_rep_id INTO acct, acct_owner;
         created_account := true;
     END IF;
 
@@ -863,18 +859,12 @@ BEGIN
             COALESCE(l.phone_e164, l.phone), l.job_title)
     RETURNING contact_id INTO contact;
 
-    -- no owner given: the opportunities_handoff trigger chooses it by
-    -- handoff routing and journals "handoff"; a new account gets the same
-    INSERT INTO leadflow.opportunities (org_id, account_id, contact_id, lead_id, name, amount,
+    INSERT INTO leadflow.opportunities (org_id, account_id, contact_id, lead_id, owner_rep_id, name, amount,
                                         expected_close, sdr_rep_id, stage_id, probability)
-    VALUES (l.org_id, acct, contact, l.lead_id,
+    VALUES (l.org_id, acct, contact, l.lead_id, COALESCE(opp_owner, acct_owner),
             COALESCE(opportunity_name, COALESCE(l.company, l.company_domain, 'Lead ' || l.lead_id) || ' opportunity'),
             amount, expected_close, l.owner_rep_id, opp_stage, probability)
-    RETURNING opportunity_id, owner_rep_id INTO opp, opp_owner;
-    IF created_account AND opp_owner IS NOT NULL THEN
-        UPDATE leadflow.accounts a SET owner_rep_id = opp_owner
-         WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.account_id OPERATOR(pg_catalog.=) acct;
-    END IF;
+    RETURNING opportunity_id INTO opp;
 
     UPDATE leadflow.leads x SET status = 'converted', account_id = acct
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) l.lead_id;
@@ -2113,6 +2103,7 @@ DECLARE
     ids bigint[];
     emails text[];
     phones text[];
+    words text[];
 BEGIN
     IF reason IS NULL OR pg_catalog.length(reason) NOT BETWEEN 1 AND 200 THEN
         RAISE EXCEPTION 'invalid erasure reason: must be 1 to 200 characters'
@@ -2139,6 +2130,11 @@ BEGIN
       FROM leadflow.leads x,
            LATERAL (VALUES (pg_catalog.lower(pg_catalog.btrim(x.email)), pg_catalog.regexp_replace(x.phone_e164, '[^0-9]', '', 'g')),
                            (x.email_normalized, pg_catalog.regexp_replace(x.phone, '[^0-9]', '', 'g'))) v(e, p)
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+
+    -- the words of their names and companies (leads.search_words)
+    SELECT pg_catalog.array_agg(DISTINCT w) INTO words
+      FROM leadflow.leads x, pg_catalog.unnest(x.search_words) w
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
 
     -- an account that only the person's conversion made (no other lead,
@@ -2178,6 +2174,11 @@ BEGIN
                                                  AND a.domain OPERATOR(pg_catalog.=) x.company_domain)
                                  THEN x.company_domain END
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    -- the org's words no other lead holds go too (lead search finds no
+    -- one by them; none stays in lead_words)
+    IF words IS NOT NULL THEN
+        PERFORM leadflow.prune_search_words(l.org_id, words);
+    END IF;
     UPDATE leadflow.lead_signals s SET properties = '{}'
      WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) ANY (ids);
     UPDATE leadflow.activities a SET subject = NULL, notes = NULL
@@ -2221,13 +2222,13 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
-    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, company name, job title, attributes, external id, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, contact rows, opportunity names, consent sources, an account only their conversion made, and every import row of the person, found by lead id, email or phone); keeps ids, status, dates, source, scores and opportunity facts, so reports keep counting them; the journey stays verifiable and records the reason by its SHA-256 only. Returns how many lead rows were erased.';
+    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, company name, job title, attributes, external id, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, the words of their names and company that no other lead of the org holds (lead_words), contact rows, opportunity names, consent sources, an account only their conversion made, and every import row of the person, found by lead id, email or phone); keeps ids, status, dates, source, scores and opportunity facts, so reports keep counting them; the journey stays verifiable and records the reason by its SHA-256 only. Returns how many lead rows were erased.';
 
 ------------------------------------------------------------------------------
 -- Issue 17 (continued): per-org free-mail domains and capture field names;
 -- one list of the internal tables (internal_tables()) for the triggers and
 -- grant_app_role, now also lead_phones, events, lead_external_ids and
--- lead_merges; lock_live_lead revoked from PUBLIC.
+-- lead_merges; route_handoff and lock_live_lead revoked from PUBLIC.
 -- (capture's field lookup, process_import's org check and claim order, and
 -- erase_lead are changed in their final forms above, not copied again.)
 ------------------------------------------------------------------------------
@@ -2336,12 +2337,15 @@ BEGIN
         END IF;
     END LOOP;
     EXECUTE pg_catalog.format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA %I TO %s', 'leadflow', role);
+    -- convert_lead's handoff step, which PUBLIC may not run
+    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION leadflow.route_handoff(bigint, bigint) TO %s', role);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_app_role(regrole) IS
-    'Grants an application role what it needs: the schema, SELECT on every table and view, INSERT and UPDATE on leads and the data an app writes, DELETE on its configuration; only SELECT on the internal tables and the shared reference data (internal_tables()). No function beyond what PUBLIC may run; the administrative functions stay revoked.';
+    'Grants an application role what it needs: the schema, SELECT on every table and view, INSERT and UPDATE on leads and the data an app writes, DELETE on its configuration; only SELECT on the internal tables and the shared reference data (internal_tables()); EXECUTE on route_handoff for convert_lead. The administrative functions stay revoked.';
 
 REVOKE EXECUTE ON FUNCTION @extschema@.grant_app_role(regrole) FROM PUBLIC;
+REVOKE EXECUTE ON FUNCTION @extschema@.route_handoff(bigint, bigint) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.lock_live_lead(bigint, text) FROM PUBLIC;
 
 -- erasures made before are completed as erase_lead now does: company
@@ -2962,129 +2966,6 @@ ALTER TABLE @extschema@.activities ADD COLUMN due_event_at timestamptz;
 COMMENT ON COLUMN @extschema@.activities.due_event_at IS 'When run_maintenance sent the task''s task_due event (once per task); NULL before.';
 CREATE INDEX activities_open_tasks ON @extschema@.activities (org_id, due_at)
     WHERE kind = 'task' AND completed_at IS NULL;
-
-CREATE FUNCTION @extschema@.search_key(first_name text, last_name text, company text)
-RETURNS text
-AS 'MODULE_PATHNAME', 'leadflow_search_key'
-LANGUAGE C IMMUTABLE PARALLEL SAFE;
-COMMENT ON FUNCTION @extschema@.search_key(text, text, text) IS
-    'What lead search compares by trigram similarity: the non-null parts joined by a space, without accents (unaccent), in lower case; NULL when all are NULL. leads.search_text holds it for each lead.';
-
--- Stored, not an index expression: a trigram search of a common name
--- rechecks tens of thousands of candidate rows, and computing the key for
--- each (unaccent) made a search of an org of 1M leads 5-10 times slower
--- (bench/search_reports.sh).  One GIN trigram index over the one column
--- (names and company together) is the cheapest index that serves the
--- search (README "Performance" has its cost to a bulk load).
-ALTER TABLE @extschema@.leads ADD COLUMN search_text text
-    GENERATED ALWAYS AS (@extschema@.search_key(first_name, last_name, company)) STORED;
-COMMENT ON COLUMN @extschema@.leads.search_text IS 'First name, last name and company as lead search compares them (search_key: unaccented, lower case); kept by PostgreSQL.';
-CREATE INDEX leads_search ON @extschema@.leads USING gin (search_text gin_trgm_ops);
-
-CREATE FUNCTION @extschema@.search_leads(org_id bigint, query text, max integer DEFAULT 20,
-                                         include_merged boolean DEFAULT false)
-RETURNS TABLE (lead_id bigint, score real, matched text)
-LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
-SET search_path = pg_catalog, pg_temp
-AS $$
-DECLARE
-    q text := pg_catalog.btrim(search_leads.query);
-    key text;
-    region text;
-    trgm name;
-BEGIN
-    IF search_leads.org_id IS NULL THEN
-        RAISE EXCEPTION 'org_id must not be null' USING ERRCODE = 'null_value_not_allowed';
-    END IF;
-    IF search_leads.max IS NULL OR search_leads.max NOT BETWEEN 1 AND 1000 THEN
-        RAISE EXCEPTION 'max must be between 1 and 1000, not %', COALESCE(search_leads.max::text, 'null')
-            USING ERRCODE = 'invalid_parameter_value';
-    END IF;
-    PERFORM leadflow.check_org_access(search_leads.org_id);
-    IF q IS NULL OR q OPERATOR(pg_catalog.=) '' THEN
-        RETURN;
-    END IF;
-
-    -- an email: the normalized form, exactly (the live lead holding it,
-    -- and on request its merged duplicates with that email)
-    IF pg_catalog.strpos(q, '@') OPERATOR(pg_catalog.>) 0 THEN
-        BEGIN
-            key := leadflow.normalize_email(q);
-        EXCEPTION WHEN invalid_parameter_value THEN
-            key := NULL;
-        END;
-        IF key IS NOT NULL THEN
-            RETURN QUERY
-            SELECT e.lead_id, 1::real, 'email'::text
-              FROM leadflow.lead_emails e
-             WHERE e.org_id OPERATOR(pg_catalog.=) search_leads.org_id
-               AND e.email_normalized OPERATOR(pg_catalog.=) key
-            UNION ALL
-            SELECT l.lead_id, 1::real, 'email'::text
-              FROM leadflow.lead_emails e
-              JOIN leadflow.leads l ON l.org_id OPERATOR(pg_catalog.=) e.org_id
-                                   AND l.merged_into OPERATOR(pg_catalog.=) e.lead_id
-             WHERE search_leads.include_merged
-               AND e.org_id OPERATOR(pg_catalog.=) search_leads.org_id
-               AND e.email_normalized OPERATOR(pg_catalog.=) key
-               AND l.email_normalized OPERATOR(pg_catalog.=) key
-             ORDER BY 1
-             LIMIT search_leads.max;
-            RETURN;
-        END IF;
-    END IF;
-
-    -- a phone number (digits and phone punctuation only), read with the
-    -- org's default region as the pipeline reads leads' phones
-    IF q OPERATOR(pg_catalog.~) '^\+?[0-9 ().\-/]+$'
-       AND pg_catalog.length(pg_catalog.regexp_replace(q, '[^0-9]', '', 'g')) OPERATOR(pg_catalog.>=) 5 THEN
-        SELECT COALESCE(o.settings OPERATOR(pg_catalog.->>) 'default_region', 'US') INTO region
-          FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) search_leads.org_id;
-        BEGIN
-            key := leadflow.normalize_phone(q, COALESCE(region, 'US'));
-        EXCEPTION WHEN invalid_parameter_value THEN
-            key := NULL;
-        END;
-        IF key IS NOT NULL THEN
-            RETURN QUERY
-            SELECT l.lead_id, 1::real, 'phone'::text
-              FROM leadflow.leads l
-             WHERE l.org_id OPERATOR(pg_catalog.=) search_leads.org_id
-               AND l.phone_e164 OPERATOR(pg_catalog.=) key
-               AND (search_leads.include_merged OR l.merged_into IS NULL)
-             ORDER BY l.merged_into NULLS FIRST, l.lead_id
-             LIMIT search_leads.max;
-            RETURN;
-        END IF;
-    END IF;
-
-    -- names and company by trigram word similarity (pg_trgm, in whatever
-    -- schema it was installed: its operator is named with that schema)
-    SELECT n.nspname INTO trgm
-      FROM pg_catalog.pg_extension x JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.extnamespace
-     WHERE x.extname OPERATOR(pg_catalog.=) 'pg_trgm';
-    key := leadflow.search_key(q, NULL, NULL);
-    -- which of name and company matched is worked out for the best rows only
-    RETURN QUERY EXECUTE pg_catalog.format(
-        'SELECT s.lead_id, s.score,
-                CASE WHEN COALESCE(%1$I.word_similarity($1, leadflow.search_key(s.first_name, s.last_name, NULL)), 0)
-                          OPERATOR(pg_catalog.>=)
-                          COALESCE(%1$I.word_similarity($1, leadflow.search_key(NULL, NULL, s.company)), 0)
-                     THEN %2$L ELSE %3$L END
-           FROM (SELECT l.lead_id, l.first_name, l.last_name, l.company,
-                        %1$I.word_similarity($1, l.search_text) AS score
-                   FROM leadflow.leads l
-                  WHERE l.search_text OPERATOR(%1$I.%%>) $1
-                    AND l.org_id OPERATOR(pg_catalog.=) $2
-                    AND ($3 OR l.merged_into IS NULL)
-                  ORDER BY 5 DESC, l.lead_id
-                  LIMIT $4) s
-          ORDER BY s.score DESC, s.lead_id', trgm, 'name', 'company')
-        USING key, search_leads.org_id, search_leads.include_merged, search_leads.max;
-END
-$$;
-COMMENT ON FUNCTION @extschema@.search_leads(bigint, text, integer, boolean) IS
-    'Finds an org''s leads, best first, at most max (1..1000): an email in the query matches the normalized email exactly (case, +tag, Gmail dots do not matter), a phone number the E.164 phone read with the org''s default_region (format does not matter); any other text matches first name, last name and company by trigram word similarity (pg_trgm, threshold pg_trgm.word_similarity_threshold), case and accent insensitive. Score 1 for an exact match, else the similarity; matched is email, phone, name or company. Merged leads only with include_merged (by email: the merged duplicates of the lead that holds it).';
 
 -- Re-enrichment: what the pipeline does at insert (enrich.c), for the
 -- leads that were there before a vendor's profiles arrived
@@ -3868,3 +3749,350 @@ BEGIN
        AND i.batch_id OPERATOR(pg_catalog.=) process_import.batch_id;
 END
 $$;
+
+------------------------------------------------------------------------------
+-- Issue 20: search words.  Lead search compares words: each lead's distinct
+-- words (leads.search_words, GIN) and each org's distinct words
+-- (lead_words, trigram GIN), instead of a trigram index over every lead's
+-- names and company (cheaper to load, faster to search: README
+-- "Performance").  The section before this one no longer adds
+-- leads.search_text and its index: one rewrite of leads, not two.
+------------------------------------------------------------------------------
+
+CREATE FUNCTION @extschema@.search_key(first_name text, last_name text, company text)
+RETURNS text
+AS 'MODULE_PATHNAME', 'leadflow_search_key'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.search_key(text, text, text) IS
+    'The parts without accents (unaccent), in lower case, joined by a space; NULL when all are NULL. search_leads compares its query with the names and the company of the leads it returns this way, to tell a name match from a company match.';
+
+CREATE FUNCTION @extschema@.search_words(first_name text, last_name text, company text)
+RETURNS text[]
+AS 'MODULE_PATHNAME', 'leadflow_search_words'
+LANGUAGE C IMMUTABLE PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.search_words(text, text, text) IS
+    'The distinct words of the parts as lead search compares them: without accents (unaccent), in lower case, split at ASCII characters other than letters and digits, each cut to 47 bytes; NULL when there is none. The pipeline keeps leads.search_words so for each lead.';
+
+-- A lead's 3 or 4 words, not its ~22 trigrams, go into the leads' GIN
+-- index: the trigrams are indexed once per org and word, in lead_words,
+-- which a bulk load of names the org has seen before leaves alone (README
+-- "Performance" has both costs).  Set by the leads trigger
+-- (search_words.c), not a stored generated column, whose upkeep copies
+-- every value of the row on every insert and update.
+-- (filled in the one rewrite of leads as a generated column would be,
+-- then a plain column: the trigger keeps it from here on)
+ALTER TABLE @extschema@.leads ADD COLUMN search_words text[]
+    GENERATED ALWAYS AS (@extschema@.search_words(first_name, last_name, company)) STORED;
+ALTER TABLE @extschema@.leads ALTER COLUMN search_words DROP EXPRESSION;
+COMMENT ON COLUMN @extschema@.leads.search_words IS 'The words of first name, last name and company as lead search compares them (search_words(): unaccented, lower case); set by the pipeline, whatever is written.';
+CREATE INDEX leads_search ON @extschema@.leads USING gin (search_words);
+
+-- Every org's distinct words, written by the pipeline at the end of each
+-- statement (search_words.c); erase_lead removes those no lead holds any
+-- more.
+CREATE TABLE @extschema@.lead_words (
+    org_id  bigint NOT NULL,
+    word    text NOT NULL,
+    PRIMARY KEY (org_id, word)
+);
+COMMENT ON TABLE @extschema@.lead_words IS 'Internal: each org''s distinct words of lead names and companies (leads.search_words), which lead search compares its query with by trigram similarity.';
+COMMENT ON COLUMN @extschema@.lead_words.word IS 'A word as search_words makes it (personal data: erase_lead removes it with the last lead that holds it).';
+CREATE INDEX lead_words_trgm ON @extschema@.lead_words USING gin (word gin_trgm_ops);
+SELECT pg_catalog.pg_extension_config_dump('leadflow.lead_words', '');
+
+-- The org's words no lead holds any more: after an erasure (erase_lead),
+-- or names changed by UPDATE, which leave their old words behind.
+CREATE FUNCTION @extschema@.prune_search_words(org_id bigint, words text[] DEFAULT NULL)
+RETURNS bigint
+LANGUAGE plpgsql VOLATILE
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    n bigint;
+BEGIN
+    IF prune_search_words.org_id IS NULL THEN
+        RAISE EXCEPTION 'org_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    PERFORM leadflow.check_org_access(prune_search_words.org_id);
+    -- the org's words lock, which every transaction that wrote words of the
+    -- org holds (shared) until commit: the next statement sees the leads
+    -- they wrote, and those written later write their words again
+    PERFORM pg_catalog.pg_advisory_xact_lock(1279677271,
+                                             (prune_search_words.org_id OPERATOR(pg_catalog.&) 2147483647)::integer);
+    DELETE FROM leadflow.lead_words w
+     WHERE w.org_id OPERATOR(pg_catalog.=) prune_search_words.org_id
+       AND (prune_search_words.words IS NULL OR w.word OPERATOR(pg_catalog.=) ANY (prune_search_words.words))
+       AND NOT EXISTS (SELECT FROM leadflow.leads y
+                        WHERE y.org_id OPERATOR(pg_catalog.=) w.org_id
+                          AND y.search_words OPERATOR(pg_catalog.@>) ARRAY[w.word]);
+    GET DIAGNOSTICS n = ROW_COUNT;
+    RETURN n;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.prune_search_words(bigint, text[]) IS
+    'Removes the org''s words (of the given words, or all) that no lead of the org holds from lead_words, under the org''s words lock; returns how many. erase_lead calls it for the erased person''s words; run it for all after names were changed, whose old words stay otherwise.';
+REVOKE EXECUTE ON FUNCTION @extschema@.prune_search_words(bigint, text[]) FROM PUBLIC;
+
+CREATE FUNCTION @extschema@.search_score(words text[], candidates text[], query_word integer[],
+                                         similarity real[], weights real[])
+RETURNS real
+AS 'MODULE_PATHNAME', 'leadflow_search_score'
+LANGUAGE C IMMUTABLE STRICT PARALLEL SAFE;
+COMMENT ON FUNCTION @extschema@.search_score(text[], text[], integer[], real[], real[]) IS
+    'A lead''s score for a query of cardinality(weights) words: the weighted mean over the query''s words of the best similarity of one of the lead''s words (words) among the candidates of that query word (candidates[i] is similar to query word query_word[i] by similarity[i]), 0 where none is. search_leads ranks by it.';
+
+CREATE FUNCTION @extschema@.search_leads(org_id bigint, query text, max integer DEFAULT 20,
+                                         include_merged boolean DEFAULT false)
+RETURNS TABLE (lead_id bigint, score real, matched text)
+LANGUAGE plpgsql STABLE PARALLEL RESTRICTED
+SET search_path = pg_catalog, pg_temp
+AS $$
+DECLARE
+    q text := pg_catalog.btrim(search_leads.query);
+    key text;
+    region text;
+    trgm name;
+    qwords text[];
+    cand text[] := '{}';
+    cand_word integer[] := '{}';
+    cand_sim real[] := '{}';
+    weights real[] := '{}';
+    ws text[];
+    ss real[];
+    conds text := '';
+    top text[] := '{}';
+    top_conds text := '';
+    top_score real := 0;
+    top_score_i real;
+    tw text[];
+    matched text;
+    tier record;
+    done text[] := '{}';
+    nfound integer := 0;
+    got integer;
+    i integer;
+BEGIN
+    IF search_leads.org_id IS NULL THEN
+        RAISE EXCEPTION 'org_id must not be null' USING ERRCODE = 'null_value_not_allowed';
+    END IF;
+    IF search_leads.max IS NULL OR search_leads.max NOT BETWEEN 1 AND 1000 THEN
+        RAISE EXCEPTION 'max must be between 1 and 1000, not %', COALESCE(search_leads.max::text, 'null')
+            USING ERRCODE = 'invalid_parameter_value';
+    END IF;
+    PERFORM leadflow.check_org_access(search_leads.org_id);
+    IF q IS NULL OR q OPERATOR(pg_catalog.=) '' THEN
+        RETURN;
+    END IF;
+
+    -- an email: the normalized form, exactly (the live lead holding it,
+    -- and on request its merged duplicates with that email)
+    IF pg_catalog.strpos(q, '@') OPERATOR(pg_catalog.>) 0 THEN
+        BEGIN
+            key := leadflow.normalize_email(q);
+        EXCEPTION WHEN invalid_parameter_value THEN
+            key := NULL;
+        END;
+        IF key IS NOT NULL THEN
+            RETURN QUERY
+            SELECT e.lead_id, 1::real, 'email'::text
+              FROM leadflow.lead_emails e
+             WHERE e.org_id OPERATOR(pg_catalog.=) search_leads.org_id
+               AND e.email_normalized OPERATOR(pg_catalog.=) key
+            UNION ALL
+            SELECT l.lead_id, 1::real, 'email'::text
+              FROM leadflow.lead_emails e
+              JOIN leadflow.leads l ON l.org_id OPERATOR(pg_catalog.=) e.org_id
+                                   AND l.merged_into OPERATOR(pg_catalog.=) e.lead_id
+             WHERE search_leads.include_merged
+               AND e.org_id OPERATOR(pg_catalog.=) search_leads.org_id
+               AND e.email_normalized OPERATOR(pg_catalog.=) key
+               AND l.email_normalized OPERATOR(pg_catalog.=) key
+             ORDER BY 1
+             LIMIT search_leads.max;
+            RETURN;
+        END IF;
+    END IF;
+
+    -- a phone number (digits and phone punctuation only), read with the
+    -- org's default region as the pipeline reads leads' phones
+    IF q OPERATOR(pg_catalog.~) '^\+?[0-9 ().\-/]+$'
+       AND pg_catalog.length(pg_catalog.regexp_replace(q, '[^0-9]', '', 'g')) OPERATOR(pg_catalog.>=) 5 THEN
+        SELECT COALESCE(o.settings OPERATOR(pg_catalog.->>) 'default_region', 'US') INTO region
+          FROM leadflow.orgs o WHERE o.org_id OPERATOR(pg_catalog.=) search_leads.org_id;
+        BEGIN
+            key := leadflow.normalize_phone(q, COALESCE(region, 'US'));
+        EXCEPTION WHEN invalid_parameter_value THEN
+            key := NULL;
+        END;
+        IF key IS NOT NULL THEN
+            RETURN QUERY
+            SELECT l.lead_id, 1::real, 'phone'::text
+              FROM leadflow.leads l
+             WHERE l.org_id OPERATOR(pg_catalog.=) search_leads.org_id
+               AND l.phone_e164 OPERATOR(pg_catalog.=) key
+               AND (search_leads.include_merged OR l.merged_into IS NULL)
+             ORDER BY l.merged_into NULLS FIRST, l.lead_id
+             LIMIT search_leads.max;
+            RETURN;
+        END IF;
+    END IF;
+
+    -- names and company: each word of the query is compared with the org's
+    -- distinct words by trigram word similarity (lead_words; pg_trgm, in
+    -- whatever schema it was installed: its operator is named with that
+    -- schema); a lead must hold a similar word for every query word that
+    -- has one, and is scored by the weighted mean similarity (weight: the
+    -- query word's length; 0 for a query word with no similar word)
+    qwords := leadflow.search_words(q, NULL, NULL);
+    IF qwords IS NULL THEN
+        RETURN;
+    END IF;
+    SELECT n.nspname INTO trgm
+      FROM pg_catalog.pg_extension x JOIN pg_catalog.pg_namespace n ON n.oid OPERATOR(pg_catalog.=) x.extnamespace
+     WHERE x.extname OPERATOR(pg_catalog.=) 'pg_trgm';
+    FOR i IN 1 .. pg_catalog.cardinality(qwords) LOOP
+        weights := weights OPERATOR(pg_catalog.||) pg_catalog.length(qwords[i])::real;
+        EXECUTE pg_catalog.format(
+            'SELECT pg_catalog.array_agg(w.word ORDER BY w.word),
+                    pg_catalog.array_agg(%1$I.word_similarity($2, w.word) ORDER BY w.word)
+               FROM leadflow.lead_words w
+              WHERE w.org_id OPERATOR(pg_catalog.=) $1 AND w.word OPERATOR(%1$I.%%>) $2', trgm)
+            INTO ws, ss USING search_leads.org_id, qwords[i];
+        CONTINUE WHEN ws IS NULL;
+        -- the slice of the candidates of this query word (an integer, not a value)
+        conds := conds OPERATOR(pg_catalog.||) pg_catalog.format(
+            ' AND l.search_words OPERATOR(pg_catalog.&&) $4[%s:%s]',
+            pg_catalog.cardinality(cand) OPERATOR(pg_catalog.+) 1,
+            pg_catalog.cardinality(cand) OPERATOR(pg_catalog.+) pg_catalog.cardinality(ws));
+        cand := cand OPERATOR(pg_catalog.||) ws;
+        cand_sim := cand_sim OPERATOR(pg_catalog.||) ss;
+        cand_word := cand_word OPERATOR(pg_catalog.||) pg_catalog.array_fill(i, ARRAY[pg_catalog.cardinality(ws)]);
+        -- and its most similar words (the best a lead can hold)
+        SELECT pg_catalog.max(x), pg_catalog.array_agg(ws[k] ORDER BY k) FILTER (WHERE ss[k] OPERATOR(pg_catalog.=) (SELECT pg_catalog.max(y) FROM pg_catalog.unnest(ss) y))
+          INTO top_score_i, tw
+          FROM pg_catalog.generate_subscripts(ss, 1) k, LATERAL (SELECT ss[k] AS x) z;
+        top_conds := top_conds OPERATOR(pg_catalog.||) pg_catalog.format(
+            ' AND l.search_words OPERATOR(pg_catalog.&&) $5[%s:%s]',
+            pg_catalog.cardinality(top) OPERATOR(pg_catalog.+) 1,
+            pg_catalog.cardinality(top) OPERATOR(pg_catalog.+) pg_catalog.cardinality(tw));
+        top := top OPERATOR(pg_catalog.||) tw;
+        top_score := top_score OPERATOR(pg_catalog.+) weights[i] OPERATOR(pg_catalog.*) top_score_i;
+    END LOOP;
+    top_score := top_score OPERATOR(pg_catalog./) (SELECT pg_catalog.sum(x) FROM pg_catalog.unnest(weights) x);
+    IF conds OPERATOR(pg_catalog.=) ''
+       OR top_score OPERATOR(pg_catalog.<) pg_catalog.current_setting('pg_trgm.word_similarity_threshold')::real THEN
+        RETURN;
+    END IF;
+    key := leadflow.search_key(q, NULL, NULL);
+    -- which of name and company matched is worked out for the rows
+    -- returned only
+    matched := pg_catalog.format(
+        'CASE WHEN COALESCE(%1$I.word_similarity($1, leadflow.search_key(s.first_name, s.last_name, NULL)), 0)
+                   OPERATOR(pg_catalog.>=)
+                   COALESCE(%1$I.word_similarity($1, leadflow.search_key(NULL, NULL, s.company)), 0)
+              THEN %2$L ELSE %3$L END', trgm, 'name', 'company');
+
+    -- the best first: the leads holding a most similar word for each query
+    -- word (all of the highest score), in lead_id order, so that a common
+    -- name is read in that order until max are found, not all of it
+    RETURN QUERY EXECUTE pg_catalog.format(
+        'SELECT s.lead_id, $4, %s
+           FROM (SELECT l.lead_id, l.first_name, l.last_name, l.company
+                   FROM leadflow.leads l
+                  WHERE l.org_id OPERATOR(pg_catalog.=) $2
+                    AND ($3 OR l.merged_into IS NULL) %s
+                  ORDER BY l.lead_id
+                  LIMIT $6) s
+          ORDER BY s.lead_id', matched, top_conds)
+        USING key, search_leads.org_id, search_leads.include_merged, top_score, top, search_leads.max;
+    GET DIAGNOSTICS nfound = ROW_COUNT;
+    IF nfound OPERATOR(pg_catalog.>=) search_leads.max THEN
+        RETURN;
+    END IF;
+
+    IF pg_catalog.cardinality(qwords) OPERATOR(pg_catalog.=) 1 THEN
+        -- one word: a lead's score is that of the most similar word it
+        -- holds, so the others come tier by tier (the words of one
+        -- similarity, best first), each tier in lead_id order
+        done := top;
+        FOR tier IN
+            SELECT c.sim, pg_catalog.array_agg(c.word) AS words
+              FROM ROWS FROM (pg_catalog.unnest(cand), pg_catalog.unnest(cand_sim)) c(word, sim)
+             WHERE NOT c.word OPERATOR(pg_catalog.=) ANY (top)
+             GROUP BY c.sim ORDER BY c.sim DESC
+        LOOP
+            RETURN QUERY EXECUTE pg_catalog.format(
+                'SELECT s.lead_id, $6, %s
+                   FROM (SELECT l.lead_id, l.first_name, l.last_name, l.company
+                           FROM leadflow.leads l
+                          WHERE l.org_id OPERATOR(pg_catalog.=) $2
+                            AND ($3 OR l.merged_into IS NULL)
+                            AND l.search_words OPERATOR(pg_catalog.&&) $4
+                            AND NOT l.search_words OPERATOR(pg_catalog.&&) $5
+                          ORDER BY l.lead_id
+                          LIMIT $7) s
+                  ORDER BY s.lead_id', matched)
+                USING key, search_leads.org_id, search_leads.include_merged, tier.words, done, tier.sim,
+                      search_leads.max OPERATOR(pg_catalog.-) nfound;
+            GET DIAGNOSTICS got = ROW_COUNT;
+            nfound := nfound OPERATOR(pg_catalog.+) got;
+            EXIT WHEN nfound OPERATOR(pg_catalog.>=) search_leads.max;
+            done := done OPERATOR(pg_catalog.||) tier.words;
+        END LOOP;
+        RETURN;
+    END IF;
+
+    -- several words: the other leads holding a candidate of each, scored
+    RETURN QUERY EXECUTE pg_catalog.format(
+        'SELECT s.lead_id, s.score, %s
+           FROM (SELECT l.lead_id, l.first_name, l.last_name, l.company,
+                        leadflow.search_score(l.search_words, $4, $5, $6, $7) AS score
+                   FROM leadflow.leads l
+                  WHERE l.org_id OPERATOR(pg_catalog.=) $2
+                    AND ($3 OR l.merged_into IS NULL) %s
+                    AND NOT (true %s)) s
+          WHERE s.score OPERATOR(pg_catalog.>=) pg_catalog.current_setting(%L)::real
+          ORDER BY s.score DESC, s.lead_id
+          LIMIT $8', matched, conds, pg_catalog.replace(top_conds, '$5[', '$9['), 'pg_trgm.word_similarity_threshold')
+        USING key, search_leads.org_id, search_leads.include_merged,
+              cand, cand_word, cand_sim, weights, search_leads.max OPERATOR(pg_catalog.-) nfound, top;
+END
+$$;
+COMMENT ON FUNCTION @extschema@.search_leads(bigint, text, integer, boolean) IS
+    'Finds an org''s leads, best first, at most max (1..1000): an email in the query matches the normalized email exactly (case, +tag, Gmail dots do not matter), a phone number the E.164 phone read with the org''s default_region (format does not matter); any other text is cut into words, each compared with the words of first name, last name and company by trigram word similarity (pg_trgm, threshold pg_trgm.word_similarity_threshold), case and accent insensitive; a lead holds a similar word for each query word that has one in the org, and its score (the mean similarity weighted by query word length) reaches the threshold. Score 1 for an exact match, else that mean; matched is email, phone, name or company. Merged leads only with include_merged (by email: the merged duplicates of the lead that holds it).';
+
+-- the words of the leads there are
+INSERT INTO @extschema@.lead_words (org_id, word)
+SELECT DISTINCT l.org_id, w FROM @extschema@.leads l, pg_catalog.unnest(l.search_words) w;
+
+-- written by leadflow alone, as the other internal tables
+-- (internal_tables()), also under session_replication_role = replica
+CREATE TRIGGER lead_words_leadflow_only BEFORE INSERT OR UPDATE OR DELETE OR TRUNCATE ON @extschema@.lead_words
+    FOR EACH STATEMENT EXECUTE FUNCTION @extschema@.refuse_app_write();
+ALTER TABLE @extschema@.lead_words ENABLE ALWAYS TRIGGER lead_words_leadflow_only;
+
+-- a database under tenant isolation keeps it: the new table gets the policy too
+SELECT @extschema@.enable_tenant_isolation()
+ WHERE EXISTS (SELECT FROM pg_catalog.pg_class c
+                WHERE c.relname OPERATOR(pg_catalog.=) 'leads' AND c.relrowsecurity
+                  AND c.relnamespace OPERATOR(pg_catalog.=) (SELECT e.extnamespace FROM pg_catalog.pg_extension e
+                                                               WHERE e.extname OPERATOR(pg_catalog.=) 'leadflow'));
+
+-- roles that read leads (grant_app_role) search them: they read lead_words
+DO $$
+DECLARE
+    r text;
+BEGIN
+    FOR r IN SELECT DISTINCT g.grantee::regrole::text
+               FROM pg_catalog.pg_class c, pg_catalog.aclexplode(c.relacl) g
+              WHERE c.oid OPERATOR(pg_catalog.=) 'leadflow.leads'::regclass
+                AND g.privilege_type OPERATOR(pg_catalog.=) 'SELECT'
+                AND g.grantee OPERATOR(pg_catalog.<>) c.relowner AND g.grantee OPERATOR(pg_catalog.<>) 0
+              ORDER BY 1 LOOP
+        EXECUTE pg_catalog.format('GRANT SELECT ON leadflow.lead_words TO %s', r);
+    END LOOP;
+END
+$$;
+
+-- erase_lead removes the words of the person no other lead holds: changed
+-- in its final form above (Issue 17), not copied again.

@@ -60,6 +60,7 @@ LeadflowResolveColumns(TupleDesc desc, Oid relid)
 	leadflow_cols.data_issues = Max(SPI_fnumber(desc, "data_issues"), 0);
 	leadflow_cols.external_id = Max(SPI_fnumber(desc, "external_id"), 0);
 	leadflow_cols.email_status = Max(SPI_fnumber(desc, "email_status"), 0);
+	leadflow_cols.search_words = Max(SPI_fnumber(desc, "search_words"), 0);
 	leadflow_cols.relid = relid;
 	leadflow_cols.natts = desc->natts;
 }

@@ -44,6 +44,7 @@ typedef struct LeadflowLeadColumns
 	int			data_issues;
 	int			external_id;
 	int			email_status;
+	int			search_words;
 } LeadflowLeadColumns;
 
 /* attribute numbers of the leads table, resolved by the trigger */

@@ -51,6 +51,7 @@
 #include "route_state.h"
 #include "rulecache.h"
 #include "score.h"
+#include "search_words.h"
 #include "spi.h"
 #include "tenant.h"
 #include "text.h"
@@ -315,6 +316,14 @@ LeadflowPipelineRefuseNullKeys(const LeadflowLead *lead)
 					 errdetail("Every lead needs an org_id, a lead_id and a status.")));
 }
 
+/* the row an insert stores: with its search words */
+static HeapTuple
+lead_row(TriggerData *td, LeadflowLead *lead)
+{
+	LeadflowSearchWordsSet(lead, NULL);
+	return heap_modify_tuple(td->tg_trigtuple, lead->desc, lead->values, lead->nulls, lead->replace);
+}
+
 /* BEFORE INSERT: the pipeline. */
 static HeapTuple
 lead_insert(TriggerData *td)
@@ -365,8 +374,7 @@ lead_insert(TriggerData *td)
 		{
 			LeadflowPipelineTouchSurvivor(td->tg_relation, &lead, survivor, "same email");
 			LeadflowJourneyCreationEnd(LeadflowCurrentRequest()->creation);
-			return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values,
-									 lead.nulls, lead.replace);
+			return lead_row(td, &lead);
 		}
 	}
 	/* then the phone, when one of the two has no usable email */
@@ -380,8 +388,7 @@ lead_insert(TriggerData *td)
 				LeadflowDedupReleaseEmail(&lead, email_normalized);
 			LeadflowPipelineTouchSurvivor(td->tg_relation, &lead, survivor, "same phone");
 			LeadflowJourneyCreationEnd(LeadflowCurrentRequest()->creation);
-			return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values,
-									 lead.nulls, lead.replace);
+			return lead_row(td, &lead);
 		}
 	}
 
@@ -401,7 +408,7 @@ lead_insert(TriggerData *td)
 	LeadflowFailpoint("route");
 	LeadflowScoreNotify(&lead, crossed);
 
-	return heap_modify_tuple(td->tg_trigtuple, lead.desc, lead.values, lead.nulls, lead.replace);
+	return lead_row(td, &lead);
 }
 
 typedef struct PipelineRow

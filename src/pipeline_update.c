@@ -37,6 +37,7 @@
 #include "route_state.h"
 #include "rulecache.h"
 #include "score.h"
+#include "search_words.h"
 #include "spi.h"
 #include "text.h"
 #include "validate.h"
@@ -383,6 +384,7 @@ LeadflowPipelineUpdate(TriggerData *td)
 	LeadflowLeadFromTuple(&old, RelationGetDescr(td->tg_relation), td->tg_trigtuple);
 	LeadflowLeadFromTuple(&lead, RelationGetDescr(td->tg_relation), td->tg_newtuple);
 	update_row(&old, &lead);
+	LeadflowSearchWordsSet(&lead, &old);
 	return heap_modify_tuple(td->tg_newtuple, lead.desc, lead.values, lead.nulls, lead.replace);
 }
 
@@ -490,6 +492,8 @@ LeadflowPipelineTouchSurvivor(Relation rel, LeadflowLead *lead, int64 survivor_i
 	touch.old = &old;
 	touch.lead = &filled;
 	LeadflowRunUnder(&request, touch_work, &touch);
+	/* names the duplicate filled in: the survivor's words and the org's */
+	LeadflowSearchWordsSet(&filled, &old);
 	LeadflowLeadUpdate(lead->org_id, row, heap_form_tuple(filled.desc, filled.values, filled.nulls));
 	PopActiveSnapshot();
 

@@ -649,7 +649,7 @@ direct_update(LeadflowDirect *d, ItemPointer tid, HeapTuple tuple, HeapTuple old
 
 	ExecStoreHeapTuple(tuple, slot, false);
 	/*
-	 * stored generated columns (leads.search_text) follow the new values;
+	 * stored generated columns (none of leadflow's own) follow the new values;
 	 * computed as for an INSERT (all of them): an UPDATE's set would come
 	 * from a range table this update does not have
 	 */

@@ -168,6 +168,7 @@ static const LeadflowOnlyTable leadflow_only_tables[] = {
 	{"lead_journey", false},
 	{"lead_merges", false},
 	{"lead_phones", false},
+	{"lead_words", false},
 	{"prediction_counts", false},
 	{"rep_load", false},
 	{"routing_rule_stats", false},

@@ -18,7 +18,7 @@ layer_of() {
 	case "$1" in
 	compat | text | normalize | email | names | phone | numbers | country | country_data | source | predicate | predicate_* | business_hours | decay | journey_hash) echo 0 ;;
 	leadflow | tenant | spi | shard | request | lead | notify | txbuf) echo 1 ;;
-	rulecache | rulecache_* | journey | journey_head | journey_event | route_state) echo 2 ;;
+	rulecache | rulecache_* | journey | journey_head | journey_event | route_state | search_words) echo 2 ;;
 	validate | dedup | dedup_touch | enrich | score | predict | predict_int | predict_counts | route | route_int | workflow | nurture | account) echo 3 ;;
 	pipeline | pipeline_*) echo 4 ;;
 	capture | reassign | maintenance | route_sql | journey_sql | predict_sql | score_sql | predicate_sql | search) echo 5 ;;

@@ -365,6 +365,7 @@ DECLARE
     ids bigint[];
     emails text[];
     phones text[];
+    words text[];
 BEGIN
     IF reason IS NULL OR pg_catalog.length(reason) NOT BETWEEN 1 AND 200 THEN
         RAISE EXCEPTION 'invalid erasure reason: must be 1 to 200 characters'
@@ -391,6 +392,11 @@ BEGIN
       FROM leadflow.leads x,
            LATERAL (VALUES (pg_catalog.lower(pg_catalog.btrim(x.email)), pg_catalog.regexp_replace(x.phone_e164, '[^0-9]', '', 'g')),
                            (x.email_normalized, pg_catalog.regexp_replace(x.phone, '[^0-9]', '', 'g'))) v(e, p)
+     WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+
+    -- the words of their names and companies (leads.search_words)
+    SELECT pg_catalog.array_agg(DISTINCT w) INTO words
+      FROM leadflow.leads x, pg_catalog.unnest(x.search_words) w
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
 
     -- an account that only the person's conversion made (no other lead,
@@ -430,6 +436,11 @@ BEGIN
                                                  AND a.domain OPERATOR(pg_catalog.=) x.company_domain)
                                  THEN x.company_domain END
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) ANY (ids);
+    -- the org's words no other lead holds go too (lead search finds no
+    -- one by them; none stays in lead_words)
+    IF words IS NOT NULL THEN
+        PERFORM leadflow.prune_search_words(l.org_id, words);
+    END IF;
     UPDATE leadflow.lead_signals s SET properties = '{}'
      WHERE s.org_id OPERATOR(pg_catalog.=) l.org_id AND s.lead_id OPERATOR(pg_catalog.=) ANY (ids);
     UPDATE leadflow.activities a SET subject = NULL, notes = NULL
@@ -473,7 +484,7 @@ BEGIN
 END
 $$;
 COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
-    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, company name, job title, attributes, external id, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, contact rows, opportunity names, consent sources, an account only their conversion made, and every import row of the person, found by lead id, email or phone); keeps ids, status, dates, source, scores and opportunity facts, so reports keep counting them; the journey stays verifiable and records the reason by its SHA-256 only. Returns how many lead rows were erased.';
+    'Right to erasure: removes the personal data of a lead and its merged duplicates (names, email, phone, address, company name, job title, attributes, external id, archive reason, a company domain only the person has; their signals'' properties, activities'' free text, the words of their names and company that no other lead of the org holds (lead_words), contact rows, opportunity names, consent sources, an account only their conversion made, and every import row of the person, found by lead id, email or phone); keeps ids, status, dates, source, scores and opportunity facts, so reports keep counting them; the journey stays verifiable and records the reason by its SHA-256 only. Returns how many lead rows were erased.';
 REVOKE EXECUTE ON FUNCTION @extschema@.erase_lead(bigint, text) FROM PUBLIC;
 
 -- pg_dump keeps the user data of these tables

@@ -17,7 +17,7 @@ SELECT tables_are('leadflow', ARRAY[
     'org_free_email_domains', 'org_capture_field_names',
     -- internal
     'lead_emails', 'lead_phones', 'lead_merges', 'events', 'capture_field_names', 'rep_load', 'team_rotation',
-    'routing_rule_stats'],
+    'routing_rule_stats', 'lead_words'],
     'leadflow has the contract tables and its internal ones');
 
 -- each contract table has at least the contract columns

@@ -69,7 +69,7 @@ SELECT is_empty($$SELECT * FROM leadflow.verify_journey(8301)$$, 'every chain of
 -- documented as internal is on it, and that the trigger is on exactly it
 SELECT set_eq($$SELECT table_name FROM leadflow.internal_tables() WHERE NOT shared$$,
     ARRAY['account_hot_state', 'events', 'lead_emails', 'lead_external_ids', 'lead_journey', 'lead_merges',
-          'lead_phones', 'prediction_counts', 'rep_load', 'routing_rule_stats', 'team_rotation'],
+          'lead_phones', 'lead_words', 'prediction_counts', 'rep_load', 'routing_rule_stats', 'team_rotation'],
     'internal_tables() lists every internal table');
 SELECT set_eq($$SELECT table_name FROM leadflow.internal_tables() WHERE shared$$,
     ARRAY['free_email_domains', 'capture_field_names'], 'and the shared reference data');

@@ -57,7 +57,7 @@ SELECT is((SELECT detail->>'reason_ref' FROM leadflow.lead_journey WHERE lead_id
             AND detail->>'to_status' = 'archived'),
     'leads.archive_reason', 'the journey points to the archive reason instead of copying it');
 -- the search finds what is there before the erasure (so it can fail)
-SELECT is(pg_temp.tables_with('%secretowlz%'), 'leadflow.activities,leadflow.consents,leadflow.lead_emails,leadflow.lead_imports,leadflow.lead_signals,leadflow.leads',
+SELECT is(pg_temp.tables_with('%secretowlz%'), 'leadflow.activities,leadflow.consents,leadflow.lead_emails,leadflow.lead_imports,leadflow.lead_signals,leadflow.lead_words,leadflow.leads',
     'before: the person''s name is in these tables');
 SELECT is(pg_temp.tables_with('%7700900123%'), 'leadflow.lead_phones,leadflow.leads', 'before: the phone is claimed');
 
@@ -75,7 +75,7 @@ INSERT INTO leadflow.consents (org_id, lead_id, channel, source)
 SELECT 8401, lead_id, 'phone', 'Quxwellyn said yes on the phone' FROM leadflow.leads
  WHERE org_id = 8401 AND email = 'quxwellyn@trobblesby-home.example';
 SELECT is(pg_temp.tables_with('%trobblesby%'),
-    'leadflow.accounts,leadflow.contacts,leadflow.lead_emails,leadflow.leads,leadflow.opportunities',
+    'leadflow.accounts,leadflow.contacts,leadflow.lead_emails,leadflow.lead_words,leadflow.leads,leadflow.opportunities',
     'before: the second person''s name is in these tables');
 SELECT is(pg_temp.tables_with('%quxwell-ext-77%'), 'leadflow.lead_external_ids,leadflow.leads', 'before: the external id is stored');
 CREATE TEMP TABLE counts_before AS

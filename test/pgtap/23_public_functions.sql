@@ -26,6 +26,7 @@ SELECT set_eq($$
       'leadflow.check_business_hours(jsonb)', 'leadflow.capture_check_limits(jsonb)',
       'leadflow.csv_records(text)', 'leadflow.import_column(text)', 'leadflow.import_json(text)',
       'leadflow.import_timestamp(text)', 'leadflow.search_key(text,text,text)',
+      'leadflow.search_words(text,text,text)', 'leadflow.search_score(text[],text[],integer[],real[],real[])',
       'leadflow.business_minutes(timestamp with time zone,timestamp with time zone,jsonb)',
       'leadflow.business_deadline(timestamp with time zone,interval,jsonb)',
       'leadflow.account_score(integer,bigint,integer,bigint)', 'leadflow.lead_features(leadflow.leads)',

@@ -3,7 +3,7 @@
 -- org's, and is refused (42501) when it names another org, with the same
 -- refusal whatever that org holds.
 BEGIN;
-SELECT plan(7);
+SELECT plan(8);
 
 INSERT INTO leadflow.orgs (org_id, name) VALUES (8501, 'Search A'), (8502, 'Search B');
 INSERT INTO leadflow.leads (org_id, lead_id, first_name, last_name, email, company) VALUES
@@ -22,6 +22,8 @@ SELECT results_eq($$SELECT lead_id FROM leadflow.search_leads(8501, 'greta@a-sea
     $$VALUES (850101::bigint)$$, 'and by email');
 SELECT is_empty($$SELECT * FROM leadflow.search_leads(8501, 'greta@b-search.example')$$,
     'another org''s email finds nothing');
+SELECT is((SELECT pg_catalog.array_agg(word ORDER BY word) FROM leadflow.lead_words)::text, '{alpha,frohlich,greta}',
+    'the role reads its org''s words only (lead_words is under the same isolation)');
 SELECT throws_ok($$SELECT * FROM leadflow.search_leads(8502, 'frohlich')$$,
     '42501', 'this session may not act for org 8502', 'searching another org is refused');
 SELECT throws_ok($$SELECT * FROM leadflow.search_leads(8502, 'nobody at all')$$,
