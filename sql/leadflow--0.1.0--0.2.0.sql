@@ -604,7 +604,7 @@ ALTER TABLE @extschema@.routing_rules
     ADD COLUMN stage text NOT NULL DEFAULT 'intake' CHECK (stage IN ('intake', 'handoff'));
 COMMENT ON COLUMN @extschema@.routing_rules.stage IS 'intake: routes new leads (the SDR); handoff: picks the owner of the opportunity when a lead is converted (the AE).';
 
--- simulate_routing gains a stage; route_handoff is convert_lead's step
+-- simulate_routing gains a stage
 DROP FUNCTION @extschema@.simulate_routing(bigint, jsonb);
 CREATE FUNCTION @extschema@.simulate_routing(org_id bigint, lead jsonb, stage text DEFAULT 'intake')
 RETURNS TABLE (path text, rule_id bigint, rule_name text, team_id bigint, rep_id bigint, explanation jsonb)
@@ -612,13 +612,6 @@ AS 'MODULE_PATHNAME', 'leadflow_simulate_routing'
 LANGUAGE C STABLE STRICT PARALLEL UNSAFE;
 COMMENT ON FUNCTION @extschema@.simulate_routing(bigint, jsonb, text) IS
     'What routing would do now with a lead of these fields (normalized and scored like a real one); stage handoff: who would own its opportunity if it were converted now. Changes nothing.';
-
-CREATE FUNCTION @extschema@.route_handoff(lead_id bigint, account_id bigint)
-RETURNS bigint
-AS 'MODULE_PATHNAME', 'leadflow_route_handoff'
-LANGUAGE C VOLATILE PARALLEL UNSAFE;
-COMMENT ON FUNCTION @extschema@.route_handoff(bigint, bigint) IS
-    'Internal to convert_lead: handoff routing of a lead being converted (the owner of account_id, then the handoff rules, else the lead owner); journals handoff, advances the rotation, returns the opportunity owner (NULL: none).';
 
 -- The org's opportunity stages (Prospecting ... Won, Lost), each with the
 -- probability a new opportunity in it gets; created with every org.
@@ -756,6 +749,20 @@ CREATE TRIGGER opportunities_stage
     BEFORE INSERT OR UPDATE OF stage_id, stage ON @extschema@.opportunities
     FOR EACH ROW EXECUTE FUNCTION @extschema@.opportunity_stage_changed();
 
+-- The handoff of a conversion: an opportunity made for an open lead without
+-- an owner gets the one handoff routing chooses (routing_rules of stage
+-- handoff), journaled as handoff.  Only a new opportunity causes it.
+CREATE FUNCTION @extschema@.opportunity_handoff()
+RETURNS trigger
+AS 'MODULE_PATHNAME', 'leadflow_opportunity_handoff'
+LANGUAGE C;
+COMMENT ON FUNCTION @extschema@.opportunity_handoff() IS 'Trigger: a new opportunity of an open lead, without an owner, is owned by the rep handoff routing chooses (the account''s owner, then the handoff rules, else the lead''s owner; else the account''s owner); sdr_rep_id defaults to the lead''s owner; journals handoff and advances the rotation.';
+
+CREATE TRIGGER opportunities_handoff
+    BEFORE INSERT ON @extschema@.opportunities
+    FOR EACH ROW WHEN (NEW.lead_id IS NOT NULL AND NEW.owner_rep_id IS NULL)
+    EXECUTE FUNCTION @extschema@.opportunity_handoff();
+
 -- the opportunities of 0.1.0 enter the stage of their name, else the first
 UPDATE @extschema@.opportunities o
    SET stage_id = COALESCE(
@@ -778,7 +785,6 @@ AS $$
 DECLARE
     l leadflow.leads;
     acct bigint;
-    acct_owner bigint;
     created_account boolean := false;
     contact bigint;
     opp bigint;
@@ -837,20 +843,18 @@ BEGIN
     END IF;
 
     -- the account: by company domain, then by company name, else a new one
-    SELECT a.account_id, a.owner_rep_id INTO acct, acct_owner FROM leadflow.accounts a
+    SELECT a.account_id INTO acct FROM leadflow.accounts a
      WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.domain OPERATOR(pg_catalog.=) l.company_domain;
     IF acct IS NULL AND l.company IS NOT NULL THEN
-        SELECT a.account_id, a.owner_rep_id INTO acct, acct_owner FROM leadflow.accounts a
+        SELECT a.account_id INTO acct FROM leadflow.accounts a
          WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id
            AND pg_catalog.lower(a.name) OPERATOR(pg_catalog.=) pg_catalog.lower(l.company)
          ORDER BY a.account_id LIMIT 1;
     END IF;
-    -- the opportunity's owner: handoff routing (route.c) journals "handoff"
-    opp_owner := leadflow.route_handoff(l.lead_id, acct);
     IF acct IS NULL THEN
-        INSERT INTO leadflow.accounts (org_id, name, domain, owner_rep_id)
-        VALUES (l.org_id, COALESCE(l.company, l.company_domain, 'Lead ' || l.lead_id), l.company_domain, opp_owner)
-        RETURNING account_id, owner_rep_id INTO acct, acct_owner;
+        INSERT INTO leadflow.accounts (org_id, name, domain)
+        VALUES (l.org_id, COALESCE(l.company, l.company_domain, 'Lead ' || l.lead_id), l.company_domain)
+        RETURNING account_id INTO acct;
         created_account := true;
     END IF;
 
@@ -859,12 +863,18 @@ BEGIN
             COALESCE(l.phone_e164, l.phone), l.job_title)
     RETURNING contact_id INTO contact;
 
-    INSERT INTO leadflow.opportunities (org_id, account_id, contact_id, lead_id, owner_rep_id, name, amount,
+    -- no owner given: the opportunities_handoff trigger chooses it by
+    -- handoff routing and journals "handoff"; a new account gets the same
+    INSERT INTO leadflow.opportunities (org_id, account_id, contact_id, lead_id, name, amount,
                                         expected_close, sdr_rep_id, stage_id, probability)
-    VALUES (l.org_id, acct, contact, l.lead_id, COALESCE(opp_owner, acct_owner),
+    VALUES (l.org_id, acct, contact, l.lead_id,
             COALESCE(opportunity_name, COALESCE(l.company, l.company_domain, 'Lead ' || l.lead_id) || ' opportunity'),
             amount, expected_close, l.owner_rep_id, opp_stage, probability)
-    RETURNING opportunity_id INTO opp;
+    RETURNING opportunity_id, owner_rep_id INTO opp, opp_owner;
+    IF created_account AND opp_owner IS NOT NULL THEN
+        UPDATE leadflow.accounts a SET owner_rep_id = opp_owner
+         WHERE a.org_id OPERATOR(pg_catalog.=) l.org_id AND a.account_id OPERATOR(pg_catalog.=) acct;
+    END IF;
 
     UPDATE leadflow.leads x SET status = 'converted', account_id = acct
      WHERE x.org_id OPERATOR(pg_catalog.=) l.org_id AND x.lead_id OPERATOR(pg_catalog.=) l.lead_id;
@@ -2228,7 +2238,7 @@ COMMENT ON FUNCTION @extschema@.erase_lead(bigint, text) IS
 -- Issue 17 (continued): per-org free-mail domains and capture field names;
 -- one list of the internal tables (internal_tables()) for the triggers and
 -- grant_app_role, now also lead_phones, events, lead_external_ids and
--- lead_merges; route_handoff and lock_live_lead revoked from PUBLIC.
+-- lead_merges; lock_live_lead revoked from PUBLIC.
 -- (capture's field lookup, process_import's org check and claim order, and
 -- erase_lead are changed in their final forms above, not copied again.)
 ------------------------------------------------------------------------------
@@ -2337,15 +2347,12 @@ BEGIN
         END IF;
     END LOOP;
     EXECUTE pg_catalog.format('GRANT USAGE ON ALL SEQUENCES IN SCHEMA %I TO %s', 'leadflow', role);
-    -- convert_lead's handoff step, which PUBLIC may not run
-    EXECUTE pg_catalog.format('GRANT EXECUTE ON FUNCTION leadflow.route_handoff(bigint, bigint) TO %s', role);
 END
 $$;
 COMMENT ON FUNCTION @extschema@.grant_app_role(regrole) IS
-    'Grants an application role what it needs: the schema, SELECT on every table and view, INSERT and UPDATE on leads and the data an app writes, DELETE on its configuration; only SELECT on the internal tables and the shared reference data (internal_tables()); EXECUTE on route_handoff for convert_lead. The administrative functions stay revoked.';
+    'Grants an application role what it needs: the schema, SELECT on every table and view, INSERT and UPDATE on leads and the data an app writes, DELETE on its configuration; only SELECT on the internal tables and the shared reference data (internal_tables()). No function beyond what PUBLIC may run; the administrative functions stay revoked.';
 
 REVOKE EXECUTE ON FUNCTION @extschema@.grant_app_role(regrole) FROM PUBLIC;
-REVOKE EXECUTE ON FUNCTION @extschema@.route_handoff(bigint, bigint) FROM PUBLIC;
 REVOKE EXECUTE ON FUNCTION @extschema@.lock_live_lead(bigint, text) FROM PUBLIC;
 
 -- erasures made before are completed as erase_lead now does: company
