@@ -82,7 +82,7 @@ created=$(count created)
 merged=$(count merged)
 rejected=$(count rejected)
 # a row repeating an earlier one exactly is unchanged since issue 18 (3 of
-# the stream's first 50k); 0.1.0 has no such count
+# rows 50,001-100,000 of the stream); 0.1.0 has no such count
 unchanged=$(count unchanged)
 [ -n "$created" ] && [ $((created + merged + ${unchanged:-0})) = "$N" ] ||
 	{ cat "$TMP/single.out" >&2; echo "import_profile: process_import did not store the $N rows (rejected: ${rejected:-?})" >&2; exit 1; }
