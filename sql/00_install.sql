@@ -12,14 +12,20 @@ SELECT c.relname
  WHERE c.relkind = 'r'
  ORDER BY 1;
 
--- not trusted: the control file says so
-SELECT trusted, relocatable, schema FROM pg_available_extension_versions
- WHERE name = 'leadflow';
-
 -- uninstall leaves nothing behind; reinstall works
 DROP EXTENSION leadflow;
 SELECT count(*) AS leftover_objects FROM pg_class WHERE relnamespace = 'leadflow'::regnamespace;
 DROP SCHEMA leadflow;
+-- not trusted (the control file says so): CREATE on the database is not
+-- enough, only a superuser installs it (asked of the server, not of
+-- pg_available_extension_versions, which does not list a private install)
+CREATE ROLE leadflow_untrusted;
+DO $$BEGIN EXECUTE format('GRANT CREATE ON DATABASE %I TO leadflow_untrusted', current_database()); END$$;
+SET ROLE leadflow_untrusted;
+CREATE EXTENSION leadflow;
+RESET ROLE;
+DO $$BEGIN EXECUTE format('REVOKE CREATE ON DATABASE %I FROM leadflow_untrusted', current_database()); END$$;
+DROP ROLE leadflow_untrusted;
 -- an object planted in the schema is never adopted, nor an operator that
 -- would capture a name: the install fails; an empty schema is fine
 CREATE SCHEMA leadflow;
